@@ -1,0 +1,152 @@
+# ivm build.  `make` builds build/ivm and the library; `make check` runs every
+# test; `make asan` / `make tsan` run them under sanitizers in their own build
+# trees.  Missing Debian build dependencies are installed first (scripts/deps.sh).
+
+BUILD    ?= build
+CC       ?= gcc
+OPT      ?= -O2
+SAN      ?=
+CFLAGS_BASE = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wno-unused-parameter \
+              -g $(OPT) $(SAN) -pthread -MMD -MP
+# jemalloc is the allocator, except under sanitizers, which bring their own.
+ALLOC_LIB ?= -ljemalloc
+LDLIBS   = -lsqlite3 $(ALLOC_LIB) -lpthread -lm
+LEMON_TPL ?= /usr/share/lemon/lempar.c
+
+# A subset (MODULES="runtime spine") builds a partial library, for working on
+# the lower modules alone.
+MODULES  ?= runtime spine exchange dbsp planner sql
+DEPS_OK  = $(BUILD)/.deps-ok
+
+# Per-module sources; sql also gets the generated lexer and parser.
+define module_srcs
+$(wildcard $(1)/*.c)
+endef
+SRCS     = $(foreach m,$(MODULES),$(call module_srcs,$(m)))
+OBJS     = $(patsubst %.c,$(BUILD)/obj/%.o,$(SRCS)) \
+           $(if $(filter sql,$(MODULES)),$(BUILD)/obj/sql/gen_lexer.o $(BUILD)/obj/sql/gen_grammar.o)
+LIB      = $(BUILD)/libivm.a
+
+SHELL_SRCS = $(wildcard shell/*.c)
+SHELL_BIN  = $(BUILD)/ivm
+
+TEST_SRCS  = $(wildcard tests/*/test_*.c)
+TEST_BINS  = $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
+
+EXAMPLE_SRCS = $(wildcard examples/*.c)
+EXAMPLE_BINS = $(patsubst examples/%.c,$(BUILD)/examples/%,$(EXAMPLE_SRCS))
+
+BENCH_SRCS = $(wildcard bench/*.c)
+BENCH_BINS = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
+
+PROP_SRCS  = $(wildcard proptests/prop_*.c)
+PROP_BINS  = $(patsubst proptests/%.c,$(BUILD)/proptests/%,$(PROP_SRCS))
+
+.PHONY: all check asan tsan run deps clean unit sqltest proptest bench examples
+.DEFAULT_GOAL := all
+
+all: $(SHELL_BIN) $(LIB) $(EXAMPLE_BINS) $(BENCH_BINS) $(PROP_BINS)
+
+deps: $(DEPS_OK)
+$(DEPS_OK): scripts/deps.sh
+	@sh scripts/deps.sh
+	@mkdir -p $(dir $@) && touch $@
+
+# Generated front end (never committed, never edited).
+$(BUILD)/gen/sql/lexer.c: sql/lexer.re | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	re2c -W -Werror --no-generation-date -o $@ $<
+$(BUILD)/gen/sql/grammar.c $(BUILD)/gen/sql/grammar.h: sql/grammar.y | $(DEPS_OK)
+	@mkdir -p $(BUILD)/gen/sql
+	cp sql/grammar.y $(BUILD)/gen/sql/grammar.y
+	lemon -q -l -T$(LEMON_TPL) $(BUILD)/gen/sql/grammar.y
+
+$(BUILD)/obj/sql/gen_lexer.o: $(BUILD)/gen/sql/lexer.c $(BUILD)/gen/sql/grammar.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -Iinclude -Isql -I$(BUILD)/gen/sql -c $< -o $@
+$(BUILD)/obj/sql/gen_grammar.o: $(BUILD)/gen/sql/grammar.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -Wno-unused-variable -Wno-unused-but-set-variable \
+	    -Iinclude -Isql -I$(BUILD)/gen/sql -c $< -o $@
+
+# Each module compiles with -Iinclude -I<its folder> only (STYLE.md).
+$(BUILD)/obj/sql/%.o: sql/%.c $(BUILD)/gen/sql/grammar.h | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -Iinclude -Isql -I$(BUILD)/gen/sql -c $< -o $@
+$(BUILD)/obj/%.o: %.c | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -Iinclude -I$(firstword $(subst /, ,$*)) -c $< -o $@
+
+$(LIB): $(OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(SHELL_BIN): $(patsubst %.c,$(BUILD)/obj/%.o,$(SHELL_SRCS)) $(LIB)
+	$(CC) $(CFLAGS_BASE) -o $@ $^ -ledit $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -o $@ $^ -lcmocka $(LDLIBS)
+$(BUILD)/obj/tests/%.o: tests/%.c | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -Iinclude -Itests -c $< -o $@
+
+$(BUILD)/examples/%: $(BUILD)/obj/examples/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -o $@ $^ $(LDLIBS)
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -o $@ $^ $(LDLIBS)
+$(BUILD)/proptests/%: $(BUILD)/obj/proptests/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -o $@ $^ $(LDLIBS)
+$(BUILD)/obj/bench/%.o $(BUILD)/obj/proptests/%.o $(BUILD)/obj/examples/%.o: | $(DEPS_OK)
+$(BUILD)/obj/bench/%.o: bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -Iinclude -Ibench -c $< -o $@
+$(BUILD)/obj/proptests/%.o: proptests/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -Iinclude -Iproptests -c $< -o $@
+$(BUILD)/obj/examples/%.o: examples/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -Iinclude -c $< -o $@
+$(BUILD)/obj/shell/%.o: shell/%.c | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -Iinclude -Ishell -c $< -o $@
+
+# ---- Tests ------------------------------------------------------------------
+
+unit: $(TEST_BINS)
+	@sh scripts/run_unit.sh $(TEST_BINS)
+
+# unit-spine, unit-dbsp, ...: one module's unit tests.
+unit-%:
+	@$(MAKE) --no-print-directory $(filter $(BUILD)/tests/$*/%,$(TEST_BINS))
+	@sh scripts/run_unit.sh $(filter $(BUILD)/tests/$*/%,$(TEST_BINS))
+
+sqltest: $(SHELL_BIN)
+	@sh tests/sql/run.sh $(SHELL_BIN)
+
+examples: $(EXAMPLE_BINS)
+	@for e in $(EXAMPLE_BINS); do echo "example: $$e"; $$e > /dev/null || exit 1; done
+
+check: all
+	@$(MAKE) --no-print-directory unit sqltest examples
+	@echo "check: all tests passed"
+
+asan:
+	@$(MAKE) --no-print-directory check BUILD=build/asan OPT=-O1 \
+	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	    ALLOC_LIB=
+
+tsan:
+	@$(MAKE) --no-print-directory check BUILD=build/tsan OPT=-O1 \
+	    SAN="-fsanitize=thread" ALLOC_LIB=
+
+run: $(SHELL_BIN)
+	$(SHELL_BIN)
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

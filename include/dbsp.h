@@ -1,0 +1,207 @@
+/*
+ * dbsp.h: circuits of incremental operators over Z-sets (DBSP).  A plan is
+ * an immutable graph of operator nodes built by the planner; a host
+ * instantiates it once per worker, moves rows between workers at exchange
+ * nodes, and runs one step per commit: deltas in at input nodes, deltas out
+ * at output nodes, whose integrals are the views' contents.  Knows nothing
+ * of SQL text; expressions arrive compiled.  Design: dbsp/README.md.
+ *
+ * Rows.  Every node outputs a stream of batches (spine.h) whose rows have the
+ * node's ncols columns; the first nkey columns are the key (an entry's klen
+ * covers exactly their bytes).  An entry's bytes are the whole row, so
+ * decoding an entry yields columns 0..ncols-1, key columns first.
+ */
+#ifndef IVM_DBSP_H
+#define IVM_DBSP_H
+
+#include "ivm_base.h"
+#include "runtime.h"
+#include "spine.h"
+
+/* ---- Expressions ---------------------------------------------------------- */
+
+/* Operators of compiled scalar expressions.  Semantics follow SQLite on
+ * typed values: NULL propagates (three-valued logic for AND/OR/NOT and
+ * comparisons), integer arithmetic in 64 bits (overflow gives REAL, as in
+ * SQLite), integer division truncates, x/0 and x%0 give NULL, INT and REAL
+ * compare numerically, TEXT compares by bytes, a number is less than text. */
+typedef enum dbsp_xop {
+    DBSP_X_COL,      /* column `col` of the input row */
+    DBSP_X_CONST,    /* the constant `k` */
+    DBSP_X_NEG,      /* -a */
+    DBSP_X_ADD, DBSP_X_SUB, DBSP_X_MUL, DBSP_X_DIV, DBSP_X_MOD,
+    DBSP_X_CONCAT,   /* a || b: both as text (numbers as SQLite prints them) */
+    DBSP_X_EQ, DBSP_X_NE, DBSP_X_LT, DBSP_X_LE, DBSP_X_GT, DBSP_X_GE,
+    DBSP_X_IS,       /* a IS b: like = but NULL IS NULL is 1, never NULL */
+    DBSP_X_ISNOT,    /* a IS NOT b */
+    DBSP_X_AND, DBSP_X_OR, DBSP_X_NOT,
+    DBSP_X_ISNULL, DBSP_X_NOTNULL,
+    DBSP_X_CAST,     /* CAST(a AS type) with SQLite's conversions */
+    DBSP_X_CASE,     /* args: when1, then1, ..., [else]; nargs odd = has else */
+    DBSP_X_FUNC,     /* scalar function `fn` over args */
+    DBSP_X_COUNT_
+} dbsp_xop;
+
+/* Scalar functions (DBSP_X_FUNC).  Issue "SQL language" adds more. */
+typedef enum dbsp_fn {
+    DBSP_FN_ABS,
+    DBSP_FN_COALESCE,  /* first non-NULL argument */
+    DBSP_FN_LENGTH,    /* characters of text (UTF-8), digits of numbers */
+    DBSP_FN_LOWER,
+    DBSP_FN_UPPER,
+    DBSP_FN_COUNT_
+} dbsp_fn;
+
+typedef struct dbsp_expr dbsp_expr;
+struct dbsp_expr {
+    uint16_t op;         /* dbsp_xop */
+    uint8_t type;        /* static result class (ivm_type); TNULL = unknown */
+    uint8_t fn;          /* dbsp_fn, for DBSP_X_FUNC; target class for CAST */
+    uint32_t col;        /* DBSP_X_COL */
+    uint32_t nargs;
+    dbsp_expr **args;    /* owned */
+    ivm_value k;         /* DBSP_X_CONST; text bytes owned by the node */
+};
+
+/* Constructors return NULL on allocation failure.  *_owned arguments are
+ * consumed even on failure. */
+dbsp_expr *dbsp_expr_col(uint32_t col, ivm_type type);
+dbsp_expr *dbsp_expr_const(const ivm_value *v);            /* copies text */
+dbsp_expr *dbsp_expr_op(dbsp_xop op, ivm_type type, uint32_t nargs,
+                        dbsp_expr **args_owned);          /* takes the array's elements */
+dbsp_expr *dbsp_expr_func(dbsp_fn fn, ivm_type type, uint32_t nargs,
+                          dbsp_expr **args_owned);
+dbsp_expr *dbsp_expr_dup(const dbsp_expr *e);
+void dbsp_expr_free(dbsp_expr *e);
+
+/* Evaluates e over row (values of the input row's columns).  Text results
+ * may point into row's text or into scratch; they live until scratch is
+ * reset.  Returns IVM_OK, or IVM_NOMEM, or an evaluation error recorded in
+ * err (for example integer overflow where SQLite raises one). */
+ivm_rc dbsp_expr_eval(const dbsp_expr *e, const ivm_value *row, rt_arena *scratch,
+                      ivm_value *out, ivm_err *err);
+
+/* SQLite truth of a value: NULL -> -1 (unknown), zero -> 0, else 1; text is
+ * converted to a number first, as SQLite does. */
+int dbsp_value_truth(const ivm_value *v);
+
+/* SQLite's comparison of two non-NULL values (INT/REAL numeric, number <
+ * text, text by bytes): <0, 0, >0. */
+int dbsp_value_cmp(const ivm_value *a, const ivm_value *b);
+
+/* Appends a human-readable form of e to buf (for EXPLAIN); returns length
+ * that would have been written, like snprintf. */
+size_t dbsp_expr_describe(const dbsp_expr *e, char *buf, size_t cap);
+
+/* ---- Aggregates ----------------------------------------------------------- */
+
+typedef enum dbsp_agg_kind {
+    DBSP_AGG_COUNT_STAR,  /* rows in the group */
+    DBSP_AGG_COUNT,       /* non-NULL values of col */
+    DBSP_AGG_SUM,         /* NULL over no non-NULL values; INT for INT input */
+    DBSP_AGG_AVG,         /* REAL */
+    DBSP_AGG_MIN,
+    DBSP_AGG_MAX,
+    DBSP_AGG_KIND_COUNT_
+} dbsp_agg_kind;
+
+typedef struct dbsp_agg {
+    uint8_t kind;         /* dbsp_agg_kind */
+    uint8_t type;         /* result class */
+    uint32_t col;         /* argument column of the input row (unused for COUNT_STAR) */
+} dbsp_agg;
+
+/* ---- Plans ---------------------------------------------------------------- */
+
+typedef uint32_t dbsp_node;
+
+typedef enum dbsp_kind {
+    DBSP_INPUT, DBSP_FILTER, DBSP_MAP, DBSP_PLUS, DBSP_NEGATE, DBSP_EXCHANGE,
+    DBSP_INTEGRATE, DBSP_Z1, DBSP_DISTINCT, DBSP_JOIN, DBSP_AGGREGATE,
+    DBSP_OUTPUT, DBSP_KIND_COUNT_
+} dbsp_kind;
+
+/* An immutable graph once built.  Nodes are numbered in the order they are
+ * added; every node's inputs come before it, so that order is a topological
+ * order.  Building is single-threaded; a built plan may be shared. */
+typedef struct dbsp_plan dbsp_plan;
+
+dbsp_plan *dbsp_plan_new(void);
+void dbsp_plan_free(dbsp_plan *p);
+
+/* Every constructor writes the new node's id to *out.  On failure the plan
+ * is unchanged (and *_owned arguments are freed).  Errors: IVM_NOMEM,
+ * IVM_INVALID (a node id out of range or shapes that do not fit). */
+
+/* Rows fed from outside each step. */
+ivm_rc dbsp_plan_input(dbsp_plan *p, uint32_t ncols, uint32_t nkey, dbsp_node *out);
+/* Rows of in for which pred is true.  Linear: per step O(|delta|). */
+ivm_rc dbsp_plan_filter(dbsp_plan *p, dbsp_node in, dbsp_expr *pred_owned, dbsp_node *out);
+/* Each row becomes (exprs[0], ..., exprs[n-1]); the first nkey are the key.
+ * Linear: per step O(|delta| log |delta|) (output re-sorted). */
+ivm_rc dbsp_plan_map(dbsp_plan *p, dbsp_node in, uint32_t nexprs,
+                     dbsp_expr **exprs_owned, uint32_t nkey, dbsp_node *out);
+/* a + b (same ncols).  Linear. */
+ivm_rc dbsp_plan_plus(dbsp_plan *p, dbsp_node a, dbsp_node b, dbsp_node *out);
+/* -a.  Linear. */
+ivm_rc dbsp_plan_negate(dbsp_plan *p, dbsp_node in, dbsp_node *out);
+/* shard_accumulate: each row moves to the worker that owns its key. */
+ivm_rc dbsp_plan_exchange(dbsp_plan *p, dbsp_node in, dbsp_node *out);
+/* Keeps I(in) as a spine for the operators that read it; its stream output
+ * is the delta itself, so a reader sees both dx and I(x) (after this step). */
+ivm_rc dbsp_plan_integrate(dbsp_plan *p, dbsp_node in, dbsp_node *out);
+/* Delay: outputs the previous step's input. */
+ivm_rc dbsp_plan_z1(dbsp_plan *p, dbsp_node in, dbsp_node *out);
+/* Set semantics of an integrate node: d(distinct(I(x))).  Per step
+ * O(|dx| log |I|). */
+ivm_rc dbsp_plan_distinct(dbsp_plan *p, dbsp_node in_integrated, dbsp_node *out);
+/* Equi-join of two integrate nodes on their keys (equal nkey):
+ * d(A join B) = dA join I(B) + z^-1(I(A)) join dB.  Output columns: the key,
+ * a's value columns, b's value columns; key = the join key.  Per step
+ * O((|dA| + |dB|) log |I| + output). */
+ivm_rc dbsp_plan_join(dbsp_plan *p, dbsp_node a_integrated, dbsp_node b_integrated,
+                      dbsp_node *out);
+/* GROUP BY the key of an integrate node: output columns are the key columns
+ * then one per aggregate; key = the group.  With nkey == 0 the one group
+ * exists even when empty (COUNT 0, others NULL), as SQL wants.  Per step
+ * O(sum of sizes of touched groups). */
+ivm_rc dbsp_plan_aggregate(dbsp_plan *p, dbsp_node in_integrated, uint32_t naggs,
+                           const dbsp_agg *aggs, dbsp_node *out);
+/* A view's output: keeps I(in), the view's contents, and the last delta. */
+ivm_rc dbsp_plan_output(dbsp_plan *p, dbsp_node in, dbsp_node *out);
+
+uint32_t dbsp_plan_nodes(const dbsp_plan *p);
+dbsp_kind dbsp_plan_kind(const dbsp_plan *p, dbsp_node n);
+uint32_t dbsp_plan_ncols(const dbsp_plan *p, dbsp_node n);
+uint32_t dbsp_plan_nkey(const dbsp_plan *p, dbsp_node n);
+/* Writes a readable listing of the plan (one line per node: id, operator,
+ * inputs, key, state kept) to buf like snprintf. */
+size_t dbsp_plan_describe(const dbsp_plan *p, char *buf, size_t cap);
+
+/* ---- Hosts: a plan running on workers ------------------------------------- */
+
+/* One instance of a plan per worker plus the exchanges between them.  All
+ * calls come from one controlling thread (the engine); steps run on the
+ * pool's worker threads. */
+typedef struct dbsp_host dbsp_host;
+
+/* pool is borrowed and must outlive the host; its size is the worker count. */
+ivm_rc dbsp_host_new(const dbsp_plan *p, rt_pool *pool, dbsp_host **out);
+void dbsp_host_free(dbsp_host *h);
+
+/* Queues a batch (reference taken, even on failure) for an input node for
+ * the next step.  Batches are spread over workers round robin. */
+ivm_rc dbsp_host_feed_take(dbsp_host *h, dbsp_node input, spine_batch *b_owned);
+/* Runs one step on every worker.  On failure the host is in a sticky error
+ * state (every later call returns the same error) and err says why. */
+ivm_rc dbsp_host_step(dbsp_host *h, ivm_err *err);
+/* The change the last step made at an output node, gathered across workers
+ * and consolidated (n may be 0).  Owned by the caller. */
+ivm_rc dbsp_host_delta(dbsp_host *h, dbsp_node output, spine_batch **out);
+/* A cursor over an output node's contents (its integral) across workers,
+ * read as one collection. */
+ivm_rc dbsp_host_cursor(dbsp_host *h, dbsp_node output, spine_cursor **out);
+/* Rows and bytes held by the host's spines (all workers). */
+void dbsp_host_stats(dbsp_host *h, spine_stats *out);
+
+#endif /* IVM_DBSP_H */

@@ -1,0 +1,229 @@
+/*
+ * spine.h: rows, batches and spines.  This module owns the row encoding that
+ * every other module stores and ships (spine/README.md explains it and why),
+ * the immutable sorted batches that hold Z-sets of rows with weights, and the
+ * spine: an integral kept as a set of batches that merging keeps few and
+ * consolidated, read through cursors.  It knows nothing of operators or SQL.
+ *
+ * Rows.  A row is a byte string: the concatenation of its columns'
+ * encodings.  Each column starts with a tag byte:
+ *   0x01 NULL      (no payload)
+ *   0x02 INT       8 bytes, big-endian, sign bit flipped
+ *   0x03 REAL      8 bytes, big-endian IEEE bits; negative: all bits
+ *                  inverted, else sign bit set; -0.0 is stored as 0.0
+ *   0x04 TEXT      the bytes, then one 0x00 terminator (text holds no NUL)
+ * so that memcmp of two encodings orders rows column by column in SQL order
+ * (NULL first, numbers by value, text by bytes), equality is byte equality
+ * and hashing hashes bytes.  No encoding is a prefix of another of the same
+ * column count, so a key's encoding followed by a value's orders (key, value)
+ * pairs lexicographically.
+ *
+ * Batches.  An entry is (key, value, weight) where key and value are rows;
+ * the entry stores key bytes then value bytes contiguously, and klen.  A
+ * finished batch is sorted by (key, value), consolidated (each pair once, no
+ * zero weight), immutable and shared by atomic reference count.
+ */
+#ifndef IVM_SPINE_H
+#define IVM_SPINE_H
+
+#include "ivm_base.h"
+
+/* ---- Row encoding -------------------------------------------------------- */
+
+enum {
+    SPINE_TAG_NULL = 0x01,
+    SPINE_TAG_INT = 0x02,
+    SPINE_TAG_REAL = 0x03,
+    SPINE_TAG_TEXT = 0x04
+};
+
+/* Bytes that spine_row_encode needs for these values (exact). */
+size_t spine_row_size(const ivm_value *vals, uint32_t n);
+
+/* Encodes n values into out, which holds at least spine_row_size() bytes.
+ * A REAL NaN is encoded as NULL, -0.0 as 0.0.  Returns bytes written.
+ * Text must not contain a NUL byte (checked by IVM_ASSERT; input paths reject
+ * it first with spine_text_valid). */
+size_t spine_row_encode(const ivm_value *vals, uint32_t n, uint8_t *out);
+
+/* Encodes one value at out; returns bytes written. */
+size_t spine_value_encode(const ivm_value *v, uint8_t *out);
+
+/* Decodes up to max columns of row[0..len) into out.  Text values point into
+ * row (zero copy) and live as long as the row's bytes.  Returns the number of
+ * columns decoded, or -1 if the bytes are not a valid encoding. */
+int spine_row_decode(const uint8_t *row, size_t len, ivm_value *out, uint32_t max);
+
+/* Length in bytes of the first column encoded at p (p < end); 0 if invalid. */
+size_t spine_col_len(const uint8_t *p, const uint8_t *end);
+
+/* Byte length of the first ncols columns of row; 0 if the row is shorter. */
+size_t spine_row_prefix_len(const uint8_t *row, size_t len, uint32_t ncols);
+
+/* Three-way comparison of two encodings (memcmp, then length). */
+static inline int spine_row_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+    size_t n = alen < blen ? alen : blen;
+    int c = n ? memcmp(a, b, n) : 0;
+    if (c != 0)
+        return c;
+    return (alen > blen) - (alen < blen);
+}
+
+static inline uint64_t spine_row_hash(const uint8_t *row, size_t len)
+{
+    return ivm_hash_bytes(row, len, 0x5eed);
+}
+
+/* True if t[0..n) contains no NUL byte. */
+bool spine_text_valid(const char *t, size_t n);
+
+/* ---- Batches ------------------------------------------------------------- */
+
+/* Read-only layout, shared by reference.  Entry i's bytes are
+ * data[off[i] .. off[i+1]); the first klen[i] of them are the key. */
+typedef struct spine_batch {
+    uint32_t refs;           /* atomic; see spine_batch_ref/unref */
+    uint32_t flags;
+    size_t n;                /* entries */
+    const uint64_t *off;     /* n + 1 offsets into data */
+    const uint32_t *klen;    /* n key lengths */
+    const int64_t *w;        /* n weights, never 0 */
+    const uint8_t *data;
+    size_t bytes;            /* data bytes: off[n] */
+} spine_batch;
+
+static inline const uint8_t *spine_batch_key(const spine_batch *b, size_t i, size_t *klen_out)
+{
+    *klen_out = b->klen[i];
+    return b->data + b->off[i];
+}
+static inline const uint8_t *spine_batch_val(const spine_batch *b, size_t i, size_t *vlen_out)
+{
+    *vlen_out = (size_t)(b->off[i + 1] - b->off[i]) - b->klen[i];
+    return b->data + b->off[i] + b->klen[i];
+}
+/* Whole entry (key bytes then value bytes). */
+static inline const uint8_t *spine_batch_row(const spine_batch *b, size_t i, size_t *len_out)
+{
+    *len_out = (size_t)(b->off[i + 1] - b->off[i]);
+    return b->data + b->off[i];
+}
+
+/* An empty batch has n == 0; functions that return batches may return NULL
+ * for "no rows" only where stated.  ref/unref are thread-safe (atomic);
+ * unref of the last reference frees; unref(NULL) is a no-op. */
+spine_batch *spine_batch_ref(spine_batch *b);
+void spine_batch_unref(spine_batch *b);
+
+/* Index of the first entry whose key is >= key (n if none), by binary search. */
+size_t spine_batch_seek(const spine_batch *b, const uint8_t *key, size_t klen);
+
+/* Merges a and b (both borrowed) into a new consolidated batch: weights of
+ * equal (key, value) are summed and zeros dropped.  O(a->n + b->n). */
+ivm_rc spine_batch_merge(const spine_batch *a, const spine_batch *b, spine_batch **out);
+
+/* Checks every batch invariant (sorted, consolidated, offsets in range,
+ * valid encodings).  Returns IVM_OK or IVM_CORRUPT. */
+ivm_rc spine_batch_check(const spine_batch *b);
+
+/* ---- Builder ------------------------------------------------------------- */
+
+/* Collects entries in any order, then sorts (radix on an 8-byte key prefix,
+ * then comparison within ties) and consolidates into a batch.  Entries are
+ * copied into builder-owned contiguous memory: no allocation per entry.
+ * Caller's memory (init/fini); not thread-safe. */
+typedef struct spine_builder {
+    uint8_t *data;
+    size_t bytes, data_cap;
+    uint64_t *off;
+    uint32_t *klen;
+    int64_t *w;
+    size_t n, cap;
+    bool sorted;          /* caller promised (key, value) order */
+    bool failed;          /* sticky: an allocation failed */
+} spine_builder;
+
+void spine_builder_init(spine_builder *b);
+void spine_builder_fini(spine_builder *b);
+/* Forgets all entries, keeps memory. */
+void spine_builder_clear(spine_builder *b);
+/* Promise that entries will be pushed in non-decreasing (key, value) order:
+ * finish then only consolidates neighbours. */
+void spine_builder_set_sorted(spine_builder *b, bool sorted);
+
+/* Appends one entry (key bytes, value bytes, weight).  w == 0 is ignored. */
+ivm_rc spine_builder_push(spine_builder *b, const uint8_t *key, size_t klen,
+                          const uint8_t *val, size_t vlen, int64_t w);
+/* Appends an entry whose klen + vlen bytes the caller writes: returns a
+ * pointer to len bytes of space, then spine_builder_commit records it.
+ * Returns NULL on allocation failure (the builder becomes failed). */
+uint8_t *spine_builder_reserve(spine_builder *b, size_t len);
+ivm_rc spine_builder_commit(spine_builder *b, size_t klen, size_t len, int64_t w);
+
+/* Sorts, consolidates and returns the batch (one reference, owned by the
+ * caller); the builder is cleared for reuse.  An empty result is a batch with
+ * n == 0 (never NULL on IVM_OK).  IVM_NOMEM if any push failed. */
+ivm_rc spine_builder_finish(spine_builder *b, spine_batch **out);
+
+/* ---- Spines -------------------------------------------------------------- */
+
+/* An integral: the sum of every batch inserted.  Kept as batches in levels
+ * by size and merged so that the count stays logarithmic (README: merge
+ * policy).  Not thread-safe in this version: one owner thread. */
+typedef struct spine spine;
+
+typedef struct spine_stats {
+    size_t rows;          /* entries over all batches (before cancellation) */
+    size_t bytes;         /* data + index bytes held */
+    size_t batches;
+    size_t merges;        /* merges completed */
+} spine_stats;
+
+spine *spine_new(void);
+void spine_free(spine *s);
+/* Adds a batch (takes the caller's reference, even on failure).  Empty
+ * batches are dropped.  May merge. */
+ivm_rc spine_insert_take(spine *s, spine_batch *b_owned);
+/* Number of entries if all batches were consolidated is not known without
+ * merging; this is the sum of batch sizes. */
+void spine_stats_get(const spine *s, spine_stats *out);
+/* Merges everything into at most one batch. */
+ivm_rc spine_compact(spine *s);
+/* Checks every batch and the level structure. */
+ivm_rc spine_check(const spine *s);
+
+/* ---- Cursors ------------------------------------------------------------- */
+
+/* Reads a snapshot of spines and batches as if it were one consolidated batch: keys
+ * in order, for each key its values in order, weights summed across batches;
+ * (key, value) pairs whose weights sum to zero, and keys left with no values,
+ * are skipped.  The cursor holds references to the batches it reads, so it
+ * stays valid while the spine changes.  Single-threaded. */
+typedef struct spine_cursor spine_cursor;
+
+/* Reads the sum of nspines spines (entries may be NULL) and nextra extra
+ * batches (entries may be NULL), for example one spine per worker, or a
+ * table's spine plus a transaction's pending changes. */
+ivm_rc spine_cursor_new(const spine *const *spines, size_t nspines,
+                        spine_batch *const *extra, size_t nextra, spine_cursor **out);
+void spine_cursor_free(spine_cursor *c);
+/* Back to the first key. */
+void spine_cursor_rewind(spine_cursor *c);
+/* Positions at the first key >= key (then at its first value). */
+void spine_cursor_seek_key(spine_cursor *c, const uint8_t *key, size_t klen);
+
+bool spine_cursor_key_valid(const spine_cursor *c);
+/* Valid until the cursor moves to another key. */
+const uint8_t *spine_cursor_key(const spine_cursor *c, size_t *klen_out);
+void spine_cursor_step_key(spine_cursor *c);
+
+bool spine_cursor_val_valid(const spine_cursor *c);
+/* Valid until the cursor moves. */
+const uint8_t *spine_cursor_val(const spine_cursor *c, size_t *vlen_out);
+int64_t spine_cursor_weight(const spine_cursor *c);
+void spine_cursor_step_val(spine_cursor *c);
+/* Back to the first value of the current key. */
+void spine_cursor_rewind_vals(spine_cursor *c);
+
+#endif /* IVM_SPINE_H */
