@@ -42,7 +42,7 @@ BENCH_BINS = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 PROP_SRCS  = $(wildcard proptests/prop_*.c)
 PROP_BINS  = $(patsubst proptests/%.c,$(BUILD)/proptests/%,$(PROP_SRCS))
 
-.PHONY: all check asan tsan run deps clean unit sqltest proptest bench examples
+.PHONY: all check asan tsan run deps clean unit sqltest proptest proptest-short bench examples
 .DEFAULT_GOAL := all
 
 all: $(SHELL_BIN) $(LIB) $(EXAMPLE_BINS) $(BENCH_BINS) $(PROP_BINS)
@@ -130,8 +130,18 @@ sqltest: $(SHELL_BIN)
 examples: $(EXAMPLE_BINS)
 	@for e in $(EXAMPLE_BINS); do echo "example: $$e"; $$e > /dev/null || exit 1; done
 
+# A short fixed-seed slice of the property tests; `make proptest` runs long.
+PROP_SHORT = --seed 1 --cases 8 --steps 40
+proptest-short: $(PROP_BINS)
+	@for w in 1 3; do $(BUILD)/proptests/prop_views $(PROP_SHORT) --workers $$w || exit 1; done
+
+PROP_SECONDS ?= 240
+proptest: $(PROP_BINS)
+	@for w in 1 2; do $(BUILD)/proptests/prop_views --seed $$(date +%s) \
+	    --seconds $(PROP_SECONDS) --workers $$w || exit 1; done
+
 check: all
-	@$(MAKE) --no-print-directory unit sqltest examples
+	@$(MAKE) --no-print-directory unit sqltest examples proptest-short
 	@echo "check: all tests passed"
 
 asan:

@@ -240,7 +240,10 @@ typedef struct plan_catalog {
 /* ---- Planning ------------------------------------------------------------- */
 
 /* An input of a planned query: relation `rel_id` feeds dbsp node `node`
- * (nkey 0, the relation's columns in order). */
+ * (nkey 0, the relation's columns in order).  rel_id PLAN_REL_DUAL stands
+ * for the one-row, zero-column relation of a SELECT without FROM: feed it
+ * one empty row, once. */
+#define PLAN_REL_DUAL UINT32_MAX
 typedef struct plan_input {
     uint32_t rel_id;
     dbsp_node node;
