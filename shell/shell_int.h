@@ -1,0 +1,74 @@
+/*
+ * shell_int.h: state shared between the files of the ivm shell.  main.c reads
+ * input, splits it into statements and runs dot commands; output.c prints
+ * result rows in the current output mode.  The shell uses only the public API
+ * (include/ivm.h); its behaviour is described in shell/README.md.
+ */
+#ifndef SHELL_INT_H
+#define SHELL_INT_H
+
+#include <stdio.h>
+
+#include "ivm.h"
+
+typedef struct shell shell;
+
+/* An output mode: how one result (the rows of one SELECT) is printed.
+ * begin runs before a statement executes, row for each result row, end after
+ * the statement finished (also when it failed).  A mode that needs all rows
+ * before printing (column widths, say) copies them in row and prints in end.
+ * Adding a mode = writing these hooks and adding an entry to the table in
+ * output.c. */
+typedef struct out_mode {
+    const char *name;
+    const char *help;    /* one line for .help and .mode */
+    const char *col_sep; /* separators the mode selects when chosen */
+    const char *row_sep;
+    void (*begin)(shell *sh);
+    int (*row)(shell *sh, uint32_t ncols, const ivm_value *vals,
+               const char *const *names);
+    void (*end)(shell *sh);
+} out_mode;
+
+/* Longest separator or .nullvalue string accepted. */
+#define SHELL_STR_MAX 64
+
+struct shell {
+    ivm_db *db;
+    FILE *out;                 /* results, .help, .timer; buffered */
+    const out_mode *mode;
+    bool headers;              /* .headers on: print column names */
+    bool timer;                /* .timer on */
+    char nullvalue[SHELL_STR_MAX];
+    char col_sep[SHELL_STR_MAX];
+    char row_sep[SHELL_STR_MAX];
+    size_t col_sep_len, row_sep_len, nullvalue_len;
+
+    /* Per-result state, reset by shell_result_begin. */
+    uint64_t nrows;            /* rows printed for the current statement */
+
+    /* Run state. */
+    bool interactive;          /* top level reads a terminal */
+    bool quit;                 /* .quit/.exit seen: stop all input */
+    int exit_code;             /* from .exit N, else -1 */
+    unsigned nfail;            /* failed statements and dot commands */
+    unsigned depth;            /* .read nesting */
+};
+
+/* Output modes (output.c).  shell_mode_find returns NULL for an unknown name;
+ * shell_mode_at(i) enumerates them (NULL past the end). */
+const out_mode *shell_mode_find(const char *name);
+const out_mode *shell_mode_at(size_t i);
+/* Selects mode m and its default separators. */
+void shell_mode_set(shell *sh, const out_mode *m);
+
+/* Sets a separator or the null string; false if too long. */
+bool shell_set_str(char *dst, size_t *len_out, const char *src);
+
+/* Hooks around one statement; shell_row is the ivm_row_fn (arg = shell). */
+void shell_result_begin(shell *sh);
+int shell_row(void *arg, uint32_t ncols, const ivm_value *vals,
+              const char *const *names);
+void shell_result_end(shell *sh);
+
+#endif /* SHELL_INT_H */

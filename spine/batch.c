@@ -1,0 +1,283 @@
+/*
+ * batch.c: immutable sorted batches: their one-block layout, reference
+ * counting, seeking, checking, and the consolidating merges (two-way for
+ * callers, k-way for the spine).  It does not sort unordered input (that is
+ * builder.c) and does not decide when to merge (spine.c).  Layout and
+ * invariants S3-S6 are in spine/README.md ("Batches").
+ */
+#include "spine_int.h"
+
+/* The block is [header | off[n+1] | w[n] | klen[n] | data[bytes]]: every
+ * array starts 8-byte aligned because the header size is rounded up and
+ * off and w hold 8-byte elements ahead of the 4-byte klen. */
+#define HDR_SIZE ((sizeof(spine_batch) + 7) & ~(size_t)7)
+
+/* Block size for ncap entries and bcap data bytes, or 0 on overflow. */
+static size_t block_size(size_t ncap, size_t bcap)
+{
+    size_t fixed = HDR_SIZE + sizeof(uint64_t);
+    if (bcap > SIZE_MAX - fixed)
+        return 0;
+    size_t per = 2 * sizeof(uint64_t) + sizeof(uint32_t);
+    if (ncap > (SIZE_MAX - fixed - bcap) / per)
+        return 0;
+    return fixed + bcap + ncap * per;
+}
+
+/* Points the arrays of the block at base for a capacity of ncap entries. */
+static void set_layout(spine_batch *b, size_t ncap)
+{
+    uint8_t *base = (uint8_t *)b;
+    b->off = (const uint64_t *)(base + HDR_SIZE);
+    b->w = (const int64_t *)(b->off + ncap + 1);
+    b->klen = (const uint32_t *)(b->w + ncap);
+    b->data = (const uint8_t *)(b->klen + ncap);
+}
+
+static void set_mut(spine_batch_mut *m, spine_batch *b)
+{
+    /* The block was allocated writable; const only marks it shared (S6). */
+    m->b = b;
+    m->off = (uint64_t *)b->off;
+    m->w = (int64_t *)b->w;
+    m->klen = (uint32_t *)b->klen;
+    m->data = (uint8_t *)b->data;
+}
+
+spine_batch *spine_batch_alloc(size_t ncap, size_t bcap, spine_batch_mut *m_out)
+{
+    size_t size = block_size(ncap, bcap);
+    if (size == 0)
+        return NULL;
+    spine_batch *b = ivm_malloc(size);
+    if (b == NULL)
+        return NULL;
+    b->refs = 1;
+    b->flags = 0;
+    b->n = 0;
+    b->bytes = 0;
+    set_layout(b, ncap);
+    set_mut(m_out, b);
+    m_out->off[0] = 0;
+    m_out->n = 0;
+    m_out->bytes = 0;
+    return b;
+}
+
+spine_batch *spine_batch_seal(spine_batch_mut *m)
+{
+    spine_batch *b = m->b;
+    size_t ncap = (size_t)(b->w - (const int64_t *)b->off) - 1;
+    size_t n = m->n, bytes = m->bytes;
+    IVM_ASSERT(n <= ncap);
+    if (n < ncap) {
+        /* Close the gaps left by consolidation, array by array in address
+         * order: each array's new place ends before the next array's old
+         * place starts, so no move clobbers data not yet moved. */
+        int64_t *w = (int64_t *)(m->off + n + 1);
+        uint32_t *klen = (uint32_t *)(w + n);
+        uint8_t *data = (uint8_t *)(klen + n);
+        memmove(w, m->w, n * sizeof *w);
+        memmove(klen, m->klen, n * sizeof *klen);
+        if (bytes > 0)
+            memmove(data, m->data, bytes);
+    }
+    spine_batch *nb = ivm_realloc(b, block_size(n, bytes));
+    if (nb != NULL)
+        b = nb; /* else the larger block stays valid */
+    set_layout(b, n);
+    b->n = n;
+    b->bytes = bytes;
+    set_mut(m, b);
+    return b;
+}
+
+size_t spine_batch_mem(const spine_batch *b)
+{
+    return block_size(b->n, b->bytes);
+}
+
+spine_batch *spine_batch_ref(spine_batch *b)
+{
+    /* Relaxed: the caller already holds a reference, so the batch cannot be
+     * freed meanwhile and nothing else needs ordering against the count. */
+    if (b != NULL)
+        __atomic_fetch_add(&b->refs, 1, __ATOMIC_RELAXED);
+    return b;
+}
+
+void spine_batch_unref(spine_batch *b)
+{
+    if (b == NULL)
+        return;
+    /* Acq_rel: the release half orders this thread's reads of the batch
+     * before its decrement; the acquire half makes the thread that drops
+     * the last reference see every other thread's reads finished before it
+     * frees the block. */
+    if (__atomic_fetch_sub(&b->refs, 1, __ATOMIC_ACQ_REL) == 1)
+        ivm_free(b);
+}
+
+size_t spine_batch_seek(const spine_batch *b, const uint8_t *key, size_t klen)
+{
+    /* Keys are non-decreasing through the batch (S3 with S2), so the
+     * entries whose key is < key form a prefix. */
+    size_t lo = 0, hi = b->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        size_t mklen;
+        const uint8_t *mk = spine_batch_key(b, mid, &mklen);
+        if (spine_row_cmp(mk, mklen, key, klen) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+ivm_rc spine_batch_merge(const spine_batch *a, const spine_batch *b, spine_batch **out)
+{
+    spine_batch_mut m;
+    if (a->n > SIZE_MAX - b->n || a->bytes > SIZE_MAX - b->bytes)
+        return IVM_NOMEM;
+    if (spine_batch_alloc(a->n + b->n, a->bytes + b->bytes, &m) == NULL)
+        return IVM_NOMEM;
+    size_t i = 0, j = 0, len;
+    const uint8_t *e;
+    /* Each input holds a pair at most once (S3), so equal pairs meet at
+     * most two at a time. */
+    while (i < a->n && j < b->n) {
+        int c = spine_entry_cmp(a, i, b, j);
+        if (c < 0) {
+            e = spine_batch_row(a, i, &len);
+            spine_mut_put(&m, e, len, a->klen[i], a->w[i]);
+            i++;
+        } else if (c > 0) {
+            e = spine_batch_row(b, j, &len);
+            spine_mut_put(&m, e, len, b->klen[j], b->w[j]);
+            j++;
+        } else {
+            int64_t w = spine_weight_add(a->w[i], b->w[j]);
+            if (w != 0) { /* keeps S4: a retraction cancels its insertion */
+                e = spine_batch_row(a, i, &len);
+                spine_mut_put(&m, e, len, a->klen[i], w);
+            }
+            i++;
+            j++;
+        }
+    }
+    for (; i < a->n; i++) {
+        e = spine_batch_row(a, i, &len);
+        spine_mut_put(&m, e, len, a->klen[i], a->w[i]);
+    }
+    for (; j < b->n; j++) {
+        e = spine_batch_row(b, j, &len);
+        spine_mut_put(&m, e, len, b->klen[j], b->w[j]);
+    }
+    *out = spine_batch_seal(&m);
+    return IVM_OK;
+}
+
+ivm_rc spine_batch_merge_many(const spine_batch *const *in, size_t k, spine_batch **out)
+{
+    spine_run *runs = NULL;
+    uint32_t *heap = NULL;
+    spine_batch_mut m;
+    size_t ncap = 0, bcap = 0;
+    ivm_rc rc = IVM_NOMEM;
+
+    if (k > UINT32_MAX)
+        return IVM_INVALID;
+    for (size_t r = 0; r < k; r++) {
+        if (ncap > SIZE_MAX - in[r]->n || bcap > SIZE_MAX - in[r]->bytes)
+            return IVM_NOMEM;
+        ncap += in[r]->n;
+        bcap += in[r]->bytes;
+    }
+    runs = ivm_malloc(k * sizeof *runs);
+    heap = ivm_malloc(k * sizeof *heap);
+    if (runs == NULL || heap == NULL)
+        goto fail;
+    if (spine_batch_alloc(ncap, bcap, &m) == NULL)
+        goto fail;
+    for (size_t r = 0; r < k; r++) {
+        runs[r].b = in[r];
+        runs[r].pos = 0;
+    }
+    size_t nh = spine_heap_make(runs, k, heap);
+    while (nh > 0) {
+        /* Pop every run whose entry equals the smallest; each input holds
+         * it at most once (S3), so this visits at most k runs. */
+        spine_run *top = &runs[heap[0]];
+        const spine_batch *tb = top->b;
+        size_t tpos = top->pos, len;
+        const uint8_t *e = spine_batch_row(tb, tpos, &len);
+        int64_t w = 0;
+        do {
+            spine_run *r = &runs[heap[0]];
+            w = spine_weight_add(w, r->b->w[r->pos]);
+            r->pos++;
+            if (r->pos < r->b->n) {
+                spine_heap_down(runs, heap, nh, 0);
+            } else {
+                heap[0] = heap[--nh];
+                if (nh > 0)
+                    spine_heap_down(runs, heap, nh, 0);
+            }
+        } while (nh > 0 && spine_entry_cmp(runs[heap[0]].b, runs[heap[0]].pos, tb, tpos) == 0);
+        if (w != 0) /* keeps S4 */
+            spine_mut_put(&m, e, len, tb->klen[tpos], w);
+    }
+    *out = spine_batch_seal(&m);
+    rc = IVM_OK;
+fail:
+    ivm_free(runs);
+    ivm_free(heap);
+    return rc;
+}
+
+/* Checks that bytes [p, end) are whole columns; returns their count or -1. */
+static long count_cols(const uint8_t *p, const uint8_t *end)
+{
+    long n = 0;
+    while (p < end) {
+        size_t cl = spine_col_len(p, end);
+        if (cl == 0)
+            return -1;
+        p += cl;
+        n++;
+    }
+    return n;
+}
+
+ivm_rc spine_batch_check(const spine_batch *b)
+{
+    /* Relaxed: a snapshot of the count for a sanity check, ordering
+     * nothing; the caller holds a reference, so it cannot drop to zero. */
+    if (b == NULL || __atomic_load_n(&b->refs, __ATOMIC_RELAXED) == 0)
+        return IVM_CORRUPT;
+    if (b->off == NULL || b->off[0] != 0 || b->off[b->n] != b->bytes)
+        return IVM_CORRUPT; /* S5 */
+    if (b->n > 0 && (b->klen == NULL || b->w == NULL))
+        return IVM_CORRUPT;
+    long key_cols = -1;
+    for (size_t i = 0; i < b->n; i++) {
+        if (b->off[i + 1] < b->off[i] || b->off[i + 1] > b->bytes)
+            return IVM_CORRUPT; /* S5 */
+        size_t len = (size_t)(b->off[i + 1] - b->off[i]);
+        if (b->klen[i] > len)
+            return IVM_CORRUPT; /* S5 */
+        if (b->w[i] == 0)
+            return IVM_CORRUPT; /* S4 */
+        const uint8_t *e = b->data + b->off[i];
+        long kc = count_cols(e, e + b->klen[i]);
+        if (kc < 0 || count_cols(e + b->klen[i], e + len) < 0)
+            return IVM_CORRUPT; /* S1, S5 */
+        if (key_cols >= 0 && kc != key_cols)
+            return IVM_CORRUPT; /* S5: one key width per batch */
+        key_cols = kc;
+        if (i > 0 && spine_entry_cmp(b, i - 1, b, i) >= 0)
+            return IVM_CORRUPT; /* S3 */
+    }
+    return IVM_OK;
+}

@@ -1,0 +1,424 @@
+/*
+ * builder.c: collects entries in any order into contiguous growable buffers
+ * (no allocation per entry) and turns them into a sorted, consolidated batch.
+ * Sorting is an LSD radix sort on 8 key bytes per entry, taken at the first
+ * positions where entries differ (so bytes that all entries share cost
+ * nothing), refined the same way inside runs of equal keys; small runs use
+ * insertion sort.  It does not merge batches (batch.c).
+ * README "Builder" explains the sort and why it is correct.
+ */
+#include "spine_int.h"
+
+/* Below this many entries insertion sort beats setting up a radix sort. */
+#define SMALL_SORT 32
+/* Runs this short are insertion-sorted before merge sort combines them. */
+#define MERGE_CHUNK 16
+/* Refinements of a run before it falls back to merge sort. */
+#define MAX_DEPTH 64
+/* Entries fetched ahead of use when visiting them in sorted order. */
+#define PREFETCH 8
+/* Bytes examined at a time when looking for positions where entries differ. */
+#define SCAN 32
+
+/* A sort item: the entry's sort key (its bytes at up to 8 chosen
+ * positions, big-endian, so integer order is byte order) and its index in
+ * the builder. */
+typedef struct item {
+    uint64_t pfx;
+    size_t i;
+} item;
+
+void spine_builder_init(spine_builder *b)
+{
+    memset(b, 0, sizeof *b);
+}
+
+void spine_builder_fini(spine_builder *b)
+{
+    ivm_free(b->data);
+    ivm_free(b->off);
+    ivm_free(b->klen);
+    ivm_free(b->w);
+    memset(b, 0, sizeof *b);
+}
+
+/* The sorted promise describes the producer, not one batch, so it survives
+ * clear and finish. */
+void spine_builder_clear(spine_builder *b)
+{
+    b->n = 0;
+    b->bytes = 0;
+    b->failed = false;
+}
+
+void spine_builder_set_sorted(spine_builder *b, bool sorted)
+{
+    b->sorted = sorted;
+}
+
+/* Room for need entries; off has one more slot than cap (off[n] = bytes). */
+static ivm_rc grow_entries(spine_builder *b, size_t need)
+{
+    if (need <= b->cap)
+        return IVM_OK;
+    size_t ncap = b->cap ? b->cap : 64;
+    while (ncap < need) {
+        if (ncap > SIZE_MAX / 2 / sizeof(uint64_t) - 1)
+            return IVM_NOMEM;
+        ncap *= 2;
+    }
+    /* Each array is replaced as soon as it has grown, so a later failure
+     * leaves every array valid (merely some larger than cap says). */
+    uint64_t *off = ivm_realloc(b->off, (ncap + 1) * sizeof *off);
+    if (off == NULL)
+        return IVM_NOMEM;
+    if (b->off == NULL)
+        off[0] = 0;
+    b->off = off;
+    uint32_t *klen = ivm_realloc(b->klen, ncap * sizeof *klen);
+    if (klen == NULL)
+        return IVM_NOMEM;
+    b->klen = klen;
+    int64_t *w = ivm_realloc(b->w, ncap * sizeof *w);
+    if (w == NULL)
+        return IVM_NOMEM;
+    b->w = w;
+    b->cap = ncap;
+    return IVM_OK;
+}
+
+uint8_t *spine_builder_reserve(spine_builder *b, size_t len)
+{
+    if (b->failed)
+        return NULL;
+    if (len > SIZE_MAX - b->bytes)
+        goto fail;
+    /* At least one byte, so that a zero-length entry still gets a non-NULL
+     * pointer to report success with. */
+    void *data = b->data;
+    if (ivm_grow(&data, &b->data_cap, IVM_MAX(b->bytes + len, 1), 1) != IVM_OK)
+        goto fail;
+    b->data = data;
+    /* Entry slots are taken now so that commit cannot fail. */
+    if (grow_entries(b, b->n + 1) != IVM_OK)
+        goto fail;
+    return b->data + b->bytes;
+fail:
+    b->failed = true;
+    return NULL;
+}
+
+ivm_rc spine_builder_commit(spine_builder *b, size_t klen, size_t len, int64_t w)
+{
+    if (b->failed)
+        return IVM_NOMEM;
+    IVM_ASSERT(klen <= len && len <= b->data_cap - b->bytes && b->n < b->cap);
+    if (klen > len || klen > UINT32_MAX || len > b->data_cap - b->bytes || b->n >= b->cap)
+        return IVM_INVALID;
+    if (w == 0)
+        return IVM_OK;
+    b->klen[b->n] = (uint32_t)klen;
+    b->w[b->n] = w;
+    b->bytes += len;
+    b->n++;
+    b->off[b->n] = b->bytes;
+    return IVM_OK;
+}
+
+ivm_rc spine_builder_push(spine_builder *b, const uint8_t *key, size_t klen,
+                          const uint8_t *val, size_t vlen, int64_t w)
+{
+    if (b->failed)
+        return IVM_NOMEM;
+    if (klen > UINT32_MAX || vlen > SIZE_MAX - klen)
+        return IVM_INVALID;
+    if (w == 0)
+        return IVM_OK;
+    uint8_t *dst = spine_builder_reserve(b, klen + vlen);
+    if (dst == NULL)
+        return IVM_NOMEM;
+    if (klen > 0)
+        memcpy(dst, key, klen);
+    if (vlen > 0)
+        memcpy(dst + klen, val, vlen);
+    return spine_builder_commit(b, klen, klen + vlen, w);
+}
+
+/* ---- Sorting ------------------------------------------------------------- */
+
+static size_t entry_len(const spine_builder *b, size_t x)
+{
+    return (size_t)(b->off[x + 1] - b->off[x]);
+}
+
+static int cmp_entries(const spine_builder *b, size_t x, size_t y)
+{
+    return spine_entry_cmp_raw(b->data + b->off[x], entry_len(b, x), b->klen[x],
+                               b->data + b->off[y], entry_len(b, y), b->klen[y]);
+}
+
+static void insertion_sort(const spine_builder *b, item *a, size_t n)
+{
+    for (size_t k = 1; k < n; k++) {
+        item x = a[k];
+        size_t j = k;
+        while (j > 0 && cmp_entries(b, a[j - 1].i, x.i) > 0) {
+            a[j] = a[j - 1];
+            j--;
+        }
+        a[j] = x;
+    }
+}
+
+/* Stable bottom-up merge sort of a[0..n) by full entry bytes, using tmp
+ * (n items) as scratch: O(n log n) comparisons whatever the input; the
+ * fallback for runs that prefixes cannot separate. */
+static void merge_sort(const spine_builder *b, item *a, item *tmp, size_t n)
+{
+    for (size_t s = 0; s < n; s += MERGE_CHUNK)
+        insertion_sort(b, a + s, IVM_MIN(MERGE_CHUNK, n - s));
+    item *src = a, *dst = tmp;
+    for (size_t width = MERGE_CHUNK; width < n; width *= 2) {
+        for (size_t s = 0; s < n; s += 2 * width) {
+            size_t mid = IVM_MIN(s + width, n), end = IVM_MIN(s + 2 * width, n);
+            size_t i = s, j = mid, o = s;
+            while (i < mid && j < end)
+                dst[o++] = cmp_entries(b, src[j].i, src[i].i) < 0 ? src[j++] : src[i++];
+            while (i < mid)
+                dst[o++] = src[i++];
+            while (j < end)
+                dst[o++] = src[j++];
+        }
+        item *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != a)
+        memcpy(a, src, n * sizeof *a);
+}
+
+/* Byte x of an entry as seen by the sort: its bytes, then zeros forever.
+ * Ordering these padded strings is consistent with entry order: where two
+ * first differ, either both have real bytes there, or one has ended and the
+ * other holds a non-zero byte past a stretch equal to the padding, so the
+ * ended one is a proper prefix of it, hence smaller.  Padded-equal entries
+ * differ only by trailing zero bytes (or key split) and are left to a
+ * comparison sort. */
+static uint8_t padded(const spine_builder *b, size_t x, size_t at)
+{
+    return at < entry_len(b, x) ? b->data[b->off[x] + at] : 0;
+}
+
+/* Sorts padded-equal entries.  Those of one length and key split are
+ * identical (equal real bytes), which is the common case of duplicates
+ * that consolidation will sum; it is settled from the index arrays alone,
+ * without touching entry bytes scattered through memory. */
+static void sort_padded_equal(const spine_builder *b, item *a, item *tmp, size_t n)
+{
+    size_t len = entry_len(b, a[0].i);
+    uint32_t klen = b->klen[a[0].i];
+    for (size_t k = 1; k < n; k++) {
+        if (entry_len(b, a[k].i) != len || b->klen[a[k].i] != klen) {
+            merge_sort(b, a, tmp, n);
+            return;
+        }
+    }
+}
+
+/* Finds, from byte `from` on, the first up to 8 byte positions at which
+ * the entries of a[0..n) do not all agree (scanning SCAN bytes at a time);
+ * positions skipped in between hold the same byte in every entry, so
+ * ordering by the chosen bytes is ordering by everything up to the last
+ * one.  Returns how many it found; fewer than 8 means the scan reached
+ * maxlen, so entries equal at the chosen bytes are padded-equal (0: all
+ * of them are). */
+static size_t pick_positions(const spine_builder *b, const item *a, size_t n, size_t from,
+                             size_t maxlen, size_t pos_out[8])
+{
+    uint8_t first[SCAN], acc[SCAN];
+    size_t x0 = a[0].i, npos = 0;
+    while (from < maxlen && npos < 8) {
+        size_t w = IVM_MIN((size_t)SCAN, maxlen - from);
+        for (size_t j = 0; j < w; j++) {
+            first[j] = padded(b, x0, from + j);
+            acc[j] = 0;
+        }
+        for (size_t k = 1; k < n; k++) {
+            size_t x = a[k].i, len = entry_len(b, x);
+            size_t real = len > from ? IVM_MIN(w, len - from) : 0;
+            const uint8_t *e = b->data + b->off[x] + from;
+            for (size_t j = 0; j < real; j++)
+                acc[j] |= e[j] ^ first[j];
+            for (size_t j = real; j < w; j++)
+                acc[j] |= first[j];
+        }
+        for (size_t j = 0; j < w && npos < 8; j++)
+            if (acc[j] != 0)
+                pos_out[npos++] = from + j;
+        from += w;
+    }
+    return npos;
+}
+
+/* Sorts a[0..n) by entry, with tmp (n items) as scratch and cnt as the
+ * counting table; the entries agree (padded) on their first `from` bytes.
+ * The sort key of an entry is its bytes at the first 8 positions from
+ * `from` where entries differ: for int keys and values that skips the tag
+ * and high zero bytes and usually covers the whole entry.  LSD radix sort
+ * runs one counting pass per key byte; runs of equal keys then recurse
+ * past the last position used, so a key with many values is sorted by
+ * radix too, not by comparisons.  Small runs, and entries identical but
+ * for length, go to comparison sorts. */
+static void sort_run(const spine_builder *b, item *a, item *tmp, size_t n, size_t from,
+                     size_t (*cnt)[256], unsigned depth)
+{
+    if (n < SMALL_SORT) {
+        insertion_sort(b, a, n);
+        return;
+    }
+    if (depth > MAX_DEPTH) {
+        merge_sort(b, a, tmp, n);
+        return;
+    }
+    size_t maxlen = 0, pos[8];
+    for (size_t k = 0; k < n; k++)
+        maxlen = IVM_MAX(maxlen, entry_len(b, a[k].i));
+    size_t npos = pick_positions(b, a, n, from, maxlen, pos);
+    if (npos == 0) {
+        sort_padded_equal(b, a, tmp, n);
+        return;
+    }
+    for (size_t k = 0; k < n; k++) {
+        /* Sequential in the first call, random below it: fetch ahead. */
+        if (k + PREFETCH < n)
+            __builtin_prefetch(b->data + b->off[a[k + PREFETCH].i] + pos[0]);
+        uint64_t p = 0;
+        for (size_t d = 0; d < 8; d++)
+            p = (p << 8) | (d < npos ? padded(b, a[k].i, pos[d]) : 0);
+        a[k].pfx = p;
+    }
+    for (size_t d = 0; d < npos; d++)
+        memset(cnt[d], 0, sizeof cnt[d]);
+    for (size_t k = 0; k < n; k++)
+        for (size_t d = 0; d < npos; d++)
+            cnt[d][(a[k].pfx >> (8 * (7 - d))) & 0xff]++;
+    item *src = a, *dst = tmp;
+    for (size_t d = npos; d-- > 0;) {
+        unsigned shift = 8 * (7 - (unsigned)d);
+        size_t sum = 0;
+        for (int v = 0; v < 256; v++) {
+            size_t c = cnt[d][v];
+            cnt[d][v] = sum;
+            sum += c;
+        }
+        for (size_t k = 0; k < n; k++)
+            dst[cnt[d][(src[k].pfx >> shift) & 0xff]++] = src[k];
+        item *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != a)
+        memcpy(a, src, n * sizeof *a);
+    for (size_t s = 0; s < n;) {
+        size_t e = s + 1;
+        while (e < n && a[e].pfx == a[s].pfx)
+            e++;
+        /* With fewer than 8 positions the scan reached maxlen, so equal
+         * keys mean padded-equal entries: no byte is left to look at. */
+        if (e - s > 1 && npos == 8)
+            sort_run(b, a + s, tmp + s, e - s, pos[npos - 1] + 1, cnt, depth + 1);
+        else if (e - s > 1)
+            sort_padded_equal(b, a + s, tmp + s, e - s);
+        s = e;
+    }
+}
+
+/* ---- Finishing ----------------------------------------------------------- */
+
+/* Writes the entries in the order of perm (NULL: push order) into a new
+ * batch, summing equal neighbours and dropping zeros (keeps S3, S4).  With
+ * perm NULL the order is only promised: returns IVM_INVALID, having built
+ * nothing, at the first entry smaller than the last one written.  Comparing
+ * with the last one written (not the previous input) is what matters: the
+ * output is then strictly increasing whatever happened to cancelled
+ * groups, and each output weight is the sum of all equal inputs. */
+static ivm_rc write_sorted(const spine_builder *b, const item *perm, spine_batch **out)
+{
+    spine_batch_mut m;
+    if (spine_batch_alloc(b->n, b->bytes, &m) == NULL)
+        return IVM_NOMEM;
+    for (size_t k = 0; k < b->n; k++) {
+        size_t x = perm ? perm[k].i : k;
+        /* Sorted order visits entries at random, and cache misses dominate
+         * this pass: fetch ahead in two stages, the index slots of an entry
+         * 2 * PREFETCH ahead, then the bytes of one PREFETCH ahead, whose
+         * offset has arrived by then. */
+        if (perm != NULL && k + 2 * PREFETCH < b->n) {
+            size_t y = perm[k + 2 * PREFETCH].i;
+            __builtin_prefetch(&b->off[y]);
+            __builtin_prefetch(&b->klen[y]);
+            __builtin_prefetch(&b->w[y]);
+        }
+        if (perm != NULL && k + PREFETCH < b->n)
+            __builtin_prefetch(b->data + b->off[perm[k + PREFETCH].i]);
+        const uint8_t *e = b->data + b->off[x];
+        size_t len = (size_t)(b->off[x + 1] - b->off[x]);
+        if (m.n > 0) {
+            size_t last = m.n - 1;
+            int c = spine_entry_cmp_raw(m.data + m.off[last], (size_t)(m.off[last + 1] - m.off[last]),
+                                        m.klen[last], e, len, b->klen[x]);
+            if (c == 0) {
+                m.w[last] = spine_weight_add(m.w[last], b->w[x]);
+                continue;
+            }
+            if (c > 0) {
+                IVM_ASSERT(perm == NULL);
+                ivm_free(m.b);
+                return IVM_INVALID;
+            }
+            if (m.w[last] == 0)
+                spine_mut_drop_last(&m);
+        }
+        spine_mut_put(&m, e, len, b->klen[x], b->w[x]);
+    }
+    if (m.n > 0 && m.w[m.n - 1] == 0)
+        spine_mut_drop_last(&m);
+    *out = spine_batch_seal(&m);
+    return IVM_OK;
+}
+
+ivm_rc spine_builder_finish(spine_builder *b, spine_batch **out)
+{
+    item *items = NULL;
+    spine_batch *batch = NULL;
+    ivm_rc rc = IVM_NOMEM;
+
+    if (b->failed)
+        goto fail;
+    rc = IVM_INVALID; /* "not in order yet" */
+    if (b->n < 2 || b->sorted)
+        rc = write_sorted(b, NULL, &batch);
+    if (rc == IVM_INVALID) {
+        /* Unordered, or a broken promise, which costs a sort but never
+         * yields a wrong batch. */
+        rc = IVM_NOMEM;
+        if (b->n > SIZE_MAX / 2 / sizeof *items)
+            goto fail;
+        items = ivm_malloc(2 * b->n * sizeof *items);
+        if (items == NULL)
+            goto fail;
+        size_t cnt[8][256]; /* on the stack: builders on other threads sort at once */
+        for (size_t x = 0; x < b->n; x++) {
+            items[x].pfx = 0;
+            items[x].i = x;
+        }
+        sort_run(b, items, items + b->n, b->n, 0, cnt, 0);
+        rc = write_sorted(b, items, &batch);
+    }
+    if (rc == IVM_OK)
+        *out = batch;
+fail:
+    ivm_free(items);
+    spine_builder_clear(b);
+    return rc;
+}

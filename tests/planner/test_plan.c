@@ -1,0 +1,207 @@
+/*
+ * test_plan.c: the planner on parsed SELECTs against a fixed catalog: the
+ * circuits it lowers to (join keys extracted, filters pushed below joins,
+ * exchange + integrate before every stateful operator), and the errors it
+ * gives for unknown names and unsupported constructs, with positions.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "planner.h"
+#include "sql.h"
+
+#include <stdio.h>
+#include <strings.h>
+
+static const char *const r_cols[] = {"a", "b", "c"};
+static const ivm_type r_types[] = {IVM_TINT, IVM_TINT, IVM_TTEXT};
+static const char *const s_cols[] = {"a", "x", "y"};
+static const ivm_type s_types[] = {IVM_TINT, IVM_TREAL, IVM_TTEXT};
+static const plan_relation rels[] = {
+    {PLAN_REL_TABLE, "r", 3, r_cols, r_types, 10},
+    {PLAN_REL_TABLE, "s", 3, s_cols, s_types, 11},
+};
+
+static const plan_relation *lookup(void *ctx, const char *name)
+{
+    (void)ctx;
+    for (size_t i = 0; i < sizeof rels / sizeof rels[0]; i++)
+        if (strcasecmp(rels[i].name, name) == 0)
+            return &rels[i];
+    return NULL;
+}
+
+static const plan_catalog cat = {NULL, lookup};
+
+/* Plans sql; returns the rc and fills *q (caller frees) and err. */
+static ivm_rc plan_sql(const char *sql, bool for_view, plan_query **q, ivm_err *err)
+{
+    sql_parser *p = NULL;
+    assert_int_equal(sql_parser_new(sql, strlen(sql), 1, &p), IVM_OK);
+    plan_stmt *st = NULL;
+    ivm_err_clear(err);
+    assert_int_equal(sql_parse_next(p, &st, err), IVM_OK);
+    assert_non_null(st);
+    assert_int_equal(st->kind, PLAN_S_SELECT);
+    *q = NULL;
+    ivm_rc rc = plan_select_query(st->select, &cat, for_view, q, err);
+    sql_parser_free(p);
+    return rc;
+}
+
+static int count_kind(const plan_query *q, dbsp_kind k)
+{
+    int n = 0;
+    for (uint32_t i = 0; i < dbsp_plan_nodes(q->plan); i++)
+        n += dbsp_plan_kind(q->plan, i) == k;
+    return n;
+}
+
+static void test_plan_join_extracts_key(void **state)
+{
+    (void)state;
+    plan_query *q;
+    ivm_err err;
+    assert_int_equal(plan_sql("SELECT r.c, s.y FROM r, s WHERE r.a = s.a AND r.b > 1", true, &q,
+                              &err),
+                     IVM_OK);
+    assert_int_equal(count_kind(q, DBSP_JOIN), 1);
+    assert_int_equal(count_kind(q, DBSP_EXCHANGE), 2);
+    assert_int_equal(count_kind(q, DBSP_INTEGRATE), 2);
+    assert_int_equal(count_kind(q, DBSP_OUTPUT), 1);
+    /* The join's inputs are keyed by one column: the key was extracted. */
+    for (uint32_t i = 0; i < dbsp_plan_nodes(q->plan); i++)
+        if (dbsp_plan_kind(q->plan, i) == DBSP_JOIN)
+            assert_int_equal(dbsp_plan_nkey(q->plan, i), 1);
+    /* r.b > 1 reads only r: it sits below the join, before the first
+     * exchange, not after the join. */
+    uint32_t first_filter = UINT32_MAX, join = UINT32_MAX;
+    for (uint32_t i = 0; i < dbsp_plan_nodes(q->plan); i++) {
+        if (dbsp_plan_kind(q->plan, i) == DBSP_FILTER && first_filter == UINT32_MAX)
+            first_filter = i;
+        if (dbsp_plan_kind(q->plan, i) == DBSP_JOIN)
+            join = i;
+    }
+    assert_true(first_filter < join);
+    assert_int_equal(q->ncols, 2);
+    assert_int_equal(q->ninputs, 2);
+    plan_query_free(q);
+}
+
+static void test_plan_mixed_class_key_is_cast(void **state)
+{
+    (void)state;
+    plan_query *q;
+    ivm_err err;
+    /* INT = REAL: still a key (both sides cast to REAL). */
+    assert_int_equal(plan_sql("SELECT r.a FROM r JOIN s ON r.b = s.x", true, &q, &err), IVM_OK);
+    for (uint32_t i = 0; i < dbsp_plan_nodes(q->plan); i++)
+        if (dbsp_plan_kind(q->plan, i) == DBSP_JOIN)
+            assert_int_equal(dbsp_plan_nkey(q->plan, i), 1);
+    plan_query_free(q);
+    /* INT = TEXT: no key; a cross join with a residual filter. */
+    assert_int_equal(plan_sql("SELECT r.a FROM r JOIN s ON r.b = s.y", true, &q, &err), IVM_OK);
+    for (uint32_t i = 0; i < dbsp_plan_nodes(q->plan); i++)
+        if (dbsp_plan_kind(q->plan, i) == DBSP_JOIN)
+            assert_int_equal(dbsp_plan_nkey(q->plan, i), 0);
+    plan_query_free(q);
+}
+
+static void test_plan_group_by_arranges_by_group(void **state)
+{
+    (void)state;
+    plan_query *q;
+    ivm_err err;
+    assert_int_equal(plan_sql("SELECT b, COUNT(*), SUM(a), MAX(c), SUM(a) + 1 FROM r GROUP BY b",
+                              true, &q, &err),
+                     IVM_OK);
+    assert_int_equal(count_kind(q, DBSP_AGGREGATE), 1);
+    assert_int_equal(count_kind(q, DBSP_EXCHANGE), 1);
+    for (uint32_t i = 0; i < dbsp_plan_nodes(q->plan); i++)
+        if (dbsp_plan_kind(q->plan, i) == DBSP_AGGREGATE) {
+            /* key b, then COUNT(*), SUM(a), MAX(c): SUM(a) is computed once. */
+            assert_int_equal(dbsp_plan_nkey(q->plan, i), 1);
+            assert_int_equal(dbsp_plan_ncols(q->plan, i), 4);
+        }
+    assert_int_equal(q->ncols, 5);
+    assert_int_equal(q->col_types[1], IVM_TINT);
+    assert_int_equal(q->col_types[3], IVM_TTEXT);
+    plan_query_free(q);
+}
+
+static void test_plan_distinct_and_empty_group(void **state)
+{
+    (void)state;
+    plan_query *q;
+    ivm_err err;
+    assert_int_equal(plan_sql("SELECT DISTINCT c FROM r", true, &q, &err), IVM_OK);
+    assert_int_equal(count_kind(q, DBSP_DISTINCT), 1);
+    plan_query_free(q);
+    assert_int_equal(plan_sql("SELECT COUNT(*), AVG(b) FROM r", true, &q, &err), IVM_OK);
+    for (uint32_t i = 0; i < dbsp_plan_nodes(q->plan); i++)
+        if (dbsp_plan_kind(q->plan, i) == DBSP_AGGREGATE)
+            assert_int_equal(dbsp_plan_nkey(q->plan, i), 0);
+    assert_int_equal(q->col_types[1], IVM_TREAL);
+    plan_query_free(q);
+}
+
+static void test_plan_errors_name_the_problem(void **state)
+{
+    (void)state;
+    plan_query *q;
+    ivm_err err;
+    assert_int_equal(plan_sql("SELECT nope FROM r", true, &q, &err), IVM_SCHEMA);
+    assert_string_equal(err.msg, "no such column: nope");
+    assert_int_equal(err.line, 1);
+    assert_int_equal(err.col, 8);
+    assert_null(q);
+    assert_int_equal(plan_sql("SELECT a FROM r, s", true, &q, &err), IVM_SCHEMA);
+    assert_string_equal(err.msg, "ambiguous column name: a");
+    assert_int_equal(plan_sql("SELECT * FROM missing", true, &q, &err), IVM_SCHEMA);
+    assert_string_equal(err.msg, "no such table: missing");
+    assert_int_equal(plan_sql("SELECT a FROM r LEFT JOIN s ON r.a = s.a", true, &q, &err),
+                     IVM_UNSUPPORTED);
+    assert_non_null(strstr(err.msg, "outer join"));
+    assert_int_equal(plan_sql("SELECT a FROM r ORDER BY a LIMIT 3", true, &q, &err),
+                     IVM_UNSUPPORTED);
+    assert_non_null(strstr(err.msg, "LIMIT"));
+    assert_int_equal(err.col, 34);  /* the LIMIT expression */
+    assert_int_equal(plan_sql("SELECT a, COUNT(*) FROM r", true, &q, &err), IVM_UNSUPPORTED);
+    assert_non_null(strstr(err.msg, "GROUP BY"));
+    assert_int_equal(plan_sql("SELECT COUNT(*) FROM r WHERE SUM(a) > 1", true, &q, &err),
+                     IVM_SCHEMA);
+}
+
+static void test_plan_adhoc_order_and_limit(void **state)
+{
+    (void)state;
+    plan_query *q;
+    ivm_err err;
+    assert_int_equal(plan_sql("SELECT a, c FROM r ORDER BY b DESC, 1 LIMIT 5 OFFSET 2", false, &q,
+                              &err),
+                     IVM_OK);
+    assert_int_equal(q->ncols, 2);
+    assert_int_equal(q->nhidden, 1);   /* b is not selected: a hidden column */
+    assert_int_equal(q->nsort, 2);
+    assert_int_equal(q->sort[0].col, 2);
+    assert_true(q->sort[0].desc);
+    assert_int_equal(q->sort[1].col, 0);
+    assert_int_equal(q->limit, 5);
+    assert_int_equal(q->offset, 2);
+    plan_query_free(q);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_plan_join_extracts_key),
+        cmocka_unit_test(test_plan_mixed_class_key_is_cast),
+        cmocka_unit_test(test_plan_group_by_arranges_by_group),
+        cmocka_unit_test(test_plan_distinct_and_empty_group),
+        cmocka_unit_test(test_plan_errors_name_the_problem),
+        cmocka_unit_test(test_plan_adhoc_order_and_limit),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,289 @@
+/*
+ * test_builder.c: the batch builder (spine/builder.c) against the sorted
+ * array model: random entries from several shapes (small colliding domains
+ * for consolidation, wide random keys, long shared text prefixes that make
+ * the radix prefixes tie, small integer keys whose leading bytes all agree)
+ * and sizes on both sides of the insertion-sort cut-off; the sorted promise,
+ * kept and broken; reserve/commit; empty input and zero weights.
+ */
+#include "spine_testlib.h"
+
+typedef void (*gen_fn)(uint8_t *k, size_t *kl, uint8_t *v, size_t *vl);
+
+/* Key INT 0..9, value TEXT from three strings: many collisions. */
+static void gen_small(uint8_t *k, size_t *kl, uint8_t *v, size_t *vl)
+{
+    static const char *vals[] = {"", "x", "xy"};
+    ivm_value key = ivm_value_int((int64_t)rng_below(10)), val = tv(vals[rng_below(3)]);
+    *kl = enc(&key, 1, k);
+    *vl = enc(&val, 1, v);
+}
+
+/* Random 64-bit key, random REAL value: no collisions, all bytes vary. */
+static void gen_wide(uint8_t *k, size_t *kl, uint8_t *v, size_t *vl)
+{
+    ivm_value key = ivm_value_int((int64_t)rng_next());
+    ivm_value val = ivm_value_real((double)(int64_t)rng_next() / 1e6);
+    *kl = enc(&key, 1, k);
+    *vl = enc(&val, 1, v);
+}
+
+/* Text keys sharing 40 bytes, then 0..3 of 'a'/'b': the prefix window
+ * after the common part still ties often (entries shorter than it). */
+static void gen_prefix(uint8_t *k, size_t *kl, uint8_t *v, size_t *vl)
+{
+    char t[48];
+    memset(t, 'p', 40);
+    size_t n = 40 + rng_below(4);
+    for (size_t i = 40; i < n; i++)
+        t[i] = rng_below(2) ? 'a' : 'b';
+    ivm_value key = ivm_value_text(t, (uint32_t)n);
+    ivm_value val = ivm_value_int((int64_t)rng_below(4));
+    *kl = enc(&key, 1, k);
+    *vl = enc(&val, 1, v);
+}
+
+/* Small integer keys: the tag and high bytes agree in every entry. */
+static void gen_ints(uint8_t *k, size_t *kl, uint8_t *v, size_t *vl)
+{
+    ivm_value key = ivm_value_int((int64_t)rng_below(1000));
+    ivm_value val = ivm_value_int((int64_t)rng_below(4));
+    *kl = enc(&key, 1, k);
+    *vl = enc(&val, 1, v);
+}
+
+/* Two key columns with text of varying length, value NULL or INT. */
+static void gen_two_col(uint8_t *k, size_t *kl, uint8_t *v, size_t *vl)
+{
+    static const char *texts[] = {"", "a", "ab", "abc", "b", "ba"};
+    ivm_value key[2] = {ivm_value_int((int64_t)rng_below(5) - 2), tv(texts[rng_below(6)])};
+    ivm_value val = rng_below(3) ? ivm_value_int((int64_t)rng_below(3)) : ivm_value_null();
+    *kl = enc(key, 2, k);
+    *vl = enc(&val, 1, v);
+}
+
+static int64_t gen_weight(void)
+{
+    return (int64_t)rng_below(7) - 3; /* zero included: the builder ignores it */
+}
+
+/* Random entries (some pushed again with the opposite weight so that they
+ * cancel), built unsorted, against the model. */
+static void check_random_build(gen_fn gen, size_t n)
+{
+    tlist in = {0}, model = {0};
+    for (size_t i = 0; i < n; i++) {
+        uint8_t k[256], v[256];
+        size_t kl, vl;
+        gen(k, &kl, v, &vl);
+        int64_t w = gen_weight();
+        tlist_push(&in, k, kl, v, vl, w);
+        if (rng_below(8) == 0)
+            tlist_push(&in, k, kl, v, vl, -w);
+    }
+    tlist_add(&model, &in, 1);
+    tlist_consolidate(&model);
+    spine_batch *b = tlist_build(&in, false);
+    assert_batch_is(b, &model);
+    spine_batch_unref(b);
+    tlist_free(&in);
+    tlist_free(&model);
+}
+
+static void test_builder_sorts_and_consolidates(void **state)
+{
+    (void)state;
+    static const gen_fn gens[] = {gen_small, gen_wide, gen_prefix, gen_ints, gen_two_col};
+    static const size_t sizes[] = {0, 1, 2, 3, 5, 31, 32, 33, 64, 100, 1000, 20000};
+    rng_seed(10);
+    for (size_t g = 0; g < sizeof gens / sizeof *gens; g++)
+        for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++)
+            for (int rep = 0; rep < (sizes[s] < 100 ? 20 : 2); rep++)
+                check_random_build(gens[g], sizes[s]);
+}
+
+static void test_builder_sorted_promise(void **state)
+{
+    (void)state;
+    rng_seed(11);
+    tlist in = {0}, model = {0};
+    for (int i = 0; i < 500; i++) {
+        uint8_t k[256], v[256];
+        size_t kl, vl;
+        gen_two_col(k, &kl, v, &vl);
+        tlist_push(&in, k, kl, v, vl, (int64_t)rng_below(5) - 2);
+    }
+    tlist_add(&model, &in, 1);
+    tlist_consolidate(&model);
+    /* In order, each entry split into two pushes: neighbours consolidate. */
+    tlist sorted = {0};
+    for (size_t i = 0; i < model.n; i++) {
+        const tentry *t = &model.v[i];
+        tlist_push(&sorted, t->e, t->klen, t->e + t->klen, t->len - t->klen, t->w + 1);
+        tlist_push(&sorted, t->e, t->klen, t->e + t->klen, t->len - t->klen, -1);
+    }
+    spine_batch *b = tlist_build(&sorted, true);
+    assert_batch_is(b, &model);
+    spine_batch_unref(b);
+    /* A broken promise still yields the right batch. */
+    b = tlist_build(&in, true);
+    assert_batch_is(b, &model);
+    spine_batch_unref(b);
+    tlist_free(&sorted);
+    tlist_free(&in);
+    tlist_free(&model);
+}
+
+/* Entries that agree on 8 differing positions at a time, level after level:
+ * entry j is a long text of 'a' with one 'b' at byte 10 * j, so each radix
+ * refinement splits off only 8 entries and the rest tie again, until the
+ * run falls back to merge sort. */
+static void test_builder_deep_ties(void **state)
+{
+    (void)state;
+    enum { N = 700, LEN = 10 * N + 10 };
+    char *t = malloc(LEN);
+    assert_non_null(t);
+    tlist in = {0}, model = {0};
+    rng_seed(12);
+    for (size_t j = 0; j < N; j++) {
+        memset(t, 'a', LEN);
+        t[10 * j] = 'b';
+        ivm_value key = ivm_value_int(1), val = ivm_value_text(t, LEN);
+        uint8_t k[16], *v = malloc(LEN + 2);
+        size_t kl = enc(&key, 1, k), vl = spine_row_encode(&val, 1, v);
+        for (size_t c = 0; c < 2; c++)
+            tlist_push(&in, k, kl, v, vl, (int64_t)rng_below(3) + 1);
+        free(v);
+    }
+    /* shuffle */
+    for (size_t i = in.n; i > 1; i--) {
+        size_t j = rng_below(i);
+        tentry x = in.v[i - 1];
+        in.v[i - 1] = in.v[j];
+        in.v[j] = x;
+    }
+    tlist_add(&model, &in, 1);
+    tlist_consolidate(&model);
+    spine_batch *b = tlist_build(&in, false);
+    assert_batch_is(b, &model);
+    spine_batch_unref(b);
+    tlist_free(&in);
+    tlist_free(&model);
+    free(t);
+}
+
+/* Byte-identical entries split into key and value at two places are two
+ * different pairs; the sort still puts them in a total order. */
+static void test_builder_same_bytes_other_split(void **state)
+{
+    (void)state;
+    tlist in = {0}, model = {0};
+    rng_seed(13);
+    for (int i = 0; i < 200; i++) {
+        ivm_value row[2] = {ivm_value_int((int64_t)rng_below(3)), ivm_value_int(7)};
+        uint8_t e[32];
+        size_t len = enc(row, 2, e);
+        size_t kl = rng_below(2) ? 9 : 18;
+        tlist_push(&in, e, kl, e + kl, len - kl, 1);
+    }
+    tlist_add(&model, &in, 1);
+    tlist_consolidate(&model);
+    assert_int_equal(model.n, 6);
+    spine_batch *b = tlist_build(&in, false);
+    /* Not a valid batch (two key widths, S5), but sorted and consolidated. */
+    assert_int_equal(b->n, model.n);
+    for (size_t i = 0; i < model.n; i++) {
+        size_t len;
+        const uint8_t *e = spine_batch_row(b, i, &len);
+        assert_int_equal(len, model.v[i].len);
+        assert_memory_equal(e, model.v[i].e, len);
+        assert_int_equal(b->klen[i], model.v[i].klen);
+        assert_int_equal(b->w[i], model.v[i].w);
+    }
+    spine_batch_unref(b);
+    tlist_free(&in);
+    tlist_free(&model);
+}
+
+static void test_builder_reserve_commit(void **state)
+{
+    (void)state;
+    spine_builder bld;
+    spine_builder_init(&bld);
+    tlist model = {0};
+    for (int64_t i = 99; i >= 0; i--) {
+        ivm_value key = ivm_value_int(i % 10), val = ivm_value_int(i);
+        size_t kl = spine_row_size(&key, 1), len = kl + spine_row_size(&val, 1);
+        uint8_t *p = spine_builder_reserve(&bld, len);
+        assert_non_null(p);
+        spine_row_encode(&key, 1, p);
+        spine_row_encode(&val, 1, p + kl);
+        tlist_push(&model, p, kl, p + kl, len - kl, i + 1);
+        assert_int_equal(spine_builder_commit(&bld, kl, len, i + 1), IVM_OK);
+    }
+    /* A reservation committed with weight 0 is dropped. */
+    assert_non_null(spine_builder_reserve(&bld, 1));
+    assert_int_equal(spine_builder_commit(&bld, 0, 0, 0), IVM_OK);
+    tlist_consolidate(&model);
+    spine_batch *b;
+    assert_int_equal(spine_builder_finish(&bld, &b), IVM_OK);
+    assert_batch_is(b, &model);
+    spine_batch_unref(b);
+    spine_builder_fini(&bld);
+    tlist_free(&model);
+}
+
+static void test_builder_empty_and_zero_weights(void **state)
+{
+    (void)state;
+    spine_builder bld;
+    spine_batch *b;
+    spine_builder_init(&bld);
+    assert_int_equal(spine_builder_finish(&bld, &b), IVM_OK);
+    assert_non_null(b);
+    assert_int_equal(b->n, 0);
+    assert_int_equal(spine_batch_check(b), IVM_OK);
+    spine_batch_unref(b);
+
+    uint8_t k[16];
+    ivm_value key = ivm_value_int(1);
+    size_t kl = enc(&key, 1, k);
+    assert_int_equal(spine_builder_push(&bld, k, kl, NULL, 0, 0), IVM_OK);
+    assert_int_equal(bld.n, 0);
+    /* Cancels to nothing: an empty batch, never NULL. */
+    assert_int_equal(spine_builder_push(&bld, k, kl, NULL, 0, 2), IVM_OK);
+    assert_int_equal(spine_builder_push(&bld, k, kl, NULL, 0, -2), IVM_OK);
+    assert_int_equal(spine_builder_finish(&bld, &b), IVM_OK);
+    assert_int_equal(b->n, 0);
+    spine_batch_unref(b);
+    /* The builder is reusable after finish; an empty value is allowed. */
+    assert_int_equal(bld.n, 0);
+    assert_int_equal(spine_builder_push(&bld, k, kl, NULL, 0, 5), IVM_OK);
+    assert_int_equal(spine_builder_finish(&bld, &b), IVM_OK);
+    assert_int_equal(b->n, 1);
+    assert_int_equal(b->w[0], 5);
+    assert_int_equal(spine_batch_check(b), IVM_OK);
+    spine_batch_unref(b);
+    /* clear forgets entries */
+    assert_int_equal(spine_builder_push(&bld, k, kl, NULL, 0, 5), IVM_OK);
+    spine_builder_clear(&bld);
+    assert_int_equal(spine_builder_finish(&bld, &b), IVM_OK);
+    assert_int_equal(b->n, 0);
+    spine_batch_unref(b);
+    spine_builder_fini(&bld);
+    spine_builder_fini(&bld); /* fini twice is harmless */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_builder_sorts_and_consolidates),
+        cmocka_unit_test(test_builder_sorted_promise),
+        cmocka_unit_test(test_builder_deep_ties),
+        cmocka_unit_test(test_builder_same_bytes_other_split),
+        cmocka_unit_test(test_builder_reserve_commit),
+        cmocka_unit_test(test_builder_empty_and_zero_weights),
+    };
+    return cmocka_run_group_tests_name("spine/builder", tests, NULL, NULL);
+}

@@ -1,0 +1,347 @@
+/*
+ * test_row.c: the row encoding (spine/row.c): random rows round-trip; the
+ * memcmp order of encodings equals SQL order column by column (NULL first,
+ * numbers by value including the extremes, -0.0 == 0.0, text by bytes
+ * including prefixes); decoding rejects every byte string the encoder would
+ * not write and never reads past the end (run under ASan).
+ */
+#include "spine_testlib.h"
+
+#include <float.h>
+#include <math.h>
+
+/* ---- Generators ------------------------------------------------------------ */
+
+static int64_t gen_int(void)
+{
+    static const int64_t special[] = {INT64_MIN, INT64_MIN + 1, -65536, -256, -255, -1, 0,
+                                      1, 255, 256, 65536, INT64_MAX - 1, INT64_MAX};
+    switch (rng_below(3)) {
+    case 0:
+        return special[rng_below(sizeof special / sizeof *special)];
+    case 1:
+        return (int64_t)rng_below(7) - 3;
+    default:
+        return (int64_t)rng_next();
+    }
+}
+
+static double gen_real(void)
+{
+    static const double special[] = {-INFINITY, -DBL_MAX, -1e10, -1.5, -1.0, -DBL_MIN,
+                                     -4.9e-324, -0.0, 0.0, 4.9e-324, DBL_MIN, 0.5, 1.0,
+                                     1.5, 1e10, DBL_MAX, INFINITY, NAN};
+    switch (rng_below(3)) {
+    case 0:
+        return special[rng_below(sizeof special / sizeof *special)];
+    case 1:
+        return (double)((int)rng_below(7) - 3) / 2;
+    default: {
+        uint64_t u = rng_next();
+        double r;
+        memcpy(&r, &u, sizeof r);
+        return r; /* any pattern, NaN included */
+    }
+    }
+}
+
+/* Text over a tiny alphabet, so that prefixes and ties are common; the
+ * bytes 0x01 and 0xff test the ends of the byte range. */
+static ivm_value gen_text(char *buf)
+{
+    static const char alpha[] = {'a', 'b', 0x01, (char)0xff};
+    size_t n = rng_below(5);
+    for (size_t i = 0; i < n; i++)
+        buf[i] = alpha[rng_below(4)];
+    return ivm_value_text(buf, (uint32_t)n);
+}
+
+/* A value of class t, or NULL one time in five. */
+static ivm_value gen_value(ivm_type t, char *textbuf)
+{
+    if (rng_below(5) == 0)
+        return ivm_value_null();
+    switch (t) {
+    case IVM_TINT:
+        return ivm_value_int(gen_int());
+    case IVM_TREAL:
+        return ivm_value_real(gen_real());
+    case IVM_TTEXT:
+        return gen_text(textbuf);
+    default:
+        return ivm_value_null();
+    }
+}
+
+/* ---- SQL semantics, written independently of the encoding ------------------ */
+
+static bool is_null(const ivm_value *v)
+{
+    return v->type == IVM_TNULL || (v->type == IVM_TREAL && isnan(v->u.r));
+}
+
+/* Order of two values of one column class: NULL first, then by value. */
+static int sql_cmp(const ivm_value *a, const ivm_value *b)
+{
+    bool an = is_null(a), bn = is_null(b);
+    if (an || bn)
+        return (int)bn - (int)an;
+    switch (a->type) {
+    case IVM_TINT:
+        return (a->u.i > b->u.i) - (a->u.i < b->u.i);
+    case IVM_TREAL:
+        return (a->u.r > b->u.r) - (a->u.r < b->u.r);
+    default: {
+        uint32_t n = IVM_MIN(a->u.s.n, b->u.s.n);
+        int c = n ? memcmp(a->u.s.p, b->u.s.p, n) : 0;
+        if (c != 0)
+            return c < 0 ? -1 : 1;
+        return (a->u.s.n > b->u.s.n) - (a->u.s.n < b->u.s.n);
+    }
+    }
+}
+
+static int sign(int c)
+{
+    return (c > 0) - (c < 0);
+}
+
+/* ---- Tests ------------------------------------------------------------------ */
+
+static void test_row_roundtrip_random(void **state)
+{
+    (void)state;
+    rng_seed(1);
+    char text[8][8];
+    for (int iter = 0; iter < 20000; iter++) {
+        ivm_value in[8], out[8];
+        uint32_t n = (uint32_t)rng_below(8);
+        for (uint32_t c = 0; c < n; c++)
+            in[c] = gen_value((ivm_type)rng_below(4), text[c]);
+        uint8_t buf[256];
+        size_t len = enc(in, n, buf);
+        assert_int_equal(spine_row_decode(buf, len, out, 8), (int)n);
+        assert_int_equal(spine_row_prefix_len(buf, len, n), n ? len : 0);
+        for (uint32_t c = 0; c < n; c++) {
+            if (is_null(&in[c])) {
+                assert_int_equal(out[c].type, IVM_TNULL);
+                continue;
+            }
+            assert_int_equal(out[c].type, in[c].type);
+            switch (in[c].type) {
+            case IVM_TINT:
+                assert_true(out[c].u.i == in[c].u.i);
+                break;
+            case IVM_TREAL:
+                assert_true(out[c].u.r == in[c].u.r);
+                assert_false(signbit(out[c].u.r) && out[c].u.r == 0.0); /* -0.0 -> 0.0 */
+                break;
+            default:
+                assert_int_equal(out[c].u.s.n, in[c].u.s.n);
+                assert_true(in[c].u.s.n == 0 ||
+                            memcmp(out[c].u.s.p, in[c].u.s.p, in[c].u.s.n) == 0);
+                /* zero copy: the text points into the row */
+                assert_true((const uint8_t *)out[c].u.s.p > buf &&
+                            (const uint8_t *)out[c].u.s.p < buf + len);
+                break;
+            }
+        }
+    }
+}
+
+static void test_row_order_matches_sql(void **state)
+{
+    (void)state;
+    rng_seed(2);
+    char ta[4][8], tb[4][8];
+    for (int iter = 0; iter < 50000; iter++) {
+        /* Two rows of one schema, compared column by column. */
+        uint32_t n = 1 + (uint32_t)rng_below(3);
+        ivm_value a[4], b[4];
+        int expect = 0;
+        for (uint32_t c = 0; c < n; c++) {
+            ivm_type t = (ivm_type)(1 + rng_below(3));
+            a[c] = gen_value(t, ta[c]);
+            b[c] = rng_below(4) == 0 ? a[c] : gen_value(t, tb[c]);
+            if (expect == 0)
+                expect = sql_cmp(&a[c], &b[c]);
+        }
+        uint8_t ea[256], eb[256];
+        size_t la = enc(a, n, ea), lb = enc(b, n, eb);
+        assert_int_equal(sign(spine_row_cmp(ea, la, eb, lb)), expect);
+        /* equality is byte equality */
+        assert_int_equal(expect == 0, la == lb && memcmp(ea, eb, la) == 0);
+        if (expect == 0)
+            assert_true(spine_row_hash(ea, la) == spine_row_hash(eb, lb));
+    }
+}
+
+static void test_row_order_of_extremes(void **state)
+{
+    (void)state;
+    /* Each list is in strictly increasing SQL order. */
+    const ivm_value ints[] = {ivm_value_null(), ivm_value_int(INT64_MIN),
+                              ivm_value_int(INT64_MIN + 1), ivm_value_int(-256),
+                              ivm_value_int(-1), ivm_value_int(0), ivm_value_int(1),
+                              ivm_value_int(255), ivm_value_int(256),
+                              ivm_value_int(INT64_MAX)};
+    const ivm_value reals[] = {ivm_value_null(), ivm_value_real(-INFINITY),
+                               ivm_value_real(-DBL_MAX), ivm_value_real(-1.0),
+                               ivm_value_real(-DBL_MIN), ivm_value_real(-4.9e-324),
+                               ivm_value_real(0.0), ivm_value_real(4.9e-324),
+                               ivm_value_real(DBL_MIN), ivm_value_real(1.0),
+                               ivm_value_real(DBL_MAX), ivm_value_real(INFINITY)};
+    const ivm_value texts[] = {ivm_value_null(), tv(""), tv("\x01"), tv("a"), tv("a\x01"),
+                               tv("ab"), tv("b"), tv("\xff"), tv("\xff\xff")};
+    const ivm_value *lists[] = {ints, reals, texts};
+    const size_t lens[] = {sizeof ints / sizeof *ints, sizeof reals / sizeof *reals,
+                           sizeof texts / sizeof *texts};
+    for (int l = 0; l < 3; l++) {
+        for (size_t i = 0; i < lens[l]; i++) {
+            for (size_t j = 0; j < lens[l]; j++) {
+                uint8_t ea[64], eb[64];
+                size_t la = enc(&lists[l][i], 1, ea), lb = enc(&lists[l][j], 1, eb);
+                int expect = (i > j) - (i < j);
+                assert_int_equal(sign(spine_row_cmp(ea, la, eb, lb)), expect);
+            }
+        }
+    }
+}
+
+static void test_row_nan_and_negative_zero(void **state)
+{
+    (void)state;
+    uint8_t a[16], b[16];
+    ivm_value nan = ivm_value_real(NAN), null = ivm_value_null();
+    assert_int_equal(spine_row_size(&nan, 1), 1);
+    assert_int_equal(enc(&nan, 1, a), 1);
+    assert_int_equal(enc(&null, 1, b), 1);
+    assert_int_equal(a[0], SPINE_TAG_NULL);
+    ivm_value nz = ivm_value_real(-0.0), pz = ivm_value_real(0.0);
+    assert_int_equal(enc(&nz, 1, a), 9);
+    assert_int_equal(enc(&pz, 1, b), 9);
+    assert_memory_equal(a, b, 9);
+    /* The documented bytes: tag, then big-endian bits with the sign set. */
+    ivm_value one = ivm_value_real(1.0), m1 = ivm_value_int(-1);
+    enc(&one, 1, a);
+    const uint8_t one_bytes[] = {0x03, 0xbf, 0xf0, 0, 0, 0, 0, 0, 0};
+    assert_memory_equal(a, one_bytes, 9);
+    enc(&m1, 1, a);
+    const uint8_t m1_bytes[] = {0x02, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    assert_memory_equal(a, m1_bytes, 9);
+    ivm_value t = tv("hi");
+    assert_int_equal(enc(&t, 1, a), 4);
+    const uint8_t t_bytes[] = {0x04, 'h', 'i', 0x00};
+    assert_memory_equal(a, t_bytes, 4);
+}
+
+static void test_row_decode_rejects_garbage(void **state)
+{
+    (void)state;
+    ivm_value out[32];
+    /* Unknown tags, truncated payloads, unterminated text. */
+    const uint8_t bad1[] = {0x00};
+    const uint8_t bad2[] = {0x05};
+    const uint8_t bad3[] = {0x02, 1, 2, 3};
+    const uint8_t bad4[] = {0x03, 0xbf, 0xf0};
+    const uint8_t bad5[] = {0x04, 'a', 'b'};
+    const uint8_t bad6[] = {0x01, 0x02, 0, 0, 0, 0, 0, 0, 0}; /* second column short */
+    /* REAL patterns the encoder never writes: NaN and -0.0. */
+    const uint8_t nan_bytes[] = {0x03, 0xff, 0xf8, 0, 0, 0, 0, 0, 0};
+    const uint8_t negzero[] = {0x03, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    const struct {
+        const uint8_t *p;
+        size_t n;
+    } bad[] = {{bad1, sizeof bad1}, {bad2, sizeof bad2}, {bad3, sizeof bad3},
+               {bad4, sizeof bad4}, {bad5, sizeof bad5}, {bad6, sizeof bad6},
+               {nan_bytes, sizeof nan_bytes}, {negzero, sizeof negzero}};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        assert_int_equal(spine_row_decode(bad[i].p, bad[i].n, out, 8), -1);
+        assert_int_equal(spine_row_prefix_len(bad[i].p, bad[i].n, 2), 0);
+    }
+    assert_int_equal(spine_col_len(bad1, bad1 + 1), 0);
+    assert_int_equal(spine_col_len(bad3, bad3 + sizeof bad3), 0);
+    assert_int_equal(spine_col_len(nan_bytes, nan_bytes + 9), 0);
+    assert_int_equal(spine_row_decode(NULL, 0, out, 8), 0);
+
+    /* Random bytes: whatever decodes must re-encode to exactly those bytes
+     * (the encoding is canonical), and nothing reads out of bounds. */
+    rng_seed(3);
+    static const uint8_t alpha[] = {0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x7f, 0x80, 0xff, 'a'};
+    size_t decoded = 0;
+    for (int iter = 0; iter < 200000; iter++) {
+        size_t len = rng_below(24);
+        uint8_t *buf = malloc(len ? len : 1); /* exact size, for ASan */
+        assert_non_null(buf);
+        for (size_t k = 0; k < len; k++)
+            buf[k] = alpha[rng_below(sizeof alpha)];
+        if (len > 0 && rng_below(2))
+            buf[0] = (uint8_t)(1 + rng_below(4)); /* a valid tag more often */
+        int n = spine_row_decode(buf, len, out, 32);
+        if (n > 0) {
+            uint8_t again[256];
+            assert_true(spine_row_size(out, (uint32_t)n) == len);
+            assert_int_equal(spine_row_encode(out, (uint32_t)n, again), len);
+            assert_memory_equal(again, buf, len);
+            decoded++;
+        }
+        size_t p = len ? spine_col_len(buf, buf + len) : 0;
+        assert_true(p <= len);
+        free(buf);
+    }
+    assert_true(decoded > 1000);
+}
+
+static void test_row_decode_stops_at_max(void **state)
+{
+    (void)state;
+    ivm_value in[3] = {ivm_value_int(7), tv("xyz"), ivm_value_real(2.5)}, out[3];
+    uint8_t buf[64];
+    size_t len = enc(in, 3, buf);
+    assert_int_equal(spine_row_decode(buf, len, out, 1), 1);
+    assert_true(out[0].type == IVM_TINT && out[0].u.i == 7);
+    assert_int_equal(spine_row_decode(buf, len, out, 0), 0);
+    /* The columns past max are still validated. */
+    buf[len - 9] = 0x09;
+    assert_int_equal(spine_row_decode(buf, len, out, 1), -1);
+}
+
+static void test_row_prefix_len_counts_columns(void **state)
+{
+    (void)state;
+    ivm_value in[3] = {ivm_value_null(), tv("ab"), ivm_value_int(-5)};
+    uint8_t buf[64];
+    size_t len = enc(in, 3, buf);
+    assert_int_equal(spine_row_prefix_len(buf, len, 0), 0);
+    assert_int_equal(spine_row_prefix_len(buf, len, 1), 1);
+    assert_int_equal(spine_row_prefix_len(buf, len, 2), 5);
+    assert_int_equal(spine_row_prefix_len(buf, len, 3), len);
+    assert_int_equal(spine_row_prefix_len(buf, len, 4), 0);
+    assert_int_equal(spine_col_len(buf + 1, buf + len), 4);
+    assert_int_equal(spine_col_len(buf + 5, buf + len), 9);
+    assert_int_equal(spine_col_len(buf + len, buf + len), 0);
+}
+
+static void test_row_text_valid_rejects_nul(void **state)
+{
+    (void)state;
+    assert_true(spine_text_valid("abc", 3));
+    assert_true(spine_text_valid(NULL, 0));
+    assert_false(spine_text_valid("a\0c", 3));
+    assert_true(spine_text_valid("a\0c", 1));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_row_roundtrip_random),
+        cmocka_unit_test(test_row_order_matches_sql),
+        cmocka_unit_test(test_row_order_of_extremes),
+        cmocka_unit_test(test_row_nan_and_negative_zero),
+        cmocka_unit_test(test_row_decode_rejects_garbage),
+        cmocka_unit_test(test_row_decode_stops_at_max),
+        cmocka_unit_test(test_row_prefix_len_counts_columns),
+        cmocka_unit_test(test_row_text_valid_rejects_nul),
+    };
+    return cmocka_run_group_tests_name("spine/row", tests, NULL, NULL);
+}
