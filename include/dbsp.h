@@ -63,8 +63,10 @@ struct dbsp_expr {
     ivm_value k;         /* DBSP_X_CONST; text bytes owned by the node */
 };
 
-/* Constructors return NULL on allocation failure.  *_owned arguments are
- * consumed even on failure. */
+/* Constructors return NULL on allocation failure (and on a wrong argument
+ * count or a NULL argument, so that nested calls need one check).  *_owned
+ * arguments are consumed even on failure.  For DBSP_X_CAST, `type` is the
+ * target class (INT, REAL or TEXT) and is also stored in `fn`. */
 dbsp_expr *dbsp_expr_col(uint32_t col, ivm_type type);
 dbsp_expr *dbsp_expr_const(const ivm_value *v);            /* copies text */
 dbsp_expr *dbsp_expr_op(dbsp_xop op, ivm_type type, uint32_t nargs,
@@ -89,8 +91,9 @@ int dbsp_value_truth(const ivm_value *v);
  * text, text by bytes): <0, 0, >0. */
 int dbsp_value_cmp(const ivm_value *a, const ivm_value *b);
 
-/* Appends a human-readable form of e to buf (for EXPLAIN); returns length
- * that would have been written, like snprintf. */
+/* Writes a human-readable form of e at buf (for EXPLAIN; columns print as
+ * #0, #1, ...); returns the length that would have been written, like
+ * snprintf (NUL-terminated when cap > 0; buf may be NULL when cap is 0). */
 size_t dbsp_expr_describe(const dbsp_expr *e, char *buf, size_t cap);
 
 /* ---- Aggregates ----------------------------------------------------------- */
@@ -138,10 +141,11 @@ ivm_rc dbsp_plan_input(dbsp_plan *p, uint32_t ncols, uint32_t nkey, dbsp_node *o
 /* Rows of in for which pred is true.  Linear: per step O(|delta|). */
 ivm_rc dbsp_plan_filter(dbsp_plan *p, dbsp_node in, dbsp_expr *pred_owned, dbsp_node *out);
 /* Each row becomes (exprs[0], ..., exprs[n-1]); the first nkey are the key.
- * Linear: per step O(|delta| log |delta|) (output re-sorted). */
+ * Takes the array's elements (the array itself stays the caller's), as
+ * dbsp_expr_op.  Linear: per step O(|delta| log |delta|) (output re-sorted). */
 ivm_rc dbsp_plan_map(dbsp_plan *p, dbsp_node in, uint32_t nexprs,
                      dbsp_expr **exprs_owned, uint32_t nkey, dbsp_node *out);
-/* a + b (same ncols).  Linear. */
+/* a + b (same ncols and same nkey).  Linear. */
 ivm_rc dbsp_plan_plus(dbsp_plan *p, dbsp_node a, dbsp_node b, dbsp_node *out);
 /* -a.  Linear. */
 ivm_rc dbsp_plan_negate(dbsp_plan *p, dbsp_node in, dbsp_node *out);
@@ -157,8 +161,10 @@ ivm_rc dbsp_plan_z1(dbsp_plan *p, dbsp_node in, dbsp_node *out);
 ivm_rc dbsp_plan_distinct(dbsp_plan *p, dbsp_node in_integrated, dbsp_node *out);
 /* Equi-join of two integrate nodes on their keys (equal nkey):
  * d(A join B) = dA join I(B) + z^-1(I(A)) join dB.  Output columns: the key,
- * a's value columns, b's value columns; key = the join key.  Per step
- * O((|dA| + |dB|) log |I| + output). */
+ * a's value columns, b's value columns; key = the join key.  Keys match when
+ * their encodings are equal: NULL matches NULL and 1 differs from 1.0, so
+ * for SQL's = the planner filters NULL keys and casts both sides to one
+ * class.  Per step O((|dA| + |dB|) log |I| + output). */
 ivm_rc dbsp_plan_join(dbsp_plan *p, dbsp_node a_integrated, dbsp_node b_integrated,
                       dbsp_node *out);
 /* GROUP BY the key of an integrate node: output columns are the key columns
@@ -185,7 +191,11 @@ size_t dbsp_plan_describe(const dbsp_plan *p, char *buf, size_t cap);
  * pool's worker threads. */
 typedef struct dbsp_host dbsp_host;
 
-/* pool is borrowed and must outlive the host; its size is the worker count. */
+/* pool is borrowed and must outlive the host; its size is the worker count.
+ * The plan is borrowed too and must not change while the host lives.
+ * IVM_INVALID when the pool has several workers and a distinct, join or
+ * aggregate reads rows not routed through an exchange on its key
+ * (dbsp/README.md, D4). */
 ivm_rc dbsp_host_new(const dbsp_plan *p, rt_pool *pool, dbsp_host **out);
 void dbsp_host_free(dbsp_host *h);
 
@@ -196,7 +206,8 @@ ivm_rc dbsp_host_feed_take(dbsp_host *h, dbsp_node input, spine_batch *b_owned);
  * state (every later call returns the same error) and err says why. */
 ivm_rc dbsp_host_step(dbsp_host *h, ivm_err *err);
 /* The change the last step made at an output node, gathered across workers
- * and consolidated (n may be 0).  Owned by the caller. */
+ * and consolidated (n may be 0).  Owned by the caller.  IVM_INVALID if the
+ * node is not an output node. */
 ivm_rc dbsp_host_delta(dbsp_host *h, dbsp_node output, spine_batch **out);
 /* A cursor over an output node's contents (its integral) across workers,
  * read as one collection. */

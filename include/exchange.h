@@ -31,7 +31,9 @@ static inline uint32_t xchg_owner(uint32_t nworkers, const uint8_t *key, size_t 
 }
 
 /* Sender `from` hands over a batch (takes the reference, even on failure);
- * its entries are split by owner.  Called during a step, any number of times. */
+ * its entries are split by owner.  Called during a step, any number of times.
+ * IVM_BUSY (here and in xchg_flush) while a receiver has not collected this
+ * sender's previous flush: a step is sends, one flush, then the collects. */
 ivm_rc xchg_send_take(xchg *x, uint32_t from, spine_batch *b_owned);
 /* Sender `from` has sent everything for this step. */
 ivm_rc xchg_flush(xchg *x, uint32_t from);

@@ -187,6 +187,13 @@ typedef struct plan_column_def {
     plan_expr *default_;    /* DEFAULT expr, or NULL */
 } plan_column_def;
 
+/* A table-level UNIQUE (a, b) constraint. */
+typedef struct plan_unique {
+    uint32_t ncols;
+    const char **cols;
+    plan_pos pos;
+} plan_unique;
+
 typedef struct plan_stmt plan_stmt;
 struct plan_stmt {
     plan_skind kind;
@@ -201,10 +208,13 @@ struct plan_stmt {
     uint32_t npk;           /* table-level PRIMARY KEY (a, b) */
     const char **pk;
     plan_pos pk_pos;
+    uint32_t nuniques;      /* table-level UNIQUE (a, b) constraints */
+    plan_unique *uniques;
     /* CREATE VIEW v (cols) AS select; CREATE INDEX i ON table (cols) */
     uint32_t ncols;
     const char **cols;
     const char *on_table;   /* CREATE INDEX */
+    bool unique;            /* CREATE UNIQUE INDEX */
     plan_select *select;    /* CREATE VIEW, SELECT, INSERT ... SELECT */
     /* INSERT INTO name (cols) VALUES rows... | select */
     uint32_t nrows;

@@ -166,8 +166,9 @@ dbsp_expr *xremap(const dbsp_expr *e, const uint32_t *map, int64_t shift)
 
 static dbsp_expr *mk_op(dbsp_xop op, ivm_type t, dbsp_expr *a, dbsp_expr *b)
 {
-    if (a == NULL || (b == NULL && op != DBSP_X_NOT && op != DBSP_X_NEG &&
-                      op != DBSP_X_ISNULL && op != DBSP_X_NOTNULL)) {
+    bool unary = op == DBSP_X_NOT || op == DBSP_X_NEG || op == DBSP_X_ISNULL ||
+                 op == DBSP_X_NOTNULL || op == DBSP_X_CAST;
+    if (a == NULL || (b == NULL && !unary)) {
         dbsp_expr_free(a);
         dbsp_expr_free(b);
         return NULL;
@@ -422,7 +423,7 @@ static ivm_rc bind_func(bctx *b, const plan_expr *e, bmode mode, dbsp_expr **out
         *out = dbsp_expr_op(DBSP_X_CASE, t, 3, args);
         return *out ? IVM_OK : IVM_NOMEM;
     }
-    return fail_at(b, IVM_UNSUPPORTED, e->pos, "no such function: %s", e->name);
+    return fail_at(b, IVM_UNSUPPORTED, e->pos, "unknown or unsupported function: %s()", e->name);
 }
 
 static ivm_rc bind_expr(bctx *b, const plan_expr *e, bmode mode, dbsp_expr **out)
@@ -478,7 +479,7 @@ static ivm_rc bind_expr(bctx *b, const plan_expr *e, bmode mode, dbsp_expr **out
         *out = dbsp_expr_const(&v);
         return *out ? IVM_OK : IVM_NOMEM;
     case PLAN_E_COLUMN: {
-        uint32_t col;
+        uint32_t col = 0;
         rc = resolve_column(b, e, &col);
         if (rc != IVM_OK)
             return rc;

@@ -13,6 +13,7 @@
  */
 #include "ivm.h"
 
+#include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <time.h>
@@ -110,6 +111,41 @@ static int sqlite_rows(sqlite3 *db, const char *sql, text *t)
     }
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* True if two result texts are equal, fields compared as text except that
+ * two REALs may differ in the last digits: SUM and AVG of REAL depend on the
+ * order of summation, which SQLite takes from rowids and ivm from values. */
+static bool same_result(const char *a, const char *b)
+{
+    while (*a && *b) {
+        size_t na = strcspn(a, "|\n"), nb = strcspn(b, "|\n");
+        if (na != nb || memcmp(a, b, na) != 0) {
+            char fa[64], fb[64];
+            if (na >= sizeof fa || nb >= sizeof fb)
+                return false;
+            memcpy(fa, a, na);
+            fa[na] = '\0';
+            memcpy(fb, b, nb);
+            fb[nb] = '\0';
+            char *ea, *eb;
+            double da = strtod(fa, &ea), db = strtod(fb, &eb);
+            if (na == 0 || nb == 0 || *ea || *eb || !strchr(fa, '.') || !strchr(fb, '.'))
+                return false;
+            double scale = fabs(da) > fabs(db) ? fabs(da) : fabs(db);
+            if (fabs(da - db) > 1e-12 * (scale > 1 ? scale : 1))
+                return false;
+        }
+        a += na;
+        b += nb;
+        if (*a != *b)
+            return false;
+        if (*a) {
+            a++;
+            b++;
+        }
+    }
+    return *a == *b;
 }
 
 /* ---- One case ---------------------------------------------------------------- */
@@ -223,7 +259,7 @@ static int compare_views(ivm_db *idb, sqlite3 *sdb, uint64_t seed, int kase)
             free(b.p);
             return fail(seed, kase, "sqlite failed", q, "\n");
         }
-        if (strcmp(a.p ? a.p : "", b.p ? b.p : "") != 0) {
+        if (!same_result(a.p ? a.p : "", b.p ? b.p : "")) {
             char what[128];
             snprintf(what, sizeof what, "view %s differs from SQLite", views[v][0]);
             int r = fail(seed, kase, what, a.p ? a.p : "", b.p ? b.p : "");
@@ -281,7 +317,7 @@ static int run_case(uint64_t seed, int kase, int steps, uint32_t workers)
     size_t created = early;
     bool in_txn = false;
     for (int s = 0; s < steps && !bad; s++) {
-        if (created < NVIEWS && rn(steps / 4 + 1) == 0) {
+        if (!in_txn && created < NVIEWS && rn(steps / 4 + 1) == 0) {
             snprintf(sql, sizeof sql, "CREATE VIEW %s AS %s", views[created][0],
                      views[created][1]);
             bad = exec_both(idb, sdb, sql, seed, kase);

@@ -175,14 +175,17 @@ static void run_stmt(shell *sh, const input *in, const char *sql, size_t len,
     if (rc == IVM_OK)
         return;
     const char *msg = err.msg[0] != '\0' ? err.msg : ivm_rc_str(rc);
-    /* Point into a statement that spans lines, unless the message already
-     * says where. */
+    /* Point at the place in the statement, unless the message already says
+     * where: the column on the statement's first line, or line and column
+     * further down. */
     if (err.line != 0 && err.line != line && strstr(msg, "line ") == NULL) {
         if (err.col != 0)
             shell_error(sh, in, line, "%s (line %u, column %u)", msg,
                         (unsigned)err.line, (unsigned)err.col);
         else
             shell_error(sh, in, line, "%s (line %u)", msg, (unsigned)err.line);
+    } else if (err.line == line && err.col != 0 && strstr(msg, "(column") == NULL) {
+        shell_error(sh, in, line, "%s (column %u)", msg, (unsigned)err.col);
     } else {
         shell_error(sh, in, line, "%s", msg);
     }

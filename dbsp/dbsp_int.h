@@ -1,0 +1,178 @@
+/*
+ * dbsp_int.h: layouts shared inside dbsp/ and nowhere else: plan nodes, the
+ * operator vtable, and the per-worker context an operator runs in.  The
+ * model, the row/key convention and the invariants D1.. cited in the code are
+ * in dbsp/README.md.
+ */
+#ifndef DBSP_INT_H
+#define DBSP_INT_H
+
+#include "dbsp.h"
+#include "exchange.h"
+
+typedef struct dbsp_ctx dbsp_ctx;
+
+/* ---- Operator vtable ----------------------------------------------------- */
+
+/* One per operator kind, const.  The plan holds pointers to these; every
+ * worker allocates state_size zeroed bytes per node and runs the hooks on
+ * them, so that operator state is never shared between workers (D6).
+ *
+ * eval runs one step: it reads its inputs' deltas of this step through the
+ * context (dbsp_ctx_in) and writes one owned output delta (never NULL).  It
+ * may return IVM_PENDING when it cannot finish now (an exchange waiting for
+ * other workers); it is then called again, at a later stage of the same step,
+ * and must resume where it stopped (D5).  Any other failure leaves the host
+ * in its sticky error state, so eval need not undo half-done work.
+ *
+ * Issue "Exchange" adds flush and commit hooks (end of a transaction) and
+ * issue "Checkpoint" adds checkpoint and restore; both slot in here. */
+typedef struct dbsp_op_vtab {
+    const char *name;          /* "filter": as EXPLAIN prints it */
+    const char *state_desc;    /* what the operator keeps between steps, or NULL */
+    size_t state_size;
+    ivm_rc (*init)(dbsp_ctx *c, dbsp_node n, void *state);
+    ivm_rc (*eval)(dbsp_ctx *c, dbsp_node n, void *state, spine_batch **out);
+    /* The integral readers may seek (integrate, output), or NULL. */
+    const spine *(*trace)(const void *state);
+    /* Adds what the operator's spines hold to *acc; NULL if it has none. */
+    void (*stats)(const void *state, spine_stats *acc);
+    /* Frees everything the state owns (not the state block itself); must
+     * cope with a state whose init failed half-way or never ran (zeroed). */
+    void (*fini)(void *state);
+} dbsp_op_vtab;
+
+extern const dbsp_op_vtab dbsp_op_input_vt;
+extern const dbsp_op_vtab dbsp_op_filter_vt;
+extern const dbsp_op_vtab dbsp_op_map_vt;
+extern const dbsp_op_vtab dbsp_op_plus_vt;
+extern const dbsp_op_vtab dbsp_op_negate_vt;
+extern const dbsp_op_vtab dbsp_op_exchange_vt;
+extern const dbsp_op_vtab dbsp_op_integrate_vt;
+extern const dbsp_op_vtab dbsp_op_z1_vt;
+extern const dbsp_op_vtab dbsp_op_distinct_vt;
+extern const dbsp_op_vtab dbsp_op_join_vt;
+extern const dbsp_op_vtab dbsp_op_aggregate_vt;
+extern const dbsp_op_vtab dbsp_op_output_vt;
+
+/* ---- Plans --------------------------------------------------------------- */
+
+typedef struct dbsp_pnode {
+    dbsp_kind kind;
+    const dbsp_op_vtab *vt;
+    uint32_t ncols, nkey;
+    uint32_t nin;
+    dbsp_node in[2];
+    /* Every row of this node's stream sits on the worker that owns its key
+     * (xchg_owner), on every step: what stateful operators need (D4). */
+    bool partitioned;
+    uint32_t nexprs;           /* filter: 1 (the predicate); map: the outputs */
+    dbsp_expr **exprs;         /* owned */
+    uint32_t naggs;
+    dbsp_agg *aggs;            /* owned */
+} dbsp_pnode;
+
+struct dbsp_plan {
+    dbsp_pnode *nodes;
+    uint32_t n;
+    size_t cap;
+};
+
+/* The node, or NULL when n is out of range. */
+const dbsp_pnode *dbsp_plan_node(const dbsp_plan *p, dbsp_node n);
+/* Appends a node like *proto and writes its id.  The arrays proto->exprs and
+ * proto->aggs are borrowed and copied; the expressions in proto->exprs are
+ * taken over, and freed on failure. */
+ivm_rc dbsp_plan_add(dbsp_plan *p, const dbsp_pnode *proto, dbsp_node *out);
+/* True if every column e reads is below ncols. */
+bool dbsp_expr_cols_below(const dbsp_expr *e, uint32_t ncols);
+/* Frees args_owned[0..nargs) (constructor failure paths). */
+void dbsp_exprs_free(dbsp_expr **exprs, uint32_t n);
+
+/* How SUM and AVG read a TEXT value, as SQLite: INT when the whole text is
+ * an integer, else the REAL value of its numeric prefix ('abc' is 0.0). */
+ivm_value dbsp_value_sum_numeric(const ivm_value *text);
+
+/* ---- Per-worker context --------------------------------------------------- */
+
+/* A node's instance on one worker. */
+typedef struct dbsp_inst {
+    void *state;               /* vt->state_size bytes, owned */
+    spine_batch *delta;        /* this step's output; NULL before eval (owned) */
+} dbsp_inst;
+
+/* Everything an operator sees while it runs on a worker.  Only that worker's
+ * thread touches it during a step; the controlling thread between steps. */
+struct dbsp_ctx {
+    const dbsp_plan *plan;
+    uint32_t worker, nworkers;
+    uint64_t step;             /* 0 during the first step */
+    dbsp_inst *inst;           /* one per plan node */
+    xchg *const *xchgs;        /* one per plan node, non-NULL at exchanges */
+    spine_batch *empty;        /* a shared empty batch (ref it to return it) */
+    rt_arena scratch;          /* reset after each node, and by operators
+                                  every DBSP_SCRATCH_SOFT bytes */
+    spine_builder bld;         /* shared by this worker's operators, which run
+                                  one at a time and leave it cleared */
+    ivm_err err;
+};
+
+/* Operators that evaluate expressions row by row reset the scratch arena once
+ * it holds this much, so that memory stays bounded within one big batch. */
+#define DBSP_SCRATCH_SOFT ((size_t)256 * 1024)
+
+static inline void dbsp_ctx_scratch_check(dbsp_ctx *c)
+{
+    if (c->scratch.used_total > DBSP_SCRATCH_SOFT)
+        rt_arena_reset(&c->scratch);
+}
+
+/* Input i's delta of this step (borrowed: valid for the step). */
+static inline spine_batch *dbsp_ctx_in(const dbsp_ctx *c, dbsp_node n, uint32_t i)
+{
+    return c->inst[c->plan->nodes[n].in[i]].delta;
+}
+
+/* The integral kept by node n (an integrate or output node) on this worker. */
+static inline const spine *dbsp_ctx_trace(const dbsp_ctx *c, dbsp_node n)
+{
+    const dbsp_pnode *nd = &c->plan->nodes[n];
+    return nd->vt->trace(c->inst[n].state);
+}
+
+static inline spine_batch *dbsp_ctx_empty(const dbsp_ctx *c)
+{
+    return spine_batch_ref(c->empty);
+}
+
+/* Ends a use of c->bld: on rc == IVM_OK finishes it into *out, else clears
+ * it; either way it is left empty and unsorted for the next operator. */
+ivm_rc dbsp_ctx_build(dbsp_ctx *c, ivm_rc rc, spine_batch **out);
+
+/* Seeks c to key; true if the cursor then stands on exactly that key (which
+ * has at least one value of non-zero weight). */
+static inline bool dbsp_cursor_seek_exact(spine_cursor *c, const uint8_t *key, size_t klen)
+{
+    spine_cursor_seek_key(c, key, klen);
+    if (!spine_cursor_key_valid(c))
+        return false;
+    size_t ck;
+    const uint8_t *k = spine_cursor_key(c, &ck);
+    return spine_row_cmp(k, ck, key, klen) == 0;
+}
+
+/* Decodes a whole row (key then value bytes) into vals[0..ncols): IVM_CORRUPT
+ * if it does not hold exactly ncols columns.  Text points into the bytes. */
+ivm_rc dbsp_row_decode(dbsp_ctx *c, const uint8_t *row, size_t len, uint32_t ncols,
+                       ivm_value *vals);
+
+/* Sums batches (consuming the references in bs[0..n)) into one consolidated
+ * batch by a balanced tree of pairwise merges; empty is returned (ref'd) for
+ * n == 0.  On failure every reference is released. */
+ivm_rc dbsp_batches_sum_take(spine_batch **bs, size_t n, spine_batch *empty,
+                             spine_batch **out);
+
+/* op_input: queues a batch for the next step (controlling thread). */
+ivm_rc dbsp_input_queue_take(void *state, spine_batch *b_owned);
+
+#endif /* DBSP_INT_H */

@@ -1,0 +1,995 @@
+/*
+ * expr.c: compiled scalar expressions, evaluated over one decoded row with
+ * SQLite's semantics on typed values (the oracle the tests compare against;
+ * DESIGN.md section 7).  It does not bind names, pick types or apply column
+ * affinity: the planner does that and hands over trees whose columns are
+ * indexes into the input row.  Evaluation allocates nothing but text results,
+ * which go to the caller's scratch arena (D7).  dbsp/README.md, "Expressions",
+ * lists the SQLite rules kept here and the few places that differ.
+ */
+#include "dbsp_int.h"
+
+#include <math.h>
+#include <stdio.h>
+
+/* ---- Construction ---------------------------------------------------------- */
+
+static dbsp_expr *expr_alloc(dbsp_xop op, ivm_type type)
+{
+    dbsp_expr *e = ivm_calloc(1, sizeof *e);
+    if (e == NULL)
+        return NULL;
+    e->op = (uint16_t)op;
+    e->type = (uint8_t)type;
+    e->k = ivm_value_null();
+    return e;
+}
+
+dbsp_expr *dbsp_expr_col(uint32_t col, ivm_type type)
+{
+    dbsp_expr *e = expr_alloc(DBSP_X_COL, type);
+    if (e != NULL)
+        e->col = col;
+    return e;
+}
+
+dbsp_expr *dbsp_expr_const(const ivm_value *v)
+{
+    ivm_value k = *v;
+    /* SQLite has no NaN: arithmetic that makes one yields NULL, so a NaN
+     * constant is NULL too (and rows encode NaN as NULL). */
+    if (k.type == IVM_TREAL && isnan(k.u.r))
+        k = ivm_value_null();
+    dbsp_expr *e = expr_alloc(DBSP_X_CONST, k.type);
+    if (e == NULL)
+        return NULL;
+    if (k.type == IVM_TTEXT) {
+        char *t = ivm_strndup(k.u.s.p != NULL ? k.u.s.p : "", k.u.s.n);
+        if (t == NULL) {
+            ivm_free(e);
+            return NULL;
+        }
+        k.u.s.p = t;
+    }
+    e->k = k;
+    return e;
+}
+
+void dbsp_exprs_free(dbsp_expr **exprs, uint32_t n)
+{
+    if (exprs == NULL)
+        return;
+    for (uint32_t i = 0; i < n; i++)
+        dbsp_expr_free(exprs[i]);
+}
+
+/* Arity each operator accepts: exactly min when max == min. */
+static bool arity_ok(dbsp_xop op, uint32_t n)
+{
+    switch (op) {
+    case DBSP_X_NEG:
+    case DBSP_X_NOT:
+    case DBSP_X_ISNULL:
+    case DBSP_X_NOTNULL:
+    case DBSP_X_CAST:
+        return n == 1;
+    case DBSP_X_ADD: case DBSP_X_SUB: case DBSP_X_MUL: case DBSP_X_DIV: case DBSP_X_MOD:
+    case DBSP_X_CONCAT:
+    case DBSP_X_EQ: case DBSP_X_NE: case DBSP_X_LT: case DBSP_X_LE: case DBSP_X_GT:
+    case DBSP_X_GE: case DBSP_X_IS: case DBSP_X_ISNOT:
+    case DBSP_X_AND: case DBSP_X_OR:
+        return n == 2;
+    case DBSP_X_CASE:
+        return n >= 2;
+    default:
+        return false;
+    }
+}
+
+static bool fn_arity_ok(dbsp_fn fn, uint32_t n)
+{
+    switch (fn) {
+    case DBSP_FN_ABS:
+    case DBSP_FN_LENGTH:
+    case DBSP_FN_LOWER:
+    case DBSP_FN_UPPER:
+        return n == 1;
+    case DBSP_FN_COALESCE:
+        return n >= 1;
+    default:
+        return false;
+    }
+}
+
+/* Builds an interior node over args_owned's elements (a NULL element, the
+ * trace of a failed inner constructor, fails the whole node). */
+static dbsp_expr *expr_interior(dbsp_xop op, uint8_t fn, ivm_type type, uint32_t nargs,
+                                dbsp_expr **args_owned)
+{
+    dbsp_expr *e = NULL;
+    dbsp_expr **args = NULL;
+    for (uint32_t i = 0; i < nargs; i++)
+        if (args_owned[i] == NULL)
+            goto fail;
+    e = expr_alloc(op, type);
+    args = ivm_malloc(sizeof *args * (nargs ? nargs : 1));
+    if (e == NULL || args == NULL)
+        goto fail;
+    memcpy(args, args_owned, sizeof *args * nargs);
+    e->fn = fn;
+    e->nargs = nargs;
+    e->args = args;
+    return e;
+fail:
+    ivm_free(e);
+    ivm_free(args);
+    dbsp_exprs_free(args_owned, nargs);
+    return NULL;
+}
+
+dbsp_expr *dbsp_expr_op(dbsp_xop op, ivm_type type, uint32_t nargs, dbsp_expr **args_owned)
+{
+    bool ok = arity_ok(op, nargs);
+    /* CAST's target is its result class, kept in fn as the header says. */
+    if (op == DBSP_X_CAST && (type < IVM_TINT || type > IVM_TTEXT))
+        ok = false;
+    if (!ok) {
+        dbsp_exprs_free(args_owned, nargs);
+        return NULL;
+    }
+    return expr_interior(op, op == DBSP_X_CAST ? (uint8_t)type : 0, type, nargs, args_owned);
+}
+
+dbsp_expr *dbsp_expr_func(dbsp_fn fn, ivm_type type, uint32_t nargs, dbsp_expr **args_owned)
+{
+    if (!fn_arity_ok(fn, nargs)) {
+        dbsp_exprs_free(args_owned, nargs);
+        return NULL;
+    }
+    return expr_interior(DBSP_X_FUNC, (uint8_t)fn, type, nargs, args_owned);
+}
+
+void dbsp_expr_free(dbsp_expr *e)
+{
+    if (e == NULL)
+        return;
+    dbsp_exprs_free(e->args, e->nargs);
+    ivm_free(e->args);
+    if (e->op == DBSP_X_CONST && e->k.type == IVM_TTEXT)
+        ivm_free((void *)e->k.u.s.p);
+    ivm_free(e);
+}
+
+dbsp_expr *dbsp_expr_dup(const dbsp_expr *e)
+{
+    if (e == NULL)
+        return NULL;
+    if (e->op == DBSP_X_CONST)
+        return dbsp_expr_const(&e->k);
+    dbsp_expr *d = expr_alloc((dbsp_xop)e->op, (ivm_type)e->type);
+    if (d == NULL)
+        return NULL;
+    d->fn = e->fn;
+    d->col = e->col;
+    if (e->nargs > 0) {
+        d->args = ivm_calloc(e->nargs, sizeof *d->args);
+        if (d->args == NULL)
+            goto fail;
+        d->nargs = e->nargs;
+        for (uint32_t i = 0; i < e->nargs; i++) {
+            d->args[i] = dbsp_expr_dup(e->args[i]);
+            if (d->args[i] == NULL)
+                goto fail;
+        }
+    }
+    return d;
+fail:
+    dbsp_expr_free(d);
+    return NULL;
+}
+
+bool dbsp_expr_cols_below(const dbsp_expr *e, uint32_t ncols)
+{
+    if (e->op == DBSP_X_COL)
+        return e->col < ncols;
+    for (uint32_t i = 0; i < e->nargs; i++)
+        if (!dbsp_expr_cols_below(e->args[i], ncols))
+            return false;
+    return true;
+}
+
+/* ---- Conversions, as SQLite makes them -------------------------------------- */
+
+static bool is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* The longest numeric prefix of text (after leading spaces): sign, digits,
+ * optional '.' and digits, optional exponent.  SQLite reads text this way
+ * wherever it wants a number ('12abc' + 1 is 13, 'abc' + 1 is 1, hex is not
+ * recognised).  A prefix without '.' or exponent is INT when it fits in
+ * 64 bits, else REAL; no digits at all reads as INT 0. */
+typedef struct numtext {
+    ivm_value v;          /* INT or REAL */
+    bool digits;          /* some digit was read */
+    bool whole;           /* nothing but spaces follows the number */
+} numtext;
+
+/* Significant digits handed to strtod: more than enough to round a double
+ * correctly, and a bound on the stack buffer whatever the text's length. */
+#define NUM_SIG_MAX 40
+
+static void text_number(const char *p, uint32_t n, numtext *out)
+{
+    uint32_t i = 0;
+    while (i < n && is_space(p[i]))
+        i++;
+    bool neg = false;
+    if (i < n && (p[i] == '+' || p[i] == '-')) {
+        neg = p[i] == '-';
+        i++;
+    }
+    uint32_t int_at = i;
+    while (i < n && is_digit(p[i]))
+        i++;
+    uint32_t nint = i - int_at, frac_at = i, nfrac = 0;
+    bool real = false;
+    if (i < n && p[i] == '.' && (nint > 0 || (i + 1 < n && is_digit(p[i + 1])))) {
+        i++;
+        frac_at = i;
+        while (i < n && is_digit(p[i]))
+            i++;
+        nfrac = i - frac_at;
+        real = true;
+    }
+    int64_t exp10 = 0;
+    if ((nint > 0 || nfrac > 0) && i < n && (p[i] == 'e' || p[i] == 'E')) {
+        uint32_t j = i + 1;
+        bool eneg = false;
+        if (j < n && (p[j] == '+' || p[j] == '-')) {
+            eneg = p[j] == '-';
+            j++;
+        }
+        if (j < n && is_digit(p[j])) {
+            while (j < n && is_digit(p[j])) {
+                if (exp10 < 100000) /* beyond any double: saturate */
+                    exp10 = exp10 * 10 + (p[j] - '0');
+                j++;
+            }
+            if (eneg)
+                exp10 = -exp10;
+            real = true;
+            i = j;
+        }
+    }
+    out->digits = nint > 0 || nfrac > 0;
+    uint32_t k = i;
+    while (k < n && is_space(p[k]))
+        k++;
+    out->whole = out->digits && k == n;
+    if (!out->digits) {
+        out->v = ivm_value_int(0);
+        return;
+    }
+    if (!real) {
+        /* Magnitude limit: 2^63 for a negative number, 2^63 - 1 otherwise. */
+        uint64_t lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX, acc = 0;
+        bool over = false;
+        for (uint32_t d = int_at; d < int_at + nint && !over; d++) {
+            unsigned dig = (unsigned)(p[d] - '0');
+            if (acc > (lim - dig) / 10)
+                over = true;
+            else
+                acc = acc * 10 + dig;
+        }
+        if (!over) {
+            out->v = ivm_value_int(neg ? (int64_t)(0 - acc) : (int64_t)acc);
+            return;
+        }
+    }
+    /* REAL: digits D (integer then fraction part), value D * 10^(exp - nfrac).
+     * Leading zeros go; digits past NUM_SIG_MAX move into the exponent. */
+    char buf[NUM_SIG_MAX + 32];
+    size_t o = 0;
+    if (neg)
+        buf[o++] = '-';
+    size_t sig = 0;
+    int64_t dropped = 0;
+    bool lead = true;
+    for (uint32_t d = 0; d < nint + nfrac; d++) {
+        char c = d < nint ? p[int_at + d] : p[frac_at + (d - nint)];
+        if (lead && c == '0')
+            continue;
+        lead = false;
+        if (sig < NUM_SIG_MAX) {
+            buf[o++] = c;
+            sig++;
+        } else {
+            dropped++;
+        }
+    }
+    if (sig == 0) {
+        out->v = ivm_value_real(0.0);
+        return;
+    }
+    int64_t e10 = exp10 - (int64_t)nfrac + dropped;
+    snprintf(buf + o, sizeof buf - o, "e%lld", (long long)e10);
+    /* Only digits and an exponent: no decimal point, so the locale cannot
+     * change how strtod reads it. */
+    out->v = ivm_value_real(strtod(buf, NULL));
+}
+
+/* A value as a number: INT and REAL as they are, text by its prefix. */
+static ivm_value numeric(const ivm_value *v)
+{
+    if (v->type != IVM_TTEXT)
+        return *v;
+    numtext nt;
+    text_number(v->u.s.p, v->u.s.n, &nt);
+    return nt.v;
+}
+
+static double as_real(const ivm_value *v)
+{
+    ivm_value n = numeric(v);
+    return n.type == IVM_TINT ? (double)n.u.i : n.type == IVM_TREAL ? n.u.r : 0.0;
+}
+
+/* SQLite's REAL -> INT: truncation toward zero, saturating at the ends. */
+static int64_t real_to_int(double r)
+{
+    if (isnan(r))
+        return 0;
+    if (r <= -9223372036854775808.0)
+        return INT64_MIN;
+    if (r >= 9223372036854775808.0)
+        return INT64_MAX;
+    return (int64_t)r;
+}
+
+/* CAST(text AS INTEGER): only the leading integer ('1.9e3' is 1), saturating
+ * ('9223372036854775808' is INT64_MAX), as SQLite 3.40 does. */
+static int64_t text_to_int(const char *p, uint32_t n)
+{
+    uint32_t i = 0;
+    while (i < n && is_space(p[i]))
+        i++;
+    bool neg = false;
+    if (i < n && (p[i] == '+' || p[i] == '-')) {
+        neg = p[i] == '-';
+        i++;
+    }
+    uint64_t lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX, acc = 0;
+    for (; i < n && is_digit(p[i]); i++) {
+        unsigned dig = (unsigned)(p[i] - '0');
+        if (acc > (lim - dig) / 10) {
+            acc = lim;
+            break;
+        }
+        acc = acc * 10 + dig;
+    }
+    return neg ? (int64_t)(0 - acc) : (int64_t)acc;
+}
+
+ivm_value dbsp_value_sum_numeric(const ivm_value *text)
+{
+    numtext nt;
+    text_number(text->u.s.p, text->u.s.n, &nt);
+    if (nt.whole && nt.v.type == IVM_TINT)
+        return nt.v;
+    return ivm_value_real(nt.v.type == IVM_TINT ? (double)nt.v.u.i : nt.v.u.r);
+}
+
+int dbsp_value_truth(const ivm_value *v)
+{
+    switch (v->type) {
+    case IVM_TNULL:
+        return -1;
+    case IVM_TINT:
+        return v->u.i != 0;
+    case IVM_TREAL:
+        return v->u.r != 0.0;
+    default:
+        return as_real(v) != 0.0;
+    }
+}
+
+/* Exact comparison of an INT with a REAL, as SQLite's sqlite3IntFloatCompare:
+ * converting the INT to double would call 2^63 - 1 equal to 2^63. */
+static int int_real_cmp(int64_t i, double r)
+{
+    if (r < -9223372036854775808.0)
+        return 1;
+    if (r >= 9223372036854775808.0)
+        return -1;
+    int64_t t = (int64_t)r;
+    if (i != t)
+        return i < t ? -1 : 1;
+    /* i == trunc(r).  Below 2^53 (double)t is exact; above, r is integral
+     * and equals t exactly.  Either way the fraction decides. */
+    double dt = (double)t;
+    return r > dt ? -1 : r < dt ? 1 : 0;
+}
+
+int dbsp_value_cmp(const ivm_value *a, const ivm_value *b)
+{
+    /* NULL first, then numbers, then text: the order rows sort in. */
+    int ca = a->type == IVM_TNULL ? 0 : a->type == IVM_TTEXT ? 2 : 1;
+    int cb = b->type == IVM_TNULL ? 0 : b->type == IVM_TTEXT ? 2 : 1;
+    if (ca != cb)
+        return ca < cb ? -1 : 1;
+    if (ca == 0)
+        return 0;
+    if (ca == 2) {
+        uint32_t n = IVM_MIN(a->u.s.n, b->u.s.n);
+        int c = n ? memcmp(a->u.s.p, b->u.s.p, n) : 0;
+        if (c != 0)
+            return c < 0 ? -1 : 1;
+        return (a->u.s.n > b->u.s.n) - (a->u.s.n < b->u.s.n);
+    }
+    if (a->type == IVM_TINT && b->type == IVM_TINT)
+        return (a->u.i > b->u.i) - (a->u.i < b->u.i);
+    if (a->type == IVM_TREAL && b->type == IVM_TREAL)
+        return (a->u.r > b->u.r) - (a->u.r < b->u.r);
+    if (a->type == IVM_TINT)
+        return int_real_cmp(a->u.i, b->u.r);
+    return -int_real_cmp(b->u.i, a->u.r);
+}
+
+/* ---- Text forms ------------------------------------------------------------ */
+
+/* Text form of a non-NULL value; numbers are printed into buf (>= 40 bytes). */
+static ivm_value text_form(const ivm_value *v, char *buf, size_t cap)
+{
+    if (v->type == IVM_TTEXT)
+        return *v;
+    size_t n;
+    if (v->type == IVM_TINT)
+        n = (size_t)snprintf(buf, cap, "%lld", (long long)v->u.i);
+    else
+        n = ivm_format_real(v->u.r, buf, cap);
+    if (n >= cap)
+        n = cap - 1;
+    return ivm_value_text(buf, (uint32_t)n);
+}
+
+/* Copies text into the scratch arena (numbers printed in a local buffer die
+ * with the call). */
+static ivm_rc text_keep(rt_arena *scratch, ivm_value *v)
+{
+    if (v->u.s.n == 0) {
+        v->u.s.p = "";
+        return IVM_OK;
+    }
+    char *t = rt_arena_alloc(scratch, v->u.s.n);
+    if (t == NULL)
+        return IVM_NOMEM;
+    memcpy(t, v->u.s.p, v->u.s.n);
+    v->u.s.p = t;
+    return IVM_OK;
+}
+
+/* ---- Evaluation ------------------------------------------------------------ */
+
+typedef struct evalctx {
+    const ivm_value *row;
+    rt_arena *scratch;
+    ivm_err *err;
+} evalctx;
+
+static ivm_rc eval(const dbsp_expr *e, evalctx *x, ivm_value *out);
+
+static ivm_rc overflow(evalctx *x)
+{
+    return ivm_err_set(x->err, IVM_INVALID, 0, 0, "integer overflow");
+}
+
+static ivm_value arith(dbsp_xop op, const ivm_value *a, const ivm_value *b)
+{
+    if (a->type == IVM_TNULL || b->type == IVM_TNULL)
+        return ivm_value_null();
+    ivm_value x = numeric(a), y = numeric(b);
+    if (x.type == IVM_TINT && y.type == IVM_TINT) {
+        int64_t i = x.u.i, j = y.u.i, r;
+        switch (op) {
+        case DBSP_X_ADD:
+            if (!__builtin_add_overflow(i, j, &r))
+                return ivm_value_int(r);
+            break; /* overflow: REAL, as SQLite */
+        case DBSP_X_SUB:
+            if (!__builtin_sub_overflow(i, j, &r))
+                return ivm_value_int(r);
+            break;
+        case DBSP_X_MUL:
+            if (!__builtin_mul_overflow(i, j, &r))
+                return ivm_value_int(r);
+            break;
+        case DBSP_X_DIV:
+            if (j == 0)
+                return ivm_value_null();
+            if (i == INT64_MIN && j == -1)
+                break; /* 2^63 does not fit: REAL */
+            return ivm_value_int(i / j);
+        default: /* DBSP_X_MOD */
+            if (j == 0)
+                return ivm_value_null();
+            return ivm_value_int(j == -1 ? 0 : i % j);
+        }
+    }
+    double p = x.type == IVM_TINT ? (double)x.u.i : x.u.r;
+    double q = y.type == IVM_TINT ? (double)y.u.i : y.u.r;
+    double r;
+    switch (op) {
+    case DBSP_X_ADD:
+        r = p + q;
+        break;
+    case DBSP_X_SUB:
+        r = p - q;
+        break;
+    case DBSP_X_MUL:
+        r = p * q;
+        break;
+    case DBSP_X_DIV:
+        if (q == 0.0)
+            return ivm_value_null();
+        r = p / q;
+        break;
+    default: {
+        /* REAL % works on the operands' integer values (5.5 % 2 is 1.0) and
+         * gives a REAL, as SQLite does. */
+        int64_t i = x.type == IVM_TINT ? x.u.i : real_to_int(p);
+        int64_t j = y.type == IVM_TINT ? y.u.i : real_to_int(q);
+        if (j == 0)
+            return ivm_value_null();
+        r = (double)(j == -1 ? 0 : i % j);
+        break;
+    }
+    }
+    if (isnan(r)) /* Inf - Inf and the like: SQLite gives NULL */
+        return ivm_value_null();
+    return ivm_value_real(r);
+}
+
+static ivm_value bool_value(int t)
+{
+    return t < 0 ? ivm_value_null() : ivm_value_int(t != 0);
+}
+
+static ivm_value compare(dbsp_xop op, const ivm_value *a, const ivm_value *b)
+{
+    bool an = a->type == IVM_TNULL, bn = b->type == IVM_TNULL;
+    if (op == DBSP_X_IS || op == DBSP_X_ISNOT) {
+        bool same = (an || bn) ? (an && bn) : dbsp_value_cmp(a, b) == 0;
+        return ivm_value_int(op == DBSP_X_IS ? same : !same);
+    }
+    if (an || bn)
+        return ivm_value_null();
+    int c = dbsp_value_cmp(a, b);
+    switch (op) {
+    case DBSP_X_EQ:
+        return ivm_value_int(c == 0);
+    case DBSP_X_NE:
+        return ivm_value_int(c != 0);
+    case DBSP_X_LT:
+        return ivm_value_int(c < 0);
+    case DBSP_X_LE:
+        return ivm_value_int(c <= 0);
+    case DBSP_X_GT:
+        return ivm_value_int(c > 0);
+    default:
+        return ivm_value_int(c >= 0);
+    }
+}
+
+static ivm_rc concat(evalctx *x, const ivm_value *a, const ivm_value *b, ivm_value *out)
+{
+    if (a->type == IVM_TNULL || b->type == IVM_TNULL) {
+        *out = ivm_value_null();
+        return IVM_OK;
+    }
+    char ba[40], bb[40];
+    ivm_value ta = text_form(a, ba, sizeof ba), tb = text_form(b, bb, sizeof bb);
+    size_t n = (size_t)ta.u.s.n + tb.u.s.n;
+    if (n > UINT32_MAX)
+        return ivm_err_set(x->err, IVM_INVALID, 0, 0, "string or blob too big");
+    if (n == 0) {
+        *out = ivm_value_text("", 0);
+        return IVM_OK;
+    }
+    char *t = rt_arena_alloc(x->scratch, n);
+    if (t == NULL)
+        return IVM_NOMEM;
+    if (ta.u.s.n)
+        memcpy(t, ta.u.s.p, ta.u.s.n);
+    if (tb.u.s.n)
+        memcpy(t + ta.u.s.n, tb.u.s.p, tb.u.s.n);
+    *out = ivm_value_text(t, (uint32_t)n);
+    return IVM_OK;
+}
+
+static ivm_rc cast(evalctx *x, ivm_type to, const ivm_value *a, ivm_value *out)
+{
+    if (a->type == IVM_TNULL) {
+        *out = ivm_value_null();
+        return IVM_OK;
+    }
+    switch (to) {
+    case IVM_TINT:
+        if (a->type == IVM_TINT)
+            *out = *a;
+        else if (a->type == IVM_TREAL)
+            *out = ivm_value_int(real_to_int(a->u.r));
+        else
+            *out = ivm_value_int(text_to_int(a->u.s.p, a->u.s.n));
+        return IVM_OK;
+    case IVM_TREAL:
+        *out = ivm_value_real(as_real(a));
+        return IVM_OK;
+    case IVM_TTEXT: {
+        if (a->type == IVM_TTEXT) {
+            *out = *a;
+            return IVM_OK;
+        }
+        char buf[40];
+        *out = text_form(a, buf, sizeof buf);
+        return text_keep(x->scratch, out);
+    }
+    default:
+        return ivm_err_set(x->err, IVM_INTERNAL, 0, 0, "CAST to an unknown type class %d",
+                           (int)to);
+    }
+}
+
+/* Characters of UTF-8 text: every byte that does not continue a sequence. */
+static int64_t utf8_chars(const char *p, uint32_t n)
+{
+    int64_t c = 0;
+    for (uint32_t i = 0; i < n; i++)
+        c += ((unsigned char)p[i] & 0xC0) != 0x80;
+    return c;
+}
+
+/* lower/upper on ASCII letters only, as SQLite without ICU.  Text with
+ * nothing to change is returned as it is, without a copy. */
+static ivm_rc change_case(evalctx *x, bool upper, const ivm_value *a, ivm_value *out)
+{
+    if (a->type == IVM_TNULL) {
+        *out = ivm_value_null();
+        return IVM_OK;
+    }
+    char buf[40];
+    ivm_value t = text_form(a, buf, sizeof buf);
+    char lo = upper ? 'a' : 'A', hi = upper ? 'z' : 'Z';
+    uint32_t i = 0;
+    while (i < t.u.s.n && !(t.u.s.p[i] >= lo && t.u.s.p[i] <= hi))
+        i++;
+    if (i == t.u.s.n) {
+        *out = t;
+        return a->type == IVM_TTEXT ? IVM_OK : text_keep(x->scratch, out);
+    }
+    char *d = rt_arena_alloc(x->scratch, t.u.s.n);
+    if (d == NULL)
+        return IVM_NOMEM;
+    for (uint32_t k = 0; k < t.u.s.n; k++) {
+        char c = t.u.s.p[k];
+        d[k] = (c >= lo && c <= hi) ? (char)(c ^ 0x20) : c;
+    }
+    *out = ivm_value_text(d, t.u.s.n);
+    return IVM_OK;
+}
+
+static ivm_rc func(const dbsp_expr *e, evalctx *x, ivm_value *out)
+{
+    ivm_value a;
+    ivm_rc rc;
+    if (e->fn == DBSP_FN_COALESCE) {
+        /* Lazy, like SQLite: later arguments are not evaluated. */
+        for (uint32_t i = 0; i < e->nargs; i++) {
+            if ((rc = eval(e->args[i], x, out)) != IVM_OK)
+                return rc;
+            if (out->type != IVM_TNULL)
+                return IVM_OK;
+        }
+        return IVM_OK;
+    }
+    if ((rc = eval(e->args[0], x, &a)) != IVM_OK)
+        return rc;
+    switch (e->fn) {
+    case DBSP_FN_ABS:
+        if (a.type == IVM_TNULL)
+            *out = a;
+        else if (a.type == IVM_TINT) {
+            if (a.u.i == INT64_MIN)
+                return overflow(x);
+            *out = ivm_value_int(a.u.i < 0 ? -a.u.i : a.u.i);
+        } else {
+            /* abs of text reads it as a REAL ('-5' gives 5.0), as SQLite. */
+            *out = ivm_value_real(fabs(as_real(&a)));
+        }
+        return IVM_OK;
+    case DBSP_FN_LENGTH:
+        if (a.type == IVM_TNULL) {
+            *out = a;
+        } else if (a.type == IVM_TTEXT) {
+            *out = ivm_value_int(utf8_chars(a.u.s.p, a.u.s.n));
+        } else {
+            char buf[40];
+            *out = ivm_value_int(text_form(&a, buf, sizeof buf).u.s.n);
+        }
+        return IVM_OK;
+    case DBSP_FN_LOWER:
+    case DBSP_FN_UPPER:
+        return change_case(x, e->fn == DBSP_FN_UPPER, &a, out);
+    default:
+        return ivm_err_set(x->err, IVM_INTERNAL, 0, 0, "unknown function %d", (int)e->fn);
+    }
+}
+
+static ivm_rc eval(const dbsp_expr *e, evalctx *x, ivm_value *out)
+{
+    ivm_value a, b;
+    ivm_rc rc;
+    switch ((dbsp_xop)e->op) {
+    case DBSP_X_COL:
+        *out = x->row[e->col];
+        return IVM_OK;
+    case DBSP_X_CONST:
+        *out = e->k;
+        return IVM_OK;
+    case DBSP_X_NEG:
+        if ((rc = eval(e->args[0], x, &a)) != IVM_OK)
+            return rc;
+        if (a.type == IVM_TNULL) {
+            *out = a;
+            return IVM_OK;
+        }
+        a = numeric(&a);
+        if (a.type == IVM_TINT)
+            *out = a.u.i == INT64_MIN ? ivm_value_real(9223372036854775808.0)
+                                      : ivm_value_int(-a.u.i);
+        else
+            *out = ivm_value_real(-a.u.r);
+        return IVM_OK;
+    case DBSP_X_ADD: case DBSP_X_SUB: case DBSP_X_MUL: case DBSP_X_DIV: case DBSP_X_MOD:
+    case DBSP_X_EQ: case DBSP_X_NE: case DBSP_X_LT: case DBSP_X_LE: case DBSP_X_GT:
+    case DBSP_X_GE: case DBSP_X_IS: case DBSP_X_ISNOT: case DBSP_X_CONCAT:
+        if ((rc = eval(e->args[0], x, &a)) != IVM_OK)
+            return rc;
+        if ((rc = eval(e->args[1], x, &b)) != IVM_OK)
+            return rc;
+        if (e->op == DBSP_X_CONCAT)
+            return concat(x, &a, &b, out);
+        if (e->op <= DBSP_X_MOD)
+            *out = arith((dbsp_xop)e->op, &a, &b);
+        else
+            *out = compare((dbsp_xop)e->op, &a, &b);
+        return IVM_OK;
+    case DBSP_X_AND:
+    case DBSP_X_OR: {
+        /* Three-valued; the right side is skipped once the left decides
+         * (false for AND, true for OR). */
+        int decide = e->op == DBSP_X_AND ? 0 : 1;
+        if ((rc = eval(e->args[0], x, &a)) != IVM_OK)
+            return rc;
+        int ta = dbsp_value_truth(&a);
+        if (ta == decide) {
+            *out = ivm_value_int(decide);
+            return IVM_OK;
+        }
+        if ((rc = eval(e->args[1], x, &b)) != IVM_OK)
+            return rc;
+        int tb = dbsp_value_truth(&b);
+        if (tb == decide)
+            *out = ivm_value_int(decide);
+        else if (ta < 0 || tb < 0)
+            *out = ivm_value_null();
+        else
+            *out = ivm_value_int(!decide);
+        return IVM_OK;
+    }
+    case DBSP_X_NOT:
+        if ((rc = eval(e->args[0], x, &a)) != IVM_OK)
+            return rc;
+        {
+            int t = dbsp_value_truth(&a);
+            *out = bool_value(t < 0 ? -1 : !t);
+        }
+        return IVM_OK;
+    case DBSP_X_ISNULL:
+    case DBSP_X_NOTNULL:
+        if ((rc = eval(e->args[0], x, &a)) != IVM_OK)
+            return rc;
+        *out = ivm_value_int((a.type == IVM_TNULL) == (e->op == DBSP_X_ISNULL));
+        return IVM_OK;
+    case DBSP_X_CAST:
+        if ((rc = eval(e->args[0], x, &a)) != IVM_OK)
+            return rc;
+        return cast(x, (ivm_type)e->fn, &a, out);
+    case DBSP_X_CASE: {
+        uint32_t pairs = e->nargs / 2;
+        for (uint32_t i = 0; i < pairs; i++) {
+            if ((rc = eval(e->args[2 * i], x, &a)) != IVM_OK)
+                return rc;
+            if (dbsp_value_truth(&a) == 1)
+                return eval(e->args[2 * i + 1], x, out);
+        }
+        if (e->nargs % 2 == 1)
+            return eval(e->args[e->nargs - 1], x, out);
+        *out = ivm_value_null();
+        return IVM_OK;
+    }
+    case DBSP_X_FUNC:
+        return func(e, x, out);
+    default:
+        return ivm_err_set(x->err, IVM_INTERNAL, 0, 0, "unknown expression operator %d",
+                           (int)e->op);
+    }
+}
+
+ivm_rc dbsp_expr_eval(const dbsp_expr *e, const ivm_value *row, rt_arena *scratch,
+                      ivm_value *out, ivm_err *err)
+{
+    evalctx x = {row, scratch, err};
+    ivm_value v;
+    ivm_rc rc = eval(e, &x, &v);
+    if (rc == IVM_OK)
+        *out = v;
+    return rc;
+}
+
+/* ---- Description (EXPLAIN) ------------------------------------------------ */
+
+typedef struct wbuf {
+    char *buf;
+    size_t cap, len;
+} wbuf;
+
+static void put(wbuf *w, const char *s, size_t n)
+{
+    if (w->len < w->cap) {
+        size_t room = w->cap - w->len - 1;
+        size_t k = n < room ? n : room;
+        memcpy(w->buf + w->len, s, k);
+        w->buf[w->len + k] = '\0';
+    }
+    w->len += n;
+}
+
+static void puts_(wbuf *w, const char *s)
+{
+    put(w, s, strlen(s));
+}
+
+static const char *type_name(int t)
+{
+    switch (t) {
+    case IVM_TINT:
+        return "INTEGER";
+    case IVM_TREAL:
+        return "REAL";
+    case IVM_TTEXT:
+        return "TEXT";
+    default:
+        return "NULL";
+    }
+}
+
+static void describe_value(wbuf *w, const ivm_value *v)
+{
+    char buf[40];
+    if (v->type == IVM_TNULL) {
+        puts_(w, "NULL");
+    } else if (v->type == IVM_TTEXT) {
+        put(w, "'", 1);
+        for (uint32_t i = 0; i < v->u.s.n; i++) {
+            if (v->u.s.p[i] == '\'')
+                put(w, "'", 1);
+            put(w, &v->u.s.p[i], 1);
+        }
+        put(w, "'", 1);
+    } else {
+        ivm_value t = text_form(v, buf, sizeof buf);
+        put(w, t.u.s.p, t.u.s.n);
+    }
+}
+
+static const char *binop_text(dbsp_xop op)
+{
+    static const char *const names[] = {
+        [DBSP_X_ADD] = " + ", [DBSP_X_SUB] = " - ", [DBSP_X_MUL] = " * ",
+        [DBSP_X_DIV] = " / ", [DBSP_X_MOD] = " % ", [DBSP_X_CONCAT] = " || ",
+        [DBSP_X_EQ] = " = ", [DBSP_X_NE] = " <> ", [DBSP_X_LT] = " < ",
+        [DBSP_X_LE] = " <= ", [DBSP_X_GT] = " > ", [DBSP_X_GE] = " >= ",
+        [DBSP_X_IS] = " IS ", [DBSP_X_ISNOT] = " IS NOT ", [DBSP_X_AND] = " AND ",
+        [DBSP_X_OR] = " OR ",
+    };
+    return (size_t)op < sizeof names / sizeof names[0] ? names[op] : NULL;
+}
+
+static void describe(wbuf *w, const dbsp_expr *e)
+{
+    static const char *const fnames[DBSP_FN_COUNT_] = {
+        [DBSP_FN_ABS] = "abs", [DBSP_FN_COALESCE] = "coalesce",
+        [DBSP_FN_LENGTH] = "length", [DBSP_FN_LOWER] = "lower", [DBSP_FN_UPPER] = "upper",
+    };
+    char buf[24];
+    const char *bin = binop_text((dbsp_xop)e->op);
+    if (bin != NULL && e->nargs == 2) {
+        put(w, "(", 1);
+        describe(w, e->args[0]);
+        puts_(w, bin);
+        describe(w, e->args[1]);
+        put(w, ")", 1);
+        return;
+    }
+    switch ((dbsp_xop)e->op) {
+    case DBSP_X_COL:
+        snprintf(buf, sizeof buf, "#%u", (unsigned)e->col);
+        puts_(w, buf);
+        return;
+    case DBSP_X_CONST:
+        describe_value(w, &e->k);
+        return;
+    case DBSP_X_NEG:
+    case DBSP_X_NOT:
+        puts_(w, e->op == DBSP_X_NEG ? "(- " : "(NOT ");
+        describe(w, e->args[0]);
+        put(w, ")", 1);
+        return;
+    case DBSP_X_ISNULL:
+    case DBSP_X_NOTNULL:
+        put(w, "(", 1);
+        describe(w, e->args[0]);
+        puts_(w, e->op == DBSP_X_ISNULL ? " IS NULL)" : " IS NOT NULL)");
+        return;
+    case DBSP_X_CAST:
+        puts_(w, "CAST(");
+        describe(w, e->args[0]);
+        puts_(w, " AS ");
+        puts_(w, type_name(e->fn));
+        put(w, ")", 1);
+        return;
+    case DBSP_X_CASE:
+        puts_(w, "CASE");
+        for (uint32_t i = 0; i + 1 < e->nargs; i += 2) {
+            puts_(w, " WHEN ");
+            describe(w, e->args[i]);
+            puts_(w, " THEN ");
+            describe(w, e->args[i + 1]);
+        }
+        if (e->nargs % 2 == 1) {
+            puts_(w, " ELSE ");
+            describe(w, e->args[e->nargs - 1]);
+        }
+        puts_(w, " END");
+        return;
+    case DBSP_X_FUNC:
+        puts_(w, e->fn < DBSP_FN_COUNT_ ? fnames[e->fn] : "?");
+        put(w, "(", 1);
+        for (uint32_t i = 0; i < e->nargs; i++) {
+            if (i > 0)
+                puts_(w, ", ");
+            describe(w, e->args[i]);
+        }
+        put(w, ")", 1);
+        return;
+    default:
+        puts_(w, "?");
+        return;
+    }
+}
+
+size_t dbsp_expr_describe(const dbsp_expr *e, char *buf, size_t cap)
+{
+    wbuf w = {buf, cap, 0};
+    if (cap > 0)
+        buf[0] = '\0';
+    describe(&w, e);
+    return w.len;
+}

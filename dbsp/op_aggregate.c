@@ -1,0 +1,378 @@
+/*
+ * op_aggregate.c: GROUP BY the key of an integrate node, with COUNT(*),
+ * COUNT, SUM, AVG, MIN and MAX.
+ *
+ *   agg(z) = { (g, f(z|g)) : g a group of z };
+ *   d out = agg(I(x)) - agg(z^-1(I(x))), which only differs on groups in dx
+ *
+ * For each group touched by dx the aggregates are recomputed from the
+ * group's rows in the integral after this step (D2), weights read as
+ * multiplicities, and compared with the group's previous output row, kept in
+ * an output integral keyed by group (D8); when they differ, -old +new go out.
+ * Per step: O(sum of the sizes of the touched groups + |dx| log |I|).  A
+ * linear fold of COUNT and SUM would cost O(|dx|) but cannot do MIN and MAX,
+ * nor SUM's exact overflow check; a later issue may add it for them.
+ *
+ * Semantics as SQLite: MIN and MAX skip NULLs; SUM over INT is exact (kept
+ * in 128 bits) and an "integer overflow" error if the result does not fit
+ * 64 bits; SUM over REAL is a compensated double sum; AVG is REAL; COUNT(x)
+ * counts non-NULL values; COUNT(*) rows.  SQLite raises overflow when a
+ * running sum overflows; ivm only when the final sum does, since its order
+ * of rows is not SQLite's (README, "Operators").  With nkey == 0 the one
+ * group exists even when empty: the first step emits (0, NULL, ...) and it
+ * is maintained from then on (D9).  Rows must be sharded by group (D4).
+ */
+#include "dbsp_int.h"
+
+#include <math.h>
+
+/* The fold of one aggregate over one group. */
+typedef struct agg_acc {
+    int64_t count;            /* rows (COUNT(*)) or non-NULL values */
+    __int128 isum;            /* exact sum of INT values */
+    double rsum, rcomp;       /* compensated sum of REAL values (Neumaier) */
+    bool real;                /* some REAL value was summed */
+    bool has_best;            /* MIN/MAX: best holds a value */
+    ivm_value best;           /* MIN/MAX; text points into tbuf */
+    char *tbuf;               /* owned copy of best's text */
+    size_t tcap;
+} agg_acc;
+
+typedef struct aggregate_state {
+    spine *prev;              /* the output's integral: one row per group (D8) */
+    bool started;             /* the first step has run */
+    ivm_value *vals;          /* a decoded input row */
+    ivm_value *res;           /* the aggregates of one group */
+    agg_acc *acc;             /* one per aggregate */
+    uint32_t naggs;
+    uint8_t *row;             /* encoded res */
+    size_t row_cap;
+} aggregate_state;
+
+ivm_rc dbsp_plan_aggregate(dbsp_plan *p, dbsp_node in_integrated, uint32_t naggs,
+                           const dbsp_agg *aggs, dbsp_node *out)
+{
+    const dbsp_pnode *src = dbsp_plan_node(p, in_integrated);
+    if (src == NULL || src->kind != DBSP_INTEGRATE || (naggs > 0 && aggs == NULL))
+        return IVM_INVALID;
+    for (uint32_t i = 0; i < naggs; i++) {
+        if (aggs[i].kind >= DBSP_AGG_KIND_COUNT_)
+            return IVM_INVALID;
+        if (aggs[i].kind != DBSP_AGG_COUNT_STAR && aggs[i].col >= src->ncols)
+            return IVM_INVALID;
+    }
+    dbsp_pnode nd = {.kind = DBSP_AGGREGATE, .vt = &dbsp_op_aggregate_vt,
+                     .ncols = src->nkey + naggs, .nkey = src->nkey, .nin = 1,
+                     .in = {in_integrated}, .partitioned = src->partitioned,
+                     .naggs = naggs, .aggs = (dbsp_agg *)aggs};
+    return dbsp_plan_add(p, &nd, out);
+}
+
+static ivm_rc aggregate_init(dbsp_ctx *c, dbsp_node n, void *state)
+{
+    aggregate_state *s = state;
+    const dbsp_pnode *nd = &c->plan->nodes[n];
+    s->prev = spine_new();
+    s->vals = ivm_calloc(c->plan->nodes[nd->in[0]].ncols + 1, sizeof *s->vals);
+    s->res = ivm_calloc(nd->naggs + 1, sizeof *s->res);
+    s->acc = ivm_calloc(nd->naggs + 1, sizeof *s->acc);
+    if (s->prev == NULL || s->vals == NULL || s->res == NULL || s->acc == NULL)
+        return IVM_NOMEM;
+    s->naggs = nd->naggs;
+    return IVM_OK;
+}
+
+/* Neumaier's compensated step: the error of each addition is kept apart,
+ * so that the order rows come in hardly matters. */
+static void kbn_add(agg_acc *a, double x)
+{
+    double t = a->rsum + x;
+    if (fabs(a->rsum) >= fabs(x))
+        a->rcomp += (a->rsum - t) + x;
+    else
+        a->rcomp += (x - t) + a->rsum;
+    a->rsum = t;
+}
+
+static ivm_rc keep_best(agg_acc *a, const ivm_value *v)
+{
+    a->best = *v;
+    a->has_best = true;
+    if (v->type != IVM_TTEXT)
+        return IVM_OK;
+    /* The cursor's bytes are valid only until it moves: copy. */
+    if (v->u.s.n > a->tcap) {
+        size_t cap = a->tcap;
+        if (ivm_grow((void **)&a->tbuf, &cap, v->u.s.n, 1) != IVM_OK)
+            return IVM_NOMEM;
+        a->tcap = cap;
+    }
+    if (v->u.s.n > 0)
+        memcpy(a->tbuf, v->u.s.p, v->u.s.n);
+    a->best.u.s.p = a->tbuf;
+    return IVM_OK;
+}
+
+/* Folds one row of values, present w times, into every aggregate. */
+static ivm_rc fold(const dbsp_pnode *nd, aggregate_state *s, const ivm_value *vals, int64_t w)
+{
+    for (uint32_t k = 0; k < nd->naggs; k++) {
+        const dbsp_agg *g = &nd->aggs[k];
+        agg_acc *a = &s->acc[k];
+        if (g->kind == DBSP_AGG_COUNT_STAR) {
+            a->count += w;
+            continue;
+        }
+        const ivm_value *v = &vals[g->col];
+        if (v->type == IVM_TNULL)
+            continue;
+        a->count += w;
+        switch (g->kind) {
+        case DBSP_AGG_SUM:
+        case DBSP_AGG_AVG: {
+            ivm_value x = *v;
+            if (x.type == IVM_TTEXT)
+                x = dbsp_value_sum_numeric(&x);
+            if (x.type == IVM_TINT) {
+                a->isum += (__int128)x.u.i * w;
+            } else {
+                a->real = true;
+                kbn_add(a, x.u.r * (double)w);
+            }
+            break;
+        }
+        case DBSP_AGG_MIN:
+        case DBSP_AGG_MAX: {
+            /* A row deleted more often than inserted is not a value. */
+            if (w <= 0)
+                break;
+            int cmp = a->has_best ? dbsp_value_cmp(v, &a->best) : 0;
+            if (!a->has_best || (g->kind == DBSP_AGG_MIN ? cmp < 0 : cmp > 0)) {
+                ivm_rc rc = keep_best(a, v);
+                if (rc != IVM_OK)
+                    return rc;
+            }
+            break;
+        }
+        default:
+            break;
+        }
+    }
+    return IVM_OK;
+}
+
+static double real_total(const agg_acc *a)
+{
+    double r = a->rsum;
+    /* An infinite sum has a NaN compensation: the sum itself is the answer. */
+    if (isfinite(r))
+        r += a->rcomp;
+    return r;
+}
+
+/* The aggregate values of a group from its folds; res[] as SQLite gives them
+ * (an empty group gives COUNT 0 and NULL for the others). */
+static ivm_rc finish(dbsp_ctx *c, const dbsp_pnode *nd, aggregate_state *s)
+{
+    for (uint32_t k = 0; k < nd->naggs; k++) {
+        const agg_acc *a = &s->acc[k];
+        ivm_value *r = &s->res[k];
+        switch (nd->aggs[k].kind) {
+        case DBSP_AGG_COUNT_STAR:
+        case DBSP_AGG_COUNT:
+            *r = ivm_value_int(a->count);
+            break;
+        case DBSP_AGG_SUM:
+            if (a->count == 0) {
+                *r = ivm_value_null();
+            } else if (a->real) {
+                double t = (double)a->isum + real_total(a);
+                *r = isnan(t) ? ivm_value_null() : ivm_value_real(t);
+            } else if (a->isum > INT64_MAX || a->isum < INT64_MIN) {
+                return ivm_err_set(&c->err, IVM_INVALID, 0, 0, "integer overflow");
+            } else {
+                *r = ivm_value_int((int64_t)a->isum);
+            }
+            break;
+        case DBSP_AGG_AVG:
+            if (a->count == 0) {
+                *r = ivm_value_null();
+            } else {
+                double t = a->real ? (double)a->isum + real_total(a) : (double)a->isum;
+                t /= (double)a->count;
+                *r = isnan(t) ? ivm_value_null() : ivm_value_real(t);
+            }
+            break;
+        default: /* MIN, MAX */
+            *r = a->has_best ? a->best : ivm_value_null();
+            break;
+        }
+    }
+    return IVM_OK;
+}
+
+static void acc_reset(aggregate_state *s, uint32_t naggs)
+{
+    for (uint32_t k = 0; k < naggs; k++) {
+        agg_acc *a = &s->acc[k];
+        char *tbuf = a->tbuf;
+        size_t tcap = a->tcap;
+        memset(a, 0, sizeof *a);
+        a->tbuf = tbuf;
+        a->tcap = tcap;
+    }
+}
+
+/* Recomputes group `key` from the integral (cursor in) into s->row; *len_out
+ * is its value bytes, or SIZE_MAX when the group does not exist. */
+static ivm_rc group_row(dbsp_ctx *c, const dbsp_pnode *nd, uint32_t in_cols, aggregate_state *s,
+                        spine_cursor *in, const uint8_t *key, size_t klen, size_t *len_out)
+{
+    acc_reset(s, nd->naggs);
+    bool exists = nd->nkey == 0; /* the one group of a global aggregate, D9 */
+    if (dbsp_cursor_seek_exact(in, key, klen)) {
+        exists = true;
+        if (spine_row_decode(key, klen, s->vals, nd->nkey) != (int)nd->nkey)
+            return ivm_err_set(&c->err, IVM_CORRUPT, 0, 0, "aggregate: bad key encoding");
+        for (; spine_cursor_val_valid(in); spine_cursor_step_val(in)) {
+            size_t vlen;
+            const uint8_t *val = spine_cursor_val(in, &vlen);
+            uint32_t nv = in_cols - nd->nkey;
+            if (spine_row_decode(val, vlen, s->vals + nd->nkey, nv) != (int)nv)
+                return ivm_err_set(&c->err, IVM_CORRUPT, 0, 0, "aggregate: bad row encoding");
+            ivm_rc rc = fold(nd, s, s->vals, spine_cursor_weight(in));
+            if (rc != IVM_OK)
+                return rc;
+        }
+    }
+    if (!exists) {
+        *len_out = SIZE_MAX;
+        return IVM_OK;
+    }
+    ivm_rc rc = finish(c, nd, s);
+    if (rc != IVM_OK)
+        return rc;
+    size_t len = spine_row_size(s->res, nd->naggs);
+    if (len > s->row_cap) {
+        size_t cap = s->row_cap;
+        if (ivm_grow((void **)&s->row, &cap, len, 1) != IVM_OK)
+            return IVM_NOMEM;
+        s->row_cap = cap;
+    }
+    spine_row_encode(s->res, nd->naggs, s->row);
+    *len_out = len;
+    return IVM_OK;
+}
+
+/* Brings group `key`'s output up to date: -old +new when they differ, in
+ * (key, value) order so that the builder stays sorted. */
+static ivm_rc update_group(dbsp_ctx *c, const dbsp_pnode *nd, uint32_t in_cols,
+                           aggregate_state *s, spine_cursor *in, spine_cursor *old,
+                           const uint8_t *key, size_t klen)
+{
+    size_t nlen = SIZE_MAX;
+    ivm_rc rc = group_row(c, nd, in_cols, s, in, key, klen, &nlen);
+    if (rc != IVM_OK)
+        return rc;
+    const uint8_t *ov = NULL;
+    size_t olen = 0;
+    if (dbsp_cursor_seek_exact(old, key, klen) && spine_cursor_val_valid(old)) {
+        IVM_ASSERT(spine_cursor_weight(old) == 1); /* D8 */
+        ov = spine_cursor_val(old, &olen);
+    }
+    bool has_new = nlen != SIZE_MAX;
+    if (ov == NULL && !has_new)
+        return IVM_OK;
+    int cmp = (ov == NULL) ? 1 : !has_new ? -1 : spine_row_cmp(ov, olen, s->row, nlen);
+    if (cmp == 0)
+        return IVM_OK;
+    spine_builder *b = &c->bld;
+    if (cmp < 0) {
+        rc = spine_builder_push(b, key, klen, ov, olen, -1);
+        if (rc == IVM_OK && has_new)
+            rc = spine_builder_push(b, key, klen, s->row, nlen, 1);
+    } else {
+        rc = spine_builder_push(b, key, klen, s->row, nlen, 1);
+        if (rc == IVM_OK && ov != NULL)
+            rc = spine_builder_push(b, key, klen, ov, olen, -1);
+    }
+    return rc;
+}
+
+static ivm_rc aggregate_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch **out)
+{
+    aggregate_state *s = state;
+    const dbsp_pnode *nd = &c->plan->nodes[n];
+    uint32_t in_cols = c->plan->nodes[nd->in[0]].ncols;
+    const spine_batch *dx = dbsp_ctx_in(c, n, 0);
+    /* D9: the global group lives on the worker that owns the empty key. */
+    static const uint8_t no_key[1];
+    bool global_first = !s->started && nd->nkey == 0 &&
+                        c->worker == xchg_owner(c->nworkers, no_key, 0);
+    s->started = true;
+    if (dx->n == 0 && !global_first) {
+        *out = dbsp_ctx_empty(c);
+        return IVM_OK;
+    }
+    const spine *trace = dbsp_ctx_trace(c, nd->in[0]);
+    const spine *prev = s->prev;
+    spine_cursor *in = NULL, *old = NULL;
+    ivm_rc rc = spine_cursor_new(&trace, 1, NULL, 0, &in);
+    if (rc == IVM_OK)
+        rc = spine_cursor_new(&prev, 1, NULL, 0, &old);
+    spine_builder_set_sorted(&c->bld, true);
+    if (rc == IVM_OK && dx->n == 0)
+        rc = update_group(c, nd, in_cols, s, in, old, no_key, 0);
+    for (size_t i = 0; i < dx->n && rc == IVM_OK;) {
+        size_t klen;
+        const uint8_t *key = spine_batch_key(dx, i, &klen);
+        rc = update_group(c, nd, in_cols, s, in, old, key, klen);
+        while (i < dx->n && dx->klen[i] == klen && memcmp(dx->data + dx->off[i], key, klen) == 0)
+            i++;
+    }
+    spine_cursor_free(in);
+    spine_cursor_free(old);
+    spine_batch *delta = NULL;
+    if ((rc = dbsp_ctx_build(c, rc, &delta)) != IVM_OK)
+        return rc;
+    if ((rc = spine_insert_take(s->prev, spine_batch_ref(delta))) != IVM_OK) {
+        spine_batch_unref(delta);
+        return rc;
+    }
+    *out = delta;
+    return IVM_OK;
+}
+
+static void aggregate_stats(const void *state, spine_stats *acc)
+{
+    const aggregate_state *s = state;
+    spine_stats st;
+    spine_stats_get(s->prev, &st);
+    acc->rows += st.rows;
+    acc->bytes += st.bytes;
+    acc->batches += st.batches;
+    acc->merges += st.merges;
+}
+
+static void aggregate_fini(void *state)
+{
+    aggregate_state *s = state;
+    spine_free(s->prev);
+    ivm_free(s->vals);
+    ivm_free(s->res);
+    for (uint32_t k = 0; s->acc != NULL && k < s->naggs; k++)
+        ivm_free(s->acc[k].tbuf);
+    ivm_free(s->acc);
+    ivm_free(s->row);
+}
+
+const dbsp_op_vtab dbsp_op_aggregate_vt = {
+    .name = "aggregate",
+    .state_desc = "the output's integral, one row per group",
+    .state_size = sizeof(aggregate_state),
+    .init = aggregate_init,
+    .eval = aggregate_eval,
+    .trace = NULL,
+    .stats = aggregate_stats,
+    .fini = aggregate_fini,
+};

@@ -1,0 +1,1433 @@
+/*
+ * engine.c: the engine behind ivm.h.  It keeps the catalog (checked and
+ * recorded by an in-memory SQLite database, which never runs a view), the
+ * tables' committed rows and a transaction's pending changes, and one dbsp
+ * host per view.  A DML statement computes its whole change first, checks
+ * constraints against the state it would produce, and only then adds it to
+ * the transaction (keeps E1: a failed statement changes nothing).  COMMIT
+ * adds the pending changes to the tables and runs every view's circuit one
+ * step, in creation order, so a view reading another sees its delta (E2).
+ * Ad-hoc SELECTs run the same planner and operators once over the current
+ * contents.  See sql/README.md.
+ */
+#include "ivm.h"
+#include "sql.h"
+#include "spine.h"
+#include "dbsp.h"
+#include "runtime.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <strings.h>
+#include <unistd.h>
+#include <errno.h>
+
+/* ---- Catalog objects --------------------------------------------------------- */
+
+typedef struct table {
+    char *name;
+    uint32_t ncols;
+    char **col_names;
+    ivm_type *col_types;
+    plan_type *decl_types;
+    bool *not_null;
+    dbsp_expr **defaults;    /* per column, NULL = NULL default */
+    uint32_t npk;
+    uint32_t *pk;            /* PK column indices in key order */
+    /* Rows: key = the PK columns' encoding, value = the whole row; without
+     * a PK, key = the whole row and the value is empty (keeps E3). */
+    spine *data;
+    spine_batch *pending;    /* the open transaction's changes, same layout */
+    spine_batch *delta;      /* this commit's change as input rows (klen 0) */
+    plan_relation rel;
+} table;
+
+typedef struct view {
+    char *name;
+    char *sql;
+    plan_query *q;
+    dbsp_host *host;
+    spine_batch *delta;      /* this commit's change to the view (input rows) */
+    plan_relation rel;
+    ivm_rc broken;           /* sticky: a step failed, the contents are unknown */
+    char broken_msg[IVM_ERR_MSG_MAX];
+} view;
+
+typedef struct relent {
+    plan_rel_kind kind;
+    table *t;
+    view *v;
+} relent;
+
+struct ivm_db {
+    sqlite3 *cat;
+    rt_pool *pool;
+    relent *rels;            /* indexed by relation id; dropped ones are empty */
+    size_t nrels, relcap;
+    bool in_txn;
+    rt_arena scratch;
+    plan_catalog pcat;
+};
+
+static relent *rel_get(ivm_db *db, uint32_t id)
+{
+    if (id >= db->nrels || (db->rels[id].t == NULL && db->rels[id].v == NULL))
+        return NULL;
+    return &db->rels[id];
+}
+
+static relent *rel_find(ivm_db *db, const char *name)
+{
+    for (size_t i = 0; i < db->nrels; i++) {
+        relent *r = &db->rels[i];
+        const char *n = r->t ? r->t->name : r->v ? r->v->name : NULL;
+        if (n != NULL && strcasecmp(n, name) == 0)
+            return r;
+    }
+    return NULL;
+}
+
+static const plan_relation *catalog_lookup(void *ctx, const char *name)
+{
+    relent *r = rel_find(ctx, name);
+    if (r == NULL)
+        return NULL;
+    return r->t ? &r->t->rel : &r->v->rel;
+}
+
+static void table_free(table *t)
+{
+    if (t == NULL)
+        return;
+    for (uint32_t i = 0; i < t->ncols; i++) {
+        ivm_free(t->col_names ? t->col_names[i] : NULL);
+        if (t->defaults)
+            dbsp_expr_free(t->defaults[i]);
+    }
+    ivm_free(t->col_names);
+    ivm_free(t->col_types);
+    ivm_free(t->decl_types);
+    ivm_free(t->not_null);
+    ivm_free(t->defaults);
+    ivm_free(t->pk);
+    spine_free(t->data);
+    spine_batch_unref(t->pending);
+    spine_batch_unref(t->delta);
+    ivm_free(t->name);
+    ivm_free(t);
+}
+
+static void view_free(view *v)
+{
+    if (v == NULL)
+        return;
+    dbsp_host_free(v->host);
+    plan_query_free(v->q);
+    spine_batch_unref(v->delta);
+    ivm_free(v->name);
+    ivm_free(v->sql);
+    ivm_free(v);
+}
+
+static ivm_rc rel_add(ivm_db *db, table *t, view *v, uint32_t *id_out)
+{
+    if (ivm_grow((void **)&db->rels, &db->relcap, db->nrels + 1, sizeof *db->rels) != IVM_OK)
+        return IVM_NOMEM;
+    relent *r = &db->rels[db->nrels];
+    r->kind = t ? PLAN_REL_TABLE : PLAN_REL_VIEW;
+    r->t = t;
+    r->v = v;
+    *id_out = (uint32_t)db->nrels++;
+    return IVM_OK;
+}
+
+/* ---- Opening and closing ------------------------------------------------------ */
+
+ivm_rc ivm_open(const ivm_options *opts, ivm_db **out, ivm_err *err)
+{
+    uint32_t workers = opts ? opts->workers : 0;
+    if (workers == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        workers = n > 0 ? (uint32_t)n : 1;
+    }
+    if (workers > 256)
+        return ivm_err_set(err, IVM_INVALID, 0, 0, "too many workers: %u (at most 256)", workers);
+    ivm_db *db = ivm_calloc(1, sizeof *db);
+    if (db == NULL)
+        return ivm_err_set(err, IVM_NOMEM, 0, 0, "out of memory");
+    rt_arena_init(&db->scratch);
+    db->pcat.ctx = db;
+    db->pcat.lookup = catalog_lookup;
+    if (sqlite3_open(":memory:", &db->cat) != SQLITE_OK) {
+        ivm_close(db);
+        return ivm_err_set(err, IVM_INTERNAL, 0, 0, "cannot open the catalog database");
+    }
+    ivm_rc rc = rt_pool_start(workers, &db->pool);
+    if (rc != IVM_OK) {
+        ivm_close(db);
+        return ivm_err_set(err, rc, 0, 0, "cannot start %u worker threads", workers);
+    }
+    *out = db;
+    return IVM_OK;
+}
+
+void ivm_close(ivm_db *db)
+{
+    if (db == NULL)
+        return;
+    /* Views before tables: a view's host reads nothing of tables, but
+     * dropping in reverse creation order mirrors dependencies. */
+    for (size_t i = db->nrels; i-- > 0;) {
+        view_free(db->rels[i].v);
+        table_free(db->rels[i].t);
+    }
+    ivm_free(db->rels);
+    rt_pool_stop(db->pool);
+    if (db->cat)
+        sqlite3_close(db->cat);
+    rt_arena_fini(&db->scratch);
+    ivm_free(db);
+}
+
+bool ivm_complete(const char *sql, size_t len)
+{
+    return sql_complete(sql, len);
+}
+
+/* ---- The SQLite catalog ------------------------------------------------------- */
+
+/* Runs a DDL statement's text in SQLite inside a savepoint, as a second
+ * opinion on names and syntax.  The savepoint is released by catalog_done. */
+static ivm_rc catalog_try(ivm_db *db, const plan_stmt *st, ivm_err *err)
+{
+    char *text = ivm_strndup(st->text, st->text_len);
+    if (text == NULL)
+        return IVM_NOMEM;
+    sqlite3_exec(db->cat, "SAVEPOINT ddl", NULL, NULL, NULL);
+    char *msg = NULL;
+    int src = sqlite3_exec(db->cat, text, NULL, NULL, &msg);
+    ivm_free(text);
+    if (src != SQLITE_OK) {
+        ivm_err_set(err, IVM_SCHEMA, st->pos.line, st->pos.col, "%s",
+                    msg ? msg : sqlite3_errstr(src));
+        sqlite3_free(msg);
+        sqlite3_exec(db->cat, "ROLLBACK TO ddl; RELEASE ddl", NULL, NULL, NULL);
+        return IVM_SCHEMA;
+    }
+    return IVM_OK;
+}
+
+static void catalog_done(ivm_db *db, bool keep)
+{
+    if (!keep)
+        sqlite3_exec(db->cat, "ROLLBACK TO ddl", NULL, NULL, NULL);
+    sqlite3_exec(db->cat, "RELEASE ddl", NULL, NULL, NULL);
+}
+
+/* ---- Row helpers ---------------------------------------------------------------- */
+
+/* Appends a table row (ncols values, already of the columns' classes) to b
+ * in the table's storage layout. */
+static ivm_rc push_table_row(const table *t, const ivm_value *vals, spine_builder *b, int64_t w)
+{
+    size_t rowlen = spine_row_size(vals, t->ncols);
+    size_t klen = 0;
+    for (uint32_t i = 0; i < t->npk; i++)
+        klen += spine_row_size(&vals[t->pk[i]], 1);
+    if (t->npk == 0)
+        klen = rowlen;
+    uint8_t *p = spine_builder_reserve(b, klen + (t->npk ? rowlen : 0));
+    if (p == NULL)
+        return IVM_NOMEM;
+    uint8_t *q = p;
+    for (uint32_t i = 0; i < t->npk; i++)
+        q += spine_value_encode(&vals[t->pk[i]], q);
+    if (t->npk)
+        spine_row_encode(vals, t->ncols, q);
+    else
+        spine_row_encode(vals, t->ncols, p);
+    return spine_builder_commit(b, klen, klen + (t->npk ? rowlen : 0), w);
+}
+
+/* The row bytes of a table entry read through a cursor. */
+static const uint8_t *table_entry_row(const table *t, spine_cursor *c, size_t *len)
+{
+    if (t->npk)
+        return spine_cursor_val(c, len);
+    return spine_cursor_key(c, len);
+}
+
+static ivm_rc table_cursor(const table *t, spine_cursor **out)
+{
+    const spine *s = t->data;
+    spine_batch *extra = t->pending;
+    return spine_cursor_new(&s, 1, &extra, 1, out);
+}
+
+/* A batch of input rows (klen 0) holding a table's current contents,
+ * including the open transaction's changes. */
+static ivm_rc table_contents(const table *t, spine_batch **out)
+{
+    spine_cursor *c = NULL;
+    ivm_rc rc = table_cursor(t, &c);
+    if (rc != IVM_OK)
+        return rc;
+    spine_builder b;
+    spine_builder_init(&b);
+    /* With a PK the rows come in key order, not row order: let finish sort. */
+    spine_builder_set_sorted(&b, t->npk == 0);
+    for (; rc == IVM_OK && spine_cursor_key_valid(c); spine_cursor_step_key(c)) {
+        for (; rc == IVM_OK && spine_cursor_val_valid(c); spine_cursor_step_val(c)) {
+            size_t len;
+            const uint8_t *row = table_entry_row(t, c, &len);
+            rc = spine_builder_push(&b, NULL, 0, row, len, spine_cursor_weight(c));
+        }
+    }
+    spine_cursor_free(c);
+    if (rc == IVM_OK)
+        rc = spine_builder_finish(&b, out);
+    spine_builder_fini(&b);
+    return rc;
+}
+
+/* Input rows (klen 0) from a batch in a table's storage layout. */
+static ivm_rc table_delta_rows(const table *t, const spine_batch *d, spine_batch **out)
+{
+    spine_builder b;
+    spine_builder_init(&b);
+    ivm_rc rc = IVM_OK;
+    for (size_t i = 0; i < d->n && rc == IVM_OK; i++) {
+        size_t len;
+        const uint8_t *row = t->npk ? spine_batch_val(d, i, &len) : spine_batch_key(d, i, &len);
+        rc = spine_builder_push(&b, NULL, 0, row, len, d->w[i]);
+    }
+    if (rc == IVM_OK)
+        rc = spine_builder_finish(&b, out);
+    spine_builder_fini(&b);
+    return rc;
+}
+
+/* Input rows (klen 0) from any batch: key and value bytes together. */
+static ivm_rc whole_rows(const spine_batch *d, spine_batch **out)
+{
+    spine_builder b;
+    spine_builder_init(&b);
+    spine_builder_set_sorted(&b, true);
+    ivm_rc rc = IVM_OK;
+    for (size_t i = 0; i < d->n && rc == IVM_OK; i++) {
+        size_t len;
+        const uint8_t *row = spine_batch_row(d, i, &len);
+        rc = spine_builder_push(&b, NULL, 0, row, len, d->w[i]);
+    }
+    if (rc == IVM_OK)
+        rc = spine_builder_finish(&b, out);
+    spine_builder_fini(&b);
+    return rc;
+}
+
+/* ---- View contents -------------------------------------------------------------- */
+
+static bool rel_dirty(ivm_db *db, uint32_t id);
+
+static bool view_dirty(ivm_db *db, const view *v)
+{
+    for (uint32_t i = 0; i < v->q->ninputs; i++)
+        if (v->q->inputs[i].rel_id != PLAN_REL_DUAL && rel_dirty(db, v->q->inputs[i].rel_id))
+            return true;
+    return false;
+}
+
+/* True if the relation's contents differ inside the open transaction. */
+static bool rel_dirty(ivm_db *db, uint32_t id)
+{
+    relent *r = rel_get(db, id);
+    if (r == NULL)
+        return false;
+    if (r->t)
+        return r->t->pending != NULL && r->t->pending->n > 0;
+    return view_dirty(db, r->v);
+}
+
+static ivm_rc rel_contents(ivm_db *db, uint32_t id, spine_batch **out, ivm_err *err);
+
+/* Feeds every input of a planned query with its relation's current contents. */
+static ivm_rc feed_contents(ivm_db *db, const plan_query *q, dbsp_host *h, ivm_err *err)
+{
+    for (uint32_t i = 0; i < q->ninputs; i++) {
+        spine_batch *b = NULL;
+        ivm_rc rc;
+        if (q->inputs[i].rel_id == PLAN_REL_DUAL) {
+            spine_builder bl;
+            spine_builder_init(&bl);
+            rc = spine_builder_push(&bl, NULL, 0, NULL, 0, 1);
+            if (rc == IVM_OK)
+                rc = spine_builder_finish(&bl, &b);
+            spine_builder_fini(&bl);
+        } else {
+            rc = rel_contents(db, q->inputs[i].rel_id, &b, err);
+        }
+        if (rc == IVM_OK)
+            rc = dbsp_host_feed_take(h, q->inputs[i].node, b);
+        if (rc != IVM_OK)
+            return rc;
+    }
+    return IVM_OK;
+}
+
+/* Runs q once over the current contents; *out is the result's rows. */
+static ivm_rc run_once(ivm_db *db, const plan_query *q, spine_batch **out, ivm_err *err)
+{
+    dbsp_host *h = NULL;
+    ivm_rc rc = dbsp_host_new(q->plan, db->pool, &h);
+    if (rc == IVM_OK)
+        rc = feed_contents(db, q, h, err);
+    if (rc == IVM_OK)
+        rc = dbsp_host_step(h, err);
+    if (rc == IVM_OK)
+        rc = dbsp_host_delta(h, q->output, out);
+    dbsp_host_free(h);
+    return rc;
+}
+
+static ivm_rc view_check(const view *v, ivm_err *err)
+{
+    if (v->broken != IVM_OK)
+        return ivm_err_set(err, v->broken, 0, 0, "view %s is broken: %s", v->name, v->broken_msg);
+    return IVM_OK;
+}
+
+static ivm_rc rel_contents(ivm_db *db, uint32_t id, spine_batch **out, ivm_err *err)
+{
+    relent *r = rel_get(db, id);
+    if (r == NULL)
+        return ivm_err_set(err, IVM_INTERNAL, 0, 0, "relation %u is gone", id);
+    if (r->t)
+        return table_contents(r->t, out);
+    view *v = r->v;
+    ivm_rc rc = view_check(v, err);
+    if (rc != IVM_OK)
+        return rc;
+    spine_batch *b = NULL;
+    if (view_dirty(db, v)) {
+        /* Inside a transaction the maintained contents are those of the last
+         * commit; the transaction's own view is recomputed from its tables. */
+        rc = run_once(db, v->q, &b, err);
+    } else {
+        spine_cursor *c = NULL;
+        rc = dbsp_host_cursor(v->host, v->q->output, &c);
+        if (rc != IVM_OK)
+            return rc;
+        spine_builder bl;
+        spine_builder_init(&bl);
+        spine_builder_set_sorted(&bl, true);
+        for (; rc == IVM_OK && spine_cursor_key_valid(c); spine_cursor_step_key(c)) {
+            size_t klen;
+            const uint8_t *k = spine_cursor_key(c, &klen);
+            for (; rc == IVM_OK && spine_cursor_val_valid(c); spine_cursor_step_val(c)) {
+                size_t vlen;
+                const uint8_t *val = spine_cursor_val(c, &vlen);
+                uint8_t *p = spine_builder_reserve(&bl, klen + vlen);
+                if (p == NULL) {
+                    rc = IVM_NOMEM;
+                    break;
+                }
+                memcpy(p, k, klen);
+                memcpy(p + klen, val, vlen);
+                rc = spine_builder_commit(&bl, 0, klen + vlen, spine_cursor_weight(c));
+            }
+        }
+        spine_cursor_free(c);
+        if (rc == IVM_OK)
+            rc = spine_builder_finish(&bl, &b);
+        spine_builder_fini(&bl);
+        *out = b;
+        return rc;
+    }
+    if (rc != IVM_OK)
+        return rc;
+    rc = whole_rows(b, out);
+    spine_batch_unref(b);
+    return rc;
+}
+
+/* ---- Values into columns --------------------------------------------------------- */
+
+static bool parse_int(const char *s, size_t n, int64_t *out)
+{
+    char buf[32];
+    if (n == 0 || n >= sizeof buf)
+        return false;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    char *end;
+    errno = 0;
+    long long v = strtoll(buf, &end, 10);
+    if (errno != 0 || *end != '\0')
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool parse_real(const char *s, size_t n, double *out)
+{
+    char buf[64];
+    if (n == 0 || n >= sizeof buf)
+        return false;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    char *end;
+    double v = strtod(buf, &end);
+    if (*end != '\0')
+        return false;
+    *out = v;
+    return true;
+}
+
+/* Converts v to column col's class the way SQLite's column affinity does
+ * for values that convert without loss; anything else is refused, since
+ * ivm's columns are typed.  Text results are allocated in db->scratch. */
+static ivm_rc coerce(ivm_db *db, const table *t, uint32_t col, ivm_value *v, plan_pos pos,
+                     ivm_err *err)
+{
+    ivm_type want = t->col_types[col];
+    char buf[40];
+    if (v->type == IVM_TNULL) {
+        if (t->not_null[col])
+            return ivm_err_set(err, IVM_CONSTRAINT, pos.line, pos.col,
+                               "NOT NULL constraint failed: %s.%s", t->name, t->col_names[col]);
+        return IVM_OK;
+    }
+    if (v->type == want || want == IVM_TNULL)
+        return IVM_OK;
+    switch (want) {
+    case IVM_TINT:
+        if (v->type == IVM_TREAL && v->u.r >= -9.2233720368547758e18 &&
+            v->u.r < 9.2233720368547758e18 && v->u.r == (double)(int64_t)v->u.r) {
+            *v = ivm_value_int((int64_t)v->u.r);
+            return IVM_OK;
+        }
+        if (v->type == IVM_TTEXT) {
+            int64_t i;
+            double r;
+            if (parse_int(v->u.s.p, v->u.s.n, &i)) {
+                *v = ivm_value_int(i);
+                return IVM_OK;
+            }
+            if (parse_real(v->u.s.p, v->u.s.n, &r) && r == (double)(int64_t)r) {
+                *v = ivm_value_int((int64_t)r);
+                return IVM_OK;
+            }
+        }
+        break;
+    case IVM_TREAL:
+        if (v->type == IVM_TINT) {
+            *v = ivm_value_real((double)v->u.i);
+            return IVM_OK;
+        }
+        if (v->type == IVM_TTEXT) {
+            double r;
+            if (parse_real(v->u.s.p, v->u.s.n, &r)) {
+                *v = ivm_value_real(r);
+                return IVM_OK;
+            }
+        }
+        break;
+    case IVM_TTEXT: {
+        size_t n = v->type == IVM_TINT ? (size_t)snprintf(buf, sizeof buf, "%lld", (long long)v->u.i)
+                                       : ivm_format_real(v->u.r, buf, sizeof buf);
+        char *p = rt_arena_strndup(&db->scratch, buf, n);
+        if (p == NULL)
+            return IVM_NOMEM;
+        *v = ivm_value_text(p, (uint32_t)n);
+        return IVM_OK;
+    }
+    default:
+        break;
+    }
+    static const char *const cls[] = {"NULL", "INTEGER", "REAL", "TEXT"};
+    return ivm_err_set(err, IVM_INVALID, pos.line, pos.col,
+                       "cannot store a %s value in %s column %s.%s", cls[v->type],
+                       plan_type_name(t->decl_types[col]), t->name, t->col_names[col]);
+}
+
+/* ---- Constraints ------------------------------------------------------------------ */
+
+/* Checks that applying d (table layout) to the table keeps every PK unique
+ * (keeps E4).  Rows that d adds were checked for NOT NULL as they were made. */
+static ivm_rc check_unique(const table *t, const spine_batch *d, ivm_err *err)
+{
+    if (t->npk == 0 || d->n == 0)
+        return IVM_OK;
+    spine_cursor *c = NULL;
+    ivm_rc rc = table_cursor(t, &c);
+    if (rc != IVM_OK)
+        return rc;
+    size_t i = 0;
+    while (i < d->n && rc == IVM_OK) {
+        size_t klen, k2;
+        const uint8_t *key = spine_batch_key(d, i, &klen);
+        int64_t change = 0;
+        size_t j = i;
+        for (; j < d->n; j++) {
+            const uint8_t *kj = spine_batch_key(d, j, &k2);
+            if (spine_row_cmp(key, klen, kj, k2) != 0)
+                break;
+            change += d->w[j];
+        }
+        if (change > 0) {
+            int64_t have = 0;
+            spine_cursor_seek_key(c, key, klen);
+            if (spine_cursor_key_valid(c)) {
+                size_t ck;
+                const uint8_t *cur = spine_cursor_key(c, &ck);
+                if (spine_row_cmp(cur, ck, key, klen) == 0)
+                    for (; spine_cursor_val_valid(c); spine_cursor_step_val(c))
+                        have += spine_cursor_weight(c);
+            }
+            if (have + change > 1) {
+                char cols[256];
+                size_t o = 0;
+                cols[0] = '\0';
+                for (uint32_t p = 0; p < t->npk && o < sizeof cols; p++)
+                    o += (size_t)snprintf(cols + o, sizeof cols - o, "%s%s.%s", p ? ", " : "",
+                                          t->name, t->col_names[t->pk[p]]);
+                rc = ivm_err_set(err, IVM_CONSTRAINT, 0, 0, "UNIQUE constraint failed: %s", cols);
+            }
+        }
+        i = j;
+    }
+    spine_cursor_free(c);
+    return rc;
+}
+
+/* Adds a checked statement change to the transaction. */
+static ivm_rc apply_change(table *t, spine_batch *d_owned)
+{
+    if (d_owned->n == 0) {
+        spine_batch_unref(d_owned);
+        return IVM_OK;
+    }
+    if (t->pending == NULL) {
+        t->pending = d_owned;
+        return IVM_OK;
+    }
+    spine_batch *m = NULL;
+    ivm_rc rc = spine_batch_merge(t->pending, d_owned, &m);
+    spine_batch_unref(d_owned);
+    if (rc != IVM_OK)
+        return rc;
+    spine_batch_unref(t->pending);
+    t->pending = m;
+    return IVM_OK;
+}
+
+/* Checks and applies a statement's change (consumed). */
+static ivm_rc finish_change(table *t, spine_builder *b, ivm_err *err)
+{
+    spine_batch *d = NULL;
+    ivm_rc rc = spine_builder_finish(b, &d);
+    if (rc != IVM_OK)
+        return rc;
+    rc = check_unique(t, d, err);
+    if (rc != IVM_OK) {
+        spine_batch_unref(d);
+        return rc;
+    }
+    return apply_change(t, d);
+}
+
+/* ---- Result rows ------------------------------------------------------------------ */
+
+typedef struct result {
+    const plan_query *q;
+    spine_batch *rows;       /* the query's output */
+    ivm_value *vals;         /* decoded rows, ncols + nhidden each */
+    size_t nrows;            /* rows after expanding weights */
+    uint32_t width;
+} result;
+
+static const plan_query *sort_q;  /* qsort has no context argument in C11 */
+
+static int sort_cmp(const void *pa, const void *pb)
+{
+    const ivm_value *a = *(const ivm_value *const *)pa, *b = *(const ivm_value *const *)pb;
+    for (uint32_t i = 0; i < sort_q->nsort; i++) {
+        const plan_sort_key *k = &sort_q->sort[i];
+        const ivm_value *x = &a[k->col], *y = &b[k->col];
+        int c;
+        if (x->type == IVM_TNULL || y->type == IVM_TNULL) {
+            if (x->type == y->type)
+                continue;
+            c = x->type == IVM_TNULL ? -1 : 1;
+            c = k->nulls < 0 ? c : -c;
+            return c;
+        }
+        c = dbsp_value_cmp(x, y);
+        if (c != 0)
+            return k->desc ? -c : c;
+    }
+    return 0;
+}
+
+/* Decodes, expands weights, sorts by ORDER BY and applies LIMIT/OFFSET, then
+ * hands the rows to fn. */
+static ivm_rc deliver(const plan_query *q, const spine_batch *rows, ivm_row_fn fn, void *arg,
+                      ivm_err *err)
+{
+    uint32_t width = q->ncols + q->nhidden;
+    size_t total = 0;
+    for (size_t i = 0; i < rows->n; i++) {
+        if (rows->w[i] < 0)
+            return ivm_err_set(err, IVM_INTERNAL, 0, 0, "negative multiplicity in a result");
+        total += (size_t)rows->w[i];
+    }
+    ivm_value *vals = ivm_malloc(sizeof *vals * (rows->n * width + 1));
+    const ivm_value **order = ivm_malloc(sizeof *order * (total + 1));
+    if (vals == NULL || order == NULL) {
+        ivm_free(vals);
+        ivm_free(order);
+        return IVM_NOMEM;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < rows->n; i++) {
+        size_t len;
+        const uint8_t *row = spine_batch_row(rows, i, &len);
+        if (spine_row_decode(row, len, &vals[i * width], width) != (int)width) {
+            ivm_free(vals);
+            ivm_free(order);
+            return ivm_err_set(err, IVM_CORRUPT, 0, 0, "a result row does not decode");
+        }
+        for (int64_t w = 0; w < rows->w[i]; w++)
+            order[k++] = &vals[i * width];
+    }
+    if (q->nsort > 0) {
+        sort_q = q;
+        /* Stable order for equal keys: the batch order (rows sorted). */
+        qsort(order, total, sizeof *order, sort_cmp);
+    }
+    size_t from = q->offset > 0 ? (size_t)q->offset : 0;
+    size_t to = total;
+    if (q->limit >= 0 && from + (size_t)q->limit < to)
+        to = from + (size_t)q->limit;
+    for (size_t i = from; i < to && fn != NULL; i++)
+        if (fn(arg, q->ncols, order[i], (const char *const *)q->col_names) != 0)
+            break;
+    ivm_free(vals);
+    ivm_free(order);
+    return IVM_OK;
+}
+
+/* ---- Statements -------------------------------------------------------------------- */
+
+typedef struct exec_ctx {
+    ivm_db *db;
+    ivm_row_fn fn;
+    void *arg;
+    ivm_err *err;
+} exec_ctx;
+
+static ivm_rc no_txn_ddl(exec_ctx *x, const plan_stmt *st)
+{
+    if (!x->db->in_txn)
+        return IVM_OK;
+    return ivm_err_set(x->err, IVM_UNSUPPORTED, st->pos.line, st->pos.col,
+                       "schema changes inside a transaction are not supported yet");
+}
+
+static ivm_rc exec_create_table(exec_ctx *x, const plan_stmt *st)
+{
+    ivm_db *db = x->db;
+    ivm_err *err = x->err;
+    ivm_rc rc = no_txn_ddl(x, st);
+    if (rc != IVM_OK)
+        return rc;
+    if (rel_find(db, st->name) != NULL) {
+        if (st->if_not_exists)
+            return IVM_OK;
+        return ivm_err_set(err, IVM_SCHEMA, st->pos.line, st->pos.col, "%s %s already exists",
+                           rel_find(db, st->name)->t ? "table" : "view", st->name);
+    }
+    for (uint32_t i = 0; i < st->ncoldefs; i++) {
+        const plan_column_def *cd = &st->coldefs[i];
+        if (cd->type == PLAN_TY_NONE)
+            return ivm_err_set(err, IVM_SCHEMA, cd->pos.line, cd->pos.col,
+                               "column %s needs a type (ivm's columns are typed)", cd->name);
+        if (plan_type_class(cd->type) == IVM_TNULL || cd->type == PLAN_TY_DECIMAL ||
+            cd->type == PLAN_TY_DATE || cd->type == PLAN_TY_TIMESTAMP)
+            return ivm_err_set(err, IVM_UNSUPPORTED, cd->pos.line, cd->pos.col,
+                               "type %s of column %s is not supported yet",
+                               plan_type_name(cd->type), cd->name);
+        if (cd->unique && !cd->primary_key)
+            return ivm_err_set(err, IVM_UNSUPPORTED, cd->pos.line, cd->pos.col,
+                               "UNIQUE on column %s is not enforced yet", cd->name);
+        for (uint32_t j = 0; j < i; j++)
+            if (strcasecmp(st->coldefs[j].name, cd->name) == 0)
+                return ivm_err_set(err, IVM_SCHEMA, cd->pos.line, cd->pos.col,
+                                   "duplicate column name: %s", cd->name);
+    }
+    table *t = ivm_calloc(1, sizeof *t);
+    if (t == NULL)
+        return IVM_NOMEM;
+    uint32_t n = st->ncoldefs;
+    t->ncols = n;
+    t->name = ivm_strndup(st->name, strlen(st->name));
+    t->col_names = ivm_calloc(n + 1, sizeof *t->col_names);
+    t->col_types = ivm_calloc(n + 1, sizeof *t->col_types);
+    t->decl_types = ivm_calloc(n + 1, sizeof *t->decl_types);
+    t->not_null = ivm_calloc(n + 1, sizeof *t->not_null);
+    t->defaults = ivm_calloc(n + 1, sizeof *t->defaults);
+    t->pk = ivm_calloc(n + 1, sizeof *t->pk);
+    t->data = spine_new();
+    rc = IVM_NOMEM;
+    if (!t->name || !t->col_names || !t->col_types || !t->decl_types || !t->not_null ||
+        !t->defaults || !t->pk || !t->data)
+        goto fail;
+    for (uint32_t i = 0; i < n; i++) {
+        const plan_column_def *cd = &st->coldefs[i];
+        t->col_names[i] = ivm_strndup(cd->name, strlen(cd->name));
+        if (t->col_names[i] == NULL)
+            goto fail;
+        t->col_types[i] = plan_type_class(cd->type);
+        t->decl_types[i] = cd->type;
+        t->not_null[i] = cd->not_null || cd->primary_key;
+        if (cd->primary_key) {
+            if (t->npk > 0 || st->npk > 0) {
+                rc = ivm_err_set(err, IVM_SCHEMA, cd->pos.line, cd->pos.col,
+                                 "table \"%s\" has more than one primary key", st->name);
+                goto fail;
+            }
+            t->pk[t->npk++] = i;
+        }
+        if (cd->default_ != NULL) {
+            rc = plan_scalar(cd->default_, NULL, &t->defaults[i], err);
+            if (rc != IVM_OK)
+                goto fail;
+        }
+    }
+    for (uint32_t p = 0; p < st->npk; p++) {
+        uint32_t i = 0;
+        while (i < n && strcasecmp(t->col_names[i], st->pk[p]) != 0)
+            i++;
+        if (i == n) {
+            rc = ivm_err_set(err, IVM_SCHEMA, st->pk_pos.line, st->pk_pos.col,
+                             "no such column in PRIMARY KEY: %s", st->pk[p]);
+            goto fail;
+        }
+        t->pk[t->npk++] = i;
+        t->not_null[i] = true;
+    }
+    rc = catalog_try(db, st, err);
+    if (rc != IVM_OK)
+        goto fail;
+    t->rel.kind = PLAN_REL_TABLE;
+    t->rel.name = t->name;
+    t->rel.ncols = n;
+    t->rel.col_names = (const char *const *)t->col_names;
+    t->rel.col_types = t->col_types;
+    rc = rel_add(db, t, NULL, &t->rel.id);
+    catalog_done(db, rc == IVM_OK);
+    if (rc != IVM_OK)
+        goto fail;
+    return IVM_OK;
+fail:
+    table_free(t);
+    return rc;
+}
+
+/* Runs one step of a view over its inputs' deltas or, at creation, over
+ * their whole contents. */
+static void view_fail(view *v, ivm_rc rc, const ivm_err *e)
+{
+    v->broken = rc;
+    snprintf(v->broken_msg, sizeof v->broken_msg, "%s", e && e->msg[0] ? e->msg : ivm_rc_str(rc));
+}
+
+static ivm_rc exec_create_view(exec_ctx *x, const plan_stmt *st)
+{
+    ivm_db *db = x->db;
+    ivm_err *err = x->err;
+    ivm_rc rc = no_txn_ddl(x, st);
+    if (rc != IVM_OK)
+        return rc;
+    relent *old = rel_find(db, st->name);
+    if (old != NULL) {
+        if (st->if_not_exists)
+            return IVM_OK;
+        return ivm_err_set(err, IVM_SCHEMA, st->pos.line, st->pos.col, "%s %s already exists",
+                           old->t ? "table" : "view", st->name);
+    }
+    view *v = ivm_calloc(1, sizeof *v);
+    if (v == NULL)
+        return IVM_NOMEM;
+    v->name = ivm_strndup(st->name, strlen(st->name));
+    v->sql = ivm_strndup(st->text, st->text_len);
+    rc = IVM_NOMEM;
+    if (v->name == NULL || v->sql == NULL)
+        goto fail;
+    rc = plan_select_query(st->select, &db->pcat, true, &v->q, err);
+    if (rc != IVM_OK)
+        goto fail;
+    if (st->ncols > 0) {
+        if (st->ncols != v->q->ncols) {
+            rc = ivm_err_set(err, IVM_SCHEMA, st->pos.line, st->pos.col,
+                             "expected %u columns for '%s' but got %u", st->ncols, st->name,
+                             v->q->ncols);
+            goto fail;
+        }
+        for (uint32_t i = 0; i < st->ncols; i++) {
+            char *nn = ivm_strndup(st->cols[i], strlen(st->cols[i]));
+            if (nn == NULL)
+                goto fail;
+            ivm_free(v->q->col_names[i]);
+            v->q->col_names[i] = nn;
+        }
+    }
+    for (uint32_t i = 0; i < v->q->ncols; i++)
+        for (uint32_t j = 0; j < i; j++)
+            if (strcasecmp(v->q->col_names[i], v->q->col_names[j]) == 0) {
+                rc = ivm_err_set(err, IVM_UNSUPPORTED, st->pos.line, st->pos.col,
+                                 "view %s has two columns named %s; name them apart with AS",
+                                 st->name, v->q->col_names[i]);
+                goto fail;
+            }
+    rc = catalog_try(db, st, err);
+    if (rc != IVM_OK)
+        goto fail;
+    /* Backfill: the new circuit starts from the current contents. */
+    rc = dbsp_host_new(v->q->plan, db->pool, &v->host);
+    if (rc == IVM_OK)
+        rc = feed_contents(db, v->q, v->host, err);
+    if (rc == IVM_OK)
+        rc = dbsp_host_step(v->host, err);
+    if (rc == IVM_OK) {
+        v->rel.kind = PLAN_REL_VIEW;
+        v->rel.name = v->name;
+        v->rel.ncols = v->q->ncols;
+        v->rel.col_names = (const char *const *)v->q->col_names;
+        v->rel.col_types = v->q->col_types;
+        rc = rel_add(db, NULL, v, &v->rel.id);
+    }
+    catalog_done(db, rc == IVM_OK);
+    if (rc != IVM_OK)
+        goto fail;
+    return IVM_OK;
+fail:
+    view_free(v);
+    return rc;
+}
+
+/* The name of a view that reads relation id, or NULL. */
+static const char *dependent_of(ivm_db *db, uint32_t id)
+{
+    for (size_t i = 0; i < db->nrels; i++) {
+        view *v = db->rels[i].v;
+        if (v == NULL)
+            continue;
+        for (uint32_t k = 0; k < v->q->ninputs; k++)
+            if (v->q->inputs[k].rel_id == id)
+                return v->name;
+    }
+    return NULL;
+}
+
+static ivm_rc exec_drop(exec_ctx *x, const plan_stmt *st)
+{
+    ivm_db *db = x->db;
+    ivm_rc rc = no_txn_ddl(x, st);
+    if (rc != IVM_OK)
+        return rc;
+    if (st->kind == PLAN_S_DROP_INDEX) {
+        rc = catalog_try(db, st, x->err);
+        if (rc == IVM_OK)
+            catalog_done(db, true);
+        return rc;
+    }
+    bool want_table = st->kind == PLAN_S_DROP_TABLE;
+    relent *r = rel_find(db, st->name);
+    if (r == NULL || (r->t != NULL) != want_table) {
+        if (st->if_exists && r == NULL)
+            return IVM_OK;
+        return ivm_err_set(x->err, IVM_SCHEMA, st->pos.line, st->pos.col, "no such %s: %s",
+                           want_table ? "table" : "view", st->name);
+    }
+    uint32_t id = r->t ? r->t->rel.id : r->v->rel.id;
+    const char *dep = dependent_of(db, id);
+    if (dep != NULL)
+        return ivm_err_set(x->err, IVM_SCHEMA, st->pos.line, st->pos.col,
+                           "cannot drop %s %s: view %s depends on it",
+                           want_table ? "table" : "view", st->name, dep);
+    rc = catalog_try(db, st, x->err);
+    if (rc != IVM_OK)
+        return rc;
+    catalog_done(db, true);
+    table_free(r->t);
+    view_free(r->v);
+    r->t = NULL;
+    r->v = NULL;
+    return IVM_OK;
+}
+
+static ivm_rc find_table(exec_ctx *x, const char *name, plan_pos pos, table **out)
+{
+    relent *r = rel_find(x->db, name);
+    if (r == NULL || r->t == NULL)
+        return ivm_err_set(x->err, IVM_SCHEMA, pos.line, pos.col,
+                           r ? "cannot modify %s because it is a view" : "no such table: %s", name);
+    *out = r->t;
+    return IVM_OK;
+}
+
+static ivm_rc exec_select_rows(exec_ctx *x, const plan_select *sel, plan_query **q_out,
+                               spine_batch **rows_out);
+
+/* Fills vals (t->ncols) for one inserted row from exprs (or the values of
+ * a SELECT row), defaults for the columns not named. */
+static ivm_rc insert_row(exec_ctx *x, table *t, const uint32_t *colmap, uint32_t nvals,
+                         const ivm_value *given, plan_pos pos, spine_builder *b)
+{
+    ivm_value *vals = rt_arena_alloc(&x->db->scratch, sizeof *vals * (t->ncols + 1));
+    if (vals == NULL)
+        return IVM_NOMEM;
+    for (uint32_t c = 0; c < t->ncols; c++) {
+        vals[c] = ivm_value_null();
+        if (t->defaults[c] != NULL) {
+            ivm_rc rc = dbsp_expr_eval(t->defaults[c], NULL, &x->db->scratch, &vals[c], x->err);
+            if (rc != IVM_OK)
+                return rc;
+        }
+    }
+    for (uint32_t i = 0; i < nvals; i++)
+        vals[colmap[i]] = given[i];
+    for (uint32_t c = 0; c < t->ncols; c++) {
+        ivm_rc rc = coerce(x->db, t, c, &vals[c], pos, x->err);
+        if (rc != IVM_OK)
+            return rc;
+    }
+    return push_table_row(t, vals, b, 1);
+}
+
+static ivm_rc exec_insert(exec_ctx *x, const plan_stmt *st)
+{
+    table *t = NULL;
+    ivm_rc rc = find_table(x, st->name, st->pos, &t);
+    if (rc != IVM_OK)
+        return rc;
+    uint32_t ncol = st->ncols ? st->ncols : t->ncols;
+    uint32_t *colmap = rt_arena_alloc(&x->db->scratch, sizeof *colmap * (ncol + 1));
+    ivm_value *vals = rt_arena_alloc(&x->db->scratch, sizeof *vals * (ncol + 1));
+    if (colmap == NULL || vals == NULL)
+        return IVM_NOMEM;
+    for (uint32_t i = 0; i < ncol; i++) {
+        if (st->ncols == 0) {
+            colmap[i] = i;
+            continue;
+        }
+        uint32_t c = 0;
+        while (c < t->ncols && strcasecmp(t->col_names[c], st->cols[i]) != 0)
+            c++;
+        if (c == t->ncols)
+            return ivm_err_set(x->err, IVM_SCHEMA, st->pos.line, st->pos.col,
+                               "table %s has no column named %s", t->name, st->cols[i]);
+        for (uint32_t j = 0; j < i; j++)
+            if (colmap[j] == c)
+                return ivm_err_set(x->err, IVM_SCHEMA, st->pos.line, st->pos.col,
+                                   "column %s is named twice", st->cols[i]);
+        colmap[i] = c;
+    }
+    spine_builder b;
+    spine_builder_init(&b);
+    if (st->select != NULL) {
+        plan_query *q = NULL;
+        spine_batch *rows = NULL;
+        rc = exec_select_rows(x, st->select, &q, &rows);
+        if (rc == IVM_OK && q->ncols != ncol)
+            rc = ivm_err_set(x->err, IVM_SCHEMA, st->pos.line, st->pos.col,
+                             "table %s has %u columns but %u values were supplied", t->name,
+                             ncol, q->ncols);
+        for (size_t i = 0; rc == IVM_OK && i < rows->n; i++) {
+            size_t len;
+            const uint8_t *row = spine_batch_row(rows, i, &len);
+            if (spine_row_decode(row, len, vals, ncol) != (int)ncol) {
+                rc = ivm_err_set(x->err, IVM_CORRUPT, 0, 0, "a result row does not decode");
+                break;
+            }
+            for (int64_t w = 0; rc == IVM_OK && w < rows->w[i]; w++)
+                rc = insert_row(x, t, colmap, ncol, vals, st->pos, &b);
+        }
+        spine_batch_unref(rows);
+        plan_query_free(q);
+    } else {
+        for (uint32_t r = 0; r < st->nrows && rc == IVM_OK; r++) {
+            const plan_expr_list *row = &st->rows[r];
+            if (row->n != ncol) {
+                rc = ivm_err_set(x->err, IVM_SCHEMA, st->pos.line, st->pos.col,
+                                 "table %s has %u columns but %u values were supplied",
+                                 t->name, ncol, row->n);
+                break;
+            }
+            for (uint32_t i = 0; i < ncol && rc == IVM_OK; i++) {
+                dbsp_expr *e = NULL;
+                rc = plan_scalar(row->items[i], NULL, &e, x->err);
+                if (rc == IVM_OK)
+                    rc = dbsp_expr_eval(e, NULL, &x->db->scratch, &vals[i], x->err);
+                if (rc == IVM_OK && vals[i].type == IVM_TTEXT) {
+                    /* The expression owns its constant's text: copy it out. */
+                    char *p = rt_arena_strndup(&x->db->scratch, vals[i].u.s.p, vals[i].u.s.n);
+                    if (p == NULL)
+                        rc = IVM_NOMEM;
+                    else
+                        vals[i].u.s.p = p;
+                }
+                dbsp_expr_free(e);
+            }
+            if (rc == IVM_OK)
+                rc = insert_row(x, t, colmap, ncol, vals, row->items[0]->pos, &b);
+        }
+    }
+    if (rc == IVM_OK)
+        rc = finish_change(t, &b, x->err);
+    spine_builder_fini(&b);
+    return rc;
+}
+
+/* DELETE and UPDATE: read every current row, keep those WHERE selects. */
+static ivm_rc exec_modify(exec_ctx *x, const plan_stmt *st)
+{
+    table *t = NULL;
+    ivm_rc rc = find_table(x, st->name, st->pos, &t);
+    if (rc != IVM_OK)
+        return rc;
+    bool update = st->kind == PLAN_S_UPDATE;
+    dbsp_expr *where = NULL;
+    dbsp_expr **set = NULL;
+    uint32_t *setcol = NULL;
+    spine_cursor *c = NULL;
+    spine_builder b;
+    spine_builder_init(&b);
+    ivm_value *vals = ivm_calloc(2 * (size_t)t->ncols + 2, sizeof *vals);
+    ivm_value *nv = vals + t->ncols + 1;
+    if (vals == NULL) {
+        rc = IVM_NOMEM;
+        goto done;
+    }
+    if (st->where != NULL && (rc = plan_scalar(st->where, &t->rel, &where, x->err)) != IVM_OK)
+        goto done;
+    if (update) {
+        set = ivm_calloc(st->set.n + 1, sizeof *set);
+        setcol = ivm_calloc(st->set.n + 1, sizeof *setcol);
+        if (set == NULL || setcol == NULL) {
+            rc = IVM_NOMEM;
+            goto done;
+        }
+        for (uint32_t i = 0; i < st->set.n; i++) {
+            uint32_t col = 0;
+            while (col < t->ncols && strcasecmp(t->col_names[col], st->cols[i]) != 0)
+                col++;
+            if (col == t->ncols) {
+                rc = ivm_err_set(x->err, IVM_SCHEMA, st->set.items[i]->pos.line,
+                                 st->set.items[i]->pos.col, "no such column: %s", st->cols[i]);
+                goto done;
+            }
+            setcol[i] = col;
+            rc = plan_scalar(st->set.items[i], &t->rel, &set[i], x->err);
+            if (rc != IVM_OK)
+                goto done;
+        }
+    }
+    rc = table_cursor(t, &c);
+    if (rc != IVM_OK)
+        goto done;
+    for (; rc == IVM_OK && spine_cursor_key_valid(c); spine_cursor_step_key(c)) {
+        for (; rc == IVM_OK && spine_cursor_val_valid(c); spine_cursor_step_val(c)) {
+            int64_t w = spine_cursor_weight(c);
+            size_t len;
+            const uint8_t *row = table_entry_row(t, c, &len);
+            if (spine_row_decode(row, len, vals, t->ncols) != (int)t->ncols) {
+                rc = ivm_err_set(x->err, IVM_CORRUPT, 0, 0, "a row of %s does not decode", t->name);
+                break;
+            }
+            if (where != NULL) {
+                ivm_value wv;
+                rc = dbsp_expr_eval(where, vals, &x->db->scratch, &wv, x->err);
+                if (rc != IVM_OK || dbsp_value_truth(&wv) != 1)
+                    continue;
+            }
+            rc = push_table_row(t, vals, &b, -w);
+            if (rc != IVM_OK || !update)
+                continue;
+            memcpy(nv, vals, sizeof(ivm_value) * t->ncols);
+            for (uint32_t i = 0; i < st->set.n && rc == IVM_OK; i++)
+                rc = dbsp_expr_eval(set[i], vals, &x->db->scratch, &nv[setcol[i]], x->err);
+            for (uint32_t col = 0; col < t->ncols && rc == IVM_OK; col++)
+                rc = coerce(x->db, t, col, &nv[col], st->pos, x->err);
+            if (rc == IVM_OK)
+                rc = push_table_row(t, nv, &b, w);
+        }
+    }
+    if (rc == IVM_OK)
+        rc = finish_change(t, &b, x->err);
+done:
+    spine_cursor_free(c);
+    spine_builder_fini(&b);
+    dbsp_expr_free(where);
+    if (set != NULL)
+        for (uint32_t i = 0; i < st->set.n; i++)
+            dbsp_expr_free(set[i]);
+    ivm_free(set);
+    ivm_free(setcol);
+    ivm_free(vals);
+    return rc;
+}
+
+/* ---- Queries ------------------------------------------------------------------------ */
+
+static ivm_rc exec_select_rows(exec_ctx *x, const plan_select *sel, plan_query **q_out,
+                               spine_batch **rows_out)
+{
+    plan_query *q = NULL;
+    ivm_rc rc = plan_select_query(sel, &x->db->pcat, false, &q, x->err);
+    if (rc != IVM_OK)
+        return rc;
+    spine_batch *rows = NULL;
+    rc = run_once(x->db, q, &rows, x->err);
+    if (rc != IVM_OK) {
+        plan_query_free(q);
+        return rc;
+    }
+    *q_out = q;
+    *rows_out = rows;
+    return IVM_OK;
+}
+
+static ivm_rc exec_select(exec_ctx *x, const plan_stmt *st)
+{
+    plan_query *q = NULL;
+    spine_batch *rows = NULL;
+    ivm_rc rc = exec_select_rows(x, st->select, &q, &rows);
+    if (rc != IVM_OK)
+        return rc;
+    rc = deliver(q, rows, x->fn, x->arg, x->err);
+    spine_batch_unref(rows);
+    plan_query_free(q);
+    return rc;
+}
+
+/* EXPLAIN prints the circuit, one row per operator. */
+static ivm_rc explain_plan(exec_ctx *x, const dbsp_plan *p)
+{
+    size_t need = dbsp_plan_describe(p, NULL, 0);
+    char *buf = ivm_malloc(need + 1);
+    if (buf == NULL)
+        return IVM_NOMEM;
+    dbsp_plan_describe(p, buf, need + 1);
+    static const char *const names[] = {"circuit"};
+    char *line = buf;
+    while (*line) {
+        char *nl = strchr(line, '\n');
+        size_t n = nl ? (size_t)(nl - line) : strlen(line);
+        ivm_value v = ivm_value_text(line, (uint32_t)n);
+        if (x->fn && x->fn(x->arg, 1, &v, names) != 0)
+            break;
+        if (nl == NULL)
+            break;
+        line = nl + 1;
+    }
+    ivm_free(buf);
+    return IVM_OK;
+}
+
+static ivm_rc exec_explain(exec_ctx *x, const plan_stmt *st)
+{
+    if (st->explained == NULL) {
+        relent *r = rel_find(x->db, st->name);
+        if (r == NULL || r->v == NULL)
+            return ivm_err_set(x->err, IVM_SCHEMA, st->pos.line, st->pos.col, "no such view: %s",
+                               st->name);
+        return explain_plan(x, r->v->q->plan);
+    }
+    const plan_stmt *e = st->explained;
+    const plan_select *sel = e->kind == PLAN_S_SELECT || e->kind == PLAN_S_CREATE_VIEW ? e->select
+                                                                                          : NULL;
+    if (sel == NULL)
+        return ivm_err_set(x->err, IVM_UNSUPPORTED, st->pos.line, st->pos.col,
+                           "EXPLAIN shows the circuit of a SELECT, a CREATE VIEW or a view");
+    plan_query *q = NULL;
+    ivm_rc rc = plan_select_query(sel, &x->db->pcat, e->kind == PLAN_S_CREATE_VIEW, &q, x->err);
+    if (rc != IVM_OK)
+        return rc;
+    rc = explain_plan(x, q->plan);
+    plan_query_free(q);
+    return rc;
+}
+
+/* ---- Transactions --------------------------------------------------------------------- */
+
+static void txn_discard(ivm_db *db)
+{
+    for (size_t i = 0; i < db->nrels; i++) {
+        table *t = db->rels[i].t;
+        if (t != NULL) {
+            spine_batch_unref(t->pending);
+            t->pending = NULL;
+        }
+    }
+    db->in_txn = false;
+}
+
+/* Makes the transaction's changes permanent and brings every view up to
+ * date, one circuit step each in creation order (keeps E2). */
+static ivm_rc txn_commit(ivm_db *db, ivm_err *err)
+{
+    ivm_rc rc = IVM_OK;
+    bool any = false;
+    for (size_t i = 0; i < db->nrels && rc == IVM_OK; i++) {
+        table *t = db->rels[i].t;
+        if (t == NULL || t->pending == NULL)
+            continue;
+        rc = table_delta_rows(t, t->pending, &t->delta);
+        if (rc != IVM_OK)
+            break;
+        rc = spine_insert_take(t->data, t->pending);
+        t->pending = NULL;
+        any = true;
+    }
+    db->in_txn = false;
+    for (size_t i = 0; i < db->nrels && rc == IVM_OK && any; i++) {
+        view *v = db->rels[i].v;
+        if (v == NULL || v->broken != IVM_OK)
+            continue;
+        bool fed = false;
+        ivm_rc vrc = IVM_OK;
+        for (uint32_t k = 0; k < v->q->ninputs && vrc == IVM_OK; k++) {
+            relent *r = rel_get(db, v->q->inputs[k].rel_id);
+            if (r == NULL)
+                continue;
+            spine_batch *d = r->t ? r->t->delta : r->v->delta;
+            if (d == NULL || d->n == 0)
+                continue;
+            vrc = dbsp_host_feed_take(v->host, v->q->inputs[k].node, spine_batch_ref(d));
+            fed = true;
+        }
+        if (!fed || vrc != IVM_OK) {
+            if (vrc == IVM_NOMEM)
+                rc = vrc;
+            continue;
+        }
+        ivm_err verr;
+        ivm_err_clear(&verr);
+        spine_batch *out = NULL;
+        vrc = dbsp_host_step(v->host, &verr);
+        if (vrc == IVM_OK)
+            vrc = dbsp_host_delta(v->host, v->q->output, &out);
+        if (vrc == IVM_OK) {
+            vrc = whole_rows(out, &v->delta);
+            spine_batch_unref(out);
+        }
+        if (vrc != IVM_OK) {
+            /* The step failed half-way: the view's contents are unknown. */
+            view_fail(v, vrc, &verr);
+            ivm_err_set(err, vrc, 0, 0, "view %s could not be maintained: %s", v->name,
+                        v->broken_msg);
+            rc = vrc == IVM_NOMEM ? vrc : IVM_OK;
+        }
+    }
+    /* Deltas live for one commit. */
+    for (size_t i = 0; i < db->nrels; i++) {
+        if (db->rels[i].t) {
+            spine_batch_unref(db->rels[i].t->delta);
+            db->rels[i].t->delta = NULL;
+        }
+        if (db->rels[i].v) {
+            spine_batch_unref(db->rels[i].v->delta);
+            db->rels[i].v->delta = NULL;
+        }
+    }
+    if (rc == IVM_OK && err != NULL && err->rc != IVM_OK)
+        rc = err->rc;
+    return rc;
+}
+
+/* ---- Dispatch --------------------------------------------------------------------------- */
+
+static ivm_rc exec_stmt(exec_ctx *x, const plan_stmt *st)
+{
+    ivm_db *db = x->db;
+    ivm_rc rc;
+    switch (st->kind) {
+    case PLAN_S_CREATE_TABLE:
+        return exec_create_table(x, st);
+    case PLAN_S_CREATE_VIEW:
+        return exec_create_view(x, st);
+    case PLAN_S_CREATE_INDEX:
+        rc = no_txn_ddl(x, st);
+        if (rc == IVM_OK && (rc = catalog_try(db, st, x->err)) == IVM_OK)
+            catalog_done(db, true);
+        return rc;
+    case PLAN_S_DROP_TABLE:
+    case PLAN_S_DROP_VIEW:
+    case PLAN_S_DROP_INDEX:
+        return exec_drop(x, st);
+    case PLAN_S_INSERT:
+    case PLAN_S_DELETE:
+    case PLAN_S_UPDATE:
+        rc = st->kind == PLAN_S_INSERT ? exec_insert(x, st) : exec_modify(x, st);
+        if (rc == IVM_OK && !db->in_txn)
+            rc = txn_commit(db, x->err);
+        else if (rc != IVM_OK && !db->in_txn)
+            txn_discard(db);
+        return rc;
+    case PLAN_S_SELECT:
+        return exec_select(x, st);
+    case PLAN_S_BEGIN:
+        if (db->in_txn)
+            return ivm_err_set(x->err, IVM_BUSY, st->pos.line, st->pos.col,
+                               "cannot start a transaction within a transaction");
+        db->in_txn = true;
+        return IVM_OK;
+    case PLAN_S_COMMIT:
+        if (!db->in_txn)
+            return ivm_err_set(x->err, IVM_INVALID, st->pos.line, st->pos.col,
+                               "cannot commit - no transaction is active");
+        return txn_commit(db, x->err);
+    case PLAN_S_ROLLBACK:
+        if (!db->in_txn)
+            return ivm_err_set(x->err, IVM_INVALID, st->pos.line, st->pos.col,
+                               "cannot rollback - no transaction is active");
+        txn_discard(db);
+        return IVM_OK;
+    case PLAN_S_EXPLAIN:
+        return exec_explain(x, st);
+    default:
+        return ivm_err_set(x->err, IVM_UNSUPPORTED, st->pos.line, st->pos.col,
+                           "this statement is not supported yet");
+    }
+}
+
+ivm_rc ivm_exec(ivm_db *db, const char *sql, size_t len, uint32_t first_line, ivm_row_fn row_fn,
+                void *arg, ivm_err *err)
+{
+    ivm_err local;
+    if (err == NULL)
+        err = &local;
+    ivm_err_clear(err);
+    sql_parser *p = NULL;
+    ivm_rc rc = sql_parser_new(sql, len, first_line ? first_line : 1, &p);
+    if (rc != IVM_OK)
+        return ivm_err_set(err, rc, 0, 0, "out of memory");
+    exec_ctx x = {db, row_fn, arg, err};
+    for (;;) {
+        plan_stmt *st = NULL;
+        rc = sql_parse_next(p, &st, err);
+        if (rc != IVM_OK || st == NULL)
+            break;
+        rc = exec_stmt(&x, st);
+        rt_arena_reset(&db->scratch);
+        if (rc != IVM_OK) {
+            if (err->rc == IVM_OK)
+                ivm_err_set(err, rc, st->pos.line, st->pos.col, "%s", ivm_rc_str(rc));
+            break;
+        }
+    }
+    sql_parser_free(p);
+    return rc;
+}

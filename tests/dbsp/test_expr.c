@@ -1,0 +1,521 @@
+/*
+ * test_expr.c: expression semantics.  Every expected value here was checked
+ * against the sqlite3 shell (3.40) while writing the test; the test itself
+ * needs no SQLite.  Where ivm deliberately differs (for example an OR whose
+ * left side is true skips the right side, so its errors) the test says so.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include <cmocka.h>
+
+#include "dbsp.h"
+
+/* ---- Shorthands: constants, operators, evaluation --------------------------- */
+
+static rt_arena scratch;
+static dbsp_expr *graveyard[512];
+static size_t ngrave;
+
+static int setup(void **state)
+{
+    (void)state;
+    rt_arena_init(&scratch);
+    ngrave = 0;
+    return 0;
+}
+
+/* Expressions die after the test: text results may point into constants. */
+static int teardown(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < ngrave; i++)
+        dbsp_expr_free(graveyard[i]);
+    ngrave = 0;
+    rt_arena_fini(&scratch);
+    return 0;
+}
+
+static dbsp_expr *I(int64_t i)
+{
+    ivm_value v = ivm_value_int(i);
+    return dbsp_expr_const(&v);
+}
+
+static dbsp_expr *R(double r)
+{
+    ivm_value v = ivm_value_real(r);
+    return dbsp_expr_const(&v);
+}
+
+static dbsp_expr *T(const char *s)
+{
+    ivm_value v = ivm_value_text(s, (uint32_t)strlen(s));
+    return dbsp_expr_const(&v);
+}
+
+static dbsp_expr *N(void)
+{
+    ivm_value v = ivm_value_null();
+    return dbsp_expr_const(&v);
+}
+
+static dbsp_expr *C(uint32_t c)
+{
+    return dbsp_expr_col(c, IVM_TNULL);
+}
+
+static dbsp_expr *B(dbsp_xop op, dbsp_expr *a, dbsp_expr *b)
+{
+    dbsp_expr *args[2] = {a, b};
+    return dbsp_expr_op(op, IVM_TNULL, 2, args);
+}
+
+static dbsp_expr *U(dbsp_xop op, dbsp_expr *a)
+{
+    return dbsp_expr_op(op, IVM_TNULL, 1, &a);
+}
+
+static dbsp_expr *CAST(dbsp_expr *a, ivm_type to)
+{
+    return dbsp_expr_op(DBSP_X_CAST, to, 1, &a);
+}
+
+static dbsp_expr *F1(dbsp_fn fn, dbsp_expr *a)
+{
+    return dbsp_expr_func(fn, IVM_TNULL, 1, &a);
+}
+
+static const ivm_value no_row[1];
+
+/* Evaluates e over row; the error, if any, goes to *err. */
+static ivm_rc eval_row(dbsp_expr *e, const ivm_value *row, ivm_value *out, ivm_err *err)
+{
+    assert_non_null(e);
+    assert_true(ngrave < sizeof graveyard / sizeof graveyard[0]);
+    graveyard[ngrave++] = e;
+    ivm_err_clear(err);
+    return dbsp_expr_eval(e, row, &scratch, out, err);
+}
+
+static ivm_value ev(dbsp_expr *e)
+{
+    ivm_value v;
+    ivm_err err;
+    ivm_rc rc = eval_row(e, no_row, &v, &err);
+    if (rc != IVM_OK)
+        fprintf(stderr, "eval failed: %s\n", err.msg);
+    assert_int_equal(rc, IVM_OK);
+    return v;
+}
+
+static void is_null(ivm_value v)
+{
+    assert_int_equal(v.type, IVM_TNULL);
+}
+
+static void is_int(ivm_value v, int64_t i)
+{
+    assert_int_equal(v.type, IVM_TINT);
+    assert_true(v.u.i == i);
+}
+
+static void is_real(ivm_value v, double r)
+{
+    assert_int_equal(v.type, IVM_TREAL);
+    assert_true(v.u.r == r);
+}
+
+static void is_text(ivm_value v, const char *s)
+{
+    assert_int_equal(v.type, IVM_TTEXT);
+    assert_int_equal(v.u.s.n, strlen(s));
+    assert_memory_equal(v.u.s.p, s, strlen(s));
+}
+
+/* A REAL as SQLite prints it. */
+static void is_real_text(ivm_value v, const char *s)
+{
+    char buf[64];
+    assert_int_equal(v.type, IVM_TREAL);
+    ivm_format_real(v.u.r, buf, sizeof buf);
+    assert_string_equal(buf, s);
+}
+
+/* ---- Arithmetic ------------------------------------------------------------- */
+
+static void test_expr_integer_arithmetic(void **state)
+{
+    (void)state;
+    is_int(ev(B(DBSP_X_ADD, I(1), I(2))), 3);
+    is_int(ev(B(DBSP_X_SUB, I(1), I(5))), -4);
+    is_int(ev(B(DBSP_X_MUL, I(-6), I(7))), -42);
+    is_int(ev(B(DBSP_X_DIV, I(-7), I(2))), -3);  /* truncates toward zero */
+    is_int(ev(B(DBSP_X_DIV, I(7), I(-2))), -3);
+    is_int(ev(B(DBSP_X_MOD, I(-7), I(3))), -1);  /* sign of the dividend */
+    is_int(ev(B(DBSP_X_MOD, I(7), I(-3))), 1);
+    is_real(ev(B(DBSP_X_DIV, R(-7.0), I(2))), -3.5);
+    is_real(ev(B(DBSP_X_ADD, I(1), R(0.5))), 1.5);
+    is_null(ev(B(DBSP_X_ADD, N(), I(1))));
+    is_null(ev(B(DBSP_X_MUL, I(1), N())));
+}
+
+static void test_expr_overflow_gives_real(void **state)
+{
+    (void)state;
+    is_real_text(ev(B(DBSP_X_ADD, I(INT64_MAX), I(1))), "9.22337203685478e+18");
+    is_real(ev(B(DBSP_X_ADD, I(INT64_MAX), I(1))), 9223372036854775808.0);
+    is_real(ev(B(DBSP_X_SUB, I(INT64_MIN), I(1))), -9223372036854775808.0);
+    is_real_text(ev(B(DBSP_X_MUL, I(3037000500), I(3037000500))), "9.22337203700025e+18");
+    is_real_text(ev(B(DBSP_X_MUL, I(INT64_MIN), I(-1))), "9.22337203685478e+18");
+    is_real_text(ev(U(DBSP_X_NEG, I(INT64_MIN))), "9.22337203685478e+18");
+    is_int(ev(B(DBSP_X_ADD, I(INT64_MAX - 1), I(1))), INT64_MAX);
+}
+
+static void test_expr_division_by_zero_is_null(void **state)
+{
+    (void)state;
+    is_null(ev(B(DBSP_X_DIV, I(5), I(0))));
+    is_null(ev(B(DBSP_X_MOD, I(5), I(0))));
+    is_null(ev(B(DBSP_X_DIV, I(5), R(0.0))));
+    is_null(ev(B(DBSP_X_DIV, R(5.5), I(0))));
+    is_null(ev(B(DBSP_X_MOD, R(5.0), R(0.4)))); /* 0.4 becomes 0 */
+    is_real_text(ev(B(DBSP_X_DIV, I(INT64_MIN), I(-1))), "9.22337203685478e+18");
+    is_int(ev(B(DBSP_X_MOD, I(INT64_MIN), I(-1))), 0);
+}
+
+static void test_expr_real_modulo_uses_integers(void **state)
+{
+    (void)state;
+    is_real(ev(B(DBSP_X_MOD, R(5.5), I(2))), 1.0);
+    is_real(ev(B(DBSP_X_MOD, I(7), R(2.5))), 1.0);
+    is_real(ev(B(DBSP_X_MOD, R(-7.9), I(3))), -1.0);
+    is_real(ev(B(DBSP_X_MOD, R(1e300), I(7))), (double)(INT64_MAX % 7)); /* saturates */
+}
+
+static void test_expr_nan_is_null(void **state)
+{
+    (void)state;
+    is_real_text(ev(B(DBSP_X_MUL, R(1e308), I(10))), "Inf");
+    is_null(ev(B(DBSP_X_SUB, B(DBSP_X_MUL, R(1e308), I(10)), B(DBSP_X_MUL, R(1e308), I(10)))));
+    is_null(ev(R(NAN)));
+}
+
+static void test_expr_text_in_arithmetic(void **state)
+{
+    (void)state;
+    is_real(ev(B(DBSP_X_ADD, T("3.0"), I(1))), 4.0);
+    is_int(ev(B(DBSP_X_ADD, T("12abc"), I(1))), 13);
+    is_real(ev(B(DBSP_X_ADD, T("1.5abc"), I(1))), 2.5);
+    is_int(ev(B(DBSP_X_ADD, T("abc"), I(1))), 1);
+    is_real(ev(B(DBSP_X_ADD, T("1e3"), I(0))), 1000.0);
+    is_int(ev(B(DBSP_X_ADD, T("1e"), I(0))), 1);
+    is_real(ev(B(DBSP_X_ADD, T("1."), I(0))), 1.0);
+    is_int(ev(B(DBSP_X_ADD, T(" 12 "), I(0))), 12);
+    is_int(ev(B(DBSP_X_ADD, T("  +5x"), I(0))), 5);
+    is_int(ev(B(DBSP_X_ADD, T("- 5"), I(0))), 0);
+    is_int(ev(B(DBSP_X_ADD, T("0x10"), I(0))), 0);
+    is_int(ev(B(DBSP_X_ADD, T(".e1"), I(0))), 0);
+    is_int(ev(B(DBSP_X_ADD, T(""), I(0))), 0);
+    is_real(ev(B(DBSP_X_ADD, T("1e5x"), I(0))), 100000.0);
+    is_int(ev(B(DBSP_X_ADD, T("00012"), I(0))), 12);
+    is_int(ev(B(DBSP_X_ADD, T("9223372036854775807"), I(0))), INT64_MAX);
+    is_int(ev(B(DBSP_X_ADD, T("-9223372036854775808"), I(0))), INT64_MIN);
+    is_real_text(ev(B(DBSP_X_ADD, T("9223372036854775808"), I(0))), "9.22337203685478e+18");
+    is_real(ev(B(DBSP_X_ADD, T("0.1"), I(0))), 0.1);
+    is_int(ev(U(DBSP_X_NEG, T("5"))), -5);
+    is_int(ev(U(DBSP_X_NEG, T("abc"))), 0);
+    is_real(ev(U(DBSP_X_NEG, T("1.5x"))), -1.5);
+    is_null(ev(U(DBSP_X_NEG, N())));
+}
+
+/* ---- Comparisons and logic ---------------------------------------------------- */
+
+static void test_expr_comparisons(void **state)
+{
+    (void)state;
+    is_int(ev(B(DBSP_X_LT, I(1), T("a"))), 1);  /* numbers sort before text */
+    is_int(ev(B(DBSP_X_GT, R(1e300), T(""))), 0);
+    is_int(ev(B(DBSP_X_LT, T("a"), T("ab"))), 1);
+    is_int(ev(B(DBSP_X_GT, T("b"), T("ab"))), 1);
+    is_int(ev(B(DBSP_X_LT, T("B"), T("a"))), 1); /* bytes, no collation */
+    is_int(ev(B(DBSP_X_EQ, I(2), R(2.0))), 1);
+    is_int(ev(B(DBSP_X_LT, I(INT64_MAX), R(9223372036854775808.0))), 1);
+    is_int(ev(B(DBSP_X_EQ, I(INT64_MAX), R(9223372036854775807.0))), 0); /* exact */
+    is_int(ev(B(DBSP_X_GT, I(9007199254740993), R(9007199254740992.0))), 1);
+    is_int(ev(B(DBSP_X_LT, I(3), R(3.5))), 1);
+    is_int(ev(B(DBSP_X_GT, I(-3), R(-3.5))), 1);
+    is_int(ev(B(DBSP_X_GE, R(2.5), I(2))), 1);
+    is_int(ev(B(DBSP_X_LE, I(-1), R(-1.5))), 0);
+    is_int(ev(B(DBSP_X_NE, T("a"), T("b"))), 1);
+    is_null(ev(B(DBSP_X_EQ, N(), N())));
+    is_null(ev(B(DBSP_X_LT, I(1), N())));
+    is_int(ev(B(DBSP_X_IS, N(), N())), 1);
+    is_int(ev(B(DBSP_X_IS, I(1), N())), 0);
+    is_int(ev(B(DBSP_X_IS, I(1), R(1.0))), 1);
+    is_int(ev(B(DBSP_X_ISNOT, I(1), N())), 1);
+    is_int(ev(B(DBSP_X_ISNOT, I(1), I(1))), 0);
+    is_int(ev(U(DBSP_X_ISNULL, N())), 1);
+    is_int(ev(U(DBSP_X_NOTNULL, N())), 0);
+    is_int(ev(U(DBSP_X_NOTNULL, I(0))), 1);
+}
+
+static void test_value_cmp_orders_like_sqlite(void **state)
+{
+    (void)state;
+    ivm_value n = ivm_value_null(), i = ivm_value_int(2), r = ivm_value_real(2.5),
+              t = ivm_value_text("a", 1), t2 = ivm_value_text("ab", 2);
+    assert_true(dbsp_value_cmp(&n, &i) < 0);
+    assert_true(dbsp_value_cmp(&i, &r) < 0);
+    assert_true(dbsp_value_cmp(&r, &i) > 0);
+    assert_true(dbsp_value_cmp(&r, &t) < 0);
+    assert_true(dbsp_value_cmp(&t, &t2) < 0);
+    assert_true(dbsp_value_cmp(&t2, &t2) == 0);
+}
+
+static void test_expr_three_valued_logic(void **state)
+{
+    (void)state;
+    is_int(ev(B(DBSP_X_AND, T("abc"), I(1))), 0);
+    is_int(ev(B(DBSP_X_AND, T("1abc"), I(1))), 1);
+    is_int(ev(B(DBSP_X_OR, T("0.5"), I(0))), 1);
+    is_null(ev(B(DBSP_X_OR, R(0.0), N())));
+    is_null(ev(B(DBSP_X_AND, I(1), N())));
+    is_int(ev(B(DBSP_X_AND, I(0), N())), 0);
+    is_int(ev(B(DBSP_X_AND, N(), I(0))), 0);
+    is_int(ev(B(DBSP_X_OR, N(), I(1))), 1);
+    is_null(ev(B(DBSP_X_OR, N(), I(0))));
+    is_int(ev(U(DBSP_X_NOT, T("x"))), 1);
+    is_int(ev(U(DBSP_X_NOT, I(2))), 0);
+    is_null(ev(U(DBSP_X_NOT, N())));
+    /* The left side decides: the right is not evaluated (nor its error). */
+    is_int(ev(B(DBSP_X_AND, I(0), F1(DBSP_FN_ABS, I(INT64_MIN)))), 0);
+    is_int(ev(B(DBSP_X_OR, I(1), F1(DBSP_FN_ABS, I(INT64_MIN)))), 1);
+}
+
+static void test_value_truth_converts_text(void **state)
+{
+    (void)state;
+    ivm_value v = ivm_value_null();
+    assert_int_equal(dbsp_value_truth(&v), -1);
+    v = ivm_value_text("", 0);
+    assert_int_equal(dbsp_value_truth(&v), 0);
+    v = ivm_value_text(" 1", 2);
+    assert_int_equal(dbsp_value_truth(&v), 1);
+    v = ivm_value_text("0.0", 3);
+    assert_int_equal(dbsp_value_truth(&v), 0);
+    v = ivm_value_text("0.01x", 5);
+    assert_int_equal(dbsp_value_truth(&v), 1);
+    v = ivm_value_text("x", 1);
+    assert_int_equal(dbsp_value_truth(&v), 0);
+    v = ivm_value_real(-0.1);
+    assert_int_equal(dbsp_value_truth(&v), 1);
+    v = ivm_value_real(0.0);
+    assert_int_equal(dbsp_value_truth(&v), 0);
+    v = ivm_value_int(-1);
+    assert_int_equal(dbsp_value_truth(&v), 1);
+}
+
+/* ---- Text ----------------------------------------------------------------------- */
+
+static void test_expr_concat_text_forms(void **state)
+{
+    (void)state;
+    is_text(ev(B(DBSP_X_CONCAT, I(1), R(2.5))), "12.5");
+    is_text(ev(B(DBSP_X_CONCAT, R(1.0), T("a"))), "1.0a");
+    is_text(ev(B(DBSP_X_CONCAT, R(1e20), T(""))), "1.0e+20");
+    is_text(ev(B(DBSP_X_CONCAT, R(1e15), T(""))), "1.0e+15");
+    is_text(ev(B(DBSP_X_CONCAT, R(123456789012345678.0), T(""))), "1.23456789012346e+17");
+    is_text(ev(B(DBSP_X_CONCAT, I(-5), T("x"))), "-5x");
+    is_text(ev(B(DBSP_X_CONCAT, T(""), T(""))), "");
+    is_null(ev(B(DBSP_X_CONCAT, N(), T("a"))));
+    is_null(ev(B(DBSP_X_CONCAT, T("a"), N())));
+}
+
+static void test_expr_cast_follows_sqlite(void **state)
+{
+    (void)state;
+    is_int(ev(CAST(T("1.9e3"), IVM_TINT)), 1);
+    is_int(ev(CAST(T("  -12xyz"), IVM_TINT)), -12);
+    is_int(ev(CAST(T("+3"), IVM_TINT)), 3);
+    is_int(ev(CAST(T(" "), IVM_TINT)), 0);
+    is_int(ev(CAST(T("0x1A"), IVM_TINT)), 0);
+    is_int(ev(CAST(T("9223372036854775808"), IVM_TINT)), INT64_MAX);
+    is_int(ev(CAST(T("-9223372036854775809"), IVM_TINT)), INT64_MIN);
+    is_int(ev(CAST(R(1e300), IVM_TINT)), INT64_MAX);
+    is_int(ev(CAST(R(-1e300), IVM_TINT)), INT64_MIN);
+    is_int(ev(CAST(R(2.7), IVM_TINT)), 2);
+    is_int(ev(CAST(R(-2.7), IVM_TINT)), -2);
+    is_real_text(ev(CAST(T("1e400"), IVM_TREAL)), "Inf");
+    is_real(ev(CAST(T(""), IVM_TREAL)), 0.0);
+    is_real(ev(CAST(T(".5"), IVM_TREAL)), 0.5);
+    is_real(ev(CAST(T("5."), IVM_TREAL)), 5.0);
+    is_real(ev(CAST(T("-1.25e-2xyz"), IVM_TREAL)), -0.0125);
+    is_real(ev(CAST(I(3), IVM_TREAL)), 3.0);
+    is_text(ev(CAST(R(2.5), IVM_TTEXT)), "2.5");
+    is_text(ev(CAST(R(1.0), IVM_TTEXT)), "1.0");
+    is_text(ev(CAST(I(10), IVM_TTEXT)), "10");
+    is_text(ev(CAST(T("x"), IVM_TTEXT)), "x");
+    is_null(ev(CAST(N(), IVM_TINT)));
+    /* Many digits: the value is still the nearest double. */
+    is_real(ev(CAST(T("0.000000000000000000000000000000000000000000000000001234567890123456789"),
+                    IVM_TREAL)),
+            1.234567890123456789e-51);
+    is_real(ev(CAST(T("123456789012345678901234567890123456789012345678901234567890"), IVM_TREAL)),
+            1.2345678901234568e59);
+}
+
+static void test_expr_case_is_lazy(void **state)
+{
+    (void)state;
+    dbsp_expr *a[4] = {I(0), I(1), T("x"), I(2)};
+    is_null(ev(dbsp_expr_op(DBSP_X_CASE, IVM_TNULL, 4, a)));
+    dbsp_expr *b[3] = {I(1), T("a"), T("b")};
+    is_text(ev(dbsp_expr_op(DBSP_X_CASE, IVM_TNULL, 3, b)), "a");
+    dbsp_expr *c[3] = {N(), I(1), I(2)};
+    is_int(ev(dbsp_expr_op(DBSP_X_CASE, IVM_TNULL, 3, c)), 2);
+    dbsp_expr *d[3] = {I(1), I(2), F1(DBSP_FN_ABS, I(INT64_MIN))};
+    is_int(ev(dbsp_expr_op(DBSP_X_CASE, IVM_TNULL, 3, d)), 2);
+}
+
+/* ---- Functions ------------------------------------------------------------------ */
+
+static void test_expr_abs(void **state)
+{
+    (void)state;
+    is_int(ev(F1(DBSP_FN_ABS, I(-5))), 5);
+    is_real(ev(F1(DBSP_FN_ABS, R(-2.5))), 2.5);
+    is_real(ev(F1(DBSP_FN_ABS, T("-5"))), 5.0);
+    is_real(ev(F1(DBSP_FN_ABS, T("abc"))), 0.0);
+    is_real(ev(F1(DBSP_FN_ABS, T("12abc"))), 12.0);
+    is_null(ev(F1(DBSP_FN_ABS, N())));
+    is_int(ev(F1(DBSP_FN_ABS, I(INT64_MAX))), INT64_MAX);
+}
+
+static void test_expr_abs_overflow_is_an_error(void **state)
+{
+    (void)state;
+    ivm_value v = ivm_value_int(77);
+    ivm_err err;
+    ivm_rc rc = eval_row(F1(DBSP_FN_ABS, I(INT64_MIN)), no_row, &v, &err);
+    assert_int_equal(rc, IVM_INVALID);
+    assert_int_equal(err.rc, IVM_INVALID);
+    assert_string_equal(err.msg, "integer overflow");
+    is_int(v, 77); /* outputs untouched on failure */
+    /* Errors travel up through any operator. */
+    rc = eval_row(B(DBSP_X_ADD, I(1), F1(DBSP_FN_ABS, I(INT64_MIN))), no_row, &v, &err);
+    assert_int_equal(rc, IVM_INVALID);
+}
+
+static void test_expr_coalesce_length_case(void **state)
+{
+    (void)state;
+    dbsp_expr *a[3] = {N(), N(), I(3)};
+    is_int(ev(dbsp_expr_func(DBSP_FN_COALESCE, IVM_TNULL, 3, a)), 3);
+    dbsp_expr *b[1] = {N()};
+    is_null(ev(dbsp_expr_func(DBSP_FN_COALESCE, IVM_TNULL, 1, b)));
+    dbsp_expr *c[2] = {I(1), F1(DBSP_FN_ABS, I(INT64_MIN))};
+    is_int(ev(dbsp_expr_func(DBSP_FN_COALESCE, IVM_TNULL, 2, c)), 1);
+
+    is_int(ev(F1(DBSP_FN_LENGTH, T("h\xc3\xa9llo"))), 5);
+    is_int(ev(F1(DBSP_FN_LENGTH, T(""))), 0);
+    is_int(ev(F1(DBSP_FN_LENGTH, R(1.0))), 3);
+    is_int(ev(F1(DBSP_FN_LENGTH, I(-12))), 3);
+    is_null(ev(F1(DBSP_FN_LENGTH, N())));
+
+    is_text(ev(F1(DBSP_FN_UPPER, T("h\xc3\xa9llo"))), "H\xc3\xa9LLO");
+    is_text(ev(F1(DBSP_FN_LOWER, T("ABC-d"))), "abc-d");
+    is_text(ev(F1(DBSP_FN_LOWER, R(1.5))), "1.5");
+    is_text(ev(F1(DBSP_FN_UPPER, R(1e20))), "1.0E+20");
+    is_null(ev(F1(DBSP_FN_UPPER, N())));
+}
+
+static void test_expr_reads_columns(void **state)
+{
+    (void)state;
+    ivm_value row[3] = {ivm_value_int(2), ivm_value_real(3.5), ivm_value_text("xy", 2)};
+    ivm_value v;
+    ivm_err err;
+    assert_int_equal(eval_row(B(DBSP_X_ADD, C(0), C(1)), row, &v, &err), IVM_OK);
+    is_real(v, 5.5);
+    assert_int_equal(eval_row(B(DBSP_X_CONCAT, C(2), C(0)), row, &v, &err), IVM_OK);
+    is_text(v, "xy2");
+    assert_int_equal(eval_row(C(2), row, &v, &err), IVM_OK);
+    assert_ptr_equal(v.u.s.p, row[2].u.s.p); /* zero copy */
+}
+
+/* ---- Construction and description -------------------------------------------------- */
+
+static void test_expr_constructors_reject_bad_arity(void **state)
+{
+    (void)state;
+    dbsp_expr *a[1] = {I(1)};
+    assert_null(dbsp_expr_op(DBSP_X_ADD, IVM_TINT, 1, a)); /* frees a[0] */
+    dbsp_expr *b[2] = {I(1), I(2)};
+    assert_null(dbsp_expr_func(DBSP_FN_ABS, IVM_TINT, 2, b));
+    dbsp_expr *c[2] = {I(1), NULL};
+    assert_null(dbsp_expr_op(DBSP_X_ADD, IVM_TINT, 2, c)); /* a failed inner node */
+    dbsp_expr *d[1] = {I(1)};
+    assert_null(dbsp_expr_op(DBSP_X_CAST, IVM_TNULL, 1, d)); /* no target class */
+    dbsp_expr *e[1] = {I(1)};
+    assert_null(dbsp_expr_op(DBSP_X_CASE, IVM_TNULL, 1, e));
+    dbsp_expr_free(NULL);
+}
+
+static void test_expr_describe_and_dup(void **state)
+{
+    (void)state;
+    dbsp_expr *args[3] = {B(DBSP_X_GT, B(DBSP_X_ADD, C(0), I(1)), T("it's")),
+                          CAST(R(2.5), IVM_TINT), N()};
+    dbsp_expr *e = dbsp_expr_op(DBSP_X_CASE, IVM_TNULL, 3, args);
+    graveyard[ngrave++] = e;
+    const char *want = "CASE WHEN ((#0 + 1) > 'it''s') THEN CAST(2.5 AS INTEGER) ELSE NULL END";
+    char buf[256];
+    assert_int_equal(dbsp_expr_describe(e, buf, sizeof buf), strlen(want));
+    assert_string_equal(buf, want);
+    /* Truncation works like snprintf. */
+    char small[8];
+    assert_int_equal(dbsp_expr_describe(e, small, sizeof small), strlen(want));
+    assert_string_equal(small, "CASE WH");
+    dbsp_expr *d = dbsp_expr_dup(e);
+    assert_non_null(d);
+    graveyard[ngrave++] = d;
+    char buf2[256];
+    dbsp_expr_describe(d, buf2, sizeof buf2);
+    assert_string_equal(buf2, want);
+
+    dbsp_expr *f[2] = {U(DBSP_X_NOT, U(DBSP_X_ISNULL, C(3))), F1(DBSP_FN_LOWER, C(1))};
+    dbsp_expr *g = dbsp_expr_func(DBSP_FN_COALESCE, IVM_TNULL, 2, f);
+    graveyard[ngrave++] = g;
+    dbsp_expr_describe(g, buf, sizeof buf);
+    assert_string_equal(buf, "coalesce((NOT (#3 IS NULL)), lower(#1))");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_expr_integer_arithmetic, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expr_overflow_gives_real, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expr_division_by_zero_is_null, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expr_real_modulo_uses_integers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expr_nan_is_null, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expr_text_in_arithmetic, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expr_comparisons, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_value_cmp_orders_like_sqlite, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expr_three_valued_logic, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_value_truth_converts_text, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expr_concat_text_forms, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expr_cast_follows_sqlite, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expr_case_is_lazy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expr_abs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expr_abs_overflow_is_an_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expr_coalesce_length_case, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expr_reads_columns, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expr_constructors_reject_bad_arity, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expr_describe_and_dup, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,720 @@
+/*
+ * test_ops.c: property tests, one per operator.  Each runs a small circuit
+ * around the operator on random insertions and deletions over small key
+ * domains (so that keys collide), and after every step compares the output's
+ * delta and contents with the operator applied to the integrated inputs by a
+ * reference written here over arrays of rows.  Every case runs with 1, 2, 4
+ * and 7 workers on the same inputs, so results must also agree across worker
+ * counts.  Seeds are fixed; a failure prints workers, seed and step.
+ */
+#include "zset_ref.h"
+
+/* TSan makes every worker handoff slow; it looks for races, which a few
+ * dozen steps per case exercise as well as many. */
+#ifdef __SANITIZE_THREAD__
+#define NSTEPS 40
+#else
+#define NSTEPS 150
+#endif
+
+static const uint32_t worker_counts[] = {1, 2, 4, 7};
+#define NCOUNTS (sizeof worker_counts / sizeof worker_counts[0])
+static rt_pool *pools[NCOUNTS];
+
+static int setup_pools(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < NCOUNTS; i++)
+        if (rt_pool_start(worker_counts[i], &pools[i]) != IVM_OK)
+            return -1;
+    return 0;
+}
+
+static int teardown_pools(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < NCOUNTS; i++)
+        rt_pool_stop(pools[i]);
+    return 0;
+}
+
+/* ---- Input shapes ----------------------------------------------------------- */
+
+static const char *const texts[] = {"a", "b", "ab", "", "B"};
+
+/* (k INT 0..4 or NULL, v INT 0..5 or NULL, s TEXT), key k. */
+static void gen_kvs(rng *r, ivm_value *v)
+{
+    v[0] = rng_below(r, 8) == 0 ? ivm_value_null() : ivm_value_int(rng_below(r, 5));
+    v[1] = rng_below(r, 8) == 0 ? ivm_value_null() : ivm_value_int(rng_below(r, 6));
+    const char *t = texts[rng_below(r, 5)];
+    v[2] = ivm_value_text(t, (uint32_t)strlen(t));
+}
+
+/* (k INT 0..3 or NULL, a TEXT), key k. */
+static void gen_join_a(rng *r, ivm_value *v)
+{
+    v[0] = rng_below(r, 10) == 0 ? ivm_value_null() : ivm_value_int(rng_below(r, 4));
+    const char *t = texts[rng_below(r, 3)];
+    v[1] = ivm_value_text(t, (uint32_t)strlen(t));
+}
+
+/* (k INT 0..3 or NULL, b INT 0..2, c REAL), key k. */
+static void gen_join_b(rng *r, ivm_value *v)
+{
+    v[0] = rng_below(r, 10) == 0 ? ivm_value_null() : ivm_value_int(rng_below(r, 4));
+    v[1] = ivm_value_int(rng_below(r, 3));
+    v[2] = ivm_value_real(0.5 * rng_below(r, 3));
+}
+
+/* (g INT 0..3, x INT -5..5 or NULL, y REAL quarters or NULL, t TEXT or NULL):
+ * REAL values are multiples of 0.25 so that every sum is exact in any order. */
+static void gen_agg(rng *r, ivm_value *v)
+{
+    v[0] = ivm_value_int(rng_below(r, 4));
+    v[1] = rng_below(r, 6) == 0 ? ivm_value_null() : ivm_value_int((int64_t)rng_below(r, 11) - 5);
+    v[2] = rng_below(r, 6) == 0 ? ivm_value_null()
+                                : ivm_value_real(0.25 * ((double)rng_below(r, 17) - 8));
+    if (rng_below(r, 6) == 0) {
+        v[3] = ivm_value_null();
+    } else {
+        const char *t = texts[rng_below(r, 5)];
+        v[3] = ivm_value_text(t, (uint32_t)strlen(t));
+    }
+}
+
+typedef struct shape {
+    uint32_t ncols, nkey;
+    void (*gen)(rng *r, ivm_value *v);
+} shape;
+
+/* ---- The property runner ------------------------------------------------------ */
+
+typedef struct prop {
+    uint32_t ninputs;
+    shape in[2];
+    bool multiset;     /* deletions only of rows present, as tables have */
+    void (*build)(dbsp_plan *p, const dbsp_node *in, dbsp_node *out);
+    /* The expected contents from the integrated inputs now and one step ago. */
+    void (*ref)(const zset *now, const zset *prev, zset *out);
+    uint64_t seed;
+} prop;
+
+/* One random batch for input j, added to *integ as it is made (integ is
+ * consolidated only when a deletion needs to pick a present row). */
+static spine_batch *gen_batch(rng *r, const shape *sh, bool multiset, zset *integ)
+{
+    zset b;
+    zset_init(&b);
+    uint32_t rows = rng_below(r, 6);
+    for (uint32_t i = 0; i < rows; i++) {
+        ivm_value v[8];
+        if (multiset && integ->n > 0 && rng_below(r, 3) == 0) {
+            /* Delete one copy of a present row. */
+            zset_consolidate(integ);
+            if (integ->n == 0)
+                continue;
+            size_t pick = rng_below(r, (uint32_t)integ->n);
+            const zrow *z = &integ->r[pick];
+            if (z->w > 0) {
+                zset_add_bytes(&b, z->b, z->len, z->klen, -1);
+                integ->r[pick].w -= 1; /* a zero goes at the next consolidation */
+            }
+            continue;
+        }
+        sh->gen(r, v);
+        int64_t w = multiset ? 1 + (rng_below(r, 4) == 0)
+                             : (int64_t)(rng_below(r, 2) + 1) * (rng_below(r, 3) == 0 ? -1 : 1);
+        zset_add_vals(&b, v, sh->ncols, sh->nkey, w);
+        zset_add_vals(integ, v, sh->ncols, sh->nkey, w);
+    }
+    zset_consolidate(&b);
+    spine_batch *out = zset_to_batch(&b);
+    zset_free(&b);
+    return out;
+}
+
+static void run_prop(const prop *pr)
+{
+    dbsp_plan *p = dbsp_plan_new();
+    assert_non_null(p);
+    dbsp_node in[2], out;
+    for (uint32_t j = 0; j < pr->ninputs; j++)
+        assert_int_equal(dbsp_plan_input(p, pr->in[j].ncols, pr->in[j].nkey, &in[j]), IVM_OK);
+    pr->build(p, in, &out);
+
+    for (size_t wc = 0; wc < NCOUNTS; wc++) {
+        dbsp_host *h = NULL;
+        assert_int_equal(dbsp_host_new(p, pools[wc], &h), IVM_OK);
+        rng r = {pr->seed};
+        zset integ[2], prev[2], want, prev_want, got, d;
+        for (int j = 0; j < 2; j++) {
+            zset_init(&integ[j]);
+            zset_init(&prev[j]);
+        }
+        zset_init(&want);
+        zset_init(&prev_want);
+        zset_init(&got);
+        zset_init(&d);
+        for (int step = 0; step < NSTEPS; step++) {
+            for (uint32_t j = 0; j < pr->ninputs; j++) {
+                zset_copy(&prev[j], &integ[j]);
+                uint32_t nb = rng_below(&r, 4);
+                for (uint32_t k = 0; k < nb; k++) {
+                    spine_batch *b = gen_batch(&r, &pr->in[j], pr->multiset, &integ[j]);
+                    assert_int_equal(dbsp_host_feed_take(h, in[j], b), IVM_OK);
+                }
+            }
+            for (uint32_t j = 0; j < pr->ninputs; j++)
+                zset_consolidate(&integ[j]);
+            ivm_err err;
+            ivm_err_clear(&err);
+            ivm_rc rc = dbsp_host_step(h, &err);
+            if (rc != IVM_OK)
+                fprintf(stderr, "step failed: %s\n", err.msg);
+            assert_int_equal(rc, IVM_OK);
+
+            zset_clear(&want);
+            pr->ref(integ, prev, &want);
+            zset_consolidate(&want);
+
+            spine_batch *delta = NULL;
+            assert_int_equal(dbsp_host_delta(h, out, &delta), IVM_OK);
+            assert_int_equal(spine_batch_check(delta), IVM_OK);
+            zset_from_batch(&got, delta);
+            spine_batch_unref(delta);
+            zset_copy(&d, &want);
+            zset_add_zset(&d, &prev_want, -1);
+            zset_expect("delta", &got, &d, worker_counts[wc], pr->seed, step);
+
+            spine_cursor *c = NULL;
+            assert_int_equal(dbsp_host_cursor(h, out, &c), IVM_OK);
+            zset_from_cursor(&got, c);
+            spine_cursor_free(c);
+            zset_expect("contents", &got, &want, worker_counts[wc], pr->seed, step);
+            zset_copy(&prev_want, &want);
+        }
+        spine_stats st;
+        dbsp_host_stats(h, &st);
+        assert_true(st.rows > 0 || st.batches == 0);
+        dbsp_host_free(h);
+        for (int j = 0; j < 2; j++) {
+            zset_free(&integ[j]);
+            zset_free(&prev[j]);
+        }
+        zset_free(&want);
+        zset_free(&prev_want);
+        zset_free(&got);
+        zset_free(&d);
+    }
+    dbsp_plan_free(p);
+}
+
+/* ---- Expression shorthands ------------------------------------------------------ */
+
+static dbsp_expr *col(uint32_t c)
+{
+    return dbsp_expr_col(c, IVM_TNULL);
+}
+
+static dbsp_expr *kint(int64_t i)
+{
+    ivm_value v = ivm_value_int(i);
+    return dbsp_expr_const(&v);
+}
+
+static dbsp_expr *op2(dbsp_xop op, dbsp_expr *a, dbsp_expr *b)
+{
+    dbsp_expr *args[2] = {a, b};
+    return dbsp_expr_op(op, IVM_TNULL, 2, args);
+}
+
+static dbsp_expr *op1(dbsp_xop op, dbsp_expr *a)
+{
+    return dbsp_expr_op(op, IVM_TINT, 1, &a);
+}
+
+/* ---- filter ------------------------------------------------------------------------ */
+
+/* (v > 2) OR (k IS NULL) */
+static void build_filter(dbsp_plan *p, const dbsp_node *in, dbsp_node *out)
+{
+    dbsp_node f;
+    dbsp_expr *pred = op2(DBSP_X_OR, op2(DBSP_X_GT, col(1), kint(2)), op1(DBSP_X_ISNULL, col(0)));
+    assert_int_equal(dbsp_plan_filter(p, in[0], pred, &f), IVM_OK);
+    assert_int_equal(dbsp_plan_output(p, f, out), IVM_OK);
+}
+
+static void ref_filter(const zset *now, const zset *prev, zset *out)
+{
+    (void)prev;
+    for (size_t i = 0; i < now[0].n; i++) {
+        ivm_value v[3];
+        assert_int_equal(zrow_decode(&now[0].r[i], v, 3), 3);
+        bool pass = (v[1].type == IVM_TINT && v[1].u.i > 2) || v[0].type == IVM_TNULL;
+        if (pass)
+            zset_add_bytes(out, now[0].r[i].b, now[0].r[i].len, now[0].r[i].klen, now[0].r[i].w);
+    }
+}
+
+static void test_filter_matches_recomputation(void **state)
+{
+    (void)state;
+    prop pr = {1, {{3, 1, gen_kvs}}, false, build_filter, ref_filter, 11};
+    run_prop(&pr);
+}
+
+/* ---- map ---------------------------------------------------------------------------- */
+
+/* [v % 3, s || k, k IS NULL], key v % 3: re-keys, and rows collide. */
+static void build_map(dbsp_plan *p, const dbsp_node *in, dbsp_node *out)
+{
+    dbsp_node m;
+    dbsp_expr *e[3] = {op2(DBSP_X_MOD, col(1), kint(3)), op2(DBSP_X_CONCAT, col(2), col(0)),
+                       op1(DBSP_X_ISNULL, col(0))};
+    assert_int_equal(dbsp_plan_map(p, in[0], 3, e, 1, &m), IVM_OK);
+    assert_int_equal(dbsp_plan_output(p, m, out), IVM_OK);
+}
+
+static void ref_map(const zset *now, const zset *prev, zset *out)
+{
+    (void)prev;
+    for (size_t i = 0; i < now[0].n; i++) {
+        ivm_value v[3], o[3];
+        char buf[64];
+        assert_int_equal(zrow_decode(&now[0].r[i], v, 3), 3);
+        o[0] = v[1].type == IVM_TNULL ? ivm_value_null() : ivm_value_int(v[1].u.i % 3);
+        if (v[0].type == IVM_TNULL) {
+            o[1] = ivm_value_null();
+        } else {
+            int n = snprintf(buf, sizeof buf, "%.*s%lld", (int)v[2].u.s.n, v[2].u.s.p,
+                             (long long)v[0].u.i);
+            o[1] = ivm_value_text(buf, (uint32_t)n);
+        }
+        o[2] = ivm_value_int(v[0].type == IVM_TNULL);
+        zset_add_vals(out, o, 3, 1, now[0].r[i].w);
+    }
+}
+
+static void test_map_matches_recomputation(void **state)
+{
+    (void)state;
+    prop pr = {1, {{3, 1, gen_kvs}}, false, build_map, ref_map, 12};
+    run_prop(&pr);
+}
+
+/* ---- plus, negate, exchange, integrate, z1 ----------------------------------------- */
+
+static void build_plus(dbsp_plan *p, const dbsp_node *in, dbsp_node *out)
+{
+    dbsp_node s;
+    assert_int_equal(dbsp_plan_plus(p, in[0], in[1], &s), IVM_OK);
+    assert_int_equal(dbsp_plan_output(p, s, out), IVM_OK);
+}
+
+static void ref_plus(const zset *now, const zset *prev, zset *out)
+{
+    (void)prev;
+    zset_add_zset(out, &now[0], 1);
+    zset_add_zset(out, &now[1], 1);
+}
+
+static void test_plus_matches_recomputation(void **state)
+{
+    (void)state;
+    prop pr = {2, {{3, 1, gen_kvs}, {3, 1, gen_kvs}}, false, build_plus, ref_plus, 13};
+    run_prop(&pr);
+}
+
+static void build_negate(dbsp_plan *p, const dbsp_node *in, dbsp_node *out)
+{
+    dbsp_node s;
+    assert_int_equal(dbsp_plan_negate(p, in[0], &s), IVM_OK);
+    assert_int_equal(dbsp_plan_output(p, s, out), IVM_OK);
+}
+
+static void ref_negate(const zset *now, const zset *prev, zset *out)
+{
+    (void)prev;
+    zset_add_zset(out, &now[0], -1);
+}
+
+static void test_negate_matches_recomputation(void **state)
+{
+    (void)state;
+    prop pr = {1, {{3, 1, gen_kvs}}, false, build_negate, ref_negate, 14};
+    run_prop(&pr);
+}
+
+static void build_exchange(dbsp_plan *p, const dbsp_node *in, dbsp_node *out)
+{
+    dbsp_node x;
+    assert_int_equal(dbsp_plan_exchange(p, in[0], &x), IVM_OK);
+    assert_int_equal(dbsp_plan_output(p, x, out), IVM_OK);
+}
+
+static void ref_identity(const zset *now, const zset *prev, zset *out)
+{
+    (void)prev;
+    zset_add_zset(out, &now[0], 1);
+}
+
+static void test_exchange_matches_recomputation(void **state)
+{
+    (void)state;
+    prop pr = {1, {{3, 1, gen_kvs}}, false, build_exchange, ref_identity, 15};
+    run_prop(&pr);
+}
+
+static void build_integrate(dbsp_plan *p, const dbsp_node *in, dbsp_node *out)
+{
+    dbsp_node x;
+    assert_int_equal(dbsp_plan_integrate(p, in[0], &x), IVM_OK);
+    assert_int_equal(dbsp_plan_output(p, x, out), IVM_OK);
+}
+
+static void test_integrate_matches_recomputation(void **state)
+{
+    (void)state;
+    prop pr = {1, {{3, 1, gen_kvs}}, false, build_integrate, ref_identity, 16};
+    run_prop(&pr);
+}
+
+static void build_z1(dbsp_plan *p, const dbsp_node *in, dbsp_node *out)
+{
+    dbsp_node x;
+    assert_int_equal(dbsp_plan_z1(p, in[0], &x), IVM_OK);
+    assert_int_equal(dbsp_plan_output(p, x, out), IVM_OK);
+}
+
+static void ref_z1(const zset *now, const zset *prev, zset *out)
+{
+    (void)now;
+    zset_add_zset(out, &prev[0], 1);
+}
+
+static void test_z1_matches_recomputation(void **state)
+{
+    (void)state;
+    prop pr = {1, {{3, 1, gen_kvs}}, false, build_z1, ref_z1, 17};
+    run_prop(&pr);
+}
+
+/* ---- distinct ------------------------------------------------------------------------ */
+
+static void build_distinct(dbsp_plan *p, const dbsp_node *in, dbsp_node *out)
+{
+    dbsp_node x, i, d;
+    assert_int_equal(dbsp_plan_exchange(p, in[0], &x), IVM_OK);
+    assert_int_equal(dbsp_plan_integrate(p, x, &i), IVM_OK);
+    assert_int_equal(dbsp_plan_distinct(p, i, &d), IVM_OK);
+    assert_int_equal(dbsp_plan_output(p, d, out), IVM_OK);
+}
+
+static void ref_distinct_of(const zset *z, zset *out)
+{
+    for (size_t i = 0; i < z->n; i++)
+        if (z->r[i].w > 0)
+            zset_add_bytes(out, z->r[i].b, z->r[i].len, z->r[i].klen, 1);
+}
+
+static void ref_distinct(const zset *now, const zset *prev, zset *out)
+{
+    (void)prev;
+    ref_distinct_of(&now[0], out);
+}
+
+/* Free weights: integrals go negative, which distinct must treat as absent. */
+static void test_distinct_matches_recomputation(void **state)
+{
+    (void)state;
+    prop pr = {1, {{3, 1, gen_kvs}}, false, build_distinct, ref_distinct, 18};
+    run_prop(&pr);
+}
+
+/* All columns in the key: the walk over values degenerates to one each. */
+static void test_distinct_whole_row_key(void **state)
+{
+    (void)state;
+    prop pr = {1, {{3, 3, gen_kvs}}, true, build_distinct, ref_distinct, 19};
+    run_prop(&pr);
+}
+
+/* ---- join --------------------------------------------------------------------------- */
+
+static void build_join(dbsp_plan *p, const dbsp_node *in, dbsp_node *out)
+{
+    dbsp_node xa, xb, ia, ib, j;
+    assert_int_equal(dbsp_plan_exchange(p, in[0], &xa), IVM_OK);
+    assert_int_equal(dbsp_plan_integrate(p, xa, &ia), IVM_OK);
+    assert_int_equal(dbsp_plan_exchange(p, in[1], &xb), IVM_OK);
+    assert_int_equal(dbsp_plan_integrate(p, xb, &ib), IVM_OK);
+    assert_int_equal(dbsp_plan_join(p, ia, ib, &j), IVM_OK);
+    assert_int_equal(dbsp_plan_ncols(p, j), 4);
+    assert_int_equal(dbsp_plan_nkey(p, j), 1);
+    assert_int_equal(dbsp_plan_output(p, j, out), IVM_OK);
+}
+
+/* Nested loops over the integrals; keys match by bytes. */
+static void ref_join_of(const zset *a, const zset *b, zset *out)
+{
+    for (size_t i = 0; i < a->n; i++)
+        for (size_t k = 0; k < b->n; k++) {
+            const zrow *x = &a->r[i], *y = &b->r[k];
+            if (x->klen != y->klen || memcmp(x->b, y->b, x->klen) != 0)
+                continue;
+            uint8_t buf[512];
+            size_t len = x->len + (y->len - y->klen);
+            memcpy(buf, x->b, x->len);
+            memcpy(buf + x->len, y->b + y->klen, y->len - y->klen);
+            zset_add_bytes(out, buf, len, x->klen, x->w * y->w);
+        }
+}
+
+static void ref_join(const zset *now, const zset *prev, zset *out)
+{
+    (void)prev;
+    ref_join_of(&now[0], &now[1], out);
+}
+
+static void test_join_matches_recomputation(void **state)
+{
+    (void)state;
+    prop pr = {2, {{2, 1, gen_join_a}, {3, 1, gen_join_b}}, false, build_join, ref_join, 20};
+    run_prop(&pr);
+}
+
+static void build_self_join(dbsp_plan *p, const dbsp_node *in, dbsp_node *out)
+{
+    dbsp_node x, i, j;
+    assert_int_equal(dbsp_plan_exchange(p, in[0], &x), IVM_OK);
+    assert_int_equal(dbsp_plan_integrate(p, x, &i), IVM_OK);
+    assert_int_equal(dbsp_plan_join(p, i, i, &j), IVM_OK);
+    assert_int_equal(dbsp_plan_output(p, j, out), IVM_OK);
+}
+
+static void ref_self_join(const zset *now, const zset *prev, zset *out)
+{
+    (void)prev;
+    ref_join_of(&now[0], &now[0], out);
+}
+
+/* Both sides are the same node: dA and dB are one delta. */
+static void test_join_self_matches_recomputation(void **state)
+{
+    (void)state;
+    prop pr = {1, {{2, 1, gen_join_a}}, true, build_self_join, ref_self_join, 21};
+    run_prop(&pr);
+}
+
+/* ---- aggregate ------------------------------------------------------------------------- */
+
+static const dbsp_agg agg_list[] = {
+    {DBSP_AGG_COUNT_STAR, IVM_TINT, 0}, {DBSP_AGG_COUNT, IVM_TINT, 1},
+    {DBSP_AGG_SUM, IVM_TINT, 1},        {DBSP_AGG_AVG, IVM_TREAL, 1},
+    {DBSP_AGG_MIN, IVM_TINT, 1},        {DBSP_AGG_MAX, IVM_TINT, 1},
+    {DBSP_AGG_SUM, IVM_TREAL, 2},       {DBSP_AGG_AVG, IVM_TREAL, 2},
+    {DBSP_AGG_MIN, IVM_TREAL, 2},       {DBSP_AGG_MAX, IVM_TTEXT, 3},
+    {DBSP_AGG_MIN, IVM_TTEXT, 3},       {DBSP_AGG_COUNT, IVM_TINT, 3},
+    {DBSP_AGG_MAX, IVM_TINT, 0},
+};
+#define NAGGS (sizeof agg_list / sizeof agg_list[0])
+
+static void build_aggregate(dbsp_plan *p, const dbsp_node *in, dbsp_node *out)
+{
+    dbsp_node x, i, a;
+    assert_int_equal(dbsp_plan_exchange(p, in[0], &x), IVM_OK);
+    assert_int_equal(dbsp_plan_integrate(p, x, &i), IVM_OK);
+    assert_int_equal(dbsp_plan_aggregate(p, i, NAGGS, agg_list, &a), IVM_OK);
+    assert_int_equal(dbsp_plan_ncols(p, a), dbsp_plan_nkey(p, i) + NAGGS);
+    assert_int_equal(dbsp_plan_output(p, a, out), IVM_OK);
+}
+
+/* The reference's value order: NULL, numbers, text by bytes then length. */
+static int ref_cmp(const ivm_value *a, const ivm_value *b)
+{
+    if (a->type == IVM_TTEXT && b->type == IVM_TTEXT) {
+        uint32_t n = a->u.s.n < b->u.s.n ? a->u.s.n : b->u.s.n;
+        int c = n ? memcmp(a->u.s.p, b->u.s.p, n) : 0;
+        return c ? c : (int)a->u.s.n - (int)b->u.s.n;
+    }
+    double x = a->type == IVM_TINT ? (double)a->u.i : a->u.r;
+    double y = b->type == IVM_TINT ? (double)b->u.i : b->u.r;
+    return (x > y) - (x < y);
+}
+
+/* One group's rows [lo, hi) of z (all with the same key), or none. */
+static void ref_group(const zset *z, size_t lo, size_t hi, uint32_t nkey, zset *out)
+{
+    ivm_value key[4], res[NAGGS], v[4];
+    if (lo < hi) {
+        assert_int_equal(zrow_decode(&z->r[lo], key, 4), 4);
+    }
+    for (size_t k = 0; k < NAGGS; k++) {
+        const dbsp_agg *g = &agg_list[k];
+        int64_t count = 0, isum = 0;
+        double rsum = 0;
+        bool real = false, have = false;
+        ivm_value best = ivm_value_null();
+        for (size_t i = lo; i < hi; i++) {
+            assert_int_equal(zrow_decode(&z->r[i], v, 4), 4);
+            int64_t w = z->r[i].w;
+            if (g->kind == DBSP_AGG_COUNT_STAR) {
+                count += w;
+                continue;
+            }
+            const ivm_value *x = &v[g->col];
+            if (x->type == IVM_TNULL)
+                continue;
+            count += w;
+            if (x->type == IVM_TINT)
+                isum += w * x->u.i;
+            if (x->type == IVM_TREAL) {
+                rsum += (double)w * x->u.r;
+                real = true;
+            }
+            if (w > 0 && (!have || (g->kind == DBSP_AGG_MIN ? ref_cmp(x, &best) < 0
+                                                             : ref_cmp(x, &best) > 0))) {
+                best = *x;
+                have = true;
+            }
+        }
+        switch (g->kind) {
+        case DBSP_AGG_COUNT_STAR:
+        case DBSP_AGG_COUNT:
+            res[k] = ivm_value_int(count);
+            break;
+        case DBSP_AGG_SUM:
+            res[k] = count == 0 ? ivm_value_null()
+                     : real     ? ivm_value_real(rsum + (double)isum)
+                                : ivm_value_int(isum);
+            break;
+        case DBSP_AGG_AVG:
+            res[k] = count == 0 ? ivm_value_null()
+                                : ivm_value_real((real ? rsum : (double)isum) / (double)count);
+            break;
+        default:
+            res[k] = have ? best : ivm_value_null();
+            break;
+        }
+    }
+    ivm_value row[4 + NAGGS];
+    for (uint32_t i = 0; i < nkey; i++)
+        row[i] = key[i];
+    for (size_t k = 0; k < NAGGS; k++)
+        row[nkey + k] = res[k];
+    zset_add_vals(out, row, nkey + (uint32_t)NAGGS, nkey, 1);
+}
+
+static void ref_aggregate_by(const zset *z, uint32_t nkey, zset *out)
+{
+    if (nkey == 0) {
+        ref_group(z, 0, z->n, 0, out); /* the one group exists even empty */
+        return;
+    }
+    for (size_t lo = 0; lo < z->n;) {
+        size_t hi = lo + 1;
+        while (hi < z->n && z->r[hi].klen == z->r[lo].klen &&
+               memcmp(z->r[hi].b, z->r[lo].b, z->r[lo].klen) == 0)
+            hi++;
+        ref_group(z, lo, hi, nkey, out);
+        lo = hi;
+    }
+}
+
+static void ref_aggregate(const zset *now, const zset *prev, zset *out)
+{
+    (void)prev;
+    ref_aggregate_by(&now[0], 1, out);
+}
+
+static void ref_aggregate_global(const zset *now, const zset *prev, zset *out)
+{
+    (void)prev;
+    ref_aggregate_by(&now[0], 0, out);
+}
+
+static void test_aggregate_matches_recomputation(void **state)
+{
+    (void)state;
+    prop pr = {1, {{4, 1, gen_agg}}, true, build_aggregate, ref_aggregate, 22};
+    run_prop(&pr);
+}
+
+/* nkey == 0: one group, present (COUNT 0, others NULL) even when empty. */
+static void test_aggregate_global_matches_recomputation(void **state)
+{
+    (void)state;
+    prop pr = {1, {{4, 0, gen_agg}}, true, build_aggregate, ref_aggregate_global, 23};
+    run_prop(&pr);
+}
+
+/* ---- A deeper circuit: two exchange levels in one step ---------------------------------- */
+
+/* join(A, B) -> map to (b, a) keyed by b -> exchange -> integrate ->
+ * distinct: two exchange levels, so the host runs three stages a step. */
+static void build_pipeline(dbsp_plan *p, const dbsp_node *in, dbsp_node *out)
+{
+    dbsp_node xa, xb, ia, ib, j, m, x2, i2, d;
+    assert_int_equal(dbsp_plan_exchange(p, in[0], &xa), IVM_OK);
+    assert_int_equal(dbsp_plan_integrate(p, xa, &ia), IVM_OK);
+    assert_int_equal(dbsp_plan_exchange(p, in[1], &xb), IVM_OK);
+    assert_int_equal(dbsp_plan_integrate(p, xb, &ib), IVM_OK);
+    assert_int_equal(dbsp_plan_join(p, ia, ib, &j), IVM_OK);
+    dbsp_expr *e[2] = {col(2), col(1)};
+    assert_int_equal(dbsp_plan_map(p, j, 2, e, 1, &m), IVM_OK);
+    assert_int_equal(dbsp_plan_exchange(p, m, &x2), IVM_OK);
+    assert_int_equal(dbsp_plan_integrate(p, x2, &i2), IVM_OK);
+    assert_int_equal(dbsp_plan_distinct(p, i2, &d), IVM_OK);
+    assert_int_equal(dbsp_plan_output(p, d, out), IVM_OK);
+}
+
+static void ref_pipeline(const zset *now, const zset *prev, zset *out)
+{
+    (void)prev;
+    zset j, m;
+    zset_init(&j);
+    zset_init(&m);
+    ref_join_of(&now[0], &now[1], &j);
+    zset_consolidate(&j);
+    for (size_t i = 0; i < j.n; i++) {
+        ivm_value v[4], o[2];
+        assert_int_equal(zrow_decode(&j.r[i], v, 4), 4);
+        o[0] = v[2];
+        o[1] = v[1];
+        zset_add_vals(&m, o, 2, 1, j.r[i].w);
+    }
+    zset_consolidate(&m);
+    ref_distinct_of(&m, out);
+    zset_free(&j);
+    zset_free(&m);
+}
+
+static void test_pipeline_matches_recomputation(void **state)
+{
+    (void)state;
+    prop pr = {2, {{2, 1, gen_join_a}, {3, 1, gen_join_b}}, true, build_pipeline, ref_pipeline,
+               24};
+    run_prop(&pr);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_filter_matches_recomputation),
+        cmocka_unit_test(test_map_matches_recomputation),
+        cmocka_unit_test(test_plus_matches_recomputation),
+        cmocka_unit_test(test_negate_matches_recomputation),
+        cmocka_unit_test(test_exchange_matches_recomputation),
+        cmocka_unit_test(test_integrate_matches_recomputation),
+        cmocka_unit_test(test_z1_matches_recomputation),
+        cmocka_unit_test(test_distinct_matches_recomputation),
+        cmocka_unit_test(test_distinct_whole_row_key),
+        cmocka_unit_test(test_join_matches_recomputation),
+        cmocka_unit_test(test_join_self_matches_recomputation),
+        cmocka_unit_test(test_aggregate_matches_recomputation),
+        cmocka_unit_test(test_aggregate_global_matches_recomputation),
+        cmocka_unit_test(test_pipeline_matches_recomputation),
+    };
+    return cmocka_run_group_tests(tests, setup_pools, teardown_pools);
+}
