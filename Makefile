@@ -44,6 +44,8 @@ PROP_BINS  = $(patsubst proptests/%.c,$(BUILD)/proptests/%,$(PROP_SRCS))
 
 .PHONY: all check asan tsan run deps clean unit sqltest proptest proptest-short bench examples
 .DEFAULT_GOAL := all
+# Objects of tests, benchmarks and examples are not intermediate files.
+.SECONDARY:
 
 all: $(SHELL_BIN) $(LIB) $(EXAMPLE_BINS) $(BENCH_BINS) $(PROP_BINS)
 

@@ -216,7 +216,9 @@ static ivm_rc push(pctx *c, lp_node **slot, conj_list *conj)
         return push(c, slot, conj);
     }
     case LP_JOIN:
-        return push_join(c, n, conj);
+        rc = push_join(c, n, conj);
+        conj_free(conj);
+        return rc;
     case LP_SCAN:
         break;
     default: {
