@@ -172,6 +172,19 @@ ivm_rc dbsp_row_decode(dbsp_ctx *c, const uint8_t *row, size_t len, uint32_t nco
 ivm_rc dbsp_batches_sum_take(spine_batch **bs, size_t n, spine_batch *empty,
                              spine_batch **out);
 
+/* op_integrate: the state and hooks that op_output shares (a view's contents
+ * are the integral of its stream). */
+typedef struct dbsp_integrate_state {
+    spine *s;
+} dbsp_integrate_state;
+ivm_rc dbsp_plan_integrating(dbsp_plan *p, dbsp_kind kind, const dbsp_op_vtab *vt,
+                             dbsp_node in, dbsp_node *out);
+ivm_rc dbsp_integrate_init(dbsp_ctx *c, dbsp_node n, void *state);
+ivm_rc dbsp_integrate_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch **out);
+const spine *dbsp_integrate_trace(const void *state);
+void dbsp_integrate_stats(const void *state, spine_stats *acc);
+void dbsp_integrate_fini(void *state);
+
 /* op_input: queues a batch for the next step (controlling thread). */
 ivm_rc dbsp_input_queue_take(void *state, spine_batch *b_owned);
 

@@ -12,32 +12,37 @@
  */
 #include "dbsp_int.h"
 
-typedef struct integrate_state {
-    spine *s;
-} integrate_state;
 
-ivm_rc dbsp_plan_integrate(dbsp_plan *p, dbsp_node in, dbsp_node *out)
+/* Adds an integrating node of the given kind: integrate, or output (a view's
+ * contents are the integral of its stream; op_output.c shares these hooks). */
+ivm_rc dbsp_plan_integrating(dbsp_plan *p, dbsp_kind kind, const dbsp_op_vtab *vt,
+                             dbsp_node in, dbsp_node *out)
 {
     const dbsp_pnode *src = dbsp_plan_node(p, in);
     if (src == NULL)
         return IVM_INVALID;
-    dbsp_pnode nd = {.kind = DBSP_INTEGRATE, .vt = &dbsp_op_integrate_vt, .ncols = src->ncols,
-                     .nkey = src->nkey, .nin = 1, .in = {in}, .partitioned = src->partitioned};
+    dbsp_pnode nd = {.kind = kind, .vt = vt, .ncols = src->ncols, .nkey = src->nkey, .nin = 1,
+                     .in = {in}, .partitioned = src->partitioned};
     return dbsp_plan_add(p, &nd, out);
 }
 
-static ivm_rc integrate_init(dbsp_ctx *c, dbsp_node n, void *state)
+ivm_rc dbsp_plan_integrate(dbsp_plan *p, dbsp_node in, dbsp_node *out)
+{
+    return dbsp_plan_integrating(p, DBSP_INTEGRATE, &dbsp_op_integrate_vt, in, out);
+}
+
+ivm_rc dbsp_integrate_init(dbsp_ctx *c, dbsp_node n, void *state)
 {
     IVM_UNUSED(c);
     IVM_UNUSED(n);
-    integrate_state *s = state;
+    dbsp_integrate_state *s = state;
     s->s = spine_new();
     return s->s != NULL ? IVM_OK : IVM_NOMEM;
 }
 
-static ivm_rc integrate_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch **out)
+ivm_rc dbsp_integrate_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch **out)
 {
-    integrate_state *s = state;
+    dbsp_integrate_state *s = state;
     spine_batch *in = dbsp_ctx_in(c, n, 0);
     ivm_rc rc = spine_insert_take(s->s, spine_batch_ref(in));
     if (rc != IVM_OK)
@@ -46,15 +51,15 @@ static ivm_rc integrate_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch 
     return IVM_OK;
 }
 
-static const spine *integrate_trace(const void *state)
+const spine *dbsp_integrate_trace(const void *state)
 {
-    const integrate_state *s = state;
+    const dbsp_integrate_state *s = state;
     return s->s;
 }
 
-static void integrate_stats(const void *state, spine_stats *acc)
+void dbsp_integrate_stats(const void *state, spine_stats *acc)
 {
-    const integrate_state *s = state;
+    const dbsp_integrate_state *s = state;
     spine_stats st;
     spine_stats_get(s->s, &st);
     acc->rows += st.rows;
@@ -63,19 +68,19 @@ static void integrate_stats(const void *state, spine_stats *acc)
     acc->merges += st.merges;
 }
 
-static void integrate_fini(void *state)
+void dbsp_integrate_fini(void *state)
 {
-    integrate_state *s = state;
+    dbsp_integrate_state *s = state;
     spine_free(s->s);
 }
 
 const dbsp_op_vtab dbsp_op_integrate_vt = {
     .name = "integrate",
     .state_desc = "I(x) as a spine by key",
-    .state_size = sizeof(integrate_state),
-    .init = integrate_init,
-    .eval = integrate_eval,
-    .trace = integrate_trace,
-    .stats = integrate_stats,
-    .fini = integrate_fini,
+    .state_size = sizeof(dbsp_integrate_state),
+    .init = dbsp_integrate_init,
+    .eval = dbsp_integrate_eval,
+    .trace = dbsp_integrate_trace,
+    .stats = dbsp_integrate_stats,
+    .fini = dbsp_integrate_fini,
 };
