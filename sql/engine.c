@@ -646,13 +646,14 @@ typedef struct result {
     uint32_t width;
 } result;
 
-static const plan_query *sort_q;  /* qsort has no context argument in C11 */
-
-static int sort_cmp(const void *pa, const void *pb)
+/* qsort_r (GNU) passes the query, so that engines on different threads
+ * sort independently. */
+static int sort_cmp(const void *pa, const void *pb, void *ctx)
 {
+    const plan_query *q = ctx;
     const ivm_value *a = *(const ivm_value *const *)pa, *b = *(const ivm_value *const *)pb;
-    for (uint32_t i = 0; i < sort_q->nsort; i++) {
-        const plan_sort_key *k = &sort_q->sort[i];
+    for (uint32_t i = 0; i < q->nsort; i++) {
+        const plan_sort_key *k = &q->sort[i];
         const ivm_value *x = &a[k->col], *y = &b[k->col];
         int c;
         if (x->type == IVM_TNULL || y->type == IVM_TNULL) {
@@ -700,11 +701,8 @@ static ivm_rc deliver(const plan_query *q, const spine_batch *rows, ivm_row_fn f
         for (int64_t w = 0; w < rows->w[i]; w++)
             order[k++] = &vals[i * width];
     }
-    if (q->nsort > 0) {
-        sort_q = q;
-        /* Stable order for equal keys: the batch order (rows sorted). */
-        qsort(order, total, sizeof *order, sort_cmp);
-    }
+    if (q->nsort > 0)
+        qsort_r(order, total, sizeof *order, sort_cmp, (void *)q);
     size_t from = q->offset > 0 ? (size_t)q->offset : 0;
     size_t to = total;
     if (q->limit >= 0 && from + (size_t)q->limit < to)
@@ -1139,6 +1137,9 @@ static ivm_rc exec_modify(exec_ctx *x, const plan_stmt *st)
         goto done;
     for (; rc == IVM_OK && spine_cursor_key_valid(c); spine_cursor_step_key(c)) {
         for (; rc == IVM_OK && spine_cursor_val_valid(c); spine_cursor_step_val(c)) {
+            /* What the previous row left in scratch is in the builder now:
+             * memory stays bounded however large the table. */
+            rt_arena_reset(&x->db->scratch);
             int64_t w = spine_cursor_weight(c);
             size_t len;
             const uint8_t *row = table_entry_row(t, c, &len);
