@@ -27,6 +27,7 @@
 #define IVM_SPINE_H
 
 #include "ivm_base.h"
+#include "runtime.h"
 
 /* ---- Row encoding -------------------------------------------------------- */
 
@@ -166,32 +167,78 @@ ivm_rc spine_builder_commit(spine_builder *b, size_t klen, size_t len, int64_t w
  * n == 0 (never NULL on IVM_OK).  IVM_NOMEM if any push failed. */
 ivm_rc spine_builder_finish(spine_builder *b, spine_batch **out);
 
-/* ---- Spines -------------------------------------------------------------- */
+/* ---- Spines and the merger ------------------------------------------------ */
 
-/* An integral: the sum of every batch inserted.  Kept as batches in levels
- * by size and merged so that the count stays logarithmic (README: merge
- * policy).  Not thread-safe in this version: one owner thread. */
+/* An integral: the sum of every batch inserted, kept as batches in levels by
+ * size.  Merging keeps their number logarithmic (spine/README.md: merge
+ * policy).  Merges run on a merger, never in the inserting thread: insert
+ * never waits.  A finished merge replaces its inputs atomically, so every
+ * snapshot (cursor, stats) sees the same sum.
+ *
+ * Threads: one owner thread at a time inserts, reads (cursors) and asks for
+ * stats; the merger works on the spine concurrently.  spine_free waits for a
+ * merge of this spine that is in progress to stop (at its next slice). */
 typedef struct spine spine;
+typedef struct spine_merger spine_merger;
+
+#define SPINE_MAX_LEVELS 32
 
 typedef struct spine_stats {
     size_t rows;          /* entries over all batches (before cancellation) */
     size_t bytes;         /* data + index bytes held */
     size_t batches;
+    size_t level_batches[SPINE_MAX_LEVELS]; /* batches per level */
+    size_t pending;       /* batches waiting to be merged (backpressure counts these) */
     size_t merges;        /* merges completed */
+    size_t merge_rows;    /* entries read by completed merges */
+    size_t waits;         /* times spine_ready said no */
+    uint64_t wait_ns;     /* time between a "no" and the wake that ended it */
 } spine_stats;
 
+typedef struct spine_opts {
+    spine_merger *merger;   /* NULL: the process-wide merger */
+    uint32_t max_pending;   /* spine_ready says no above this; 0: default */
+} spine_opts;
+
+/* A spine on the process-wide merger with default options.  NULL on
+ * allocation failure. */
 spine *spine_new(void);
+spine *spine_new_opts(const spine_opts *opts);
 void spine_free(spine *s);
 /* Adds a batch (takes the caller's reference, even on failure).  Empty
- * batches are dropped.  May merge. */
+ * batches are dropped.  Never merges or waits: merge work goes to the
+ * merger. */
 ivm_rc spine_insert_take(spine *s, spine_batch *b_owned);
-/* Number of entries if all batches were consolidated is not known without
- * merging; this is the sum of batch sizes. */
+/* Async backpressure: true if the spine holds at most max_pending unmerged
+ * batches.  Otherwise registers waker (replacing an earlier one) and returns
+ * false; the merger calls the waker once the spine is back at or under the
+ * threshold.  Insert still works when the answer is no. */
+bool spine_ready(spine *s, rt_waker waker);
 void spine_stats_get(const spine *s, spine_stats *out);
-/* Merges everything into at most one batch. */
+/* Merges everything into at most one batch, in the calling thread (for
+ * tests, checkpoints and the end of a bulk load). */
 ivm_rc spine_compact(spine *s);
 /* Checks every batch and the level structure. */
 ivm_rc spine_check(const spine *s);
+
+/* The merger: one thread for the whole process serves every spine.  Spines
+ * hand it merge work; it does bounded slices of work in turn, fair across
+ * spines and levels, and publishes each finished merge atomically.  The
+ * process-wide merger is the process "merger" under the runtime's root
+ * supervisor, started on first use; a failure (IVM_FAULT merger:fail@N
+ * fails the Nth merge) loses no data: the spines keep their batches and the
+ * restarted merger takes the work up again. */
+spine_merger *spine_merger_global(void);
+/* A merger without a thread: work runs only in spine_merger_work (tests use
+ * it for deterministic interleavings).  Free it after its spines. */
+ivm_rc spine_merger_new_manual(spine_merger **out);
+void spine_merger_free(spine_merger *m);
+/* Runs merge work of up to about budget entries in the calling thread;
+ * returns true if work remains.  For manual mergers. */
+bool spine_merger_work(spine_merger *m, size_t budget);
+/* Sleeps until the merger has no work for s (tests, benchmarks, bulk
+ * loads); s's owner must not insert meanwhile. */
+void spine_wait_idle(spine *s);
 
 /* ---- Cursors ------------------------------------------------------------- */
 
