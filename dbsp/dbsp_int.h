@@ -93,6 +93,13 @@ void dbsp_exprs_free(dbsp_expr **exprs, uint32_t n);
  * an integer, else the REAL value of its numeric prefix ('abc' is 0.0). */
 ivm_value dbsp_value_sum_numeric(const ivm_value *text);
 
+/* Back to IDLE after a failed step (op_exchange.c). */
+void dbsp_exchange_reset(void *state);
+/* Adds a step's delta to an output node's contents: the host calls it for
+ * every worker once all have finished the step, so that readers see a
+ * commit on all workers or on none (D11; op_output.c). */
+ivm_rc dbsp_output_publish(void *state, spine_batch *delta);
+
 /* ---- Per-worker context --------------------------------------------------- */
 
 /* A node's instance on one worker. */
@@ -107,6 +114,8 @@ struct dbsp_ctx {
     const dbsp_plan *plan;
     uint32_t worker, nworkers;
     uint64_t step;             /* 0 during the first step */
+    rt_waker waker;            /* wakes this worker's step task; operators
+                                  that return IVM_PENDING register it */
     dbsp_inst *inst;           /* one per plan node */
     xchg *const *xchgs;        /* one per plan node, non-NULL at exchanges */
     spine_batch *empty;        /* a shared empty batch (ref it to return it) */

@@ -1,25 +1,35 @@
 /*
- * host.c: a plan running on the workers of an rt_pool.  Every worker holds
+ * host.c: a plan running on the workers of an rt_sched.  Every worker holds
  * its own instance of the whole circuit (one state per node, D6); fed
- * batches go to workers round robin; a step evaluates every node in id order
- * on every worker at once, and exchange nodes move rows between them.  It
- * does not schedule operators cooperatively or stream rows during a step:
- * that is issue "Exchange".  Here a step runs in stages separated by
- * rt_pool_run barriers, one more stage per exchange level (D5); the README's
- * "Host" section draws it.  Failures leave the host in a sticky error state.
+ * batches go to workers round robin.  A step is one task per worker that
+ * evaluates every node in id order; an operator that must wait (an exchange
+ * whose peers have not flushed, a full queue, a spine over its backpressure
+ * threshold) returns IVM_PENDING with the worker's waker registered, the
+ * task returns RT_PENDING, and the worker runs other tasks or sleeps until
+ * woken (D5).  When every task is done the host publishes the outputs'
+ * deltas, so a commit becomes visible on all workers at once (D11); the
+ * README's "Host" section draws it.  Failures leave the host in a sticky
+ * error state.
  */
 #include "dbsp_int.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
 
 /* One worker's circuit instance and where it is in the current step. */
 typedef struct hworker {
     dbsp_ctx ctx;
+    dbsp_host *host;
     uint32_t next;            /* first node not yet evaluated this step */
-    ivm_rc rc;                /* result of its last stage */
+    ivm_rc rc;                /* result of the step on this worker */
+    rt_task *task;            /* the step's task, between spawn and join */
 } hworker;
 
 struct dbsp_host {
     const dbsp_plan *plan;
-    rt_pool *pool;
+    rt_sched *sched;
+    pthread_mutex_t publish_mu; /* D11: publishing vs. taking cursors */
+    atomic_bool failing;      /* a worker failed this step: the rest stop */
     uint32_t nworkers;
     uint32_t nnodes;
     hworker *w;
@@ -113,16 +123,18 @@ static bool sharding_ok(const dbsp_plan *p)
     return true;
 }
 
-ivm_rc dbsp_host_new(const dbsp_plan *p, rt_pool *pool, dbsp_host **out)
+ivm_rc dbsp_host_new(const dbsp_plan *p, rt_sched *sched, dbsp_host **out)
 {
-    uint32_t nw = rt_pool_size(pool);
+    uint32_t nw = rt_sched_size(sched);
     if (nw == 0 || (nw > 1 && !sharding_ok(p)))
         return IVM_INVALID;
     dbsp_host *h = ivm_calloc(1, sizeof *h);
     if (h == NULL)
         return IVM_NOMEM;
     h->plan = p;
-    h->pool = pool;
+    h->sched = sched;
+    pthread_mutex_init(&h->publish_mu, NULL);
+    atomic_init(&h->failing, false);
     h->nworkers = nw;
     h->nnodes = p->n;
     ivm_rc rc = IVM_NOMEM;
@@ -141,6 +153,7 @@ ivm_rc dbsp_host_new(const dbsp_plan *p, rt_pool *pool, dbsp_host **out)
      * copes with a zeroed state). */
     for (uint32_t wi = 0; wi < nw; wi++) {
         dbsp_ctx *c = &h->w[wi].ctx;
+        h->w[wi].host = h;
         c->plan = p;
         c->worker = wi;
         c->nworkers = nw;
@@ -155,7 +168,7 @@ ivm_rc dbsp_host_new(const dbsp_plan *p, rt_pool *pool, dbsp_host **out)
     for (uint32_t wi = 0; wi < nw; wi++)
         h->w[wi].ctx.xchgs = h->xchgs;
     for (uint32_t i = 0; i < p->n; i++)
-        if (p->nodes[i].kind == DBSP_EXCHANGE && (rc = xchg_new(nw, &h->xchgs[i])) != IVM_OK)
+        if (p->nodes[i].kind == DBSP_EXCHANGE && (rc = xchg_new(nw, 0, &h->xchgs[i])) != IVM_OK)
             goto fail;
     for (uint32_t wi = 0; wi < nw; wi++) {
         dbsp_ctx *c = &h->w[wi].ctx;
@@ -204,6 +217,7 @@ void dbsp_host_free(dbsp_host *h)
         xchg_free(h->xchgs[i]);
     ivm_free(h->xchgs);
     spine_batch_unref(h->empty);
+    pthread_mutex_destroy(&h->publish_mu);
     ivm_free(h);
 }
 
@@ -265,37 +279,69 @@ ivm_rc dbsp_host_feed_take(dbsp_host *h, dbsp_node input, spine_batch *b_owned)
 
 /* ---- Steps ----------------------------------------------------------------- */
 
-/* One stage on one worker: evaluates nodes from where the worker stopped
- * until the end or an operator that must wait for the other workers
- * (IVM_PENDING, an exchange).  Runs on the worker's pool thread and touches
- * only that worker's instance, plus the exchanges (X1). */
-static ivm_rc stage_run(void *arg, uint32_t wi)
+/* Wakes every worker that may wait on an exchange, so that after a failure
+ * they see `failing` and stop instead of waiting for the failed worker's
+ * flush. */
+static void wake_all(dbsp_host *h)
 {
-    dbsp_host *h = arg;
-    hworker *w = &h->w[wi];
+    for (uint32_t i = 0; i < h->nnodes; i++)
+        if (h->xchgs[i] != NULL)
+            xchg_wake_all(h->xchgs[i]);
+}
+
+/* A worker's step: evaluates nodes from where it stopped until the end or
+ * an operator that must wait.  Runs on the worker's thread and touches only
+ * that worker's instance, plus the exchanges (X1). */
+static rt_poll step_poll(void *arg, rt_task *self)
+{
+    hworker *w = arg;
+    dbsp_host *h = w->host;
     dbsp_ctx *c = &w->ctx;
-    ivm_rc rc = IVM_OK;
+    c->waker = rt_task_waker(self);
     while (w->next < h->nnodes) {
+        if (atomic_load_explicit(&h->failing, memory_order_acquire)) {
+            w->rc = IVM_INTERNAL; /* abandoned; the failing worker reports */
+            return RT_DONE;
+        }
         dbsp_node n = w->next;
         const dbsp_pnode *nd = &h->plan->nodes[n];
         spine_batch *out = NULL;
-        rc = nd->vt->eval(c, n, c->inst[n].state, &out);
+        ivm_rc rc = nd->vt->eval(c, n, c->inst[n].state, &out);
         /* D7: scratch holds nothing past the node that made it. */
         rt_arena_reset(&c->scratch);
-        if (rc == IVM_PENDING) {
-            rc = IVM_OK;
-            break;
-        }
+        if (rc == IVM_PENDING)
+            return RT_PENDING;
         if (rc != IVM_OK) {
             ivm_err_set(&c->err, rc, 0, 0, "%s node %u failed: %s", nd->vt->name,
                         (unsigned)n, ivm_rc_str(rc));
-            break;
+            w->rc = rc;
+            atomic_store_explicit(&h->failing, true, memory_order_release);
+            wake_all(h);
+            return RT_DONE;
         }
         IVM_ASSERT(out != NULL); /* D10 */
         c->inst[n].delta = out;
         w->next++;
     }
-    w->rc = rc;
+    w->rc = IVM_OK;
+    return RT_DONE;
+}
+
+/* D11: every worker has finished the step; its outputs' deltas join their
+ * contents at once, under the lock that cursors take. */
+static ivm_rc publish(dbsp_host *h)
+{
+    ivm_rc rc = IVM_OK;
+    pthread_mutex_lock(&h->publish_mu);
+    for (uint32_t i = 0; i < h->nnodes && rc == IVM_OK; i++) {
+        if (h->plan->nodes[i].kind != DBSP_OUTPUT)
+            continue;
+        for (uint32_t wi = 0; wi < h->nworkers && rc == IVM_OK; wi++) {
+            dbsp_inst *in = &h->w[wi].ctx.inst[i];
+            rc = dbsp_output_publish(in->state, in->delta);
+        }
+    }
+    pthread_mutex_unlock(&h->publish_mu);
     return rc;
 }
 
@@ -313,35 +359,45 @@ ivm_rc dbsp_host_step(dbsp_host *h, ivm_err *err)
         w->next = 0;
         w->rc = IVM_OK;
         w->ctx.step = h->steps;
+        w->task = NULL;
     }
-    /* D5: each rt_pool_run is a stage; its return is the barrier after
-     * which every exchange's senders have flushed (X2). */
-    for (;;) {
-        uint64_t before = 0, after = 0;
-        for (uint32_t wi = 0; wi < h->nworkers; wi++)
-            before += h->w[wi].next;
-        ivm_rc rc = rt_pool_run(h->pool, stage_run, h);
-        if (rc != IVM_OK) {
-            const ivm_err *why = NULL;
-            for (uint32_t wi = 0; wi < h->nworkers && why == NULL; wi++)
-                if (h->w[wi].rc != IVM_OK)
-                    why = &h->w[wi].ctx.err;
-            host_fail(h, rc, why);
-            return sticky(h, err);
+    atomic_store(&h->failing, false);
+    ivm_rc rc = IVM_OK;
+    for (uint32_t wi = 0; wi < h->nworkers && rc == IVM_OK; wi++)
+        rc = rt_task_spawn(h->sched, wi, step_poll, &h->w[wi], &h->w[wi].task);
+    if (rc != IVM_OK) {
+        atomic_store(&h->failing, true);
+        wake_all(h);
+    }
+    for (uint32_t wi = 0; wi < h->nworkers; wi++)
+        if (h->w[wi].task != NULL)
+            rt_task_join(h->w[wi].task);
+    /* No waker may outlive the tasks it wakes. */
+    for (uint32_t i = 0; i < h->nnodes; i++)
+        if (h->xchgs[i] != NULL)
+            xchg_disarm_all(h->xchgs[i]);
+    if (rc != IVM_OK) {
+        host_fail(h, rc, NULL);
+        return sticky(h, err);
+    }
+    const ivm_err *why = NULL;
+    for (uint32_t wi = 0; wi < h->nworkers; wi++) {
+        hworker *w = &h->w[wi];
+        if (w->rc != IVM_OK && w->ctx.err.rc != IVM_OK && why == NULL) {
+            why = &w->ctx.err;
+            rc = w->rc;
         }
-        bool done = true;
-        for (uint32_t wi = 0; wi < h->nworkers; wi++) {
-            after += h->w[wi].next;
-            done = done && h->w[wi].next == h->nnodes;
-        }
-        if (done)
-            break;
-        if (after == before) {
-            host_fail(h, IVM_INTERNAL, NULL);
-            ivm_err_reset(&h->err, IVM_INTERNAL, 0, 0,
-                          "circuit step made no progress: an exchange waits forever");
-            return sticky(h, err);
-        }
+    }
+    if (why != NULL) {
+        for (uint32_t i = 0; i < h->nnodes; i++)
+            if (h->xchgs[i] != NULL)
+                xchg_reset(h->xchgs[i]);
+        host_fail(h, rc, why);
+        return sticky(h, err);
+    }
+    if ((rc = publish(h)) != IVM_OK) {
+        host_fail(h, rc, NULL);
+        return sticky(h, err);
     }
     h->steps++;
     return IVM_OK;
@@ -387,7 +443,9 @@ ivm_rc dbsp_host_cursor(dbsp_host *h, dbsp_node output, spine_cursor **out)
     const dbsp_op_vtab *vt = h->plan->nodes[output].vt;
     for (uint32_t wi = 0; wi < h->nworkers; wi++)
         spines[wi] = vt->trace(h->w[wi].ctx.inst[output].state);
+    pthread_mutex_lock(&h->publish_mu);
     rc = spine_cursor_new(spines, h->nworkers, NULL, 0, out);
+    pthread_mutex_unlock(&h->publish_mu);
     ivm_free(spines);
     return rc;
 }

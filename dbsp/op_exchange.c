@@ -9,23 +9,24 @@
  * O(|d out| log N) to merge what N senders sent.  State: where the step is
  * (below); the rows in flight live in the exchange module (exchange/README.md).
  *
- * A step crosses an exchange in two calls to eval (D5):
+ * A step crosses an exchange in phases; eval returns IVM_PENDING wherever
+ * the exchange would have to wait (a full queue, a peer that has not
+ * flushed), with the worker's waker registered, and resumes there when
+ * called again (D5):
  *
- *   IDLE --eval: send d in, flush--> SENT --eval: collect--> IDLE
- *                                     |  (IVM_PENDING: other workers have not
- *                                     |   flushed yet; the host calls again
- *                                     |   after its next barrier)
+ *   IDLE --send d in--> SENDING --outbox empty--> FLUSHING --markers queued-->
+ *   COLLECTING --every peer's marker--> IDLE (d out = this worker's shard)
  *
- * With one worker the collect follows the flush at once.  With more, the
- * first eval always returns IVM_PENDING, so that every receiver collects only
- * after rt_pool_run has returned for all senders (X2); issue "Exchange"
- * replaces this with bounded queues that stream during the step.
+ * The host polls the worker again when the waker fires; meanwhile the worker
+ * runs other tasks or sleeps.
  */
 #include "dbsp_int.h"
 
 typedef enum exchange_phase {
     EXCHANGE_IDLE = 0,        /* nothing sent this step */
-    EXCHANGE_SENT             /* sent and flushed; collect pending */
+    EXCHANGE_SENDING,         /* pieces wait in the outbox */
+    EXCHANGE_FLUSHING,        /* flush markers not all queued */
+    EXCHANGE_COLLECTING       /* waiting for every peer's marker */
 } exchange_phase;
 
 typedef struct exchange_state {
@@ -52,21 +53,38 @@ static ivm_rc exchange_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch *
 {
     exchange_state *s = state;
     xchg *x = c->xchgs[n];
-    ivm_rc rc;
-    if (s->phase == EXCHANGE_IDLE) {
-        spine_batch *in = dbsp_ctx_in(c, n, 0);
-        if ((rc = xchg_send_take(x, c->worker, spine_batch_ref(in))) != IVM_OK)
-            return rc;
-        if ((rc = xchg_flush(x, c->worker)) != IVM_OK)
-            return rc;
-        s->phase = EXCHANGE_SENT;
-        if (c->nworkers > 1)
-            return IVM_PENDING;
+    ivm_rc rc = IVM_OK;
+    switch (s->phase) {
+    case EXCHANGE_IDLE:
+        rc = xchg_send_take(x, c->worker, spine_batch_ref(dbsp_ctx_in(c, n, 0)), c->waker);
+        s->phase = EXCHANGE_SENDING;
+        break;
+    case EXCHANGE_SENDING:
+        rc = xchg_send_poll(x, c->worker, c->waker);
+        break;
+    default:
+        break;
     }
-    rc = xchg_collect(x, c->worker, out);
+    if (rc != IVM_OK)
+        return rc;
+    if (s->phase == EXCHANGE_SENDING)
+        s->phase = EXCHANGE_FLUSHING;
+    if (s->phase == EXCHANGE_FLUSHING) {
+        if ((rc = xchg_flush(x, c->worker, c->waker)) != IVM_OK)
+            return rc;
+        s->phase = EXCHANGE_COLLECTING;
+    }
+    rc = xchg_collect(x, c->worker, c->waker, out);
     if (rc == IVM_OK)
         s->phase = EXCHANGE_IDLE;
     return rc;
+}
+
+/* A failed step leaves every exchange reset by the host; so is its phase. */
+void dbsp_exchange_reset(void *state)
+{
+    exchange_state *s = state;
+    s->phase = EXCHANGE_IDLE;
 }
 
 static void exchange_fini(void *state)

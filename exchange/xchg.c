@@ -1,83 +1,127 @@
 /*
- * xchg.c: shard_accumulate between N workers, in memory.  A sender splits
- * each batch it sends by the owner of every entry's key and appends the
- * pieces to its own (sender, receiver) slots; a receiver, once every sender
- * has flushed to it, merges the pieces waiting in its column of slots into
- * one consolidated batch.  Nothing is locked: each slot has one writer at a
- * time, handed back and forth by its `flushed` flag (X1-X3).  This version
- * does not stream or bound anything; issue "Exchange" puts bounded SPSC
- * queues and wakers behind the same calls.  Design: exchange/README.md.
+ * xchg.c: shard_accumulate between N workers.  A sender splits each batch
+ * by the owner of every entry's key and pushes each piece at once into the
+ * link (sender, receiver), a bounded queue (link.c); a receiver drains its
+ * links whenever it runs and folds what arrives into a small binary counter
+ * of merged batches, so that a step's input is consolidated as it arrives.
+ * Flush markers end a sender's step; a receiver that has every marker hands
+ * its accumulation over.  Waiting is cooperative: the caller's waker is
+ * registered and IVM_PENDING returned.  Invariants X1-X8 in
+ * exchange/README.md.
  */
-#include "exchange.h"
+#include "xchg_int.h"
 
-#include <stdatomic.h>
+/* The accumulation holds at most this many partial sums: piece k of a step
+ * lands in level ctz(k), as in a binary counter, so 2^ACC_LEVELS pieces per
+ * step before the top level absorbs everything (X6). */
+#define ACC_LEVELS 24
 
-/* What sender `from` has for receiver `to` this step. */
-typedef struct xslot {
-    spine_batch **pieces;     /* owned references, each sorted and consolidated */
-    size_t n, cap;
-    /* X2: set by the sender (release) once it has flushed; while set the
-     * slot belongs to the receiver, which empties it and clears the flag
-     * (release) in collect.  Readers acquire. */
-    atomic_bool flushed;
-} xslot;
+/* What receiver `to` keeps during a step.  Only its worker touches it. */
+typedef struct xrecv {
+    xwait wait;                   /* senders wake the receiver through this */
+    bool *marked;                 /* [from]: from's marker arrived this step */
+    uint32_t nmarked;
+    uint64_t npieces;             /* pieces folded in this step */
+    spine_batch *acc[ACC_LEVELS]; /* partial sums; NULL = empty level */
+    uint64_t waits;
+} xrecv;
+
+/* What sender `from` keeps.  Only its worker touches it. */
+typedef struct xsend {
+    spine_builder *bld;           /* [to]: splitting builders, sorted mode */
+    spine_batch **outbox;         /* [to]: a piece that did not fit, or NULL */
+    uint32_t nparked;
+    bool *marker_due;             /* [to]: flushing, marker not queued yet */
+    uint32_t ndue;
+    uint64_t batches, rows, full;
+} xsend;
 
 struct xchg {
     uint32_t n;
-    xslot *slots;             /* n * n, at [from * n + to] */
-    spine_builder *bld;       /* n * n, at [from * n + to]: the sender's
-                                 splitting builders (sender-private) */
+    uint32_t cap;
+    xlink *links;                 /* n * n, at [from * n + to] */
+    xsend *send;                  /* n */
+    xrecv *recv;                  /* n */
     spine_batch *empty;
 };
 
-ivm_rc xchg_new(uint32_t nworkers, xchg **out)
+static xlink *link_at(xchg *x, uint32_t from, uint32_t to)
 {
-    if (nworkers == 0 || nworkers > 65535)
+    return &x->links[(size_t)from * x->n + to];
+}
+
+ivm_rc xchg_new(uint32_t nworkers, uint32_t queue_cap, xchg **out)
+{
+    if (queue_cap == 0)
+        queue_cap = XCHG_QUEUE_CAP_DEFAULT;
+    if (nworkers == 0 || nworkers > 4096 || queue_cap < 2 || queue_cap > 65536)
         return IVM_INVALID;
     xchg *x = ivm_calloc(1, sizeof *x);
     if (x == NULL)
         return IVM_NOMEM;
-    size_t nn = (size_t)nworkers * nworkers;
     x->n = nworkers;
-    x->slots = ivm_calloc(nn, sizeof *x->slots);
-    x->bld = ivm_calloc(nn, sizeof *x->bld);
-    if (x->slots == NULL || x->bld == NULL) {
-        ivm_free(x->slots);
-        ivm_free(x->bld);
-        ivm_free(x);
-        return IVM_NOMEM;
-    }
-    for (size_t i = 0; i < nn; i++) {
-        atomic_init(&x->slots[i].flushed, false);
-        spine_builder_init(&x->bld[i]);
-        spine_builder_set_sorted(&x->bld[i], true);
+    x->cap = queue_cap;
+    size_t nn = (size_t)nworkers * nworkers;
+    x->links = ivm_aligned_calloc(nn, sizeof *x->links);
+    x->send = ivm_calloc(nworkers, sizeof *x->send);
+    x->recv = ivm_aligned_calloc(nworkers, sizeof *x->recv);
+    if (x->links == NULL || x->send == NULL || x->recv == NULL)
+        goto nomem;
+    for (size_t i = 0; i < nn; i++)
+        if (xlink_init(&x->links[i], queue_cap) != IVM_OK)
+            goto nomem;
+    for (uint32_t w = 0; w < nworkers; w++) {
+        xsend *s = &x->send[w];
+        xrecv *r = &x->recv[w];
+        xwait_init(&r->wait);
+        s->bld = ivm_calloc(nworkers, sizeof *s->bld);
+        s->outbox = ivm_calloc(nworkers, sizeof *s->outbox);
+        s->marker_due = ivm_calloc(nworkers, sizeof *s->marker_due);
+        r->marked = ivm_calloc(nworkers, sizeof *r->marked);
+        if (s->bld == NULL || s->outbox == NULL || s->marker_due == NULL || r->marked == NULL)
+            goto nomem;
+        for (uint32_t to = 0; to < nworkers; to++) {
+            spine_builder_init(&s->bld[to]);
+            spine_builder_set_sorted(&s->bld[to], true);
+        }
     }
     spine_builder eb;
     spine_builder_init(&eb);
     ivm_rc rc = spine_builder_finish(&eb, &x->empty);
     spine_builder_fini(&eb);
-    if (rc != IVM_OK) {
-        x->empty = NULL;
-        xchg_free(x);
-        return rc;
-    }
+    if (rc != IVM_OK)
+        goto nomem;
     *out = x;
     return IVM_OK;
+nomem:
+    xchg_free(x);
+    return IVM_NOMEM;
 }
 
 void xchg_free(xchg *x)
 {
     if (x == NULL)
         return;
+    if (x->links != NULL && x->send != NULL && x->recv != NULL)
+        xchg_reset(x);
     size_t nn = (size_t)x->n * x->n;
-    for (size_t i = 0; i < nn; i++) {
-        for (size_t k = 0; k < x->slots[i].n; k++)
-            spine_batch_unref(x->slots[i].pieces[k]);
-        ivm_free(x->slots[i].pieces);
-        spine_builder_fini(&x->bld[i]);
+    for (size_t i = 0; x->links != NULL && i < nn; i++)
+        xlink_fini(&x->links[i]);
+    for (uint32_t w = 0; x->send != NULL && w < x->n; w++) {
+        xsend *s = &x->send[w];
+        for (uint32_t to = 0; s->bld != NULL && to < x->n; to++)
+            spine_builder_fini(&s->bld[to]);
+        ivm_free(s->bld);
+        ivm_free(s->outbox);
+        ivm_free(s->marker_due);
     }
-    ivm_free(x->slots);
-    ivm_free(x->bld);
+    for (uint32_t w = 0; x->recv != NULL && w < x->n; w++) {
+        xwait_fini(&x->recv[w].wait);
+        ivm_free(x->recv[w].marked);
+    }
+    ivm_free(x->links);
+    ivm_free(x->send);
+    ivm_free(x->recv);
     spine_batch_unref(x->empty);
     ivm_free(x);
 }
@@ -87,31 +131,62 @@ uint32_t xchg_workers(const xchg *x)
     return x->n;
 }
 
-/* Appends a piece to slot (from, to), which the sender owns (X1). */
-static ivm_rc slot_append(xslot *s, spine_batch *piece_owned)
+/* ---- Sending ------------------------------------------------------------- */
+
+/* Queues one item for `to`, or parks it in the outbox (X3).  Returns true if
+ * it was queued. */
+static bool push_or_park(xchg *x, uint32_t from, uint32_t to, spine_batch *item, rt_waker waker)
 {
-    if (ivm_grow((void **)&s->pieces, &s->cap, s->n + 1, sizeof *s->pieces) != IVM_OK) {
-        spine_batch_unref(piece_owned);
-        return IVM_NOMEM;
+    xsend *s = &x->send[from];
+    xlink *l = link_at(x, from, to);
+    if (xlink_push(l, item, waker)) {
+        /* X4: a receiver that sleeps on its links is woken by the push. */
+        xwait_wake(&x->recv[to].wait);
+        return true;
     }
-    s->pieces[s->n++] = piece_owned;
+    s->full++;
+    return false;
+}
+
+static ivm_rc queue_piece(xchg *x, uint32_t from, uint32_t to, spine_batch *piece, rt_waker waker)
+{
+    xsend *s = &x->send[from];
+    s->batches++;
+    s->rows += piece->n;
+    if (!push_or_park(x, from, to, piece, waker)) {
+        s->outbox[to] = piece;
+        s->nparked++;
+        return IVM_PENDING;
+    }
     return IVM_OK;
 }
 
-ivm_rc xchg_send_take(xchg *x, uint32_t from, spine_batch *b_owned)
+ivm_rc xchg_send_poll(xchg *x, uint32_t from, rt_waker waker)
+{
+    if (from >= x->n)
+        return IVM_INVALID;
+    xsend *s = &x->send[from];
+    for (uint32_t to = 0; to < x->n && s->nparked > 0; to++) {
+        if (s->outbox[to] == NULL)
+            continue;
+        if (!push_or_park(x, from, to, s->outbox[to], waker))
+            continue;
+        s->outbox[to] = NULL;
+        s->nparked--;
+    }
+    return s->nparked == 0 ? IVM_OK : IVM_PENDING;
+}
+
+ivm_rc xchg_send_take(xchg *x, uint32_t from, spine_batch *b_owned, rt_waker waker)
 {
     if (b_owned == NULL || from >= x->n) {
         spine_batch_unref(b_owned);
         return IVM_INVALID;
     }
-    xslot *row = &x->slots[(size_t)from * x->n];
-    /* X3: a slot still flushed belongs to its receiver, which has not
-     * collected the previous step yet: sending now would race with it. */
-    for (uint32_t to = 0; to < x->n; to++) {
-        if (atomic_load_explicit(&row[to].flushed, memory_order_acquire)) {
-            spine_batch_unref(b_owned);
-            return IVM_BUSY;
-        }
+    xsend *s = &x->send[from];
+    if (s->nparked > 0 || s->ndue > 0) {
+        spine_batch_unref(b_owned);
+        return IVM_BUSY; /* X3: the outbox or a flush must finish first */
     }
     const spine_batch *b = b_owned;
     if (b->n == 0) {
@@ -131,99 +206,246 @@ ivm_rc xchg_send_take(xchg *x, uint32_t from, spine_batch *b_owned)
         i++;
     }
     if (i == b->n)
-        return slot_append(&row[first], b_owned);
+        return queue_piece(x, from, first, b_owned, waker);
     /* Split: the batch is sorted and consolidated, and so is every subset
      * of it taken in order, so each destination's builder runs sorted. */
-    spine_builder *bld = &x->bld[(size_t)from * x->n];
     ivm_rc rc = IVM_OK;
     for (i = 0; i < b->n && rc == IVM_OK; i++) {
         size_t vlen;
         key = spine_batch_key(b, i, &klen);
         const uint8_t *val = spine_batch_val(b, i, &vlen);
         uint32_t to = xchg_owner(x->n, key, klen);
-        rc = spine_builder_push(&bld[to], key, klen, val, vlen, b->w[i]);
+        rc = spine_builder_push(&s->bld[to], key, klen, val, vlen, b->w[i]);
     }
     spine_batch_unref(b_owned);
+    bool parked = false;
     for (uint32_t to = 0; to < x->n; to++) {
-        if (rc != IVM_OK || bld[to].n == 0) {
-            spine_builder_clear(&bld[to]);
+        if (rc != IVM_OK || s->bld[to].n == 0) {
+            spine_builder_clear(&s->bld[to]);
             continue;
         }
         spine_batch *piece = NULL;
-        rc = spine_builder_finish(&bld[to], &piece);
-        spine_builder_set_sorted(&bld[to], true);
-        if (rc == IVM_OK)
-            rc = slot_append(&row[to], piece);
+        rc = spine_builder_finish(&s->bld[to], &piece);
+        spine_builder_set_sorted(&s->bld[to], true);
+        if (rc == IVM_OK && queue_piece(x, from, to, piece, waker) == IVM_PENDING)
+            parked = true;
+    }
+    if (rc != IVM_OK)
+        return rc;
+    return parked ? IVM_PENDING : IVM_OK;
+}
+
+ivm_rc xchg_flush(xchg *x, uint32_t from, rt_waker waker)
+{
+    if (from >= x->n)
+        return IVM_INVALID;
+    xsend *s = &x->send[from];
+    /* X5: the marker goes behind every piece of the step. */
+    ivm_rc rc = xchg_send_poll(x, from, waker);
+    if (rc != IVM_OK)
+        return rc;
+    if (s->ndue == 0) {
+        for (uint32_t to = 0; to < x->n; to++)
+            s->marker_due[to] = true;
+        s->ndue = x->n;
+    }
+    for (uint32_t to = 0; to < x->n; to++) {
+        if (!s->marker_due[to] || !push_or_park(x, from, to, XLINK_MARKER, waker))
+            continue;
+        s->marker_due[to] = false;
+        s->ndue--;
+    }
+    return s->ndue == 0 ? IVM_OK : IVM_PENDING;
+}
+
+/* ---- Receiving ----------------------------------------------------------- */
+
+/* Folds a piece into the binary counter (X6). */
+static ivm_rc fold(xrecv *r, spine_batch *piece)
+{
+    spine_batch *carry = piece;
+    for (unsigned k = 0; k < ACC_LEVELS; k++) {
+        if (r->acc[k] == NULL) {
+            r->acc[k] = carry;
+            r->npieces++;
+            return IVM_OK;
+        }
+        if (k == ACC_LEVELS - 1)
+            break;
+        spine_batch *sum = NULL;
+        ivm_rc rc = spine_batch_merge(r->acc[k], carry, &sum);
+        spine_batch_unref(carry);
+        if (rc != IVM_OK)
+            return rc;
+        spine_batch_unref(r->acc[k]);
+        r->acc[k] = NULL;
+        carry = sum;
+    }
+    /* The top level absorbs whatever reaches it. */
+    spine_batch *sum = NULL;
+    ivm_rc rc = spine_batch_merge(r->acc[ACC_LEVELS - 1], carry, &sum);
+    spine_batch_unref(carry);
+    if (rc != IVM_OK)
+        return rc;
+    spine_batch_unref(r->acc[ACC_LEVELS - 1]);
+    r->acc[ACC_LEVELS - 1] = sum;
+    r->npieces++;
+    return IVM_OK;
+}
+
+/* Pops everything that has arrived from senders whose marker has not: what
+ * follows a marker belongs to the next step (X5).  Returns the first failure;
+ * a piece that could not be folded is dropped with the error (the step
+ * fails as a whole, and xchg_reset clears the rest). */
+static ivm_rc drain(xchg *x, uint32_t to)
+{
+    xrecv *r = &x->recv[to];
+    ivm_rc rc = IVM_OK;
+    for (uint32_t from = 0; from < x->n; from++) {
+        xlink *l = link_at(x, from, to);
+        while (!r->marked[from]) {
+            spine_batch *item = xlink_pop(l);
+            if (item == NULL)
+                break;
+            if (item == XLINK_MARKER) {
+                r->marked[from] = true;
+                r->nmarked++;
+            } else if (rc == IVM_OK) {
+                rc = fold(r, item);
+            } else {
+                spine_batch_unref(item);
+            }
+        }
     }
     return rc;
 }
 
-ivm_rc xchg_flush(xchg *x, uint32_t from)
+/* Sums the accumulation into one batch and resets the receiver. */
+static ivm_rc finish(xchg *x, xrecv *r, spine_batch **out)
 {
-    if (from >= x->n)
-        return IVM_INVALID;
-    xslot *row = &x->slots[(size_t)from * x->n];
-    for (uint32_t to = 0; to < x->n; to++)
-        if (atomic_load_explicit(&row[to].flushed, memory_order_acquire))
-            return IVM_BUSY; /* flushed twice without a collect between (X3) */
-    /* X2: release publishes the pieces appended above to each receiver. */
-    for (uint32_t to = 0; to < x->n; to++)
-        atomic_store_explicit(&row[to].flushed, true, memory_order_release);
+    spine_batch *sum = NULL;
+    ivm_rc rc = IVM_OK;
+    for (unsigned k = 0; k < ACC_LEVELS; k++) {
+        spine_batch *b = r->acc[k];
+        r->acc[k] = NULL;
+        if (b == NULL)
+            continue;
+        if (sum == NULL || rc != IVM_OK) {
+            if (sum == NULL && rc == IVM_OK)
+                sum = b;
+            else
+                spine_batch_unref(b);
+            continue;
+        }
+        spine_batch *next = NULL;
+        rc = spine_batch_merge(sum, b, &next);
+        spine_batch_unref(sum);
+        spine_batch_unref(b);
+        sum = next;
+    }
+    memset(r->marked, 0, sizeof *r->marked * x->n);
+    r->nmarked = 0;
+    r->npieces = 0;
+    if (rc != IVM_OK) {
+        spine_batch_unref(sum);
+        return rc;
+    }
+    *out = sum != NULL ? sum : spine_batch_ref(x->empty);
     return IVM_OK;
 }
 
-ivm_rc xchg_collect(xchg *x, uint32_t to, spine_batch **out)
+ivm_rc xchg_collect(xchg *x, uint32_t to, rt_waker waker, spine_batch **out)
 {
     if (to >= x->n)
         return IVM_INVALID;
-    size_t total = 0;
-    for (uint32_t from = 0; from < x->n; from++) {
-        xslot *s = &x->slots[(size_t)from * x->n + to];
-        /* Acquire pairs with the sender's release in xchg_flush (X2). */
-        if (!atomic_load_explicit(&s->flushed, memory_order_acquire))
+    xrecv *r = &x->recv[to];
+    for (;;) {
+        ivm_rc rc = drain(x, to);
+        if (rc != IVM_OK)
+            return rc;
+        if (r->nmarked == x->n)
+            return finish(x, r, out);
+        /* X4: announce the sleep, then look once more, so that a push that
+         * raced with the announcement is either seen here or wakes us. */
+        xwait_arm(&r->wait, waker);
+        bool any = false;
+        for (uint32_t from = 0; from < x->n && !any; from++)
+            any = !r->marked[from] && !xlink_empty(link_at(x, from, to));
+        if (!any) {
+            r->waits++;
             return IVM_PENDING;
-        total += s->n;
-    }
-    spine_batch **all = NULL;
-    if (total > 0 && (all = ivm_malloc(sizeof *all * total)) == NULL)
-        return IVM_NOMEM; /* nothing taken: the receiver may try again */
-    size_t k = 0;
-    for (uint32_t from = 0; from < x->n; from++) {
-        xslot *s = &x->slots[(size_t)from * x->n + to];
-        for (size_t i = 0; i < s->n; i++)
-            all[k++] = s->pieces[i];
-        s->n = 0;
-        /* Release: our reads of the slot happen before the sender's next
-         * write to it, which it makes after seeing the flag clear (X2). */
-        atomic_store_explicit(&s->flushed, false, memory_order_release);
-    }
-    /* Pairwise merge rounds: each entry is copied O(log pieces) times. */
-    ivm_rc rc = IVM_OK;
-    size_t n = total;
-    while (n > 1 && rc == IVM_OK) {
-        size_t m = 0;
-        for (size_t i = 0; i < n; i += 2) {
-            if (i + 1 == n) {
-                all[m++] = all[i];
-                break;
-            }
-            spine_batch *sum = NULL;
-            if (rc == IVM_OK)
-                rc = spine_batch_merge(all[i], all[i + 1], &sum);
-            spine_batch_unref(all[i]);
-            spine_batch_unref(all[i + 1]);
-            if (rc == IVM_OK)
-                all[m++] = sum;
         }
-        n = m;
+        xwait_disarm(&r->wait);
     }
-    if (rc != IVM_OK) {
-        for (size_t i = 0; i < n; i++)
-            spine_batch_unref(all[i]);
-        ivm_free(all);
-        return rc;
+}
+
+/* ---- Both ------------------------------------------------------------------ */
+
+void xchg_reset(xchg *x)
+{
+    size_t nn = (size_t)x->n * x->n;
+    for (size_t i = 0; i < nn; i++) {
+        spine_batch *item;
+        while ((item = xlink_pop(&x->links[i])) != NULL)
+            if (item != XLINK_MARKER)
+                spine_batch_unref(item);
+        xlink_disarm(&x->links[i]);
     }
-    *out = total == 0 ? spine_batch_ref(x->empty) : all[0];
-    ivm_free(all);
-    return IVM_OK;
+    for (uint32_t w = 0; w < x->n; w++) {
+        xsend *s = &x->send[w];
+        for (uint32_t to = 0; to < x->n; to++) {
+            spine_batch_unref(s->outbox[to]);
+            s->outbox[to] = NULL;
+            s->marker_due[to] = false;
+            spine_builder_clear(&s->bld[to]);
+            spine_builder_set_sorted(&s->bld[to], true);
+        }
+        s->nparked = 0;
+        s->ndue = 0;
+        xrecv *r = &x->recv[w];
+        for (unsigned k = 0; k < ACC_LEVELS; k++) {
+            spine_batch_unref(r->acc[k]);
+            r->acc[k] = NULL;
+        }
+        memset(r->marked, 0, sizeof *r->marked * x->n);
+        r->nmarked = 0;
+        r->npieces = 0;
+        xwait_disarm(&r->wait);
+    }
+}
+
+void xchg_wake_all(xchg *x)
+{
+    size_t nn = (size_t)x->n * x->n;
+    for (size_t i = 0; i < nn; i++)
+        xwait_wake(&x->links[i].space);
+    for (uint32_t w = 0; w < x->n; w++)
+        xwait_wake(&x->recv[w].wait);
+}
+
+void xchg_disarm_all(xchg *x)
+{
+    size_t nn = (size_t)x->n * x->n;
+    for (size_t i = 0; i < nn; i++)
+        xlink_disarm(&x->links[i]);
+    for (uint32_t w = 0; w < x->n; w++)
+        xwait_disarm(&x->recv[w].wait);
+}
+
+void xchg_stats_get(const xchg *x, xchg_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    out->queue_cap = x->cap;
+    for (uint32_t w = 0; w < x->n; w++) {
+        out->batches += x->send[w].batches;
+        out->rows += x->send[w].rows;
+        out->full += x->send[w].full;
+        out->waits += x->recv[w].waits;
+    }
+    size_t nn = (size_t)x->n * x->n;
+    for (size_t i = 0; i < nn; i++) {
+        uint32_t m = xlink_max_seen(&x->links[i]);
+        if (m > out->max_queued)
+            out->max_queued = m;
+    }
 }

@@ -187,16 +187,17 @@ size_t dbsp_plan_describe(const dbsp_plan *p, char *buf, size_t cap);
 /* ---- Hosts: a plan running on workers ------------------------------------- */
 
 /* One instance of a plan per worker plus the exchanges between them.  All
- * calls come from one controlling thread (the engine); steps run on the
- * pool's worker threads. */
+ * calls come from one controlling thread (the engine); steps run as tasks on
+ * the scheduler's workers, one per worker, and the controlling thread sleeps
+ * until they are done. */
 typedef struct dbsp_host dbsp_host;
 
-/* pool is borrowed and must outlive the host; its size is the worker count.
+/* sched is borrowed and must outlive the host; its size is the worker count.
  * The plan is borrowed too and must not change while the host lives.
- * IVM_INVALID when the pool has several workers and a distinct, join or
+ * IVM_INVALID when there are several workers and a distinct, join or
  * aggregate reads rows not routed through an exchange on its key
  * (dbsp/README.md, D4). */
-ivm_rc dbsp_host_new(const dbsp_plan *p, rt_pool *pool, dbsp_host **out);
+ivm_rc dbsp_host_new(const dbsp_plan *p, rt_sched *sched, dbsp_host **out);
 void dbsp_host_free(dbsp_host *h);
 
 /* Queues a batch (reference taken, even on failure) for an input node for
@@ -210,7 +211,8 @@ ivm_rc dbsp_host_step(dbsp_host *h, ivm_err *err);
  * node is not an output node. */
 ivm_rc dbsp_host_delta(dbsp_host *h, dbsp_node output, spine_batch **out);
 /* A cursor over an output node's contents (its integral) across workers,
- * read as one collection. */
+ * read as one collection: a snapshot of the last published step (D11).
+ * Thread-safe against a step in progress. */
 ivm_rc dbsp_host_cursor(dbsp_host *h, dbsp_node output, spine_cursor **out);
 /* Rows and bytes held by the host's spines (all workers). */
 void dbsp_host_stats(dbsp_host *h, spine_stats *out);

@@ -61,7 +61,7 @@ typedef struct relent {
 
 struct ivm_db {
     sqlite3 *cat;
-    rt_pool *pool;
+    rt_sched *sched;
     relent *rels;            /* indexed by relation id; dropped ones are empty */
     size_t nrels, relcap;
     bool in_txn;
@@ -162,7 +162,7 @@ ivm_rc ivm_open(const ivm_options *opts, ivm_db **out, ivm_err *err)
         ivm_close(db);
         return ivm_err_set(err, IVM_INTERNAL, 0, 0, "cannot open the catalog database");
     }
-    ivm_rc rc = rt_pool_start(workers, &db->pool);
+    ivm_rc rc = rt_sched_start(workers, "ivm", &db->sched);
     if (rc != IVM_OK) {
         ivm_close(db);
         return ivm_err_set(err, rc, 0, 0, "cannot start %u worker threads", workers);
@@ -182,7 +182,7 @@ void ivm_close(ivm_db *db)
         table_free(db->rels[i].t);
     }
     ivm_free(db->rels);
-    rt_pool_stop(db->pool);
+    rt_sched_stop(db->sched);
     if (db->cat)
         sqlite3_close(db->cat);
     rt_arena_fini(&db->scratch);
@@ -378,7 +378,7 @@ static ivm_rc feed_contents(ivm_db *db, const plan_query *q, dbsp_host *h, ivm_e
 static ivm_rc run_once(ivm_db *db, const plan_query *q, spine_batch **out, ivm_err *err)
 {
     dbsp_host *h = NULL;
-    ivm_rc rc = dbsp_host_new(q->plan, db->pool, &h);
+    ivm_rc rc = dbsp_host_new(q->plan, db->sched, &h);
     if (rc == IVM_OK)
         rc = feed_contents(db, q, h, err);
     if (rc == IVM_OK)
@@ -892,7 +892,7 @@ static ivm_rc exec_create_view(exec_ctx *x, const plan_stmt *st)
     if (rc != IVM_OK)
         goto fail;
     /* Backfill: the new circuit starts from the current contents. */
-    rc = dbsp_host_new(v->q->plan, db->pool, &v->host);
+    rc = dbsp_host_new(v->q->plan, db->sched, &v->host);
     if (rc == IVM_OK)
         rc = feed_contents(db, v->q, v->host, err);
     if (rc == IVM_OK)

@@ -6,12 +6,12 @@
  */
 #include "zset_ref.h"
 
-static rt_pool *pool1, *pool4;
+static rt_sched *pool1, *pool4;
 
 static int setup_pools(void **state)
 {
     (void)state;
-    if (rt_pool_start(1, &pool1) != IVM_OK || rt_pool_start(4, &pool4) != IVM_OK)
+    if (rt_sched_start(1, "t1", &pool1) != IVM_OK || rt_sched_start(4, "t4", &pool4) != IVM_OK)
         return -1;
     return 0;
 }
@@ -19,8 +19,8 @@ static int setup_pools(void **state)
 static int teardown_pools(void **state)
 {
     (void)state;
-    rt_pool_stop(pool1);
-    rt_pool_stop(pool4);
+    rt_sched_stop(pool1);
+    rt_sched_stop(pool4);
     return 0;
 }
 
@@ -144,7 +144,7 @@ static void test_host_outputs_before_first_step_are_empty(void **state)
 
 /* abs(INT64_MIN) inside a map fails the step with SQLite's message; every
  * later call returns the same error. */
-static void run_sticky(rt_pool *pool)
+static void run_sticky(rt_sched *pool)
 {
     dbsp_plan *p = dbsp_plan_new();
     dbsp_node in, m, o;

@@ -19,13 +19,13 @@
 
 static const uint32_t worker_counts[] = {1, 2, 4, 7};
 #define NCOUNTS (sizeof worker_counts / sizeof worker_counts[0])
-static rt_pool *pools[NCOUNTS];
+static rt_sched *pools[NCOUNTS];
 
 static int setup_pools(void **state)
 {
     (void)state;
     for (size_t i = 0; i < NCOUNTS; i++)
-        if (rt_pool_start(worker_counts[i], &pools[i]) != IVM_OK)
+        if (rt_sched_start(worker_counts[i], "ops", &pools[i]) != IVM_OK)
             return -1;
     return 0;
 }
@@ -34,7 +34,7 @@ static int teardown_pools(void **state)
 {
     (void)state;
     for (size_t i = 0; i < NCOUNTS; i++)
-        rt_pool_stop(pools[i]);
+        rt_sched_stop(pools[i]);
     return 0;
 }
 
