@@ -450,6 +450,20 @@ ivm_rc dbsp_host_cursor(dbsp_host *h, dbsp_node output, spine_cursor **out)
     return rc;
 }
 
+void dbsp_stats_add(spine_stats *acc, const spine_stats *st)
+{
+    acc->rows += st->rows;
+    acc->bytes += st->bytes;
+    acc->batches += st->batches;
+    for (unsigned l = 0; l < SPINE_MAX_LEVELS; l++)
+        acc->level_batches[l] += st->level_batches[l];
+    acc->pending += st->pending;
+    acc->merges += st->merges;
+    acc->merge_rows += st->merge_rows;
+    acc->waits += st->waits;
+    acc->wait_ns += st->wait_ns;
+}
+
 void dbsp_host_stats(dbsp_host *h, spine_stats *out)
 {
     memset(out, 0, sizeof *out);

@@ -302,6 +302,9 @@ static ivm_rc update_group(dbsp_ctx *c, const dbsp_pnode *nd, uint32_t in_cols,
 static ivm_rc aggregate_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch **out)
 {
     aggregate_state *s = state;
+    /* D5: backpressure; nothing is done before this, so eval can resume. */
+    if (!spine_ready(s->prev, c->waker))
+        return IVM_PENDING;
     const dbsp_pnode *nd = &c->plan->nodes[n];
     uint32_t in_cols = c->plan->nodes[nd->in[0]].ncols;
     const spine_batch *dx = dbsp_ctx_in(c, n, 0);
@@ -348,10 +351,7 @@ static void aggregate_stats(const void *state, spine_stats *acc)
     const aggregate_state *s = state;
     spine_stats st;
     spine_stats_get(s->prev, &st);
-    acc->rows += st.rows;
-    acc->bytes += st.bytes;
-    acc->batches += st.batches;
-    acc->merges += st.merges;
+    dbsp_stats_add(acc, &st);
 }
 
 static void aggregate_fini(void *state)

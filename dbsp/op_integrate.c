@@ -43,6 +43,10 @@ ivm_rc dbsp_integrate_init(dbsp_ctx *c, dbsp_node n, void *state)
 ivm_rc dbsp_integrate_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch **out)
 {
     dbsp_integrate_state *s = state;
+    /* D5: a spine over its threshold holds the step until the merger has
+     * caught up; the merger calls the worker's waker. */
+    if (!spine_ready(s->s, c->waker))
+        return IVM_PENDING;
     spine_batch *in = dbsp_ctx_in(c, n, 0);
     ivm_rc rc = spine_insert_take(s->s, spine_batch_ref(in));
     if (rc != IVM_OK)
@@ -62,10 +66,7 @@ void dbsp_integrate_stats(const void *state, spine_stats *acc)
     const dbsp_integrate_state *s = state;
     spine_stats st;
     spine_stats_get(s->s, &st);
-    acc->rows += st.rows;
-    acc->bytes += st.bytes;
-    acc->batches += st.batches;
-    acc->merges += st.merges;
+    dbsp_stats_add(acc, &st);
 }
 
 void dbsp_integrate_fini(void *state)

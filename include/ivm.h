@@ -50,6 +50,29 @@ typedef int (*ivm_row_fn)(void *arg, uint32_t ncols, const ivm_value *vals,
 ivm_rc ivm_exec(ivm_db *db, const char *sql, size_t len, uint32_t first_line,
                 ivm_row_fn row_fn, void *arg, ivm_err *err);
 
+/* ---- Introspection ------------------------------------------------------------ */
+
+/* What a table's or a view's state holds: the spines of the table, or of
+ * every operator of the view's circuit on every worker, summed. */
+#define IVM_STATS_LEVELS 32
+typedef struct ivm_rel_stats {
+    const char *name;           /* valid during the callback */
+    bool is_view;
+    uint64_t rows;              /* entries over all batches (before cancellation) */
+    uint64_t bytes;             /* data and index bytes */
+    uint64_t batches;
+    uint64_t level_batches[IVM_STATS_LEVELS];
+    uint64_t pending;           /* batches waiting for the merger */
+    uint64_t merges;            /* merges completed */
+    uint64_t merge_rows;        /* entries read by those merges */
+    uint64_t waits;             /* times an operator waited on backpressure */
+    uint64_t wait_ns;           /* time spent waiting */
+} ivm_rel_stats;
+
+/* Calls fn once per table and view, in creation order.  The numbers are a
+ * snapshot: the merger keeps working. */
+ivm_rc ivm_stats(ivm_db *db, void (*fn)(void *arg, const ivm_rel_stats *st), void *arg);
+
 /* True if sql ends with a complete statement (see sqlite3_complete). */
 bool ivm_complete(const char *sql, size_t len);
 

@@ -442,6 +442,32 @@ static bool dot_timer(dot_ctx *c)
     return true;
 }
 
+/* One line per table and view: what its spines hold and what merging and
+ * backpressure did (sql/README.md documents the fields). */
+static void stats_line(void *arg, const ivm_rel_stats *st)
+{
+    FILE *out = arg;
+    fprintf(out, "%s %s: rows=%llu bytes=%llu batches=%llu", st->is_view ? "view" : "table",
+            st->name, (unsigned long long)st->rows, (unsigned long long)st->bytes,
+            (unsigned long long)st->batches);
+    const char *sep = " levels=";
+    for (unsigned l = 0; l < IVM_STATS_LEVELS; l++) {
+        if (st->level_batches[l] == 0)
+            continue;
+        fprintf(out, "%s%u:%llu", sep, l, (unsigned long long)st->level_batches[l]);
+        sep = ",";
+    }
+    fprintf(out, " pending=%llu merges=%llu merged_rows=%llu waits=%llu wait_ms=%.3f\n",
+            (unsigned long long)st->pending, (unsigned long long)st->merges,
+            (unsigned long long)st->merge_rows, (unsigned long long)st->waits,
+            (double)st->wait_ns / 1e6);
+}
+
+static bool dot_stats(dot_ctx *c)
+{
+    return ivm_stats(c->sh->db, stats_line, c->sh->out) == IVM_OK;
+}
+
 typedef struct dot_cmd {
     const char *name;
     const char *args;     /* usage after the name */
@@ -465,6 +491,8 @@ static const dot_cmd dot_cmds[] = {
      dot_read},
     {"separator", "COL ?ROW?", "set the column (and row) separator; "
      "\\t, \\n and the like work", 1, 2, dot_separator},
+    {"stats", "", "show what each table's and view's state holds", 0, 0,
+     dot_stats},
     {"timer", "on|off", "print the time each statement takes", 1, 1,
      dot_timer},
 };

@@ -1432,3 +1432,46 @@ ivm_rc ivm_exec(ivm_db *db, const char *sql, size_t len, uint32_t first_line, iv
     sql_parser_free(p);
     return rc;
 }
+
+/* ---- Introspection ---------------------------------------------------------------- */
+
+static void rel_stats_from(ivm_rel_stats *out, const spine_stats *st)
+{
+    out->rows = st->rows;
+    out->bytes = st->bytes;
+    out->batches = st->batches;
+    for (unsigned l = 0; l < IVM_STATS_LEVELS && l < SPINE_MAX_LEVELS; l++)
+        out->level_batches[l] = st->level_batches[l];
+    out->pending = st->pending;
+    out->merges = st->merges;
+    out->merge_rows = st->merge_rows;
+    out->waits = st->waits;
+    out->wait_ns = st->wait_ns;
+}
+
+ivm_rc ivm_stats(ivm_db *db, void (*fn)(void *arg, const ivm_rel_stats *st), void *arg)
+{
+    if (db == NULL || fn == NULL)
+        return IVM_INVALID;
+    for (size_t i = 0; i < db->nrels; i++) {
+        relent *r = &db->rels[i];
+        if (r->t == NULL && r->v == NULL)
+            continue;
+        spine_stats st;
+        memset(&st, 0, sizeof st);
+        ivm_rel_stats out;
+        memset(&out, 0, sizeof out);
+        if (r->t != NULL) {
+            spine_stats_get(r->t->data, &st);
+            out.name = r->t->name;
+        } else {
+            if (r->v->host != NULL)
+                dbsp_host_stats(r->v->host, &st);
+            out.name = r->v->name;
+            out.is_view = true;
+        }
+        rel_stats_from(&out, &st);
+        fn(arg, &out);
+    }
+    return IVM_OK;
+}
