@@ -120,49 +120,94 @@ static void settle_key(spine_cursor *c)
     }
 }
 
+/* Batches s holds now; a hint for sizing, read under the lock. */
+static size_t spine_count(const spine *cs)
+{
+    spine *s = (spine *)cs; /* the lock is machinery, not contents */
+    pthread_mutex_lock(&s->mu);
+    size_t n = s->batches;
+    pthread_mutex_unlock(&s->mu);
+    return n;
+}
+
+/* Appends a reference to every batch of s to c's runs, in one critical
+ * section, so that the snapshot is one state of the spine: a merge
+ * publishes under the same lock, hence the snapshot holds either all of a
+ * merge's inputs or its output (keeps S10).  False, having taken nothing,
+ * if more than room batches are there now. */
+static bool snapshot(spine_cursor *c, const spine *cs, size_t room)
+{
+    spine *s = (spine *)cs;
+    pthread_mutex_lock(&s->mu);
+    if (s->batches > room) {
+        pthread_mutex_unlock(&s->mu);
+        return false;
+    }
+    for (unsigned l = 0; l < SPINE_LEVELS; l++)
+        for (uint32_t k = 0; k < s->lv[l].n; k++)
+            c->runs[c->nruns++].b = spine_batch_ref(s->lv[l].b[k]);
+    pthread_mutex_unlock(&s->mu);
+    return true;
+}
+
+static spine_cursor *cursor_alloc(size_t cap)
+{
+    /* One block: the cursor, then the 8-byte arrays, then the 4-byte ones. */
+    size_t per_run = sizeof(spine_run) + sizeof(size_t) + sizeof(uint64_t) + 3 * sizeof(uint32_t);
+    if (cap > (SIZE_MAX - sizeof(spine_cursor)) / per_run)
+        return NULL;
+    spine_cursor *c = ivm_malloc(sizeof(spine_cursor) + cap * per_run);
+    if (c == NULL)
+        return NULL;
+    memset(c, 0, sizeof *c);
+    c->runs = (spine_run *)(c + 1);
+    c->lo = (size_t *)(c->runs + cap);
+    c->seen = (uint64_t *)(c->lo + cap);
+    c->heap = (uint32_t *)(c->seen + cap);
+    c->grp = c->heap + cap;
+    c->at_key = c->grp + cap;
+    return c;
+}
+
 ivm_rc spine_cursor_new(const spine *const *spines, size_t nspines,
                         spine_batch *const *extra, size_t nextra, spine_cursor **out)
 {
-    size_t nruns = 0;
-    for (size_t i = 0; i < nspines; i++) {
-        if (spines[i] == NULL)
-            continue;
-        for (unsigned l = 0; l < SPINE_LEVELS; l++)
-            nruns += spines[i]->lv[l].n;
-    }
+    size_t nx = 0;
     for (size_t i = 0; i < nextra; i++)
         if (extra[i] != NULL && extra[i]->n > 0)
-            nruns++;
-    if (nruns > UINT32_MAX)
-        return IVM_INVALID;
-
-    /* One block: the cursor, then the 8-byte arrays, then the 4-byte ones. */
-    size_t per_run = sizeof(spine_run) + sizeof(size_t) + sizeof(uint64_t) + 3 * sizeof(uint32_t);
-    spine_cursor *c = ivm_malloc(sizeof(spine_cursor) + nruns * per_run);
-    if (c == NULL)
-        return IVM_NOMEM;
-    memset(c, 0, sizeof *c);
-    c->runs = (spine_run *)(c + 1);
-    c->lo = (size_t *)(c->runs + nruns);
-    c->seen = (uint64_t *)(c->lo + nruns);
-    c->heap = (uint32_t *)(c->seen + nruns);
-    c->grp = c->heap + nruns;
-    c->at_key = c->grp + nruns;
-    for (size_t i = 0; i < nspines; i++) {
-        if (spines[i] == NULL)
+            nx++;
+    /* Merges only lower a spine's batch count, so the counts read first
+     * usually still fit when the snapshots are taken; an insert from
+     * another thread in between costs a retry with more room. */
+    size_t slack = 0;
+    for (;;) {
+        size_t cap = nx + slack;
+        for (size_t i = 0; i < nspines; i++)
+            if (spines[i] != NULL)
+                cap += spine_count(spines[i]);
+        if (cap > UINT32_MAX)
+            return IVM_INVALID;
+        spine_cursor *c = cursor_alloc(cap);
+        if (c == NULL)
+            return IVM_NOMEM;
+        bool fits = true;
+        for (size_t i = 0; i < nspines && fits; i++)
+            if (spines[i] != NULL)
+                fits = snapshot(c, spines[i], cap - nx - c->nruns);
+        if (!fits) {
+            spine_cursor_free(c);
+            slack = 2 * slack + SPINE_FANOUT;
             continue;
-        for (unsigned l = 0; l < SPINE_LEVELS; l++)
-            for (uint32_t k = 0; k < spines[i]->lv[l].n; k++)
-                c->runs[c->nruns++].b = spine_batch_ref(spines[i]->lv[l].b[k]);
+        }
+        for (size_t i = 0; i < nextra; i++)
+            if (extra[i] != NULL && extra[i]->n > 0)
+                c->runs[c->nruns++].b = spine_batch_ref(extra[i]);
+        for (size_t r = 0; r < c->nruns; r++)
+            c->seen[r] = 0; /* epochs start at 1 */
+        spine_cursor_rewind(c);
+        *out = c;
+        return IVM_OK;
     }
-    for (size_t i = 0; i < nextra; i++)
-        if (extra[i] != NULL && extra[i]->n > 0)
-            c->runs[c->nruns++].b = spine_batch_ref(extra[i]);
-    for (size_t r = 0; r < nruns; r++)
-        c->seen[r] = 0; /* epochs start at 1 */
-    spine_cursor_rewind(c);
-    *out = c;
-    return IVM_OK;
 }
 
 void spine_cursor_free(spine_cursor *c)

@@ -10,14 +10,21 @@
 
 #include "spine.h"
 
+#include <pthread.h>
+
 /* ---- Merge policy (README: merge policy) --------------------------------- */
 
-/* A batch of n >= 1 entries lives at level floor(log4 n); a level that
- * reaches SPINE_FANOUT batches is merged into one.  Keeps S8 and S9. */
+/* A batch of n >= 1 entries lives at level floor(log4 n) (S8).  A level is
+ * at rest with at most SPINE_FANOUT - 1 batches; once SPINE_FANOUT of its
+ * batches are not in a merge and none of its merges runs, the oldest of
+ * them, at most SPINE_MERGE_MAX, become one merge job (S9). */
 #define SPINE_FANOUT 4
 #define SPINE_LEVEL_BITS 2 /* log2(SPINE_FANOUT) */
+#define SPINE_MERGE_MAX 16
 /* floor(log4(SIZE_MAX)) + 1: enough levels for any batch size. */
-#define SPINE_LEVELS 32
+#define SPINE_LEVELS SPINE_MAX_LEVELS
+/* Default spine_opts.max_pending (README: backpressure). */
+#define SPINE_DEFAULT_MAX_PENDING 32
 
 static inline unsigned spine_level_of(size_t n)
 {
@@ -25,16 +32,15 @@ static inline unsigned spine_level_of(size_t n)
     return (unsigned)(63 - __builtin_clzll((unsigned long long)n)) / SPINE_LEVEL_BITS;
 }
 
+/* The batches of one level, oldest first.  b[0 .. merging) are the inputs
+ * of the level's merge job while one exists (0 otherwise): merges only
+ * take a level's oldest batches, inserts and merge outputs append, so the
+ * inputs stay a prefix until the job publishes or is dropped. */
 typedef struct spine_level {
-    spine_batch *b[SPINE_FANOUT];
-    uint32_t n;
+    spine_batch **b;
+    uint32_t n, cap;
+    uint32_t merging;
 } spine_level;
-
-struct spine {
-    spine_level lv[SPINE_LEVELS];
-    size_t rows, bytes, batches, merges; /* kept in step with lv[] */
-    ivm_rc rc;                           /* sticky failure, see spine.c */
-};
 
 /* ---- Batch writer -------------------------------------------------------- */
 
@@ -178,5 +184,118 @@ static inline size_t spine_heap_make(const spine_run *runs, size_t nruns, uint32
 /* Merges k consolidated batches (borrowed) into one new consolidated batch
  * in a single pass.  IVM_NOMEM on allocation failure. */
 ivm_rc spine_batch_merge_many(const spine_batch *const *in, size_t k, spine_batch **out);
+
+/* ---- Budgeted k-way merge (batch.c) ---------------------------------------- */
+
+/* A position in one input of a merge, with its current entry decoded: the
+ * entry's bytes, length, key length, and its first 8 bytes big-endian
+ * (zero-padded), which decide most comparisons without touching the bytes
+ * again. */
+typedef struct spine_mrun {
+    uint64_t pfx;
+    const uint8_t *e;
+    size_t len;
+    uint32_t klen;
+    const spine_batch *b;
+    size_t pos;
+} spine_mrun;
+
+/* The state of a k-way merge that can stop at any entry boundary and
+ * resume later: the input positions, the tournament over them, and the
+ * output written so far.  Owned by whoever runs the merge. */
+typedef struct spine_merge {
+    spine_mrun *runs;
+    uint32_t *tree;   /* loser tree: tree[0] the winner, tree[1..k) losers */
+    size_t k;
+    size_t left;      /* input entries not yet read */
+    size_t read;      /* input entries read so far */
+    spine_batch_mut out;
+} spine_merge;
+
+/* Prepares merging k >= 1 consolidated batches (borrowed: they must stay
+ * alive until finish or fini), allocating the output for the sum of their
+ * sizes.  IVM_NOMEM, with nothing to free, on allocation failure. */
+ivm_rc spine_merge_init(spine_merge *mg, const spine_batch *const *in, size_t k);
+/* Reads about budget input entries (never stopping inside a group of equal
+ * entries, which it sums) and writes their consolidated sum.  Returns true
+ * when every input has been read. */
+bool spine_merge_step(spine_merge *mg, size_t budget);
+/* After step returned true: the merged batch (one reference); frees the
+ * state. */
+spine_batch *spine_merge_finish(spine_merge *mg);
+/* Drops a merge at any point (output and state).  No-op after finish. */
+void spine_merge_fini(spine_merge *mg);
+
+/* ---- Spines and the merger (spine.c, merger.c) ------------------------------ */
+
+/* Where a spine stands with its merger (guarded by the merger's lock). */
+typedef enum spine_mstate {
+    SPINE_M_IDLE,   /* no merge work known to the merger */
+    SPINE_M_QUEUED, /* in the merger's run queue */
+    SPINE_M_BUSY    /* a thread is running a slice of it */
+} spine_mstate;
+
+/* A level's merge job: which level and the merge's resumable state.  Only
+ * the thread that has the spine BUSY (or holds it, see merger.c) touches a
+ * job. */
+typedef struct spine_job {
+    unsigned level;
+    spine_merge mg;
+} spine_job;
+
+struct spine {
+    /* Guarded by mu (README: locking). */
+    pthread_mutex_t mu;
+    spine_level lv[SPINE_LEVELS];
+    size_t rows, bytes, batches, merges, merge_rows; /* kept in step with lv[] */
+    size_t pending;        /* sum over levels of max(0, n - (FANOUT - 1)) */
+    size_t waits;
+    uint64_t wait_ns, wait_since; /* wait_since != 0: a "no" not yet woken */
+    rt_waker waker;        /* fn == NULL: none registered */
+    uint32_t max_pending;
+    ivm_rc rc;             /* sticky failure */
+
+    /* Owned by the thread that has the spine BUSY or held. */
+    spine_job *job[SPINE_LEVELS];
+    unsigned rr;           /* next level to consider: turns across levels */
+
+    /* Guarded by the merger's lock. */
+    spine_merger *m;
+    spine_mstate mstate;
+    bool again;            /* work arrived while BUSY or held */
+    bool held;             /* compact or free owns the jobs; not queued */
+    spine *q_next, *q_prev; /* run queue */
+    spine *r_next, *r_prev; /* every spine of the merger */
+};
+
+/* spine.c, for merger.c: */
+typedef enum spine_slice_rc {
+    SPINE_SLICE_NONE,     /* the spine had no merge work */
+    SPINE_SLICE_WORKED,   /* ran part or all of one merge */
+    SPINE_SLICE_FAULT     /* the fault hook fired before a merge started */
+} spine_slice_rc;
+/* Runs about budget entries of one of s's merges (the next level with work,
+ * in turn), starting a job if the level needs one (calling fault first, if
+ * not NULL: true abandons the slice) and publishing it if it completes.
+ * *read_out: entries read.  Caller has s BUSY. */
+spine_slice_rc spine_slice(spine *s, size_t budget, bool (*fault)(void), size_t *read_out);
+/* True if s has merge work: a job, or a level that needs one.  Takes s->mu. */
+bool spine_has_work(spine *s);
+/* Drops every merge job of s; the inputs stay on their levels.  Caller has
+ * s BUSY or held. */
+void spine_jobs_drop(spine *s);
+
+/* merger.c, for spine.c: */
+void spine_merger_register(spine_merger *m, spine *s);
+/* Unregisters s, waiting for a slice in progress to end. */
+void spine_merger_unregister(spine_merger *m, spine *s);
+/* s has (new) merge work. */
+void spine_merger_notify(spine_merger *m, spine *s);
+/* Takes s away from the merger (waits for a slice in progress to end) so
+ * that the caller may touch its jobs; release gives it back. */
+void spine_merger_hold(spine_merger *m, spine *s);
+void spine_merger_release(spine_merger *m, spine *s);
+/* False if s has merge work that the merger will never look at (S12). */
+bool spine_merger_tracks(spine_merger *m, spine *s);
 
 #endif /* IVM_SPINE_INT_H */
