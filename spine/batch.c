@@ -180,56 +180,6 @@ ivm_rc spine_batch_merge(const spine_batch *a, const spine_batch *b, spine_batch
 
 /* ---- Budgeted k-way merge ------------------------------------------------ */
 
-/* Big-endian first 8 bytes of e[0..len), zero-padded.  Padded order is
- * consistent with entry order (see builder.c, padded()): different
- * prefixes order their entries, equal ones leave it to the bytes. */
-static inline uint64_t entry_pfx(const uint8_t *e, size_t len)
-{
-    uint64_t p = 0;
-    if (len >= 8) {
-        memcpy(&p, e, 8);
-        return __builtin_bswap64(p);
-    }
-    for (size_t i = 0; i < 8; i++)
-        p = (p << 8) | (i < len ? e[i] : 0);
-    return p;
-}
-
-/* Loads run r's current entry into its cache; e == NULL marks the end. */
-static inline void mrun_load(spine_mrun *r)
-{
-    const spine_batch *b = r->b;
-    if (r->pos >= b->n) {
-        r->e = NULL;
-        return;
-    }
-    uint64_t o = b->off[r->pos];
-    r->e = b->data + o;
-    r->len = (size_t)(b->off[r->pos + 1] - o);
-    r->klen = b->klen[r->pos];
-    r->pfx = entry_pfx(r->e, r->len);
-}
-
-/* Strict order of two runs by current entry; an ended run is larger than
- * every entry. */
-static inline bool mrun_less(const spine_mrun *x, const spine_mrun *y)
-{
-    if (y->e == NULL)
-        return x->e != NULL;
-    if (x->e == NULL)
-        return false;
-    if (x->pfx != y->pfx)
-        return x->pfx < y->pfx;
-    return spine_entry_cmp_raw(x->e, x->len, x->klen, y->e, y->len, y->klen) < 0;
-}
-
-static inline bool mrun_same(const spine_mrun *x, const uint8_t *e, size_t len, uint32_t klen,
-                             uint64_t pfx)
-{
-    return x->e != NULL && x->pfx == pfx && x->len == len && x->klen == klen &&
-           memcmp(x->e, e, len) == 0;
-}
-
 /* Replays the tournament from leaf r up to the root after r moved: each
  * node on the way keeps the loser of its match and sends the winner up.
  * ceil(log2 k) comparisons per entry, against up to twice that for a
@@ -239,7 +189,7 @@ static inline void tree_replay(spine_merge *mg, uint32_t r)
     uint32_t win = r;
     uint32_t *t = mg->tree;
     for (size_t j = (r + mg->k) / 2; j > 0; j /= 2) {
-        if (mrun_less(&mg->runs[t[j]], &mg->runs[win])) {
+        if (spine_run_less(&mg->runs[t[j]], &mg->runs[win])) {
             uint32_t x = t[j];
             t[j] = win;
             win = x;
@@ -261,7 +211,7 @@ static void tree_build(spine_merge *mg, uint32_t *win)
     for (size_t j = k - 1; j >= 1; j--) {
         uint32_t a = 2 * j >= k ? (uint32_t)(2 * j - k) : win[2 * j];
         uint32_t b = 2 * j + 1 >= k ? (uint32_t)(2 * j + 1 - k) : win[2 * j + 1];
-        if (mrun_less(&mg->runs[b], &mg->runs[a])) {
+        if (spine_run_less(&mg->runs[b], &mg->runs[a])) {
             uint32_t x = a;
             a = b;
             b = x;
@@ -300,7 +250,7 @@ ivm_rc spine_merge_init(spine_merge *mg, const spine_batch *const *in, size_t k)
     for (size_t r = 0; r < k; r++) {
         mg->runs[r].b = in[r];
         mg->runs[r].pos = 0;
-        mrun_load(&mg->runs[r]);
+        spine_run_load(&mg->runs[r]);
     }
     tree_build(mg, mg->tree + k);
     return IVM_OK;
@@ -308,7 +258,7 @@ ivm_rc spine_merge_init(spine_merge *mg, const spine_batch *const *in, size_t k)
 
 bool spine_merge_step(spine_merge *mg, size_t budget)
 {
-    spine_mrun *runs = mg->runs;
+    spine_run *runs = mg->runs;
     spine_batch_mut *m = &mg->out;
     size_t read = 0;
     while (mg->left > 0 && read < budget) {
@@ -316,7 +266,7 @@ bool spine_merge_step(spine_merge *mg, size_t budget)
          * each input holds it at most once (S3), so at most k of them,
          * and they come out of the tournament one after another. */
         uint32_t r = mg->tree[0];
-        spine_mrun *top = &runs[r];
+        spine_run *top = &runs[r];
         const uint8_t *e = top->e;
         size_t len = top->len;
         uint32_t klen = top->klen;
@@ -325,13 +275,13 @@ bool spine_merge_step(spine_merge *mg, size_t budget)
         do {
             w = spine_weight_add(w, top->b->w[top->pos]);
             top->pos++;
-            mrun_load(top);
+            spine_run_load(top);
             tree_replay(mg, r);
             read++;
             mg->left--;
             r = mg->tree[0];
             top = &runs[r];
-        } while (mrun_same(top, e, len, klen, pfx));
+        } while (spine_run_same(top, e, len, klen, pfx));
         if (w != 0) /* keeps S4: a retraction cancels its insertion */
             spine_mut_put(m, e, len, klen, w);
     }

@@ -117,66 +117,89 @@ static inline int spine_entry_cmp(const spine_batch *a, size_t i, const spine_ba
     return spine_entry_cmp_raw(ap, alen, a->klen[i], bp, blen, b->klen[j]);
 }
 
-static inline bool spine_key_eq(const spine_batch *b, size_t i, const uint8_t *key, size_t klen)
+/* ---- Runs: positions in batches ------------------------------------------- */
+
+/* Big-endian first 8 bytes of e[0..len), zero-padded.  Padded order is
+ * consistent with entry order (builder.c, padded()): different prefixes
+ * order their entries, equal ones leave it to the bytes. */
+static inline uint64_t spine_entry_pfx(const uint8_t *e, size_t len)
 {
-    return b->klen[i] == klen && (klen == 0 || memcmp(b->data + b->off[i], key, klen) == 0);
+    uint64_t p = 0;
+    if (len >= 8) {
+        memcpy(&p, e, 8);
+        return __builtin_bswap64(p);
+    }
+    for (size_t i = 0; i < 8; i++)
+        p = (p << 8) | (i < len ? e[i] : 0);
+    return p;
 }
 
-/* ---- Heap of batch positions --------------------------------------------- */
+/* True if two prefixes agree on their first klen bytes (all 8 if klen >=
+ * 8): a necessary condition for the entries to have the same key of klen
+ * bytes, decided without touching entry bytes. */
+static inline bool spine_pfx_key_eq(uint64_t a, uint64_t b, size_t klen)
+{
+    if (klen >= 8)
+        return a == b;
+    return klen == 0 || ((a ^ b) >> (64 - 8 * klen)) == 0;
+}
 
-/* A position in one batch.  k-way merging and cursors keep one per input
- * batch and a binary min-heap of run indices ordered by the entry at pos;
- * runs at their end are kept out of the heap. */
+/* A position in one batch, with the entry there decoded: its bytes,
+ * length, key length and 8-byte prefix, which decide most comparisons with
+ * one integer compare (and no loads through off[] and klen[]).  k-way
+ * merges and cursors keep one per input batch; e == NULL at the end. */
 typedef struct spine_run {
+    uint64_t pfx;
+    const uint8_t *e;
+    size_t len;
+    uint32_t klen;
     const spine_batch *b;
-    size_t pos; /* next entry */
+    size_t pos;
 } spine_run;
 
-static inline bool spine_run_less(const spine_run *runs, uint32_t x, uint32_t y)
+/* Decodes the entry at r->pos (call after every change of pos). */
+static inline void spine_run_load(spine_run *r)
 {
-    return spine_entry_cmp(runs[x].b, runs[x].pos, runs[y].b, runs[y].pos) < 0;
-}
-
-static inline void spine_heap_down(const spine_run *runs, uint32_t *heap, size_t n, size_t at)
-{
-    uint32_t x = heap[at];
-    for (;;) {
-        size_t c = 2 * at + 1;
-        if (c >= n)
-            break;
-        if (c + 1 < n && spine_run_less(runs, heap[c + 1], heap[c]))
-            c++;
-        if (!spine_run_less(runs, heap[c], x))
-            break;
-        heap[at] = heap[c];
-        at = c;
+    const spine_batch *b = r->b;
+    if (r->pos >= b->n) {
+        r->e = NULL;
+        return;
     }
-    heap[at] = x;
+    uint64_t o = b->off[r->pos];
+    r->e = b->data + o;
+    r->len = (size_t)(b->off[r->pos + 1] - o);
+    r->klen = b->klen[r->pos];
+    r->pfx = spine_entry_pfx(r->e, r->len);
 }
 
-static inline void spine_heap_up(const spine_run *runs, uint32_t *heap, size_t at)
+/* Strict entry order of two runs; a run at its end is larger than every
+ * entry. */
+static inline bool spine_run_less(const spine_run *x, const spine_run *y)
 {
-    uint32_t x = heap[at];
-    while (at > 0) {
-        size_t p = (at - 1) / 2;
-        if (!spine_run_less(runs, x, heap[p]))
-            break;
-        heap[at] = heap[p];
-        at = p;
-    }
-    heap[at] = x;
+    if (y->e == NULL)
+        return x->e != NULL;
+    if (x->e == NULL)
+        return false;
+    if (x->pfx != y->pfx)
+        return x->pfx < y->pfx;
+    return spine_entry_cmp_raw(x->e, x->len, x->klen, y->e, y->len, y->klen) < 0;
 }
 
-/* Rebuilds heap from every run that has entries left; returns its size. */
-static inline size_t spine_heap_make(const spine_run *runs, size_t nruns, uint32_t *heap)
+/* True if run r stands on the same entry as (e, len, klen, pfx). */
+static inline bool spine_run_same(const spine_run *r, const uint8_t *e, size_t len, uint32_t klen,
+                                  uint64_t pfx)
 {
-    size_t n = 0;
-    for (size_t r = 0; r < nruns; r++)
-        if (runs[r].pos < runs[r].b->n)
-            heap[n++] = (uint32_t)r;
-    for (size_t i = n / 2; i-- > 0;)
-        spine_heap_down(runs, heap, n, i);
-    return n;
+    return r->e != NULL && r->pfx == pfx && r->len == len && r->klen == klen &&
+           memcmp(r->e, e, len) == 0;
+}
+
+/* True if run r stands on an entry whose key is key[0..klen), whose
+ * prefix is kpfx. */
+static inline bool spine_run_key_eq(const spine_run *r, const uint8_t *key, size_t klen,
+                                    uint64_t kpfx)
+{
+    return r->e != NULL && r->klen == klen && spine_pfx_key_eq(r->pfx, kpfx, klen) &&
+           (klen <= 8 || memcmp(r->e + 8, key + 8, klen - 8) == 0);
 }
 
 /* ---- Merging ------------------------------------------------------------- */
@@ -187,24 +210,11 @@ ivm_rc spine_batch_merge_many(const spine_batch *const *in, size_t k, spine_batc
 
 /* ---- Budgeted k-way merge (batch.c) ---------------------------------------- */
 
-/* A position in one input of a merge, with its current entry decoded: the
- * entry's bytes, length, key length, and its first 8 bytes big-endian
- * (zero-padded), which decide most comparisons without touching the bytes
- * again. */
-typedef struct spine_mrun {
-    uint64_t pfx;
-    const uint8_t *e;
-    size_t len;
-    uint32_t klen;
-    const spine_batch *b;
-    size_t pos;
-} spine_mrun;
-
 /* The state of a k-way merge that can stop at any entry boundary and
  * resume later: the input positions, the tournament over them, and the
  * output written so far.  Owned by whoever runs the merge. */
 typedef struct spine_merge {
-    spine_mrun *runs;
+    spine_run *runs;
     uint32_t *tree;   /* loser tree: tree[0] the winner, tree[1..k) losers */
     size_t k;
     size_t left;      /* input entries not yet read */
