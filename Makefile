@@ -136,11 +136,17 @@ examples: $(EXAMPLE_BINS)
 PROP_SHORT = --seed 1 --cases 8 --steps 40
 proptest-short: $(PROP_BINS)
 	@for w in 1 3; do $(BUILD)/proptests/prop_views $(PROP_SHORT) --workers $$w || exit 1; done
+	@$(BUILD)/proptests/prop_spine --seed 1 --cases 4 --steps 200
 
 PROP_SECONDS ?= 240
 proptest: $(PROP_BINS)
 	@for w in 1 2; do $(BUILD)/proptests/prop_views --seed $$(date +%s) \
 	    --seconds $(PROP_SECONDS) --workers $$w || exit 1; done
+	@$(BUILD)/proptests/prop_spine --seed $$(date +%s) --seconds $(PROP_SECONDS) --steps 400
+
+# Benchmarks print JSON lines; they never decide pass or fail.
+bench: $(BENCH_BINS)
+	@for b in $(BENCH_BINS); do $$b || exit 1; done
 
 check: all
 	@$(MAKE) --no-print-directory unit sqltest examples proptest-short

@@ -178,15 +178,55 @@ ivm_rc spine_batch_merge(const spine_batch *a, const spine_batch *b, spine_batch
     return IVM_OK;
 }
 
-ivm_rc spine_batch_merge_many(const spine_batch *const *in, size_t k, spine_batch **out)
-{
-    spine_run *runs = NULL;
-    uint32_t *heap = NULL;
-    spine_batch_mut m;
-    size_t ncap = 0, bcap = 0;
-    ivm_rc rc = IVM_NOMEM;
+/* ---- Budgeted k-way merge ------------------------------------------------ */
 
-    if (k > UINT32_MAX)
+/* Replays the tournament from leaf r up to the root after r moved: each
+ * node on the way keeps the loser of its match and sends the winner up.
+ * ceil(log2 k) comparisons per entry, against up to twice that for a
+ * binary heap. */
+static inline void tree_replay(spine_merge *mg, uint32_t r)
+{
+    uint32_t win = r;
+    uint32_t *t = mg->tree;
+    for (size_t j = (r + mg->k) / 2; j > 0; j /= 2) {
+        if (spine_run_less(&mg->runs[t[j]], &mg->runs[win])) {
+            uint32_t x = t[j];
+            t[j] = win;
+            win = x;
+        }
+    }
+    t[0] = win;
+}
+
+/* Builds the tournament bottom up: leaf r sits at node k + r, node j's
+ * children are 2j and 2j + 1, nodes 1 .. k-1 keep losers. */
+static void tree_build(spine_merge *mg, uint32_t *win)
+{
+    size_t k = mg->k;
+    uint32_t *t = mg->tree;
+    if (k == 1) {
+        t[0] = 0;
+        return;
+    }
+    for (size_t j = k - 1; j >= 1; j--) {
+        uint32_t a = 2 * j >= k ? (uint32_t)(2 * j - k) : win[2 * j];
+        uint32_t b = 2 * j + 1 >= k ? (uint32_t)(2 * j + 1 - k) : win[2 * j + 1];
+        if (spine_run_less(&mg->runs[b], &mg->runs[a])) {
+            uint32_t x = a;
+            a = b;
+            b = x;
+        }
+        win[j] = a;
+        t[j] = b;
+    }
+    t[0] = win[1];
+}
+
+ivm_rc spine_merge_init(spine_merge *mg, const spine_batch *const *in, size_t k)
+{
+    size_t ncap = 0, bcap = 0;
+    memset(mg, 0, sizeof *mg);
+    if (k == 0 || k > UINT32_MAX / 4)
         return IVM_INVALID;
     for (size_t r = 0; r < k; r++) {
         if (ncap > SIZE_MAX - in[r]->n || bcap > SIZE_MAX - in[r]->bytes)
@@ -194,46 +234,88 @@ ivm_rc spine_batch_merge_many(const spine_batch *const *in, size_t k, spine_batc
         ncap += in[r]->n;
         bcap += in[r]->bytes;
     }
-    runs = ivm_malloc(k * sizeof *runs);
-    heap = ivm_malloc(k * sizeof *heap);
-    if (runs == NULL || heap == NULL)
-        goto fail;
-    if (spine_batch_alloc(ncap, bcap, &m) == NULL)
-        goto fail;
-    for (size_t r = 0; r < k; r++) {
-        runs[r].b = in[r];
-        runs[r].pos = 0;
+    /* One block for the runs, the tree and the scratch winners of the
+     * build: 2k indices. */
+    mg->runs = ivm_malloc(k * sizeof *mg->runs + 2 * k * sizeof *mg->tree);
+    if (mg->runs == NULL)
+        return IVM_NOMEM;
+    mg->tree = (uint32_t *)(mg->runs + k);
+    if (spine_batch_alloc(ncap, bcap, &mg->out) == NULL) {
+        ivm_free(mg->runs);
+        memset(mg, 0, sizeof *mg);
+        return IVM_NOMEM;
     }
-    size_t nh = spine_heap_make(runs, k, heap);
-    while (nh > 0) {
-        /* Pop every run whose entry equals the smallest; each input holds
-         * it at most once (S3), so this visits at most k runs. */
-        spine_run *top = &runs[heap[0]];
-        const spine_batch *tb = top->b;
-        size_t tpos = top->pos, len;
-        const uint8_t *e = spine_batch_row(tb, tpos, &len);
+    mg->k = k;
+    mg->left = ncap;
+    for (size_t r = 0; r < k; r++) {
+        mg->runs[r].b = in[r];
+        mg->runs[r].pos = 0;
+        spine_run_load(&mg->runs[r]);
+    }
+    tree_build(mg, mg->tree + k);
+    return IVM_OK;
+}
+
+bool spine_merge_step(spine_merge *mg, size_t budget)
+{
+    spine_run *runs = mg->runs;
+    spine_batch_mut *m = &mg->out;
+    size_t read = 0;
+    while (mg->left > 0 && read < budget) {
+        /* The winner's entry, then every run standing on the same entry:
+         * each input holds it at most once (S3), so at most k of them,
+         * and they come out of the tournament one after another. */
+        uint32_t r = mg->tree[0];
+        spine_run *top = &runs[r];
+        const uint8_t *e = top->e;
+        size_t len = top->len;
+        uint32_t klen = top->klen;
+        uint64_t pfx = top->pfx;
         int64_t w = 0;
         do {
-            spine_run *r = &runs[heap[0]];
-            w = spine_weight_add(w, r->b->w[r->pos]);
-            r->pos++;
-            if (r->pos < r->b->n) {
-                spine_heap_down(runs, heap, nh, 0);
-            } else {
-                heap[0] = heap[--nh];
-                if (nh > 0)
-                    spine_heap_down(runs, heap, nh, 0);
-            }
-        } while (nh > 0 && spine_entry_cmp(runs[heap[0]].b, runs[heap[0]].pos, tb, tpos) == 0);
-        if (w != 0) /* keeps S4 */
-            spine_mut_put(&m, e, len, tb->klen[tpos], w);
+            w = spine_weight_add(w, top->b->w[top->pos]);
+            top->pos++;
+            spine_run_load(top);
+            tree_replay(mg, r);
+            read++;
+            mg->left--;
+            r = mg->tree[0];
+            top = &runs[r];
+        } while (spine_run_same(top, e, len, klen, pfx));
+        if (w != 0) /* keeps S4: a retraction cancels its insertion */
+            spine_mut_put(m, e, len, klen, w);
     }
-    *out = spine_batch_seal(&m);
-    rc = IVM_OK;
-fail:
-    ivm_free(runs);
-    ivm_free(heap);
-    return rc;
+    mg->read += read;
+    return mg->left == 0;
+}
+
+spine_batch *spine_merge_finish(spine_merge *mg)
+{
+    IVM_ASSERT(mg->left == 0);
+    spine_batch *b = spine_batch_seal(&mg->out);
+    ivm_free(mg->runs);
+    memset(mg, 0, sizeof *mg);
+    return b;
+}
+
+void spine_merge_fini(spine_merge *mg)
+{
+    if (mg->runs == NULL)
+        return;
+    ivm_free(mg->out.b);
+    ivm_free(mg->runs);
+    memset(mg, 0, sizeof *mg);
+}
+
+ivm_rc spine_batch_merge_many(const spine_batch *const *in, size_t k, spine_batch **out)
+{
+    spine_merge mg;
+    ivm_rc rc = spine_merge_init(&mg, in, k);
+    if (rc != IVM_OK)
+        return rc;
+    spine_merge_step(&mg, SIZE_MAX);
+    *out = spine_merge_finish(&mg);
+    return IVM_OK;
 }
 
 /* Checks that bytes [p, end) are whole columns; returns their count or -1. */

@@ -26,15 +26,49 @@ struct spine_cursor {
     uint64_t epoch;   /* bumped at every new key */
     const uint8_t *key, *val; /* point into held batches */
     size_t klen, vlen;
+    uint64_t kpfx;    /* prefix of the entry the key was taken from */
     int64_t w;
     bool key_valid, val_valid;
 };
 
+/* ---- Binary min-heap of run indices, by the runs' current entries -------- */
+
+static inline bool less(const spine_cursor *c, uint32_t x, uint32_t y)
+{
+    return spine_run_less(&c->runs[x], &c->runs[y]);
+}
+
+static void heap_down(spine_cursor *c, size_t at)
+{
+    uint32_t *heap = c->heap;
+    size_t n = c->nheap;
+    uint32_t x = heap[at];
+    for (;;) {
+        size_t ch = 2 * at + 1;
+        if (ch >= n)
+            break;
+        if (ch + 1 < n && less(c, heap[ch + 1], heap[ch]))
+            ch++;
+        if (!less(c, heap[ch], x))
+            break;
+        heap[at] = heap[ch];
+        at = ch;
+    }
+    heap[at] = x;
+}
+
 static void heap_push(spine_cursor *c, uint32_t r)
 {
-    c->heap[c->nheap] = r;
-    spine_heap_up(c->runs, c->heap, c->nheap);
-    c->nheap++;
+    uint32_t *heap = c->heap;
+    size_t at = c->nheap++;
+    while (at > 0) {
+        size_t p = (at - 1) / 2;
+        if (!less(c, r, heap[p]))
+            break;
+        heap[at] = heap[p];
+        at = p;
+    }
+    heap[at] = r;
 }
 
 static uint32_t heap_pop(spine_cursor *c)
@@ -42,8 +76,23 @@ static uint32_t heap_pop(spine_cursor *c)
     uint32_t r = c->heap[0];
     c->heap[0] = c->heap[--c->nheap];
     if (c->nheap > 0)
-        spine_heap_down(c->runs, c->heap, c->nheap, 0);
+        heap_down(c, 0);
     return r;
+}
+
+/* Loads every run at its position and rebuilds the heap from those with
+ * entries left. */
+static void heap_make(spine_cursor *c)
+{
+    size_t n = 0;
+    for (size_t r = 0; r < c->nruns; r++) {
+        spine_run_load(&c->runs[r]);
+        if (c->runs[r].e != NULL)
+            c->heap[n++] = (uint32_t)r;
+    }
+    c->nheap = n;
+    for (size_t i = n / 2; i-- > 0;)
+        heap_down(c, i);
 }
 
 /* Moves the group's runs one entry on and back into the heap. */
@@ -51,7 +100,9 @@ static void release_group(spine_cursor *c)
 {
     for (size_t g = 0; g < c->ngrp; g++) {
         spine_run *r = &c->runs[c->grp[g]];
-        if (++r->pos < r->b->n)
+        r->pos++;
+        spine_run_load(r);
+        if (r->e != NULL)
             heap_push(c, c->grp[g]);
     }
     c->ngrp = 0;
@@ -67,10 +118,13 @@ static void settle_val(spine_cursor *c)
         if (c->nheap == 0)
             return;
         const spine_run *top = &c->runs[c->heap[0]];
-        if (!spine_key_eq(top->b, top->pos, c->key, c->klen))
+        if (!spine_run_key_eq(top, c->key, c->klen, c->kpfx))
             return;
-        const spine_batch *tb = top->b;
-        size_t tpos = top->pos;
+        /* The group's entry: copied, as the runs move on below. */
+        const uint8_t *e = top->e;
+        size_t len = top->len;
+        uint32_t klen = top->klen;
+        uint64_t pfx = top->pfx;
         int64_t w = 0;
         do {
             uint32_t r = heap_pop(c);
@@ -83,10 +137,10 @@ static void settle_val(spine_cursor *c)
             }
             w = spine_weight_add(w, c->runs[r].b->w[c->runs[r].pos]);
             c->grp[c->ngrp++] = r;
-        } while (c->nheap > 0 &&
-                 spine_entry_cmp(c->runs[c->heap[0]].b, c->runs[c->heap[0]].pos, tb, tpos) == 0);
+        } while (c->nheap > 0 && spine_run_same(&c->runs[c->heap[0]], e, len, klen, pfx));
         if (w != 0) {
-            c->val = spine_batch_val(tb, tpos, &c->vlen);
+            c->val = e + klen;
+            c->vlen = len - klen;
             c->w = w;
             c->val_valid = true;
             return;
@@ -108,7 +162,9 @@ static void settle_key(spine_cursor *c)
             return;
         }
         const spine_run *top = &c->runs[c->heap[0]];
-        c->key = spine_batch_key(top->b, top->pos, &c->klen);
+        c->key = top->e;
+        c->klen = top->klen;
+        c->kpfx = top->pfx;
         c->epoch++;
         c->nat_key = 0;
         settle_val(c);
@@ -120,49 +176,94 @@ static void settle_key(spine_cursor *c)
     }
 }
 
+/* Batches s holds now; a hint for sizing, read under the lock. */
+static size_t spine_count(const spine *cs)
+{
+    spine *s = (spine *)cs; /* the lock is machinery, not contents */
+    pthread_mutex_lock(&s->mu);
+    size_t n = s->batches;
+    pthread_mutex_unlock(&s->mu);
+    return n;
+}
+
+/* Appends a reference to every batch of s to c's runs, in one critical
+ * section, so that the snapshot is one state of the spine: a merge
+ * publishes under the same lock, hence the snapshot holds either all of a
+ * merge's inputs or its output (keeps S10).  False, having taken nothing,
+ * if more than room batches are there now. */
+static bool snapshot(spine_cursor *c, const spine *cs, size_t room)
+{
+    spine *s = (spine *)cs;
+    pthread_mutex_lock(&s->mu);
+    if (s->batches > room) {
+        pthread_mutex_unlock(&s->mu);
+        return false;
+    }
+    for (unsigned l = 0; l < SPINE_LEVELS; l++)
+        for (uint32_t k = 0; k < s->lv[l].n; k++)
+            c->runs[c->nruns++].b = spine_batch_ref(s->lv[l].b[k]);
+    pthread_mutex_unlock(&s->mu);
+    return true;
+}
+
+static spine_cursor *cursor_alloc(size_t cap)
+{
+    /* One block: the cursor, then the 8-byte arrays, then the 4-byte ones. */
+    size_t per_run = sizeof(spine_run) + sizeof(size_t) + sizeof(uint64_t) + 3 * sizeof(uint32_t);
+    if (cap > (SIZE_MAX - sizeof(spine_cursor)) / per_run)
+        return NULL;
+    spine_cursor *c = ivm_malloc(sizeof(spine_cursor) + cap * per_run);
+    if (c == NULL)
+        return NULL;
+    memset(c, 0, sizeof *c);
+    c->runs = (spine_run *)(c + 1);
+    c->lo = (size_t *)(c->runs + cap);
+    c->seen = (uint64_t *)(c->lo + cap);
+    c->heap = (uint32_t *)(c->seen + cap);
+    c->grp = c->heap + cap;
+    c->at_key = c->grp + cap;
+    return c;
+}
+
 ivm_rc spine_cursor_new(const spine *const *spines, size_t nspines,
                         spine_batch *const *extra, size_t nextra, spine_cursor **out)
 {
-    size_t nruns = 0;
-    for (size_t i = 0; i < nspines; i++) {
-        if (spines[i] == NULL)
-            continue;
-        for (unsigned l = 0; l < SPINE_LEVELS; l++)
-            nruns += spines[i]->lv[l].n;
-    }
+    size_t nx = 0;
     for (size_t i = 0; i < nextra; i++)
         if (extra[i] != NULL && extra[i]->n > 0)
-            nruns++;
-    if (nruns > UINT32_MAX)
-        return IVM_INVALID;
-
-    /* One block: the cursor, then the 8-byte arrays, then the 4-byte ones. */
-    size_t per_run = sizeof(spine_run) + sizeof(size_t) + sizeof(uint64_t) + 3 * sizeof(uint32_t);
-    spine_cursor *c = ivm_malloc(sizeof(spine_cursor) + nruns * per_run);
-    if (c == NULL)
-        return IVM_NOMEM;
-    memset(c, 0, sizeof *c);
-    c->runs = (spine_run *)(c + 1);
-    c->lo = (size_t *)(c->runs + nruns);
-    c->seen = (uint64_t *)(c->lo + nruns);
-    c->heap = (uint32_t *)(c->seen + nruns);
-    c->grp = c->heap + nruns;
-    c->at_key = c->grp + nruns;
-    for (size_t i = 0; i < nspines; i++) {
-        if (spines[i] == NULL)
+            nx++;
+    /* Merges only lower a spine's batch count, so the counts read first
+     * usually still fit when the snapshots are taken; an insert from
+     * another thread in between costs a retry with more room. */
+    size_t slack = 0;
+    for (;;) {
+        size_t cap = nx + slack;
+        for (size_t i = 0; i < nspines; i++)
+            if (spines[i] != NULL)
+                cap += spine_count(spines[i]);
+        if (cap > UINT32_MAX)
+            return IVM_INVALID;
+        spine_cursor *c = cursor_alloc(cap);
+        if (c == NULL)
+            return IVM_NOMEM;
+        bool fits = true;
+        for (size_t i = 0; i < nspines && fits; i++)
+            if (spines[i] != NULL)
+                fits = snapshot(c, spines[i], cap - nx - c->nruns);
+        if (!fits) {
+            spine_cursor_free(c);
+            slack = 2 * slack + SPINE_FANOUT;
             continue;
-        for (unsigned l = 0; l < SPINE_LEVELS; l++)
-            for (uint32_t k = 0; k < spines[i]->lv[l].n; k++)
-                c->runs[c->nruns++].b = spine_batch_ref(spines[i]->lv[l].b[k]);
+        }
+        for (size_t i = 0; i < nextra; i++)
+            if (extra[i] != NULL && extra[i]->n > 0)
+                c->runs[c->nruns++].b = spine_batch_ref(extra[i]);
+        for (size_t r = 0; r < c->nruns; r++)
+            c->seen[r] = 0; /* epochs start at 1 */
+        spine_cursor_rewind(c);
+        *out = c;
+        return IVM_OK;
     }
-    for (size_t i = 0; i < nextra; i++)
-        if (extra[i] != NULL && extra[i]->n > 0)
-            c->runs[c->nruns++].b = spine_batch_ref(extra[i]);
-    for (size_t r = 0; r < nruns; r++)
-        c->seen[r] = 0; /* epochs start at 1 */
-    spine_cursor_rewind(c);
-    *out = c;
-    return IVM_OK;
 }
 
 void spine_cursor_free(spine_cursor *c)
@@ -179,7 +280,7 @@ void spine_cursor_rewind(spine_cursor *c)
     for (size_t r = 0; r < c->nruns; r++)
         c->runs[r].pos = 0;
     c->ngrp = 0;
-    c->nheap = spine_heap_make(c->runs, c->nruns, c->heap);
+    heap_make(c);
     settle_key(c);
 }
 
@@ -190,7 +291,7 @@ void spine_cursor_seek_key(spine_cursor *c, const uint8_t *key, size_t klen)
     for (size_t r = 0; r < c->nruns; r++)
         c->runs[r].pos = spine_batch_seek(c->runs[r].b, key, klen);
     c->ngrp = 0;
-    c->nheap = spine_heap_make(c->runs, c->nruns, c->heap);
+    heap_make(c);
     settle_key(c);
 }
 
@@ -205,14 +306,29 @@ const uint8_t *spine_cursor_key(const spine_cursor *c, size_t *klen_out)
     return c->key;
 }
 
-/* First entry at or after i whose key is not key, given that the entry at
- * i (if any) has key >= key.  Gallops, so stepping over a key with few
- * values costs O(1) and one with many O(log). */
-static size_t skip_key(const spine_batch *b, size_t i, const uint8_t *key, size_t klen)
+/* True if entry i of b has key key[0..klen), whose first 8 bytes (or all
+ * of them, zero-padded) are kpfx.  Keys of 8 bytes and more compare their
+ * first 8 bytes as one integer before calling memcmp on the rest. */
+static inline bool key_eq_at(const spine_batch *b, size_t i, const uint8_t *key, size_t klen,
+                             uint64_t kpfx)
+{
+    if (b->klen[i] != klen)
+        return false;
+    const uint8_t *e = b->data + b->off[i];
+    if (klen < 8)
+        return klen == 0 || memcmp(e, key, klen) == 0;
+    uint64_t p;
+    memcpy(&p, e, 8);
+    return __builtin_bswap64(p) == kpfx && memcmp(e + 8, key + 8, klen - 8) == 0;
+}
+
+/* First entry after i whose key is not key, given that entry i has the
+ * key.  Gallops, so stepping over a key with few values costs O(1) and one
+ * with many O(log). */
+static size_t skip_key(const spine_batch *b, size_t i, const uint8_t *key, size_t klen,
+                       uint64_t kpfx)
 {
     size_t n = b->n;
-    if (i >= n || !spine_key_eq(b, i, key, klen))
-        return i;
     /* Entries in [i, lo] have the key; hi is n or an entry past it. */
     size_t lo = i, step = 1, hi;
     for (;;) {
@@ -220,7 +336,7 @@ static size_t skip_key(const spine_batch *b, size_t i, const uint8_t *key, size_
             hi = n;
             break;
         }
-        if (!spine_key_eq(b, lo + step, key, klen)) {
+        if (!key_eq_at(b, lo + step, key, klen, kpfx)) {
             hi = lo + step;
             break;
         }
@@ -230,7 +346,7 @@ static size_t skip_key(const spine_batch *b, size_t i, const uint8_t *key, size_
     lo++;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (spine_key_eq(b, mid, key, klen))
+        if (key_eq_at(b, mid, key, klen, kpfx))
             lo = mid + 1;
         else
             hi = mid;
@@ -245,20 +361,22 @@ void spine_cursor_step_key(spine_cursor *c)
     /* Only runs at the current key move: the group, and heap runs whose
      * entry has the key.  Every other run already stands past it. */
     for (size_t g = 0; g < c->ngrp; g++) {
-        uint32_t r = c->grp[g];
-        c->runs[r].pos = skip_key(c->runs[r].b, c->runs[r].pos, c->key, c->klen);
-        if (c->runs[r].pos < c->runs[r].b->n)
-            heap_push(c, r);
+        spine_run *r = &c->runs[c->grp[g]];
+        r->pos = skip_key(r->b, r->pos, c->key, c->klen, c->kpfx);
+        spine_run_load(r);
+        if (r->e != NULL)
+            heap_push(c, c->grp[g]);
     }
     c->ngrp = 0;
     while (c->nheap > 0) {
-        uint32_t r = c->heap[0];
-        if (!spine_key_eq(c->runs[r].b, c->runs[r].pos, c->key, c->klen))
+        spine_run *r = &c->runs[c->heap[0]];
+        if (!spine_run_key_eq(r, c->key, c->klen, c->kpfx))
             break;
-        heap_pop(c);
-        c->runs[r].pos = skip_key(c->runs[r].b, c->runs[r].pos, c->key, c->klen);
-        if (c->runs[r].pos < c->runs[r].b->n)
-            heap_push(c, r);
+        uint32_t x = heap_pop(c);
+        r->pos = skip_key(r->b, r->pos, c->key, c->klen, c->kpfx);
+        spine_run_load(r);
+        if (r->e != NULL)
+            heap_push(c, x);
     }
     settle_key(c);
 }
@@ -296,6 +414,6 @@ void spine_cursor_rewind_vals(spine_cursor *c)
     for (size_t a = 0; a < c->nat_key; a++)
         c->runs[c->at_key[a]].pos = c->lo[c->at_key[a]];
     c->ngrp = 0;
-    c->nheap = spine_heap_make(c->runs, c->nruns, c->heap);
+    heap_make(c);
     settle_val(c);
 }

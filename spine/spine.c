@@ -1,26 +1,138 @@
 /*
  * spine.c: the spine: an integral kept as immutable batches in levels by
- * size, merged so that their number stays logarithmic in the rows held.
- * In this version merges run synchronously inside spine_insert_take; the
- * background merger of a later issue takes over merge_level (a level that
- * fills is handed over instead of merged here) without changing the level
- * structure.  It does not read batches (cursor.c) or merge entries
- * (batch.c).  The policy and its arithmetic are in spine/README.md ("Merge
- * policy"); S7-S9 there.
+ * size.  Inserting places a batch on its level and never merges or waits; a
+ * level that fills becomes a merge job that the spine's merger (merger.c)
+ * runs in slices through spine_slice, here, which also publishes a finished
+ * merge: under the spine's lock its inputs are replaced by the output, so
+ * every snapshot sees the same sum.  Also here: backpressure (pending,
+ * spine_ready, the waker), compaction in the caller's thread, statistics
+ * and the structural check.  It does not read batches (cursor.c), merge
+ * entries (batch.c) or schedule work across spines (merger.c).  Policy,
+ * arithmetic, locking and S7-S14 are in spine/README.md.
  *
- * Failure: a merge that cannot allocate leaves every batch in place, so the
- * spine still holds the right sum (S7) and cursors read it, but its level is
- * over-full (breaks S9); the spine keeps the error (sticky) and refuses
- * further inserts and compaction, for its owner to decide what to do.
+ * Failure: a merge that cannot allocate leaves its inputs in place, so the
+ * spine still holds the right sum (S7) and cursors read it, but its level
+ * stays over-full; the spine keeps the error (sticky), refuses inserts and
+ * compaction and stops asking for merges, for its owner to decide.
  */
 #include "spine_int.h"
 
+/* ---- Level bookkeeping (caller holds s->mu) --------------------------------- */
+
+/* Batches of level l beyond the FANOUT - 1 it holds at rest. */
+static size_t excess(const spine_level *lv)
+{
+    return lv->n > SPINE_FANOUT - 1 ? lv->n - (SPINE_FANOUT - 1) : 0;
+}
+
+/* True if level l should start a merge: FANOUT batches not in a merge and
+ * no merge of it running (S9). */
+static bool level_needs_job(const spine_level *lv)
+{
+    return lv->merging == 0 && lv->n >= SPINE_FANOUT;
+}
+
+/* Room for one more batch on lv.  Grows by doubling: per batch, not per
+ * row, and amortised O(1). */
+static ivm_rc level_reserve(spine_level *lv)
+{
+    if (lv->n < lv->cap)
+        return IVM_OK;
+    uint32_t cap = lv->cap ? 2 * lv->cap : 2 * SPINE_FANOUT;
+    if (cap <= lv->cap)
+        return IVM_NOMEM;
+    spine_batch **b = ivm_realloc(lv->b, (size_t)cap * sizeof *b);
+    if (b == NULL)
+        return IVM_NOMEM;
+    lv->b = b;
+    lv->cap = cap;
+    return IVM_OK;
+}
+
+/* Appends a non-empty batch on the level its size decides (keeps S8); the
+ * caller reserved room there. */
+static void place_locked(spine *s, spine_batch *b)
+{
+    spine_level *lv = &s->lv[spine_level_of(b->n)];
+    IVM_ASSERT(lv->n < lv->cap);
+    s->pending -= excess(lv);
+    lv->b[lv->n++] = b;
+    s->pending += excess(lv);
+    s->rows += b->n;
+    s->bytes += spine_batch_mem(b);
+    s->batches++;
+}
+
+/* Removes the k oldest batches of level l, whose references go to
+ * dropped[] for the caller to release after unlocking. */
+static void remove_oldest_locked(spine *s, unsigned l, uint32_t k, spine_batch **dropped)
+{
+    spine_level *lv = &s->lv[l];
+    IVM_ASSERT(k <= lv->n);
+    s->pending -= excess(lv);
+    for (uint32_t j = 0; j < k; j++) {
+        spine_batch *b = lv->b[j];
+        s->rows -= b->n;
+        s->bytes -= spine_batch_mem(b);
+        s->batches--;
+        dropped[j] = b;
+    }
+    memmove(lv->b, lv->b + k, (size_t)(lv->n - k) * sizeof *lv->b);
+    lv->n -= k;
+    s->pending += excess(lv);
+}
+
+/* If the spine is back at or under its threshold (or failed, so that the
+ * producer goes on to see the error), takes the registered waker for the
+ * caller to call after unlocking, and ends the wait's clock. */
+static rt_waker take_waker_locked(spine *s)
+{
+    rt_waker w = {NULL, NULL};
+    if (s->waker.fn == NULL || (s->pending > s->max_pending && s->rc == IVM_OK))
+        return w;
+    w = s->waker;
+    s->waker.fn = NULL;
+    s->waker.arg = NULL;
+    if (s->wait_since != 0) {
+        s->wait_ns += rt_now_ns() - s->wait_since;
+        s->wait_since = 0;
+    }
+    return w;
+}
+
+static bool has_work_locked(const spine *s)
+{
+    if (s->rc != IVM_OK)
+        return false;
+    for (unsigned l = 0; l < SPINE_LEVELS; l++)
+        if (s->lv[l].merging > 0 || level_needs_job(&s->lv[l]))
+            return true;
+    return false;
+}
+
+/* ---- Life cycle, insert, backpressure ---------------------------------------- */
+
 spine *spine_new(void)
 {
+    return spine_new_opts(NULL);
+}
+
+spine *spine_new_opts(const spine_opts *opts)
+{
+    spine_merger *m = opts != NULL && opts->merger != NULL ? opts->merger : spine_merger_global();
+    if (m == NULL)
+        return NULL;
     spine *s = ivm_calloc(1, sizeof *s);
     if (s == NULL)
         return NULL;
+    if (pthread_mutex_init(&s->mu, NULL) != 0) {
+        ivm_free(s);
+        return NULL;
+    }
     s->rc = IVM_OK;
+    s->max_pending = opts != NULL && opts->max_pending > 0 ? opts->max_pending
+                                                           : SPINE_DEFAULT_MAX_PENDING;
+    spine_merger_register(m, s);
     return s;
 }
 
@@ -28,139 +140,350 @@ void spine_free(spine *s)
 {
     if (s == NULL)
         return;
-    for (unsigned l = 0; l < SPINE_LEVELS; l++)
+    /* After this the merger no longer knows s: no slice runs on it. */
+    spine_merger_unregister(s->m, s);
+    spine_jobs_drop(s);
+    for (unsigned l = 0; l < SPINE_LEVELS; l++) {
         for (uint32_t k = 0; k < s->lv[l].n; k++)
             spine_batch_unref(s->lv[l].b[k]);
-    ivm_free(s);
-}
-
-/* Adds a non-empty batch at the level its size decides (keeps S8). */
-static unsigned place(spine *s, spine_batch *b)
-{
-    unsigned l = spine_level_of(b->n);
-    IVM_ASSERT(s->lv[l].n < SPINE_FANOUT);
-    s->lv[l].b[s->lv[l].n++] = b;
-    s->rows += b->n;
-    s->bytes += spine_batch_mem(b);
-    s->batches++;
-    return l;
-}
-
-static void forget(spine *s, spine_batch *b)
-{
-    s->rows -= b->n;
-    s->bytes -= spine_batch_mem(b);
-    s->batches--;
-    spine_batch_unref(b);
-}
-
-/* Merges level l's batches into one and places it (if any rows survive
- * cancellation); *next_out is its level, or SPINE_LEVELS if none.  On
- * failure nothing changes. */
-static ivm_rc merge_level(spine *s, unsigned l, unsigned *next_out)
-{
-    spine_level *lv = &s->lv[l];
-    spine_batch *merged;
-    ivm_rc rc = spine_batch_merge_many((const spine_batch *const *)lv->b, lv->n, &merged);
-    if (rc != IVM_OK)
-        return rc;
-    for (uint32_t k = 0; k < lv->n; k++)
-        forget(s, lv->b[k]);
-    lv->n = 0;
-    s->merges++;
-    if (merged->n == 0) {
-        spine_batch_unref(merged);
-        *next_out = SPINE_LEVELS;
-        return IVM_OK;
+        ivm_free(s->lv[l].b);
     }
-    *next_out = place(s, merged);
-    return IVM_OK;
+    pthread_mutex_destroy(&s->mu);
+    ivm_free(s);
 }
 
 ivm_rc spine_insert_take(spine *s, spine_batch *b_owned)
 {
     if (b_owned == NULL)
         return IVM_OK;
-    if (s == NULL || s->rc != IVM_OK) {
-        ivm_rc rc = s == NULL ? IVM_INVALID : s->rc;
+    if (s == NULL) {
         spine_batch_unref(b_owned);
-        return rc;
+        return IVM_INVALID;
     }
     if (b_owned->n == 0) {
         spine_batch_unref(b_owned);
         return IVM_OK;
     }
-    /* Every level held fewer than SPINE_FANOUT batches (S9), so only the
-     * level just added to can be full; merging it places one batch on one
-     * level, which again is the only one that can be full. */
-    unsigned l = place(s, b_owned);
-    while (l < SPINE_LEVELS && s->lv[l].n == SPINE_FANOUT) {
-        ivm_rc rc = merge_level(s, l, &l);
-        if (rc != IVM_OK) {
-            s->rc = rc;
-            return rc;
-        }
+    pthread_mutex_lock(&s->mu);
+    ivm_rc rc = s->rc;
+    spine_level *lv = &s->lv[spine_level_of(b_owned->n)];
+    if (rc == IVM_OK)
+        rc = level_reserve(lv);
+    if (rc != IVM_OK) {
+        pthread_mutex_unlock(&s->mu);
+        spine_batch_unref(b_owned);
+        return rc;
     }
+    place_locked(s, b_owned);
+    bool notify = level_needs_job(lv);
+    pthread_mutex_unlock(&s->mu);
+    /* The merger's lock is taken after the spine's is released (README:
+     * lock order), once per batch at most. */
+    if (notify)
+        spine_merger_notify(s->m, s);
     return IVM_OK;
 }
 
-void spine_stats_get(const spine *s, spine_stats *out)
+bool spine_ready(spine *s, rt_waker waker)
 {
+    pthread_mutex_lock(&s->mu);
+    bool ready = s->pending <= s->max_pending || s->rc != IVM_OK;
+    if (!ready) {
+        /* Registered under the lock that publishing takes too, so a merge
+         * that ends the wait either sees this waker or ran before the
+         * pending count was read (no lost wake-up). */
+        s->waker = waker;
+        s->waits++;
+        if (s->wait_since == 0)
+            s->wait_since = rt_now_ns() | 1; /* 0 means "not waiting" */
+    }
+    pthread_mutex_unlock(&s->mu);
+    return ready;
+}
+
+void spine_stats_get(const spine *cs, spine_stats *out)
+{
+    /* The lock is state of the spine's machinery, not of its contents. */
+    spine *s = (spine *)cs;
+    memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&s->mu);
     out->rows = s->rows;
     out->bytes = s->bytes;
     out->batches = s->batches;
+    for (unsigned l = 0; l < SPINE_LEVELS; l++)
+        out->level_batches[l] = s->lv[l].n;
+    out->pending = s->pending;
     out->merges = s->merges;
+    out->merge_rows = s->merge_rows;
+    out->waits = s->waits;
+    out->wait_ns = s->wait_ns;
+    pthread_mutex_unlock(&s->mu);
 }
 
-ivm_rc spine_compact(spine *s)
+/* ---- Merge jobs (caller has s BUSY or held) ----------------------------------- */
+
+bool spine_has_work(spine *s)
 {
-    if (s->rc != IVM_OK)
-        return s->rc;
-    if (s->batches <= 1)
-        return IVM_OK; /* one batch is already consolidated (S3, S4) */
-    const spine_batch *all[SPINE_LEVELS * SPINE_FANOUT];
-    size_t k = 0;
+    pthread_mutex_lock(&s->mu);
+    bool w = has_work_locked(s);
+    pthread_mutex_unlock(&s->mu);
+    return w;
+}
+
+static void job_drop(spine *s, unsigned l)
+{
+    spine_job *j = s->job[l];
+    if (j == NULL)
+        return;
+    spine_merge_fini(&j->mg);
+    ivm_free(j);
+    s->job[l] = NULL;
+    pthread_mutex_lock(&s->mu);
+    s->lv[l].merging = 0;
+    pthread_mutex_unlock(&s->mu);
+}
+
+void spine_jobs_drop(spine *s)
+{
     for (unsigned l = 0; l < SPINE_LEVELS; l++)
-        for (uint32_t j = 0; j < s->lv[l].n; j++)
-            all[k++] = s->lv[l].b[j];
-    spine_batch *merged;
-    ivm_rc rc = spine_batch_merge_many(all, k, &merged);
-    if (rc != IVM_OK)
-        return rc; /* nothing changed: not sticky */
-    for (unsigned l = 0; l < SPINE_LEVELS; l++) {
-        for (uint32_t j = 0; j < s->lv[l].n; j++)
-            forget(s, s->lv[l].b[j]);
-        s->lv[l].n = 0;
+        job_drop(s, l);
+}
+
+/* Makes the spine failed with rc (sticky) and wakes a waiting producer so
+ * that it sees the error. */
+static void fail_spine(spine *s, ivm_rc rc)
+{
+    pthread_mutex_lock(&s->mu);
+    s->rc = rc;
+    rt_waker w = take_waker_locked(s);
+    pthread_mutex_unlock(&s->mu);
+    rt_waker_wake(&w);
+}
+
+/* Starts the merge job of level l over its oldest batches.  The batch
+ * pointers are read under the lock; the batches themselves are immutable
+ * (S6) and stay on the level, referenced, until the job publishes or is
+ * dropped, so the merge reads them without the lock. */
+static ivm_rc job_start(spine *s, unsigned l)
+{
+    const spine_batch *in[SPINE_MERGE_MAX];
+    spine_job *j = ivm_malloc(sizeof *j);
+    if (j == NULL)
+        return IVM_NOMEM;
+    pthread_mutex_lock(&s->mu);
+    spine_level *lv = &s->lv[l];
+    uint32_t k = IVM_MIN(lv->n, (uint32_t)SPINE_MERGE_MAX);
+    for (uint32_t i = 0; i < k; i++)
+        in[i] = lv->b[i];
+    lv->merging = k;
+    pthread_mutex_unlock(&s->mu);
+    ivm_rc rc = spine_merge_init(&j->mg, in, k);
+    if (rc != IVM_OK) {
+        ivm_free(j);
+        pthread_mutex_lock(&s->mu);
+        lv->merging = 0;
+        pthread_mutex_unlock(&s->mu);
+        return rc;
     }
-    s->merges++;
-    if (merged->n == 0)
-        spine_batch_unref(merged);
-    else
-        place(s, merged);
+    j->level = l;
+    s->job[l] = j;
     return IVM_OK;
 }
 
-ivm_rc spine_check(const spine *s)
+/* Replaces the job's inputs by its output under the lock (keeps S7: the
+ * output is their consolidated sum), then releases the inputs and wakes a
+ * producer that waits for the spine to come back under its threshold. */
+static ivm_rc job_publish(spine *s, unsigned l)
 {
-    size_t rows = 0, bytes = 0, batches = 0;
-    /* A failed spine may hold one full level (see the opening comment). */
-    uint32_t limit = s->rc == IVM_OK ? SPINE_FANOUT - 1 : SPINE_FANOUT;
-    for (unsigned l = 0; l < SPINE_LEVELS; l++) {
+    spine_job *j = s->job[l];
+    size_t read = j->mg.read;
+    spine_batch *out = spine_merge_finish(&j->mg);
+    ivm_free(j);
+    s->job[l] = NULL;
+    spine_batch *dropped[SPINE_MERGE_MAX];
+    ivm_rc rc = IVM_OK;
+
+    pthread_mutex_lock(&s->mu);
+    spine_level *lv = &s->lv[l];
+    uint32_t k = lv->merging;
+    if (out->n > 0)
+        rc = level_reserve(&s->lv[spine_level_of(out->n)]);
+    if (rc != IVM_OK) {
+        /* Nowhere to put the output: keep the inputs, which hold the same
+         * sum, and fail (sticky). */
+        lv->merging = 0;
+        pthread_mutex_unlock(&s->mu);
+        spine_batch_unref(out);
+        fail_spine(s, rc);
+        return rc;
+    }
+    remove_oldest_locked(s, l, k, dropped);
+    lv->merging = 0;
+    if (out->n > 0)
+        place_locked(s, out);
+    s->merges++;
+    s->merge_rows += read;
+    rt_waker w = take_waker_locked(s);
+    pthread_mutex_unlock(&s->mu);
+
+    if (out->n == 0)
+        spine_batch_unref(out); /* everything cancelled (keeps S8: no empty batch) */
+    for (uint32_t i = 0; i < k; i++)
+        spine_batch_unref(dropped[i]);
+    rt_waker_wake(&w);
+    return IVM_OK;
+}
+
+spine_slice_rc spine_slice(spine *s, size_t budget, bool (*fault)(void), size_t *read_out)
+{
+    *read_out = 0;
+    /* The next level in turn that has a job or needs one: every level with
+     * work gets a slice before any gets a second one (README: fairness). */
+    unsigned l = SPINE_LEVELS;
+    bool start = false;
+    pthread_mutex_lock(&s->mu);
+    if (s->rc == IVM_OK) {
+        for (unsigned i = 0; i < SPINE_LEVELS; i++) {
+            unsigned c = (s->rr + i) % SPINE_LEVELS;
+            if (s->job[c] != NULL || level_needs_job(&s->lv[c])) {
+                l = c;
+                start = s->job[c] == NULL;
+                break;
+            }
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (l == SPINE_LEVELS)
+        return SPINE_SLICE_NONE;
+    s->rr = (l + 1) % SPINE_LEVELS;
+    if (start) {
+        if (fault != NULL && fault())
+            return SPINE_SLICE_FAULT;
+        ivm_rc rc = job_start(s, l);
+        if (rc != IVM_OK) {
+            fail_spine(s, rc);
+            return SPINE_SLICE_WORKED;
+        }
+    }
+    spine_job *j = s->job[l];
+    size_t before = j->mg.read;
+    bool done = spine_merge_step(&j->mg, budget);
+    *read_out = j->mg.read - before;
+    if (done)
+        job_publish(s, l);
+    return SPINE_SLICE_WORKED;
+}
+
+/* ---- Compaction ------------------------------------------------------------------ */
+
+ivm_rc spine_compact(spine *s)
+{
+    spine_batch **all = NULL;
+    spine_batch *merged = NULL;
+    ivm_rc rc;
+
+    /* Take the spine from the merger: jobs in progress are dropped (their
+     * inputs stay) and this thread merges everything. */
+    spine_merger_hold(s->m, s);
+    spine_jobs_drop(s);
+    pthread_mutex_lock(&s->mu);
+    rc = s->rc;
+    size_t k = s->batches;
+    pthread_mutex_unlock(&s->mu);
+    if (rc != IVM_OK || k <= 1)
+        goto out; /* one batch is already consolidated (S3, S4) */
+    /* Only this thread changes the batches while the spine is held (the
+     * owner does not insert meanwhile), so the list stays valid unlocked. */
+    all = ivm_malloc(k * sizeof *all);
+    rc = IVM_NOMEM;
+    if (all == NULL)
+        goto out;
+    pthread_mutex_lock(&s->mu);
+    size_t i = 0;
+    for (unsigned l = 0; l < SPINE_LEVELS; l++)
+        for (uint32_t j = 0; j < s->lv[l].n; j++)
+            all[i++] = s->lv[l].b[j];
+    pthread_mutex_unlock(&s->mu);
+    IVM_ASSERT(i == k);
+    rc = spine_batch_merge_many((const spine_batch *const *)all, k, &merged);
+    if (rc != IVM_OK)
+        goto out; /* nothing changed: not sticky */
+    size_t read = 0; /* entries read, for the statistics */
+    for (size_t x = 0; x < k; x++)
+        read += all[x]->n;
+    pthread_mutex_lock(&s->mu);
+    if (merged->n > 0)
+        rc = level_reserve(&s->lv[spine_level_of(merged->n)]);
+    if (rc == IVM_OK) {
+        for (unsigned l = 0; l < SPINE_LEVELS; l++) {
+            /* The references move to all[], released below. */
+            s->lv[l].n = 0;
+            s->lv[l].merging = 0;
+        }
+        s->pending = 0;
+        s->rows = s->bytes = s->batches = 0;
+        if (merged->n > 0)
+            place_locked(s, merged);
+        s->merges++;
+        s->merge_rows += read;
+    }
+    rt_waker w = take_waker_locked(s);
+    pthread_mutex_unlock(&s->mu);
+    rt_waker_wake(&w);
+    if (rc != IVM_OK) {
+        spine_batch_unref(merged);
+        goto out;
+    }
+    if (merged->n == 0)
+        spine_batch_unref(merged);
+    for (size_t x = 0; x < k; x++)
+        spine_batch_unref(all[x]);
+out:
+    ivm_free(all);
+    spine_merger_release(s->m, s);
+    return rc;
+}
+
+/* ---- Check -------------------------------------------------------------------------- */
+
+ivm_rc spine_check(const spine *cs)
+{
+    spine *s = (spine *)cs;
+    size_t rows = 0, bytes = 0, batches = 0, pending = 0;
+    ivm_rc rc = IVM_OK;
+    /* S12, with the merger's lock, taken before the spine's. */
+    if (!spine_merger_tracks(s->m, s))
+        return IVM_CORRUPT;
+    pthread_mutex_lock(&s->mu);
+    for (unsigned l = 0; l < SPINE_LEVELS && rc == IVM_OK; l++) {
         const spine_level *lv = &s->lv[l];
-        if (lv->n > limit)
-            return IVM_CORRUPT; /* S9 */
+        if (lv->n > lv->cap || lv->merging > lv->n || lv->merging > SPINE_MERGE_MAX ||
+            (lv->merging > 0 && lv->merging < SPINE_FANOUT)) {
+            rc = IVM_CORRUPT; /* S9 */
+            break;
+        }
         for (uint32_t k = 0; k < lv->n; k++) {
             const spine_batch *b = lv->b[k];
-            if (b == NULL || b->n == 0 || spine_level_of(b->n) != l)
-                return IVM_CORRUPT; /* S8 */
-            if (spine_batch_check(b) != IVM_OK)
-                return IVM_CORRUPT;
+            if (b == NULL || b->n == 0 || spine_level_of(b->n) != l) {
+                rc = IVM_CORRUPT; /* S8 */
+                break;
+            }
+            if (spine_batch_check(b) != IVM_OK) {
+                rc = IVM_CORRUPT;
+                break;
+            }
             rows += b->n;
             bytes += spine_batch_mem(b);
             batches++;
         }
+        pending += excess(lv);
     }
-    if (rows != s->rows || bytes != s->bytes || batches != s->batches)
-        return IVM_CORRUPT;
-    return IVM_OK;
+    if (rc == IVM_OK && (rows != s->rows || bytes != s->bytes || batches != s->batches ||
+                         pending != s->pending))
+        rc = IVM_CORRUPT;
+    /* S11: a producer waits only while the spine is over its threshold. */
+    if (rc == IVM_OK && s->waker.fn != NULL && s->pending <= s->max_pending && s->rc == IVM_OK)
+        rc = IVM_CORRUPT;
+    pthread_mutex_unlock(&s->mu);
+    return rc;
 }

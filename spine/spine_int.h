@@ -10,14 +10,21 @@
 
 #include "spine.h"
 
+#include <pthread.h>
+
 /* ---- Merge policy (README: merge policy) --------------------------------- */
 
-/* A batch of n >= 1 entries lives at level floor(log4 n); a level that
- * reaches SPINE_FANOUT batches is merged into one.  Keeps S8 and S9. */
+/* A batch of n >= 1 entries lives at level floor(log4 n) (S8).  A level is
+ * at rest with at most SPINE_FANOUT - 1 batches; once SPINE_FANOUT of its
+ * batches are not in a merge and none of its merges runs, the oldest of
+ * them, at most SPINE_MERGE_MAX, become one merge job (S9). */
 #define SPINE_FANOUT 4
 #define SPINE_LEVEL_BITS 2 /* log2(SPINE_FANOUT) */
+#define SPINE_MERGE_MAX 16
 /* floor(log4(SIZE_MAX)) + 1: enough levels for any batch size. */
-#define SPINE_LEVELS 32
+#define SPINE_LEVELS SPINE_MAX_LEVELS
+/* Default spine_opts.max_pending (README: backpressure). */
+#define SPINE_DEFAULT_MAX_PENDING 32
 
 static inline unsigned spine_level_of(size_t n)
 {
@@ -25,16 +32,15 @@ static inline unsigned spine_level_of(size_t n)
     return (unsigned)(63 - __builtin_clzll((unsigned long long)n)) / SPINE_LEVEL_BITS;
 }
 
+/* The batches of one level, oldest first.  b[0 .. merging) are the inputs
+ * of the level's merge job while one exists (0 otherwise): merges only
+ * take a level's oldest batches, inserts and merge outputs append, so the
+ * inputs stay a prefix until the job publishes or is dropped. */
 typedef struct spine_level {
-    spine_batch *b[SPINE_FANOUT];
-    uint32_t n;
+    spine_batch **b;
+    uint32_t n, cap;
+    uint32_t merging;
 } spine_level;
-
-struct spine {
-    spine_level lv[SPINE_LEVELS];
-    size_t rows, bytes, batches, merges; /* kept in step with lv[] */
-    ivm_rc rc;                           /* sticky failure, see spine.c */
-};
 
 /* ---- Batch writer -------------------------------------------------------- */
 
@@ -111,66 +117,89 @@ static inline int spine_entry_cmp(const spine_batch *a, size_t i, const spine_ba
     return spine_entry_cmp_raw(ap, alen, a->klen[i], bp, blen, b->klen[j]);
 }
 
-static inline bool spine_key_eq(const spine_batch *b, size_t i, const uint8_t *key, size_t klen)
+/* ---- Runs: positions in batches ------------------------------------------- */
+
+/* Big-endian first 8 bytes of e[0..len), zero-padded.  Padded order is
+ * consistent with entry order (builder.c, padded()): different prefixes
+ * order their entries, equal ones leave it to the bytes. */
+static inline uint64_t spine_entry_pfx(const uint8_t *e, size_t len)
 {
-    return b->klen[i] == klen && (klen == 0 || memcmp(b->data + b->off[i], key, klen) == 0);
+    uint64_t p = 0;
+    if (len >= 8) {
+        memcpy(&p, e, 8);
+        return __builtin_bswap64(p);
+    }
+    for (size_t i = 0; i < 8; i++)
+        p = (p << 8) | (i < len ? e[i] : 0);
+    return p;
 }
 
-/* ---- Heap of batch positions --------------------------------------------- */
+/* True if two prefixes agree on their first klen bytes (all 8 if klen >=
+ * 8): a necessary condition for the entries to have the same key of klen
+ * bytes, decided without touching entry bytes. */
+static inline bool spine_pfx_key_eq(uint64_t a, uint64_t b, size_t klen)
+{
+    if (klen >= 8)
+        return a == b;
+    return klen == 0 || ((a ^ b) >> (64 - 8 * klen)) == 0;
+}
 
-/* A position in one batch.  k-way merging and cursors keep one per input
- * batch and a binary min-heap of run indices ordered by the entry at pos;
- * runs at their end are kept out of the heap. */
+/* A position in one batch, with the entry there decoded: its bytes,
+ * length, key length and 8-byte prefix, which decide most comparisons with
+ * one integer compare (and no loads through off[] and klen[]).  k-way
+ * merges and cursors keep one per input batch; e == NULL at the end. */
 typedef struct spine_run {
+    uint64_t pfx;
+    const uint8_t *e;
+    size_t len;
+    uint32_t klen;
     const spine_batch *b;
-    size_t pos; /* next entry */
+    size_t pos;
 } spine_run;
 
-static inline bool spine_run_less(const spine_run *runs, uint32_t x, uint32_t y)
+/* Decodes the entry at r->pos (call after every change of pos). */
+static inline void spine_run_load(spine_run *r)
 {
-    return spine_entry_cmp(runs[x].b, runs[x].pos, runs[y].b, runs[y].pos) < 0;
-}
-
-static inline void spine_heap_down(const spine_run *runs, uint32_t *heap, size_t n, size_t at)
-{
-    uint32_t x = heap[at];
-    for (;;) {
-        size_t c = 2 * at + 1;
-        if (c >= n)
-            break;
-        if (c + 1 < n && spine_run_less(runs, heap[c + 1], heap[c]))
-            c++;
-        if (!spine_run_less(runs, heap[c], x))
-            break;
-        heap[at] = heap[c];
-        at = c;
+    const spine_batch *b = r->b;
+    if (r->pos >= b->n) {
+        r->e = NULL;
+        return;
     }
-    heap[at] = x;
+    uint64_t o = b->off[r->pos];
+    r->e = b->data + o;
+    r->len = (size_t)(b->off[r->pos + 1] - o);
+    r->klen = b->klen[r->pos];
+    r->pfx = spine_entry_pfx(r->e, r->len);
 }
 
-static inline void spine_heap_up(const spine_run *runs, uint32_t *heap, size_t at)
+/* Strict entry order of two runs; a run at its end is larger than every
+ * entry. */
+static inline bool spine_run_less(const spine_run *x, const spine_run *y)
 {
-    uint32_t x = heap[at];
-    while (at > 0) {
-        size_t p = (at - 1) / 2;
-        if (!spine_run_less(runs, x, heap[p]))
-            break;
-        heap[at] = heap[p];
-        at = p;
-    }
-    heap[at] = x;
+    if (y->e == NULL)
+        return x->e != NULL;
+    if (x->e == NULL)
+        return false;
+    if (x->pfx != y->pfx)
+        return x->pfx < y->pfx;
+    return spine_entry_cmp_raw(x->e, x->len, x->klen, y->e, y->len, y->klen) < 0;
 }
 
-/* Rebuilds heap from every run that has entries left; returns its size. */
-static inline size_t spine_heap_make(const spine_run *runs, size_t nruns, uint32_t *heap)
+/* True if run r stands on the same entry as (e, len, klen, pfx). */
+static inline bool spine_run_same(const spine_run *r, const uint8_t *e, size_t len, uint32_t klen,
+                                  uint64_t pfx)
 {
-    size_t n = 0;
-    for (size_t r = 0; r < nruns; r++)
-        if (runs[r].pos < runs[r].b->n)
-            heap[n++] = (uint32_t)r;
-    for (size_t i = n / 2; i-- > 0;)
-        spine_heap_down(runs, heap, n, i);
-    return n;
+    return r->e != NULL && r->pfx == pfx && r->len == len && r->klen == klen &&
+           memcmp(r->e, e, len) == 0;
+}
+
+/* True if run r stands on an entry whose key is key[0..klen), whose
+ * prefix is kpfx. */
+static inline bool spine_run_key_eq(const spine_run *r, const uint8_t *key, size_t klen,
+                                    uint64_t kpfx)
+{
+    return r->e != NULL && r->klen == klen && spine_pfx_key_eq(r->pfx, kpfx, klen) &&
+           (klen <= 8 || memcmp(r->e + 8, key + 8, klen - 8) == 0);
 }
 
 /* ---- Merging ------------------------------------------------------------- */
@@ -178,5 +207,105 @@ static inline size_t spine_heap_make(const spine_run *runs, size_t nruns, uint32
 /* Merges k consolidated batches (borrowed) into one new consolidated batch
  * in a single pass.  IVM_NOMEM on allocation failure. */
 ivm_rc spine_batch_merge_many(const spine_batch *const *in, size_t k, spine_batch **out);
+
+/* ---- Budgeted k-way merge (batch.c) ---------------------------------------- */
+
+/* The state of a k-way merge that can stop at any entry boundary and
+ * resume later: the input positions, the tournament over them, and the
+ * output written so far.  Owned by whoever runs the merge. */
+typedef struct spine_merge {
+    spine_run *runs;
+    uint32_t *tree;   /* loser tree: tree[0] the winner, tree[1..k) losers */
+    size_t k;
+    size_t left;      /* input entries not yet read */
+    size_t read;      /* input entries read so far */
+    spine_batch_mut out;
+} spine_merge;
+
+/* Prepares merging k >= 1 consolidated batches (borrowed: they must stay
+ * alive until finish or fini), allocating the output for the sum of their
+ * sizes.  IVM_NOMEM, with nothing to free, on allocation failure. */
+ivm_rc spine_merge_init(spine_merge *mg, const spine_batch *const *in, size_t k);
+/* Reads about budget input entries (never stopping inside a group of equal
+ * entries, which it sums) and writes their consolidated sum.  Returns true
+ * when every input has been read. */
+bool spine_merge_step(spine_merge *mg, size_t budget);
+/* After step returned true: the merged batch (one reference); frees the
+ * state. */
+spine_batch *spine_merge_finish(spine_merge *mg);
+/* Drops a merge at any point (output and state).  No-op after finish. */
+void spine_merge_fini(spine_merge *mg);
+
+/* ---- Spines and the merger (spine.c, merger.c) ------------------------------ */
+
+/* Where a spine stands with its merger (guarded by the merger's lock). */
+typedef enum spine_mstate {
+    SPINE_M_IDLE,   /* no merge work known to the merger */
+    SPINE_M_QUEUED, /* in the merger's run queue */
+    SPINE_M_BUSY    /* a thread is running a slice of it */
+} spine_mstate;
+
+/* A level's merge job: which level and the merge's resumable state.  Only
+ * the thread that has the spine BUSY (or holds it, see merger.c) touches a
+ * job. */
+typedef struct spine_job {
+    unsigned level;
+    spine_merge mg;
+} spine_job;
+
+struct spine {
+    /* Guarded by mu (README: locking). */
+    pthread_mutex_t mu;
+    spine_level lv[SPINE_LEVELS];
+    size_t rows, bytes, batches, merges, merge_rows; /* kept in step with lv[] */
+    size_t pending;        /* sum over levels of max(0, n - (FANOUT - 1)) */
+    size_t waits;
+    uint64_t wait_ns, wait_since; /* wait_since != 0: a "no" not yet woken */
+    rt_waker waker;        /* fn == NULL: none registered */
+    uint32_t max_pending;
+    ivm_rc rc;             /* sticky failure */
+
+    /* Owned by the thread that has the spine BUSY or held. */
+    spine_job *job[SPINE_LEVELS];
+    unsigned rr;           /* next level to consider: turns across levels */
+
+    /* Guarded by the merger's lock. */
+    spine_merger *m;
+    spine_mstate mstate;
+    bool again;            /* work arrived while BUSY or held */
+    bool held;             /* compact or free owns the jobs; not queued */
+    spine *q_next, *q_prev; /* run queue */
+    spine *r_next, *r_prev; /* every spine of the merger */
+};
+
+/* spine.c, for merger.c: */
+typedef enum spine_slice_rc {
+    SPINE_SLICE_NONE,     /* the spine had no merge work */
+    SPINE_SLICE_WORKED,   /* ran part or all of one merge */
+    SPINE_SLICE_FAULT     /* the fault hook fired before a merge started */
+} spine_slice_rc;
+/* Runs about budget entries of one of s's merges (the next level with work,
+ * in turn), starting a job if the level needs one (calling fault first, if
+ * not NULL: true abandons the slice) and publishing it if it completes.
+ * *read_out: entries read.  Caller has s BUSY. */
+spine_slice_rc spine_slice(spine *s, size_t budget, bool (*fault)(void), size_t *read_out);
+/* True if s has merge work: a job, or a level that needs one.  Takes s->mu. */
+bool spine_has_work(spine *s);
+/* Drops every merge job of s; the inputs stay on their levels.  Caller has
+ * s BUSY or held. */
+void spine_jobs_drop(spine *s);
+
+/* merger.c, for spine.c: */
+void spine_merger_register(spine_merger *m, spine *s);
+/* Unregisters s, waiting for a slice in progress to end. */
+void spine_merger_unregister(spine_merger *m, spine *s);
+/* s has (new) merge work. */
+void spine_merger_notify(spine_merger *m, spine *s);
+/* Takes s away from the merger (waits for a slice in progress to end) so
+ * that the caller may touch its jobs; release gives it back. */
+void spine_merger_hold(spine_merger *m, spine *s);
+void spine_merger_release(spine_merger *m, spine *s);
+/* False if s has merge work that the merger will never look at (S12). */
+bool spine_merger_tracks(spine_merger *m, spine *s);
 
 #endif /* IVM_SPINE_INT_H */

@@ -2,10 +2,13 @@
  * test_spine.c: spines (spine/spine.c) against the sorted array model.  The
  * property test feeds random streams of batches with insertions and
  * retractions over small domains (so that they collide and cancel), and after
- * every insert checks the level structure, reads the whole spine through a
- * cursor and seeks random keys, comparing everything with the model.  Other
- * tests pin down the merge policy's bound on batch count, cancellation and
- * compaction.
+ * every insert lets a manual merger finish the merge work, checks the level
+ * structure, reads the whole spine through a cursor and seeks random keys,
+ * comparing everything with the model.  Other tests pin down the merge
+ * policy's bound on batch count at rest, cancellation, compaction, and the
+ * contract of the merger: inserting never merges, pending and spine_ready,
+ * the waker, jobs dropped by compaction and free.  test_spine_model.c
+ * interleaves merge slices at random; test_spine_flood.c uses the thread.
  */
 #include "spine_testlib.h"
 
@@ -20,13 +23,37 @@ static size_t batch_bound(size_t rows)
     return 3 * levels;
 }
 
+/* A spine on its own manual merger, which *m_out receives. */
+static spine *manual_spine(spine_merger **m_out, uint32_t max_pending)
+{
+    assert_int_equal(spine_merger_new_manual(m_out), IVM_OK);
+    spine_opts o = {.merger = *m_out, .max_pending = max_pending};
+    spine *s = spine_new_opts(&o);
+    assert_non_null(s);
+    return s;
+}
+
+static spine_batch *one_entry(int64_t key, int64_t w)
+{
+    spine_builder bld;
+    spine_batch *b;
+    uint8_t k[16];
+    ivm_value kv = ivm_value_int(key);
+    size_t kl = enc(&kv, 1, k);
+    spine_builder_init(&bld);
+    assert_int_equal(spine_builder_push(&bld, k, kl, NULL, 0, w), IVM_OK);
+    assert_int_equal(spine_builder_finish(&bld, &b), IVM_OK);
+    spine_builder_fini(&bld);
+    return b;
+}
+
 static void check_spine(const spine *s, const tlist *model, int seeks)
 {
     spine_stats st;
     assert_int_equal(spine_check(s), IVM_OK);
     spine_stats_get(s, &st);
     assert_true(st.rows >= model->n);
-    assert_true(st.batches <= batch_bound(st.rows));
+    assert_true(st.batches <= batch_bound(st.rows) + st.pending);
     assert_true((st.batches == 0) == (st.rows == 0));
     spine_cursor *c;
     const spine *const arr[1] = {s};
@@ -44,8 +71,8 @@ static void test_spine_matches_model(void **state)
 {
     (void)state;
     rng_seed(30);
-    spine *s = spine_new();
-    assert_non_null(s);
+    spine_merger *m;
+    spine *s = manual_spine(&m, 0);
     tlist model = {0};
     for (int step = 0; step < 2000; step++) {
         tlist batch = {0};
@@ -61,6 +88,10 @@ static void test_spine_matches_model(void **state)
         tlist_consolidate(&model);
         if (step % 211 == 210)
             assert_int_equal(spine_compact(s), IVM_OK);
+        spine_wait_idle(s);
+        spine_stats st;
+        spine_stats_get(s, &st);
+        assert_int_equal(st.pending, 0); /* at rest: S9 */
         check_spine(s, &model, 8);
         tlist_free(&batch);
     }
@@ -68,6 +99,7 @@ static void test_spine_matches_model(void **state)
     spine_stats_get(s, &st);
     assert_true(st.merges > 100);
     spine_free(s);
+    spine_merger_free(m);
     tlist_free(&model);
 }
 
@@ -77,7 +109,8 @@ static void test_spine_matches_model_wide(void **state)
 {
     (void)state;
     rng_seed(31);
-    spine *s = spine_new();
+    spine_merger *m;
+    spine *s = manual_spine(&m, 0);
     tlist model = {0};
     for (int step = 0; step < 300; step++) {
         tlist batch = {0};
@@ -98,6 +131,8 @@ static void test_spine_matches_model_wide(void **state)
         tlist_add(&model, &batch, 1);
         tlist_consolidate(&model);
         assert_int_equal(spine_check(s), IVM_OK);
+        spine_wait_idle(s);
+        assert_int_equal(spine_check(s), IVM_OK);
         spine_stats st;
         spine_stats_get(s, &st);
         assert_true(st.batches <= batch_bound(st.rows));
@@ -116,26 +151,21 @@ static void test_spine_matches_model_wide(void **state)
         tlist_free(&batch);
     }
     spine_free(s);
+    spine_merger_free(m);
     tlist_free(&model);
 }
 
 static void test_spine_levels_stay_logarithmic(void **state)
 {
     (void)state;
-    spine *s = spine_new();
+    spine_merger *m;
+    spine *s = manual_spine(&m, 0);
     spine_stats st;
     size_t max_batches = 0;
     for (int64_t i = 0; i < 20000; i++) {
-        spine_builder bld;
-        spine_batch *b;
-        uint8_t k[16];
-        ivm_value key = ivm_value_int(i * 7919 % 20011); /* distinct, unordered */
-        size_t kl = enc(&key, 1, k);
-        spine_builder_init(&bld);
-        assert_int_equal(spine_builder_push(&bld, k, kl, NULL, 0, 1), IVM_OK);
-        assert_int_equal(spine_builder_finish(&bld, &b), IVM_OK);
-        spine_builder_fini(&bld);
-        assert_int_equal(spine_insert_take(s, b), IVM_OK);
+        /* Distinct keys in no order. */
+        assert_int_equal(spine_insert_take(s, one_entry(i * 7919 % 20011, 1)), IVM_OK);
+        spine_wait_idle(s);
         spine_stats_get(s, &st);
         assert_int_equal(st.rows, (size_t)i + 1); /* nothing cancels */
         assert_true(st.batches <= batch_bound(st.rows));
@@ -150,13 +180,15 @@ static void test_spine_levels_stay_logarithmic(void **state)
     assert_int_equal(st.rows, 20000);
     assert_int_equal(spine_check(s), IVM_OK);
     spine_free(s);
+    spine_merger_free(m);
 }
 
 static void test_spine_retractions_cancel(void **state)
 {
     (void)state;
     rng_seed(32);
-    spine *s = spine_new();
+    spine_merger *m;
+    spine *s = manual_spine(&m, 0);
     tlist all = {0};
     for (int i = 0; i < 3000; i++)
         gen_small_entry(&all, (int64_t)rng_below(3) + 1);
@@ -171,6 +203,7 @@ static void test_spine_retractions_cancel(void **state)
         }
         assert_int_equal(spine_insert_take(s, tlist_build(&slice, false)), IVM_OK);
         assert_int_equal(spine_check(s), IVM_OK);
+        spine_wait_idle(s);
         tlist_free(&slice);
     }
     tlist empty = {0};
@@ -183,33 +216,171 @@ static void test_spine_retractions_cancel(void **state)
     assert_int_equal(st.bytes, 0);
     assert_int_equal(spine_check(s), IVM_OK);
     spine_free(s);
+    spine_merger_free(m);
     tlist_free(&all);
 }
 
-/* Four batches on level 0 that sum to nothing: their merge leaves no batch. */
+/* Four batches on level 0 that sum to nothing: inserting them merges
+ * nothing; the merger's merge leaves no batch. */
 static void test_spine_merge_to_nothing(void **state)
 {
     (void)state;
-    spine *s = spine_new();
+    spine_merger *m;
+    spine *s = manual_spine(&m, 0);
+    spine_stats st;
     for (int64_t i = 0; i < 4; i++) {
-        spine_builder bld;
-        spine_batch *b;
-        uint8_t k[16];
-        ivm_value key = ivm_value_int(i / 2);
-        size_t kl = enc(&key, 1, k);
-        spine_builder_init(&bld);
-        assert_int_equal(spine_builder_push(&bld, k, kl, NULL, 0, i % 2 ? -3 : 3), IVM_OK);
-        assert_int_equal(spine_builder_finish(&bld, &b), IVM_OK);
-        spine_builder_fini(&bld);
-        assert_int_equal(spine_insert_take(s, b), IVM_OK);
+        assert_int_equal(spine_insert_take(s, one_entry(i / 2, i % 2 ? -3 : 3)), IVM_OK);
         assert_int_equal(spine_check(s), IVM_OK);
     }
-    spine_stats st;
+    spine_stats_get(s, &st);
+    assert_int_equal(st.batches, 4);
+    assert_int_equal(st.level_batches[0], 4);
+    assert_int_equal(st.pending, 1);
+    assert_int_equal(st.merges, 0);
+    assert_false(spine_merger_work(m, 1000));
     spine_stats_get(s, &st);
     assert_int_equal(st.batches, 0);
     assert_int_equal(st.rows, 0);
+    assert_int_equal(st.pending, 0);
     assert_int_equal(st.merges, 1);
+    assert_int_equal(st.merge_rows, 4);
+    assert_int_equal(spine_check(s), IVM_OK);
     spine_free(s);
+    spine_merger_free(m);
+}
+
+/* Inserting never merges: with no one driving the merger, batches pile up
+ * on their level; pending counts those beyond FANOUT - 1 per level; work
+ * in slices of a small budget brings the spine back to rest. */
+static void test_spine_insert_never_merges(void **state)
+{
+    (void)state;
+    spine_merger *m;
+    spine *s = manual_spine(&m, 1000);
+    spine_stats st;
+    tlist model = {0};
+    for (int64_t i = 0; i < 100; i++) {
+        assert_int_equal(spine_insert_take(s, one_entry(i, 1)), IVM_OK);
+        uint8_t k[16];
+        ivm_value kv = ivm_value_int(i);
+        tlist_push(&model, k, enc(&kv, 1, k), NULL, 0, 1);
+    }
+    tlist_consolidate(&model);
+    spine_stats_get(s, &st);
+    assert_int_equal(st.batches, 100);
+    assert_int_equal(st.level_batches[0], 100);
+    assert_int_equal(st.pending, 97);
+    assert_int_equal(st.merges, 0);
+    assert_int_equal(spine_check(s), IVM_OK);
+    size_t slices = 0;
+    while (spine_merger_work(m, 3)) {
+        slices++;
+        check_spine(s, &model, 4);
+        spine_stats_get(s, &st);
+        assert_true(st.batches <= batch_bound(st.rows) + st.pending);
+    }
+    assert_true(slices > 10);
+    spine_stats_get(s, &st);
+    assert_int_equal(st.pending, 0);
+    assert_int_equal(st.rows, 100);
+    assert_true(st.batches <= batch_bound(100));
+    assert_true(st.merge_rows >= 100);
+    check_spine(s, &model, 10);
+    spine_free(s);
+    spine_merger_free(m);
+    tlist_free(&model);
+}
+
+typedef struct wake_count {
+    int n;
+} wake_count;
+
+static void count_wake(void *arg)
+{
+    ((wake_count *)arg)->n++;
+}
+
+/* spine_ready says no above max_pending, registers the waker (the latest
+ * one), counts the waits; the merger calls the waker once, when a merge
+ * brings the spine back to the threshold, and the wait's time is kept. */
+static void test_spine_ready_and_waker(void **state)
+{
+    (void)state;
+    spine_merger *m;
+    spine *s = manual_spine(&m, 5);
+    wake_count a = {0}, b = {0};
+    rt_waker wa = {count_wake, &a}, wb = {count_wake, &b};
+    spine_stats st;
+    for (int64_t i = 0; i < 8; i++) {
+        assert_true(spine_ready(s, wa)); /* pending <= 5 so far */
+        assert_int_equal(spine_insert_take(s, one_entry(i, 1)), IVM_OK);
+    }
+    for (int64_t i = 8; i < 12; i++)
+        assert_int_equal(spine_insert_take(s, one_entry(i, 1)), IVM_OK);
+    spine_stats_get(s, &st);
+    assert_int_equal(st.pending, 9);
+    assert_int_equal(st.waits, 0);
+    assert_false(spine_ready(s, wa));
+    assert_false(spine_ready(s, wb)); /* replaces wa */
+    spine_stats_get(s, &st);
+    assert_int_equal(st.waits, 2);
+    assert_int_equal(spine_check(s), IVM_OK);
+    /* Inserting still works while the answer is no. */
+    assert_int_equal(spine_insert_take(s, one_entry(12, 1)), IVM_OK);
+    /* One slice merges the oldest 13 of level 0 into one batch on level 1:
+     * pending drops from 10 to 0 and the waker runs once. */
+    spine_merger_work(m, 13);
+    assert_int_equal(a.n, 0);
+    assert_int_equal(b.n, 1);
+    spine_stats_get(s, &st);
+    assert_int_equal(st.pending, 0);
+    assert_int_equal(st.merges, 1);
+    assert_true(st.wait_ns > 0);
+    assert_true(spine_ready(s, wa));
+    while (spine_merger_work(m, 100))
+        ;
+    assert_int_equal(b.n, 1);
+    assert_int_equal(a.n, 0);
+    assert_int_equal(spine_check(s), IVM_OK);
+    spine_free(s);
+    spine_merger_free(m);
+}
+
+/* Compaction drops merges in progress (their inputs stay) and merges
+ * everything in the caller; freeing a spine with merges in progress drops
+ * them too (the sanitizers check that nothing leaks). */
+static void test_spine_compact_and_free_mid_merge(void **state)
+{
+    (void)state;
+    rng_seed(33);
+    spine_merger *m;
+    assert_int_equal(spine_merger_new_manual(&m), IVM_OK);
+    spine_opts o = {.merger = m};
+    spine *s = spine_new_opts(&o), *t = spine_new_opts(&o);
+    tlist model = {0};
+    for (int step = 0; step < 200; step++) {
+        tlist batch = {0};
+        gen_small_batch(&batch, &model, 60);
+        assert_int_equal(spine_insert_take(s, tlist_build(&batch, false)), IVM_OK);
+        assert_int_equal(spine_insert_take(t, tlist_build(&batch, false)), IVM_OK);
+        tlist_add(&model, &batch, 1);
+        tlist_consolidate(&model);
+        tlist_free(&batch);
+        spine_merger_work(m, 5);
+    }
+    assert_true(spine_merger_work(m, 5)); /* merges are in progress */
+    assert_int_equal(spine_compact(s), IVM_OK);
+    spine_stats st;
+    spine_stats_get(s, &st);
+    assert_true(st.batches <= 1);
+    assert_int_equal(st.pending, 0);
+    check_spine(s, &model, 10);
+    check_spine(t, &model, 10);
+    spine_free(t); /* with merges in progress */
+    assert_false(spine_merger_work(m, 1000000));
+    spine_free(s);
+    spine_merger_free(m);
+    tlist_free(&model);
 }
 
 static void test_spine_drops_empty_batches(void **state)
@@ -240,6 +411,9 @@ int main(void)
         cmocka_unit_test(test_spine_levels_stay_logarithmic),
         cmocka_unit_test(test_spine_retractions_cancel),
         cmocka_unit_test(test_spine_merge_to_nothing),
+        cmocka_unit_test(test_spine_insert_never_merges),
+        cmocka_unit_test(test_spine_ready_and_waker),
+        cmocka_unit_test(test_spine_compact_and_free_mid_merge),
         cmocka_unit_test(test_spine_drops_empty_batches),
     };
     return cmocka_run_group_tests_name("spine/spine", tests, NULL, NULL);

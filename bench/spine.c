@@ -1,0 +1,175 @@
+/*
+ * spine.c: ingest and lookup cost of a spine on the process-wide merger.
+ *
+ *   spine [ROWS [BATCH_ROWS]]      (defaults 10000000 and 1000)
+ *
+ * spine_ingest: ROWS rows (key a random 64-bit INT, value an INT) are built
+ * into batches of BATCH_ROWS with a spine_builder and inserted into one
+ * spine, the producer honouring spine_ready (sleeping on a condition
+ * variable until the waker runs); then spine_wait_idle, and every row is
+ * read back through a cursor.  ns_per_row is the wall time of all of that
+ * per row.  sort_ns_per_row is the time to push the same rows into one
+ * spine_builder and finish it (one sort of the whole array), the yardstick.
+ * spine_lookup: random seeks of keys present, through one cursor over the
+ * spine at rest.  Prints JSON lines; never decides pass or fail.
+ */
+#include "spine.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static uint64_t rng_state = 42;
+static uint64_t rnd(void)
+{
+    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static void die(const char *what)
+{
+    fprintf(stderr, "bench spine: %s\n", what);
+    exit(1);
+}
+
+/* Pushes row i (key keys[i], value i) into the builder. */
+static void push_row(spine_builder *b, const int64_t *keys, size_t i)
+{
+    ivm_value k = ivm_value_int(keys[i]), v = ivm_value_int((int64_t)i);
+    uint8_t *p = spine_builder_reserve(b, 18);
+    if (p == NULL)
+        die("out of memory");
+    size_t kl = spine_value_encode(&k, p);
+    size_t vl = spine_value_encode(&v, p + kl);
+    if (spine_builder_commit(b, kl, kl + vl, 1) != IVM_OK)
+        die("commit failed");
+}
+
+typedef struct gate {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool woken;
+} gate;
+
+static void gate_wake(void *arg)
+{
+    gate *g = arg;
+    pthread_mutex_lock(&g->mu);
+    g->woken = true;
+    pthread_cond_signal(&g->cv);
+    pthread_mutex_unlock(&g->mu);
+}
+
+static void wait_ready(spine *s, gate *g)
+{
+    rt_waker w = {gate_wake, g};
+    for (;;) {
+        pthread_mutex_lock(&g->mu);
+        g->woken = false;
+        pthread_mutex_unlock(&g->mu);
+        if (spine_ready(s, w))
+            return;
+        pthread_mutex_lock(&g->mu);
+        while (!g->woken)
+            pthread_cond_wait(&g->cv, &g->mu);
+        pthread_mutex_unlock(&g->mu);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    size_t rows = argc > 1 ? strtoull(argv[1], NULL, 10) : 10000000;
+    size_t batch_rows = argc > 2 ? strtoull(argv[2], NULL, 10) : 1000;
+    if (rows == 0 || batch_rows == 0)
+        die("usage: spine [ROWS [BATCH_ROWS]]");
+    int64_t *keys = malloc(rows * sizeof *keys);
+    if (keys == NULL)
+        die("out of memory");
+    for (size_t i = 0; i < rows; i++)
+        keys[i] = (int64_t)rnd();
+
+    /* The yardstick: one builder, one sort of everything. */
+    spine_builder bld;
+    spine_builder_init(&bld);
+    uint64_t t0 = rt_now_ns();
+    for (size_t i = 0; i < rows; i++)
+        push_row(&bld, keys, i);
+    spine_batch *all;
+    if (spine_builder_finish(&bld, &all) != IVM_OK)
+        die("sort failed");
+    uint64_t sort_ns = rt_now_ns() - t0;
+    size_t distinct = all->n;
+    spine_batch_unref(all);
+    spine_builder_fini(&bld);
+
+    /* Ingest through the spine and its merger, then read everything. */
+    gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false};
+    spine_builder_init(&bld);
+    spine *s = spine_new();
+    if (s == NULL)
+        die("spine_new failed");
+    t0 = rt_now_ns();
+    for (size_t i = 0; i < rows;) {
+        size_t end = i + batch_rows < rows ? i + batch_rows : rows;
+        for (; i < end; i++)
+            push_row(&bld, keys, i);
+        spine_batch *b;
+        if (spine_builder_finish(&bld, &b) != IVM_OK)
+            die("build failed");
+        wait_ready(s, &g);
+        if (spine_insert_take(s, b) != IVM_OK)
+            die("insert failed");
+    }
+    uint64_t t_inserted = rt_now_ns();
+    spine_wait_idle(s);
+    uint64_t t_idle = rt_now_ns();
+    spine_cursor *c;
+    const spine *const arr[1] = {s};
+    if (spine_cursor_new(arr, 1, NULL, 0, &c) != IVM_OK)
+        die("cursor failed");
+    size_t seen = 0;
+    int64_t wsum = 0;
+    for (; spine_cursor_key_valid(c); spine_cursor_step_key(c))
+        for (; spine_cursor_val_valid(c); spine_cursor_step_val(c)) {
+            wsum += spine_cursor_weight(c);
+            seen++;
+        }
+    uint64_t t1 = rt_now_ns();
+    if (seen != distinct || wsum != (int64_t)rows)
+        die("read back a different sum than was inserted");
+    spine_stats st;
+    spine_stats_get(s, &st);
+    printf("{\"bench\":\"spine_ingest\",\"rows\":%zu,\"batch_rows\":%zu,\"ns_per_row\":%.1f,"
+           "\"sort_ns_per_row\":%.1f,\"insert_ns_per_row\":%.1f,\"idle_wait_ns_per_row\":%.1f,"
+           "\"read_ns_per_row\":%.1f,\"merges\":%zu,\"merge_rows\":%zu,\"batches\":%zu,"
+           "\"waits\":%zu,\"wait_ms\":%.1f}\n",
+           rows, batch_rows, (double)(t1 - t0) / (double)rows, (double)sort_ns / (double)rows,
+           (double)(t_inserted - t0) / (double)rows, (double)(t_idle - t_inserted) / (double)rows,
+           (double)(t1 - t_idle) / (double)rows, st.merges, st.merge_rows, st.batches, st.waits,
+           (double)st.wait_ns / 1e6);
+
+    /* Random seeks of keys present. */
+    size_t seeks = rows < 1000000 ? rows : 1000000;
+    int64_t found = 0;
+    t0 = rt_now_ns();
+    for (size_t q = 0; q < seeks; q++) {
+        uint8_t kb[16];
+        ivm_value k = ivm_value_int(keys[rnd() % rows]);
+        size_t kl = spine_value_encode(&k, kb);
+        spine_cursor_seek_key(c, kb, kl);
+        found += spine_cursor_key_valid(c) ? spine_cursor_weight(c) : 0;
+    }
+    t1 = rt_now_ns();
+    if (found != (int64_t)seeks)
+        die("a seek missed a key that is there");
+    printf("{\"bench\":\"spine_lookup\",\"rows\":%zu,\"batches\":%zu,\"seeks\":%zu,"
+           "\"ns_per_seek\":%.1f}\n",
+           rows, st.batches, seeks, (double)(t1 - t0) / (double)seeks);
+    spine_cursor_free(c);
+    spine_free(s);
+    spine_builder_fini(&bld);
+    free(keys);
+    return 0;
+}

@@ -1,0 +1,343 @@
+/*
+ * merger.c: the merger, which runs the merge work of many spines: a run
+ * queue of the spines that have work, taken in turn one bounded slice at a
+ * time (spine_slice, in spine.c, picks the spine's level in turn and runs
+ * or finishes its merge), with the bookkeeping that lets spine_free,
+ * spine_compact and spine_wait_idle take a spine away from it or wait for
+ * it.  A manual merger runs only when spine_merger_work or spine_wait_idle
+ * drives it; the process-wide merger has its own thread, a process under
+ * the runtime's root supervisor that sleeps on a condition variable when no
+ * spine has work.  Every piece of work (queue, jobs) lives in the merger
+ * and spine objects, never in the thread, so a restarted thread takes it up
+ * again.  It does not merge entries (batch.c) or decide what to merge
+ * (spine.c).  README "Merger", "Locking" and "Failures".
+ */
+#include "spine_int.h"
+
+#include <errno.h>
+
+/* Entries read per slice of the merger's thread: large enough that a
+ * slice's fixed costs (two lock round trips, a scan of the levels) vanish
+ * against it, small enough (a millisecond or so) that a small merge waits
+ * little behind a large one. */
+#define SLICE_ENTRIES ((size_t)1 << 15)
+
+struct spine_merger {
+    pthread_mutex_t mu;     /* guards everything below and every spine's
+                               m, mstate, again, held and links */
+    pthread_cond_t work;    /* the thread sleeps here while the queue is empty */
+    pthread_cond_t idle;    /* waits for a spine to leave BUSY or QUEUED */
+    spine *qhead, *qtail;   /* spines with work, in turn order */
+    spine *all;             /* every registered spine */
+    size_t nspines;
+    bool threaded;
+
+    /* The thread of a threaded merger. */
+    bool run;               /* the thread should keep going */
+    bool joinable;          /* a thread was started and not yet joined */
+    pthread_t th;
+    size_t slice;
+};
+
+/* ---- Queue (caller holds m->mu) ------------------------------------------------ */
+
+static void q_push_locked(spine_merger *m, spine *s)
+{
+    IVM_ASSERT(s->mstate == SPINE_M_IDLE && !s->held);
+    s->q_next = NULL;
+    s->q_prev = m->qtail;
+    if (m->qtail != NULL)
+        m->qtail->q_next = s;
+    else
+        m->qhead = s;
+    m->qtail = s;
+    s->mstate = SPINE_M_QUEUED;
+    pthread_cond_signal(&m->work);
+}
+
+static void q_unlink_locked(spine_merger *m, spine *s)
+{
+    IVM_ASSERT(s->mstate == SPINE_M_QUEUED);
+    if (s->q_prev != NULL)
+        s->q_prev->q_next = s->q_next;
+    else
+        m->qhead = s->q_next;
+    if (s->q_next != NULL)
+        s->q_next->q_prev = s->q_prev;
+    else
+        m->qtail = s->q_prev;
+    s->q_next = s->q_prev = NULL;
+    s->mstate = SPINE_M_IDLE;
+}
+
+/* Takes the spine whose turn it is and marks it BUSY: from here until
+ * slice_end the calling thread owns its jobs. */
+static spine *q_take_locked(spine_merger *m)
+{
+    spine *s = m->qhead;
+    if (s == NULL)
+        return NULL;
+    q_unlink_locked(m, s);
+    s->mstate = SPINE_M_BUSY;
+    return s;
+}
+
+/* After a slice of s: back to the end of the queue if it still has work
+ * (so every spine with work gets a slice before any gets a second), else
+ * idle; wakes whoever waits for the slice to end. */
+static void slice_end_locked(spine_merger *m, spine *s)
+{
+    IVM_ASSERT(s->mstate == SPINE_M_BUSY);
+    s->mstate = SPINE_M_IDLE;
+    if (!s->held) {
+        /* Lock order: merger, then spine (spine_has_work takes s->mu). */
+        bool more = s->again || spine_has_work(s);
+        s->again = false;
+        if (more)
+            q_push_locked(m, s);
+    }
+    pthread_cond_broadcast(&m->idle);
+}
+
+/* Runs one slice of the spine whose turn it is, in the calling thread;
+ * returns entries read (at least 1 if a slice ran, so that callers counting
+ * a budget always progress), 0 if the queue was empty.  Called and returns
+ * with m->mu held, which it drops during the slice. */
+static size_t run_one_locked(spine_merger *m, size_t budget, bool (*fault)(void),
+                             bool *faulted_out)
+{
+    spine *s = q_take_locked(m);
+    if (s == NULL)
+        return 0;
+    pthread_mutex_unlock(&m->mu);
+    size_t read = 0;
+    spine_slice_rc r = spine_slice(s, budget, fault, &read);
+    pthread_mutex_lock(&m->mu);
+    slice_end_locked(m, s);
+    if (r == SPINE_SLICE_FAULT && faulted_out != NULL)
+        *faulted_out = true;
+    return read > 0 ? read : 1;
+}
+
+/* ---- Spines come and go ---------------------------------------------------------- */
+
+void spine_merger_register(spine_merger *m, spine *s)
+{
+    pthread_mutex_lock(&m->mu);
+    s->m = m;
+    s->mstate = SPINE_M_IDLE;
+    s->r_prev = NULL;
+    s->r_next = m->all;
+    if (m->all != NULL)
+        m->all->r_prev = s;
+    m->all = s;
+    m->nspines++;
+    pthread_mutex_unlock(&m->mu);
+}
+
+/* Waits for a slice of s in progress to end and takes s out of the queue;
+ * afterwards no thread of the merger touches s's jobs until released. */
+static void hold_locked(spine_merger *m, spine *s)
+{
+    s->held = true;
+    while (s->mstate == SPINE_M_BUSY)
+        pthread_cond_wait(&m->idle, &m->mu);
+    if (s->mstate == SPINE_M_QUEUED) {
+        q_unlink_locked(m, s);
+        s->again = true; /* it had work: look again at release */
+        pthread_cond_broadcast(&m->idle);
+    }
+}
+
+void spine_merger_unregister(spine_merger *m, spine *s)
+{
+    pthread_mutex_lock(&m->mu);
+    hold_locked(m, s);
+    if (s->r_prev != NULL)
+        s->r_prev->r_next = s->r_next;
+    else
+        m->all = s->r_next;
+    if (s->r_next != NULL)
+        s->r_next->r_prev = s->r_prev;
+    m->nspines--;
+    pthread_mutex_unlock(&m->mu);
+}
+
+void spine_merger_hold(spine_merger *m, spine *s)
+{
+    pthread_mutex_lock(&m->mu);
+    hold_locked(m, s);
+    pthread_mutex_unlock(&m->mu);
+}
+
+void spine_merger_release(spine_merger *m, spine *s)
+{
+    pthread_mutex_lock(&m->mu);
+    IVM_ASSERT(s->held && s->mstate == SPINE_M_IDLE);
+    s->held = false;
+    bool more = s->again || spine_has_work(s);
+    s->again = false;
+    if (more)
+        q_push_locked(m, s);
+    pthread_mutex_unlock(&m->mu);
+}
+
+void spine_merger_notify(spine_merger *m, spine *s)
+{
+    pthread_mutex_lock(&m->mu);
+    if (s->held || s->mstate == SPINE_M_BUSY)
+        s->again = true; /* seen when the slice ends or the hold is released */
+    else if (s->mstate == SPINE_M_IDLE)
+        q_push_locked(m, s);
+    pthread_mutex_unlock(&m->mu);
+}
+
+bool spine_merger_tracks(spine_merger *m, spine *s)
+{
+    pthread_mutex_lock(&m->mu);
+    bool ok = s->m == m && (s->mstate != SPINE_M_IDLE || s->again || s->held ||
+                            !spine_has_work(s));
+    pthread_mutex_unlock(&m->mu);
+    return ok;
+}
+
+/* ---- Driving a merger ------------------------------------------------------------------ */
+
+static ivm_rc merger_new(bool threaded, spine_merger **out)
+{
+    spine_merger *m = ivm_calloc(1, sizeof *m);
+    if (m == NULL)
+        return IVM_NOMEM;
+    if (pthread_mutex_init(&m->mu, NULL) != 0)
+        goto fail_mu;
+    if (pthread_cond_init(&m->work, NULL) != 0)
+        goto fail_work;
+    if (pthread_cond_init(&m->idle, NULL) != 0)
+        goto fail_idle;
+    m->threaded = threaded;
+    m->slice = SLICE_ENTRIES;
+    *out = m;
+    return IVM_OK;
+fail_idle:
+    pthread_cond_destroy(&m->work);
+fail_work:
+    pthread_mutex_destroy(&m->mu);
+fail_mu:
+    ivm_free(m);
+    return IVM_NOMEM;
+}
+
+ivm_rc spine_merger_new_manual(spine_merger **out)
+{
+    return merger_new(false, out);
+}
+
+void spine_merger_free(spine_merger *m)
+{
+    if (m == NULL || m->threaded)
+        return; /* the process-wide merger lives as long as the process */
+    IVM_ASSERT(m->nspines == 0 && m->qhead == NULL);
+    pthread_cond_destroy(&m->idle);
+    pthread_cond_destroy(&m->work);
+    pthread_mutex_destroy(&m->mu);
+    ivm_free(m);
+}
+
+bool spine_merger_work(spine_merger *m, size_t budget)
+{
+    size_t done = 0;
+    pthread_mutex_lock(&m->mu);
+    while (done < budget) {
+        size_t r = run_one_locked(m, budget - done, NULL, NULL);
+        if (r == 0)
+            break;
+        done += r;
+    }
+    bool more = m->qhead != NULL;
+    pthread_mutex_unlock(&m->mu);
+    return more;
+}
+
+void spine_wait_idle(spine *s)
+{
+    spine_merger *m = s->m;
+    pthread_mutex_lock(&m->mu);
+    for (;;) {
+        if (s->mstate == SPINE_M_IDLE)
+            break;
+        if (m->threaded || s->mstate == SPINE_M_BUSY) {
+            pthread_cond_wait(&m->idle, &m->mu);
+            continue;
+        }
+        /* A manual merger has no thread: run s's slices here. */
+        q_unlink_locked(m, s);
+        s->mstate = SPINE_M_BUSY;
+        pthread_mutex_unlock(&m->mu);
+        size_t read;
+        spine_slice(s, SIZE_MAX, NULL, &read);
+        pthread_mutex_lock(&m->mu);
+        slice_end_locked(m, s);
+    }
+    pthread_mutex_unlock(&m->mu);
+}
+
+/* ---- The process-wide merger and its thread ----------------------------------------- */
+
+static void *merger_main(void *arg)
+{
+    spine_merger *m = arg;
+    pthread_mutex_lock(&m->mu);
+    while (m->run) {
+        if (m->qhead == NULL) {
+            /* Nothing to do: sleep until a spine has work or stop. */
+            pthread_cond_wait(&m->work, &m->mu);
+            continue;
+        }
+        run_one_locked(m, m->slice, NULL, NULL);
+    }
+    pthread_mutex_unlock(&m->mu);
+    return NULL;
+}
+
+static ivm_rc merger_start(spine_merger *m)
+{
+    pthread_mutex_lock(&m->mu);
+    bool joinable = m->joinable;
+    pthread_t old = m->th;
+    pthread_mutex_unlock(&m->mu);
+    if (joinable)
+        pthread_join(old, NULL); /* the last run ended; its thread is leaving */
+    pthread_mutex_lock(&m->mu);
+    m->run = true;
+    int e = pthread_create(&m->th, NULL, merger_main, m);
+    m->joinable = e == 0;
+    if (e != 0)
+        m->run = false;
+    pthread_mutex_unlock(&m->mu);
+    if (e != 0)
+        return e == EAGAIN ? IVM_NOMEM : IVM_INTERNAL;
+    pthread_setname_np(m->th, "ivm-merger");
+    return IVM_OK;
+}
+
+static spine_merger *global_merger;
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+
+static void global_init(void)
+{
+    spine_merger *m;
+    if (merger_new(true, &m) != IVM_OK)
+        return;
+    if (merger_start(m) != IVM_OK) {
+        m->threaded = false;
+        spine_merger_free(m);
+        return; /* leaves global_merger NULL: spine_new fails */
+    }
+    global_merger = m;
+}
+
+spine_merger *spine_merger_global(void)
+{
+    pthread_once(&global_once, global_init);
+    return global_merger;
+}

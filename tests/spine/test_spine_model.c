@@ -1,0 +1,265 @@
+/*
+ * test_spine_model.c: spines under random interleavings of inserts and
+ * merge work, against the sorted array model.  Several spines share one
+ * manual merger; each step inserts a random batch (insertions and
+ * retractions over a small domain, so that they cancel), runs merge slices
+ * of a random budget, compacts, waits for a spine to be idle, frees and
+ * replaces a spine with merges in progress, or takes a cursor and keeps it
+ * for later.  After every step every spine is read through a fresh cursor
+ * (all keys, values and summed weights, and random seeks) and compared with
+ * its model; spine_check passes; the statistics agree with each other and
+ * with the model; and every cursor kept from earlier still reads the
+ * snapshot it was taken on, whatever merged since.  Fixed seeds.
+ */
+#include "spine_testlib.h"
+
+enum { NSPINES = 3, NKEPT = 4 };
+
+/* At most FANOUT - 1 = 3 batches at rest on each of the levels that batches
+ * of up to `rows` entries can use (README: merge policy). */
+static size_t rest_bound(size_t rows)
+{
+    size_t levels = 1;
+    for (size_t r = rows; r >= 4; r /= 4)
+        levels++;
+    return 3 * levels;
+}
+
+typedef struct sp {
+    spine *s;
+    tlist model;
+    spine_stats last;
+} sp;
+
+typedef struct kept {
+    spine_cursor *c;
+    tlist model;
+} kept;
+
+typedef struct world {
+    spine_merger *m;
+    sp sp[NSPINES];
+    kept kept[NKEPT];
+    bool wide; /* keys from a wide domain, so that batches reach high levels */
+    uint32_t max_pending;
+    size_t merges; /* of spines freed so far */
+} world;
+
+static void sp_open(world *w, sp *p)
+{
+    spine_opts o = {.merger = w->m, .max_pending = w->max_pending};
+    p->s = spine_new_opts(&o);
+    assert_non_null(p->s);
+    memset(&p->last, 0, sizeof p->last);
+}
+
+/* The statistics agree with each other, with the model and with the last
+ * ones seen: counters only grow. */
+static void check_stats(sp *p)
+{
+    spine_stats st;
+    spine_stats_get(p->s, &st);
+    size_t batches = 0, pending = 0;
+    for (unsigned l = 0; l < SPINE_MAX_LEVELS; l++) {
+        batches += st.level_batches[l];
+        pending += st.level_batches[l] > 3 ? st.level_batches[l] - 3 : 0;
+    }
+    assert_int_equal(batches, st.batches);
+    assert_int_equal(pending, st.pending);
+    assert_true(st.rows >= p->model.n);
+    assert_true((st.batches == 0) == (st.rows == 0));
+    assert_true((st.rows == 0) == (st.bytes == 0));
+    assert_true(st.batches <= rest_bound(st.rows) + st.pending);
+    assert_true(st.merges >= p->last.merges);
+    assert_true(st.merge_rows >= p->last.merge_rows);
+    /* Each merge reads at least two entries (it takes FANOUT batches, or
+     * at least two when compacting). */
+    assert_true(st.merge_rows - p->last.merge_rows >= 2 * (st.merges - p->last.merges));
+    assert_int_equal(st.waits, 0);
+    p->last = st;
+}
+
+static void probe(uint8_t *k, size_t *kl, bool wide)
+{
+    if (!wide) {
+        *kl = gen_small_key(k, true);
+        return;
+    }
+    ivm_value key = ivm_value_int((int64_t)rng_below(5200) - 100);
+    *kl = enc(&key, 1, k);
+}
+
+static void check_sp(world *w, sp *p)
+{
+    assert_int_equal(spine_check(p->s), IVM_OK);
+    check_stats(p);
+    spine_cursor *c;
+    const spine *const arr[1] = {p->s};
+    assert_int_equal(spine_cursor_new(arr, 1, NULL, 0, &c), IVM_OK);
+    assert_cursor_is(c, &p->model);
+    for (int i = 0; i < 6; i++) {
+        uint8_t k[256];
+        size_t kl;
+        probe(k, &kl, w->wide);
+        assert_seek(c, &p->model, k, kl);
+    }
+    spine_cursor_free(c);
+}
+
+static void check_kept(world *w)
+{
+    for (int i = 0; i < NKEPT; i++) {
+        kept *k = &w->kept[i];
+        if (k->c == NULL)
+            continue;
+        assert_cursor_is(k->c, &k->model);
+        uint8_t pk[256];
+        size_t kl;
+        probe(pk, &kl, w->wide);
+        assert_seek(k->c, &k->model, pk, kl);
+    }
+}
+
+static void gen_batch(world *w, tlist *batch, const tlist *model)
+{
+    if (!w->wide) {
+        gen_small_batch(batch, model, 120);
+        return;
+    }
+    size_t n = rng_below(4) == 0 ? rng_below(1500) : rng_below(40);
+    for (size_t i = 0; i < n; i++) {
+        if (model->n > 0 && rng_below(3) == 0) {
+            const tentry *t = &model->v[rng_below(model->n)];
+            tlist_push(batch, t->e, t->klen, t->e + t->klen, t->len - t->klen, -t->w);
+            continue;
+        }
+        uint8_t k[16], v[16];
+        ivm_value key = ivm_value_int((int64_t)rng_below(5000));
+        ivm_value val = ivm_value_int((int64_t)rng_below(4));
+        size_t kl = enc(&key, 1, k), vl = enc(&val, 1, v);
+        tlist_push(batch, k, kl, v, vl, (int64_t)rng_below(5) - 2);
+    }
+}
+
+static void step(world *w)
+{
+    size_t what = rng_below(100);
+    sp *p = &w->sp[rng_below(NSPINES)];
+    if (what < 45) {
+        tlist batch = {0};
+        gen_batch(w, &batch, &p->model);
+        bool promise = rng_below(3) == 0;
+        if (promise)
+            tlist_consolidate(&batch);
+        assert_int_equal(spine_insert_take(p->s, tlist_build(&batch, promise)), IVM_OK);
+        tlist_add(&p->model, &batch, 1);
+        tlist_consolidate(&p->model);
+        tlist_free(&batch);
+    } else if (what < 85) {
+        /* Budgets from one entry (a merge stops after every entry) to
+         * whole merges. */
+        size_t r = rng_below(10);
+        size_t budget = r < 4 ? 1 + rng_below(4) : r < 8 ? 1 + rng_below(300) : 1 + rng_below(20000);
+        spine_merger_work(w->m, budget);
+    } else if (what < 88) {
+        assert_int_equal(spine_compact(p->s), IVM_OK);
+        spine_stats st;
+        spine_stats_get(p->s, &st);
+        assert_true(st.batches <= 1);
+        assert_int_equal(st.pending, 0);
+    } else if (what < 91) {
+        spine_wait_idle(p->s);
+        spine_stats st;
+        spine_stats_get(p->s, &st);
+        assert_int_equal(st.pending, 0);
+        assert_true(st.batches <= rest_bound(st.rows));
+    } else if (what < 92) {
+        /* Free with merges possibly in progress; a new spine takes its
+         * place, rebuilt from the model in a few batches. */
+        w->merges += p->last.merges;
+        spine_free(p->s);
+        sp_open(w, p);
+        tlist part = {0};
+        for (size_t i = 0; i < p->model.n; i++) {
+            const tentry *t = &p->model.v[i];
+            tlist_push(&part, t->e, t->klen, t->e + t->klen, t->len - t->klen, t->w);
+            if (rng_below(40) == 0 || i + 1 == p->model.n) {
+                assert_int_equal(spine_insert_take(p->s, tlist_build(&part, true)), IVM_OK);
+                tlist_free(&part);
+            }
+        }
+        tlist_free(&part);
+    } else {
+        /* Keep a cursor on this spine's present state for later steps. */
+        kept *k = &w->kept[rng_below(NKEPT)];
+        spine_cursor_free(k->c);
+        tlist_free(&k->model);
+        const spine *const arr[1] = {p->s};
+        assert_int_equal(spine_cursor_new(arr, 1, NULL, 0, &k->c), IVM_OK);
+        tlist_add(&k->model, &p->model, 1);
+        tlist_consolidate(&k->model);
+    }
+    for (int i = 0; i < NSPINES; i++)
+        check_sp(w, &w->sp[i]);
+    check_kept(w);
+}
+
+static void run(uint64_t seed, int steps, bool wide)
+{
+    rng_seed(seed);
+    world w;
+    memset(&w, 0, sizeof w);
+    w.wide = wide;
+    w.max_pending = 1000; /* no backpressure here: see test_spine_flood.c */
+    assert_int_equal(spine_merger_new_manual(&w.m), IVM_OK);
+    for (int i = 0; i < NSPINES; i++)
+        sp_open(&w, &w.sp[i]);
+    for (int i = 0; i < steps; i++)
+        step(&w);
+    /* Drain: everything at rest, and still the model. */
+    while (spine_merger_work(w.m, 1 + rng_below(500)))
+        ;
+    size_t merges = w.merges;
+    for (int i = 0; i < NSPINES; i++) {
+        spine_stats st;
+        check_sp(&w, &w.sp[i]);
+        spine_stats_get(w.sp[i].s, &st);
+        assert_int_equal(st.pending, 0);
+        assert_true(st.batches <= rest_bound(st.rows));
+        merges += st.merges;
+    }
+    assert_true(merges > 20); /* the interleavings did merge */
+    check_kept(&w);
+    for (int i = 0; i < NKEPT; i++) {
+        spine_cursor_free(w.kept[i].c);
+        tlist_free(&w.kept[i].model);
+    }
+    for (int i = 0; i < NSPINES; i++) {
+        spine_free(w.sp[i].s);
+        tlist_free(&w.sp[i].model);
+    }
+    spine_merger_free(w.m);
+}
+
+static void test_spine_model_small_domain(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= 3; seed++)
+        run(seed, 900, false);
+}
+
+static void test_spine_model_wide_domain(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 11; seed <= 12; seed++)
+        run(seed, 250, true);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_spine_model_small_domain),
+        cmocka_unit_test(test_spine_model_wide_domain),
+    };
+    return cmocka_run_group_tests_name("spine/model", tests, NULL, NULL);
+}
