@@ -161,21 +161,7 @@ static ivm_rc queue_piece(xchg *x, uint32_t from, uint32_t to, spine_batch *piec
     return IVM_OK;
 }
 
-ivm_rc xchg_send_poll(xchg *x, uint32_t from, rt_waker waker)
-{
-    if (from >= x->n)
-        return IVM_INVALID;
-    xsend *s = &x->send[from];
-    for (uint32_t to = 0; to < x->n && s->nparked > 0; to++) {
-        if (s->outbox[to] == NULL)
-            continue;
-        if (!push_or_park(x, from, to, s->outbox[to], waker))
-            continue;
-        s->outbox[to] = NULL;
-        s->nparked--;
-    }
-    return s->nparked == 0 ? IVM_OK : IVM_PENDING;
-}
+static ivm_rc settle(xchg *x, uint32_t from, rt_waker waker);
 
 ivm_rc xchg_send_take(xchg *x, uint32_t from, spine_batch *b_owned, rt_waker waker)
 {
@@ -206,7 +192,8 @@ ivm_rc xchg_send_take(xchg *x, uint32_t from, spine_batch *b_owned, rt_waker wak
         i++;
     }
     if (i == b->n)
-        return queue_piece(x, from, first, b_owned, waker);
+        return queue_piece(x, from, first, b_owned, waker) == IVM_OK ? IVM_OK
+                                                                      : settle(x, from, waker);
     /* Split: the batch is sorted and consolidated, and so is every subset
      * of it taken in order, so each destination's builder runs sorted. */
     ivm_rc rc = IVM_OK;
@@ -232,30 +219,7 @@ ivm_rc xchg_send_take(xchg *x, uint32_t from, spine_batch *b_owned, rt_waker wak
     }
     if (rc != IVM_OK)
         return rc;
-    return parked ? IVM_PENDING : IVM_OK;
-}
-
-ivm_rc xchg_flush(xchg *x, uint32_t from, rt_waker waker)
-{
-    if (from >= x->n)
-        return IVM_INVALID;
-    xsend *s = &x->send[from];
-    /* X5: the marker goes behind every piece of the step. */
-    ivm_rc rc = xchg_send_poll(x, from, waker);
-    if (rc != IVM_OK)
-        return rc;
-    if (s->ndue == 0) {
-        for (uint32_t to = 0; to < x->n; to++)
-            s->marker_due[to] = true;
-        s->ndue = x->n;
-    }
-    for (uint32_t to = 0; to < x->n; to++) {
-        if (!s->marker_due[to] || !push_or_park(x, from, to, XLINK_MARKER, waker))
-            continue;
-        s->marker_due[to] = false;
-        s->ndue--;
-    }
-    return s->ndue == 0 ? IVM_OK : IVM_PENDING;
+    return parked ? settle(x, from, waker) : IVM_OK;
 }
 
 /* ---- Receiving ----------------------------------------------------------- */
@@ -354,6 +318,89 @@ static ivm_rc finish(xchg *x, xrecv *r, spine_batch **out)
     return IVM_OK;
 }
 
+/* ---- Waiting senders ------------------------------------------------------- */
+
+/* Queues the sender's parked pieces, then (outbox empty) its due flush
+ * markers.  True when nothing is left to queue. */
+static bool push_parked(xchg *x, uint32_t from, rt_waker waker)
+{
+    xsend *s = &x->send[from];
+    for (uint32_t to = 0; to < x->n && s->nparked > 0; to++) {
+        if (s->outbox[to] == NULL || !push_or_park(x, from, to, s->outbox[to], waker))
+            continue;
+        s->outbox[to] = NULL;
+        s->nparked--;
+    }
+    if (s->nparked > 0)
+        return false;
+    /* X5: markers go behind every piece of the step. */
+    for (uint32_t to = 0; to < x->n && s->ndue > 0; to++) {
+        if (!s->marker_due[to] || !push_or_park(x, from, to, XLINK_MARKER, waker))
+            continue;
+        s->marker_due[to] = false;
+        s->ndue--;
+    }
+    return s->ndue == 0;
+}
+
+static bool incoming(xchg *x, uint32_t to)
+{
+    const xrecv *r = &x->recv[to];
+    for (uint32_t from = 0; from < x->n; from++)
+        if (!r->marked[from] && !xlink_empty(link_at(x, from, to)))
+            return true;
+    return false;
+}
+
+/* X9: a sender that cannot queue drains its own links before it waits, and
+ * waits for either room or arrivals, so that workers sending to each other
+ * (or a worker to itself) never wait on each other: a worker that is
+ * pending has nothing queued for it that it could have taken. */
+static ivm_rc settle(xchg *x, uint32_t from, rt_waker waker)
+{
+    for (;;) {
+        if (push_parked(x, from, waker))
+            return IVM_OK;
+        ivm_rc rc = drain(x, from);
+        if (rc != IVM_OK)
+            return rc;
+        if (push_parked(x, from, waker))
+            return IVM_OK;
+        xrecv *r = &x->recv[from];
+        xwait_arm(&r->wait, waker);
+        if (!incoming(x, from)) {
+            r->waits++;
+            return IVM_PENDING;
+        }
+        xwait_disarm(&r->wait);
+    }
+}
+
+ivm_rc xchg_send_poll(xchg *x, uint32_t from, rt_waker waker)
+{
+    if (from >= x->n)
+        return IVM_INVALID;
+    return settle(x, from, waker);
+}
+
+ivm_rc xchg_flush(xchg *x, uint32_t from, rt_waker waker)
+{
+    if (from >= x->n)
+        return IVM_INVALID;
+    xsend *s = &x->send[from];
+    if (s->nparked > 0) {
+        ivm_rc rc = settle(x, from, waker); /* the outbox first (X5) */
+        if (rc != IVM_OK)
+            return rc;
+    }
+    if (s->ndue == 0) {
+        for (uint32_t to = 0; to < x->n; to++)
+            s->marker_due[to] = true;
+        s->ndue = x->n;
+    }
+    return settle(x, from, waker);
+}
+
 ivm_rc xchg_collect(xchg *x, uint32_t to, rt_waker waker, spine_batch **out)
 {
     if (to >= x->n)
@@ -368,10 +415,7 @@ ivm_rc xchg_collect(xchg *x, uint32_t to, rt_waker waker, spine_batch **out)
         /* X4: announce the sleep, then look once more, so that a push that
          * raced with the announcement is either seen here or wakes us. */
         xwait_arm(&r->wait, waker);
-        bool any = false;
-        for (uint32_t from = 0; from < x->n && !any; from++)
-            any = !r->marked[from] && !xlink_empty(link_at(x, from, to));
-        if (!any) {
+        if (!incoming(x, to)) {
             r->waits++;
             return IVM_PENDING;
         }
