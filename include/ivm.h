@@ -73,6 +73,24 @@ typedef struct ivm_rel_stats {
  * snapshot: the merger keeps working. */
 ivm_rc ivm_stats(ivm_db *db, void (*fn)(void *arg, const ivm_rel_stats *st), void *arg);
 
+/* The runtime's processes (this engine's catalog, circuit and session, the
+ * spine merger, their supervisors): fn is called once per process, parents
+ * first.  Strings are valid during the call. */
+typedef struct ivm_proc_status {
+    const char *name;           /* "root/engine1/catalog" */
+    const char *state;          /* starting, running, stopping, exited, failed */
+    uint32_t starts, restarts, failures;
+    const char *last_exit;      /* why the last run ended, "" if it has not */
+} ivm_proc_status;
+void ivm_status(ivm_db *db, void (*fn)(void *arg, const ivm_proc_status *st), void *arg);
+
+/* The catalog as the dataspace holds it: fn(kind, name, sql) per table and
+ * view ("table" or "view"), in creation order.  IVM_BUSY if the catalog
+ * process is down and does not come back within two seconds. */
+ivm_rc ivm_catalog(ivm_db *db, void (*fn)(void *arg, const char *kind, const char *name,
+                                          const char *sql),
+                   void *arg);
+
 /* True if sql ends with a complete statement (see sqlite3_complete). */
 bool ivm_complete(const char *sql, size_t len);
 

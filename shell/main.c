@@ -463,6 +463,67 @@ static void stats_line(void *arg, const ivm_rel_stats *st)
             (double)st->wait_ns / 1e6);
 }
 
+/* .tables and .schema read the catalog from the dataspace (ivm_catalog). */
+typedef struct catalog_out {
+    FILE *out;
+    const char *like;     /* a name to match, or NULL */
+    bool schema;
+    int n;
+} catalog_out;
+
+static void catalog_line(void *arg, const char *kind, const char *name, const char *sql)
+{
+    catalog_out *co = arg;
+    if (co->like != NULL && strcasecmp(co->like, name) != 0)
+        return;
+    if (co->schema) {
+        size_t n = strlen(sql);
+        while (n > 0 && (sql[n - 1] == ';' || sql[n - 1] == ' ' || sql[n - 1] == '\n'))
+            n--;
+        fprintf(co->out, "%.*s;\n", (int)n, sql);
+    } else {
+        fprintf(co->out, "%s%s", co->n > 0 ? "  " : "", name);
+        (void)kind;
+    }
+    co->n++;
+}
+
+static bool dot_catalog(dot_ctx *c, bool schema)
+{
+    catalog_out co = {c->sh->out, c->argc > 0 ? c->argv[0] : NULL, schema, 0};
+    if (ivm_catalog(c->sh->db, catalog_line, &co) != IVM_OK) {
+        shell_error(c->sh, c->in, c->line, "the catalog is not available");
+        return false;
+    }
+    if (!schema && co.n > 0)
+        fputc('\n', c->sh->out);
+    return true;
+}
+
+static bool dot_tables(dot_ctx *c)
+{
+    return dot_catalog(c, false);
+}
+
+static bool dot_schema(dot_ctx *c)
+{
+    return dot_catalog(c, true);
+}
+
+static void status_line(void *arg, const ivm_proc_status *st)
+{
+    FILE *out = arg;
+    fprintf(out, "%-28s %-8s starts=%u restarts=%u failures=%u%s%s\n", st->name, st->state,
+            st->starts, st->restarts, st->failures, st->last_exit[0] ? " last: " : "",
+            st->last_exit);
+}
+
+static bool dot_status(dot_ctx *c)
+{
+    ivm_status(c->sh->db, status_line, c->sh->out);
+    return true;
+}
+
 static bool dot_stats(dot_ctx *c)
 {
     return ivm_stats(c->sh->db, stats_line, c->sh->out) == IVM_OK;
@@ -491,8 +552,13 @@ static const dot_cmd dot_cmds[] = {
      dot_read},
     {"separator", "COL ?ROW?", "set the column (and row) separator; "
      "\\t, \\n and the like work", 1, 2, dot_separator},
+    {"schema", "?NAME?", "show the CREATE statements (of NAME)", 0, 1,
+     dot_schema},
     {"stats", "", "show what each table's and view's state holds", 0, 0,
      dot_stats},
+    {"status", "", "list the runtime's processes with their restarts", 0, 0,
+     dot_status},
+    {"tables", "?NAME?", "list tables and views", 0, 1, dot_tables},
     {"timer", "on|off", "print the time each statement takes", 1, 1,
      dot_timer},
 };

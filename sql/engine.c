@@ -16,7 +16,9 @@
 #include "dbsp.h"
 #include "runtime.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <strings.h>
 #include <unistd.h>
@@ -59,9 +61,25 @@ typedef struct relent {
     view *v;
 } relent;
 
+/* The engine's processes (runtime/README.md): a supervisor per engine with
+ * the catalog, the circuit and the session under it (E5 in sql/README.md). */
+typedef struct engine_procs {
+    rt_sup *sup;
+    rt_proc *catalog, *circuit, *session;
+    rt_ds *ds;                 /* the catalog's assertions */
+    pthread_mutex_t mu;        /* guards the SQLite catalog connection and below */
+    pthread_cond_t up;         /* the catalog process (re)started */
+    uint64_t catalog_owner;    /* its current run's id; 0 while it is down */
+    char **asserted;           /* keys it asserts now */
+    size_t nasserted, asserted_cap;
+    atomic_uint circuit_restarts; /* counted by the circuit's start */
+    uint32_t circuit_seen;     /* restarts already acted upon (engine thread) */
+} engine_procs;
+
 struct ivm_db {
     sqlite3 *cat;
     rt_sched *sched;
+    engine_procs procs;
     relent *rels;            /* indexed by relation id; dropped ones are empty */
     size_t nrels, relcap;
     bool in_txn;
@@ -143,6 +161,10 @@ static ivm_rc rel_add(ivm_db *db, table *t, view *v, uint32_t *id_out)
 
 /* ---- Opening and closing ------------------------------------------------------ */
 
+static ivm_rc procs_start(ivm_db *db);
+static void procs_stop(ivm_db *db);
+static void catalog_sync(ivm_db *db);
+
 ivm_rc ivm_open(const ivm_options *opts, ivm_db **out, ivm_err *err)
 {
     uint32_t workers = opts ? opts->workers : 0;
@@ -158,6 +180,8 @@ ivm_rc ivm_open(const ivm_options *opts, ivm_db **out, ivm_err *err)
     rt_arena_init(&db->scratch);
     db->pcat.ctx = db;
     db->pcat.lookup = catalog_lookup;
+    pthread_mutex_init(&db->procs.mu, NULL);
+    pthread_cond_init(&db->procs.up, NULL);
     if (sqlite3_open(":memory:", &db->cat) != SQLITE_OK) {
         ivm_close(db);
         return ivm_err_set(err, IVM_INTERNAL, 0, 0, "cannot open the catalog database");
@@ -167,6 +191,10 @@ ivm_rc ivm_open(const ivm_options *opts, ivm_db **out, ivm_err *err)
         ivm_close(db);
         return ivm_err_set(err, rc, 0, 0, "cannot start %u worker threads", workers);
     }
+    if ((rc = procs_start(db)) != IVM_OK) {
+        ivm_close(db);
+        return ivm_err_set(err, rc, 0, 0, "cannot start the engine's processes");
+    }
     *out = db;
     return IVM_OK;
 }
@@ -175,6 +203,7 @@ void ivm_close(ivm_db *db)
 {
     if (db == NULL)
         return;
+    procs_stop(db);
     /* Views before tables: a view's host reads nothing of tables, but
      * dropping in reverse creation order mirrors dependencies. */
     for (size_t i = db->nrels; i-- > 0;) {
@@ -185,6 +214,8 @@ void ivm_close(ivm_db *db)
     rt_sched_stop(db->sched);
     if (db->cat)
         sqlite3_close(db->cat);
+    pthread_mutex_destroy(&db->procs.mu);
+    pthread_cond_destroy(&db->procs.up);
     rt_arena_fini(&db->scratch);
     ivm_free(db);
 }
@@ -203,6 +234,7 @@ static ivm_rc catalog_try(ivm_db *db, const plan_stmt *st, ivm_err *err)
     char *text = ivm_strndup(st->text, st->text_len);
     if (text == NULL)
         return IVM_NOMEM;
+    pthread_mutex_lock(&db->procs.mu); /* until catalog_done */
     sqlite3_exec(db->cat, "SAVEPOINT ddl", NULL, NULL, NULL);
     char *msg = NULL;
     int src = sqlite3_exec(db->cat, text, NULL, NULL, &msg);
@@ -212,6 +244,7 @@ static ivm_rc catalog_try(ivm_db *db, const plan_stmt *st, ivm_err *err)
                     msg ? msg : sqlite3_errstr(src));
         sqlite3_free(msg);
         sqlite3_exec(db->cat, "ROLLBACK TO ddl; RELEASE ddl", NULL, NULL, NULL);
+        pthread_mutex_unlock(&db->procs.mu);
         return IVM_SCHEMA;
     }
     return IVM_OK;
@@ -222,6 +255,9 @@ static void catalog_done(ivm_db *db, bool keep)
     if (!keep)
         sqlite3_exec(db->cat, "ROLLBACK TO ddl", NULL, NULL, NULL);
     sqlite3_exec(db->cat, "RELEASE ddl", NULL, NULL, NULL);
+    if (keep)
+        catalog_sync(db);
+    pthread_mutex_unlock(&db->procs.mu);
 }
 
 /* ---- Row helpers ---------------------------------------------------------------- */
@@ -834,10 +870,16 @@ fail:
 
 /* Runs one step of a view over its inputs' deltas or, at creation, over
  * their whole contents. */
-static void view_fail(view *v, ivm_rc rc, const ivm_err *e)
+static void view_fail(ivm_db *db, view *v, ivm_rc rc, const ivm_err *e)
 {
     v->broken = rc;
     snprintf(v->broken_msg, sizeof v->broken_msg, "%s", e && e->msg[0] ? e->msg : ivm_rc_str(rc));
+    /* E5: the circuit process fails; its restart rebuilds the view. */
+    if (db->procs.circuit != NULL) {
+        char why[96];
+        snprintf(why, sizeof why, "view %.40s: %.40s", v->name, v->broken_msg);
+        rt_proc_exit(db->procs.circuit, RT_EXIT_FAILED, why);
+    }
 }
 
 static ivm_rc exec_create_view(exec_ctx *x, const plan_stmt *st)
@@ -1326,7 +1368,7 @@ static ivm_rc txn_commit(ivm_db *db, ivm_err *err)
         }
         if (vrc != IVM_OK) {
             /* The step failed half-way: the view's contents are unknown. */
-            view_fail(v, vrc, &verr);
+            view_fail(db, v, vrc, &verr);
             ivm_err_set(err, vrc, 0, 0, "view %s could not be maintained: %s", v->name,
                         v->broken_msg);
             rc = vrc == IVM_NOMEM ? vrc : IVM_OK;
@@ -1350,10 +1392,13 @@ static ivm_rc txn_commit(ivm_db *db, ivm_err *err)
 
 /* ---- Dispatch --------------------------------------------------------------------------- */
 
+static void circuit_recover(ivm_db *db);
+
 static ivm_rc exec_stmt(exec_ctx *x, const plan_stmt *st)
 {
     ivm_db *db = x->db;
     ivm_rc rc;
+    circuit_recover(db);
     switch (st->kind) {
     case PLAN_S_CREATE_TABLE:
         return exec_create_table(x, st);
@@ -1473,5 +1518,301 @@ ivm_rc ivm_stats(ivm_db *db, void (*fn)(void *arg, const ivm_rel_stats *st), voi
         rel_stats_from(&out, &st);
         fn(arg, &out);
     }
+    return IVM_OK;
+}
+
+/* ---- Processes: catalog, circuit, session (E5) ------------------------------------- */
+
+/* The catalog process owns the assertions "catalog.table.<name>" and
+ * "catalog.view.<name>" (value: the statement's SQL) in the engine's
+ * dataspace.  Its source of truth is the SQLite catalog database, so a
+ * restarted catalog re-asserts everything from there.  Called with
+ * procs.mu held. */
+static void catalog_forget(engine_procs *pr)
+{
+    for (size_t i = 0; i < pr->nasserted; i++)
+        ivm_free(pr->asserted[i]);
+    pr->nasserted = 0;
+}
+
+static bool catalog_has(const engine_procs *pr, const char *key)
+{
+    for (size_t i = 0; i < pr->nasserted; i++)
+        if (strcmp(pr->asserted[i], key) == 0)
+            return true;
+    return false;
+}
+
+/* Makes the catalog's assertions equal the SQLite catalog's tables and
+ * views.  Called after every DDL statement and when the catalog starts,
+ * with procs.mu held.  A failure injected here (IVM_FAULT catalog:fail@N)
+ * ends the catalog process; its assertions are retracted by the runtime and
+ * its restart puts them back. */
+static void catalog_sync(ivm_db *db)
+{
+    engine_procs *pr = &db->procs;
+    if (pr->catalog_owner == 0 || pr->ds == NULL)
+        return; /* down: the restart will sync */
+    if (rt_fault("catalog", "fail")) {
+        pr->catalog_owner = 0;
+        catalog_forget(pr);
+        rt_proc_exit(pr->catalog, RT_EXIT_FAILED, "injected fault catalog:fail");
+        return;
+    }
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db->cat,
+                           "SELECT type, name, sql FROM sqlite_master "
+                           "WHERE type IN ('table', 'view') ORDER BY rowid",
+                           -1, &st, NULL) != SQLITE_OK)
+        return;
+    char **now = NULL;
+    size_t nnow = 0, cap = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *type = (const char *)sqlite3_column_text(st, 0);
+        const char *name = (const char *)sqlite3_column_text(st, 1);
+        const char *sql = (const char *)sqlite3_column_text(st, 2);
+        if (type == NULL || name == NULL)
+            continue;
+        size_t klen = strlen(type) + strlen(name) + 16;
+        char *key = ivm_malloc(klen);
+        if (key == NULL || ivm_grow((void **)&now, &cap, nnow + 1, sizeof *now) != IVM_OK) {
+            ivm_free(key);
+            break;
+        }
+        snprintf(key, klen, "catalog.%s.%s", type, name);
+        now[nnow++] = key;
+        if (!catalog_has(pr, key))
+            rt_ds_assert(pr->ds, pr->catalog_owner, key, sql ? sql : "", sql ? strlen(sql) : 0);
+    }
+    sqlite3_finalize(st);
+    for (size_t i = 0; i < pr->nasserted; i++) {
+        bool kept = false;
+        for (size_t j = 0; j < nnow && !kept; j++)
+            kept = strcmp(now[j], pr->asserted[i]) == 0;
+        if (!kept)
+            rt_ds_retract(pr->ds, pr->catalog_owner, pr->asserted[i]);
+    }
+    catalog_forget(pr);
+    ivm_free(pr->asserted);
+    pr->asserted = now;
+    pr->nasserted = nnow;
+    pr->asserted_cap = cap;
+}
+
+static ivm_rc catalog_start(rt_proc *p, void *arg)
+{
+    ivm_db *db = arg;
+    engine_procs *pr = &db->procs;
+    pthread_mutex_lock(&pr->mu);
+    pr->catalog = p;
+    catalog_forget(pr); /* the runtime retracted the last run's assertions */
+    pr->catalog_owner = rt_proc_id(p);
+    catalog_sync(db);
+    pthread_cond_broadcast(&pr->up);
+    pthread_mutex_unlock(&pr->mu);
+    return IVM_OK;
+}
+
+static void catalog_stop(rt_proc *p, void *arg)
+{
+    ivm_db *db = arg;
+    pthread_mutex_lock(&db->procs.mu);
+    db->procs.catalog_owner = 0;
+    catalog_forget(&db->procs);
+    pthread_mutex_unlock(&db->procs.mu);
+    rt_proc_exit(p, RT_EXIT_SHUTDOWN, NULL);
+}
+
+/* The circuit process stands for the engine's views on its workers.  A view
+ * whose step fails reports the circuit failed (view_fail); the restart is
+ * counted here and acted upon by the engine's thread before its next
+ * statement: every broken view, and every view reading one, is rebuilt from
+ * its inputs' current contents. */
+static ivm_rc circuit_start(rt_proc *p, void *arg)
+{
+    ivm_db *db = arg;
+    atomic_fetch_add(&db->procs.circuit_restarts, 1);
+    IVM_UNUSED(p);
+    return IVM_OK;
+}
+
+/* The session process stands for the client of this engine (a shell
+ * session, a program using the API); it ends when the engine is closed. */
+static ivm_rc session_start(rt_proc *p, void *arg)
+{
+    IVM_UNUSED(p);
+    IVM_UNUSED(arg);
+    return IVM_OK;
+}
+
+static void quiet_stop(rt_proc *p, void *arg)
+{
+    IVM_UNUSED(arg);
+    rt_proc_exit(p, RT_EXIT_SHUTDOWN, NULL);
+}
+
+static ivm_rc procs_start(ivm_db *db)
+{
+    static atomic_uint engines;
+    engine_procs *pr = &db->procs;
+    char name[32];
+    snprintf(name, sizeof name, "engine%u", atomic_fetch_add(&engines, 1) + 1);
+    ivm_rc rc = rt_ds_new(&pr->ds);
+    if (rc == IVM_OK)
+        rc = rt_sup_new(NULL, name, RT_ONE_FOR_ONE, 10, 10000, &pr->sup);
+    rt_child_spec cat = {.name = "catalog", .start = catalog_start, .stop = catalog_stop,
+                         .arg = db, .restart = RT_PERMANENT};
+    rt_child_spec circ = {.name = "circuit", .start = circuit_start, .stop = quiet_stop,
+                          .arg = db, .restart = RT_PERMANENT};
+    rt_child_spec sess = {.name = "session", .start = session_start, .stop = quiet_stop,
+                          .arg = db, .restart = RT_TRANSIENT};
+    if (rc == IVM_OK)
+        rc = rt_sup_add(pr->sup, &cat, &pr->catalog);
+    if (rc == IVM_OK)
+        rc = rt_sup_add(pr->sup, &circ, &pr->circuit);
+    if (rc == IVM_OK)
+        rc = rt_sup_add(pr->sup, &sess, &pr->session);
+    pr->circuit_seen = atomic_load(&pr->circuit_restarts);
+    return rc;
+}
+
+static void procs_stop(ivm_db *db)
+{
+    engine_procs *pr = &db->procs;
+    rt_sup_free(pr->sup); /* stops the children, retracting their assertions */
+    pr->sup = NULL;
+    pr->catalog = pr->circuit = pr->session = NULL;
+    rt_ds_free(pr->ds);
+    pr->ds = NULL;
+    catalog_forget(pr);
+    ivm_free(pr->asserted);
+    pr->asserted = NULL;
+}
+
+/* Rebuilds broken views, and views reading them, after the circuit process
+ * restarted (E5).  Outside transactions only; creation order puts a view's
+ * inputs first. */
+static void circuit_recover(ivm_db *db)
+{
+    engine_procs *pr = &db->procs;
+    uint32_t restarts = atomic_load(&pr->circuit_restarts);
+    if (restarts == pr->circuit_seen || db->in_txn)
+        return;
+    pr->circuit_seen = restarts;
+    bool *redo = ivm_calloc(db->nrels + 1, sizeof *redo);
+    if (redo == NULL)
+        return;
+    for (size_t i = 0; i < db->nrels; i++) {
+        view *v = db->rels[i].v;
+        if (v == NULL)
+            continue;
+        redo[i] = v->broken != IVM_OK;
+        for (uint32_t k = 0; k < v->q->ninputs && !redo[i]; k++) {
+            uint32_t id = v->q->inputs[k].rel_id;
+            redo[i] = id != PLAN_REL_DUAL && id < db->nrels && redo[id];
+        }
+        if (!redo[i])
+            continue;
+        ivm_err e;
+        ivm_err_clear(&e);
+        dbsp_host_free(v->host);
+        v->host = NULL;
+        v->broken = IVM_OK;
+        ivm_rc rc = dbsp_host_new(v->q->plan, db->sched, &v->host);
+        if (rc == IVM_OK)
+            rc = feed_contents(db, v->q, v->host, &e);
+        if (rc == IVM_OK)
+            rc = dbsp_host_step(v->host, &e);
+        if (rc != IVM_OK)
+            view_fail(db, v, rc, &e);
+        rt_log("rebuilt view %s: %s", v->name, rc == IVM_OK ? "ok" : v->broken_msg);
+    }
+    ivm_free(redo);
+}
+
+/* ---- Introspection: processes and the catalog ----------------------------------- */
+
+static const char *proc_state_name(rt_proc_state s)
+{
+    switch (s) {
+    case RT_PROC_STARTING: return "starting";
+    case RT_PROC_RUNNING: return "running";
+    case RT_PROC_STOPPING: return "stopping";
+    case RT_PROC_EXITED: return "exited";
+    case RT_PROC_FAILED: return "failed";
+    }
+    return "?";
+}
+
+typedef struct status_ctx {
+    void (*fn)(void *arg, const ivm_proc_status *st);
+    void *arg;
+} status_ctx;
+
+static void status_one(void *arg, const rt_proc_info *info)
+{
+    status_ctx *c = arg;
+    ivm_proc_status st = {.name = info->name, .state = proc_state_name(info->state),
+                          .starts = info->starts, .restarts = info->restarts,
+                          .failures = info->failures, .last_exit = info->last_exit};
+    c->fn(c->arg, &st);
+}
+
+void ivm_status(ivm_db *db, void (*fn)(void *arg, const ivm_proc_status *st), void *arg)
+{
+    IVM_UNUSED(db);
+    status_ctx c = {fn, arg};
+    rt_proc_list(NULL, status_one, &c);
+}
+
+typedef struct catalog_ctx {
+    void (*fn)(void *arg, const char *kind, const char *name, const char *sql);
+    void *arg;
+} catalog_ctx;
+
+static void catalog_one(void *arg, const rt_ds_event *ev)
+{
+    catalog_ctx *c = arg;
+    /* "catalog.<kind>.<name>" */
+    const char *kind = ev->key + strlen("catalog.");
+    const char *dot = strchr(kind, '.');
+    if (dot == NULL)
+        return;
+    char k[16];
+    snprintf(k, sizeof k, "%.*s", (int)(dot - kind), kind);
+    char *sql = ivm_strndup(ev->value, ev->vlen);
+    if (sql == NULL)
+        return;
+    c->fn(c->arg, k, dot + 1, sql);
+    ivm_free(sql);
+}
+
+ivm_rc ivm_catalog(ivm_db *db, void (*fn)(void *arg, const char *kind, const char *name,
+                                          const char *sql),
+                   void *arg)
+{
+    if (db == NULL || fn == NULL)
+        return IVM_INVALID;
+    engine_procs *pr = &db->procs;
+    /* A restarting catalog is waited for (briefly), so that readers see
+     * the whole catalog, not the gap between its runs. */
+    pthread_mutex_lock(&pr->mu);
+    uint64_t deadline = rt_now_ns() + 2000000000ull;
+    while (pr->catalog_owner == 0 && rt_now_ns() < deadline) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 10000000;
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        pthread_cond_timedwait(&pr->up, &pr->mu, &ts);
+    }
+    bool up = pr->catalog_owner != 0;
+    pthread_mutex_unlock(&pr->mu);
+    if (!up)
+        return IVM_BUSY;
+    catalog_ctx c = {fn, arg};
+    rt_ds_scan(pr->ds, "catalog.*", catalog_one, &c);
     return IVM_OK;
 }
