@@ -255,7 +255,16 @@ void rt_log_dump(void (*fn)(void *arg, const char *line), void *arg);
  *
  * Events go to a subscriber's queue; the subscriber drains it with
  * rt_ds_next (non-blocking), optionally woken by a waker when the queue goes
- * from empty to non-empty.  Every call is thread-safe. */
+ * from empty to non-empty.  The waker is called with the dataspace's lock
+ * held, so it must not call into the dataspace (a task's waker, a semaphore
+ * post or a condition variable signal are fine); the snapshot does not call
+ * it: drain right after subscribing.  Every call is thread-safe.
+ *
+ * Owners are any 64-bit values (process ids for processes).  Keys are
+ * non-empty strings.  A pattern ending in '*' matches every key that starts
+ * with what comes before the '*' ("*" matches all); any other pattern is an
+ * exact key.  Each dataspace orders its own changes (seq is per dataspace).
+ * Meant for catalog-sized state that changes rarely, not for rows. */
 typedef struct rt_ds rt_ds;
 typedef struct rt_ds_sub rt_ds_sub;
 
@@ -270,24 +279,32 @@ typedef struct rt_ds_event {
 } rt_ds_event;
 
 ivm_rc rt_ds_new(rt_ds **out);
+/* Frees ds with its assertions and any subscriptions still open (their
+ * handles become invalid).  Nobody may use ds meanwhile.  NULL is a no-op. */
 void rt_ds_free(rt_ds *ds);
+/* Copies key and value.  IVM_INVALID for an empty key; IVM_NOMEM leaves
+ * everything as it was. */
 ivm_rc rt_ds_assert(rt_ds *ds, uint64_t owner, const char *key, const void *value, size_t vlen);
 /* IVM_INVALID if owner has no such assertion. */
 ivm_rc rt_ds_retract(rt_ds *ds, uint64_t owner, const char *key);
 /* Retracts everything owner asserted in every dataspace.  Thread-safe. */
 void rt_ds_retract_owner(uint64_t owner);
 /* Reads the current value of key (any owner; the earliest assertion if
- * several): copies up to cap bytes into buf, returns the length or -1 if
- * not asserted. */
+ * several): copies up to cap bytes into buf, returns the value's whole
+ * length (more than cap when it did not fit) or -1 if not asserted. */
 ssize_t rt_ds_get(rt_ds *ds, const char *key, void *buf, size_t cap);
 /* Calls fn on every current assertion matching pattern, in assertion order,
  * under the dataspace's lock (fn must not call into the dataspace). */
 void rt_ds_scan(rt_ds *ds, const char *pattern,
                 void (*fn)(void *arg, const rt_ds_event *ev), void *arg);
 
+/* IVM_INVALID for an empty pattern.  The snapshot is queued before this
+ * returns. */
 ivm_rc rt_ds_subscribe(rt_ds *ds, const char *pattern, rt_waker waker, rt_ds_sub **out);
-/* Next event into *ev: true, or false if the queue is empty. */
+/* Next event into *ev: true, or false if the queue is empty.  One thread at
+ * a time per subscription. */
 bool rt_ds_next(rt_ds_sub *sub, rt_ds_event *ev);
+/* Drops the subscription and its queued events.  NULL is a no-op. */
 void rt_ds_unsubscribe(rt_ds_sub *sub);
 
 /* ---- Fault injection ------------------------------------------------------- */
