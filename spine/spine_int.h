@@ -42,6 +42,18 @@ typedef struct spine_level {
     uint32_t merging;
 } spine_level;
 
+/* ---- Fences ---------------------------------------------------------------- */
+
+/* Every SPINE_FENCE-th entry's key prefix (spine_entry_pfx of its key),
+ * stored after the data, speeds up seeks (batch.c).  Part of S5. */
+#define SPINE_FENCE 16
+
+static inline const uint64_t *spine_batch_fences(const spine_batch *b)
+{
+    size_t at = (size_t)(b->data - (const uint8_t *)b) + b->bytes;
+    return (const uint64_t *)((const uint8_t *)b + ((at + 7) & ~(size_t)7));
+}
+
 /* ---- Batch writer -------------------------------------------------------- */
 
 /* Writable views of a batch under construction.  A batch is written once,
