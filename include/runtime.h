@@ -149,7 +149,15 @@ void rt_sched_stats_get(const rt_sched *s, rt_sched_stats *out);
  *
  * Exits, starts and restarts run on one supervision thread of the runtime,
  * never on the thread that reported the exit; each is counted and logged
- * (rt_log).  Every call here is thread-safe. */
+ * (rt_log).  Every call here is thread-safe.
+ *
+ * start and stop are called on the supervision thread and must return soon:
+ * they must not wait for anything that itself waits for the supervision
+ * thread.  They may call rt_proc_exit, rt_sup_add and rt_sup_new (carried
+ * out at once), but not rt_sup_remove or rt_sup_free.  stop may race with
+ * the process ending by itself and must be harmless then; it is not called
+ * once the run's exit has been reported.  Nothing is stopped at OS process
+ * exit: the supervision thread and the processes' threads end with it. */
 typedef struct rt_proc rt_proc;
 typedef struct rt_sup rt_sup;
 
@@ -171,30 +179,48 @@ typedef struct rt_child_spec {
 } rt_child_spec;
 
 /* The process-wide root supervisor (one-for-one, 10 restarts in 10 s),
- * created on first use. */
+ * created on first use together with the supervision thread. */
+/* The root, or NULL if the supervision thread could not be started. */
 rt_sup *rt_root(void);
-/* A new supervisor under parent (NULL = root), started as its child. */
+/* A new supervisor under parent (NULL = root), started as its child, with
+ * restart policy RT_PERMANENT.  IVM_INVALID for an empty name, period_ms 0
+ * or max_restarts above 1000000; IVM_BUSY if parent has given up. */
 ivm_rc rt_sup_new(rt_sup *parent, const char *name, rt_strategy strategy,
                   uint32_t max_restarts, uint32_t period_ms, rt_sup **out);
 /* Stops the supervisor's children (reverse order), removes it from its
- * parent and frees it.  Waits until every child has exited. */
+ * parent and frees it, with every rt_proc under it.  Waits until every child
+ * has exited.  Not the root.  NULL is a no-op. */
 void rt_sup_free(rt_sup *s);
-/* Adds a child and starts it; *out (may be NULL) is the child's process
- * handle, valid until the child is removed.  Waits for start to return. */
+/* Adds a child to s (NULL = root) and starts it; *out (may be NULL) is the
+ * child's process handle, valid until the child is removed.  Waits for start
+ * to return.  If that first start fails, nothing is kept and its result is
+ * returned; IVM_BUSY if s has given up, IVM_INVALID for a spec without a
+ * name or start. */
 ivm_rc rt_sup_add(rt_sup *s, const rt_child_spec *spec, rt_proc **out);
-/* Stops the child (if running) and removes it; waits for its exit. */
+/* Stops the child (if running) and removes it; waits for its exit.  p is
+ * invalid afterwards.  Not from p's own thread, nor from start or stop. */
 void rt_sup_remove(rt_sup *s, rt_proc *p);
-/* True while the supervisor has not given up. */
+/* True while the supervisor has not given up (again true once its parent
+ * has restarted it). */
 bool rt_sup_alive(const rt_sup *s);
+/* The supervisor's own process handle (as a child of its parent; the root's
+ * has no parent), for rt_proc_wait_restarts and rt_proc_id. */
+rt_proc *rt_sup_proc(rt_sup *s);
 
-/* Reports the end of the current run of p (once per start). why may be NULL. */
+/* Reports the end of the current run of p (once per start; a second report
+ * for the same start is logged and ignored).  why (may be NULL) is copied,
+ * up to 79 bytes.  Never blocks on the supervision thread.  Ignored (and
+ * logged) for a supervisor's own process, which ends only by giving up or
+ * by being stopped. */
 void rt_proc_exit(rt_proc *p, rt_exit_kind kind, const char *why);
 const char *rt_proc_name(const rt_proc *p);
 /* Process id: unique in the OS process, never reused; a restarted child keeps
  * its rt_proc but gets a new id for each run (owner of its assertions). */
 uint64_t rt_proc_id(const rt_proc *p);
-/* Sleeps until p's current run has been restarted or p has been given up
- * on; for tests.  Returns false on timeout. */
+/* Sleeps until p has been restarted at least `restarts` times in all (a
+ * restart counts once its start has returned), or until p is down with
+ * nothing left to start it again (its policy, or its supervisor gave up);
+ * for tests.  Returns false on timeout. */
 bool rt_proc_wait_restarts(rt_proc *p, uint32_t restarts, uint32_t timeout_ms);
 
 typedef enum rt_proc_state { RT_PROC_STARTING, RT_PROC_RUNNING, RT_PROC_STOPPING,
