@@ -236,12 +236,19 @@ static inline void tree_replay(spine_merge *mg, uint32_t r)
 {
     uint32_t win = r;
     uint32_t *t = mg->tree;
+    const spine_run *runs = mg->runs;
     for (size_t j = (r + mg->k) / 2; j > 0; j /= 2) {
-        if (spine_run_less(&mg->runs[t[j]], &mg->runs[win])) {
-            uint32_t x = t[j];
-            t[j] = win;
-            win = x;
-        }
+        /* Random keys make the outcome of each match a coin toss, so it
+         * selects with conditional moves rather than a branch; only equal
+         * prefixes (rare, and predictable) take the full comparison. */
+        uint32_t x = t[j];
+        uint64_t px = runs[x].pfx, pw = runs[win].pfx;
+        uint32_t swap = px < pw;
+        if (__builtin_expect(px == pw, 0))
+            swap = spine_run_less(&runs[x], &runs[win]);
+        uint32_t diff = (x ^ win) & (0u - swap); /* all ones if swap */
+        t[j] = x ^ diff;
+        win ^= diff;
     }
     t[0] = win;
 }

@@ -156,6 +156,10 @@ static inline bool spine_pfx_key_eq(uint64_t a, uint64_t b, size_t klen)
     return klen == 0 || ((a ^ b) >> (64 - 8 * klen)) == 0;
 }
 
+/* The prefix of a run at its end: larger than any entry's, whose first
+ * byte is a tag (S1), or 0 for an empty entry. */
+#define SPINE_PFX_END UINT64_MAX
+
 /* A position in one batch, with the entry there decoded: its bytes,
  * length, key length and 8-byte prefix, which decide most comparisons with
  * one integer compare (and no loads through off[] and klen[]).  k-way
@@ -175,6 +179,7 @@ static inline void spine_run_load(spine_run *r)
     const spine_batch *b = r->b;
     if (r->pos >= b->n) {
         r->e = NULL;
+        r->pfx = SPINE_PFX_END;
         return;
     }
     uint64_t o = b->off[r->pos];
@@ -182,18 +187,24 @@ static inline void spine_run_load(spine_run *r)
     r->len = (size_t)(b->off[r->pos + 1] - o);
     r->klen = b->klen[r->pos];
     r->pfx = spine_entry_pfx(r->e, r->len);
+    /* A k-way merge reads 4 streams per input (off, klen, w, data), more
+     * than hardware prefetchers follow once k grows: fetch each a few
+     * cache lines ahead.  Prefetches never fault, so running past the end
+     * is harmless; the addresses are computed as integers for that. */
+    __builtin_prefetch((const void *)((uintptr_t)(b->off + r->pos) + 192));
+    __builtin_prefetch((const void *)((uintptr_t)(b->w + r->pos) + 192));
+    __builtin_prefetch((const void *)((uintptr_t)(b->klen + r->pos) + 128));
+    __builtin_prefetch((const void *)((uintptr_t)r->e + 384));
 }
 
 /* Strict entry order of two runs; a run at its end is larger than every
  * entry. */
 static inline bool spine_run_less(const spine_run *x, const spine_run *y)
 {
-    if (y->e == NULL)
-        return x->e != NULL;
-    if (x->e == NULL)
-        return false;
-    if (x->pfx != y->pfx)
-        return x->pfx < y->pfx;
+    if (__builtin_expect(x->pfx != y->pfx, 1))
+        return x->pfx < y->pfx; /* an ended run's SPINE_PFX_END included */
+    if (x->e == NULL || y->e == NULL)
+        return false; /* both ended: equal */
     return spine_entry_cmp_raw(x->e, x->len, x->klen, y->e, y->len, y->klen) < 0;
 }
 
