@@ -1,9 +1,11 @@
 /*
- * batch.c: immutable sorted batches: their one-block layout, reference
- * counting, seeking, checking, and the consolidating merges (two-way for
- * callers, k-way for the spine).  It does not sort unordered input (that is
- * builder.c) and does not decide when to merge (spine.c).  Layout and
- * invariants S3-S6 are in spine/README.md ("Batches").
+ * batch.c: immutable sorted batches: their one-block layout with fences,
+ * reference counting, seeking (fences first), checking, and the
+ * consolidating merges: two-way for callers, and the resumable k-way merge
+ * (a loser tree over runs) that merge jobs run in slices and compaction runs
+ * whole.  It does not sort unordered input (that is builder.c) and does not
+ * decide when or what to merge (spine.c, merger.c).  Layout and invariants
+ * S3-S6 are in spine/README.md ("Batches", "The k-way merge").
  */
 #include "spine_int.h"
 

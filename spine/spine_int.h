@@ -1,9 +1,11 @@
 /*
  * spine_int.h: layouts and helpers shared by the files of spine/ and by no
- * one else: the one-allocation batch writer, the entry order, the binary heap
- * of batch positions that both k-way merging and cursors use, and the spine's
- * level structure.  The invariants cited here (S1, S2, ...) are numbered in
- * spine/README.md.
+ * one else: the merge policy's constants and the level structure, the
+ * one-allocation batch writer and the fences, the entry order, runs (batch
+ * positions with their entry decoded) that k-way merges and cursors use, the
+ * resumable merge state, the spine and merge job structs, and the calls
+ * between spine.c and merger.c.  The invariants cited here (S1, S2, ...) are
+ * numbered in spine/README.md.
  */
 #ifndef IVM_SPINE_INT_H
 #define IVM_SPINE_INT_H
