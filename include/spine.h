@@ -175,9 +175,11 @@ ivm_rc spine_builder_finish(spine_builder *b, spine_batch **out);
  * never waits.  A finished merge replaces its inputs atomically, so every
  * snapshot (cursor, stats) sees the same sum.
  *
- * Threads: one owner thread at a time inserts, reads (cursors) and asks for
- * stats; the merger works on the spine concurrently.  spine_free waits for a
- * merge of this spine that is in progress to stop (at its next slice). */
+ * Threads: one owner thread at a time inserts, compacts, frees and reads
+ * (cursors); the merger works on the spine concurrently, taking the
+ * spine's lock once per batch operation, never per row.  spine_free waits
+ * for a merge of this spine that is in progress to stop (at its next
+ * slice). */
 typedef struct spine spine;
 typedef struct spine_merger spine_merger;
 
@@ -188,8 +190,10 @@ typedef struct spine_stats {
     size_t bytes;         /* data + index bytes held */
     size_t batches;
     size_t level_batches[SPINE_MAX_LEVELS]; /* batches per level */
-    size_t pending;       /* batches waiting to be merged (backpressure counts these) */
-    size_t merges;        /* merges completed */
+    size_t pending;       /* unmerged batches: over all levels, the batches beyond
+                             the FANOUT - 1 = 3 a level holds at rest (README:
+                             backpressure); spine_ready compares this */
+    size_t merges;        /* merges completed (compactions included) */
     size_t merge_rows;    /* entries read by completed merges */
     size_t waits;         /* times spine_ready said no */
     uint64_t wait_ns;     /* time between a "no" and the wake that ended it */
@@ -200,44 +204,66 @@ typedef struct spine_opts {
     uint32_t max_pending;   /* spine_ready says no above this; 0: default */
 } spine_opts;
 
-/* A spine on the process-wide merger with default options.  NULL on
- * allocation failure. */
+/* A spine on the process-wide merger with default options (max_pending
+ * 32).  NULL on allocation failure, or if the process-wide merger could not
+ * be started. */
 spine *spine_new(void);
 spine *spine_new_opts(const spine_opts *opts);
+/* Unregisters from the merger (waiting for a slice of this spine in
+ * progress to end), drops its merges in progress and releases its batches;
+ * cursors keep theirs.  NULL is a no-op. */
 void spine_free(spine *s);
 /* Adds a batch (takes the caller's reference, even on failure).  Empty
  * batches are dropped.  Never merges or waits: merge work goes to the
- * merger. */
+ * merger.  Returns the spine's sticky error (IVM_NOMEM) once a merge could
+ * not allocate; IVM_NOMEM also if the level's array cannot grow. */
 ivm_rc spine_insert_take(spine *s, spine_batch *b_owned);
 /* Async backpressure: true if the spine holds at most max_pending unmerged
- * batches.  Otherwise registers waker (replacing an earlier one) and returns
- * false; the merger calls the waker once the spine is back at or under the
- * threshold.  Insert still works when the answer is no. */
+ * batches (spine_stats.pending), or has failed (insert then returns the
+ * error).  Otherwise registers waker (replacing an earlier one), counts a
+ * wait and returns false; the merger calls the waker once, outside any
+ * lock, when a merge or compaction brings the spine back at or under the
+ * threshold (or the spine fails).  Insert still works when the answer is
+ * no.  A producer that asks before every insert keeps pending at most
+ * max_pending + 1. */
 bool spine_ready(spine *s, rt_waker waker);
+/* A consistent snapshot of the counters (taken under the spine's lock);
+ * any thread. */
 void spine_stats_get(const spine *s, spine_stats *out);
 /* Merges everything into at most one batch, in the calling thread (for
- * tests, checkpoints and the end of a bulk load). */
+ * tests, checkpoints and the end of a bulk load).  Merges of this spine in
+ * progress on the merger are dropped first (waiting for a slice that runs
+ * to end).  IVM_NOMEM changes nothing; a failed spine returns its error. */
 ivm_rc spine_compact(spine *s);
-/* Checks every batch and the level structure. */
+/* Checks every batch, the level structure, the counters and that the
+ * merger knows of any merge work (IVM_CORRUPT otherwise).  Any thread. */
 ivm_rc spine_check(const spine *s);
 
 /* The merger: one thread for the whole process serves every spine.  Spines
  * hand it merge work; it does bounded slices of work in turn, fair across
  * spines and levels, and publishes each finished merge atomically.  The
  * process-wide merger is the process "merger" under the runtime's root
- * supervisor, started on first use; a failure (IVM_FAULT merger:fail@N
- * fails the Nth merge) loses no data: the spines keep their batches and the
- * restarted merger takes the work up again. */
+ * supervisor (root/merger), started on first use; a failure (IVM_FAULT
+ * merger:fail@N fails before the Nth merge it starts) loses no data: the
+ * merges in progress are dropped, the spines keep their batches and the
+ * restarted merger takes the work up again.  Thread-safe. */
 spine_merger *spine_merger_global(void);
-/* A merger without a thread: work runs only in spine_merger_work (tests use
- * it for deterministic interleavings).  Free it after its spines. */
+/* A merger without a thread: work runs only in spine_merger_work and
+ * spine_wait_idle (tests use it for deterministic interleavings).  Free it
+ * after its spines; freeing the process-wide merger does nothing. */
 ivm_rc spine_merger_new_manual(spine_merger **out);
 void spine_merger_free(spine_merger *m);
-/* Runs merge work of up to about budget entries in the calling thread;
- * returns true if work remains.  For manual mergers. */
+/* Runs merge work in the calling thread, slice after slice in turn across
+ * spines and levels, until about budget input entries have been read (a
+ * slice stops between entries, never inside a group of equal ones) or no
+ * work is left; returns true if work remains.  For manual mergers; safe
+ * from any thread. */
 bool spine_merger_work(spine_merger *m, size_t budget);
-/* Sleeps until the merger has no work for s (tests, benchmarks, bulk
- * loads); s's owner must not insert meanwhile. */
+/* Returns when the merger has no work for s (tests, benchmarks, bulk
+ * loads): sleeps on a condition variable for a threaded merger, runs s's
+ * merges in the calling thread for a manual one.  s's owner must not insert
+ * meanwhile.  On the process-wide merger it waits through restarts, and
+ * forever if the supervisor gave up on the merger. */
 void spine_wait_idle(spine *s);
 
 /* ---- Cursors ------------------------------------------------------------- */

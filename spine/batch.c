@@ -1,27 +1,35 @@
 /*
- * batch.c: immutable sorted batches: their one-block layout, reference
- * counting, seeking, checking, and the consolidating merges (two-way for
- * callers, k-way for the spine).  It does not sort unordered input (that is
- * builder.c) and does not decide when to merge (spine.c).  Layout and
- * invariants S3-S6 are in spine/README.md ("Batches").
+ * batch.c: immutable sorted batches: their one-block layout with fences,
+ * reference counting, seeking (fences first), checking, and the
+ * consolidating merges: two-way for callers, and the resumable k-way merge
+ * (a loser tree over runs) that merge jobs run in slices and compaction runs
+ * whole.  It does not sort unordered input (that is builder.c) and does not
+ * decide when or what to merge (spine.c, merger.c).  Layout and invariants
+ * S3-S6 are in spine/README.md ("Batches", "The k-way merge").
  */
 #include "spine_int.h"
 
-/* The block is [header | off[n+1] | w[n] | klen[n] | data[bytes]]: every
- * array starts 8-byte aligned because the header size is rounded up and
- * off and w hold 8-byte elements ahead of the 4-byte klen. */
+/* The block is [header | off[n+1] | w[n] | klen[n] | data[bytes] | fence]:
+ * off and w start 8-byte aligned because the header size is rounded up and
+ * they hold 8-byte elements ahead of the 4-byte klen; the fences start at
+ * the next multiple of 8 after the data (spine_batch_fences). */
 #define HDR_SIZE ((sizeof(spine_batch) + 7) & ~(size_t)7)
 
-/* Block size for ncap entries and bcap data bytes, or 0 on overflow. */
+static size_t fence_count(size_t n)
+{
+    return n / SPINE_FENCE + (n % SPINE_FENCE != 0);
+}
+
+/* Block size for ncap entries and bcap data bytes, or 0 on overflow.  A
+ * sealed batch of fewer entries or bytes fits in the block of a larger
+ * capacity, fences included. */
 static size_t block_size(size_t ncap, size_t bcap)
 {
-    size_t fixed = HDR_SIZE + sizeof(uint64_t);
-    if (bcap > SIZE_MAX - fixed)
+    /* Under these bounds nothing below can overflow. */
+    if (ncap > SIZE_MAX / 64 || bcap > SIZE_MAX / 4)
         return 0;
-    size_t per = 2 * sizeof(uint64_t) + sizeof(uint32_t);
-    if (ncap > (SIZE_MAX - fixed - bcap) / per)
-        return 0;
-    return fixed + bcap + ncap * per;
+    size_t data_end = HDR_SIZE + sizeof(uint64_t) + ncap * (2 * sizeof(uint64_t) + sizeof(uint32_t)) + bcap;
+    return ((data_end + 7) & ~(size_t)7) + fence_count(ncap) * sizeof(uint64_t);
 }
 
 /* Points the arrays of the block at base for a capacity of ncap entries. */
@@ -82,12 +90,19 @@ spine_batch *spine_batch_seal(spine_batch_mut *m)
         if (bytes > 0)
             memmove(data, m->data, bytes);
     }
-    spine_batch *nb = ivm_realloc(b, block_size(n, bytes));
-    if (nb != NULL)
-        b = nb; /* else the larger block stays valid */
     set_layout(b, n);
     b->n = n;
     b->bytes = bytes;
+    /* The fences go after everything moved above; the block had room for
+     * them at its capacity, so it has for fewer entries and bytes. */
+    uint64_t *fence = (uint64_t *)spine_batch_fences(b);
+    for (size_t f = 0, i = 0; i < n; f++, i += SPINE_FENCE)
+        fence[f] = spine_entry_pfx(b->data + b->off[i], b->klen[i]);
+    spine_batch *nb = ivm_realloc(b, block_size(n, bytes));
+    if (nb != NULL && nb != b) {
+        b = nb;
+        set_layout(b, n);
+    } /* else the block stays where it was, larger or not */
     set_mut(m, b);
     return b;
 }
@@ -118,11 +133,11 @@ void spine_batch_unref(spine_batch *b)
         ivm_free(b);
 }
 
-size_t spine_batch_seek(const spine_batch *b, const uint8_t *key, size_t klen)
+/* First index in [lo, hi) whose key is >= key, or hi; keys below lo are
+ * smaller and keys from hi on are not (S3 with S2: keys are
+ * non-decreasing through the batch). */
+static size_t seek_range(const spine_batch *b, size_t lo, size_t hi, const uint8_t *key, size_t klen)
 {
-    /* Keys are non-decreasing through the batch (S3 with S2), so the
-     * entries whose key is < key form a prefix. */
-    size_t lo = 0, hi = b->n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         size_t mklen;
@@ -133,6 +148,41 @@ size_t spine_batch_seek(const spine_batch *b, const uint8_t *key, size_t klen)
             hi = mid;
     }
     return lo;
+}
+
+size_t spine_batch_seek(const spine_batch *b, const uint8_t *key, size_t klen)
+{
+    size_t n = b->n;
+    if (n <= 2 * SPINE_FENCE)
+        return seek_range(b, 0, n, key, klen);
+    /* Narrow the range with the fences first: one compact array of 8-byte
+     * key prefixes, whose order is consistent with key order (a smaller
+     * prefix means a smaller key), so a search through it touches a few
+     * cache lines where one through the entries touches three arrays and
+     * the bytes per step.  Fence f is the prefix of entry f * FENCE. */
+    const uint64_t *fence = spine_batch_fences(b);
+    size_t nf = fence_count(n);
+    uint64_t kp = spine_entry_pfx(key, klen);
+    size_t lo = 0, hi = nf;
+    while (lo < hi) { /* first fence >= kp: those before hold smaller keys */
+        size_t mid = lo + (hi - lo) / 2;
+        if (fence[mid] < kp)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t flo = lo;
+    hi = nf;
+    while (lo < hi) { /* first fence > kp: it holds a larger key */
+        size_t mid = lo + (hi - lo) / 2;
+        if (fence[mid] <= kp)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t from = flo > 0 ? (flo - 1) * SPINE_FENCE + 1 : 0;
+    size_t to = lo < nf ? lo * SPINE_FENCE : n;
+    return seek_range(b, from, to, key, klen);
 }
 
 ivm_rc spine_batch_merge(const spine_batch *a, const spine_batch *b, spine_batch **out)
@@ -188,12 +238,19 @@ static inline void tree_replay(spine_merge *mg, uint32_t r)
 {
     uint32_t win = r;
     uint32_t *t = mg->tree;
+    const spine_run *runs = mg->runs;
     for (size_t j = (r + mg->k) / 2; j > 0; j /= 2) {
-        if (spine_run_less(&mg->runs[t[j]], &mg->runs[win])) {
-            uint32_t x = t[j];
-            t[j] = win;
-            win = x;
-        }
+        /* Random keys make the outcome of each match a coin toss, so it
+         * selects with conditional moves rather than a branch; only equal
+         * prefixes (rare, and predictable) take the full comparison. */
+        uint32_t x = t[j];
+        uint64_t px = runs[x].pfx, pw = runs[win].pfx;
+        uint32_t swap = px < pw;
+        if (__builtin_expect(px == pw, 0))
+            swap = spine_run_less(&runs[x], &runs[win]);
+        uint32_t diff = (x ^ win) & (0u - swap); /* all ones if swap */
+        t[j] = x ^ diff;
+        win ^= diff;
     }
     t[0] = win;
 }
@@ -360,6 +417,9 @@ ivm_rc spine_batch_check(const spine_batch *b)
         key_cols = kc;
         if (i > 0 && spine_entry_cmp(b, i - 1, b, i) >= 0)
             return IVM_CORRUPT; /* S3 */
+        if (i % SPINE_FENCE == 0 &&
+            spine_batch_fences(b)[i / SPINE_FENCE] != spine_entry_pfx(e, b->klen[i]))
+            return IVM_CORRUPT; /* S5: fences */
     }
     return IVM_OK;
 }

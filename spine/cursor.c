@@ -1,7 +1,8 @@
 /*
- * cursor.c: reads spines and extra batches as one consolidated batch.  One
- * run (position) per batch and a binary min-heap of runs ordered by their
- * (key, value) entry do the merging; the runs that sit on the current
+ * cursor.c: reads spines and extra batches as one consolidated batch.  It
+ * snapshots each spine under the spine's lock.  One run (position, with its
+ * entry and 8-byte prefix decoded) per batch and a binary min-heap of runs
+ * ordered by their (key, value) entry do the merging; the runs that sit on the current
  * (key, value) are taken out of the heap into the group while the cursor is
  * there, which is where their weights are summed.  Moving touches only the
  * runs at the current key (O(k log B) for k such runs of B), except seek

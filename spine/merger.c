@@ -32,7 +32,9 @@ struct spine_merger {
     size_t nspines;
     bool threaded;
 
-    /* The thread of a threaded merger. */
+    /* The thread of a threaded merger: one run of the supervised process
+     * "merger" (README: failures). */
+    rt_proc *proc;
     bool run;               /* the thread should keep going */
     bool joinable;          /* a thread was started and not yet joined */
     pthread_t th;
@@ -283,31 +285,68 @@ void spine_wait_idle(spine *s)
 
 /* ---- The process-wide merger and its thread ----------------------------------------- */
 
+/* Called before every merge the thread starts: IVM_FAULT=merger:fail@N
+ * fails the Nth. */
+static bool merger_fault(void)
+{
+    return rt_fault("merger", "fail");
+}
+
+/* After an injected fault: drops every merge in progress, as if the
+ * thread's memory were lost.  Their inputs stay on their levels (no data
+ * lost) and their spines stay queued (they still have work), so the next
+ * run starts those merges again.  A spine that is BUSY (a slice of
+ * spine_merger_work or spine_wait_idle in another thread) or held keeps
+ * its jobs: they belong to that thread (S14).  With m->mu held, no other
+ * thread can make any other spine BUSY or held meanwhile. */
+static void drop_all_jobs_locked(spine_merger *m)
+{
+    for (spine *s = m->all; s != NULL; s = s->r_next)
+        if (s->mstate != SPINE_M_BUSY && !s->held)
+            spine_jobs_drop(s);
+}
+
 static void *merger_main(void *arg)
 {
     spine_merger *m = arg;
+    bool faulted = false;
     pthread_mutex_lock(&m->mu);
-    while (m->run) {
+    while (m->run && !faulted) {
         if (m->qhead == NULL) {
             /* Nothing to do: sleep until a spine has work or stop. */
             pthread_cond_wait(&m->work, &m->mu);
             continue;
         }
-        run_one_locked(m, m->slice, NULL, NULL);
+        run_one_locked(m, m->slice, merger_fault, &faulted);
     }
+    if (faulted)
+        drop_all_jobs_locked(m);
+    m->run = false;
+    rt_proc *p = m->proc;
     pthread_mutex_unlock(&m->mu);
+    /* The last thing this run does; the supervisor restarts a failed run
+     * on its own thread, and start joins this one. */
+    if (faulted)
+        rt_proc_exit(p, RT_EXIT_FAILED, "injected fault");
+    else
+        rt_proc_exit(p, RT_EXIT_SHUTDOWN, NULL);
     return NULL;
 }
 
-static ivm_rc merger_start(spine_merger *m)
+/* Child spec start: launches a run's thread, which takes up the work
+ * queued in m (the registry and every job live in m and the spines). */
+static ivm_rc merger_start(rt_proc *p, void *arg)
 {
+    spine_merger *m = arg;
     pthread_mutex_lock(&m->mu);
     bool joinable = m->joinable;
     pthread_t old = m->th;
+    m->joinable = false;
     pthread_mutex_unlock(&m->mu);
     if (joinable)
-        pthread_join(old, NULL); /* the last run ended; its thread is leaving */
+        pthread_join(old, NULL); /* the last run reported its exit: it is leaving */
     pthread_mutex_lock(&m->mu);
+    m->proc = p;
     m->run = true;
     int e = pthread_create(&m->th, NULL, merger_main, m);
     m->joinable = e == 0;
@@ -320,6 +359,17 @@ static ivm_rc merger_start(spine_merger *m)
     return IVM_OK;
 }
 
+/* Child spec stop: asks the thread to end after its current slice; it
+ * reports the exit itself.  Harmless if the run already ended. */
+static void merger_stop(rt_proc *p, void *arg)
+{
+    spine_merger *m = arg;
+    pthread_mutex_lock(&m->mu);
+    m->run = false;
+    pthread_cond_broadcast(&m->work);
+    pthread_mutex_unlock(&m->mu);
+}
+
 static spine_merger *global_merger;
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 
@@ -328,7 +378,14 @@ static void global_init(void)
     spine_merger *m;
     if (merger_new(true, &m) != IVM_OK)
         return;
-    if (merger_start(m) != IVM_OK) {
+    rt_child_spec spec = {
+        .name = "merger",
+        .start = merger_start,
+        .stop = merger_stop,
+        .arg = m,
+        .restart = RT_PERMANENT,
+    };
+    if (rt_sup_add(rt_root(), &spec, NULL) != IVM_OK) {
         m->threaded = false;
         spine_merger_free(m);
         return; /* leaves global_merger NULL: spine_new fails */

@@ -8,7 +8,7 @@
  * spine_ready, the waker), compaction in the caller's thread, statistics
  * and the structural check.  It does not read batches (cursor.c), merge
  * entries (batch.c) or schedule work across spines (merger.c).  Policy,
- * arithmetic, locking and S7-S14 are in spine/README.md.
+ * arithmetic, locking and S7-S15 are in spine/README.md.
  *
  * Failure: a merge that cannot allocate leaves its inputs in place, so the
  * spine still holds the right sum (S7) and cursors read it, but its level
@@ -19,7 +19,8 @@
 
 /* ---- Level bookkeeping (caller holds s->mu) --------------------------------- */
 
-/* Batches of level l beyond the FANOUT - 1 it holds at rest. */
+/* Batches of level l beyond the FANOUT - 1 it holds at rest: its share of
+ * pending (S13). */
 static size_t excess(const spine_level *lv)
 {
     return lv->n > SPINE_FANOUT - 1 ? lv->n - (SPINE_FANOUT - 1) : 0;

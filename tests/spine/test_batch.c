@@ -86,6 +86,77 @@ static void test_batch_seek_finds_first_key(void **state)
     }
 }
 
+/* Large batches, where seeks go through the fences first: keys whose
+ * 8-byte prefixes differ (wide integers), keys shorter than 8 bytes (short
+ * text, NULL), keys that share long prefixes (text with a common start),
+ * probes of other widths. */
+static void test_batch_seek_with_fences(void **state)
+{
+    (void)state;
+    static const char *starts[] = {"", "a", "abcdefghij", "abcdefghik"};
+    rng_seed(23);
+    for (int iter = 0; iter < 60; iter++) {
+        int kind = iter % 4;
+        tlist a = {0};
+        size_t n = 1 + rng_below(3000);
+        uint8_t k[256], v[256], probe[256];
+        for (size_t i = 0; i < n; i++) {
+            ivm_value key[2], val = ivm_value_int((int64_t)rng_below(3));
+            char t[32];
+            size_t kl;
+            if (kind == 0) {
+                key[0] = ivm_value_int((int64_t)(rng_next() >> rng_below(64)));
+                kl = enc(key, 1, k);
+            } else if (kind == 1) {
+                snprintf(t, sizeof t, "%c%c", 'a' + (int)rng_below(26), 'a' + (int)rng_below(3));
+                key[0] = rng_below(10) ? tv(t) : ivm_value_null();
+                kl = enc(key, 1, k);
+            } else if (kind == 2) {
+                snprintf(t, sizeof t, "%s%u", starts[rng_below(4)], (unsigned)rng_below(500));
+                key[0] = tv(t);
+                kl = enc(key, 1, k);
+            } else {
+                key[0] = ivm_value_int((int64_t)rng_below(40));
+                key[1] = ivm_value_int((int64_t)rng_below(100000));
+                kl = enc(key, 2, k);
+            }
+            tlist_push(&a, k, kl, v, enc(&val, 1, v), 1);
+        }
+        tlist_consolidate(&a);
+        spine_batch *b = tlist_build(&a, true);
+        assert_int_equal(spine_batch_check(b), IVM_OK);
+        for (int p = 0; p < 200; p++) {
+            size_t plen;
+            if (b->n > 0 && rng_below(3) == 0) {
+                /* A key that is there, or its first column. */
+                size_t kl;
+                const uint8_t *kk = spine_batch_key(b, rng_below(b->n), &kl);
+                memcpy(probe, kk, kl);
+                plen = kind == 3 && rng_below(2) ? 9 : kl;
+            } else {
+                ivm_value key[2];
+                char t[32];
+                snprintf(t, sizeof t, "%s%u", starts[rng_below(4)], (unsigned)rng_below(600));
+                key[0] = kind == 0 ? ivm_value_int((int64_t)(rng_next() >> rng_below(64)))
+                                   : kind == 3 ? ivm_value_int((int64_t)rng_below(42) - 1) : tv(t);
+                key[1] = ivm_value_int((int64_t)rng_below(100000));
+                plen = enc(key, kind == 3 ? 1 + (uint32_t)rng_below(2) : 1, probe);
+            }
+            size_t expect = 0;
+            while (expect < b->n) {
+                size_t kl;
+                const uint8_t *kk = spine_batch_key(b, expect, &kl);
+                if (spine_row_cmp(kk, kl, probe, plen) >= 0)
+                    break;
+                expect++;
+            }
+            assert_int_equal(spine_batch_seek(b, probe, plen), expect);
+        }
+        spine_batch_unref(b);
+        tlist_free(&a);
+    }
+}
+
 static void test_batch_ref_counts(void **state)
 {
     (void)state;
@@ -125,6 +196,14 @@ static void make_copy(copy *c, const spine_batch *b)
     c->b.klen = c->klen;
     c->b.w = c->w;
     c->b.data = c->data;
+    /* The fences (one 8-byte key prefix per 16 entries) follow the data at
+     * the next multiple of 8 from the start of the block (spine_int.h). */
+    size_t from = (size_t)(b->data - (const uint8_t *)b) + b->bytes;
+    size_t to = offsetof(copy, data) + b->bytes;
+    size_t nf = (b->n + 15) / 16;
+    assert_true(((to + 7) & ~(size_t)7) + 8 * nf <= sizeof *c);
+    memcpy((uint8_t *)c + ((to + 7) & ~(size_t)7), (const uint8_t *)b + ((from + 7) & ~(size_t)7),
+           8 * nf);
 }
 
 static void test_batch_check_detects_damage(void **state)
@@ -176,6 +255,10 @@ static void test_batch_check_detects_damage(void **state)
     c.b.refs = 0;
     assert_int_equal(spine_batch_check(&c.b), IVM_CORRUPT);
 
+    make_copy(&c, b); /* S5: a fence that disagrees with its entry */
+    ((uint8_t *)&c)[((offsetof(copy, data) + c.b.bytes + 7) & ~(size_t)7) + 3] ^= 1;
+    assert_int_equal(spine_batch_check(&c.b), IVM_CORRUPT);
+
     spine_batch_unref(b);
     tlist_free(&a);
 
@@ -196,6 +279,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_batch_merge_consolidates),
         cmocka_unit_test(test_batch_seek_finds_first_key),
+        cmocka_unit_test(test_batch_seek_with_fences),
         cmocka_unit_test(test_batch_ref_counts),
         cmocka_unit_test(test_batch_check_detects_damage),
     };
