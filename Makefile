@@ -42,7 +42,7 @@ BENCH_BINS = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 PROP_SRCS  = $(wildcard proptests/prop_*.c)
 PROP_BINS  = $(patsubst proptests/%.c,$(BUILD)/proptests/%,$(PROP_SRCS))
 
-.PHONY: all check asan tsan run deps clean unit sqltest proptest proptest-short bench examples
+.PHONY: all check asan tsan run deps clean unit sqltest faulttest proptest proptest-short bench examples
 .DEFAULT_GOAL := all
 # Objects of tests, benchmarks and examples are not intermediate files.
 .SECONDARY:
@@ -148,8 +148,11 @@ proptest: $(PROP_BINS)
 bench: $(BENCH_BINS)
 	@for b in $(BENCH_BINS); do $$b || exit 1; done
 
+faulttest: $(SHELL_BIN)
+	@sh tests/faults/run.sh $(SHELL_BIN)
+
 check: all
-	@$(MAKE) --no-print-directory unit sqltest examples proptest-short
+	@$(MAKE) --no-print-directory unit sqltest faulttest examples proptest-short
 	@echo "check: all tests passed"
 
 asan:

@@ -283,6 +283,14 @@ void spine_wait_idle(spine *s)
     pthread_mutex_unlock(&m->mu);
 }
 
+bool spine_merger_down(spine_merger *m)
+{
+    pthread_mutex_lock(&m->mu);
+    bool down = m->threaded && !m->run;
+    pthread_mutex_unlock(&m->mu);
+    return down;
+}
+
 /* ---- The process-wide merger and its thread ----------------------------------------- */
 
 /* Called before every merge the thread starts: IVM_FAULT=merger:fail@N
@@ -322,6 +330,16 @@ static void *merger_main(void *arg)
     if (faulted)
         drop_all_jobs_locked(m);
     m->run = false;
+    /* S16: owners waiting on backpressure would wait for a thread that is
+     * gone; wake them, so they see the merger down and merge themselves
+     * until it is back.  Lock order: merger, then spine. */
+    for (spine *s = m->all; s != NULL; s = s->r_next) {
+        pthread_mutex_lock(&s->mu);
+        rt_waker w = s->waker;
+        s->waker = (rt_waker){NULL, NULL};
+        pthread_mutex_unlock(&s->mu);
+        rt_waker_wake(&w);
+    }
     rt_proc *p = m->proc;
     pthread_mutex_unlock(&m->mu);
     /* The last thing this run does; the supervisor restarts a failed run

@@ -16,6 +16,7 @@
  * compaction and stops asking for merges, for its owner to decide.
  */
 #include "spine_int.h"
+#include <stdatomic.h>
 
 /* ---- Level bookkeeping (caller holds s->mu) --------------------------------- */
 
@@ -198,7 +199,23 @@ bool spine_ready(spine *s, rt_waker waker)
         if (s->wait_since == 0)
             s->wait_since = rt_now_ns() | 1; /* 0 means "not waiting" */
     }
+    spine_merger *m = s->m;
     pthread_mutex_unlock(&s->mu);
+    if (!ready && m != NULL && spine_merger_down(m)) {
+        /* S16: with its merger down (failed and not yet back, or given up
+         * on), the spine would wait for nobody: its owner merges instead,
+         * and the answer is yes. */
+        static atomic_bool logged;
+        if (!atomic_exchange(&logged, true))
+            rt_log("spine: merger down; merging in the inserting thread");
+        if (spine_compact(s) == IVM_OK) {
+            pthread_mutex_lock(&s->mu);
+            s->waker = (rt_waker){NULL, NULL};
+            s->wait_since = 0;
+            pthread_mutex_unlock(&s->mu);
+            ready = true;
+        }
+    }
     return ready;
 }
 

@@ -332,5 +332,8 @@ void spine_merger_hold(spine_merger *m, spine *s);
 void spine_merger_release(spine_merger *m, spine *s);
 /* False if s has merge work that the merger will never look at (S12). */
 bool spine_merger_tracks(spine_merger *m, spine *s);
+/* True if m is a threaded merger whose thread is not running: failed and
+ * not yet restarted, or given up on by its supervisor (S16). */
+bool spine_merger_down(spine_merger *m);
 
 #endif /* IVM_SPINE_INT_H */
