@@ -654,9 +654,10 @@ static ivm_value arith(dbsp_xop op, const ivm_value *a, const ivm_value *b)
         break;
     default: {
         /* REAL % works on the operands' integer values (5.5 % 2 is 1.0) and
-         * gives a REAL, as SQLite does. */
-        int64_t i = x.type == IVM_TINT ? x.u.i : real_to_int(p);
-        int64_t j = y.type == IVM_TINT ? y.u.i : real_to_int(q);
+         * gives a REAL, as SQLite does; like SQLite it takes them from the
+         * original operands, so text gives its leading integer ('1e3' is 1). */
+        int64_t i = dbsp_value_int64(a);
+        int64_t j = dbsp_value_int64(b);
         if (j == 0)
             return ivm_value_null();
         r = (double)(j == -1 ? 0 : i % j);

@@ -494,11 +494,17 @@ static bool pattern_match(const matcher *m, const char *p, uint32_t pn, const ch
 static ivm_rc fn_match(evalctx *x, bool glob, const ivm_value *v, uint32_t n, ivm_value *out)
 {
     char b0[40], b1[40], b2[40];
-    ivm_value s = dbsp_value_text_form(&v[0], b0, sizeof b0);
-    ivm_value p = dbsp_value_text_form(&v[1], b1, sizeof b1);
+    /* As SQLite: the pattern's length and the escape are checked before a
+     * NULL operand makes the result NULL. */
+    ivm_value p = v[1].type == IVM_TNULL ? ivm_value_text("", 0)
+                                         : dbsp_value_text_form(&v[1], b1, sizeof b1);
     if (p.u.s.n > PATTERN_MAX)
         return ivm_err_set(x->err, IVM_INVALID, 0, 0, "LIKE or GLOB pattern too complex");
     matcher m = {glob, false, 0};
+    if (n == 3 && v[2].type == IVM_TNULL) {
+        *out = ivm_value_null();
+        return IVM_OK;
+    }
     if (n == 3) {
         ivm_value e = dbsp_value_text_form(&v[2], b2, sizeof b2);
         uint32_t i = 0;
@@ -507,6 +513,11 @@ static ivm_rc fn_match(evalctx *x, bool glob, const ivm_value *v, uint32_t n, iv
                                "ESCAPE expression must be a single character");
         m.has_esc = true;
     }
+    if (v[0].type == IVM_TNULL || v[1].type == IVM_TNULL) {
+        *out = ivm_value_null();
+        return IVM_OK;
+    }
+    ivm_value s = dbsp_value_text_form(&v[0], b0, sizeof b0);
     *out = ivm_value_int(pattern_match(&m, p.u.s.p, p.u.s.n, s.u.s.p, s.u.s.n));
     return IVM_OK;
 }
@@ -578,7 +589,7 @@ ivm_rc dbsp_eval_func(const dbsp_expr *e, evalctx *x, ivm_value *out)
         }
         return IVM_OK;
     }
-    ivm_value small[3];
+    ivm_value small[3] = {{IVM_TNULL, {0}}, {IVM_TNULL, {0}}, {IVM_TNULL, {0}}};
     ivm_value *v = small;
     uint32_t n = e->nargs;
     if (n > 3) {
@@ -604,6 +615,9 @@ ivm_rc dbsp_eval_func(const dbsp_expr *e, evalctx *x, ivm_value *out)
     case DBSP_FN_MAX:
         min_max(e->fn == DBSP_FN_MAX, v, n, out);
         return IVM_OK;
+    case DBSP_FN_LIKE:
+    case DBSP_FN_GLOB:
+        return fn_match(x, e->fn == DBSP_FN_GLOB, v, n, out);
     case DBSP_FN_NULLIF:
         /* NULL when equal (two NULLs are), else the first argument. */
         *out = v[0].type != IVM_TNULL && v[1].type != IVM_TNULL &&
@@ -660,9 +674,6 @@ ivm_rc dbsp_eval_func(const dbsp_expr *e, evalctx *x, ivm_value *out)
         *out = t.u.s.n ? ivm_value_int(utf8_read(t.u.s.p, t.u.s.n, &i)) : ivm_value_null();
         return IVM_OK;
     }
-    case DBSP_FN_LIKE:
-    case DBSP_FN_GLOB:
-        return fn_match(x, e->fn == DBSP_FN_GLOB, v, n, out);
     case DBSP_FN_NUMERIC:
         *out = numeric_affinity(&v[0]);
         return IVM_OK;

@@ -264,9 +264,9 @@ static void int_body(dbsp_sbuf *b, int64_t iv, char conv, const spec *s)
     size_t zeros = prec > (int64_t)ndig ? (size_t)(prec - (int64_t)ndig) : 0;
     if (sign)
         dbsp_sbuf_put(b, &sign, 1);
-    if (alt && (conv == 'x' || conv == 'X' || conv == 'o'))
+    if (alt && base != 10)
         dbsp_sbuf_put(b, conv == 'o' ? "0" : conv == 'X' ? "0X" : "0x", conv == 'o' ? 1 : 2);
-    if (s->comma && base == 10) {
+    if (s->comma && base == 10 && conv != 'r') {
         /* Every third digit from the right (zeros included) gets a comma. */
         size_t total = zeros + ndig;
         for (size_t k = 0; k < total; k++) {
@@ -395,8 +395,9 @@ ivm_rc dbsp_printf(dbsp_evalctx *x, const ivm_value *argv, uint32_t nargs, ivm_v
         for (bool more = true; more && i < fn; ) {
             switch (f[i]) {
             case '-': s.left = true; break;
-            case '+': s.plus = true; break;
-            case ' ': s.blank = true; break;
+            /* Of + and space, the last one written counts. */
+            case '+': s.plus = true; s.blank = false; break;
+            case ' ': s.blank = true; s.plus = false; break;
             case '#': s.alt = true; break;
             case '!': s.alt2 = true; break;
             case '0': s.zero = true; break;
@@ -461,6 +462,10 @@ ivm_rc dbsp_printf(dbsp_evalctx *x, const ivm_value *argv, uint32_t nargs, ivm_v
             ivm_value t = v->type == IVM_TNULL ? ivm_value_text("", 0)
                                                : dbsp_value_text_form(v, buf, sizeof buf);
             size_t n = char_prefix(t.u.s.p, t.u.s.n, 1);
+            /* SQLite writes a NUL byte for nothing: it takes room, but ivm's
+             * text holds no NUL, so the room stays empty. */
+            if (n == 0 && s.width > 0)
+                s.width--;
             if (s.prec > 1) {
                 /* The character precision times; the width counts them all. */
                 s.width -= s.prec - 1;

@@ -385,6 +385,18 @@ static dbsp_expr *mk_cmp(bctx *b, dbsp_xop op, const plan_expr *pl, dbsp_expr *l
     return mk_op(op, IVM_TINT, l, r);
 }
 
+/* x = item inside x IN (list): only x's affinity counts, and it converts
+ * the item (SQLite's rule for IN with a list). */
+static dbsp_expr *mk_in_eq(bctx *b, const plan_expr *px, dbsp_expr *x, dbsp_expr *item)
+{
+    if (x != NULL && item != NULL) {
+        aff xa = expr_aff(b, px);
+        if (xa != AFF_NONE)
+            item = apply_aff(xa, item);
+    }
+    return mk_op(DBSP_X_EQ, IVM_TINT, x, item);
+}
+
 /* ---- Expressions ----------------------------------------------------------- */
 
 static ivm_rc bind_expr(bctx *b, const plan_expr *e, bmode mode, dbsp_expr **out);
@@ -826,7 +838,7 @@ static ivm_rc bind_expr(bctx *b, const plan_expr *e, bmode mode, dbsp_expr **out
                 dbsp_expr_free(acc);
                 return rc;
             }
-            dbsp_expr *eq = mk_cmp(b, DBSP_X_EQ, e->a, dbsp_expr_dup(a), e->list.items[i], item);
+            dbsp_expr *eq = mk_in_eq(b, e->a, dbsp_expr_dup(a), item);
             acc = acc ? mk_op(DBSP_X_OR, IVM_TINT, acc, eq) : eq;
             if (acc == NULL) {
                 dbsp_expr_free(a);
