@@ -704,7 +704,8 @@ static const struct {
     const char *name;
     plan_type type;
 } type_names[] = {
-    { "INTEGER", PLAN_TY_INTEGER }, { "INT", PLAN_TY_INTEGER },
+    { "INTEGER", PLAN_TY_INTEGER }, { "INT", PLAN_TY_INT },
+    { "SMALLINT", PLAN_TY_SMALLINT }, { "TINYINT", PLAN_TY_SMALLINT },
     { "BIGINT", PLAN_TY_BIGINT },   { "BOOLEAN", PLAN_TY_BOOLEAN },
     { "BOOL", PLAN_TY_BOOLEAN },    { "REAL", PLAN_TY_REAL },
     { "DOUBLE", PLAN_TY_DOUBLE },   { "FLOAT", PLAN_TY_FLOAT },
@@ -729,8 +730,9 @@ plan_type sql_type(sql_pctx *ctx, const sql_token *first, const sql_token *last)
     }
     const char *end = last->z + last->n;
     sql_ctx_error(ctx, IVM_UNSUPPORTED, first->line, first->col,
-                  "unsupported type \"%.*s\" (expected INTEGER, INT, BIGINT, BOOLEAN, REAL, "
-                  "DOUBLE, FLOAT, TEXT, VARCHAR, CHAR, DECIMAL, NUMERIC, DATE or TIMESTAMP)",
+                  "unsupported type \"%.*s\" (expected INTEGER, INT, BIGINT, SMALLINT, "
+                  "BOOLEAN, REAL, DOUBLE, FLOAT, TEXT, VARCHAR, CHAR, DECIMAL, NUMERIC, DATE "
+                  "or TIMESTAMP)",
                   (int)IVM_MIN(end - first->z, 64), first->z);
     return PLAN_TY_NONE;
 }
@@ -1085,12 +1087,13 @@ plan_stmt *sql_stmt_view(sql_pctx *ctx, bool if_not_exists, const sql_token *nam
     return s;
 }
 
-plan_stmt *sql_stmt_insert(sql_pctx *ctx, const sql_token *table, sql_nlist *cols,
-                           sql_rowlist *rows, plan_select *sel)
+plan_stmt *sql_stmt_insert(sql_pctx *ctx, int on_conflict, const sql_token *table,
+                           sql_nlist *cols, sql_rowlist *rows, plan_select *sel)
 {
     plan_stmt *s = sql_stmt_named(ctx, PLAN_S_INSERT, table, false);
     if (s == NULL || (rows == NULL && sel == NULL))
         return NULL;
+    s->on_conflict = (plan_conflict)on_conflict;
     if (cols != NULL) {
         s->ncols = cols->n;
         s->cols = cols->items;

@@ -513,7 +513,7 @@ static void test_parse_create_table(void **state)
     assert_string_equal(st->name, "T1");
     assert_int_equal(st->ncoldefs, 18);
     static const plan_type want[] = {
-        PLAN_TY_INTEGER, PLAN_TY_INTEGER, PLAN_TY_BIGINT, PLAN_TY_BOOLEAN, PLAN_TY_BOOLEAN,
+        PLAN_TY_INTEGER, PLAN_TY_INT,     PLAN_TY_BIGINT, PLAN_TY_BOOLEAN, PLAN_TY_BOOLEAN,
         PLAN_TY_REAL,    PLAN_TY_DOUBLE,  PLAN_TY_FLOAT,  PLAN_TY_TEXT,    PLAN_TY_VARCHAR,
         PLAN_TY_VARCHAR, PLAN_TY_DECIMAL, PLAN_TY_DECIMAL, PLAN_TY_DATE,   PLAN_TY_TIMESTAMP,
         PLAN_TY_NONE,    PLAN_TY_DOUBLE,  PLAN_TY_REAL,
