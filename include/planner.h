@@ -210,6 +210,7 @@ struct plan_stmt {
     uint32_t text_len;
     bool if_not_exists, if_exists;
     const char *name;       /* table, view or index */
+    plan_pos name_pos;      /* where name is written */
     /* CREATE TABLE */
     uint32_t ncoldefs;
     plan_column_def *coldefs;
@@ -221,6 +222,7 @@ struct plan_stmt {
     /* CREATE VIEW v (cols) AS select; CREATE INDEX i ON table (cols) */
     uint32_t ncols;
     const char **cols;
+    plan_pos *col_pos;      /* where each of cols is written */
     const char *on_table;   /* CREATE INDEX */
     bool unique;            /* CREATE UNIQUE INDEX */
     plan_select *select;    /* CREATE VIEW, SELECT, INSERT ... SELECT */

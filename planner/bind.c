@@ -43,9 +43,11 @@ static ivm_rc fail_at(bctx *b, ivm_rc rc, plan_pos pos, const char *fmt, const c
     return ivm_err_set(b->c->err, rc, pos.line, pos.col, "%s", msg);
 }
 
+/* P1: the construct named, and that ivm does not maintain it yet. */
 static ivm_rc unsupported(bctx *b, plan_pos pos, const char *what)
 {
-    return fail_at(b, IVM_UNSUPPORTED, pos, "%s is not supported in views yet", what);
+    return fail_at(b, IVM_UNSUPPORTED, pos, "%s is not supported: ivm does not maintain it yet",
+                   what);
 }
 
 lp_node *lp_new(pctx *c, lp_kind kind, uint32_t ncols)
@@ -211,13 +213,11 @@ static ivm_rc resolve_column(bctx *b, const plan_expr *e, uint32_t *col_out)
 {
     bool found = false;
     uint32_t col = 0;
-    bool table_seen = false;
     for (uint32_t r = 0; r < b->nranges; r++) {
         const range *rg = &b->ranges[r];
         if (e->table != NULL) {
             if (strcasecmp(e->table, rg->alias) != 0)
                 continue;
-            table_seen = true;
         }
         for (uint32_t i = 0; i < rg->rel->ncols; i++) {
             if (strcasecmp(rg->rel->col_names[i], e->name) != 0)
@@ -229,8 +229,9 @@ static ivm_rc resolve_column(bctx *b, const plan_expr *e, uint32_t *col_out)
         }
     }
     if (!found) {
-        if (e->table != NULL && !table_seen)
-            return fail_at(b, IVM_SCHEMA, e->pos, "no such column: %s", e->table);
+        if (e->table != NULL)
+            return ivm_err_set(b->c->err, IVM_SCHEMA, e->pos.line, e->pos.col,
+                               "no such column: %s.%s", e->table, e->name);
         return fail_at(b, IVM_SCHEMA, e->pos, "no such column: %s", e->name);
     }
     *col_out = col;
@@ -915,7 +916,9 @@ static ivm_rc bind_expr(bctx *b, const plan_expr *e, bmode mode, dbsp_expr **out
     case PLAN_E_COLLATE:
         if (e->name != NULL && strcasecmp(e->name, "binary") == 0)
             return bind_expr(b, e->a, mode, out);
-        return unsupported(b, e->pos, "COLLATE other than BINARY");
+        return fail_at(b, IVM_UNSUPPORTED, e->pos,
+                       "COLLATE %s is not supported: ivm does not maintain it yet (only BINARY)",
+                       e->name ? e->name : "?");
     case PLAN_E_IN_SELECT:
         return unsupported(b, e->pos, "IN (subquery)");
     case PLAN_E_EXISTS:
@@ -933,6 +936,35 @@ static ivm_rc bind_expr(bctx *b, const plan_expr *e, bmode mode, dbsp_expr **out
         rc = bind_args(b, mode, n, items, &args);
         if (rc != IVM_OK)
             return rc;
+        if (n == 3 && !xhas_cols(args[2])) {
+            /* A constant ESCAPE is checked now, with its position. */
+            rt_arena scratch;
+            rt_arena_init(&scratch);
+            ivm_err quiet;
+            ivm_err_clear(&quiet);
+            ivm_value ev;
+            bool bad = false;
+            if (dbsp_expr_eval(args[2], NULL, &scratch, &ev, &quiet) == IVM_OK) {
+                if (ev.type == IVM_TTEXT) {
+                    uint32_t k = ev.u.s.n ? 1 : 0;
+                    while (k < ev.u.s.n && ((unsigned char)ev.u.s.p[k] & 0xC0) == 0x80)
+                        k++;
+                    bad = ev.u.s.n == 0 || k != ev.u.s.n;
+                } else {
+                    /* A number's text is one character only for 0..9. */
+                    bad = ev.type == IVM_TREAL ||
+                          (ev.type == IVM_TINT && (ev.u.i < 0 || ev.u.i > 9));
+                }
+            }
+            rt_arena_fini(&scratch);
+            if (bad) {
+                for (uint32_t k = 0; k < n; k++)
+                    dbsp_expr_free(args[k]);
+                ivm_free(args);
+                return fail_at(b, IVM_SCHEMA, e->c->pos, "%s",
+                               "ESCAPE expression must be a single character");
+            }
+        }
         dbsp_expr *x = dbsp_expr_func(glob ? DBSP_FN_GLOB : DBSP_FN_LIKE, IVM_TINT, n, args);
         ivm_free(args);
         if (x != NULL && e->not_)
@@ -1040,7 +1072,7 @@ static ivm_rc bind_from(bctx *b, const plan_from *f, lp_node **tree, dbsp_expr *
             return rc;
         /* An inner join's ON is a filter over the rows joined so far. */
         if (contains_agg(f->on))
-            return fail_at(b, IVM_SCHEMA, f->on->pos, "%s", "misuse of aggregate in ON");
+            return misuse(b, f->on);
         dbsp_expr *on = NULL;
         rc = bind_expr(b, f->on, MODE_ROW, &on);
         if (rc != IVM_OK)
@@ -1199,7 +1231,10 @@ ivm_rc bind_select(pctx *c, const plan_select *sel, lp_node **out, plan_query *q
     uint32_t nproj = 0;
 
     if (sel->op != PLAN_C_NONE || sel->prior != NULL)
-        return unsupported(b, sel->pos, "UNION, INTERSECT and EXCEPT");
+        return unsupported(b, sel->pos,
+                           sel->op == PLAN_C_UNION ? "UNION"
+                           : sel->op == PLAN_C_UNION_ALL ? "UNION ALL"
+                           : sel->op == PLAN_C_INTERSECT ? "INTERSECT" : "EXCEPT");
     if (sel->ncte)
         return unsupported(b, sel->ctes[0].pos, "WITH");
 
@@ -1215,7 +1250,7 @@ ivm_rc bind_select(pctx *c, const plan_select *sel, lp_node **out, plan_query *q
     }
     if (sel->where != NULL) {
         if (contains_agg(sel->where)) {
-            rc = fail_at(b, IVM_SCHEMA, sel->where->pos, "%s", "misuse of aggregate in WHERE");
+            rc = misuse(b, sel->where);
             goto fail;
         }
         dbsp_expr *w = NULL;
@@ -1254,7 +1289,8 @@ ivm_rc bind_select(pctx *c, const plan_select *sel, lp_node **out, plan_query *q
         for (uint32_t i = 0; i < b->ngroup; i++) {
             const plan_expr *g = sel->group_by.items[i];
             if (contains_agg(g)) {
-                rc = fail_at(b, IVM_SCHEMA, g->pos, "%s", "aggregate functions are not allowed in GROUP BY");
+                rc = fail_at(b, IVM_SCHEMA, find_agg(g)->pos, "%s",
+                             "aggregate functions are not allowed in the GROUP BY clause");
                 goto fail;
             }
             b->group[i] = NULL;
@@ -1482,7 +1518,7 @@ ivm_rc plan_scalar(const plan_expr *e, const plan_relation *rel, dbsp_expr **out
     }
     ivm_rc rc;
     if (contains_agg(e))
-        rc = fail_at(&bb, IVM_SCHEMA, e->pos, "%s", "misuse of aggregate function");
+        rc = misuse(&bb, e);
     else
         rc = bind_expr(&bb, e, MODE_ROW, out);
     rt_arena_fini(&c.arena);

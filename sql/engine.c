@@ -819,7 +819,7 @@ static ivm_rc uniq_build(const table *t, uniq *u, ivm_err *err)
 /* Adds a UNIQUE index named name (NULL for a constraint of CREATE TABLE)
  * over cols (names, resolved here) to t and fills it from t's rows. */
 static ivm_rc uniq_add(table *t, const char *name, const char *const *cols, uint32_t ncols,
-                       plan_pos pos, ivm_err *err)
+                       const plan_pos *col_pos, plan_pos pos, ivm_err *err)
 {
     uint32_t *ix = ivm_calloc(ncols + 1, sizeof *ix);
     if (ix == NULL)
@@ -830,8 +830,8 @@ static ivm_rc uniq_add(table *t, const char *name, const char *const *cols, uint
             c++;
         if (c == t->ncols) {
             ivm_free(ix);
-            return ivm_err_set(err, IVM_SCHEMA, pos.line, pos.col, "no such column: %s",
-                               cols[k]);
+            plan_pos at = col_pos ? col_pos[k] : pos;
+            return ivm_err_set(err, IVM_SCHEMA, at.line, at.col, "no such column: %s", cols[k]);
         }
         ix[k] = c;
     }
@@ -964,7 +964,7 @@ static ivm_rc exec_create_table(exec_ctx *x, const plan_stmt *st)
     if (rel_find(db, st->name) != NULL) {
         if (st->if_not_exists)
             return IVM_OK;
-        return ivm_err_set(err, IVM_SCHEMA, st->pos.line, st->pos.col, "%s %s already exists",
+        return ivm_err_set(err, IVM_SCHEMA, st->name_pos.line, st->name_pos.col, "%s %s already exists",
                            rel_find(db, st->name)->t ? "table" : "view", st->name);
     }
     for (uint32_t i = 0; i < st->ncoldefs; i++) {
@@ -1039,12 +1039,12 @@ static ivm_rc exec_create_table(exec_ctx *x, const plan_stmt *st)
     for (uint32_t i = 0; i < n; i++) {
         const plan_column_def *cd = &st->coldefs[i];
         if (cd->unique && !(cd->primary_key && t->npk == 1) &&
-            (rc = uniq_add(t, NULL, &cd->name, 1, cd->pos, err)) != IVM_OK)
+            (rc = uniq_add(t, NULL, &cd->name, 1, NULL, cd->pos, err)) != IVM_OK)
             goto fail;
     }
     for (uint32_t k = 0; k < st->nuniques; k++) {
         const plan_unique *u = &st->uniques[k];
-        if ((rc = uniq_add(t, NULL, u->cols, u->ncols, u->pos, err)) != IVM_OK)
+        if ((rc = uniq_add(t, NULL, u->cols, u->ncols, NULL, u->pos, err)) != IVM_OK)
             goto fail;
     }
     rc = catalog_try(db, st, err);
@@ -1084,7 +1084,7 @@ static ivm_rc exec_create_view(exec_ctx *x, const plan_stmt *st)
     if (old != NULL) {
         if (st->if_not_exists)
             return IVM_OK;
-        return ivm_err_set(err, IVM_SCHEMA, st->pos.line, st->pos.col, "%s %s already exists",
+        return ivm_err_set(err, IVM_SCHEMA, st->name_pos.line, st->name_pos.col, "%s %s already exists",
                            old->t ? "table" : "view", st->name);
     }
     view *v = ivm_calloc(1, sizeof *v);
@@ -1100,7 +1100,7 @@ static ivm_rc exec_create_view(exec_ctx *x, const plan_stmt *st)
         goto fail;
     if (st->ncols > 0) {
         if (st->ncols != v->q->ncols) {
-            rc = ivm_err_set(err, IVM_SCHEMA, st->pos.line, st->pos.col,
+            rc = ivm_err_set(err, IVM_SCHEMA, st->name_pos.line, st->name_pos.col,
                              "expected %u columns for '%s' but got %u", st->ncols, st->name,
                              v->q->ncols);
             goto fail;
@@ -1116,7 +1116,7 @@ static ivm_rc exec_create_view(exec_ctx *x, const plan_stmt *st)
     for (uint32_t i = 0; i < v->q->ncols; i++)
         for (uint32_t j = 0; j < i; j++)
             if (strcasecmp(v->q->col_names[i], v->q->col_names[j]) == 0) {
-                rc = ivm_err_set(err, IVM_UNSUPPORTED, st->pos.line, st->pos.col,
+                rc = ivm_err_set(err, IVM_UNSUPPORTED, st->name_pos.line, st->name_pos.col,
                                  "view %s has two columns named %s; name them apart with AS",
                                  st->name, v->q->col_names[i]);
                 goto fail;
@@ -1169,6 +1169,16 @@ static ivm_rc exec_create_index(exec_ctx *x, const plan_stmt *st)
         }
         sqlite3_finalize(q);
     }
+    /* Names first, with their positions (SQLite's opinion has none). */
+    relent *tr = rel_find(db, st->on_table);
+    for (uint32_t k = 0; tr != NULL && tr->t != NULL && k < st->ncols; k++) {
+        uint32_t c = 0;
+        while (c < tr->t->ncols && strcasecmp(tr->t->col_names[c], st->cols[k]) != 0)
+            c++;
+        if (c == tr->t->ncols)
+            return ivm_err_set(x->err, IVM_SCHEMA, st->col_pos[k].line, st->col_pos[k].col,
+                               "no such column: %s", st->cols[k]);
+    }
     rc = catalog_try(db, st, x->err);
     if (rc != IVM_OK)
         return rc;
@@ -1178,7 +1188,7 @@ static ivm_rc exec_create_index(exec_ctx *x, const plan_stmt *st)
             rc = ivm_err_set(x->err, IVM_INTERNAL, st->pos.line, st->pos.col,
                              "index %s: table %s is not in ivm's catalog", st->name, st->on_table);
         else
-            rc = uniq_add(r->t, st->name, st->cols, st->ncols, st->pos, x->err);
+            rc = uniq_add(r->t, st->name, st->cols, st->ncols, st->col_pos, st->pos, x->err);
         if (rc != IVM_OK && x->err->line == 0) {
             /* Position the constraint error at the statement. */
             x->err->line = st->pos.line;
@@ -1233,13 +1243,13 @@ static ivm_rc exec_drop(exec_ctx *x, const plan_stmt *st)
     if (r == NULL || (r->t != NULL) != want_table) {
         if (st->if_exists && r == NULL)
             return IVM_OK;
-        return ivm_err_set(x->err, IVM_SCHEMA, st->pos.line, st->pos.col, "no such %s: %s",
+        return ivm_err_set(x->err, IVM_SCHEMA, st->name_pos.line, st->name_pos.col, "no such %s: %s",
                            want_table ? "table" : "view", st->name);
     }
     uint32_t id = r->t ? r->t->rel.id : r->v->rel.id;
     const char *dep = dependent_of(db, id);
     if (dep != NULL)
-        return ivm_err_set(x->err, IVM_SCHEMA, st->pos.line, st->pos.col,
+        return ivm_err_set(x->err, IVM_SCHEMA, st->name_pos.line, st->name_pos.col,
                            "cannot drop %s %s: view %s depends on it",
                            want_table ? "table" : "view", st->name, dep);
     rc = catalog_try(db, st, x->err);
@@ -1674,7 +1684,7 @@ static ivm_rc insert_finish(ins_ctx *ic)
 static ivm_rc exec_insert(exec_ctx *x, const plan_stmt *st)
 {
     table *t = NULL;
-    ivm_rc rc = find_table(x, st->name, st->pos, &t);
+    ivm_rc rc = find_table(x, st->name, st->name_pos, &t);
     if (rc != IVM_OK)
         return rc;
     if (st->on_conflict == PLAN_OR_FAIL || st->on_conflict == PLAN_OR_ROLLBACK)
@@ -1695,11 +1705,11 @@ static ivm_rc exec_insert(exec_ctx *x, const plan_stmt *st)
         while (c < t->ncols && strcasecmp(t->col_names[c], st->cols[i]) != 0)
             c++;
         if (c == t->ncols)
-            return ivm_err_set(x->err, IVM_SCHEMA, st->pos.line, st->pos.col,
+            return ivm_err_set(x->err, IVM_SCHEMA, st->col_pos[i].line, st->col_pos[i].col,
                                "table %s has no column named %s", t->name, st->cols[i]);
         for (uint32_t j = 0; j < i; j++)
             if (colmap[j] == c)
-                return ivm_err_set(x->err, IVM_SCHEMA, st->pos.line, st->pos.col,
+                return ivm_err_set(x->err, IVM_SCHEMA, st->col_pos[i].line, st->col_pos[i].col,
                                    "column %s is named twice", st->cols[i]);
         colmap[i] = c;
     }
@@ -1780,7 +1790,7 @@ static ivm_rc exec_insert(exec_ctx *x, const plan_stmt *st)
 static ivm_rc exec_modify(exec_ctx *x, const plan_stmt *st)
 {
     table *t = NULL;
-    ivm_rc rc = find_table(x, st->name, st->pos, &t);
+    ivm_rc rc = find_table(x, st->name, st->name_pos, &t);
     if (rc != IVM_OK)
         return rc;
     bool update = st->kind == PLAN_S_UPDATE;
@@ -1810,8 +1820,8 @@ static ivm_rc exec_modify(exec_ctx *x, const plan_stmt *st)
             while (col < t->ncols && strcasecmp(t->col_names[col], st->cols[i]) != 0)
                 col++;
             if (col == t->ncols) {
-                rc = ivm_err_set(x->err, IVM_SCHEMA, st->set.items[i]->pos.line,
-                                 st->set.items[i]->pos.col, "no such column: %s", st->cols[i]);
+                rc = ivm_err_set(x->err, IVM_SCHEMA, st->col_pos[i].line, st->col_pos[i].col,
+                                 "no such column: %s", st->cols[i]);
                 goto done;
             }
             setcol[i] = col;
@@ -1930,7 +1940,7 @@ static ivm_rc exec_explain(exec_ctx *x, const plan_stmt *st)
     if (st->explained == NULL) {
         relent *r = rel_find(x->db, st->name);
         if (r == NULL || r->v == NULL)
-            return ivm_err_set(x->err, IVM_SCHEMA, st->pos.line, st->pos.col, "no such view: %s",
+            return ivm_err_set(x->err, IVM_SCHEMA, st->name_pos.line, st->name_pos.col, "no such view: %s",
                                st->name);
         return explain_plan(x, r->v->q->plan);
     }

@@ -245,12 +245,16 @@ void sql_elist_add(sql_pctx *ctx, sql_elist *l, plan_expr *e)
 void sql_nlist_add(sql_pctx *ctx, sql_nlist *l, const sql_token *name)
 {
     const char *s = sql_name(ctx, name);
+    uint32_t cap = l->cap;
     const char **items = grow(ctx, (void *)l->items, l->n, &l->cap, sizeof *items);
-    if (s == NULL || items == NULL)
+    plan_pos *poss = grow(ctx, l->poss, l->n, &cap, sizeof *poss);
+    if (s == NULL || items == NULL || poss == NULL)
         return;
     if (l->n == 0)
         l->pos = sql_tok_pos(name);
     l->items = items;
+    l->poss = poss;
+    l->poss[l->n] = sql_tok_pos(name);
     l->items[l->n++] = s;
 }
 
@@ -946,6 +950,7 @@ plan_stmt *sql_stmt_named(sql_pctx *ctx, plan_skind kind, const sql_token *name,
     if (s == NULL)
         return NULL;
     s->name = sql_name(ctx, name);
+    s->name_pos = sql_tok_pos(name);
     if (kind == PLAN_S_DROP_TABLE || kind == PLAN_S_DROP_VIEW || kind == PLAN_S_DROP_INDEX)
         s->if_exists = if_flag;
     else
@@ -1070,6 +1075,7 @@ plan_stmt *sql_stmt_index(sql_pctx *ctx, bool unique, bool if_not_exists, const 
     s->on_table = sql_name(ctx, table);
     s->ncols = cols->n;
     s->cols = cols->items;
+    s->col_pos = cols->poss;
     return s;
 }
 
@@ -1082,6 +1088,7 @@ plan_stmt *sql_stmt_view(sql_pctx *ctx, bool if_not_exists, const sql_token *nam
     if (cols != NULL) {
         s->ncols = cols->n;
         s->cols = cols->items;
+        s->col_pos = cols->poss;
     }
     s->select = sel;
     return s;
@@ -1097,6 +1104,7 @@ plan_stmt *sql_stmt_insert(sql_pctx *ctx, int on_conflict, const sql_token *tabl
     if (cols != NULL) {
         s->ncols = cols->n;
         s->cols = cols->items;
+        s->col_pos = cols->poss;
     }
     if (rows != NULL) {
         s->nrows = rows->n;
@@ -1114,6 +1122,7 @@ plan_stmt *sql_stmt_update(sql_pctx *ctx, const sql_token *table, sql_nlist *col
         return NULL;
     s->ncols = cols->n;
     s->cols = cols->items;
+    s->col_pos = cols->poss;
     s->set.n = values->n;
     s->set.items = values->items;
     s->where = where;

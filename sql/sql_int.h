@@ -69,6 +69,7 @@ typedef struct sql_elist {
 
 typedef struct sql_nlist {
     const char **items;
+    plan_pos *poss;          /* each name's position */
     uint32_t n, cap;
     plan_pos pos;            /* first name's position */
 } sql_nlist;
