@@ -12,7 +12,8 @@
  * digits after those are zeros.  So printf('%.20f', 0.1) is
  * 0.10000000000000000000 and round(1.005, 2) is 1.01, as in SQLite.
  *
- * An unknown conversion ends the output, as in SQLite.  One difference: a %c
+ * An unknown conversion ends the output, as in SQLite; an output that is
+ * empty before any conversion was done is NULL.  One difference: a %c
  * of NULL or empty text writes nothing (SQLite writes a NUL byte, which ivm's
  * text cannot hold).  dbsp/README.md, "Expressions", has the details.
  */
@@ -363,6 +364,15 @@ static void pad_field(dbsp_sbuf *b, size_t from, const spec *s, size_t extra)
     memset(b->p + from, ' ', pad);
 }
 
+static ivm_rc finish(dbsp_sbuf *b, bool converted, ivm_value *out)
+{
+    if (b->rc == IVM_OK && b->n == 0 && !converted) {
+        *out = ivm_value_null();
+        return IVM_OK;
+    }
+    return dbsp_sbuf_done(b, out);
+}
+
 ivm_rc dbsp_printf(dbsp_evalctx *x, const ivm_value *argv, uint32_t nargs, ivm_value *out)
 {
     if (argv[0].type == IVM_TNULL) {
@@ -376,6 +386,9 @@ ivm_rc dbsp_printf(dbsp_evalctx *x, const ivm_value *argv, uint32_t nargs, ivm_v
     args a = {argv, nargs, 1};
     dbsp_sbuf b;
     dbsp_sbuf_init(&b, x);
+    /* SQLite's result is NULL when nothing was written and no conversion
+     * was done (an empty format, or an unknown conversion first). */
+    bool converted = false;
     uint32_t i = 0;
     while (i < fn && b.rc == IVM_OK) {
         if (f[i] != '%') {
@@ -464,7 +477,7 @@ ivm_rc dbsp_printf(dbsp_evalctx *x, const ivm_value *argv, uint32_t nargs, ivm_v
             size_t n = char_prefix(t.u.s.p, t.u.s.n, 1);
             /* SQLite writes a NUL byte for nothing: it takes room, but ivm's
              * text holds no NUL, so the room stays empty. */
-            if (n == 0 && s.width > 0)
+            if (n == 0 && s.width > 0 && s.prec <= 1)
                 s.width--;
             if (s.prec > 1) {
                 /* The character precision times; the width counts them all. */
@@ -496,9 +509,10 @@ ivm_rc dbsp_printf(dbsp_evalctx *x, const ivm_value *argv, uint32_t nargs, ivm_v
         default:
             /* An unknown conversion (or one SQLite keeps for itself) ends
              * the output. */
-            return dbsp_sbuf_done(&b, out);
+            return finish(&b, converted, out);
         }
         pad_field(&b, from, &s, extra);
+        converted = true;
     }
-    return dbsp_sbuf_done(&b, out);
+    return finish(&b, converted, out);
 }
