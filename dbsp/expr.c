@@ -364,6 +364,11 @@ double dbsp_value_real(const ivm_value *v)
     return as_real(v);
 }
 
+bool dbsp_text_to_number(const char *p, uint32_t n, ivm_value *out)
+{
+    return dbsp_text_as_number(p, n, out);
+}
+
 bool dbsp_text_as_number(const char *p, uint32_t n, ivm_value *out)
 {
     numtext nt;

@@ -124,6 +124,11 @@ ivm_rc dbsp_expr_eval(const dbsp_expr *e, const ivm_value *row, rt_arena *scratc
  * converted to a number first, as SQLite does. */
 int dbsp_value_truth(const ivm_value *v);
 
+/* True when text p[0..n) is wholly one number, spaces around allowed (what
+ * SQLite's numeric affinity converts); *out is then the number: INT when it
+ * is an integer that fits 64 bits, else REAL. */
+bool dbsp_text_to_number(const char *p, uint32_t n, ivm_value *out);
+
 /* SQLite's comparison of two non-NULL values (INT/REAL numeric, number <
  * text, text by bytes): <0, 0, >0. */
 int dbsp_value_cmp(const ivm_value *a, const ivm_value *b);

@@ -481,37 +481,6 @@ static ivm_rc rel_contents(ivm_db *db, uint32_t id, spine_batch **out, ivm_err *
 
 /* ---- Values into columns --------------------------------------------------------- */
 
-static bool parse_int(const char *s, size_t n, int64_t *out)
-{
-    char buf[32];
-    if (n == 0 || n >= sizeof buf)
-        return false;
-    memcpy(buf, s, n);
-    buf[n] = '\0';
-    char *end;
-    errno = 0;
-    long long v = strtoll(buf, &end, 10);
-    if (errno != 0 || *end != '\0')
-        return false;
-    *out = v;
-    return true;
-}
-
-static bool parse_real(const char *s, size_t n, double *out)
-{
-    char buf[64];
-    if (n == 0 || n >= sizeof buf)
-        return false;
-    memcpy(buf, s, n);
-    buf[n] = '\0';
-    char *end;
-    double v = strtod(buf, &end);
-    if (*end != '\0')
-        return false;
-    *out = v;
-    return true;
-}
-
 /* Converts v to column col's class the way SQLite's column affinity does
  * for values that convert without loss; anything else is refused, since
  * ivm's columns are typed.  Text results are allocated in db->scratch. */
@@ -536,15 +505,18 @@ static ivm_rc coerce(ivm_db *db, const table *t, uint32_t col, ivm_value *v, pla
             return IVM_OK;
         }
         if (v->type == IVM_TTEXT) {
-            int64_t i;
-            double r;
-            if (parse_int(v->u.s.p, v->u.s.n, &i)) {
-                *v = ivm_value_int(i);
-                return IVM_OK;
-            }
-            if (parse_real(v->u.s.p, v->u.s.n, &r) && r == (double)(int64_t)r) {
-                *v = ivm_value_int((int64_t)r);
-                return IVM_OK;
+            /* Text that is one number, spaces around allowed ('1e1' is 10). */
+            ivm_value num;
+            if (dbsp_text_to_number(v->u.s.p, v->u.s.n, &num)) {
+                if (num.type == IVM_TINT) {
+                    *v = num;
+                    return IVM_OK;
+                }
+                if (num.u.r >= -9.2233720368547758e18 && num.u.r < 9.2233720368547758e18 &&
+                    num.u.r == (double)(int64_t)num.u.r) {
+                    *v = ivm_value_int((int64_t)num.u.r);
+                    return IVM_OK;
+                }
             }
         }
         break;
@@ -554,9 +526,9 @@ static ivm_rc coerce(ivm_db *db, const table *t, uint32_t col, ivm_value *v, pla
             return IVM_OK;
         }
         if (v->type == IVM_TTEXT) {
-            double r;
-            if (parse_real(v->u.s.p, v->u.s.n, &r)) {
-                *v = ivm_value_real(r);
+            ivm_value num;
+            if (dbsp_text_to_number(v->u.s.p, v->u.s.n, &num)) {
+                *v = num.type == IVM_TINT ? ivm_value_real((double)num.u.i) : num;
                 return IVM_OK;
             }
         }
@@ -892,10 +864,23 @@ static int sort_cmp(const void *pa, const void *pb, void *ctx)
     return 0;
 }
 
-/* Decodes, expands weights, sorts by ORDER BY and applies LIMIT/OFFSET, then
- * hands the rows to fn. */
-static ivm_rc deliver(const plan_query *q, const spine_batch *rows, ivm_row_fn fn, void *arg,
-                      ivm_err *err)
+/* A query's result in reading order: rows decoded (ncols + nhidden values
+ * each), weights expanded, sorted by ORDER BY, cut by LIMIT/OFFSET. */
+typedef struct ordered {
+    ivm_value *vals;
+    const ivm_value **order;  /* rows [from, to) of order are the result */
+    size_t from, to;
+} ordered;
+
+static void ordered_fini(ordered *o)
+{
+    ivm_free(o->vals);
+    ivm_free(o->order);
+    memset(o, 0, sizeof *o);
+}
+
+static ivm_rc order_rows(const plan_query *q, const spine_batch *rows, ordered *out,
+                         ivm_err *err)
 {
     uint32_t width = q->ncols + q->nhidden;
     size_t total = 0;
@@ -929,11 +914,25 @@ static ivm_rc deliver(const plan_query *q, const spine_batch *rows, ivm_row_fn f
     size_t to = total;
     if (q->limit >= 0 && from + (size_t)q->limit < to)
         to = from + (size_t)q->limit;
-    for (size_t i = from; i < to && fn != NULL; i++)
-        if (fn(arg, q->ncols, order[i], (const char *const *)q->col_names) != 0)
+    out->vals = vals;
+    out->order = order;
+    out->from = from < to ? from : to;
+    out->to = to;
+    return IVM_OK;
+}
+
+/* Hands the rows of a result to fn in reading order. */
+static ivm_rc deliver(const plan_query *q, const spine_batch *rows, ivm_row_fn fn, void *arg,
+                      ivm_err *err)
+{
+    ordered o;
+    ivm_rc rc = order_rows(q, rows, &o, err);
+    if (rc != IVM_OK)
+        return rc;
+    for (size_t i = o.from; i < o.to && fn != NULL; i++)
+        if (fn(arg, q->ncols, o.order[i], (const char *const *)q->col_names) != 0)
             break;
-    ivm_free(vals);
-    ivm_free(order);
+    ordered_fini(&o);
     return IVM_OK;
 }
 
@@ -1739,16 +1738,14 @@ static ivm_rc exec_insert(exec_ctx *x, const plan_stmt *st)
             rc = ivm_err_set(x->err, IVM_SCHEMA, st->pos.line, st->pos.col,
                              "table %s has %u columns but %u values were supplied", t->name,
                              ncol, q->ncols);
-        for (size_t i = 0; rc == IVM_OK && i < rows->n; i++) {
-            size_t len;
-            const uint8_t *row = spine_batch_row(rows, i, &len);
-            if (spine_row_decode(row, len, vals, ncol) != (int)ncol) {
-                rc = ivm_err_set(x->err, IVM_CORRUPT, 0, 0, "a result row does not decode");
-                break;
-            }
-            for (int64_t w = 0; rc == IVM_OK && w < rows->w[i]; w++)
-                rc = insert_row(&ic, colmap, ncol, vals, st->pos);
-        }
+        /* Rows go in in the query's order (ORDER BY, LIMIT), which decides
+         * the ids a rowid alias gets. */
+        ordered o = {0};
+        if (rc == IVM_OK)
+            rc = order_rows(q, rows, &o, x->err);
+        for (size_t i = o.from; rc == IVM_OK && i < o.to; i++)
+            rc = insert_row(&ic, colmap, ncol, o.order[i], st->pos);
+        ordered_fini(&o);
         spine_batch_unref(rows);
         plan_query_free(q);
     } else if (rc == IVM_OK) {
