@@ -1284,8 +1284,12 @@ ivm_rc bind_select(pctx *c, const plan_select *sel, lp_node **out, plan_query *q
     if (agg) {
         b->ngroup = sel->group_by.n;
         b->group = rt_arena_alloc(&c->arena, sizeof(dbsp_expr *) * (b->ngroup + 1));
-        if (b->group == NULL)
+        if (b->group == NULL) {
+            b->ngroup = 0;
             goto nomem;
+        }
+        /* The failure path frees group[0..ngroup): all NULL until bound. */
+        memset(b->group, 0, sizeof(dbsp_expr *) * (b->ngroup + 1));
         for (uint32_t i = 0; i < b->ngroup; i++) {
             const plan_expr *g = sel->group_by.items[i];
             if (contains_agg(g)) {
