@@ -164,6 +164,36 @@ tsan:
 	@$(MAKE) --no-print-directory check BUILD=build/tsan OPT=-O1 \
 	    SAN="-fsanitize=thread" ALLOC_LIB=
 
+# ---- Fuzzing -----------------------------------------------------------------
+# clang's libFuzzer with ASan and UBSan (Debian: clang, libclang-rt-dev,
+# installed by `sh scripts/deps.sh fuzz`).  `make fuzz` builds the library
+# and tests/fuzz/fuzz_<target>.c into $(FUZZ_BUILD), makes a seed corpus from
+# tests/sql/*.sql, and runs each target in FUZZ_TARGETS for FUZZ_SECONDS.
+# Findings go to $(FUZZ_BUILD)/findings/; the corpus grows in
+# $(FUZZ_BUILD)/corpus_<target>/ from run to run.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= parse exec
+FUZZ_BUILD   ?= build/fuzz
+FUZZ_FLAGS   = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+               -fno-omit-frame-pointer -DDBSP_TEXT_MAX=4000000u
+FUZZ_BINS    = $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_TARGETS))
+
+.PHONY: fuzz fuzz-build fuzz-deps
+fuzz-deps:
+	@sh scripts/deps.sh fuzz
+
+fuzz-build: fuzz-deps
+	@$(MAKE) --no-print-directory $(FUZZ_BUILD)/libivm.a BUILD=$(FUZZ_BUILD) CC=clang OPT=-O1 \
+	    SAN="-fsanitize=fuzzer-no-link $(FUZZ_FLAGS)" ALLOC_LIB=
+	@$(MAKE) --no-print-directory $(FUZZ_BINS)
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_BUILD)/libivm.a
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer $(FUZZ_FLAGS) -Iinclude \
+	    -o $@ $< $(FUZZ_BUILD)/libivm.a -lsqlite3 -lpthread -lm
+
+fuzz: fuzz-build
+	@sh scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 run: $(SHELL_BIN)
 	$(SHELL_BIN)
 

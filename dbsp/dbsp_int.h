@@ -103,6 +103,63 @@ void dbsp_exchange_reset(void *state);
  * commit on all workers or on none (D11; op_output.c). */
 ivm_rc dbsp_output_publish(void *state, spine_batch *delta);
 
+/* ---- Expression internals (expr.c, expr_func.c, expr_printf.c) ------------ */
+
+/* What one evaluation carries: the input row, the scratch arena text results
+ * go to (D7), and where errors go. */
+typedef struct dbsp_evalctx {
+    const ivm_value *row;
+    rt_arena *scratch;
+    ivm_err *err;
+} dbsp_evalctx;
+
+/* Evaluates e (expr.c). */
+ivm_rc dbsp_eval(const dbsp_expr *e, dbsp_evalctx *x, ivm_value *out);
+/* Evaluates a DBSP_X_FUNC node (expr_func.c). */
+ivm_rc dbsp_eval_func(const dbsp_expr *e, dbsp_evalctx *x, ivm_value *out);
+
+/* SQLite's conversions (expr.c).  value_number: INT and REAL as they are,
+ * text by its numeric prefix ('12abc' is 12, 'abc' is 0), NULL stays NULL.
+ * value_real / value_int64: sqlite3_value_double / sqlite3_value_int64 (NULL
+ * is 0; REAL to INT truncates and saturates; text to INT reads its leading
+ * integer only).  value_text_form: a non-NULL value as text, numbers printed
+ * into buf (at least 40 bytes).  text_as_number: true when the whole text
+ * (spaces around allowed) is one number, which goes to *out (INT when it is
+ * an integer that fits, else REAL); what numeric affinity converts. */
+ivm_value dbsp_value_number(const ivm_value *v);
+double dbsp_value_real(const ivm_value *v);
+int64_t dbsp_value_int64(const ivm_value *v);
+ivm_value dbsp_value_text_form(const ivm_value *v, char *buf, size_t cap);
+bool dbsp_text_as_number(const char *p, uint32_t n, ivm_value *out);
+
+/* The error for a text result over DBSP_TEXT_MAX bytes. */
+ivm_rc dbsp_too_big(dbsp_evalctx *x);
+
+/* A text under construction in the scratch arena; it grows by doubling
+ * (the old block stays in the arena until the reset).  The first failure
+ * (out of memory, over DBSP_TEXT_MAX) sticks in rc and later calls do
+ * nothing. */
+typedef struct dbsp_sbuf {
+    dbsp_evalctx *x;
+    char *p;
+    size_t n, cap;
+    ivm_rc rc;
+} dbsp_sbuf;
+
+void dbsp_sbuf_init(dbsp_sbuf *b, dbsp_evalctx *x);
+void dbsp_sbuf_put(dbsp_sbuf *b, const char *s, size_t n);
+void dbsp_sbuf_fill(dbsp_sbuf *b, char c, size_t n);
+/* Ends the text: *out is it (empty text when nothing was put); returns rc. */
+ivm_rc dbsp_sbuf_done(dbsp_sbuf *b, ivm_value *out);
+
+/* printf(format, args...) with SQLite's conversions, flags, width and
+ * precision (expr_printf.c).  args[0] is the format; a NULL format gives
+ * NULL.  Missing arguments read as NULL. */
+ivm_rc dbsp_printf(dbsp_evalctx *x, const ivm_value *args, uint32_t nargs, ivm_value *out);
+/* A REAL formatted as printf's %<flags><width>.<prec><conv> would, for conv
+ * in "feEgG"; alt is '#', alt2 is '!' (used by quote() and round()). */
+ivm_rc dbsp_format_real(dbsp_sbuf *b, double r, char conv, int prec, bool alt, bool alt2);
+
 /* ---- Per-worker context --------------------------------------------------- */
 
 /* A node's instance on one worker. */

@@ -1,11 +1,14 @@
 /*
  * expr.c: compiled scalar expressions, evaluated over one decoded row with
  * SQLite's semantics on typed values (the oracle the tests compare against;
- * DESIGN.md section 7).  It does not bind names, pick types or apply column
- * affinity: the planner does that and hands over trees whose columns are
- * indexes into the input row.  Evaluation allocates nothing but text results,
- * which go to the caller's scratch arena (D7).  dbsp/README.md, "Expressions",
- * lists the SQLite rules kept here and the few places that differ.
+ * DESIGN.md section 7): construction, SQLite's conversions, comparison,
+ * operators, and EXPLAIN's description.  Scalar functions live in
+ * expr_func.c and printf in expr_printf.c.  It does not bind names, pick
+ * types or apply column affinity: the planner does that and hands over trees
+ * whose columns are indexes into the input row.  Evaluation allocates
+ * nothing but text results, which go to the caller's scratch arena (D7).
+ * dbsp/README.md, "Expressions", lists the SQLite rules kept here and the few
+ * places that differ.
  */
 #include "dbsp_int.h"
 
@@ -63,7 +66,7 @@ void dbsp_exprs_free(dbsp_expr **exprs, uint32_t n)
         dbsp_expr_free(exprs[i]);
 }
 
-/* Arity each operator accepts: exactly min when max == min. */
+/* Arity each operator accepts. */
 static bool arity_ok(dbsp_xop op, uint32_t n)
 {
     switch (op) {
@@ -72,12 +75,14 @@ static bool arity_ok(dbsp_xop op, uint32_t n)
     case DBSP_X_ISNULL:
     case DBSP_X_NOTNULL:
     case DBSP_X_CAST:
+    case DBSP_X_BITNOT:
         return n == 1;
     case DBSP_X_ADD: case DBSP_X_SUB: case DBSP_X_MUL: case DBSP_X_DIV: case DBSP_X_MOD:
     case DBSP_X_CONCAT:
     case DBSP_X_EQ: case DBSP_X_NE: case DBSP_X_LT: case DBSP_X_LE: case DBSP_X_GT:
     case DBSP_X_GE: case DBSP_X_IS: case DBSP_X_ISNOT:
     case DBSP_X_AND: case DBSP_X_OR:
+    case DBSP_X_BITAND: case DBSP_X_BITOR: case DBSP_X_LSHIFT: case DBSP_X_RSHIFT:
         return n == 2;
     case DBSP_X_CASE:
         return n >= 2;
@@ -89,12 +94,20 @@ static bool arity_ok(dbsp_xop op, uint32_t n)
 static bool fn_arity_ok(dbsp_fn fn, uint32_t n)
 {
     switch (fn) {
-    case DBSP_FN_ABS:
-    case DBSP_FN_LENGTH:
-    case DBSP_FN_LOWER:
-    case DBSP_FN_UPPER:
+    case DBSP_FN_ABS: case DBSP_FN_LENGTH: case DBSP_FN_LOWER: case DBSP_FN_UPPER:
+    case DBSP_FN_TYPEOF: case DBSP_FN_HEX: case DBSP_FN_QUOTE: case DBSP_FN_UNICODE:
+    case DBSP_FN_NUMERIC: case DBSP_FN_CAST_NUMERIC: case DBSP_FN_SIGN:
         return n == 1;
-    case DBSP_FN_COALESCE:
+    case DBSP_FN_ROUND: case DBSP_FN_TRIM: case DBSP_FN_LTRIM: case DBSP_FN_RTRIM:
+        return n == 1 || n == 2;
+    case DBSP_FN_SUBSTR:
+    case DBSP_FN_LIKE:
+        return n == 2 || n == 3;
+    case DBSP_FN_INSTR: case DBSP_FN_NULLIF: case DBSP_FN_GLOB:
+        return n == 2;
+    case DBSP_FN_REPLACE:
+        return n == 3;
+    case DBSP_FN_COALESCE: case DBSP_FN_MIN: case DBSP_FN_MAX: case DBSP_FN_PRINTF:
         return n >= 1;
     default:
         return false;
@@ -335,10 +348,35 @@ static ivm_value numeric(const ivm_value *v)
     return nt.v;
 }
 
+ivm_value dbsp_value_number(const ivm_value *v)
+{
+    return numeric(v);
+}
+
 static double as_real(const ivm_value *v)
 {
     ivm_value n = numeric(v);
     return n.type == IVM_TINT ? (double)n.u.i : n.type == IVM_TREAL ? n.u.r : 0.0;
+}
+
+double dbsp_value_real(const ivm_value *v)
+{
+    return as_real(v);
+}
+
+bool dbsp_text_to_number(const char *p, uint32_t n, ivm_value *out)
+{
+    return dbsp_text_as_number(p, n, out);
+}
+
+bool dbsp_text_as_number(const char *p, uint32_t n, ivm_value *out)
+{
+    numtext nt;
+    text_number(p, n, &nt);
+    if (!nt.whole)
+        return false;
+    *out = nt.v;
+    return true;
 }
 
 /* SQLite's REAL -> INT: truncation toward zero, saturating at the ends. */
@@ -375,6 +413,20 @@ static int64_t text_to_int(const char *p, uint32_t n)
         acc = acc * 10 + dig;
     }
     return neg ? (int64_t)(0 - acc) : (int64_t)acc;
+}
+
+int64_t dbsp_value_int64(const ivm_value *v)
+{
+    switch (v->type) {
+    case IVM_TINT:
+        return v->u.i;
+    case IVM_TREAL:
+        return real_to_int(v->u.r);
+    case IVM_TTEXT:
+        return text_to_int(v->u.s.p, v->u.s.n);
+    default:
+        return 0;
+    }
 }
 
 ivm_value dbsp_value_sum_numeric(const ivm_value *text)
@@ -459,6 +511,11 @@ static ivm_value text_form(const ivm_value *v, char *buf, size_t cap)
     return ivm_value_text(buf, (uint32_t)n);
 }
 
+ivm_value dbsp_value_text_form(const ivm_value *v, char *buf, size_t cap)
+{
+    return text_form(v, buf, cap);
+}
+
 /* Copies text into the scratch arena (numbers printed in a local buffer die
  * with the call). */
 static ivm_rc text_keep(rt_arena *scratch, ivm_value *v)
@@ -477,17 +534,77 @@ static ivm_rc text_keep(rt_arena *scratch, ivm_value *v)
 
 /* ---- Evaluation ------------------------------------------------------------ */
 
-typedef struct evalctx {
-    const ivm_value *row;
-    rt_arena *scratch;
-    ivm_err *err;
-} evalctx;
+typedef dbsp_evalctx evalctx;
 
 static ivm_rc eval(const dbsp_expr *e, evalctx *x, ivm_value *out);
 
-static ivm_rc overflow(evalctx *x)
+ivm_rc dbsp_eval(const dbsp_expr *e, dbsp_evalctx *x, ivm_value *out)
 {
-    return ivm_err_set(x->err, IVM_INVALID, 0, 0, "integer overflow");
+    return eval(e, x, out);
+}
+
+ivm_rc dbsp_too_big(dbsp_evalctx *x)
+{
+    return ivm_err_set(x->err, IVM_INVALID, 0, 0, "string or blob too big");
+}
+
+void dbsp_sbuf_init(dbsp_sbuf *b, dbsp_evalctx *x)
+{
+    b->x = x;
+    b->p = NULL;
+    b->n = b->cap = 0;
+    b->rc = IVM_OK;
+}
+
+/* Room for `more` bytes after the text; false once the buffer has failed. */
+static bool sbuf_room(dbsp_sbuf *b, size_t more)
+{
+    if (b->rc != IVM_OK)
+        return false;
+    if (more > DBSP_TEXT_MAX || b->n + more > DBSP_TEXT_MAX) {
+        b->rc = dbsp_too_big(b->x);
+        return false;
+    }
+    size_t need = b->n + more;
+    if (need <= b->cap)
+        return true;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < need)
+        cap *= 2;
+    char *p = rt_arena_alloc(b->x->scratch, cap);
+    if (p == NULL) {
+        b->rc = IVM_NOMEM;
+        return false;
+    }
+    if (b->n)
+        memcpy(p, b->p, b->n);
+    b->p = p;
+    b->cap = cap;
+    return true;
+}
+
+void dbsp_sbuf_put(dbsp_sbuf *b, const char *s, size_t n)
+{
+    if (n == 0 || !sbuf_room(b, n))
+        return;
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+}
+
+void dbsp_sbuf_fill(dbsp_sbuf *b, char c, size_t n)
+{
+    if (n == 0 || !sbuf_room(b, n))
+        return;
+    memset(b->p + b->n, c, n);
+    b->n += n;
+}
+
+ivm_rc dbsp_sbuf_done(dbsp_sbuf *b, ivm_value *out)
+{
+    if (b->rc != IVM_OK)
+        return b->rc;
+    *out = ivm_value_text(b->n ? b->p : "", (uint32_t)b->n);
+    return IVM_OK;
 }
 
 static ivm_value arith(dbsp_xop op, const ivm_value *a, const ivm_value *b)
@@ -542,9 +659,10 @@ static ivm_value arith(dbsp_xop op, const ivm_value *a, const ivm_value *b)
         break;
     default: {
         /* REAL % works on the operands' integer values (5.5 % 2 is 1.0) and
-         * gives a REAL, as SQLite does. */
-        int64_t i = x.type == IVM_TINT ? x.u.i : real_to_int(p);
-        int64_t j = y.type == IVM_TINT ? y.u.i : real_to_int(q);
+         * gives a REAL, as SQLite does; like SQLite it takes them from the
+         * original operands, so text gives its leading integer ('1e3' is 1). */
+        int64_t i = dbsp_value_int64(a);
+        int64_t j = dbsp_value_int64(b);
         if (j == 0)
             return ivm_value_null();
         r = (double)(j == -1 ? 0 : i % j);
@@ -596,8 +714,8 @@ static ivm_rc concat(evalctx *x, const ivm_value *a, const ivm_value *b, ivm_val
     char ba[40], bb[40];
     ivm_value ta = text_form(a, ba, sizeof ba), tb = text_form(b, bb, sizeof bb);
     size_t n = (size_t)ta.u.s.n + tb.u.s.n;
-    if (n > UINT32_MAX)
-        return ivm_err_set(x->err, IVM_INVALID, 0, 0, "string or blob too big");
+    if (n > DBSP_TEXT_MAX)
+        return dbsp_too_big(x);
     if (n == 0) {
         *out = ivm_value_text("", 0);
         return IVM_OK;
@@ -646,88 +764,38 @@ static ivm_rc cast(evalctx *x, ivm_type to, const ivm_value *a, ivm_value *out)
     }
 }
 
-/* Characters of UTF-8 text: every byte that does not continue a sequence. */
-static int64_t utf8_chars(const char *p, uint32_t n)
+/* Bitwise operators on the operands' 64-bit integer values (text through
+ * its leading integer, REAL truncated), as SQLite. */
+static ivm_value bitwise(dbsp_xop op, const ivm_value *a, const ivm_value *b)
 {
-    int64_t c = 0;
-    for (uint32_t i = 0; i < n; i++)
-        c += ((unsigned char)p[i] & 0xC0) != 0x80;
-    return c;
-}
-
-/* lower/upper on ASCII letters only, as SQLite without ICU.  Text with
- * nothing to change is returned as it is, without a copy. */
-static ivm_rc change_case(evalctx *x, bool upper, const ivm_value *a, ivm_value *out)
-{
-    if (a->type == IVM_TNULL) {
-        *out = ivm_value_null();
-        return IVM_OK;
-    }
-    char buf[40];
-    ivm_value t = text_form(a, buf, sizeof buf);
-    char lo = upper ? 'a' : 'A', hi = upper ? 'z' : 'Z';
-    uint32_t i = 0;
-    while (i < t.u.s.n && !(t.u.s.p[i] >= lo && t.u.s.p[i] <= hi))
-        i++;
-    if (i == t.u.s.n) {
-        *out = t;
-        return a->type == IVM_TTEXT ? IVM_OK : text_keep(x->scratch, out);
-    }
-    char *d = rt_arena_alloc(x->scratch, t.u.s.n);
-    if (d == NULL)
-        return IVM_NOMEM;
-    for (uint32_t k = 0; k < t.u.s.n; k++) {
-        char c = t.u.s.p[k];
-        d[k] = (c >= lo && c <= hi) ? (char)(c ^ 0x20) : c;
-    }
-    *out = ivm_value_text(d, t.u.s.n);
-    return IVM_OK;
-}
-
-static ivm_rc func(const dbsp_expr *e, evalctx *x, ivm_value *out)
-{
-    ivm_value a;
-    ivm_rc rc;
-    if (e->fn == DBSP_FN_COALESCE) {
-        /* Lazy, like SQLite: later arguments are not evaluated. */
-        for (uint32_t i = 0; i < e->nargs; i++) {
-            if ((rc = eval(e->args[i], x, out)) != IVM_OK)
-                return rc;
-            if (out->type != IVM_TNULL)
-                return IVM_OK;
+    if (a->type == IVM_TNULL || (b != NULL && b->type == IVM_TNULL))
+        return ivm_value_null();
+    uint64_t i = (uint64_t)dbsp_value_int64(a);
+    if (op == DBSP_X_BITNOT)
+        return ivm_value_int((int64_t)~i);
+    int64_t j = dbsp_value_int64(b);
+    switch (op) {
+    case DBSP_X_BITAND:
+        return ivm_value_int((int64_t)(i & (uint64_t)j));
+    case DBSP_X_BITOR:
+        return ivm_value_int((int64_t)(i | (uint64_t)j));
+    default: {
+        bool left = op == DBSP_X_LSHIFT;
+        if (j < 0) {
+            /* A negative count shifts the other way. */
+            left = !left;
+            j = j > -64 ? -j : 64;
         }
-        return IVM_OK;
+        if (j >= 64)
+            return ivm_value_int(left || (int64_t)i >= 0 ? 0 : -1);
+        if (left)
+            return ivm_value_int((int64_t)(i << j));
+        /* Arithmetic shift, spelled out: >> of a negative value is
+         * implementation-defined in C. */
+        if ((int64_t)i >= 0)
+            return ivm_value_int((int64_t)(i >> j));
+        return ivm_value_int((int64_t)~(~i >> j));
     }
-    if ((rc = eval(e->args[0], x, &a)) != IVM_OK)
-        return rc;
-    switch (e->fn) {
-    case DBSP_FN_ABS:
-        if (a.type == IVM_TNULL)
-            *out = a;
-        else if (a.type == IVM_TINT) {
-            if (a.u.i == INT64_MIN)
-                return overflow(x);
-            *out = ivm_value_int(a.u.i < 0 ? -a.u.i : a.u.i);
-        } else {
-            /* abs of text reads it as a REAL ('-5' gives 5.0), as SQLite. */
-            *out = ivm_value_real(fabs(as_real(&a)));
-        }
-        return IVM_OK;
-    case DBSP_FN_LENGTH:
-        if (a.type == IVM_TNULL) {
-            *out = a;
-        } else if (a.type == IVM_TTEXT) {
-            *out = ivm_value_int(utf8_chars(a.u.s.p, a.u.s.n));
-        } else {
-            char buf[40];
-            *out = ivm_value_int(text_form(&a, buf, sizeof buf).u.s.n);
-        }
-        return IVM_OK;
-    case DBSP_FN_LOWER:
-    case DBSP_FN_UPPER:
-        return change_case(x, e->fn == DBSP_FN_UPPER, &a, out);
-    default:
-        return ivm_err_set(x->err, IVM_INTERNAL, 0, 0, "unknown function %d", (int)e->fn);
     }
 }
 
@@ -825,7 +893,19 @@ static ivm_rc eval(const dbsp_expr *e, evalctx *x, ivm_value *out)
         return IVM_OK;
     }
     case DBSP_X_FUNC:
-        return func(e, x, out);
+        return dbsp_eval_func(e, x, out);
+    case DBSP_X_BITNOT:
+        if ((rc = eval(e->args[0], x, &a)) != IVM_OK)
+            return rc;
+        *out = bitwise(DBSP_X_BITNOT, &a, NULL);
+        return IVM_OK;
+    case DBSP_X_BITAND: case DBSP_X_BITOR: case DBSP_X_LSHIFT: case DBSP_X_RSHIFT:
+        if ((rc = eval(e->args[0], x, &a)) != IVM_OK)
+            return rc;
+        if ((rc = eval(e->args[1], x, &b)) != IVM_OK)
+            return rc;
+        *out = bitwise((dbsp_xop)e->op, &a, &b);
+        return IVM_OK;
     default:
         return ivm_err_set(x->err, IVM_INTERNAL, 0, 0, "unknown expression operator %d",
                            (int)e->op);
@@ -907,7 +987,8 @@ static const char *binop_text(dbsp_xop op)
         [DBSP_X_EQ] = " = ", [DBSP_X_NE] = " <> ", [DBSP_X_LT] = " < ",
         [DBSP_X_LE] = " <= ", [DBSP_X_GT] = " > ", [DBSP_X_GE] = " >= ",
         [DBSP_X_IS] = " IS ", [DBSP_X_ISNOT] = " IS NOT ", [DBSP_X_AND] = " AND ",
-        [DBSP_X_OR] = " OR ",
+        [DBSP_X_OR] = " OR ", [DBSP_X_BITAND] = " & ", [DBSP_X_BITOR] = " | ",
+        [DBSP_X_LSHIFT] = " << ", [DBSP_X_RSHIFT] = " >> ",
     };
     return (size_t)op < sizeof names / sizeof names[0] ? names[op] : NULL;
 }
@@ -917,6 +998,13 @@ static void describe(wbuf *w, const dbsp_expr *e)
     static const char *const fnames[DBSP_FN_COUNT_] = {
         [DBSP_FN_ABS] = "abs", [DBSP_FN_COALESCE] = "coalesce",
         [DBSP_FN_LENGTH] = "length", [DBSP_FN_LOWER] = "lower", [DBSP_FN_UPPER] = "upper",
+        [DBSP_FN_ROUND] = "round", [DBSP_FN_SUBSTR] = "substr", [DBSP_FN_TRIM] = "trim",
+        [DBSP_FN_LTRIM] = "ltrim", [DBSP_FN_RTRIM] = "rtrim", [DBSP_FN_REPLACE] = "replace",
+        [DBSP_FN_INSTR] = "instr", [DBSP_FN_NULLIF] = "nullif", [DBSP_FN_MIN] = "min",
+        [DBSP_FN_MAX] = "max", [DBSP_FN_TYPEOF] = "typeof", [DBSP_FN_PRINTF] = "printf",
+        [DBSP_FN_HEX] = "hex", [DBSP_FN_QUOTE] = "quote", [DBSP_FN_UNICODE] = "unicode",
+        [DBSP_FN_LIKE] = "like", [DBSP_FN_GLOB] = "glob", [DBSP_FN_NUMERIC] = "numeric",
+        [DBSP_FN_CAST_NUMERIC] = "cast_numeric", [DBSP_FN_SIGN] = "sign",
     };
     char buf[24];
     const char *bin = binop_text((dbsp_xop)e->op);
@@ -938,7 +1026,8 @@ static void describe(wbuf *w, const dbsp_expr *e)
         return;
     case DBSP_X_NEG:
     case DBSP_X_NOT:
-        puts_(w, e->op == DBSP_X_NEG ? "(- " : "(NOT ");
+    case DBSP_X_BITNOT:
+        puts_(w, e->op == DBSP_X_NEG ? "(- " : e->op == DBSP_X_NOT ? "(NOT " : "(~ ");
         describe(w, e->args[0]);
         put(w, ")", 1);
         return;

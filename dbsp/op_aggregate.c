@@ -1,6 +1,7 @@
 /*
  * op_aggregate.c: GROUP BY the key of an integrate node, with COUNT(*),
- * COUNT, SUM, AVG, MIN and MAX.
+ * COUNT, SUM, TOTAL, AVG, MIN, MAX and GROUP_CONCAT, each optionally over
+ * DISTINCT values and with a FILTER.
  *
  *   agg(z) = { (g, f(z|g)) : g a group of z };
  *   d out = agg(I(x)) - agg(z^-1(I(x))), which only differs on groups in dx
@@ -9,22 +10,37 @@
  * group's rows in the integral after this step (D2), weights read as
  * multiplicities, and compared with the group's previous output row, kept in
  * an output integral keyed by group (D8); when they differ, -old +new go out.
- * Per step: O(sum of the sizes of the touched groups + |dx| log |I|).  A
- * linear fold of COUNT and SUM would cost O(|dx|) but cannot do MIN and MAX,
- * nor SUM's exact overflow check; a later issue may add it for them.
+ * Per step: O(sum of the sizes of the touched groups + |dx| log |I|), with a
+ * log factor for DISTINCT and GROUP_CONCAT, whose values are collected and
+ * sorted per group.  A linear fold of COUNT and SUM would cost O(|dx|) but
+ * cannot do MIN, MAX or DISTINCT, nor SUM's exact overflow check; a later
+ * issue may add it for them.
  *
  * Semantics as SQLite: MIN and MAX skip NULLs; SUM over INT is exact (kept
  * in 128 bits) and an "integer overflow" error if the result does not fit
- * 64 bits; SUM over REAL is a compensated double sum; AVG is REAL; COUNT(x)
- * counts non-NULL values; COUNT(*) rows.  SQLite raises overflow when a
- * running sum overflows; ivm only when the final sum does, since its order
- * of rows is not SQLite's (README, "Operators").  With nkey == 0 the one
- * group exists even when empty: the first step emits (0, NULL, ...) and it
- * is maintained from then on (D9).  Rows must be sharded by group (D4).
+ * 64 bits; SUM over REAL is a compensated double sum; TOTAL is that sum as
+ * a REAL (0.0 over nothing); AVG is REAL; COUNT(x) counts non-NULL values;
+ * COUNT(*) rows.  SQLite raises overflow when a running sum overflows; ivm
+ * only when the final sum does, since its order of rows is not SQLite's
+ * (README, "Operators").  DISTINCT keeps each value once (values equal
+ * under dbsp_value_cmp are one value, so 1 and 1.0 are); FILTER skips the
+ * rows whose condition column is not true.  GROUP_CONCAT joins values in
+ * ivm's order, by value, not SQLite's scan order (README).  With nkey == 0
+ * the one group exists even when empty: the first step emits (0, NULL, ...)
+ * and it is maintained from then on (D9).  Rows must be sharded by group
+ * (D4).
  */
 #include "dbsp_int.h"
 
 #include <math.h>
+
+/* A value collected for DISTINCT or GROUP_CONCAT: its encoding (and its
+ * separator's) in the collection's byte buffer, and its weight. */
+typedef struct agg_item {
+    size_t voff, soff;
+    uint32_t vlen, slen;
+    int64_t w;
+} agg_item;
 
 /* The fold of one aggregate over one group. */
 typedef struct agg_acc {
@@ -33,9 +49,15 @@ typedef struct agg_acc {
     double rsum, rcomp;       /* compensated sum of REAL values (Neumaier) */
     bool real;                /* some REAL value was summed */
     bool has_best;            /* MIN/MAX: best holds a value */
-    ivm_value best;           /* MIN/MAX; text points into tbuf */
-    char *tbuf;               /* owned copy of best's text */
+    ivm_value best;           /* MIN/MAX; GROUP_CONCAT's result; text points into tbuf */
+    char *tbuf;               /* owned text of best */
     size_t tcap;
+    /* DISTINCT and GROUP_CONCAT: the group's values, sorted at the end.
+     * Buffers are kept from group to group (no per-row allocation). */
+    agg_item *items;
+    size_t nitems, icap;
+    uint8_t *bytes;
+    size_t nbytes, bcap;
 } agg_acc;
 
 typedef struct aggregate_state {
@@ -48,7 +70,6 @@ typedef struct aggregate_state {
     uint8_t *row;             /* encoded res */
     size_t row_cap;
 } aggregate_state;
-
 ivm_rc dbsp_plan_aggregate(dbsp_plan *p, dbsp_node in_integrated, uint32_t naggs,
                            const dbsp_agg *aggs, dbsp_node *out)
 {
@@ -56,9 +77,19 @@ ivm_rc dbsp_plan_aggregate(dbsp_plan *p, dbsp_node in_integrated, uint32_t naggs
     if (src == NULL || src->kind != DBSP_INTEGRATE || (naggs > 0 && aggs == NULL))
         return IVM_INVALID;
     for (uint32_t i = 0; i < naggs; i++) {
-        if (aggs[i].kind >= DBSP_AGG_KIND_COUNT_)
+        const dbsp_agg *g = &aggs[i];
+        if (g->kind >= DBSP_AGG_KIND_COUNT_)
             return IVM_INVALID;
-        if (aggs[i].kind != DBSP_AGG_COUNT_STAR && aggs[i].col >= src->ncols)
+        if (g->kind != DBSP_AGG_COUNT_STAR && g->col >= src->ncols)
+            return IVM_INVALID;
+        if (g->flags & ~(DBSP_AGG_F_DISTINCT | DBSP_AGG_F_FILTER | DBSP_AGG_F_SEP))
+            return IVM_INVALID;
+        if ((g->flags & DBSP_AGG_F_FILTER) && g->filter_col >= src->ncols)
+            return IVM_INVALID;
+        if ((g->flags & DBSP_AGG_F_SEP) &&
+            (g->kind != DBSP_AGG_GROUP_CONCAT || g->sep_col >= src->ncols))
+            return IVM_INVALID;
+        if ((g->flags & DBSP_AGG_F_DISTINCT) && g->kind == DBSP_AGG_COUNT_STAR)
             return IVM_INVALID;
     }
     dbsp_pnode nd = {.kind = DBSP_AGGREGATE, .vt = &dbsp_op_aggregate_vt,
@@ -94,23 +125,64 @@ static void kbn_add(agg_acc *a, double x)
     a->rsum = t;
 }
 
-static ivm_rc keep_best(agg_acc *a, const ivm_value *v)
+/* Copies text into a's own buffer (cursor bytes die when it moves). */
+static ivm_rc keep_text(agg_acc *a, const char *p, size_t n, ivm_value *out)
 {
-    a->best = *v;
-    a->has_best = true;
-    if (v->type != IVM_TTEXT)
-        return IVM_OK;
-    /* The cursor's bytes are valid only until it moves: copy. */
-    if (v->u.s.n > a->tcap) {
+    if (n > a->tcap) {
         size_t cap = a->tcap;
-        if (ivm_grow((void **)&a->tbuf, &cap, v->u.s.n, 1) != IVM_OK)
+        if (ivm_grow((void **)&a->tbuf, &cap, n, 1) != IVM_OK)
             return IVM_NOMEM;
         a->tcap = cap;
     }
-    if (v->u.s.n > 0)
-        memcpy(a->tbuf, v->u.s.p, v->u.s.n);
-    a->best.u.s.p = a->tbuf;
+    if (n > 0)
+        memcpy(a->tbuf, p, n);
+    *out = ivm_value_text(a->tbuf, (uint32_t)n);
     return IVM_OK;
+}
+
+static ivm_rc keep_best(agg_acc *a, const ivm_value *v)
+{
+    a->has_best = true;
+    if (v->type != IVM_TTEXT) {
+        a->best = *v;
+        return IVM_OK;
+    }
+    return keep_text(a, v->u.s.p, v->u.s.n, &a->best);
+}
+
+/* Adds (v, sep) with weight w to a's collection. */
+static ivm_rc collect(agg_acc *a, const ivm_value *v, const ivm_value *sep, int64_t w)
+{
+    size_t vlen = spine_row_size(v, 1), slen = sep ? spine_row_size(sep, 1) : 0;
+    if (a->nitems == a->icap &&
+        ivm_grow((void **)&a->items, &a->icap, a->nitems + 1, sizeof *a->items) != IVM_OK)
+        return IVM_NOMEM;
+    if (a->nbytes + vlen + slen > a->bcap &&
+        ivm_grow((void **)&a->bytes, &a->bcap, a->nbytes + vlen + slen, 1) != IVM_OK)
+        return IVM_NOMEM;
+    agg_item *it = &a->items[a->nitems++];
+    it->voff = a->nbytes;
+    it->vlen = (uint32_t)vlen;
+    a->nbytes += spine_value_encode(v, a->bytes + a->nbytes);
+    it->soff = a->nbytes;
+    it->slen = (uint32_t)slen;
+    if (sep)
+        a->nbytes += spine_value_encode(sep, a->bytes + a->nbytes);
+    it->w = w;
+    return IVM_OK;
+}
+
+static void sum_value(agg_acc *a, const ivm_value *v, int64_t w)
+{
+    ivm_value x = *v;
+    if (x.type == IVM_TTEXT)
+        x = dbsp_value_sum_numeric(&x);
+    if (x.type == IVM_TINT) {
+        a->isum += (__int128)x.u.i * w;
+    } else {
+        a->real = true;
+        kbn_add(a, x.u.r * (double)w);
+    }
 }
 
 /* Folds one row of values, present w times, into every aggregate. */
@@ -119,6 +191,8 @@ static ivm_rc fold(const dbsp_pnode *nd, aggregate_state *s, const ivm_value *va
     for (uint32_t k = 0; k < nd->naggs; k++) {
         const dbsp_agg *g = &nd->aggs[k];
         agg_acc *a = &s->acc[k];
+        if ((g->flags & DBSP_AGG_F_FILTER) && dbsp_value_truth(&vals[g->filter_col]) != 1)
+            continue;
         if (g->kind == DBSP_AGG_COUNT_STAR) {
             a->count += w;
             continue;
@@ -126,21 +200,24 @@ static ivm_rc fold(const dbsp_pnode *nd, aggregate_state *s, const ivm_value *va
         const ivm_value *v = &vals[g->col];
         if (v->type == IVM_TNULL)
             continue;
+        if ((g->flags & DBSP_AGG_F_DISTINCT) || g->kind == DBSP_AGG_GROUP_CONCAT) {
+            /* Counted when the collection is finished. */
+            ivm_value empty = ivm_value_text("", 0);
+            const ivm_value *sep = NULL;
+            if (g->flags & DBSP_AGG_F_SEP)
+                sep = vals[g->sep_col].type == IVM_TNULL ? &empty : &vals[g->sep_col];
+            ivm_rc rc = collect(a, v, sep, w);
+            if (rc != IVM_OK)
+                return rc;
+            continue;
+        }
         a->count += w;
         switch (g->kind) {
         case DBSP_AGG_SUM:
-        case DBSP_AGG_AVG: {
-            ivm_value x = *v;
-            if (x.type == IVM_TTEXT)
-                x = dbsp_value_sum_numeric(&x);
-            if (x.type == IVM_TINT) {
-                a->isum += (__int128)x.u.i * w;
-            } else {
-                a->real = true;
-                kbn_add(a, x.u.r * (double)w);
-            }
+        case DBSP_AGG_AVG:
+        case DBSP_AGG_TOTAL:
+            sum_value(a, v, w);
             break;
-        }
         case DBSP_AGG_MIN:
         case DBSP_AGG_MAX: {
             /* A row deleted more often than inserted is not a value. */
@@ -161,6 +238,95 @@ static ivm_rc fold(const dbsp_pnode *nd, aggregate_state *s, const ivm_value *va
     return IVM_OK;
 }
 
+/* Sorting collected items: by value (SQL order), then separator bytes. */
+static int item_cmp(const void *pa, const void *pb, void *ctx)
+{
+    const uint8_t *bytes = ctx;
+    const agg_item *x = pa, *y = pb;
+    ivm_value u, v;
+    spine_row_decode(bytes + x->voff, x->vlen, &u, 1);
+    spine_row_decode(bytes + y->voff, y->vlen, &v, 1);
+    int c = dbsp_value_cmp(&u, &v);
+    if (c != 0)
+        return c;
+    return spine_row_cmp(bytes + x->soff, x->slen, bytes + y->soff, y->slen);
+}
+
+/* Finishes a DISTINCT aggregate or a GROUP_CONCAT from its collection:
+ * equal values are merged (their weights summed; only a positive total is
+ * present), then counted, summed or joined. */
+static ivm_rc finish_collection(dbsp_ctx *c, const dbsp_agg *g, agg_acc *a)
+{
+    bool distinct = (g->flags & DBSP_AGG_F_DISTINCT) != 0;
+    if (a->nitems > 1)
+        qsort_r(a->items, a->nitems, sizeof *a->items, item_cmp, a->bytes);
+    bool concat = g->kind == DBSP_AGG_GROUP_CONCAT;
+    size_t out = 0;           /* GROUP_CONCAT: bytes written to tbuf */
+    bool first = true;
+    for (size_t i = 0; i < a->nitems;) {
+        ivm_value v;
+        spine_row_decode(a->bytes + a->items[i].voff, a->items[i].vlen, &v, 1);
+        /* A run of equal values (and, without DISTINCT, equal separators). */
+        int64_t w = 0;
+        size_t j = i;
+        for (; j < a->nitems; j++) {
+            ivm_value u;
+            spine_row_decode(a->bytes + a->items[j].voff, a->items[j].vlen, &u, 1);
+            if (dbsp_value_cmp(&u, &v) != 0)
+                break;
+            if (!distinct && spine_row_cmp(a->bytes + a->items[j].soff, a->items[j].slen,
+                                           a->bytes + a->items[i].soff, a->items[i].slen) != 0)
+                break;
+            w += a->items[j].w;
+        }
+        const agg_item *it = &a->items[i];
+        i = j;
+        if (w <= 0)
+            continue;
+        if (distinct)
+            w = 1;
+        if (!concat) {
+            a->count += w;
+            if (g->kind == DBSP_AGG_SUM || g->kind == DBSP_AGG_AVG || g->kind == DBSP_AGG_TOTAL)
+                sum_value(a, &v, w);
+            /* MIN and MAX: the first and the last present value. */
+            if ((g->kind == DBSP_AGG_MIN && !a->has_best) || g->kind == DBSP_AGG_MAX) {
+                ivm_rc rc = keep_best(a, &v);
+                if (rc != IVM_OK)
+                    return rc;
+            }
+            continue;
+        }
+        a->count += w;
+        char num[40];
+        ivm_value t = dbsp_value_text_form(&v, num, sizeof num);
+        ivm_value sep = ivm_value_text(",", 1);
+        if (g->flags & DBSP_AGG_F_SEP)
+            spine_row_decode(a->bytes + it->soff, it->slen, &sep, 1);
+        for (int64_t r = 0; r < w; r++) {
+            size_t add = t.u.s.n + (first ? 0 : sep.u.s.n);
+            if (out + add > DBSP_TEXT_MAX)
+                return ivm_err_set(&c->err, IVM_INVALID, 0, 0, "string or blob too big");
+            if (out + add > a->tcap) {
+                size_t cap = a->tcap;
+                if (ivm_grow((void **)&a->tbuf, &cap, out + add, 1) != IVM_OK)
+                    return IVM_NOMEM;
+                a->tcap = cap;
+            }
+            if (!first) {
+                memcpy(a->tbuf + out, sep.u.s.p, sep.u.s.n);
+                out += sep.u.s.n;
+            }
+            memcpy(a->tbuf + out, t.u.s.p, t.u.s.n);
+            out += t.u.s.n;
+            first = false;
+        }
+    }
+    if (concat && !first)
+        a->best = ivm_value_text(a->tbuf, (uint32_t)out);
+    return IVM_OK;
+}
+
 static double real_total(const agg_acc *a)
 {
     double r = a->rsum;
@@ -171,13 +337,19 @@ static double real_total(const agg_acc *a)
 }
 
 /* The aggregate values of a group from its folds; res[] as SQLite gives them
- * (an empty group gives COUNT 0 and NULL for the others). */
+ * (an empty group gives COUNT 0, TOTAL 0.0 and NULL for the others). */
 static ivm_rc finish(dbsp_ctx *c, const dbsp_pnode *nd, aggregate_state *s)
 {
     for (uint32_t k = 0; k < nd->naggs; k++) {
-        const agg_acc *a = &s->acc[k];
+        const dbsp_agg *g = &nd->aggs[k];
+        agg_acc *a = &s->acc[k];
         ivm_value *r = &s->res[k];
-        switch (nd->aggs[k].kind) {
+        if ((g->flags & DBSP_AGG_F_DISTINCT) || g->kind == DBSP_AGG_GROUP_CONCAT) {
+            ivm_rc rc = finish_collection(c, g, a);
+            if (rc != IVM_OK)
+                return rc;
+        }
+        switch (g->kind) {
         case DBSP_AGG_COUNT_STAR:
         case DBSP_AGG_COUNT:
             *r = ivm_value_int(a->count);
@@ -194,6 +366,11 @@ static ivm_rc finish(dbsp_ctx *c, const dbsp_pnode *nd, aggregate_state *s)
                 *r = ivm_value_int((int64_t)a->isum);
             }
             break;
+        case DBSP_AGG_TOTAL: {
+            double t = a->real ? (double)a->isum + real_total(a) : (double)a->isum;
+            *r = isnan(t) ? ivm_value_null() : ivm_value_real(t);
+            break;
+        }
         case DBSP_AGG_AVG:
             if (a->count == 0) {
                 *r = ivm_value_null();
@@ -202,6 +379,9 @@ static ivm_rc finish(dbsp_ctx *c, const dbsp_pnode *nd, aggregate_state *s)
                 t /= (double)a->count;
                 *r = isnan(t) ? ivm_value_null() : ivm_value_real(t);
             }
+            break;
+        case DBSP_AGG_GROUP_CONCAT:
+            *r = a->count > 0 ? a->best : ivm_value_null();
             break;
         default: /* MIN, MAX */
             *r = a->has_best ? a->best : ivm_value_null();
@@ -215,11 +395,15 @@ static void acc_reset(aggregate_state *s, uint32_t naggs)
 {
     for (uint32_t k = 0; k < naggs; k++) {
         agg_acc *a = &s->acc[k];
-        char *tbuf = a->tbuf;
-        size_t tcap = a->tcap;
+        agg_acc keep = *a;
         memset(a, 0, sizeof *a);
-        a->tbuf = tbuf;
-        a->tcap = tcap;
+        /* Buffers stay for the next group. */
+        a->tbuf = keep.tbuf;
+        a->tcap = keep.tcap;
+        a->items = keep.items;
+        a->icap = keep.icap;
+        a->bytes = keep.bytes;
+        a->bcap = keep.bcap;
     }
 }
 
@@ -360,8 +544,11 @@ static void aggregate_fini(void *state)
     spine_free(s->prev);
     ivm_free(s->vals);
     ivm_free(s->res);
-    for (uint32_t k = 0; s->acc != NULL && k < s->naggs; k++)
+    for (uint32_t k = 0; s->acc != NULL && k < s->naggs; k++) {
         ivm_free(s->acc[k].tbuf);
+        ivm_free(s->acc[k].items);
+        ivm_free(s->acc[k].bytes);
+    }
     ivm_free(s->acc);
     ivm_free(s->row);
 }

@@ -134,6 +134,7 @@ static const char *agg_name(uint8_t kind)
         [DBSP_AGG_COUNT_STAR] = "count", [DBSP_AGG_COUNT] = "count",
         [DBSP_AGG_SUM] = "sum",          [DBSP_AGG_AVG] = "avg",
         [DBSP_AGG_MIN] = "min",          [DBSP_AGG_MAX] = "max",
+        [DBSP_AGG_TOTAL] = "total",      [DBSP_AGG_GROUP_CONCAT] = "group_concat",
     };
     return kind < DBSP_AGG_KIND_COUNT_ ? names[kind] : "?";
 }
@@ -171,7 +172,15 @@ size_t dbsp_plan_describe(const dbsp_plan *p, char *buf, size_t cap)
                 if (a->kind == DBSP_AGG_COUNT_STAR)
                     out_fmt(&o, "count(*)");
                 else
-                    out_fmt(&o, "%s(#%u)", agg_name(a->kind), (unsigned)a->col);
+                    out_fmt(&o, "%s(%s#%u", agg_name(a->kind),
+                            (a->flags & DBSP_AGG_F_DISTINCT) ? "DISTINCT " : "",
+                            (unsigned)a->col);
+                if (a->kind != DBSP_AGG_COUNT_STAR && (a->flags & DBSP_AGG_F_SEP))
+                    out_fmt(&o, ", #%u", (unsigned)a->sep_col);
+                if (a->kind != DBSP_AGG_COUNT_STAR)
+                    out_raw(&o, ")", 1);
+                if (a->flags & DBSP_AGG_F_FILTER)
+                    out_fmt(&o, " FILTER #%u", (unsigned)a->filter_col);
             }
             out_raw(&o, "]", 1);
         }

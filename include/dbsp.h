@@ -39,18 +39,55 @@ typedef enum dbsp_xop {
     DBSP_X_CAST,     /* CAST(a AS type) with SQLite's conversions */
     DBSP_X_CASE,     /* args: when1, then1, ..., [else]; nargs odd = has else */
     DBSP_X_FUNC,     /* scalar function `fn` over args */
+    DBSP_X_BITNOT,   /* ~a, on the 64-bit integer value of a */
+    DBSP_X_BITAND, DBSP_X_BITOR,
+    DBSP_X_LSHIFT,   /* a << b (a negative b shifts right; 64 or more gives 0 or -1) */
+    DBSP_X_RSHIFT,   /* a >> b, arithmetic */
     DBSP_X_COUNT_
 } dbsp_xop;
 
-/* Scalar functions (DBSP_X_FUNC).  Issue "SQL language" adds more. */
+/* Scalar functions (DBSP_X_FUNC), SQLite's built-ins on typed values.
+ * Arguments that want text take a number's text form; arguments that want
+ * an integer read text through its numeric prefix.  Any NULL argument gives
+ * NULL unless the comment says otherwise. */
 typedef enum dbsp_fn {
     DBSP_FN_ABS,
-    DBSP_FN_COALESCE,  /* first non-NULL argument */
+    DBSP_FN_COALESCE,  /* first non-NULL argument (lazy) */
     DBSP_FN_LENGTH,    /* characters of text (UTF-8), digits of numbers */
-    DBSP_FN_LOWER,
+    DBSP_FN_LOWER,     /* ASCII only, as SQLite without ICU */
     DBSP_FN_UPPER,
+    DBSP_FN_ROUND,     /* round(x [, digits]): REAL */
+    DBSP_FN_SUBSTR,    /* substr(s, start [, count]) in characters */
+    DBSP_FN_TRIM,      /* trim(s [, chars]): chars default to ' ' */
+    DBSP_FN_LTRIM,
+    DBSP_FN_RTRIM,
+    DBSP_FN_REPLACE,   /* replace(s, from, to) */
+    DBSP_FN_INSTR,     /* instr(s, sub): 1-based character position, 0 if absent */
+    DBSP_FN_NULLIF,    /* nullif(a, b): NULL if a = b, else a */
+    DBSP_FN_MIN,       /* scalar min(a, b, ...): NULL if any argument is NULL */
+    DBSP_FN_MAX,
+    DBSP_FN_TYPEOF,    /* 'null', 'integer', 'real' or 'text'; never NULL */
+    DBSP_FN_PRINTF,    /* printf(format, args...): NULL format gives NULL */
+    DBSP_FN_HEX,       /* hex of the text form's bytes, upper case */
+    DBSP_FN_QUOTE,     /* an SQL literal of the value; NULL gives 'NULL' */
+    DBSP_FN_UNICODE,   /* code point of the first character */
+    DBSP_FN_LIKE,      /* like(x, pattern [, escape]): x first, unlike SQL's
+                          like(pattern, x) */
+    DBSP_FN_GLOB,      /* glob(x, pattern): x first */
+    DBSP_FN_NUMERIC,   /* numeric affinity: text that is wholly a number becomes
+                          that number, anything else is unchanged (comparisons) */
+    DBSP_FN_CAST_NUMERIC, /* CAST(a AS NUMERIC): INT when the value is integral
+                             and fits, else REAL; text by its numeric prefix */
+    DBSP_FN_SIGN,      /* -1, 0 or 1 (INT); NULL for text that is not a number */
     DBSP_FN_COUNT_
 } dbsp_fn;
+
+/* Longest text an expression may produce, as SQLite's SQLITE_MAX_LENGTH:
+ * longer results are the error "string or blob too big".  The fuzzing build
+ * lowers it (-DDBSP_TEXT_MAX=...) so that inputs stay fast. */
+#ifndef DBSP_TEXT_MAX
+#define DBSP_TEXT_MAX 1000000000u
+#endif
 
 typedef struct dbsp_expr dbsp_expr;
 struct dbsp_expr {
@@ -87,6 +124,11 @@ ivm_rc dbsp_expr_eval(const dbsp_expr *e, const ivm_value *row, rt_arena *scratc
  * converted to a number first, as SQLite does. */
 int dbsp_value_truth(const ivm_value *v);
 
+/* True when text p[0..n) is wholly one number, spaces around allowed (what
+ * SQLite's numeric affinity converts); *out is then the number: INT when it
+ * is an integer that fits 64 bits, else REAL. */
+bool dbsp_text_to_number(const char *p, uint32_t n, ivm_value *out);
+
 /* SQLite's comparison of two non-NULL values (INT/REAL numeric, number <
  * text, text by bytes): <0, 0, >0. */
 int dbsp_value_cmp(const ivm_value *a, const ivm_value *b);
@@ -105,13 +147,30 @@ typedef enum dbsp_agg_kind {
     DBSP_AGG_AVG,         /* REAL */
     DBSP_AGG_MIN,
     DBSP_AGG_MAX,
+    DBSP_AGG_TOTAL,       /* REAL sum; 0.0 over no non-NULL values */
+    DBSP_AGG_GROUP_CONCAT,/* text forms of the non-NULL values in ivm's order
+                             (by value, dbsp_value_cmp; equal values by their
+                             separator), joined by each later value's
+                             separator ("," without DBSP_AGG_F_SEP) */
     DBSP_AGG_KIND_COUNT_
 } dbsp_agg_kind;
+
+/* dbsp_agg.flags.  Zero means a plain aggregate over every row of the group. */
+enum {
+    DBSP_AGG_F_DISTINCT = 1, /* over the distinct non-NULL values of col (each once) */
+    DBSP_AGG_F_FILTER = 2,   /* only rows where column filter_col is true
+                                (FILTER (WHERE ...), computed by the planner) */
+    DBSP_AGG_F_SEP = 4       /* GROUP_CONCAT: the separator is column sep_col
+                                (NULL reads as empty text) */
+};
 
 typedef struct dbsp_agg {
     uint8_t kind;         /* dbsp_agg_kind */
     uint8_t type;         /* result class */
     uint32_t col;         /* argument column of the input row (unused for COUNT_STAR) */
+    uint8_t flags;        /* DBSP_AGG_F_* */
+    uint32_t filter_col;  /* with DBSP_AGG_F_FILTER */
+    uint32_t sep_col;     /* with DBSP_AGG_F_SEP */
 } dbsp_agg;
 
 /* ---- Plans ---------------------------------------------------------------- */
@@ -169,8 +228,11 @@ ivm_rc dbsp_plan_join(dbsp_plan *p, dbsp_node a_integrated, dbsp_node b_integrat
                       dbsp_node *out);
 /* GROUP BY the key of an integrate node: output columns are the key columns
  * then one per aggregate; key = the group.  With nkey == 0 the one group
- * exists even when empty (COUNT 0, others NULL), as SQL wants.  Per step
- * O(sum of sizes of touched groups). */
+ * exists even when empty (COUNT 0, TOTAL 0.0, others NULL), as SQL wants.
+ * Per step O(sum of sizes of touched groups), times log of the group's size
+ * for DISTINCT and GROUP_CONCAT (their values are sorted).  IVM_INVALID for
+ * an unknown kind or flag, or a column (argument, filter, separator) beyond
+ * the input's. */
 ivm_rc dbsp_plan_aggregate(dbsp_plan *p, dbsp_node in_integrated, uint32_t naggs,
                            const dbsp_agg *aggs, dbsp_node *out);
 /* A view's output: keeps I(in), the view's contents, and the last delta. */

@@ -28,6 +28,8 @@ typedef enum plan_type {
     PLAN_TY_REAL, PLAN_TY_DOUBLE, PLAN_TY_FLOAT,
     PLAN_TY_TEXT, PLAN_TY_VARCHAR,
     PLAN_TY_DECIMAL, PLAN_TY_DATE, PLAN_TY_TIMESTAMP,
+    PLAN_TY_INT,        /* INT: INTEGER's class, but not SQLite's rowid alias */
+    PLAN_TY_SMALLINT,   /* SMALLINT, TINYINT */
     PLAN_TY_COUNT_
 } plan_type;
 
@@ -194,6 +196,12 @@ typedef struct plan_unique {
     plan_pos pos;
 } plan_unique;
 
+/* How INSERT resolves a constraint conflict: INSERT OR ABORT (the default),
+ * FAIL, IGNORE, REPLACE (also REPLACE INTO), ROLLBACK. */
+typedef enum plan_conflict {
+    PLAN_OR_ABORT = 0, PLAN_OR_FAIL, PLAN_OR_IGNORE, PLAN_OR_REPLACE, PLAN_OR_ROLLBACK
+} plan_conflict;
+
 typedef struct plan_stmt plan_stmt;
 struct plan_stmt {
     plan_skind kind;
@@ -202,6 +210,7 @@ struct plan_stmt {
     uint32_t text_len;
     bool if_not_exists, if_exists;
     const char *name;       /* table, view or index */
+    plan_pos name_pos;      /* where name is written */
     /* CREATE TABLE */
     uint32_t ncoldefs;
     plan_column_def *coldefs;
@@ -213,10 +222,12 @@ struct plan_stmt {
     /* CREATE VIEW v (cols) AS select; CREATE INDEX i ON table (cols) */
     uint32_t ncols;
     const char **cols;
+    plan_pos *col_pos;      /* where each of cols is written */
     const char *on_table;   /* CREATE INDEX */
     bool unique;            /* CREATE UNIQUE INDEX */
     plan_select *select;    /* CREATE VIEW, SELECT, INSERT ... SELECT */
-    /* INSERT INTO name (cols) VALUES rows... | select */
+    /* INSERT [OR on_conflict] INTO name (cols) VALUES rows... | select */
+    plan_conflict on_conflict;
     uint32_t nrows;
     plan_expr_list *rows;
     /* UPDATE name SET cols[i] = set[i] WHERE where; DELETE FROM name WHERE where */

@@ -43,9 +43,11 @@ static ivm_rc fail_at(bctx *b, ivm_rc rc, plan_pos pos, const char *fmt, const c
     return ivm_err_set(b->c->err, rc, pos.line, pos.col, "%s", msg);
 }
 
+/* P1: the construct named, and that ivm does not maintain it yet. */
 static ivm_rc unsupported(bctx *b, plan_pos pos, const char *what)
 {
-    return fail_at(b, IVM_UNSUPPORTED, pos, "%s is not supported in views yet", what);
+    return fail_at(b, IVM_UNSUPPORTED, pos, "%s is not supported: ivm does not maintain it yet",
+                   what);
 }
 
 lp_node *lp_new(pctx *c, lp_kind kind, uint32_t ncols)
@@ -61,6 +63,14 @@ lp_node *lp_new(pctx *c, lp_kind kind, uint32_t ncols)
         return NULL;
     memset(n->types, 0, sizeof(ivm_type) * (ncols ? ncols : 1));
     return n;
+}
+
+void lp_agg_fini(lp_agg *g)
+{
+    dbsp_expr_free(g->arg);
+    dbsp_expr_free(g->sep);
+    dbsp_expr_free(g->filter);
+    g->arg = g->sep = g->filter = NULL;
 }
 
 void lp_free_exprs(lp_node *n)
@@ -80,7 +90,7 @@ void lp_free_exprs(lp_node *n)
         dbsp_expr_free(n->exprs[i]);
     n->nexprs = 0;
     for (uint32_t i = 0; i < n->naggs; i++)
-        dbsp_expr_free(n->aggs[i].arg);
+        lp_agg_fini(&n->aggs[i]);
     n->naggs = 0;
 }
 
@@ -167,7 +177,7 @@ dbsp_expr *xremap(const dbsp_expr *e, const uint32_t *map, int64_t shift)
 static dbsp_expr *mk_op(dbsp_xop op, ivm_type t, dbsp_expr *a, dbsp_expr *b)
 {
     bool unary = op == DBSP_X_NOT || op == DBSP_X_NEG || op == DBSP_X_ISNULL ||
-                 op == DBSP_X_NOTNULL || op == DBSP_X_CAST;
+                 op == DBSP_X_NOTNULL || op == DBSP_X_CAST || op == DBSP_X_BITNOT;
     if (a == NULL || (b == NULL && !unary)) {
         dbsp_expr_free(a);
         dbsp_expr_free(b);
@@ -203,13 +213,11 @@ static ivm_rc resolve_column(bctx *b, const plan_expr *e, uint32_t *col_out)
 {
     bool found = false;
     uint32_t col = 0;
-    bool table_seen = false;
     for (uint32_t r = 0; r < b->nranges; r++) {
         const range *rg = &b->ranges[r];
         if (e->table != NULL) {
             if (strcasecmp(e->table, rg->alias) != 0)
                 continue;
-            table_seen = true;
         }
         for (uint32_t i = 0; i < rg->rel->ncols; i++) {
             if (strcasecmp(rg->rel->col_names[i], e->name) != 0)
@@ -221,14 +229,17 @@ static ivm_rc resolve_column(bctx *b, const plan_expr *e, uint32_t *col_out)
         }
     }
     if (!found) {
-        if (e->table != NULL && !table_seen)
-            return fail_at(b, IVM_SCHEMA, e->pos, "no such column: %s", e->table);
+        if (e->table != NULL)
+            return ivm_err_set(b->c->err, IVM_SCHEMA, e->pos.line, e->pos.col,
+                               "no such column: %s.%s", e->table, e->name);
         return fail_at(b, IVM_SCHEMA, e->pos, "no such column: %s", e->name);
     }
     *col_out = col;
     return IVM_OK;
 }
 
+/* SQLite's aggregate functions that ivm maintains; min and max with one
+ * argument (with more they are scalar functions). */
 static const char *const agg_names[] = {"count", "sum", "avg", "min", "max", "total",
                                         "group_concat", NULL};
 
@@ -247,32 +258,169 @@ static bool is_agg_call(const plan_expr *e)
     return false;
 }
 
-static bool contains_agg(const plan_expr *e)
+/* The first aggregate call inside e (e itself included), or NULL. */
+static const plan_expr *find_agg(const plan_expr *e)
 {
     if (e == NULL)
-        return false;
+        return NULL;
     if (is_agg_call(e))
-        return true;
-    if (contains_agg(e->a) || contains_agg(e->b) || contains_agg(e->c))
-        return true;
+        return e;
+    const plan_expr *f;
+    if ((f = find_agg(e->a)) || (f = find_agg(e->b)) || (f = find_agg(e->c)))
+        return f;
     for (uint32_t i = 0; i < e->list.n; i++)
-        if (contains_agg(e->list.items[i]))
-            return true;
-    return false;
+        if ((f = find_agg(e->list.items[i])) != NULL)
+            return f;
+    return NULL;
+}
+
+static bool contains_agg(const plan_expr *e)
+{
+    return find_agg(e) != NULL;
+}
+
+/* SQLite's "misuse of aggregate function f()" at the aggregate inside e. */
+static ivm_rc misuse(bctx *b, const plan_expr *e)
+{
+    const plan_expr *f = find_agg(e);
+    if (f == NULL)
+        f = e;
+    return fail_at(b, IVM_SCHEMA, f->pos, "misuse of aggregate function %s()",
+                   f->name ? f->name : "?");
+}
+
+/* ---- Affinity ---------------------------------------------------------------- */
+
+/* SQLite's expression affinity, which decides how a comparison converts its
+ * operands: a column has its declared type's, CAST its target type's,
+ * anything else none. */
+typedef enum aff { AFF_NONE, AFF_NUMERIC, AFF_TEXT } aff;
+
+static aff class_aff(ivm_type t)
+{
+    return t == IVM_TINT || t == IVM_TREAL ? AFF_NUMERIC : t == IVM_TTEXT ? AFF_TEXT : AFF_NONE;
+}
+
+static aff expr_aff(bctx *b, const plan_expr *e)
+{
+    switch (e->kind) {
+    case PLAN_E_COLUMN: {
+        uint32_t col;
+        ivm_err quiet;
+        ivm_err *keep = b->c->err;
+        /* Resolution errors are reported when the column is bound. */
+        ivm_err_clear(&quiet);
+        b->c->err = &quiet;
+        ivm_rc rc = resolve_column(b, e, &col);
+        b->c->err = keep;
+        return rc == IVM_OK ? class_aff(b->types[col]) : AFF_NONE;
+    }
+    case PLAN_E_CAST:
+        switch (e->cast_type) {
+        case PLAN_TY_TEXT: case PLAN_TY_VARCHAR:
+            return AFF_TEXT;
+        default:
+            return AFF_NUMERIC;
+        }
+    case PLAN_E_COLLATE:
+        return expr_aff(b, e->a);
+    default:
+        return AFF_NONE;
+    }
+}
+
+/* Folds an expression without columns into a constant (NULL on failure,
+ * including an evaluation error: the caller keeps the expression then). */
+static dbsp_expr *fold_const(dbsp_expr *x)
+{
+    if (x == NULL || xhas_cols(x) || x->op == DBSP_X_CONST)
+        return x;
+    rt_arena scratch;
+    rt_arena_init(&scratch);
+    ivm_err err;
+    ivm_err_clear(&err);
+    ivm_value v;
+    dbsp_expr *k = NULL;
+    if (dbsp_expr_eval(x, NULL, &scratch, &v, &err) == IVM_OK)
+        k = dbsp_expr_const(&v);
+    rt_arena_fini(&scratch);
+    if (k == NULL)
+        return x;
+    dbsp_expr_free(x);
+    return k;
+}
+
+/* Applies affinity `to` to operand x (consumed), as a comparison does. */
+static dbsp_expr *apply_aff(aff to, dbsp_expr *x)
+{
+    if (x == NULL)
+        return NULL;
+    if (to == AFF_NUMERIC && (x->type == IVM_TTEXT || x->type == IVM_TNULL)) {
+        dbsp_expr *args[1] = {x};
+        return fold_const(dbsp_expr_func(DBSP_FN_NUMERIC, IVM_TNULL, 1, args));
+    }
+    if (to == AFF_TEXT && x->type != IVM_TTEXT) {
+        dbsp_expr *args[1] = {x};
+        return fold_const(dbsp_expr_op(DBSP_X_CAST, IVM_TTEXT, 1, args));
+    }
+    return x;
+}
+
+/* A comparison l op r of the bound operands of pl and pr (both consumed),
+ * with SQLite's conversions: a numeric operand makes the other (text or
+ * without affinity) numeric; a text operand makes one without affinity text. */
+static dbsp_expr *mk_cmp(bctx *b, dbsp_xop op, const plan_expr *pl, dbsp_expr *l,
+                         const plan_expr *pr, dbsp_expr *r)
+{
+    if (l != NULL && r != NULL) {
+        aff la = expr_aff(b, pl), ra = expr_aff(b, pr);
+        if (la == AFF_NUMERIC && ra != AFF_NUMERIC)
+            r = apply_aff(AFF_NUMERIC, r);
+        else if (ra == AFF_NUMERIC && la != AFF_NUMERIC)
+            l = apply_aff(AFF_NUMERIC, l);
+        else if (la == AFF_TEXT && ra == AFF_NONE)
+            r = apply_aff(AFF_TEXT, r);
+        else if (ra == AFF_TEXT && la == AFF_NONE)
+            l = apply_aff(AFF_TEXT, l);
+    }
+    return mk_op(op, IVM_TINT, l, r);
+}
+
+/* x = item inside x IN (list): only x's affinity counts, and it converts
+ * the item (SQLite's rule for IN with a list). */
+static dbsp_expr *mk_in_eq(bctx *b, const plan_expr *px, dbsp_expr *x, dbsp_expr *item)
+{
+    if (x != NULL && item != NULL) {
+        aff xa = expr_aff(b, px);
+        if (xa != AFF_NONE)
+            item = apply_aff(xa, item);
+    }
+    return mk_op(DBSP_X_EQ, IVM_TINT, x, item);
 }
 
 /* ---- Expressions ----------------------------------------------------------- */
 
 static ivm_rc bind_expr(bctx *b, const plan_expr *e, bmode mode, dbsp_expr **out);
 
+/* Binds e->list.items[i] in MODE_ROW: an aggregate's argument, separator
+ * or filter, which may not hold an aggregate themselves. */
+static ivm_rc bind_row_operand(bctx *b, const plan_expr *x, dbsp_expr **out)
+{
+    if (contains_agg(x))
+        return misuse(b, x);
+    return bind_expr(b, x, MODE_ROW, out);
+}
+
+static bool same_opt(const dbsp_expr *a, const dbsp_expr *b)
+{
+    return (a == NULL && b == NULL) || (a != NULL && b != NULL && xequal(a, b));
+}
+
 static ivm_rc bind_agg_call(bctx *b, const plan_expr *e, dbsp_expr **out)
 {
     dbsp_agg_kind kind;
     const char *n = e->name;
-    if (e->distinct)
-        return unsupported(b, e->pos, "an aggregate with DISTINCT");
-    if (e->filter != NULL)
-        return unsupported(b, e->pos, "an aggregate with FILTER");
+    uint32_t maxargs = 1;
     if (strcasecmp(n, "count") == 0)
         kind = e->star || e->list.n == 0 ? DBSP_AGG_COUNT_STAR : DBSP_AGG_COUNT;
     else if (strcasecmp(n, "sum") == 0)
@@ -283,50 +431,67 @@ static ivm_rc bind_agg_call(bctx *b, const plan_expr *e, dbsp_expr **out)
         kind = DBSP_AGG_MIN;
     else if (strcasecmp(n, "max") == 0)
         kind = DBSP_AGG_MAX;
-    else
-        return fail_at(b, IVM_UNSUPPORTED, e->pos, "aggregate %s() is not supported yet", n);
-    if (kind != DBSP_AGG_COUNT_STAR && e->list.n != 1)
+    else if (strcasecmp(n, "total") == 0)
+        kind = DBSP_AGG_TOTAL;
+    else if (strcasecmp(n, "group_concat") == 0) {
+        kind = DBSP_AGG_GROUP_CONCAT;
+        maxargs = 2;
+    } else
+        return fail_at(b, IVM_INTERNAL, e->pos, "aggregate %s() is not known", n);
+    if (kind == DBSP_AGG_COUNT_STAR ? e->list.n != 0
+                                    : (e->star || e->list.n < 1 || e->list.n > maxargs))
         return fail_at(b, IVM_SCHEMA, e->pos, "wrong number of arguments to function %s()", n);
-    dbsp_expr *arg = NULL;
+    if (e->distinct && e->list.n != 1)
+        return fail_at(b, IVM_SCHEMA, e->pos, "%s",
+                       "DISTINCT aggregates must have exactly one argument");
+    lp_agg g;
+    memset(&g, 0, sizeof g);
+    g.kind = kind;
+    /* DISTINCT changes nothing for MIN and MAX. */
+    g.distinct = e->distinct && kind != DBSP_AGG_MIN && kind != DBSP_AGG_MAX;
     ivm_type t = IVM_TINT;
-    if (kind != DBSP_AGG_COUNT_STAR) {
-        if (contains_agg(e->list.items[0]))
-            return fail_at(b, IVM_SCHEMA, e->pos, "misuse of aggregate function %s()", n);
-        ivm_rc rc = bind_expr(b, e->list.items[0], MODE_ROW, &arg);
-        if (rc != IVM_OK)
-            return rc;
-        switch (kind) {
-        case DBSP_AGG_COUNT: t = IVM_TINT; break;
-        case DBSP_AGG_SUM: t = arg->type == IVM_TINT ? IVM_TINT : IVM_TREAL; break;
-        case DBSP_AGG_AVG: t = IVM_TREAL; break;
-        default: t = arg->type; break;
-        }
+    ivm_rc rc = IVM_OK;
+    if (kind != DBSP_AGG_COUNT_STAR)
+        rc = bind_row_operand(b, e->list.items[0], &g.arg);
+    if (rc == IVM_OK && e->list.n == 2)
+        rc = bind_row_operand(b, e->list.items[1], &g.sep);
+    if (rc == IVM_OK && e->filter != NULL)
+        rc = bind_row_operand(b, e->filter, &g.filter);
+    if (rc != IVM_OK)
+        goto fail;
+    switch (kind) {
+    case DBSP_AGG_COUNT_STAR: case DBSP_AGG_COUNT: t = IVM_TINT; break;
+    case DBSP_AGG_SUM: t = g.arg->type == IVM_TINT ? IVM_TINT : IVM_TREAL; break;
+    case DBSP_AGG_AVG: case DBSP_AGG_TOTAL: t = IVM_TREAL; break;
+    case DBSP_AGG_GROUP_CONCAT: t = IVM_TTEXT; break;
+    default: t = g.arg->type; break;
     }
+    g.type = t;
     /* The same aggregate twice is computed once. */
     for (uint32_t i = 0; i < b->naggs; i++) {
-        if (b->aggs[i].kind == kind &&
-            ((arg == NULL && b->aggs[i].arg == NULL) ||
-             (arg != NULL && b->aggs[i].arg != NULL && xequal(arg, b->aggs[i].arg)))) {
-            dbsp_expr_free(arg);
+        const lp_agg *h = &b->aggs[i];
+        if (h->kind == g.kind && h->distinct == g.distinct && same_opt(h->arg, g.arg) &&
+            same_opt(h->sep, g.sep) && same_opt(h->filter, g.filter)) {
+            lp_agg_fini(&g);
             *out = dbsp_expr_col(b->ngroup + i, t);
             return *out ? IVM_OK : IVM_NOMEM;
         }
     }
     if (ivm_grow((void **)&b->aggs, &b->aggcap, b->naggs + 1, sizeof *b->aggs) != IVM_OK) {
-        dbsp_expr_free(arg);
-        return IVM_NOMEM;
+        rc = IVM_NOMEM;
+        goto fail;
     }
-    b->aggs[b->naggs].kind = kind;
-    b->aggs[b->naggs].type = t;
-    b->aggs[b->naggs].arg = arg;
-    b->naggs++;
+    b->aggs[b->naggs++] = g;
     *out = dbsp_expr_col(b->ngroup + b->naggs - 1, t);
     return *out ? IVM_OK : IVM_NOMEM;
+fail:
+    lp_agg_fini(&g);
+    return rc;
 }
 
-static ivm_rc bind_list_op(bctx *b, const plan_expr *e, bmode mode, dbsp_xop op,
-                           ivm_type t, uint32_t n, const plan_expr *const *items,
-                           dbsp_expr **out)
+/* Binds items[0..n) into a new array (freed by the caller with free_args). */
+static ivm_rc bind_args(bctx *b, bmode mode, uint32_t n, const plan_expr *const *items,
+                        dbsp_expr ***out)
 {
     dbsp_expr **args = ivm_calloc(n ? n : 1, sizeof *args);
     if (args == NULL)
@@ -340,6 +505,18 @@ static ivm_rc bind_list_op(bctx *b, const plan_expr *e, bmode mode, dbsp_xop op,
             return rc;
         }
     }
+    *out = args;
+    return IVM_OK;
+}
+
+static ivm_rc bind_list_op(bctx *b, const plan_expr *e, bmode mode, dbsp_xop op,
+                           ivm_type t, uint32_t n, const plan_expr *const *items,
+                           dbsp_expr **out)
+{
+    dbsp_expr **args = NULL;
+    ivm_rc rc = bind_args(b, mode, n, items, &args);
+    if (rc != IVM_OK)
+        return rc;
     if (op == DBSP_X_CASE) {
         /* Result class: common class of THEN and ELSE branches. */
         ivm_type ct = IVM_TNULL;
@@ -360,70 +537,144 @@ static ivm_rc bind_list_op(bctx *b, const plan_expr *e, bmode mode, dbsp_xop op,
     return IVM_OK;
 }
 
+/* Scalar functions.  `how` says how a call is compiled. */
+enum { FN_PLAIN, FN_SWAP, FN_IIF, FN_SAME };
+
+typedef struct fninfo {
+    const char *name;
+    int how;                 /* FN_PLAIN: fn over the arguments; FN_SWAP: fn with the
+                                first two swapped (like, glob); FN_IIF: a CASE;
+                                FN_SAME: the first argument itself */
+    dbsp_fn fn;
+    uint32_t minargs, maxargs;
+    ivm_type result;         /* IVM_TNULL: from the arguments */
+} fninfo;
+
+/* SQLite's limit on function arguments. */
+#define FN_MAX_ARGS 127
+
+static const fninfo fn_table[] = {
+    {"abs", FN_PLAIN, DBSP_FN_ABS, 1, 1, IVM_TNULL},
+    {"coalesce", FN_PLAIN, DBSP_FN_COALESCE, 2, FN_MAX_ARGS, IVM_TNULL},
+    {"ifnull", FN_PLAIN, DBSP_FN_COALESCE, 2, 2, IVM_TNULL},
+    {"length", FN_PLAIN, DBSP_FN_LENGTH, 1, 1, IVM_TINT},
+    {"lower", FN_PLAIN, DBSP_FN_LOWER, 1, 1, IVM_TTEXT},
+    {"upper", FN_PLAIN, DBSP_FN_UPPER, 1, 1, IVM_TTEXT},
+    {"round", FN_PLAIN, DBSP_FN_ROUND, 1, 2, IVM_TREAL},
+    {"substr", FN_PLAIN, DBSP_FN_SUBSTR, 2, 3, IVM_TTEXT},
+    {"substring", FN_PLAIN, DBSP_FN_SUBSTR, 2, 3, IVM_TTEXT},
+    {"trim", FN_PLAIN, DBSP_FN_TRIM, 1, 2, IVM_TTEXT},
+    {"ltrim", FN_PLAIN, DBSP_FN_LTRIM, 1, 2, IVM_TTEXT},
+    {"rtrim", FN_PLAIN, DBSP_FN_RTRIM, 1, 2, IVM_TTEXT},
+    {"replace", FN_PLAIN, DBSP_FN_REPLACE, 3, 3, IVM_TNULL},
+    {"instr", FN_PLAIN, DBSP_FN_INSTR, 2, 2, IVM_TINT},
+    {"nullif", FN_PLAIN, DBSP_FN_NULLIF, 2, 2, IVM_TNULL},
+    {"min", FN_PLAIN, DBSP_FN_MIN, 2, FN_MAX_ARGS, IVM_TNULL},
+    {"max", FN_PLAIN, DBSP_FN_MAX, 2, FN_MAX_ARGS, IVM_TNULL},
+    {"typeof", FN_PLAIN, DBSP_FN_TYPEOF, 1, 1, IVM_TTEXT},
+    {"printf", FN_PLAIN, DBSP_FN_PRINTF, 1, FN_MAX_ARGS, IVM_TTEXT},
+    {"format", FN_PLAIN, DBSP_FN_PRINTF, 1, FN_MAX_ARGS, IVM_TTEXT},
+    {"hex", FN_PLAIN, DBSP_FN_HEX, 1, 1, IVM_TTEXT},
+    {"quote", FN_PLAIN, DBSP_FN_QUOTE, 1, 1, IVM_TTEXT},
+    {"unicode", FN_PLAIN, DBSP_FN_UNICODE, 1, 1, IVM_TINT},
+    {"sign", FN_PLAIN, DBSP_FN_SIGN, 1, 1, IVM_TINT},
+    {"like", FN_SWAP, DBSP_FN_LIKE, 2, 3, IVM_TINT},
+    {"glob", FN_SWAP, DBSP_FN_GLOB, 2, 2, IVM_TINT},
+    {"iif", FN_IIF, DBSP_FN_COUNT_, 3, 3, IVM_TNULL},
+    {"likely", FN_SAME, DBSP_FN_COUNT_, 1, 1, IVM_TNULL},
+    {"unlikely", FN_SAME, DBSP_FN_COUNT_, 1, 1, IVM_TNULL},
+};
+
+/* Functions SQLite has that ivm does not (yet): refused by name, so that the
+ * message says so instead of "no such function". */
+static const char *const fn_nondeterministic[] = {
+    "random", "randomblob", "changes", "total_changes", "last_insert_rowid", NULL,
+};
+static const char *const fn_not_yet[] = {
+    "date", "time", "datetime", "julianday", "strftime", "unixepoch", "char", "zeroblob",
+    "soundex", "sqlite_version", "sqlite_source_id", "sqlite_compileoption_used",
+    "sqlite_compileoption_get", "sqlite_offset", "likelihood", "load_extension", "acos",
+    "acosh", "asin", "asinh", "atan", "atan2", "atanh", "ceil", "ceiling", "cos", "cosh",
+    "degrees", "exp", "floor", "ln", "log", "log10", "log2", "mod", "pi", "pow", "power",
+    "radians", "sin", "sinh", "sqrt", "tan", "tanh", "trunc", "json", "json_array",
+    "json_extract", "json_object", "json_group_array", "json_group_object", "count_distinct",
+    "row_number", "rank", "dense_rank", "percent_rank", "cume_dist", "ntile", "lag", "lead",
+    "first_value", "last_value", "nth_value", NULL,
+};
+
+static bool in_list(const char *const *list, const char *name)
+{
+    for (int i = 0; list[i]; i++)
+        if (strcasecmp(list[i], name) == 0)
+            return true;
+    return false;
+}
+
 static ivm_rc bind_func(bctx *b, const plan_expr *e, bmode mode, dbsp_expr **out)
 {
-    static const struct { const char *name; dbsp_fn fn; int minargs, maxargs; } fns[] = {
-        {"abs", DBSP_FN_ABS, 1, 1},         {"coalesce", DBSP_FN_COALESCE, 2, 64},
-        {"ifnull", DBSP_FN_COALESCE, 2, 2}, {"length", DBSP_FN_LENGTH, 1, 1},
-        {"lower", DBSP_FN_LOWER, 1, 1},     {"upper", DBSP_FN_UPPER, 1, 1},
-    };
-    if (e->star || e->distinct || e->filter)
-        return fail_at(b, IVM_SCHEMA, e->pos, "%s() is not an aggregate function", e->name);
-    for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
-        if (strcasecmp(e->name, fns[i].name) != 0)
-            continue;
-        if ((int)e->list.n < fns[i].minargs || (int)e->list.n > fns[i].maxargs)
-            return fail_at(b, IVM_SCHEMA, e->pos, "wrong number of arguments to function %s()",
+    const fninfo *f = NULL;
+    for (size_t i = 0; i < sizeof fn_table / sizeof fn_table[0] && f == NULL; i++)
+        if (strcasecmp(e->name, fn_table[i].name) == 0)
+            f = &fn_table[i];
+    if (f == NULL) {
+        if (in_list(fn_nondeterministic, e->name))
+            return fail_at(b, IVM_UNSUPPORTED, e->pos,
+                           "function %s() is not supported: its result changes from call "
+                           "to call, so ivm cannot maintain it",
                            e->name);
-        dbsp_expr **args = ivm_calloc(e->list.n, sizeof *args);
-        if (args == NULL)
-            return IVM_NOMEM;
-        ivm_type t = IVM_TNULL;
-        for (uint32_t j = 0; j < e->list.n; j++) {
-            ivm_rc rc = bind_expr(b, e->list.items[j], mode, &args[j]);
-            if (rc != IVM_OK) {
-                for (uint32_t k = 0; k < j; k++)
-                    dbsp_expr_free(args[k]);
-                ivm_free(args);
-                return rc;
-            }
-            t = j == 0 ? args[j]->type : common_type(t, args[j]->type);
-        }
-        switch (fns[i].fn) {
-        case DBSP_FN_LENGTH: t = IVM_TINT; break;
-        case DBSP_FN_LOWER: case DBSP_FN_UPPER: t = IVM_TTEXT; break;
-        default: break;
-        }
-        dbsp_expr *x = dbsp_expr_func(fns[i].fn, t, e->list.n, args);
-        ivm_free(args);
-        if (x == NULL)
-            return IVM_NOMEM;
-        *out = x;
-        return IVM_OK;
+        if (in_list(fn_not_yet, e->name))
+            return fail_at(b, IVM_UNSUPPORTED, e->pos,
+                           "function %s() is not supported: ivm does not maintain it yet",
+                           e->name);
+        return fail_at(b, IVM_SCHEMA, e->pos, "no such function: %s", e->name);
     }
-    if (strcasecmp(e->name, "nullif") == 0 && e->list.n == 2) {
-        /* nullif(a, b) = CASE WHEN a = b THEN NULL ELSE a END */
-        dbsp_expr *a = NULL, *bb = NULL, *a2 = NULL;
-        ivm_rc rc = bind_expr(b, e->list.items[0], mode, &a);
-        if (rc == IVM_OK)
-            rc = bind_expr(b, e->list.items[1], mode, &bb);
-        if (rc != IVM_OK) {
-            dbsp_expr_free(a);
-            return rc;
-        }
-        a2 = dbsp_expr_dup(a);
-        ivm_value nv = ivm_value_null();
-        dbsp_expr *args[3] = {mk_op(DBSP_X_EQ, IVM_TINT, a, bb), dbsp_expr_const(&nv), a2};
-        ivm_type t = a2 ? a2->type : IVM_TNULL;
-        if (args[0] == NULL || args[1] == NULL || args[2] == NULL) {
-            for (int i = 0; i < 3; i++)
-                dbsp_expr_free(args[i]);
-            return IVM_NOMEM;
-        }
-        *out = dbsp_expr_op(DBSP_X_CASE, t, 3, args);
-        return *out ? IVM_OK : IVM_NOMEM;
+    if (e->filter)
+        return fail_at(b, IVM_SCHEMA, e->pos, "FILTER may not be used with non-aggregate %s()",
+                       e->name);
+    /* DISTINCT on a scalar function changes nothing (SQLite accepts it). */
+    if (e->star || e->list.n < f->minargs || e->list.n > f->maxargs)
+        return fail_at(b, IVM_SCHEMA, e->pos, "wrong number of arguments to function %s()",
+                       e->name);
+    dbsp_expr **args = NULL;
+    uint32_t n = e->list.n;
+    ivm_rc rc = bind_args(b, mode, n, (const plan_expr *const *)e->list.items, &args);
+    if (rc != IVM_OK)
+        return rc;
+    ivm_type t = f->result;
+    if (t == IVM_TNULL) {
+        t = args[0]->type;
+        for (uint32_t j = 1; j < n && f->fn != DBSP_FN_NULLIF && f->how != FN_IIF; j++)
+            t = common_type(t, args[j]->type);
+        if (f->fn == DBSP_FN_ABS && t != IVM_TINT)
+            t = t == IVM_TNULL ? IVM_TNULL : IVM_TREAL;
+        if (f->fn == DBSP_FN_REPLACE)
+            t = args[0]->type == IVM_TTEXT ? IVM_TTEXT : IVM_TNULL;
+        if (f->how == FN_IIF)
+            t = common_type(args[1]->type, args[2]->type);
     }
-    return fail_at(b, IVM_UNSUPPORTED, e->pos, "unknown or unsupported function: %s()", e->name);
+    dbsp_expr *x = NULL;
+    switch (f->how) {
+    case FN_SAME:
+        x = args[0];
+        break;
+    case FN_IIF:
+        x = dbsp_expr_op(DBSP_X_CASE, t, 3, args);
+        break;
+    case FN_SWAP: {
+        dbsp_expr *tmp = args[0];
+        args[0] = args[1];
+        args[1] = tmp;
+    }
+        /* fall through */
+    default:
+        x = dbsp_expr_func(f->fn, t, n, args);
+        break;
+    }
+    ivm_free(args);
+    if (x == NULL)
+        return IVM_NOMEM;
+    *out = x;
+    return IVM_OK;
 }
 
 static ivm_rc bind_expr(bctx *b, const plan_expr *e, bmode mode, dbsp_expr **out)
@@ -457,7 +708,7 @@ static ivm_rc bind_expr(bctx *b, const plan_expr *e, bmode mode, dbsp_expr **out
     if (mode == MODE_AGG && is_agg_call(e))
         return bind_agg_call(b, e, out);
     if (mode == MODE_ROW && is_agg_call(e))
-        return fail_at(b, IVM_SCHEMA, e->pos, "misuse of aggregate function %s()", e->name);
+        return misuse(b, e);
 
     ivm_value v;
     switch (e->kind) {
@@ -499,13 +750,16 @@ static ivm_rc bind_expr(bctx *b, const plan_expr *e, bmode mode, dbsp_expr **out
                          a, NULL);
             break;
         case PLAN_OP_NOT: *out = mk_op(DBSP_X_NOT, IVM_TINT, a, NULL); break;
+        case PLAN_OP_BITNOT: *out = mk_op(DBSP_X_BITNOT, IVM_TINT, a, NULL); break;
         default:
             dbsp_expr_free(a);
-            return unsupported(b, e->pos, "the ~ operator");
+            return fail_at(b, IVM_INTERNAL, e->pos, "%s", "unknown unary operator");
         }
         return *out ? IVM_OK : IVM_NOMEM;
     }
     case PLAN_E_BINARY: {
+        /* cls 0: arithmetic; 1: text; 2: comparison (with affinity);
+         * 3: logic; 4: bitwise (INT). */
         static const struct { plan_op p; dbsp_xop x; int cls; } ops[] = {
             {PLAN_OP_ADD, DBSP_X_ADD, 0}, {PLAN_OP_SUB, DBSP_X_SUB, 0},
             {PLAN_OP_MUL, DBSP_X_MUL, 0}, {PLAN_OP_DIV, DBSP_X_DIV, 0},
@@ -514,7 +768,9 @@ static ivm_rc bind_expr(bctx *b, const plan_expr *e, bmode mode, dbsp_expr **out
             {PLAN_OP_LT, DBSP_X_LT, 2},   {PLAN_OP_LE, DBSP_X_LE, 2},
             {PLAN_OP_GT, DBSP_X_GT, 2},   {PLAN_OP_GE, DBSP_X_GE, 2},
             {PLAN_OP_IS, DBSP_X_IS, 2},   {PLAN_OP_ISNOT, DBSP_X_ISNOT, 2},
-            {PLAN_OP_AND, DBSP_X_AND, 2}, {PLAN_OP_OR, DBSP_X_OR, 2},
+            {PLAN_OP_AND, DBSP_X_AND, 3}, {PLAN_OP_OR, DBSP_X_OR, 3},
+            {PLAN_OP_BITAND, DBSP_X_BITAND, 4}, {PLAN_OP_BITOR, DBSP_X_BITOR, 4},
+            {PLAN_OP_LSHIFT, DBSP_X_LSHIFT, 4}, {PLAN_OP_RSHIFT, DBSP_X_RSHIFT, 4},
         };
         for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
             if (ops[i].p != e->op)
@@ -527,12 +783,16 @@ static ivm_rc bind_expr(bctx *b, const plan_expr *e, bmode mode, dbsp_expr **out
                 dbsp_expr_free(l);
                 return rc;
             }
-            ivm_type t = ops[i].cls == 0 ? arith_type(l->type, r->type)
-                         : ops[i].cls == 1 ? IVM_TTEXT : IVM_TINT;
-            *out = mk_op(ops[i].x, t, l, r);
+            if (ops[i].cls == 2)
+                *out = mk_cmp(b, ops[i].x, e->a, l, e->b, r);
+            else
+                *out = mk_op(ops[i].x,
+                             ops[i].cls == 0 ? arith_type(l->type, r->type)
+                             : ops[i].cls == 1 ? IVM_TTEXT : IVM_TINT,
+                             l, r);
             return *out ? IVM_OK : IVM_NOMEM;
         }
-        return unsupported(b, e->pos, "this operator (bitwise or LIKE)");
+        return fail_at(b, IVM_INTERNAL, e->pos, "%s", "unknown binary operator");
     }
     case PLAN_E_ISNULL: {
         dbsp_expr *a = NULL;
@@ -543,7 +803,8 @@ static ivm_rc bind_expr(bctx *b, const plan_expr *e, bmode mode, dbsp_expr **out
         return *out ? IVM_OK : IVM_NOMEM;
     }
     case PLAN_E_BETWEEN: {
-        /* a BETWEEN x AND y = a >= x AND a <= y (a evaluated twice). */
+        /* a BETWEEN x AND y = a >= x AND a <= y (a evaluated twice), each
+         * comparison with its own conversions, as SQLite. */
         dbsp_expr *a = NULL, *a2 = NULL, *lo = NULL, *hi = NULL;
         rc = bind_expr(b, e->a, mode, &a);
         if (rc == IVM_OK)
@@ -556,15 +817,16 @@ static ivm_rc bind_expr(bctx *b, const plan_expr *e, bmode mode, dbsp_expr **out
             return rc;
         }
         a2 = dbsp_expr_dup(a);
-        dbsp_expr *x = mk_op(DBSP_X_AND, IVM_TINT, mk_op(DBSP_X_GE, IVM_TINT, a, lo),
-                             mk_op(DBSP_X_LE, IVM_TINT, a2, hi));
+        dbsp_expr *x = mk_op(DBSP_X_AND, IVM_TINT, mk_cmp(b, DBSP_X_GE, e->a, a, e->b, lo),
+                             mk_cmp(b, DBSP_X_LE, e->a, a2, e->c, hi));
         if (x != NULL && e->not_)
             x = mk_op(DBSP_X_NOT, IVM_TINT, x, NULL);
         *out = x;
         return x ? IVM_OK : IVM_NOMEM;
     }
     case PLAN_E_IN_LIST: {
-        /* a IN (x, y) = a = x OR a = y: the same three-valued result. */
+        /* a IN (x, y) = a = x OR a = y: the same three-valued result (NULL
+         * when nothing matches and a or an item is NULL). */
         dbsp_expr *acc = NULL, *a = NULL;
         rc = bind_expr(b, e->a, mode, &a);
         if (rc != IVM_OK)
@@ -577,7 +839,7 @@ static ivm_rc bind_expr(bctx *b, const plan_expr *e, bmode mode, dbsp_expr **out
                 dbsp_expr_free(acc);
                 return rc;
             }
-            dbsp_expr *eq = mk_op(DBSP_X_EQ, IVM_TINT, dbsp_expr_dup(a), item);
+            dbsp_expr *eq = mk_in_eq(b, e->a, dbsp_expr_dup(a), item);
             acc = acc ? mk_op(DBSP_X_OR, IVM_TINT, acc, eq) : eq;
             if (acc == NULL) {
                 dbsp_expr_free(a);
@@ -586,6 +848,7 @@ static ivm_rc bind_expr(bctx *b, const plan_expr *e, bmode mode, dbsp_expr **out
         }
         dbsp_expr_free(a);
         if (acc == NULL) {
+            /* x IN () is false, even for a NULL x. */
             ivm_value zero = ivm_value_int(0);
             acc = dbsp_expr_const(&zero);
         }
@@ -617,7 +880,7 @@ static ivm_rc bind_expr(bctx *b, const plan_expr *e, bmode mode, dbsp_expr **out
                     dbsp_expr_free(x);
                     return rc;
                 }
-                x->args[i] = mk_op(DBSP_X_EQ, IVM_TINT, base, x->args[i]);
+                x->args[i] = mk_cmp(b, DBSP_X_EQ, e->a, base, e->list.items[i], x->args[i]);
                 if (x->args[i] == NULL) {
                     dbsp_expr_free(x);
                     return IVM_NOMEM;
@@ -629,13 +892,22 @@ static ivm_rc bind_expr(bctx *b, const plan_expr *e, bmode mode, dbsp_expr **out
     }
     case PLAN_E_CAST: {
         dbsp_expr *a = NULL;
+        plan_type ct = e->cast_type;
+        if (ct == PLAN_TY_DATE || ct == PLAN_TY_TIMESTAMP)
+            return fail_at(b, IVM_UNSUPPORTED, e->pos,
+                           "CAST to %s is not supported: ivm has no date and time types yet",
+                           plan_type_name(ct));
         rc = bind_expr(b, e->a, mode, &a);
         if (rc != IVM_OK)
             return rc;
-        ivm_type t = plan_type_class(e->cast_type);
-        dbsp_expr *x = mk_op(DBSP_X_CAST, t, a, NULL);
-        if (x != NULL)
-            x->fn = (uint8_t)t;
+        dbsp_expr *x;
+        if (ct == PLAN_TY_DECIMAL || ct == PLAN_TY_BOOLEAN) {
+            /* NUMERIC affinity in SQLite: INT or REAL, whichever fits. */
+            ivm_type t = a->type == IVM_TINT || a->type == IVM_TREAL ? a->type : IVM_TNULL;
+            x = dbsp_expr_func(DBSP_FN_CAST_NUMERIC, t, 1, &a);
+        } else {
+            x = mk_op(DBSP_X_CAST, plan_type_class(ct), a, NULL);
+        }
         *out = x;
         return x ? IVM_OK : IVM_NOMEM;
     }
@@ -644,15 +916,62 @@ static ivm_rc bind_expr(bctx *b, const plan_expr *e, bmode mode, dbsp_expr **out
     case PLAN_E_COLLATE:
         if (e->name != NULL && strcasecmp(e->name, "binary") == 0)
             return bind_expr(b, e->a, mode, out);
-        return unsupported(b, e->pos, "COLLATE other than BINARY");
+        return fail_at(b, IVM_UNSUPPORTED, e->pos,
+                       "COLLATE %s is not supported: ivm does not maintain it yet (only BINARY)",
+                       e->name ? e->name : "?");
     case PLAN_E_IN_SELECT:
         return unsupported(b, e->pos, "IN (subquery)");
     case PLAN_E_EXISTS:
         return unsupported(b, e->pos, "EXISTS (subquery)");
     case PLAN_E_SUBQUERY:
         return unsupported(b, e->pos, "a scalar subquery");
-    case PLAN_E_LIKE:
-        return unsupported(b, e->pos, e->op == PLAN_OP_GLOB ? "GLOB" : "LIKE");
+    case PLAN_E_LIKE: {
+        /* x LIKE p [ESCAPE c] = like(x, p [, c]); GLOB likewise. */
+        const plan_expr *items[3] = {e->a, e->b, e->c};
+        uint32_t n = e->c ? 3 : 2;
+        bool glob = e->op == PLAN_OP_GLOB;
+        if (glob && e->c != NULL)
+            return fail_at(b, IVM_SCHEMA, e->c->pos, "%s", "GLOB takes no ESCAPE clause");
+        dbsp_expr **args = NULL;
+        rc = bind_args(b, mode, n, items, &args);
+        if (rc != IVM_OK)
+            return rc;
+        if (n == 3 && !xhas_cols(args[2])) {
+            /* A constant ESCAPE is checked now, with its position. */
+            rt_arena scratch;
+            rt_arena_init(&scratch);
+            ivm_err quiet;
+            ivm_err_clear(&quiet);
+            ivm_value ev;
+            bool bad = false;
+            if (dbsp_expr_eval(args[2], NULL, &scratch, &ev, &quiet) == IVM_OK) {
+                if (ev.type == IVM_TTEXT) {
+                    uint32_t k = ev.u.s.n ? 1 : 0;
+                    while (k < ev.u.s.n && ((unsigned char)ev.u.s.p[k] & 0xC0) == 0x80)
+                        k++;
+                    bad = ev.u.s.n == 0 || k != ev.u.s.n;
+                } else {
+                    /* A number's text is one character only for 0..9. */
+                    bad = ev.type == IVM_TREAL ||
+                          (ev.type == IVM_TINT && (ev.u.i < 0 || ev.u.i > 9));
+                }
+            }
+            rt_arena_fini(&scratch);
+            if (bad) {
+                for (uint32_t k = 0; k < n; k++)
+                    dbsp_expr_free(args[k]);
+                ivm_free(args);
+                return fail_at(b, IVM_SCHEMA, e->c->pos, "%s",
+                               "ESCAPE expression must be a single character");
+            }
+        }
+        dbsp_expr *x = dbsp_expr_func(glob ? DBSP_FN_GLOB : DBSP_FN_LIKE, IVM_TINT, n, args);
+        ivm_free(args);
+        if (x != NULL && e->not_)
+            x = mk_op(DBSP_X_NOT, IVM_TINT, x, NULL);
+        *out = x;
+        return x ? IVM_OK : IVM_NOMEM;
+    }
     case PLAN_E_PARAM:
         return unsupported(b, e->pos, "a ? parameter");
     case PLAN_E_STAR:
@@ -753,7 +1072,7 @@ static ivm_rc bind_from(bctx *b, const plan_from *f, lp_node **tree, dbsp_expr *
             return rc;
         /* An inner join's ON is a filter over the rows joined so far. */
         if (contains_agg(f->on))
-            return fail_at(b, IVM_SCHEMA, f->on->pos, "%s", "misuse of aggregate in ON");
+            return misuse(b, f->on);
         dbsp_expr *on = NULL;
         rc = bind_expr(b, f->on, MODE_ROW, &on);
         if (rc != IVM_OK)
@@ -912,7 +1231,10 @@ ivm_rc bind_select(pctx *c, const plan_select *sel, lp_node **out, plan_query *q
     uint32_t nproj = 0;
 
     if (sel->op != PLAN_C_NONE || sel->prior != NULL)
-        return unsupported(b, sel->pos, "UNION, INTERSECT and EXCEPT");
+        return unsupported(b, sel->pos,
+                           sel->op == PLAN_C_UNION ? "UNION"
+                           : sel->op == PLAN_C_UNION_ALL ? "UNION ALL"
+                           : sel->op == PLAN_C_INTERSECT ? "INTERSECT" : "EXCEPT");
     if (sel->ncte)
         return unsupported(b, sel->ctes[0].pos, "WITH");
 
@@ -928,7 +1250,7 @@ ivm_rc bind_select(pctx *c, const plan_select *sel, lp_node **out, plan_query *q
     }
     if (sel->where != NULL) {
         if (contains_agg(sel->where)) {
-            rc = fail_at(b, IVM_SCHEMA, sel->where->pos, "%s", "misuse of aggregate in WHERE");
+            rc = misuse(b, sel->where);
             goto fail;
         }
         dbsp_expr *w = NULL;
@@ -962,12 +1284,17 @@ ivm_rc bind_select(pctx *c, const plan_select *sel, lp_node **out, plan_query *q
     if (agg) {
         b->ngroup = sel->group_by.n;
         b->group = rt_arena_alloc(&c->arena, sizeof(dbsp_expr *) * (b->ngroup + 1));
-        if (b->group == NULL)
+        if (b->group == NULL) {
+            b->ngroup = 0;
             goto nomem;
+        }
+        /* The failure path frees group[0..ngroup): all NULL until bound. */
+        memset(b->group, 0, sizeof(dbsp_expr *) * (b->ngroup + 1));
         for (uint32_t i = 0; i < b->ngroup; i++) {
             const plan_expr *g = sel->group_by.items[i];
             if (contains_agg(g)) {
-                rc = fail_at(b, IVM_SCHEMA, g->pos, "%s", "aggregate functions are not allowed in GROUP BY");
+                rc = fail_at(b, IVM_SCHEMA, find_agg(g)->pos, "%s",
+                             "aggregate functions are not allowed in the GROUP BY clause");
                 goto fail;
             }
             b->group[i] = NULL;
@@ -1168,7 +1495,7 @@ fail:
     for (uint32_t i = 0; i < b->ngroup; i++)
         dbsp_expr_free(b->group[i]);
     for (uint32_t i = 0; i < b->naggs; i++)
-        dbsp_expr_free(b->aggs[i].arg);
+        lp_agg_fini(&b->aggs[i]);
     ivm_free(b->aggs);
     lp_free_exprs(tree);
     return rc;
@@ -1195,7 +1522,7 @@ ivm_rc plan_scalar(const plan_expr *e, const plan_relation *rel, dbsp_expr **out
     }
     ivm_rc rc;
     if (contains_agg(e))
-        rc = fail_at(&bb, IVM_SCHEMA, e->pos, "%s", "misuse of aggregate function");
+        rc = misuse(&bb, e);
     else
         rc = bind_expr(&bb, e, MODE_ROW, out);
     rt_arena_fini(&c.arena);

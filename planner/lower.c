@@ -108,6 +108,26 @@ nomem:
     return IVM_NOMEM;
 }
 
+/* Puts operand e (remapped through map) among the arranged columns
+ * ex[from..*nx), once: *col_out is its column. */
+static ivm_rc place_operand(dbsp_expr **ex, uint32_t from, uint32_t *nx, const dbsp_expr *e,
+                            const uint32_t *map, uint32_t *col_out)
+{
+    dbsp_expr *x = xremap(e, map, 0);
+    if (x == NULL)
+        return IVM_NOMEM;
+    for (uint32_t j = from; j < *nx; j++) {
+        if (xequal(ex[j], x)) {
+            dbsp_expr_free(x);
+            *col_out = j;
+            return IVM_OK;
+        }
+    }
+    ex[*nx] = x;
+    *col_out = (*nx)++;
+    return IVM_OK;
+}
+
 static ivm_rc lower(pctx *c, const lp_node *n, plan_query *q, lowered *out)
 {
     dbsp_plan *p = q->plan;
@@ -201,9 +221,10 @@ static ivm_rc lower(pctx *c, const lp_node *n, plan_query *q, lowered *out)
         rc = lower(c, n->in, q, &in);
         if (rc != IVM_OK)
             return rc;
-        /* Arrange (group..., args...) by group. */
+        /* Arrange (group..., operands...) by group: every distinct
+         * argument, separator and FILTER condition once. */
         uint32_t ng = n->nexprs, na = n->naggs, nx = ng;
-        dbsp_expr **ex = ivm_calloc(ng + na + 1, sizeof *ex);
+        dbsp_expr **ex = ivm_calloc(ng + 3 * na + 1, sizeof *ex);
         dbsp_agg *aggs = ivm_calloc(na + 1, sizeof *aggs);
         if (ex == NULL || aggs == NULL) {
             ivm_free(ex);
@@ -217,21 +238,20 @@ static ivm_rc lower(pctx *c, const lp_node *n, plan_query *q, lowered *out)
                 rc = IVM_NOMEM;
         }
         for (uint32_t i = 0; i < na && rc == IVM_OK; i++) {
-            aggs[i].kind = (uint8_t)n->aggs[i].kind;
-            aggs[i].type = (uint8_t)n->aggs[i].type;
-            if (n->aggs[i].arg == NULL)
-                continue;
-            /* The same argument feeds several aggregates once. */
-            uint32_t at = nx;
-            for (uint32_t j = 0; j < i; j++)
-                if (n->aggs[j].arg && xequal(n->aggs[j].arg, n->aggs[i].arg))
-                    at = aggs[j].col;
-            aggs[i].col = at;
-            if (at == nx) {
-                ex[nx] = xremap(n->aggs[i].arg, in.map, 0);
-                if (ex[nx] == NULL)
-                    rc = IVM_NOMEM;
-                nx++;
+            const lp_agg *g = &n->aggs[i];
+            aggs[i].kind = (uint8_t)g->kind;
+            aggs[i].type = (uint8_t)g->type;
+            if (g->distinct)
+                aggs[i].flags |= DBSP_AGG_F_DISTINCT;
+            if (g->arg != NULL)
+                rc = place_operand(ex, ng, &nx, g->arg, in.map, &aggs[i].col);
+            if (rc == IVM_OK && g->sep != NULL) {
+                aggs[i].flags |= DBSP_AGG_F_SEP;
+                rc = place_operand(ex, ng, &nx, g->sep, in.map, &aggs[i].sep_col);
+            }
+            if (rc == IVM_OK && g->filter != NULL) {
+                aggs[i].flags |= DBSP_AGG_F_FILTER;
+                rc = place_operand(ex, ng, &nx, g->filter, in.map, &aggs[i].filter_col);
             }
         }
         dbsp_node m = 0, x = 0, integ = 0;

@@ -10,6 +10,7 @@ ivm_type plan_type_class(plan_type t)
 {
     switch (t) {
     case PLAN_TY_INTEGER: case PLAN_TY_BIGINT: case PLAN_TY_BOOLEAN:
+    case PLAN_TY_INT: case PLAN_TY_SMALLINT:
         return IVM_TINT;
     case PLAN_TY_REAL: case PLAN_TY_DOUBLE: case PLAN_TY_FLOAT: case PLAN_TY_DECIMAL:
         return IVM_TREAL;
@@ -27,6 +28,7 @@ const char *plan_type_name(plan_type t)
         [PLAN_TY_BOOLEAN] = "BOOLEAN", [PLAN_TY_REAL] = "REAL", [PLAN_TY_DOUBLE] = "DOUBLE",
         [PLAN_TY_FLOAT] = "FLOAT", [PLAN_TY_TEXT] = "TEXT", [PLAN_TY_VARCHAR] = "VARCHAR",
         [PLAN_TY_DECIMAL] = "DECIMAL", [PLAN_TY_DATE] = "DATE", [PLAN_TY_TIMESTAMP] = "TIMESTAMP",
+        [PLAN_TY_INT] = "INT", [PLAN_TY_SMALLINT] = "SMALLINT",
     };
     if ((unsigned)t >= PLAN_TY_COUNT_)
         return "?";

@@ -24,8 +24,14 @@ typedef enum lp_kind {
 typedef struct lp_agg {
     dbsp_agg_kind kind;
     ivm_type type;
+    bool distinct;       /* over distinct values (not for MIN/MAX: no difference) */
     dbsp_expr *arg;      /* over in's columns; NULL for COUNT(*) */
+    dbsp_expr *sep;      /* GROUP_CONCAT's separator, or NULL for "," */
+    dbsp_expr *filter;   /* FILTER (WHERE ...), or NULL */
 } lp_agg;
+
+/* Frees an aggregate's expressions. */
+void lp_agg_fini(lp_agg *g);
 
 typedef struct lp_node lp_node;
 struct lp_node {

@@ -15,6 +15,13 @@ need sqlite3 command -v sqlite3
 need libjemalloc-dev hdr jemalloc/jemalloc.h
 need libcmocka-dev hdr cmocka.h
 need libedit-dev hdr histedit.h
+# `sh scripts/deps.sh fuzz`: what `make fuzz` needs besides (clang and its
+# libFuzzer runtime).
+if [ "${1:-}" = fuzz ]; then
+    fuzzer_rt() { ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a; }
+    need clang command -v clang
+    need libclang-rt-dev fuzzer_rt
+fi
 if [ -z "$missing" ]; then exit 0; fi
 echo "deps: installing$missing"
 if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi

@@ -26,6 +26,19 @@
 
 /* ---- Catalog objects --------------------------------------------------------- */
 
+/* A UNIQUE constraint (of CREATE TABLE) or a UNIQUE index: an index of
+ * the table's rows keyed by the constrained columns' encoding, the value the
+ * whole row.  A row with NULL in any of those columns is not in it (NULLs
+ * are distinct, as in SQLite).  Committed entries are a spine; the open
+ * transaction's changes a pending batch, as for the table (keeps E4). */
+typedef struct uniq {
+    char *name;              /* the index's name; NULL for a table constraint */
+    uint32_t ncols;
+    uint32_t *cols;
+    spine *data;
+    spine_batch *pending;
+} uniq;
+
 typedef struct table {
     char *name;
     uint32_t ncols;
@@ -41,6 +54,10 @@ typedef struct table {
     spine *data;
     spine_batch *pending;    /* the open transaction's changes, same layout */
     spine_batch *delta;      /* this commit's change as input rows (klen 0) */
+    uniq *uniqs;             /* UNIQUE constraints and indexes */
+    uint32_t nuniqs;
+    size_t uniqcap;
+    bool rowid_alias;        /* an INTEGER PRIMARY KEY: NULL there picks the next id */
     plan_relation rel;
 } table;
 
@@ -113,10 +130,22 @@ static const plan_relation *catalog_lookup(void *ctx, const char *name)
     return r->t ? &r->t->rel : &r->v->rel;
 }
 
+static void uniq_fini(uniq *u)
+{
+    ivm_free(u->name);
+    ivm_free(u->cols);
+    spine_free(u->data);
+    spine_batch_unref(u->pending);
+    memset(u, 0, sizeof *u);
+}
+
 static void table_free(table *t)
 {
     if (t == NULL)
         return;
+    for (uint32_t i = 0; i < t->nuniqs; i++)
+        uniq_fini(&t->uniqs[i]);
+    ivm_free(t->uniqs);
     for (uint32_t i = 0; i < t->ncols; i++) {
         ivm_free(t->col_names ? t->col_names[i] : NULL);
         if (t->defaults)
@@ -488,37 +517,6 @@ static ivm_rc rel_contents(ivm_db *db, uint32_t id, spine_batch **out, ivm_err *
 
 /* ---- Values into columns --------------------------------------------------------- */
 
-static bool parse_int(const char *s, size_t n, int64_t *out)
-{
-    char buf[32];
-    if (n == 0 || n >= sizeof buf)
-        return false;
-    memcpy(buf, s, n);
-    buf[n] = '\0';
-    char *end;
-    errno = 0;
-    long long v = strtoll(buf, &end, 10);
-    if (errno != 0 || *end != '\0')
-        return false;
-    *out = v;
-    return true;
-}
-
-static bool parse_real(const char *s, size_t n, double *out)
-{
-    char buf[64];
-    if (n == 0 || n >= sizeof buf)
-        return false;
-    memcpy(buf, s, n);
-    buf[n] = '\0';
-    char *end;
-    double v = strtod(buf, &end);
-    if (*end != '\0')
-        return false;
-    *out = v;
-    return true;
-}
-
 /* Converts v to column col's class the way SQLite's column affinity does
  * for values that convert without loss; anything else is refused, since
  * ivm's columns are typed.  Text results are allocated in db->scratch. */
@@ -543,15 +541,18 @@ static ivm_rc coerce(ivm_db *db, const table *t, uint32_t col, ivm_value *v, pla
             return IVM_OK;
         }
         if (v->type == IVM_TTEXT) {
-            int64_t i;
-            double r;
-            if (parse_int(v->u.s.p, v->u.s.n, &i)) {
-                *v = ivm_value_int(i);
-                return IVM_OK;
-            }
-            if (parse_real(v->u.s.p, v->u.s.n, &r) && r == (double)(int64_t)r) {
-                *v = ivm_value_int((int64_t)r);
-                return IVM_OK;
+            /* Text that is one number, spaces around allowed ('1e1' is 10). */
+            ivm_value num;
+            if (dbsp_text_to_number(v->u.s.p, v->u.s.n, &num)) {
+                if (num.type == IVM_TINT) {
+                    *v = num;
+                    return IVM_OK;
+                }
+                if (num.u.r >= -9.2233720368547758e18 && num.u.r < 9.2233720368547758e18 &&
+                    num.u.r == (double)(int64_t)num.u.r) {
+                    *v = ivm_value_int((int64_t)num.u.r);
+                    return IVM_OK;
+                }
             }
         }
         break;
@@ -561,9 +562,9 @@ static ivm_rc coerce(ivm_db *db, const table *t, uint32_t col, ivm_value *v, pla
             return IVM_OK;
         }
         if (v->type == IVM_TTEXT) {
-            double r;
-            if (parse_real(v->u.s.p, v->u.s.n, &r)) {
-                *v = ivm_value_real(r);
+            ivm_value num;
+            if (dbsp_text_to_number(v->u.s.p, v->u.s.n, &num)) {
+                *v = num.type == IVM_TINT ? ivm_value_real((double)num.u.i) : num;
                 return IVM_OK;
             }
         }
@@ -588,18 +589,24 @@ static ivm_rc coerce(ivm_db *db, const table *t, uint32_t col, ivm_value *v, pla
 
 /* ---- Constraints ------------------------------------------------------------------ */
 
-/* Checks that applying d (table layout) to the table keeps every PK unique
- * (keeps E4).  Rows that d adds were checked for NOT NULL as they were made. */
-static ivm_rc check_unique(const table *t, const spine_batch *d, ivm_err *err)
+/* "t.a, t.b" for an error message. */
+static void cols_text(const table *t, const uint32_t *cols, uint32_t n, char *buf, size_t cap)
 {
-    if (t->npk == 0 || d->n == 0)
-        return IVM_OK;
-    spine_cursor *c = NULL;
-    ivm_rc rc = table_cursor(t, &c);
-    if (rc != IVM_OK)
-        return rc;
+    size_t o = 0;
+    buf[0] = '\0';
+    for (uint32_t p = 0; p < n && o < cap; p++)
+        o += (size_t)snprintf(buf + o, cap - o, "%s%s.%s", p ? ", " : "", t->name,
+                              t->col_names[cols[p]]);
+}
+
+/* Checks that adding d (consolidated, keyed like the cursor's entries) to
+ * what cursor c reads leaves every key of d that d adds to with weight at
+ * most 1 in total (keeps E4).  The error names the columns. */
+static ivm_rc check_keys(const table *t, spine_cursor *c, const spine_batch *d,
+                         const uint32_t *cols, uint32_t ncols, ivm_err *err)
+{
     size_t i = 0;
-    while (i < d->n && rc == IVM_OK) {
+    while (i < d->n) {
         size_t klen, k2;
         const uint8_t *key = spine_batch_key(d, i, &klen);
         int64_t change = 0;
@@ -621,40 +628,151 @@ static ivm_rc check_unique(const table *t, const spine_batch *d, ivm_err *err)
                         have += spine_cursor_weight(c);
             }
             if (have + change > 1) {
-                char cols[256];
-                size_t o = 0;
-                cols[0] = '\0';
-                for (uint32_t p = 0; p < t->npk && o < sizeof cols; p++)
-                    o += (size_t)snprintf(cols + o, sizeof cols - o, "%s%s.%s", p ? ", " : "",
-                                          t->name, t->col_names[t->pk[p]]);
-                rc = ivm_err_set(err, IVM_CONSTRAINT, 0, 0, "UNIQUE constraint failed: %s", cols);
+                char names[256];
+                cols_text(t, cols, ncols, names, sizeof names);
+                return ivm_err_set(err, IVM_CONSTRAINT, 0, 0, "UNIQUE constraint failed: %s",
+                                   names);
             }
         }
         i = j;
     }
+    return IVM_OK;
+}
+
+/* Checks that applying d (table layout) to the table keeps every PK unique
+ * (keeps E4).  Rows that d adds were checked for NOT NULL as they were made. */
+static ivm_rc check_unique(const table *t, const spine_batch *d, ivm_err *err)
+{
+    if (t->npk == 0 || d->n == 0)
+        return IVM_OK;
+    spine_cursor *c = NULL;
+    ivm_rc rc = table_cursor(t, &c);
+    if (rc != IVM_OK)
+        return rc;
+    rc = check_keys(t, c, d, t->pk, t->npk, err);
     spine_cursor_free(c);
     return rc;
 }
 
-/* Adds a checked statement change to the transaction. */
-static ivm_rc apply_change(table *t, spine_batch *d_owned)
+/* The row bytes of entry i of a batch in a table's layout. */
+static const uint8_t *table_batch_row(const table *t, const spine_batch *d, size_t i, size_t *len)
+{
+    return t->npk ? spine_batch_val(d, i, len) : spine_batch_key(d, i, len);
+}
+
+/* The change d (table layout, or input rows with klen 0 when `rows`) makes
+ * to index u: entries keyed by u's columns, rows with a NULL there left out. */
+static ivm_rc uniq_delta(const table *t, const uniq *u, const spine_batch *d, bool rows,
+                         ivm_value *vals, spine_batch **out)
+{
+    spine_builder b;
+    spine_builder_init(&b);
+    ivm_rc rc = IVM_OK;
+    for (size_t i = 0; i < d->n && rc == IVM_OK; i++) {
+        size_t len;
+        const uint8_t *row = rows ? spine_batch_row(d, i, &len) : table_batch_row(t, d, i, &len);
+        if (spine_row_decode(row, len, vals, t->ncols) != (int)t->ncols) {
+            rc = IVM_CORRUPT;
+            break;
+        }
+        size_t klen = 0;
+        bool null = false;
+        for (uint32_t k = 0; k < u->ncols; k++) {
+            null |= vals[u->cols[k]].type == IVM_TNULL;
+            klen += spine_row_size(&vals[u->cols[k]], 1);
+        }
+        if (null)
+            continue;
+        uint8_t *p = spine_builder_reserve(&b, klen + len);
+        if (p == NULL) {
+            rc = IVM_NOMEM;
+            break;
+        }
+        uint8_t *q = p;
+        for (uint32_t k = 0; k < u->ncols; k++)
+            q += spine_value_encode(&vals[u->cols[k]], q);
+        memcpy(q, row, len);
+        rc = spine_builder_commit(&b, klen, klen + len, d->w[i]);
+    }
+    if (rc == IVM_OK)
+        rc = spine_builder_finish(&b, out);
+    spine_builder_fini(&b);
+    return rc;
+}
+
+/* Checks the change di to index u against its contents (keeps E4). */
+static ivm_rc uniq_check(const table *t, const uniq *u, const spine_batch *di, ivm_err *err)
+{
+    if (di->n == 0)
+        return IVM_OK;
+    const spine *s = u->data;
+    spine_batch *extra = u->pending;
+    spine_cursor *c = NULL;
+    ivm_rc rc = spine_cursor_new(&s, 1, &extra, 1, &c);
+    if (rc != IVM_OK)
+        return rc;
+    rc = check_keys(t, c, di, u->cols, u->ncols, err);
+    spine_cursor_free(c);
+    return rc;
+}
+
+/* *pending += d_owned. */
+static ivm_rc pending_add(spine_batch **pending, spine_batch *d_owned)
 {
     if (d_owned->n == 0) {
         spine_batch_unref(d_owned);
         return IVM_OK;
     }
-    if (t->pending == NULL) {
-        t->pending = d_owned;
+    if (*pending == NULL) {
+        *pending = d_owned;
         return IVM_OK;
     }
     spine_batch *m = NULL;
-    ivm_rc rc = spine_batch_merge(t->pending, d_owned, &m);
+    ivm_rc rc = spine_batch_merge(*pending, d_owned, &m);
     spine_batch_unref(d_owned);
     if (rc != IVM_OK)
         return rc;
-    spine_batch_unref(t->pending);
-    t->pending = m;
+    spine_batch_unref(*pending);
+    *pending = m;
     return IVM_OK;
+}
+
+/* Checks a statement's change d (table layout) against the PRIMARY KEY and
+ * every UNIQUE constraint and, only if all hold, adds it to the transaction
+ * (keeps E1, E4).  Consumes d_owned. */
+static ivm_rc apply_checked(table *t, spine_batch *d_owned, ivm_err *err)
+{
+    ivm_rc rc = check_unique(t, d_owned, err);
+    spine_batch **di = NULL;
+    ivm_value *vals = NULL;
+    if (rc == IVM_OK && t->nuniqs > 0 && d_owned->n > 0) {
+        di = ivm_calloc(t->nuniqs, sizeof *di);
+        vals = ivm_calloc(t->ncols + 1, sizeof *vals);
+        if (di == NULL || vals == NULL)
+            rc = IVM_NOMEM;
+        for (uint32_t k = 0; k < t->nuniqs && rc == IVM_OK; k++) {
+            rc = uniq_delta(t, &t->uniqs[k], d_owned, false, vals, &di[k]);
+            if (rc == IVM_OK)
+                rc = uniq_check(t, &t->uniqs[k], di[k], err);
+        }
+    }
+    /* Nothing has changed so far; from here on only memory can fail, and
+     * then the transaction is discarded by the caller. */
+    for (uint32_t k = 0; k < t->nuniqs && di != NULL; k++) {
+        if (rc == IVM_OK && di[k] != NULL) {
+            rc = pending_add(&t->uniqs[k].pending, di[k]);
+        } else {
+            spine_batch_unref(di[k]);
+        }
+        di[k] = NULL;
+    }
+    ivm_free(di);
+    ivm_free(vals);
+    if (rc != IVM_OK) {
+        spine_batch_unref(d_owned);
+        return rc;
+    }
+    return pending_add(&t->pending, d_owned);
 }
 
 /* Checks and applies a statement's change (consumed). */
@@ -664,12 +782,88 @@ static ivm_rc finish_change(table *t, spine_builder *b, ivm_err *err)
     ivm_rc rc = spine_builder_finish(b, &d);
     if (rc != IVM_OK)
         return rc;
-    rc = check_unique(t, d, err);
+    return apply_checked(t, d, err);
+}
+
+/* Builds index u over the table's current rows: IVM_CONSTRAINT if two rows
+ * already share a key. */
+static ivm_rc uniq_build(const table *t, uniq *u, ivm_err *err)
+{
+    spine_batch *rows = NULL, *di = NULL;
+    ivm_value *vals = ivm_calloc(t->ncols + 1, sizeof *vals);
+    if (vals == NULL)
+        return IVM_NOMEM;
+    ivm_rc rc = table_contents(t, &rows);
+    if (rc == IVM_OK)
+        rc = uniq_delta(t, u, rows, true, vals, &di);
+    spine_batch_unref(rows);
+    ivm_free(vals);
+    if (rc != IVM_OK)
+        return rc;
+    /* Any key with weight above 1 is a duplicate. */
+    for (size_t i = 0; i < di->n && rc == IVM_OK; i++) {
+        size_t klen, k2;
+        const uint8_t *key = spine_batch_key(di, i, &klen);
+        int64_t w = di->w[i];
+        for (size_t j = i + 1; j < di->n; j++) {
+            const uint8_t *kj = spine_batch_key(di, j, &k2);
+            if (spine_row_cmp(key, klen, kj, k2) != 0)
+                break;
+            w += di->w[j];
+        }
+        if (w > 1) {
+            char names[256];
+            cols_text(t, u->cols, u->ncols, names, sizeof names);
+            rc = ivm_err_set(err, IVM_CONSTRAINT, 0, 0, "UNIQUE constraint failed: %s", names);
+        }
+    }
+    if (rc == IVM_OK)
+        rc = spine_insert_take(u->data, di);
+    else
+        spine_batch_unref(di);
+    return rc;
+}
+
+/* Adds a UNIQUE index named name (NULL for a constraint of CREATE TABLE)
+ * over cols (names, resolved here) to t and fills it from t's rows. */
+static ivm_rc uniq_add(table *t, const char *name, const char *const *cols, uint32_t ncols,
+                       const plan_pos *col_pos, plan_pos pos, ivm_err *err)
+{
+    uint32_t *ix = ivm_calloc(ncols + 1, sizeof *ix);
+    if (ix == NULL)
+        return IVM_NOMEM;
+    for (uint32_t k = 0; k < ncols; k++) {
+        uint32_t c = 0;
+        while (c < t->ncols && strcasecmp(t->col_names[c], cols[k]) != 0)
+            c++;
+        if (c == t->ncols) {
+            ivm_free(ix);
+            plan_pos at = col_pos ? col_pos[k] : pos;
+            return ivm_err_set(err, IVM_SCHEMA, at.line, at.col, "no such column: %s", cols[k]);
+        }
+        ix[k] = c;
+    }
+    if (ivm_grow((void **)&t->uniqs, &t->uniqcap, t->nuniqs + 1, sizeof *t->uniqs) != IVM_OK) {
+        ivm_free(ix);
+        return IVM_NOMEM;
+    }
+    uniq *u = &t->uniqs[t->nuniqs];
+    memset(u, 0, sizeof *u);
+    u->cols = ix;
+    u->ncols = ncols;
+    u->data = spine_new();
+    u->name = name ? ivm_strndup(name, strlen(name)) : NULL;
+    ivm_rc rc = IVM_OK;
+    if (u->data == NULL || (name != NULL && u->name == NULL))
+        rc = IVM_NOMEM;
+    if (rc == IVM_OK)
+        rc = uniq_build(t, u, err);
     if (rc != IVM_OK) {
-        spine_batch_unref(d);
+        uniq_fini(u);
         return rc;
     }
-    return apply_change(t, d);
+    t->nuniqs++;
+    return IVM_OK;
 }
 
 /* ---- Result rows ------------------------------------------------------------------ */
@@ -706,10 +900,23 @@ static int sort_cmp(const void *pa, const void *pb, void *ctx)
     return 0;
 }
 
-/* Decodes, expands weights, sorts by ORDER BY and applies LIMIT/OFFSET, then
- * hands the rows to fn. */
-static ivm_rc deliver(const plan_query *q, const spine_batch *rows, ivm_row_fn fn, void *arg,
-                      ivm_err *err)
+/* A query's result in reading order: rows decoded (ncols + nhidden values
+ * each), weights expanded, sorted by ORDER BY, cut by LIMIT/OFFSET. */
+typedef struct ordered {
+    ivm_value *vals;
+    const ivm_value **order;  /* rows [from, to) of order are the result */
+    size_t from, to;
+} ordered;
+
+static void ordered_fini(ordered *o)
+{
+    ivm_free(o->vals);
+    ivm_free(o->order);
+    memset(o, 0, sizeof *o);
+}
+
+static ivm_rc order_rows(const plan_query *q, const spine_batch *rows, ordered *out,
+                         ivm_err *err)
 {
     uint32_t width = q->ncols + q->nhidden;
     size_t total = 0;
@@ -743,11 +950,25 @@ static ivm_rc deliver(const plan_query *q, const spine_batch *rows, ivm_row_fn f
     size_t to = total;
     if (q->limit >= 0 && from + (size_t)q->limit < to)
         to = from + (size_t)q->limit;
-    for (size_t i = from; i < to && fn != NULL; i++)
-        if (fn(arg, q->ncols, order[i], (const char *const *)q->col_names) != 0)
+    out->vals = vals;
+    out->order = order;
+    out->from = from < to ? from : to;
+    out->to = to;
+    return IVM_OK;
+}
+
+/* Hands the rows of a result to fn in reading order. */
+static ivm_rc deliver(const plan_query *q, const spine_batch *rows, ivm_row_fn fn, void *arg,
+                      ivm_err *err)
+{
+    ordered o;
+    ivm_rc rc = order_rows(q, rows, &o, err);
+    if (rc != IVM_OK)
+        return rc;
+    for (size_t i = o.from; i < o.to && fn != NULL; i++)
+        if (fn(arg, q->ncols, o.order[i], (const char *const *)q->col_names) != 0)
             break;
-    ivm_free(vals);
-    ivm_free(order);
+    ordered_fini(&o);
     return IVM_OK;
 }
 
@@ -778,7 +999,7 @@ static ivm_rc exec_create_table(exec_ctx *x, const plan_stmt *st)
     if (rel_find(db, st->name) != NULL) {
         if (st->if_not_exists)
             return IVM_OK;
-        return ivm_err_set(err, IVM_SCHEMA, st->pos.line, st->pos.col, "%s %s already exists",
+        return ivm_err_set(err, IVM_SCHEMA, st->name_pos.line, st->name_pos.col, "%s %s already exists",
                            rel_find(db, st->name)->t ? "table" : "view", st->name);
     }
     for (uint32_t i = 0; i < st->ncoldefs; i++) {
@@ -791,9 +1012,6 @@ static ivm_rc exec_create_table(exec_ctx *x, const plan_stmt *st)
             return ivm_err_set(err, IVM_UNSUPPORTED, cd->pos.line, cd->pos.col,
                                "type %s of column %s is not supported yet",
                                plan_type_name(cd->type), cd->name);
-        if (cd->unique && !cd->primary_key)
-            return ivm_err_set(err, IVM_UNSUPPORTED, cd->pos.line, cd->pos.col,
-                               "UNIQUE on column %s is not enforced yet", cd->name);
         for (uint32_t j = 0; j < i; j++)
             if (strcasecmp(st->coldefs[j].name, cd->name) == 0)
                 return ivm_err_set(err, IVM_SCHEMA, cd->pos.line, cd->pos.col,
@@ -850,6 +1068,20 @@ static ivm_rc exec_create_table(exec_ctx *x, const plan_stmt *st)
         t->pk[t->npk++] = i;
         t->not_null[i] = true;
     }
+    /* SQLite's rowid alias: a one-column INTEGER PRIMARY KEY. */
+    t->rowid_alias = t->npk == 1 && t->decl_types[t->pk[0]] == PLAN_TY_INTEGER;
+    /* UNIQUE constraints: each column's, then the table's. */
+    for (uint32_t i = 0; i < n; i++) {
+        const plan_column_def *cd = &st->coldefs[i];
+        if (cd->unique && !(cd->primary_key && t->npk == 1) &&
+            (rc = uniq_add(t, NULL, &cd->name, 1, NULL, cd->pos, err)) != IVM_OK)
+            goto fail;
+    }
+    for (uint32_t k = 0; k < st->nuniques; k++) {
+        const plan_unique *u = &st->uniques[k];
+        if ((rc = uniq_add(t, NULL, u->cols, u->ncols, NULL, u->pos, err)) != IVM_OK)
+            goto fail;
+    }
     rc = catalog_try(db, st, err);
     if (rc != IVM_OK)
         goto fail;
@@ -893,7 +1125,7 @@ static ivm_rc exec_create_view(exec_ctx *x, const plan_stmt *st)
     if (old != NULL) {
         if (st->if_not_exists)
             return IVM_OK;
-        return ivm_err_set(err, IVM_SCHEMA, st->pos.line, st->pos.col, "%s %s already exists",
+        return ivm_err_set(err, IVM_SCHEMA, st->name_pos.line, st->name_pos.col, "%s %s already exists",
                            old->t ? "table" : "view", st->name);
     }
     view *v = ivm_calloc(1, sizeof *v);
@@ -909,7 +1141,7 @@ static ivm_rc exec_create_view(exec_ctx *x, const plan_stmt *st)
         goto fail;
     if (st->ncols > 0) {
         if (st->ncols != v->q->ncols) {
-            rc = ivm_err_set(err, IVM_SCHEMA, st->pos.line, st->pos.col,
+            rc = ivm_err_set(err, IVM_SCHEMA, st->name_pos.line, st->name_pos.col,
                              "expected %u columns for '%s' but got %u", st->ncols, st->name,
                              v->q->ncols);
             goto fail;
@@ -925,7 +1157,7 @@ static ivm_rc exec_create_view(exec_ctx *x, const plan_stmt *st)
     for (uint32_t i = 0; i < v->q->ncols; i++)
         for (uint32_t j = 0; j < i; j++)
             if (strcasecmp(v->q->col_names[i], v->q->col_names[j]) == 0) {
-                rc = ivm_err_set(err, IVM_UNSUPPORTED, st->pos.line, st->pos.col,
+                rc = ivm_err_set(err, IVM_UNSUPPORTED, st->name_pos.line, st->name_pos.col,
                                  "view %s has two columns named %s; name them apart with AS",
                                  st->name, v->q->col_names[i]);
                 goto fail;
@@ -956,6 +1188,58 @@ fail:
     return rc;
 }
 
+/* CREATE [UNIQUE] INDEX.  SQLite keeps every index in the catalog; ivm uses
+ * none for reading (a hint), but enforces a UNIQUE one like a UNIQUE
+ * constraint, and refuses to create it over rows that already break it. */
+static ivm_rc exec_create_index(exec_ctx *x, const plan_stmt *st)
+{
+    ivm_db *db = x->db;
+    ivm_rc rc = no_txn_ddl(x, st);
+    if (rc != IVM_OK)
+        return rc;
+    /* With IF NOT EXISTS an existing index is left alone (SQLite agrees). */
+    bool existed = false;
+    if (st->if_not_exists) {
+        sqlite3_stmt *q = NULL;
+        if (sqlite3_prepare_v2(db->cat,
+                               "SELECT 1 FROM sqlite_schema WHERE type = 'index' AND name = ?1 "
+                               "COLLATE NOCASE",
+                               -1, &q, NULL) == SQLITE_OK) {
+            sqlite3_bind_text(q, 1, st->name, -1, SQLITE_STATIC);
+            existed = sqlite3_step(q) == SQLITE_ROW;
+        }
+        sqlite3_finalize(q);
+    }
+    /* Names first, with their positions (SQLite's opinion has none). */
+    relent *tr = rel_find(db, st->on_table);
+    for (uint32_t k = 0; tr != NULL && tr->t != NULL && k < st->ncols; k++) {
+        uint32_t c = 0;
+        while (c < tr->t->ncols && strcasecmp(tr->t->col_names[c], st->cols[k]) != 0)
+            c++;
+        if (c == tr->t->ncols)
+            return ivm_err_set(x->err, IVM_SCHEMA, st->col_pos[k].line, st->col_pos[k].col,
+                               "no such column: %s", st->cols[k]);
+    }
+    rc = catalog_try(db, st, x->err);
+    if (rc != IVM_OK)
+        return rc;
+    if (st->unique && !existed) {
+        relent *r = rel_find(db, st->on_table);
+        if (r == NULL || r->t == NULL)
+            rc = ivm_err_set(x->err, IVM_INTERNAL, st->pos.line, st->pos.col,
+                             "index %s: table %s is not in ivm's catalog", st->name, st->on_table);
+        else
+            rc = uniq_add(r->t, st->name, st->cols, st->ncols, st->col_pos, st->pos, x->err);
+        if (rc != IVM_OK && x->err->line == 0) {
+            /* Position the constraint error at the statement. */
+            x->err->line = st->pos.line;
+            x->err->col = st->pos.col;
+        }
+    }
+    catalog_done(db, rc == IVM_OK);
+    return rc;
+}
+
 /* The name of a view that reads relation id, or NULL. */
 static const char *dependent_of(ivm_db *db, uint32_t id)
 {
@@ -978,22 +1262,35 @@ static ivm_rc exec_drop(exec_ctx *x, const plan_stmt *st)
         return rc;
     if (st->kind == PLAN_S_DROP_INDEX) {
         rc = catalog_try(db, st, x->err);
-        if (rc == IVM_OK)
-            catalog_done(db, true);
-        return rc;
+        if (rc != IVM_OK)
+            return rc;
+        catalog_done(db, true);
+        /* A UNIQUE index stops being enforced; other indexes were hints. */
+        for (size_t i = 0; i < db->nrels; i++) {
+            table *t = db->rels[i].t;
+            for (uint32_t k = 0; t != NULL && k < t->nuniqs; k++) {
+                if (t->uniqs[k].name == NULL || strcasecmp(t->uniqs[k].name, st->name) != 0)
+                    continue;
+                uniq_fini(&t->uniqs[k]);
+                memmove(&t->uniqs[k], &t->uniqs[k + 1], sizeof *t->uniqs * (t->nuniqs - k - 1));
+                t->nuniqs--;
+                return IVM_OK;
+            }
+        }
+        return IVM_OK;
     }
     bool want_table = st->kind == PLAN_S_DROP_TABLE;
     relent *r = rel_find(db, st->name);
     if (r == NULL || (r->t != NULL) != want_table) {
         if (st->if_exists && r == NULL)
             return IVM_OK;
-        return ivm_err_set(x->err, IVM_SCHEMA, st->pos.line, st->pos.col, "no such %s: %s",
+        return ivm_err_set(x->err, IVM_SCHEMA, st->name_pos.line, st->name_pos.col, "no such %s: %s",
                            want_table ? "table" : "view", st->name);
     }
     uint32_t id = r->t ? r->t->rel.id : r->v->rel.id;
     const char *dep = dependent_of(db, id);
     if (dep != NULL)
-        return ivm_err_set(x->err, IVM_SCHEMA, st->pos.line, st->pos.col,
+        return ivm_err_set(x->err, IVM_SCHEMA, st->name_pos.line, st->name_pos.col,
                            "cannot drop %s %s: view %s depends on it",
                            want_table ? "table" : "view", st->name, dep);
     rc = catalog_try(db, st, x->err);
@@ -1020,38 +1317,421 @@ static ivm_rc find_table(exec_ctx *x, const char *name, plan_pos pos, table **ou
 static ivm_rc exec_select_rows(exec_ctx *x, const plan_select *sel, plan_query **q_out,
                                spine_batch **rows_out);
 
-/* Fills vals (t->ncols) for one inserted row from exprs (or the values of
- * a SELECT row), defaults for the columns not named. */
-static ivm_rc insert_row(exec_ctx *x, table *t, const uint32_t *colmap, uint32_t nvals,
-                         const ivm_value *given, plan_pos pos, spine_builder *b)
+/* ---- INSERT ------------------------------------------------------------------------- */
+
+/* A set of byte strings (keys of rows an INSERT OR IGNORE/REPLACE has
+ * accepted or deleted), open addressing over copies in the scratch arena.
+ * Each entry carries a number (the accepted row's index). */
+typedef struct kslot {
+    const uint8_t *p;        /* NULL: empty */
+    size_t n;
+    uint32_t tag;            /* which constraint the key is of */
+    uint32_t val;
+    bool dead;               /* removed (kept as a tombstone) */
+} kslot;
+
+typedef struct keyset {
+    kslot *slots;
+    size_t cap, used;
+} keyset;
+
+static void keyset_fini(keyset *k)
 {
+    ivm_free(k->slots);
+    memset(k, 0, sizeof *k);
+}
+
+static kslot *keyset_find(keyset *k, uint32_t tag, const uint8_t *p, size_t n)
+{
+    if (k->cap == 0)
+        return NULL;
+    size_t i = ivm_hash_bytes(p, n, tag) & (k->cap - 1);
+    for (; k->slots[i].p != NULL; i = (i + 1) & (k->cap - 1)) {
+        kslot *s = &k->slots[i];
+        if (!s->dead && s->tag == tag && s->n == n && memcmp(s->p, p, n) == 0)
+            return s;
+    }
+    return NULL;
+}
+
+/* Adds (tag, p) -> val; p must outlive the set (scratch). */
+static ivm_rc keyset_put(keyset *k, uint32_t tag, const uint8_t *p, size_t n, uint32_t val)
+{
+    if ((k->used + 1) * 2 > k->cap) {
+        size_t cap = k->cap ? k->cap * 2 : 64;
+        kslot *ns = ivm_calloc(cap, sizeof *ns);
+        if (ns == NULL)
+            return IVM_NOMEM;
+        for (size_t i = 0; i < k->cap; i++) {
+            kslot *o = &k->slots[i];
+            if (o->p == NULL || o->dead)
+                continue;
+            size_t j = ivm_hash_bytes(o->p, o->n, o->tag) & (cap - 1);
+            while (ns[j].p != NULL)
+                j = (j + 1) & (cap - 1);
+            ns[j] = *o;
+        }
+        ivm_free(k->slots);
+        k->slots = ns;
+        k->cap = cap;
+        k->used = 0;
+        for (size_t i = 0; i < cap; i++)
+            k->used += ns[i].p != NULL;
+    }
+    size_t i = ivm_hash_bytes(p, n, tag) & (k->cap - 1);
+    while (k->slots[i].p != NULL)
+        i = (i + 1) & (k->cap - 1);
+    k->slots[i] = (kslot){p, n, tag, val, false};
+    k->used++;
+    return IVM_OK;
+}
+
+/* What one INSERT statement is building. */
+typedef struct ins_ctx {
+    exec_ctx *x;
+    table *t;
+    plan_conflict how;
+    spine_builder *b;        /* the statement's change, table layout */
+    /* Rowid alias: the largest id in the table and in this statement so far. */
+    bool max_known, have_max;
+    int64_t max_id;
+    /* OR IGNORE / OR REPLACE: the rows accepted so far (encoded, in
+     * scratch), whether each was replaced since, their keys, and the
+     * existing rows deleted. */
+    uint8_t **acc;
+    size_t *acclen;
+    bool *dropped;
+    size_t nacc, acccap;
+    keyset keys;             /* tag 0: PK; tag k+1: uniqs[k] -> accepted row */
+    keyset deleted;          /* existing rows deleted (tag 0) */
+    spine_cursor *tcur;      /* the table (data + pending) */
+    spine_cursor **ucur;     /* each UNIQUE index (data + pending) */
+    ivm_value *scratch_vals; /* t->ncols */
+} ins_ctx;
+
+static void ins_fini(ins_ctx *ic)
+{
+    ivm_free(ic->acc);
+    ivm_free(ic->acclen);
+    ivm_free(ic->dropped);
+    keyset_fini(&ic->keys);
+    keyset_fini(&ic->deleted);
+    spine_cursor_free(ic->tcur);
+    for (uint32_t k = 0; ic->ucur != NULL && k < ic->t->nuniqs; k++)
+        spine_cursor_free(ic->ucur[k]);
+    ivm_free(ic->ucur);
+    ivm_free(ic->scratch_vals);
+}
+
+/* True when cursor c has key (with some value); *row is then its first
+ * value (the whole row, for the PK cursor of a table with a PK and for
+ * index cursors). */
+static bool cursor_has(spine_cursor *c, const uint8_t *key, size_t klen, const uint8_t **row,
+                       size_t *len)
+{
+    spine_cursor_seek_key(c, key, klen);
+    if (!spine_cursor_key_valid(c))
+        return false;
+    size_t ck;
+    const uint8_t *cur = spine_cursor_key(c, &ck);
+    if (spine_row_cmp(cur, ck, key, klen) != 0 || !spine_cursor_val_valid(c))
+        return false;
+    if (spine_cursor_weight(c) <= 0)
+        return false;
+    *row = spine_cursor_val(c, len);
+    return true;
+}
+
+/* The largest id of the table's rowid alias (binary search with seeks:
+ * INT encodings sort by value). */
+static ivm_rc max_rowid(ins_ctx *ic)
+{
+    table *t = ic->t;
+    spine_cursor *c = NULL;
+    ivm_rc rc = table_cursor(t, &c);
+    if (rc != IVM_OK)
+        return rc;
+    uint8_t enc[16];
+    ivm_value v = ivm_value_int(INT64_MIN);
+    spine_value_encode(&v, enc);
+    spine_cursor_seek_key(c, enc, 9);
+    if (spine_cursor_key_valid(c)) {
+        int64_t lo = INT64_MIN, hi = INT64_MAX; /* a key >= lo exists */
+        while (lo < hi) {
+            uint64_t span = (uint64_t)hi - (uint64_t)lo; /* < 2^64: no overflow */
+            int64_t mid = (int64_t)((uint64_t)lo + span / 2 + (span & 1));
+            v = ivm_value_int(mid);
+            spine_value_encode(&v, enc);
+            spine_cursor_seek_key(c, enc, 9);
+            if (spine_cursor_key_valid(c))
+                lo = mid;
+            else
+                hi = mid - 1;
+        }
+        if (!ic->have_max || lo > ic->max_id)
+            ic->max_id = lo;
+        ic->have_max = true;
+    }
+    spine_cursor_free(c);
+    ic->max_known = true;
+    return IVM_OK;
+}
+
+/* Encodes the key of constraint tag (0: PK, k+1: uniqs[k]) of vals at out
+ * (scratch); false if a column is NULL (no key: NULLs are distinct). */
+static ivm_rc row_key(ins_ctx *ic, uint32_t tag, const ivm_value *vals, uint8_t **out,
+                      size_t *len)
+{
+    const table *t = ic->t;
+    const uint32_t *cols = tag == 0 ? t->pk : t->uniqs[tag - 1].cols;
+    uint32_t n = tag == 0 ? t->npk : t->uniqs[tag - 1].ncols;
+    size_t klen = 0;
+    for (uint32_t k = 0; k < n; k++) {
+        if (vals[cols[k]].type == IVM_TNULL) {
+            *out = NULL;
+            return IVM_OK;
+        }
+        klen += spine_row_size(&vals[cols[k]], 1);
+    }
+    uint8_t *p = rt_arena_alloc(&ic->x->db->scratch, klen ? klen : 1);
+    if (p == NULL)
+        return IVM_NOMEM;
+    size_t o = 0;
+    for (uint32_t k = 0; k < n; k++)
+        o += spine_value_encode(&vals[cols[k]], p + o);
+    *out = p;
+    *len = klen;
+    return IVM_OK;
+}
+
+/* Drops accepted row i and its keys (it was replaced). */
+static ivm_rc drop_accepted(ins_ctx *ic, uint32_t i)
+{
+    ic->dropped[i] = true;
+    ivm_value *vals = ic->scratch_vals;
+    if (spine_row_decode(ic->acc[i], ic->acclen[i], vals, ic->t->ncols) != (int)ic->t->ncols)
+        return IVM_CORRUPT;
+    for (uint32_t tag = 0; tag <= ic->t->nuniqs; tag++) {
+        if (tag == 0 && ic->t->npk == 0)
+            continue;
+        uint8_t *key;
+        size_t klen;
+        ivm_rc rc = row_key(ic, tag, vals, &key, &klen);
+        if (rc != IVM_OK)
+            return rc;
+        kslot *sl = key ? keyset_find(&ic->keys, tag, key, klen) : NULL;
+        if (sl != NULL && sl->val == i)
+            sl->dead = true;
+    }
+    return IVM_OK;
+}
+
+/* Deletes existing row (whole-row bytes) once: -1 into the change. */
+static ivm_rc delete_existing(ins_ctx *ic, const uint8_t *row, size_t len)
+{
+    if (keyset_find(&ic->deleted, 0, row, len) != NULL)
+        return IVM_OK;
+    uint8_t *copy = rt_arena_alloc(&ic->x->db->scratch, len ? len : 1);
+    if (copy == NULL)
+        return IVM_NOMEM;
+    memcpy(copy, row, len);
+    ivm_rc rc = keyset_put(&ic->deleted, 0, copy, len, 0);
+    ivm_value *vals = ic->scratch_vals;
+    if (rc == IVM_OK && spine_row_decode(copy, len, vals, ic->t->ncols) != (int)ic->t->ncols)
+        rc = IVM_CORRUPT;
+    if (rc == IVM_OK)
+        rc = push_table_row(ic->t, vals, ic->b, -1);
+    return rc;
+}
+
+/* OR IGNORE / OR REPLACE: resolves the conflicts of a new row (vals, of
+ * the columns' classes) with the table and the statement's earlier rows;
+ * *keep_out is false when the row is ignored. */
+static ivm_rc resolve_conflicts(ins_ctx *ic, const ivm_value *vals, bool *keep_out)
+{
+    table *t = ic->t;
+    ivm_rc rc = IVM_OK;
+    *keep_out = true;
+    for (uint32_t tag = 0; tag <= t->nuniqs && rc == IVM_OK; tag++) {
+        if (tag == 0 && t->npk == 0)
+            continue;
+        uint8_t *key;
+        size_t klen;
+        if ((rc = row_key(ic, tag, vals, &key, &klen)) != IVM_OK || key == NULL)
+            continue;
+        /* An earlier row of this statement. */
+        kslot *sl = keyset_find(&ic->keys, tag, key, klen);
+        if (sl != NULL) {
+            if (ic->how == PLAN_OR_IGNORE) {
+                *keep_out = false;
+                return IVM_OK;
+            }
+            rc = drop_accepted(ic, sl->val);
+            continue;
+        }
+        /* A row of the table (not deleted by this statement yet). */
+        spine_cursor *c = tag == 0 ? ic->tcur : ic->ucur[tag - 1];
+        const uint8_t *row;
+        size_t len;
+        if (cursor_has(c, key, klen, &row, &len) &&
+            keyset_find(&ic->deleted, 0, row, len) == NULL) {
+            if (ic->how == PLAN_OR_IGNORE) {
+                *keep_out = false;
+                return IVM_OK;
+            }
+            rc = delete_existing(ic, row, len);
+        }
+    }
+    return rc;
+}
+
+/* Records an accepted row (OR IGNORE / OR REPLACE) with its keys. */
+static ivm_rc accept_row(ins_ctx *ic, const ivm_value *vals)
+{
+    table *t = ic->t;
+    size_t len = spine_row_size(vals, t->ncols);
+    uint8_t *row = rt_arena_alloc(&ic->x->db->scratch, len ? len : 1);
+    if (row == NULL)
+        return IVM_NOMEM;
+    spine_row_encode(vals, t->ncols, row);
+    if (ic->nacc == ic->acccap) {
+        size_t c1 = ic->acccap, c2 = ic->acccap, c3 = ic->acccap;
+        if (ivm_grow((void **)&ic->acc, &c1, ic->nacc + 1, sizeof *ic->acc) != IVM_OK ||
+            ivm_grow((void **)&ic->acclen, &c2, ic->nacc + 1, sizeof *ic->acclen) != IVM_OK ||
+            ivm_grow((void **)&ic->dropped, &c3, ic->nacc + 1, sizeof *ic->dropped) != IVM_OK)
+            return IVM_NOMEM;
+        ic->acccap = IVM_MIN(c1, IVM_MIN(c2, c3));
+    }
+    uint32_t i = (uint32_t)ic->nacc++;
+    ic->acc[i] = row;
+    ic->acclen[i] = len;
+    ic->dropped[i] = false;
+    for (uint32_t tag = 0; tag <= t->nuniqs; tag++) {
+        if (tag == 0 && t->npk == 0)
+            continue;
+        uint8_t *key;
+        size_t klen;
+        ivm_rc rc = row_key(ic, tag, vals, &key, &klen);
+        if (rc == IVM_OK && key != NULL)
+            rc = keyset_put(&ic->keys, tag, key, klen, i);
+        if (rc != IVM_OK)
+            return rc;
+    }
+    return IVM_OK;
+}
+
+/* One inserted row: the given values (nvals, going to columns colmap[]),
+ * defaults for the others, the next id for a NULL rowid alias, conversion to
+ * the columns' classes, NOT NULL as the conflict resolution says, then the
+ * row goes into the change (or, with OR IGNORE / OR REPLACE, is resolved
+ * against the rows it conflicts with). */
+static ivm_rc insert_row(ins_ctx *ic, const uint32_t *colmap, uint32_t nvals,
+                         const ivm_value *given, plan_pos pos)
+{
+    exec_ctx *x = ic->x;
+    table *t = ic->t;
     ivm_value *vals = rt_arena_alloc(&x->db->scratch, sizeof *vals * (t->ncols + 1));
     if (vals == NULL)
         return IVM_NOMEM;
+    bool *named = rt_arena_alloc(&x->db->scratch, sizeof *named * (t->ncols + 1));
+    if (named == NULL)
+        return IVM_NOMEM;
+    memset(named, 0, sizeof *named * (t->ncols + 1));
+    for (uint32_t i = 0; i < nvals; i++)
+        named[colmap[i]] = true;
     for (uint32_t c = 0; c < t->ncols; c++) {
         vals[c] = ivm_value_null();
-        if (t->defaults[c] != NULL) {
+        /* Defaults for columns not named and, with OR REPLACE, for a NULL
+         * in a NOT NULL column (as SQLite). */
+        bool want_default = !named[c];
+        if (named[c]) {
+            const ivm_value *g = NULL;
+            for (uint32_t i = 0; i < nvals; i++)
+                if (colmap[i] == c)
+                    g = &given[i];
+            vals[c] = *g;
+            want_default = vals[c].type == IVM_TNULL && t->not_null[c] &&
+                           ic->how == PLAN_OR_REPLACE &&
+                           !(t->rowid_alias && c == t->pk[0]);
+        }
+        if (want_default && t->defaults[c] != NULL) {
             ivm_rc rc = dbsp_expr_eval(t->defaults[c], NULL, &x->db->scratch, &vals[c], x->err);
             if (rc != IVM_OK)
                 return rc;
         }
     }
-    for (uint32_t i = 0; i < nvals; i++)
-        vals[colmap[i]] = given[i];
+    if (t->rowid_alias) {
+        uint32_t k = t->pk[0];
+        if (vals[k].type == IVM_TNULL) {
+            if (!ic->max_known) {
+                ivm_rc rc = max_rowid(ic);
+                if (rc != IVM_OK)
+                    return rc;
+            }
+            if (ic->have_max && ic->max_id == INT64_MAX)
+                return ivm_err_set(x->err, IVM_CONSTRAINT, pos.line, pos.col,
+                                   "cannot choose an id for %s.%s: the largest is in use "
+                                   "(ivm does not pick random ids)",
+                                   t->name, t->col_names[k]);
+            vals[k] = ivm_value_int(ic->have_max ? ic->max_id + 1 : 1);
+        }
+    }
+    if (ic->how == PLAN_OR_IGNORE) {
+        /* A NULL in a NOT NULL column makes the row ignored. */
+        for (uint32_t c = 0; c < t->ncols; c++)
+            if (vals[c].type == IVM_TNULL && t->not_null[c])
+                return IVM_OK;
+    }
     for (uint32_t c = 0; c < t->ncols; c++) {
         ivm_rc rc = coerce(x->db, t, c, &vals[c], pos, x->err);
         if (rc != IVM_OK)
             return rc;
     }
-    return push_table_row(t, vals, b, 1);
+    if (t->rowid_alias) {
+        /* Explicit ids count too: the next chosen one follows them. */
+        int64_t id = vals[t->pk[0]].u.i;
+        if (!ic->have_max || id > ic->max_id) {
+            ic->max_id = id;
+            ic->have_max = true;
+        }
+    }
+    if (ic->how != PLAN_OR_IGNORE && ic->how != PLAN_OR_REPLACE)
+        return push_table_row(t, vals, ic->b, 1);
+    bool keep;
+    ivm_rc rc = resolve_conflicts(ic, vals, &keep);
+    if (rc == IVM_OK && keep)
+        rc = accept_row(ic, vals);
+    return rc;
+}
+
+/* Ends an INSERT: the accepted rows of OR IGNORE / OR REPLACE go into the
+ * change, which is then checked and applied. */
+static ivm_rc insert_finish(ins_ctx *ic)
+{
+    ivm_rc rc = IVM_OK;
+    for (size_t i = 0; i < ic->nacc && rc == IVM_OK; i++) {
+        if (ic->dropped[i])
+            continue;
+        if (spine_row_decode(ic->acc[i], ic->acclen[i], ic->scratch_vals, ic->t->ncols) !=
+            (int)ic->t->ncols)
+            return IVM_CORRUPT;
+        rc = push_table_row(ic->t, ic->scratch_vals, ic->b, 1);
+    }
+    if (rc == IVM_OK)
+        rc = finish_change(ic->t, ic->b, ic->x->err);
+    return rc;
 }
 
 static ivm_rc exec_insert(exec_ctx *x, const plan_stmt *st)
 {
     table *t = NULL;
-    ivm_rc rc = find_table(x, st->name, st->pos, &t);
+    ivm_rc rc = find_table(x, st->name, st->name_pos, &t);
     if (rc != IVM_OK)
         return rc;
+    if (st->on_conflict == PLAN_OR_FAIL || st->on_conflict == PLAN_OR_ROLLBACK)
+        return ivm_err_set(x->err, IVM_UNSUPPORTED, st->pos.line, st->pos.col,
+                           "INSERT OR %s is not supported yet (ABORT, IGNORE and REPLACE are)",
+                           st->on_conflict == PLAN_OR_FAIL ? "FAIL" : "ROLLBACK");
     uint32_t ncol = st->ncols ? st->ncols : t->ncols;
     uint32_t *colmap = rt_arena_alloc(&x->db->scratch, sizeof *colmap * (ncol + 1));
     ivm_value *vals = rt_arena_alloc(&x->db->scratch, sizeof *vals * (ncol + 1));
@@ -1066,17 +1746,33 @@ static ivm_rc exec_insert(exec_ctx *x, const plan_stmt *st)
         while (c < t->ncols && strcasecmp(t->col_names[c], st->cols[i]) != 0)
             c++;
         if (c == t->ncols)
-            return ivm_err_set(x->err, IVM_SCHEMA, st->pos.line, st->pos.col,
+            return ivm_err_set(x->err, IVM_SCHEMA, st->col_pos[i].line, st->col_pos[i].col,
                                "table %s has no column named %s", t->name, st->cols[i]);
         for (uint32_t j = 0; j < i; j++)
             if (colmap[j] == c)
-                return ivm_err_set(x->err, IVM_SCHEMA, st->pos.line, st->pos.col,
+                return ivm_err_set(x->err, IVM_SCHEMA, st->col_pos[i].line, st->col_pos[i].col,
                                    "column %s is named twice", st->cols[i]);
         colmap[i] = c;
     }
     spine_builder b;
     spine_builder_init(&b);
-    if (st->select != NULL) {
+    ins_ctx ic;
+    memset(&ic, 0, sizeof ic);
+    ic.x = x;
+    ic.t = t;
+    ic.how = st->on_conflict;
+    ic.b = &b;
+    if (ic.how == PLAN_OR_IGNORE || ic.how == PLAN_OR_REPLACE) {
+        ic.scratch_vals = ivm_calloc(t->ncols + 1, sizeof *ic.scratch_vals);
+        ic.ucur = ivm_calloc(t->nuniqs + 1, sizeof *ic.ucur);
+        rc = ic.scratch_vals && ic.ucur ? table_cursor(t, &ic.tcur) : IVM_NOMEM;
+        for (uint32_t k = 0; k < t->nuniqs && rc == IVM_OK; k++) {
+            const spine *us = t->uniqs[k].data;
+            spine_batch *extra = t->uniqs[k].pending;
+            rc = spine_cursor_new(&us, 1, &extra, 1, &ic.ucur[k]);
+        }
+    }
+    if (rc == IVM_OK && st->select != NULL) {
         plan_query *q = NULL;
         spine_batch *rows = NULL;
         rc = exec_select_rows(x, st->select, &q, &rows);
@@ -1084,19 +1780,17 @@ static ivm_rc exec_insert(exec_ctx *x, const plan_stmt *st)
             rc = ivm_err_set(x->err, IVM_SCHEMA, st->pos.line, st->pos.col,
                              "table %s has %u columns but %u values were supplied", t->name,
                              ncol, q->ncols);
-        for (size_t i = 0; rc == IVM_OK && i < rows->n; i++) {
-            size_t len;
-            const uint8_t *row = spine_batch_row(rows, i, &len);
-            if (spine_row_decode(row, len, vals, ncol) != (int)ncol) {
-                rc = ivm_err_set(x->err, IVM_CORRUPT, 0, 0, "a result row does not decode");
-                break;
-            }
-            for (int64_t w = 0; rc == IVM_OK && w < rows->w[i]; w++)
-                rc = insert_row(x, t, colmap, ncol, vals, st->pos, &b);
-        }
+        /* Rows go in in the query's order (ORDER BY, LIMIT), which decides
+         * the ids a rowid alias gets. */
+        ordered o = {0};
+        if (rc == IVM_OK)
+            rc = order_rows(q, rows, &o, x->err);
+        for (size_t i = o.from; rc == IVM_OK && i < o.to; i++)
+            rc = insert_row(&ic, colmap, ncol, o.order[i], st->pos);
+        ordered_fini(&o);
         spine_batch_unref(rows);
         plan_query_free(q);
-    } else {
+    } else if (rc == IVM_OK) {
         for (uint32_t r = 0; r < st->nrows && rc == IVM_OK; r++) {
             const plan_expr_list *row = &st->rows[r];
             if (row->n != ncol) {
@@ -1121,11 +1815,12 @@ static ivm_rc exec_insert(exec_ctx *x, const plan_stmt *st)
                 dbsp_expr_free(e);
             }
             if (rc == IVM_OK)
-                rc = insert_row(x, t, colmap, ncol, vals, row->items[0]->pos, &b);
+                rc = insert_row(&ic, colmap, ncol, vals, row->items[0]->pos);
         }
     }
     if (rc == IVM_OK)
-        rc = finish_change(t, &b, x->err);
+        rc = insert_finish(&ic);
+    ins_fini(&ic);
     spine_builder_fini(&b);
     return rc;
 }
@@ -1134,7 +1829,7 @@ static ivm_rc exec_insert(exec_ctx *x, const plan_stmt *st)
 static ivm_rc exec_modify(exec_ctx *x, const plan_stmt *st)
 {
     table *t = NULL;
-    ivm_rc rc = find_table(x, st->name, st->pos, &t);
+    ivm_rc rc = find_table(x, st->name, st->name_pos, &t);
     if (rc != IVM_OK)
         return rc;
     bool update = st->kind == PLAN_S_UPDATE;
@@ -1164,8 +1859,8 @@ static ivm_rc exec_modify(exec_ctx *x, const plan_stmt *st)
             while (col < t->ncols && strcasecmp(t->col_names[col], st->cols[i]) != 0)
                 col++;
             if (col == t->ncols) {
-                rc = ivm_err_set(x->err, IVM_SCHEMA, st->set.items[i]->pos.line,
-                                 st->set.items[i]->pos.col, "no such column: %s", st->cols[i]);
+                rc = ivm_err_set(x->err, IVM_SCHEMA, st->col_pos[i].line, st->col_pos[i].col,
+                                 "no such column: %s", st->cols[i]);
                 goto done;
             }
             setcol[i] = col;
@@ -1284,7 +1979,7 @@ static ivm_rc exec_explain(exec_ctx *x, const plan_stmt *st)
     if (st->explained == NULL) {
         relent *r = rel_find(x->db, st->name);
         if (r == NULL || r->v == NULL)
-            return ivm_err_set(x->err, IVM_SCHEMA, st->pos.line, st->pos.col, "no such view: %s",
+            return ivm_err_set(x->err, IVM_SCHEMA, st->name_pos.line, st->name_pos.col, "no such view: %s",
                                st->name);
         return explain_plan(x, r->v->q->plan);
     }
@@ -1312,6 +2007,10 @@ static void txn_discard(ivm_db *db)
         if (t != NULL) {
             spine_batch_unref(t->pending);
             t->pending = NULL;
+            for (uint32_t k = 0; k < t->nuniqs; k++) {
+                spine_batch_unref(t->uniqs[k].pending);
+                t->uniqs[k].pending = NULL;
+            }
         }
     }
     db->in_txn = false;
@@ -1332,6 +2031,14 @@ static ivm_rc txn_commit(ivm_db *db, ivm_err *err)
             break;
         rc = spine_insert_take(t->data, t->pending);
         t->pending = NULL;
+        for (uint32_t k = 0; k < t->nuniqs; k++) {
+            if (t->uniqs[k].pending == NULL)
+                continue;
+            ivm_rc urc = spine_insert_take(t->uniqs[k].data, t->uniqs[k].pending);
+            t->uniqs[k].pending = NULL;
+            if (rc == IVM_OK)
+                rc = urc;
+        }
         any = true;
     }
     db->in_txn = false;
@@ -1405,10 +2112,7 @@ static ivm_rc exec_stmt(exec_ctx *x, const plan_stmt *st)
     case PLAN_S_CREATE_VIEW:
         return exec_create_view(x, st);
     case PLAN_S_CREATE_INDEX:
-        rc = no_txn_ddl(x, st);
-        if (rc == IVM_OK && (rc = catalog_try(db, st, x->err)) == IVM_OK)
-            catalog_done(db, true);
-        return rc;
+        return exec_create_index(x, st);
     case PLAN_S_DROP_TABLE:
     case PLAN_S_DROP_VIEW:
     case PLAN_S_DROP_INDEX:

@@ -37,7 +37,8 @@
 
 /* Keywords that may also serve as names where a keyword cannot stand. */
 %fallback ID ASC DESC BEGIN COMMIT END ROLLBACK TRANSACTION EXPLAIN KEY VIEW IF
-             FIRST LAST NULLS FILTER TRUE FALSE LIKE GLOB OFFSET RECURSIVE OVER.
+             FIRST LAST NULLS FILTER TRUE FALSE LIKE GLOB OFFSET RECURSIVE OVER
+             REPLACE IGNORE ABORT FAIL.
 
 /* Matches any token that has no other action where it appears. */
 %wildcard ANY.
@@ -149,10 +150,23 @@ cmd(A) ::= DROP VIEW ifexists(E) nm(N).   { A = sql_stmt_named(ctx, PLAN_S_DROP_
 cmd(A) ::= DROP INDEX ifexists(E) nm(N).  { A = sql_stmt_named(ctx, PLAN_S_DROP_INDEX, &N, E); }
 
 /* INSERT, UPDATE, DELETE */
-cmd(A) ::= INSERT INTO nm(T) eidlist_opt(C) VALUES valueslist(V).
-    { A = sql_stmt_insert(ctx, &T, C, &V, NULL); }
-cmd(A) ::= INSERT INTO nm(T) eidlist_opt(C) select(S).
-    { A = sql_stmt_insert(ctx, &T, C, NULL, S); }
+cmd(A) ::= insert_cmd(R) INTO nm(T) eidlist_opt(C) VALUES valueslist(V).
+    { A = sql_stmt_insert(ctx, R, &T, C, &V, NULL); }
+cmd(A) ::= insert_cmd(R) INTO nm(T) eidlist_opt(C) select(S).
+    { A = sql_stmt_insert(ctx, R, &T, C, NULL, S); }
+/* INSERT OR <resolution>; SQLite's REPLACE INTO is INSERT OR REPLACE. */
+%type insert_cmd {int}
+insert_cmd(A) ::= INSERT orconf(R).     { A = R; }
+insert_cmd(A) ::= REPLACE.              { A = PLAN_OR_REPLACE; }
+%type orconf {int}
+orconf(A) ::= .                         { A = PLAN_OR_ABORT; }
+orconf(A) ::= OR resolvetype(X).        { A = X; }
+%type resolvetype {int}
+resolvetype(A) ::= ROLLBACK.            { A = PLAN_OR_ROLLBACK; }
+resolvetype(A) ::= ABORT.               { A = PLAN_OR_ABORT; }
+resolvetype(A) ::= FAIL.                { A = PLAN_OR_FAIL; }
+resolvetype(A) ::= IGNORE.              { A = PLAN_OR_IGNORE; }
+resolvetype(A) ::= REPLACE.             { A = PLAN_OR_REPLACE; }
 %type valueslist {sql_rowlist}
 valueslist(A) ::= LP nexprlist(R) RP.   { memset(&A, 0, sizeof A); sql_rowlist_add(ctx, &A, &R); }
 valueslist(A) ::= valueslist(L) COMMA LP nexprlist(R) RP.  { A = L; sql_rowlist_add(ctx, &A, &R); }

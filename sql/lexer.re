@@ -92,6 +92,7 @@ int sql_lex_next(sql_lexer *lx, sql_token *tok)
 
         'all'           { code = TK_ALL; goto done; }
         'and'           { code = TK_AND; goto done; }
+        'abort'         { code = TK_ABORT; goto done; }
         'as'            { code = TK_AS; goto done; }
         'asc'           { code = TK_ASC; goto done; }
         'begin'         { code = TK_BEGIN; goto done; }
@@ -114,6 +115,7 @@ int sql_lex_next(sql_lexer *lx, sql_token *tok)
         'except'        { code = TK_EXCEPT; goto done; }
         'exists'        { code = TK_EXISTS; goto done; }
         'explain'       { code = TK_EXPLAIN; goto done; }
+        'fail'          { code = TK_FAIL; goto done; }
         'false'         { code = TK_FALSE; goto done; }
         'filter'        { code = TK_FILTER; goto done; }
         'first'         { code = TK_FIRST; goto done; }
@@ -123,6 +125,7 @@ int sql_lex_next(sql_lexer *lx, sql_token *tok)
         'group'         { code = TK_GROUP; goto done; }
         'having'        { code = TK_HAVING; goto done; }
         'if'            { code = TK_IF; goto done; }
+        'ignore'        { code = TK_IGNORE; goto done; }
         'in'            { code = TK_IN; goto done; }
         'index'         { code = TK_INDEX; goto done; }
         'indexed'       { code = TK_INDEXED; goto done; }
@@ -151,6 +154,7 @@ int sql_lex_next(sql_lexer *lx, sql_token *tok)
         'over'          { code = TK_OVER; goto done; }
         'primary'       { code = TK_PRIMARY; goto done; }
         'recursive'     { code = TK_RECURSIVE; goto done; }
+        'replace'       { code = TK_REPLACE; goto done; }
         'right'         { code = TK_RIGHT; goto done; }
         'rollback'      { code = TK_ROLLBACK; goto done; }
         'select'        { code = TK_SELECT; goto done; }

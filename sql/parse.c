@@ -245,12 +245,16 @@ void sql_elist_add(sql_pctx *ctx, sql_elist *l, plan_expr *e)
 void sql_nlist_add(sql_pctx *ctx, sql_nlist *l, const sql_token *name)
 {
     const char *s = sql_name(ctx, name);
+    uint32_t cap = l->cap;
     const char **items = grow(ctx, (void *)l->items, l->n, &l->cap, sizeof *items);
-    if (s == NULL || items == NULL)
+    plan_pos *poss = grow(ctx, l->poss, l->n, &cap, sizeof *poss);
+    if (s == NULL || items == NULL || poss == NULL)
         return;
     if (l->n == 0)
         l->pos = sql_tok_pos(name);
     l->items = items;
+    l->poss = poss;
+    l->poss[l->n] = sql_tok_pos(name);
     l->items[l->n++] = s;
 }
 
@@ -704,7 +708,8 @@ static const struct {
     const char *name;
     plan_type type;
 } type_names[] = {
-    { "INTEGER", PLAN_TY_INTEGER }, { "INT", PLAN_TY_INTEGER },
+    { "INTEGER", PLAN_TY_INTEGER }, { "INT", PLAN_TY_INT },
+    { "SMALLINT", PLAN_TY_SMALLINT }, { "TINYINT", PLAN_TY_SMALLINT },
     { "BIGINT", PLAN_TY_BIGINT },   { "BOOLEAN", PLAN_TY_BOOLEAN },
     { "BOOL", PLAN_TY_BOOLEAN },    { "REAL", PLAN_TY_REAL },
     { "DOUBLE", PLAN_TY_DOUBLE },   { "FLOAT", PLAN_TY_FLOAT },
@@ -729,8 +734,9 @@ plan_type sql_type(sql_pctx *ctx, const sql_token *first, const sql_token *last)
     }
     const char *end = last->z + last->n;
     sql_ctx_error(ctx, IVM_UNSUPPORTED, first->line, first->col,
-                  "unsupported type \"%.*s\" (expected INTEGER, INT, BIGINT, BOOLEAN, REAL, "
-                  "DOUBLE, FLOAT, TEXT, VARCHAR, CHAR, DECIMAL, NUMERIC, DATE or TIMESTAMP)",
+                  "unsupported type \"%.*s\" (expected INTEGER, INT, BIGINT, SMALLINT, "
+                  "BOOLEAN, REAL, DOUBLE, FLOAT, TEXT, VARCHAR, CHAR, DECIMAL, NUMERIC, DATE "
+                  "or TIMESTAMP)",
                   (int)IVM_MIN(end - first->z, 64), first->z);
     return PLAN_TY_NONE;
 }
@@ -944,6 +950,7 @@ plan_stmt *sql_stmt_named(sql_pctx *ctx, plan_skind kind, const sql_token *name,
     if (s == NULL)
         return NULL;
     s->name = sql_name(ctx, name);
+    s->name_pos = sql_tok_pos(name);
     if (kind == PLAN_S_DROP_TABLE || kind == PLAN_S_DROP_VIEW || kind == PLAN_S_DROP_INDEX)
         s->if_exists = if_flag;
     else
@@ -1068,6 +1075,7 @@ plan_stmt *sql_stmt_index(sql_pctx *ctx, bool unique, bool if_not_exists, const 
     s->on_table = sql_name(ctx, table);
     s->ncols = cols->n;
     s->cols = cols->items;
+    s->col_pos = cols->poss;
     return s;
 }
 
@@ -1080,20 +1088,23 @@ plan_stmt *sql_stmt_view(sql_pctx *ctx, bool if_not_exists, const sql_token *nam
     if (cols != NULL) {
         s->ncols = cols->n;
         s->cols = cols->items;
+        s->col_pos = cols->poss;
     }
     s->select = sel;
     return s;
 }
 
-plan_stmt *sql_stmt_insert(sql_pctx *ctx, const sql_token *table, sql_nlist *cols,
-                           sql_rowlist *rows, plan_select *sel)
+plan_stmt *sql_stmt_insert(sql_pctx *ctx, int on_conflict, const sql_token *table,
+                           sql_nlist *cols, sql_rowlist *rows, plan_select *sel)
 {
     plan_stmt *s = sql_stmt_named(ctx, PLAN_S_INSERT, table, false);
     if (s == NULL || (rows == NULL && sel == NULL))
         return NULL;
+    s->on_conflict = (plan_conflict)on_conflict;
     if (cols != NULL) {
         s->ncols = cols->n;
         s->cols = cols->items;
+        s->col_pos = cols->poss;
     }
     if (rows != NULL) {
         s->nrows = rows->n;
@@ -1111,6 +1122,7 @@ plan_stmt *sql_stmt_update(sql_pctx *ctx, const sql_token *table, sql_nlist *col
         return NULL;
     s->ncols = cols->n;
     s->cols = cols->items;
+    s->col_pos = cols->poss;
     s->set.n = values->n;
     s->set.items = values->items;
     s->where = where;

@@ -69,6 +69,7 @@ typedef struct sql_elist {
 
 typedef struct sql_nlist {
     const char **items;
+    plan_pos *poss;          /* each name's position */
     uint32_t n, cap;
     plan_pos pos;            /* first name's position */
 } sql_nlist;
@@ -213,8 +214,8 @@ plan_stmt *sql_stmt_index(sql_pctx *ctx, bool unique, bool if_not_exists, const 
                           const sql_token *table, sql_nlist *cols);
 plan_stmt *sql_stmt_view(sql_pctx *ctx, bool if_not_exists, const sql_token *name,
                          sql_nlist *cols, plan_select *sel);
-plan_stmt *sql_stmt_insert(sql_pctx *ctx, const sql_token *table, sql_nlist *cols,
-                           sql_rowlist *rows, plan_select *sel);
+plan_stmt *sql_stmt_insert(sql_pctx *ctx, int on_conflict, const sql_token *table,
+                           sql_nlist *cols, sql_rowlist *rows, plan_select *sel);
 plan_stmt *sql_stmt_update(sql_pctx *ctx, const sql_token *table, sql_nlist *cols,
                            sql_elist *values, plan_expr *where);
 plan_stmt *sql_stmt_delete(sql_pctx *ctx, const sql_token *table, plan_expr *where);

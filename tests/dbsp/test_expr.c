@@ -447,6 +447,199 @@ static void test_expr_reads_columns(void **state)
     assert_ptr_equal(v.u.s.p, row[2].u.s.p); /* zero copy */
 }
 
+/* fn over n arguments (variadic shorthand). */
+static dbsp_expr *FN(dbsp_fn fn, uint32_t n, ...)
+{
+    dbsp_expr *args[8];
+    va_list ap;
+    va_start(ap, n);
+    for (uint32_t i = 0; i < n; i++)
+        args[i] = va_arg(ap, dbsp_expr *);
+    va_end(ap);
+    return dbsp_expr_func(fn, IVM_TNULL, n, args);
+}
+
+static void test_expr_text_functions(void **state)
+{
+    (void)state;
+    is_text(ev(FN(DBSP_FN_SUBSTR, 2, T("hello"), I(2))), "ello");
+    is_text(ev(FN(DBSP_FN_SUBSTR, 3, T("hello"), I(0), I(2))), "h");
+    is_text(ev(FN(DBSP_FN_SUBSTR, 3, T("hello"), I(-3), I(2))), "ll");
+    is_text(ev(FN(DBSP_FN_SUBSTR, 3, T("hello"), I(3), I(-2))), "he");
+    is_text(ev(FN(DBSP_FN_SUBSTR, 3, T("hello"), I(-10), I(8))), "hel");
+    is_text(ev(FN(DBSP_FN_SUBSTR, 3, T("h\xc3\xa9llo"), I(2), I(2))), "\xc3\xa9l");
+    is_text(ev(FN(DBSP_FN_SUBSTR, 3, I(12345), I(2), I(2))), "23");
+    /* Counts are 32-bit, as in SQLite 3.40: 2^32 + 1 reads as 1. */
+    is_text(ev(FN(DBSP_FN_SUBSTR, 2, T("hello"), I(4294967297LL))), "hello");
+    is_null(ev(FN(DBSP_FN_SUBSTR, 2, N(), I(1))));
+
+    is_text(ev(FN(DBSP_FN_TRIM, 1, T("  x  "))), "x");
+    is_text(ev(FN(DBSP_FN_LTRIM, 2, T("xyxzyx"), T("xy"))), "zyx");
+    is_text(ev(FN(DBSP_FN_RTRIM, 2, T("abcba"), T("ab"))), "abc");
+    is_text(ev(FN(DBSP_FN_TRIM, 2, T("a\xc3\xa9" "b"), T("a\xc3\xa9"))), "b");
+    is_text(ev(FN(DBSP_FN_TRIM, 2, T("abc"), T(""))), "abc");
+    is_null(ev(FN(DBSP_FN_TRIM, 2, T("a"), N())));
+
+    is_text(ev(FN(DBSP_FN_REPLACE, 3, T("aaa"), T("a"), T("bb"))), "bbbbbb");
+    is_text(ev(FN(DBSP_FN_REPLACE, 3, T("abcabc"), T("bc"), T(""))), "aa");
+    is_int(ev(FN(DBSP_FN_REPLACE, 3, I(12), T(""), T("x"))), 12); /* s itself */
+    is_null(ev(FN(DBSP_FN_REPLACE, 3, T("a"), T("a"), N())));
+
+    is_int(ev(FN(DBSP_FN_INSTR, 2, T("h\xc3\xa9llo"), T("l"))), 3);
+    is_int(ev(FN(DBSP_FN_INSTR, 2, T("abc"), T(""))), 1);
+    is_int(ev(FN(DBSP_FN_INSTR, 2, T(""), T("a"))), 0);
+    is_int(ev(FN(DBSP_FN_INSTR, 2, I(12345), I(34))), 3);
+
+    is_text(ev(F1(DBSP_FN_HEX, T("ab"))), "6162");
+    is_text(ev(F1(DBSP_FN_HEX, N())), "");
+    is_text(ev(F1(DBSP_FN_QUOTE, T("it's"))), "'it''s'");
+    is_text(ev(F1(DBSP_FN_QUOTE, N())), "NULL");
+    is_text(ev(F1(DBSP_FN_QUOTE, R(0.1))), "0.1");
+    is_text(ev(F1(DBSP_FN_QUOTE, R(1.0 / 3))), "3.33333333333333314829e-01");
+    is_int(ev(F1(DBSP_FN_UNICODE, T("\xc3\xa9"))), 233);
+    is_null(ev(F1(DBSP_FN_UNICODE, T(""))));
+    is_text(ev(F1(DBSP_FN_TYPEOF, R(1))), "real");
+    is_text(ev(F1(DBSP_FN_TYPEOF, N())), "null");
+}
+
+static void test_expr_numbers_and_min_max(void **state)
+{
+    (void)state;
+    is_real(ev(F1(DBSP_FN_ROUND, R(2.5))), 3.0);
+    is_real(ev(F1(DBSP_FN_ROUND, R(-2.5))), -3.0);
+    is_real(ev(FN(DBSP_FN_ROUND, 2, R(1.005), I(2))), 1.01); /* SQLite's rounding */
+    is_real(ev(FN(DBSP_FN_ROUND, 2, R(1234.5678), I(-1))), 1235.0);
+    is_real(ev(F1(DBSP_FN_ROUND, T("3.7"))), 4.0);
+    is_null(ev(FN(DBSP_FN_ROUND, 2, R(1.5), N())));
+    is_int(ev(F1(DBSP_FN_SIGN, R(-2.5))), -1);
+    is_int(ev(F1(DBSP_FN_SIGN, T("12"))), 1);
+    is_null(ev(F1(DBSP_FN_SIGN, T("x"))));
+
+    /* Scalar min/max: NULL wins; the last equal minimum, the first equal
+     * maximum (1 and 1.0 are equal). */
+    is_int(ev(FN(DBSP_FN_MIN, 3, I(3), I(1), I(2))), 1);
+    is_null(ev(FN(DBSP_FN_MAX, 2, I(1), N())));
+    is_real(ev(FN(DBSP_FN_MIN, 2, I(1), R(1.0))), 1.0);
+    is_int(ev(FN(DBSP_FN_MAX, 2, I(1), R(1.0))), 1);
+    is_text(ev(FN(DBSP_FN_MAX, 3, T("a"), T("b"), I(9))), "b");
+    is_null(ev(FN(DBSP_FN_NULLIF, 2, I(1), I(1))));
+    is_int(ev(FN(DBSP_FN_NULLIF, 2, I(1), N())), 1);
+
+    /* Affinity and CAST AS NUMERIC. */
+    is_int(ev(F1(DBSP_FN_NUMERIC, T(" 12 "))), 12);
+    is_real(ev(F1(DBSP_FN_NUMERIC, T("1e1"))), 10.0);
+    is_text(ev(F1(DBSP_FN_NUMERIC, T("12abc"))), "12abc");
+    is_int(ev(F1(DBSP_FN_CAST_NUMERIC, T("12abc"))), 12);
+    is_int(ev(F1(DBSP_FN_CAST_NUMERIC, T("3.0"))), 3);
+    is_real(ev(F1(DBSP_FN_CAST_NUMERIC, R(3.0))), 3.0);
+    is_real(ev(F1(DBSP_FN_CAST_NUMERIC, T("1e20"))), 1e20);
+}
+
+static void test_expr_bitwise(void **state)
+{
+    (void)state;
+    is_int(ev(B(DBSP_X_BITAND, I(5), I(3))), 1);
+    is_int(ev(B(DBSP_X_BITOR, I(5), I(3))), 7);
+    is_int(ev(U(DBSP_X_BITNOT, I(5))), -6);
+    is_int(ev(B(DBSP_X_LSHIFT, I(1), I(63))), INT64_MIN);
+    is_int(ev(B(DBSP_X_LSHIFT, I(1), I(64))), 0);
+    is_int(ev(B(DBSP_X_RSHIFT, I(-8), I(1))), -4);
+    is_int(ev(B(DBSP_X_RSHIFT, I(-1), I(70))), -1);
+    is_int(ev(B(DBSP_X_RSHIFT, I(8), I(-2))), 32);
+    is_int(ev(B(DBSP_X_LSHIFT, I(1), I(-1))), 0);
+    is_int(ev(B(DBSP_X_BITOR, T("12abc"), I(0))), 12);
+    is_int(ev(B(DBSP_X_BITOR, R(1e30), I(0))), INT64_MAX);
+    is_null(ev(B(DBSP_X_BITAND, I(5), N())));
+    /* REAL % reads text operands by their leading integer, as SQLite. */
+    is_real(ev(B(DBSP_X_MOD, I(-4294967296LL), T("1e3"))), 0.0);
+}
+
+static ivm_value like3(const char *s, const char *p, const char *esc)
+{
+    return esc ? ev(FN(DBSP_FN_LIKE, 3, T(s), T(p), T(esc))) : ev(FN(DBSP_FN_LIKE, 2, T(s), T(p)));
+}
+
+static void test_expr_like_glob(void **state)
+{
+    (void)state;
+    is_int(like3("abc", "ABC", NULL), 1);
+    is_int(like3("abc", "a_c", NULL), 1);
+    is_int(like3("abc", "a_", NULL), 0);
+    is_int(like3("\xc3\xa9", "_", NULL), 1);         /* one character, two bytes */
+    is_int(like3("\xc3\x89", "\xc3\xa9", NULL), 0); /* non-ASCII matches exactly */
+    is_int(like3("mississippi", "%ss%ss%", NULL), 1);
+    is_int(like3("aab", "%a%a%a%", NULL), 0);
+    is_int(like3("a%b", "a\\%b", "\\"), 1);
+    is_int(like3("axb", "a\\%b", "\\"), 0);
+    is_int(like3("a", "a\\", "\\"), 0); /* a trailing escape matches nothing */
+    is_int(like3("10%", "10%%", "%"), 1); /* the escape beats the wildcard */
+    is_null(ev(FN(DBSP_FN_LIKE, 2, N(), T("a"))));
+    /* A bad escape is an error even with a NULL operand, as in SQLite. */
+    ivm_value v;
+    ivm_err err;
+    assert_int_equal(eval_row(FN(DBSP_FN_LIKE, 3, N(), T("a"), T("xy")), no_row, &v, &err),
+                     IVM_INVALID);
+    assert_string_equal(err.msg, "ESCAPE expression must be a single character");
+
+    is_int(ev(FN(DBSP_FN_GLOB, 2, T("abc"), T("a*"))), 1);
+    is_int(ev(FN(DBSP_FN_GLOB, 2, T("abc"), T("A*"))), 0);
+    is_int(ev(FN(DBSP_FN_GLOB, 2, T("dbc"), T("[^a-c]bc"))), 1);
+    is_int(ev(FN(DBSP_FN_GLOB, 2, T("a]c"), T("a[]]c"))), 1);
+    is_int(ev(FN(DBSP_FN_GLOB, 2, T("a-c"), T("a[x-]c"))), 1);
+    is_int(ev(FN(DBSP_FN_GLOB, 2, T("ab"), T("[a"))), 0);
+    is_int(ev(FN(DBSP_FN_GLOB, 2, T("abc"), T("*[bc]"))), 1);
+}
+
+static ivm_value pf(const char *fmt, dbsp_expr *arg)
+{
+    return arg ? ev(FN(DBSP_FN_PRINTF, 2, T(fmt), arg)) : ev(FN(DBSP_FN_PRINTF, 1, T(fmt)));
+}
+
+static void test_expr_printf(void **state)
+{
+    (void)state;
+    /* Every expected text was printed by the sqlite3 3.40 shell. */
+    is_text(pf("%5d|", I(42)), "   42|");
+    is_text(pf("%-5d|", I(42)), "42   |");
+    is_text(pf("%+ d", I(5)), " 5");
+    is_text(pf("% +d", I(5)), "+5");
+    is_text(pf("%,010d", I(1234567)), "0,001,234,567");
+    is_text(pf("%#010x", I(255)), "0x00000000ff");
+    is_text(pf("%#.5o", I(8)), "000010");
+    is_text(pf("%x", I(-1)), "ffffffffffffffff");
+    is_text(pf("%#p", I(255)), "0xFF");
+    is_text(pf("%r", I(23)), "23rd");
+    is_text(pf("%d", T("1.9e3")), "1");
+    is_text(pf("%d", R(1e30)), "9223372036854775807");
+    is_text(pf("%.3c", T("ab")), "aaa");
+    is_text(pf("%!5c|", T("\xc3\xa9")), "    \xc3\xa9|");
+    is_text(pf("%.2s", T("h\xc3\xa9llo")), "h\xc3");
+    is_text(pf("%!.2s", T("h\xc3\xa9llo")), "h\xc3\xa9");
+    is_text(pf("%q", T("it's")), "it''s");
+    is_text(pf("%Q", N()), "NULL");
+    is_text(pf("%q", N()), "(NULL)");
+    is_text(pf("%w", T("a\"b")), "a\"\"b");
+    is_text(pf("%.20f", R(0.1)), "0.10000000000000000000");
+    is_text(pf("%!.20e", R(0.1)), "1.00000000000000005551e-01");
+    is_text(pf("%.2f", R(1.005)), "1.01");
+    is_text(pf("%010.3f", R(-3.14159)), "-00003.142");
+    is_text(pf("%g", R(1e-5)), "1e-05");
+    is_text(pf("%#g", R(1.0)), "1.00000");
+    is_text(pf("%!.15g", R(2.0)), "2.0");
+    is_text(pf("%G", R(1e-20)), "1E-20");
+    is_text(pf("%5.1f", R(INFINITY)), "  Inf");
+    is_text(pf("%+f", R(INFINITY)), "+Inf");
+    is_text(pf("%5%|", NULL), "    %|");
+    is_text(pf("abc%yxyz", NULL), "abc"); /* an unknown conversion ends it */
+    is_text(pf("%d %s", NULL), "0 ");     /* missing arguments are NULL */
+    is_text(pf("%n", NULL), "");
+    is_null(pf("", NULL));                /* nothing written, nothing converted */
+    is_null(pf("%hd", I(1)));
+    is_null(ev(FN(DBSP_FN_PRINTF, 1, N())));
+    is_text(ev(FN(DBSP_FN_PRINTF, 3, T("%*d|"), I(-5), I(42))), "42   |");
+    is_text(ev(FN(DBSP_FN_PRINTF, 3, T("%.*f"), I(-2), R(3.14159))), "3.14");
+}
+
 /* ---- Construction and description -------------------------------------------------- */
 
 static void test_expr_constructors_reject_bad_arity(void **state)
@@ -514,6 +707,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_expr_abs_overflow_is_an_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expr_coalesce_length_case, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expr_reads_columns, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expr_text_functions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expr_numbers_and_min_max, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expr_bitwise, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expr_like_glob, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expr_printf, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expr_constructors_reject_bad_arity, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expr_describe_and_dup, setup, teardown),
     };

@@ -199,7 +199,7 @@ static void test_aggregate_sum_overflow_is_an_error(void **state)
         assert_int_equal(dbsp_plan_input(p, 2, 1, &in), IVM_OK);
         assert_int_equal(dbsp_plan_exchange(p, in, &x), IVM_OK);
         assert_int_equal(dbsp_plan_integrate(p, x, &i), IVM_OK);
-        dbsp_agg sum = {DBSP_AGG_SUM, IVM_TINT, 1};
+        dbsp_agg sum = {.kind = DBSP_AGG_SUM, .type = IVM_TINT, .col = 1};
         assert_int_equal(dbsp_plan_aggregate(p, i, 1, &sum, &a), IVM_OK);
         assert_int_equal(dbsp_plan_output(p, a, &o), IVM_OK);
         dbsp_host *h = NULL;
@@ -296,7 +296,7 @@ static void test_host_steps_without_input(void **state)
     assert_int_equal(dbsp_plan_z1(p, in, &z), IVM_OK);
     assert_int_equal(dbsp_plan_exchange(p, z, &x), IVM_OK);
     assert_int_equal(dbsp_plan_integrate(p, x, &i), IVM_OK);
-    dbsp_agg cnt = {DBSP_AGG_COUNT_STAR, IVM_TINT, 0};
+    dbsp_agg cnt = {.kind = DBSP_AGG_COUNT_STAR, .type = IVM_TINT, .col = 0};
     assert_int_equal(dbsp_plan_aggregate(p, i, 1, &cnt, &a), IVM_OK);
     assert_int_equal(dbsp_plan_output(p, a, &o), IVM_OK);
     dbsp_host *h = NULL;

@@ -510,13 +510,19 @@ static void test_join_self_matches_recomputation(void **state)
 /* ---- aggregate ------------------------------------------------------------------------- */
 
 static const dbsp_agg agg_list[] = {
-    {DBSP_AGG_COUNT_STAR, IVM_TINT, 0}, {DBSP_AGG_COUNT, IVM_TINT, 1},
-    {DBSP_AGG_SUM, IVM_TINT, 1},        {DBSP_AGG_AVG, IVM_TREAL, 1},
-    {DBSP_AGG_MIN, IVM_TINT, 1},        {DBSP_AGG_MAX, IVM_TINT, 1},
-    {DBSP_AGG_SUM, IVM_TREAL, 2},       {DBSP_AGG_AVG, IVM_TREAL, 2},
-    {DBSP_AGG_MIN, IVM_TREAL, 2},       {DBSP_AGG_MAX, IVM_TTEXT, 3},
-    {DBSP_AGG_MIN, IVM_TTEXT, 3},       {DBSP_AGG_COUNT, IVM_TINT, 3},
-    {DBSP_AGG_MAX, IVM_TINT, 0},
+    {.kind = DBSP_AGG_COUNT_STAR, .type = IVM_TINT, .col = 0},
+    {.kind = DBSP_AGG_COUNT, .type = IVM_TINT, .col = 1},
+    {.kind = DBSP_AGG_SUM, .type = IVM_TINT, .col = 1},
+    {.kind = DBSP_AGG_AVG, .type = IVM_TREAL, .col = 1},
+    {.kind = DBSP_AGG_MIN, .type = IVM_TINT, .col = 1},
+    {.kind = DBSP_AGG_MAX, .type = IVM_TINT, .col = 1},
+    {.kind = DBSP_AGG_SUM, .type = IVM_TREAL, .col = 2},
+    {.kind = DBSP_AGG_AVG, .type = IVM_TREAL, .col = 2},
+    {.kind = DBSP_AGG_MIN, .type = IVM_TREAL, .col = 2},
+    {.kind = DBSP_AGG_MAX, .type = IVM_TTEXT, .col = 3},
+    {.kind = DBSP_AGG_MIN, .type = IVM_TTEXT, .col = 3},
+    {.kind = DBSP_AGG_COUNT, .type = IVM_TINT, .col = 3},
+    {.kind = DBSP_AGG_MAX, .type = IVM_TINT, .col = 0},
 };
 #define NAGGS (sizeof agg_list / sizeof agg_list[0])
 
@@ -649,6 +655,191 @@ static void test_aggregate_global_matches_recomputation(void **state)
     run_prop(&pr);
 }
 
+/* DISTINCT, FILTER, TOTAL and GROUP_CONCAT over (k INT, v INT, r REAL, s
+ * TEXT) keyed by k: a FILTER reads a column's truth, a separator a text
+ * column. */
+static const dbsp_agg agg2_list[] = {
+    {DBSP_AGG_COUNT, IVM_TINT, 1, DBSP_AGG_F_DISTINCT, 0, 0},
+    {DBSP_AGG_SUM, IVM_TINT, 1, DBSP_AGG_F_DISTINCT, 0, 0},
+    {DBSP_AGG_TOTAL, IVM_TREAL, 2, 0, 0, 0},
+    {DBSP_AGG_AVG, IVM_TREAL, 2, DBSP_AGG_F_DISTINCT, 0, 0},
+    {DBSP_AGG_GROUP_CONCAT, IVM_TTEXT, 3, 0, 0, 0},
+    {DBSP_AGG_GROUP_CONCAT, IVM_TTEXT, 1, DBSP_AGG_F_SEP, 0, 3},
+    {DBSP_AGG_GROUP_CONCAT, IVM_TTEXT, 2, DBSP_AGG_F_DISTINCT, 0, 0},
+    {DBSP_AGG_COUNT_STAR, IVM_TINT, 0, DBSP_AGG_F_FILTER, 1, 0},
+    {DBSP_AGG_SUM, IVM_TINT, 1, DBSP_AGG_F_FILTER, 2, 0},
+    {DBSP_AGG_MIN, IVM_TREAL, 2, DBSP_AGG_F_DISTINCT | DBSP_AGG_F_FILTER, 3, 0},
+    {DBSP_AGG_MAX, IVM_TTEXT, 3, DBSP_AGG_F_FILTER, 1, 0},
+    {DBSP_AGG_TOTAL, IVM_TREAL, 1, DBSP_AGG_F_DISTINCT | DBSP_AGG_F_FILTER, 2, 0},
+};
+#define NAGGS2 (sizeof agg2_list / sizeof agg2_list[0])
+
+static void build_aggregate2(dbsp_plan *p, const dbsp_node *in, dbsp_node *out)
+{
+    dbsp_node x, i, a;
+    assert_int_equal(dbsp_plan_exchange(p, in[0], &x), IVM_OK);
+    assert_int_equal(dbsp_plan_integrate(p, x, &i), IVM_OK);
+    assert_int_equal(dbsp_plan_aggregate(p, i, NAGGS2, agg2_list, &a), IVM_OK);
+    assert_int_equal(dbsp_plan_output(p, a, out), IVM_OK);
+}
+
+/* The reference's truth: a number other than 0 (texts here are not numbers). */
+static bool ref_true(const ivm_value *v)
+{
+    return (v->type == IVM_TINT && v->u.i != 0) || (v->type == IVM_TREAL && v->u.r != 0.0);
+}
+
+typedef struct ref_item {
+    ivm_value v, sep;
+    int64_t w;
+} ref_item;
+
+static int ref_item_cmp(const void *pa, const void *pb)
+{
+    const ref_item *a = pa, *b = pb;
+    int c = ref_cmp(&a->v, &b->v);
+    if (c != 0)
+        return c;
+    return ref_cmp(&a->sep, &b->sep);
+}
+
+/* One group's aggregates, computed the slow way: collect the present
+ * values, sort them, merge equal ones. */
+static void ref_group2(const zset *z, size_t lo, size_t hi, zset *out)
+{
+    ivm_value key[4], res[NAGGS2], v[4];
+    static char texts_out[NAGGS2][512];
+    if (lo < hi)
+        assert_int_equal(zrow_decode(&z->r[lo], key, 4), 4);
+    for (size_t k = 0; k < NAGGS2; k++) {
+        const dbsp_agg *g = &agg2_list[k];
+        ref_item items[256];
+        size_t n = 0;
+        int64_t count_star = 0;
+        for (size_t i = lo; i < hi; i++) {
+            assert_int_equal(zrow_decode(&z->r[i], v, 4), 4);
+            if ((g->flags & DBSP_AGG_F_FILTER) && !ref_true(&v[g->filter_col]))
+                continue;
+            count_star += z->r[i].w;
+            if (g->kind == DBSP_AGG_COUNT_STAR || v[g->col].type == IVM_TNULL)
+                continue;
+            assert_true(n < 256);
+            items[n].v = v[g->col];
+            items[n].sep = ivm_value_text(",", 1);
+            if (g->flags & DBSP_AGG_F_SEP)
+                items[n].sep = v[g->sep_col].type == IVM_TNULL ? ivm_value_text("", 0)
+                                                               : v[g->sep_col];
+            items[n].w = z->r[i].w;
+            n++;
+        }
+        qsort(items, n, sizeof *items, ref_item_cmp);
+        /* Merge equal (value, separator) runs. */
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (m > 0 && ref_item_cmp(&items[m - 1], &items[i]) == 0)
+                items[m - 1].w += items[i].w;
+            else
+                items[m++] = items[i];
+        }
+        int64_t count = 0, isum = 0;
+        double rsum = 0;
+        bool real = false, any = false;
+        size_t tl = 0;
+        ivm_value best = ivm_value_null();
+        for (size_t i = 0; i < m; i++) {
+            int64_t w = items[i].w;
+            if (w <= 0)
+                continue;
+            if (g->flags & DBSP_AGG_F_DISTINCT)
+                w = 1;
+            count += w;
+            const ivm_value *x = &items[i].v;
+            if (x->type == IVM_TINT)
+                isum += w * x->u.i;
+            if (x->type == IVM_TREAL) {
+                rsum += (double)w * x->u.r;
+                real = true;
+            }
+            if (!any || (g->kind == DBSP_AGG_MIN ? ref_cmp(x, &best) < 0 : ref_cmp(x, &best) > 0))
+                best = *x;
+            for (int64_t r = 0; r < w && g->kind == DBSP_AGG_GROUP_CONCAT; r++) {
+                char num[64];
+                const char *t = num;
+                size_t tn;
+                if (x->type == IVM_TTEXT) {
+                    t = x->u.s.p;
+                    tn = x->u.s.n;
+                } else if (x->type == IVM_TINT) {
+                    tn = (size_t)snprintf(num, sizeof num, "%lld", (long long)x->u.i);
+                } else {
+                    tn = ivm_format_real(x->u.r, num, sizeof num);
+                }
+                if (any) {
+                    memcpy(texts_out[k] + tl, items[i].sep.u.s.p, items[i].sep.u.s.n);
+                    tl += items[i].sep.u.s.n;
+                }
+                assert_true(tl + tn < sizeof texts_out[k]);
+                memcpy(texts_out[k] + tl, t, tn);
+                tl += tn;
+                any = true;
+            }
+            any = true;
+        }
+        switch (g->kind) {
+        case DBSP_AGG_COUNT_STAR:
+            res[k] = ivm_value_int(count_star);
+            break;
+        case DBSP_AGG_COUNT:
+            res[k] = ivm_value_int(count);
+            break;
+        case DBSP_AGG_SUM:
+            res[k] = count == 0 ? ivm_value_null()
+                     : real     ? ivm_value_real(rsum + (double)isum)
+                                : ivm_value_int(isum);
+            break;
+        case DBSP_AGG_TOTAL:
+            res[k] = ivm_value_real(rsum + (double)isum);
+            break;
+        case DBSP_AGG_AVG:
+            res[k] = count == 0 ? ivm_value_null()
+                                : ivm_value_real((real ? rsum : (double)isum) / (double)count);
+            break;
+        case DBSP_AGG_GROUP_CONCAT:
+            res[k] = count == 0 ? ivm_value_null() : ivm_value_text(texts_out[k], (uint32_t)tl);
+            break;
+        default:
+            res[k] = count == 0 ? ivm_value_null() : best;
+            break;
+        }
+    }
+    ivm_value row[1 + NAGGS2];
+    row[0] = key[0];
+    for (size_t k = 0; k < NAGGS2; k++)
+        row[1 + k] = res[k];
+    zset_add_vals(out, row, 1 + (uint32_t)NAGGS2, 1, 1);
+}
+
+static void ref_aggregate2(const zset *now, const zset *prev, zset *out)
+{
+    (void)prev;
+    const zset *z = &now[0];
+    for (size_t lo = 0; lo < z->n;) {
+        size_t hi = lo + 1;
+        while (hi < z->n && z->r[hi].klen == z->r[lo].klen &&
+               memcmp(z->r[hi].b, z->r[lo].b, z->r[lo].klen) == 0)
+            hi++;
+        ref_group2(z, lo, hi, out);
+        lo = hi;
+    }
+}
+
+static void test_aggregate_distinct_filter_concat_match_recomputation(void **state)
+{
+    (void)state;
+    prop pr = {1, {{4, 1, gen_agg}}, true, build_aggregate2, ref_aggregate2, 25};
+    run_prop(&pr);
+}
+
 /* ---- A deeper circuit: two exchange levels in one step ---------------------------------- */
 
 /* join(A, B) -> map to (b, a) keyed by b -> exchange -> integrate ->
@@ -714,6 +905,7 @@ int main(void)
         cmocka_unit_test(test_join_self_matches_recomputation),
         cmocka_unit_test(test_aggregate_matches_recomputation),
         cmocka_unit_test(test_aggregate_global_matches_recomputation),
+        cmocka_unit_test(test_aggregate_distinct_filter_concat_match_recomputation),
         cmocka_unit_test(test_pipeline_matches_recomputation),
     };
     return cmocka_run_group_tests(tests, setup_pools, teardown_pools);

@@ -42,7 +42,7 @@ static void test_plan_constructors_compute_shapes(void **state)
     assert_int_equal(dbsp_plan_negate(p, s, &n), IVM_OK);
     assert_int_equal(dbsp_plan_z1(p, n, &z), IVM_OK);
     assert_int_equal(dbsp_plan_distinct(p, ia, &d), IVM_OK);
-    dbsp_agg aggs[2] = {{DBSP_AGG_COUNT_STAR, IVM_TINT, 0}, {DBSP_AGG_MAX, IVM_TINT, 2}};
+    dbsp_agg aggs[2] = {{.kind = DBSP_AGG_COUNT_STAR, .type = IVM_TINT, .col = 0}, {.kind = DBSP_AGG_MAX, .type = IVM_TINT, .col = 2}};
     assert_int_equal(dbsp_plan_aggregate(p, ia, 2, aggs, &g), IVM_OK);
     assert_int_equal(dbsp_plan_ncols(p, g), 3);
     assert_int_equal(dbsp_plan_output(p, g, &o), IVM_OK);
@@ -97,7 +97,7 @@ static void test_plan_constructors_reject_bad_shapes(void **state)
     assert_int_equal(dbsp_plan_distinct(p, a, &x), IVM_INVALID);       /* not an integral */
     assert_int_equal(dbsp_plan_join(p, a, ia, &x), IVM_INVALID);
     assert_int_equal(dbsp_plan_join(p, ia, ib, &x), IVM_INVALID);      /* key 1 vs 2 */
-    dbsp_agg bad = {DBSP_AGG_SUM, IVM_TINT, 2};
+    dbsp_agg bad = {.kind = DBSP_AGG_SUM, .type = IVM_TINT, .col = 2};
     assert_int_equal(dbsp_plan_aggregate(p, ia, 1, &bad, &x), IVM_INVALID);
     bad.kind = DBSP_AGG_KIND_COUNT_;
     bad.col = 0;

@@ -513,7 +513,7 @@ static void test_parse_create_table(void **state)
     assert_string_equal(st->name, "T1");
     assert_int_equal(st->ncoldefs, 18);
     static const plan_type want[] = {
-        PLAN_TY_INTEGER, PLAN_TY_INTEGER, PLAN_TY_BIGINT, PLAN_TY_BOOLEAN, PLAN_TY_BOOLEAN,
+        PLAN_TY_INTEGER, PLAN_TY_INT,     PLAN_TY_BIGINT, PLAN_TY_BOOLEAN, PLAN_TY_BOOLEAN,
         PLAN_TY_REAL,    PLAN_TY_DOUBLE,  PLAN_TY_FLOAT,  PLAN_TY_TEXT,    PLAN_TY_VARCHAR,
         PLAN_TY_VARCHAR, PLAN_TY_DECIMAL, PLAN_TY_DECIMAL, PLAN_TY_DATE,   PLAN_TY_TIMESTAMP,
         PLAN_TY_NONE,    PLAN_TY_DOUBLE,  PLAN_TY_REAL,
@@ -615,6 +615,35 @@ static void test_parse_dml(void **state)
     assert_int_equal(st->rows[2].items[1]->kind, PLAN_E_PARAM);
     assert_null(st->select);
 
+    assert_int_equal(st->on_conflict, PLAN_OR_ABORT);
+    /* Names carry their positions. */
+    assert_int_equal(st->name_pos.col, 13);
+    assert_int_equal(st->col_pos[0].col, 16);
+    assert_int_equal(st->col_pos[1].col, 19);
+
+    static const struct {
+        const char *sql;
+        plan_conflict how;
+    } orc[] = {
+        { "INSERT OR IGNORE INTO t VALUES (1)", PLAN_OR_IGNORE },
+        { "INSERT OR REPLACE INTO t VALUES (1)", PLAN_OR_REPLACE },
+        { "REPLACE INTO t VALUES (1)", PLAN_OR_REPLACE },
+        { "replace into t select 1", PLAN_OR_REPLACE },
+        { "INSERT OR ABORT INTO t VALUES (1)", PLAN_OR_ABORT },
+        { "INSERT OR FAIL INTO t VALUES (1)", PLAN_OR_FAIL },
+        { "INSERT OR ROLLBACK INTO t VALUES (1)", PLAN_OR_ROLLBACK },
+    };
+    for (size_t i = 0; i < sizeof orc / sizeof orc[0]; i++) {
+        st = parse_ok(orc[i].sql);
+        assert_int_equal(st->kind, PLAN_S_INSERT);
+        assert_int_equal(st->on_conflict, orc[i].how);
+    }
+    /* The new keywords stay names where a name is wanted. */
+    st = parse_ok("SELECT replace(ignore, 'a', fail) AS abort FROM replace");
+    assert_string_equal(st->select->cols[0].expr->name, "replace");
+    assert_string_equal(st->select->cols[0].alias, "abort");
+    assert_string_equal(st->select->from->name, "replace");
+
     st = parse_ok("INSERT INTO t SELECT * FROM u WHERE x > 1");
     assert_int_equal(st->ncols, 0);
     assert_int_equal(st->nrows, 0);
@@ -630,6 +659,7 @@ static void test_parse_dml(void **state)
 
     st = parse_ok("UPDATE t SET a = a + 1, b = 'z' WHERE c IS NULL");
     assert_int_equal(st->kind, PLAN_S_UPDATE);
+    assert_int_equal(st->col_pos[1].col, 25);
     assert_int_equal(st->ncols, 2);
     assert_int_equal(st->set.n, 2);
     assert_string_equal(st->cols[1], "b");
