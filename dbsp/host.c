@@ -244,6 +244,9 @@ static ivm_rc sticky(dbsp_host *h, ivm_err *err)
 
 /* ---- Feeding --------------------------------------------------------------- */
 
+/* A fed batch of at least this many entries per worker is sliced (D6). */
+#define FEED_SLICE_MIN 1024
+
 /* D1: every row of the batch has the node's columns, and klen covers exactly
  * its key columns. */
 static bool batch_fits(const spine_batch *b, uint32_t ncols, uint32_t nkey)
@@ -271,6 +274,36 @@ ivm_rc dbsp_host_feed_take(dbsp_host *h, dbsp_node input, spine_batch *b_owned)
         !batch_fits(b_owned, nd->ncols, nd->nkey)) {
         spine_batch_unref(b_owned);
         return IVM_INVALID;
+    }
+    /* D6: a big batch is cut into one contiguous slice per worker, so that
+     * every worker runs its share of the stages before the first exchange;
+     * a small one goes whole to the next worker in turn. */
+    const spine_batch *b = b_owned;
+    uint32_t k = h->nworkers;
+    if (k > 1 && b->n >= (size_t)k * FEED_SLICE_MIN) {
+        ivm_rc rc = IVM_OK;
+        spine_builder bl;
+        spine_builder_init(&bl);
+        for (uint32_t part = 0; part < k && rc == IVM_OK; part++) {
+            size_t lo = b->n * part / k, hi = b->n * (part + 1) / k;
+            spine_builder_set_sorted(&bl, true); /* a run of a sorted batch */
+            for (size_t i = lo; i < hi && rc == IVM_OK; i++) {
+                size_t len;
+                const uint8_t *row = spine_batch_row(b, i, &len);
+                rc = spine_builder_push(&bl, row, b->klen[i], row + b->klen[i],
+                                        len - b->klen[i], b->w[i]);
+            }
+            spine_batch *slice = NULL;
+            if (rc == IVM_OK)
+                rc = spine_builder_finish(&bl, &slice);
+            uint32_t wi = h->rr;
+            h->rr = (h->rr + 1) % h->nworkers;
+            if (rc == IVM_OK)
+                rc = dbsp_input_queue_take(h->w[wi].ctx.inst[input].state, slice);
+        }
+        spine_builder_fini(&bl);
+        spine_batch_unref(b_owned);
+        return rc;
     }
     uint32_t wi = h->rr;
     h->rr = (h->rr + 1) % h->nworkers;
