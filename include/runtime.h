@@ -217,10 +217,11 @@ const char *rt_proc_name(const rt_proc *p);
 /* Process id: unique in the OS process, never reused; a restarted child keeps
  * its rt_proc but gets a new id for each run (owner of its assertions). */
 uint64_t rt_proc_id(const rt_proc *p);
-/* Sleeps until p has been restarted at least `restarts` times in all (a
- * restart counts once its start has returned), or until p is down with
- * nothing left to start it again (its policy, or its supervisor gave up);
- * for tests.  Returns false on timeout. */
+/* Sleeps until p has been restarted at least `restarts` times in all, or
+ * until p is down with nothing left to start it again (its policy, or its
+ * supervisor gave up), and the supervision thread has finished handling the
+ * event that did it (a group restart has started all its children); for
+ * tests.  Returns false on timeout.  Not from start or stop. */
 bool rt_proc_wait_restarts(rt_proc *p, uint32_t restarts, uint32_t timeout_ms);
 
 typedef enum rt_proc_state { RT_PROC_STARTING, RT_PROC_RUNNING, RT_PROC_STOPPING,
