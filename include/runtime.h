@@ -111,7 +111,8 @@ ivm_rc rt_task_spawn(rt_sched *s, uint32_t worker, rt_poll_fn poll, void *arg,
 /* The waker of t (valid until t is joined).  Thread-safe. */
 rt_waker rt_task_waker(rt_task *t);
 /* Sleeps until t is done, then frees it.  From outside the scheduler's
- * workers only. */
+ * workers only.  Every task is joined exactly once, before or after
+ * rt_sched_stop.  NULL is a no-op. */
 void rt_task_join(rt_task *t);
 /* Index of the worker the calling thread is, or UINT32_MAX if none. */
 uint32_t rt_sched_current_worker(void);
@@ -179,8 +180,8 @@ typedef struct rt_child_spec {
 } rt_child_spec;
 
 /* The process-wide root supervisor (one-for-one, 10 restarts in 10 s),
- * created on first use together with the supervision thread. */
-/* The root, or NULL if the supervision thread could not be started. */
+ * created on first use together with the supervision thread; NULL if that
+ * thread could not be started. */
 rt_sup *rt_root(void);
 /* A new supervisor under parent (NULL = root), started as its child, with
  * restart policy RT_PERMANENT.  IVM_INVALID for an empty name, period_ms 0
