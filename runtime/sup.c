@@ -313,6 +313,7 @@ static bool intensity_ok_locked(rt_sup *s)
 
 static void give_up_locked(rt_sup *s)
 {
+    /* Relaxed: alive is a hint for rt_sup_alive; the tree is under G.mu. */
     atomic_store_explicit(&s->alive, false, memory_order_relaxed);
     snprintf(s->why, sizeof s->why, "more than %u restarts in %u ms", s->max_restarts,
              s->period_ms);
@@ -446,6 +447,7 @@ static void sup_progress_locked(rt_sup *s)
 static void handle_exit_locked(rt_proc *p)
 {
     rt_exit_kind kind = p->exit_kind;
+    /* Relaxed: only this thread writes the id. */
     uint64_t old = atomic_load_explicit(&p->id, memory_order_relaxed);
     /* Keeps R11: the dead run's assertions go before anything restarts.  The
      * dataspace has its own locks and calls wakers: not under G.mu. */
