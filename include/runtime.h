@@ -111,7 +111,8 @@ ivm_rc rt_task_spawn(rt_sched *s, uint32_t worker, rt_poll_fn poll, void *arg,
 /* The waker of t (valid until t is joined).  Thread-safe. */
 rt_waker rt_task_waker(rt_task *t);
 /* Sleeps until t is done, then frees it.  From outside the scheduler's
- * workers only. */
+ * workers only.  Every task is joined exactly once, before or after
+ * rt_sched_stop.  NULL is a no-op. */
 void rt_task_join(rt_task *t);
 /* Index of the worker the calling thread is, or UINT32_MAX if none. */
 uint32_t rt_sched_current_worker(void);
@@ -179,8 +180,8 @@ typedef struct rt_child_spec {
 } rt_child_spec;
 
 /* The process-wide root supervisor (one-for-one, 10 restarts in 10 s),
- * created on first use together with the supervision thread. */
-/* The root, or NULL if the supervision thread could not be started. */
+ * created on first use together with the supervision thread; NULL if that
+ * thread could not be started. */
 rt_sup *rt_root(void);
 /* A new supervisor under parent (NULL = root), started as its child, with
  * restart policy RT_PERMANENT.  IVM_INVALID for an empty name, period_ms 0
@@ -217,10 +218,11 @@ const char *rt_proc_name(const rt_proc *p);
 /* Process id: unique in the OS process, never reused; a restarted child keeps
  * its rt_proc but gets a new id for each run (owner of its assertions). */
 uint64_t rt_proc_id(const rt_proc *p);
-/* Sleeps until p has been restarted at least `restarts` times in all (a
- * restart counts once its start has returned), or until p is down with
- * nothing left to start it again (its policy, or its supervisor gave up);
- * for tests.  Returns false on timeout. */
+/* Sleeps until p has been restarted at least `restarts` times in all, or
+ * until p is down with nothing left to start it again (its policy, or its
+ * supervisor gave up), and the supervision thread has finished handling the
+ * event that did it (a group restart has started all its children); for
+ * tests.  Returns false on timeout.  Not from start or stop. */
 bool rt_proc_wait_restarts(rt_proc *p, uint32_t restarts, uint32_t timeout_ms);
 
 typedef enum rt_proc_state { RT_PROC_STARTING, RT_PROC_RUNNING, RT_PROC_STOPPING,

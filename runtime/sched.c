@@ -125,6 +125,8 @@ static void drain_inbox(sched_worker *w)
  * gone to sleep yet return at once (R21). */
 static void kick(sched_worker *w)
 {
+    /* Relaxed: the word only has to differ from what the sleeper read; the
+     * tasks themselves travel through the inbox under mu. */
     atomic_fetch_add_explicit(&w->wake_seq, 1, memory_order_relaxed);
     futex_wake(&w->wake_seq, 1);
 }
@@ -203,6 +205,7 @@ static void run_task(sched_worker *w, rt_task *t)
     atomic_fetch_add_explicit(&w->polls, 1, memory_order_relaxed);
     rt_poll r = t->poll(t->arg, t);
     if (r == RT_DONE) {
+        /* Release: a waker that reads DONE returns without touching t. */
         atomic_store_explicit(&t->state, T_DONE, memory_order_release);
         rt_sched *s = w->s;
         /* seq_cst pairs with rt_sched_stop: either it sees live == 0 or we
@@ -352,7 +355,9 @@ void rt_sched_stop(rt_sched *s)
     if (s == NULL)
         return;
     IVM_ASSERT(tl_worker == NULL || tl_worker->s != s);
-    /* Keeps R22: every task spawned so far finishes first. */
+    /* Keeps R22: every task spawned so far finishes first.  seq_cst with
+     * the workers' decrement of live (run_task): either we see live == 0
+     * below or the last worker sees stopping and wakes us. */
     atomic_store(&s->stopping, true);
     pthread_mutex_lock(&s->stop_mu);
     while (atomic_load(&s->live) > 0)
@@ -376,6 +381,7 @@ ivm_rc rt_task_spawn(rt_sched *s, uint32_t worker, rt_poll_fn poll, void *arg, r
     t->arg = arg;
     t->w = &s->workers[worker];
     t->next = NULL;
+    /* Counted before it can run, so rt_sched_stop waits for it. */
     atomic_fetch_add(&s->live, 1);
     *out = t;
     push(t);

@@ -411,7 +411,7 @@ static void test_sched_progress_lets_others_run(void **state)
 enum { OUT_TASKS = 16, OUT_WAKES = 20 };
 
 typedef struct outstanding {
-    atomic_int credits;   /* handed out by the helper thread */
+    atomic_int credits;   /* handed out by the feeder thread */
     int used;
     atomic_bool done;
     bool spawn_child;     /* spawns one more task on its first poll */
