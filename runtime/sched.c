@@ -423,3 +423,10 @@ void rt_sched_stats_get(const rt_sched *s, rt_sched_stats *out)
     }
     *out = st;
 }
+
+uint64_t rt_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
