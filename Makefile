@@ -158,8 +158,10 @@ proptest: $(PROP_BINS)
 
 # The sqllogictest corpus lives outside the repository; both targets skip
 # with a notice when it is absent.  `make slt` runs all of it in both modes
-# (SLT_ARGS adds options); `make slt-short` runs the first records of every
-# file and fails if the counts differ from tests/slt/check.expected.
+# (SLT_ARGS adds options); `make slt-short` runs the runner's own script
+# (tests/slt/selftest.test, always) and the first records of every file, and
+# fails if the counts differ from tests/slt/selftest.expected and
+# tests/slt/check.expected.
 SLT_DIR   ?= ../shared/slt/test
 SLT_ARGS  ?=
 SLT_SHORT  = --max-records 250 --failures 0 --quiet
@@ -167,6 +169,7 @@ slt: $(SLT_BIN)
 	@if [ -d $(SLT_DIR) ]; then $(SLT_BIN) $(SLT_ARGS) $(SLT_DIR); \
 	else echo "slt: $(SLT_DIR) not found: skipped"; fi
 slt-short: $(SLT_BIN)
+	@$(SLT_BIN) --quiet --failures 0 --expect tests/slt/selftest.expected tests/slt/selftest.test
 	@if [ -d $(SLT_DIR) ]; then \
 	    $(SLT_BIN) $(SLT_SHORT) --expect tests/slt/check.expected $(SLT_DIR); \
 	else echo "slt-short: $(SLT_DIR) not found: skipped"; fi

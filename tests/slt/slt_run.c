@@ -334,7 +334,8 @@ static void run_statement(run *x, const slt_record *r)
             x->c->s_ok++;
         } else {
             x->c->s_failed++;
-            report(x, r, "statement succeeded, an error was expected", true, "%s", "");
+            report(x, r, "statement succeeded, an error was expected", true, "%s",
+                   "ivm accepted the statement");
         }
         return;
     }
