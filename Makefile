@@ -171,7 +171,9 @@ slt: $(SLT_BIN)
 slt-short: $(SLT_BIN)
 	@$(SLT_BIN) --quiet --failures 0 --expect tests/slt/selftest.expected tests/slt/selftest.test
 	@if [ -d $(SLT_DIR) ]; then \
-	    $(SLT_BIN) $(SLT_SHORT) --expect tests/slt/check.expected $(SLT_DIR); \
+	    for w in 1 3; do echo "slt-short: workers $$w"; \
+	        $(SLT_BIN) $(SLT_SHORT) --workers $$w --expect tests/slt/check.expected \
+	            $(SLT_DIR) || exit 1; done; \
 	else echo "slt-short: $(SLT_DIR) not found: skipped"; fi
 
 check: all

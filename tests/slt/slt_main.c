@@ -287,8 +287,9 @@ static outcome forked_pass(const slt_script *s, const file_ent *f, slt_mode mode
          * for its end of file, with a timeout, instead of polling waitpid. */
         close(fds[0]);
         child_pass(s, f, mode, sh);
-        fflush(stdout);
-        _exit(sh->runner_failed ? 3 : 0);
+        /* exit, not _exit: under sanitizers the leak check runs at exit and
+         * reports through the exit status. */
+        exit(sh->runner_failed ? 3 : 0);
     }
     close(fds[1]);
     double deadline = now() + opt.timeout;
@@ -331,7 +332,8 @@ static outcome forked_pass(const slt_script *s, const file_ent *f, slt_mode mode
         snprintf(why, whycap, "runner error: %s", sh->runner_err);
         return OUT_ERROR;
     }
-    snprintf(why, whycap, "crashed: exit status %d", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    snprintf(why, whycap, "crashed: exit status %d%s", WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+             sh->counts.finished ? " after the pass finished (a sanitizer's report?)" : "");
     return OUT_CRASH;
 }
 
