@@ -198,23 +198,28 @@ static void text_add(shared *sh, const char *fmt, ...)
         sh->ntext = IVM_MIN(sh->ntext + (size_t)n, sizeof sh->text - 1);
 }
 
-/* The SQL on one line, cut at max bytes. */
+/* The SQL on one line (runs of white space become one space), cut with
+ * "..." to fit out[0..max), max >= 8. */
 static void flat_sql(const char *sql, char *out, size_t max)
 {
-    size_t k = 0;
-    bool space = false;
-    for (const char *p = sql; *p && k + 4 < max; p++) {
+    size_t k = 0, limit = max - 4; /* room for "..." and the NUL */
+    bool space = false, cut = false;
+    for (const char *p = sql; *p; p++) {
         if (*p == '\n' || *p == '\r' || *p == '\t' || *p == ' ') {
             space = k > 0;
             continue;
+        }
+        if (k + (space ? 2 : 1) > limit) {
+            cut = true;
+            break;
         }
         if (space)
             out[k++] = ' ';
         space = false;
         out[k++] = *p;
     }
-    if (k + 4 >= max)
-        memcpy(out + k, "...", 4), k += 3;
+    if (cut)
+        memcpy(out + k, "...", 3), k += 3;
     out[k] = '\0';
 }
 

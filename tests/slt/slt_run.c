@@ -163,14 +163,18 @@ static void find_refused(void *arg, const char *name)
             c->hit = c->x->refused[i].name;
 }
 
-/* The refused relation sql names, if rc is a schema error; else NULL. */
-static const char *cascade(const run *x, const char *sql, ivm_rc rc)
+/* The refused relation sql names, if rc is a schema error, copied into
+ * buf (the list may move); else NULL. */
+static const char *cascade(const run *x, const char *sql, ivm_rc rc, char buf[SLT_NAME_MAX])
 {
     if (rc != IVM_SCHEMA || x->nrefused == 0)
         return NULL;
     refused_ctx c = {x, NULL};
     slt_sql_names(sql, find_refused, &c);
-    return c.hit;
+    if (c.hit == NULL)
+        return NULL;
+    memcpy(buf, c.hit, SLT_NAME_MAX);
+    return buf;
 }
 
 /* ---- Building SQL text ------------------------------------------------------- */
@@ -339,7 +343,8 @@ static void run_statement(run *x, const slt_record *r)
         }
         return;
     }
-    const char *rel = cascade(x, r->sql, rc);
+    char relbuf[SLT_NAME_MAX];
+    const char *rel = cascade(x, r->sql, rc, relbuf);
     note_create(x, r, rel != NULL ? IVM_UNSUPPORTED : rc);
     if (rc == IVM_OK) {
         x->c->s_ok++;
@@ -368,7 +373,8 @@ static void run_and_check(run *x, const slt_record *r, const char *sql, size_t l
         return;
     }
     char buf[700];
-    const char *rel = cascade(x, r->sql, rc);
+    char relbuf[SLT_NAME_MAX];
+    const char *rel = cascade(x, r->sql, rc, relbuf);
     if (rc == IVM_UNSUPPORTED || rel != NULL) {
         x->c->q_unsupported++;
         if (rel != NULL)
@@ -586,7 +592,8 @@ static void create_views(run *x, uint32_t slot)
             continue;
         }
         char buf[700];
-        const char *rel = cascade(x, r->sql, rc);
+        char relbuf[SLT_NAME_MAX];
+        const char *rel = cascade(x, r->sql, rc, relbuf);
         vp->state = rc == IVM_UNSUPPORTED || rel != NULL ? V_UNSUPPORTED : V_FAILED;
         errtext(&err, rc, buf, sizeof buf);
         if (rel != NULL) {
