@@ -42,12 +42,21 @@ BENCH_BINS = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 PROP_SRCS  = $(wildcard proptests/prop_*.c)
 PROP_BINS  = $(patsubst proptests/%.c,$(BUILD)/proptests/%,$(PROP_SRCS))
 
-.PHONY: all check asan tsan run deps clean unit sqltest faulttest proptest proptest-short bench examples
+.PHONY: all check asan tsan run deps clean unit sqltest faulttest proptest proptest-short bench \
+        examples slt slt-short
 .DEFAULT_GOAL := all
 # Objects of tests, benchmarks and examples are not intermediate files.
 .SECONDARY:
 
-all: $(SHELL_BIN) $(LIB) $(EXAMPLE_BINS) $(BENCH_BINS) $(PROP_BINS)
+# The sqllogictest runner (tests/slt/): every tests/slt/*.c but the cmocka
+# tests (test_*.c) goes into build/ivm-slt; the cmocka tests link the same
+# objects but slt_main.o.
+SLT_SRCS     = $(filter-out tests/slt/test_%.c,$(wildcard tests/slt/*.c))
+SLT_OBJS     = $(patsubst %.c,$(BUILD)/obj/%.o,$(SLT_SRCS))
+SLT_LIB_OBJS = $(filter-out %/slt_main.o,$(SLT_OBJS))
+SLT_BIN      = $(BUILD)/ivm-slt
+
+all: $(SHELL_BIN) $(LIB) $(EXAMPLE_BINS) $(BENCH_BINS) $(PROP_BINS) $(SLT_BIN)
 
 deps: $(DEPS_OK)
 $(DEPS_OK): scripts/deps.sh
@@ -89,6 +98,11 @@ $(SHELL_BIN): $(patsubst %.c,$(BUILD)/obj/%.o,$(SHELL_SRCS)) $(LIB)
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) -o $@ $^ -lcmocka $(LDLIBS)
+$(BUILD)/tests/slt/%: $(BUILD)/obj/tests/slt/%.o $(SLT_LIB_OBJS) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -o $@ $^ -lcmocka $(LDLIBS)
+$(SLT_BIN): $(SLT_OBJS) $(LIB)
+	$(CC) $(CFLAGS_BASE) -o $@ $^ $(LDLIBS)
 $(BUILD)/obj/tests/%.o: tests/%.c | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) -Iinclude -Itests -c $< -o $@
@@ -151,8 +165,28 @@ bench: $(BENCH_BINS)
 faulttest: $(SHELL_BIN)
 	@sh tests/faults/run.sh $(SHELL_BIN)
 
+# The sqllogictest corpus lives outside the repository; both targets skip
+# with a notice when it is absent.  `make slt` runs all of it in both modes
+# (SLT_ARGS adds options); `make slt-short` runs the runner's own script
+# (tests/slt/selftest.test, always) and the first records of every file, and
+# fails if the counts differ from tests/slt/selftest.expected and
+# tests/slt/check.expected.
+SLT_DIR   ?= ../shared/slt/test
+SLT_ARGS  ?=
+SLT_SHORT  = --max-records 250 --failures 0 --quiet
+slt: $(SLT_BIN)
+	@if [ -d $(SLT_DIR) ]; then $(SLT_BIN) $(SLT_ARGS) $(SLT_DIR); \
+	else echo "slt: $(SLT_DIR) not found: skipped"; fi
+slt-short: $(SLT_BIN)
+	@$(SLT_BIN) --quiet --failures 0 --expect tests/slt/selftest.expected tests/slt/selftest.test
+	@if [ -d $(SLT_DIR) ]; then \
+	    for w in 1 3; do echo "slt-short: workers $$w"; \
+	        $(SLT_BIN) $(SLT_SHORT) --workers $$w --expect tests/slt/check.expected \
+	            $(SLT_DIR) || exit 1; done; \
+	else echo "slt-short: $(SLT_DIR) not found: skipped"; fi
+
 check: all
-	@$(MAKE) --no-print-directory unit sqltest faulttest examples proptest-short
+	@$(MAKE) --no-print-directory unit sqltest faulttest examples proptest-short slt-short
 	@echo "check: all tests passed"
 
 asan:
