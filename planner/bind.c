@@ -678,7 +678,7 @@ static const char *const fn_not_yet[] = {
     "acosh", "asin", "asinh", "atan", "atan2", "atanh", "ceil", "ceiling", "cos", "cosh",
     "degrees", "exp", "floor", "ln", "log", "log10", "log2", "mod", "pi", "pow", "power",
     "radians", "sin", "sinh", "sqrt", "tan", "tanh", "trunc", "json", "json_array",
-    "json_extract", "json_object", "json_group_array", "json_group_object", "count_distinct",
+    "json_extract", "json_object", "json_group_array", "json_group_object",
     "row_number", "rank", "dense_rank", "percent_rank", "cume_dist", "ntile", "lag", "lead",
     "first_value", "last_value", "nth_value", NULL,
 };
