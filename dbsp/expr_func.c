@@ -62,7 +62,7 @@ static uint32_t utf8_read(const char *p, uint32_t n, uint32_t *i)
     return c;
 }
 
-/* ---- Helpers ------------------------------------------------------------------ */
+/* ---- Common pieces ------------------------------------------------------------ */
 
 /* A number's text form must outlive the call that printed it: copy it to
  * scratch (text values are returned as they are). */

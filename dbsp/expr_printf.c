@@ -270,6 +270,12 @@ static void int_body(dbsp_sbuf *b, int64_t iv, char conv, const spec *s)
     if (s->comma && base == 10 && conv != 'r') {
         /* Every third digit from the right (zeros included) gets a comma. */
         size_t total = zeros + ndig;
+        /* Room for all of it at once: a huge precision fails now, not
+         * after a billion single bytes. */
+        dbsp_sbuf_fill(b, '0', total + (total - 1) / 3);
+        if (b->rc != IVM_OK)
+            return;
+        b->n -= total + (total - 1) / 3;
         for (size_t k = 0; k < total; k++) {
             char c = k < zeros ? '0' : tmp[o + (k - zeros)];
             dbsp_sbuf_put(b, &c, 1);

@@ -20,6 +20,15 @@ typedef struct range {
     uint32_t off;
 } range;
 
+/* Expands the result list (stars) into expressions and names. */
+typedef struct outcol {
+    const plan_expr *expr;   /* NULL for a star-expanded column */
+    uint32_t col;            /* star: combined column */
+    const char *name;
+    const char *alias;       /* AS name, or NULL */
+    plan_pos pos;
+} outcol;
+
 typedef enum bmode { MODE_ROW, MODE_AGG } bmode;
 
 typedef struct bctx {
@@ -34,6 +43,11 @@ typedef struct bctx {
     uint32_t naggs;
     size_t aggcap;
     lp_agg *aggs;
+    /* The result columns, for SQLite's aliases in WHERE, GROUP BY, HAVING
+     * and ORDER BY (NULL while they are not known). */
+    const outcol *oc;
+    uint32_t noc;
+    bool in_alias;           /* binding an alias's expression: no aliases in it */
 } bctx;
 
 static ivm_rc fail_at(bctx *b, ivm_rc rc, plan_pos pos, const char *fmt, const char *arg)
@@ -279,10 +293,77 @@ static bool contains_agg(const plan_expr *e)
     return find_agg(e) != NULL;
 }
 
-/* SQLite's "misuse of aggregate function f()" at the aggregate inside e. */
+/* SQLite's alias: an unqualified name that no FROM column has but a result
+ * column has as its AS name stands for that column's expression (in WHERE,
+ * GROUP BY, HAVING and ORDER BY).  The expression, or NULL. */
+static const plan_expr *alias_of(bctx *b, const plan_expr *e)
+{
+    if (b->in_alias || b->oc == NULL || e->kind != PLAN_E_COLUMN || e->table != NULL)
+        return NULL;
+    const plan_expr *found = NULL;
+    for (uint32_t k = 0; k < b->noc && found == NULL; k++)
+        if (b->oc[k].alias != NULL && b->oc[k].expr != NULL &&
+            strcasecmp(b->oc[k].alias, e->name) == 0)
+            found = b->oc[k].expr;
+    if (found == NULL)
+        return NULL;
+    /* A column of the FROM clause wins over an alias. */
+    uint32_t col;
+    ivm_err quiet, *keep = b->c->err;
+    ivm_err_clear(&quiet);
+    b->c->err = &quiet;
+    ivm_rc rc = resolve_column(b, e, &col);
+    b->c->err = keep;
+    return rc == IVM_OK ? NULL : found;
+}
+
+/* Like contains_agg, seeing through aliases. */
+static bool agg_inside(bctx *b, const plan_expr *e)
+{
+    if (e == NULL)
+        return false;
+    if (is_agg_call(e))
+        return true;
+    const plan_expr *al = alias_of(b, e);
+    if (al != NULL)
+        return contains_agg(al);
+    if (agg_inside(b, e->a) || agg_inside(b, e->b) || agg_inside(b, e->c))
+        return true;
+    for (uint32_t i = 0; i < e->list.n; i++)
+        if (agg_inside(b, e->list.items[i]))
+            return true;
+    return false;
+}
+
+/* The first alias inside e that stands for an aggregate, or NULL. */
+static const plan_expr *find_agg_alias(bctx *b, const plan_expr *e)
+{
+    if (e == NULL)
+        return NULL;
+    const plan_expr *al = alias_of(b, e);
+    if (al != NULL)
+        return contains_agg(al) ? e : NULL;
+    const plan_expr *f;
+    if ((f = find_agg_alias(b, e->a)) || (f = find_agg_alias(b, e->b)) ||
+        (f = find_agg_alias(b, e->c)))
+        return f;
+    for (uint32_t i = 0; i < e->list.n; i++)
+        if ((f = find_agg_alias(b, e->list.items[i])) != NULL)
+            return f;
+    return NULL;
+}
+
+/* SQLite's "misuse of aggregate function f()" at the aggregate inside e
+ * (SQLite's "misuse of aggregate: f()" when it hides behind an alias). */
 static ivm_rc misuse(bctx *b, const plan_expr *e)
 {
     const plan_expr *f = find_agg(e);
+    if (f == NULL && (f = find_agg_alias(b, e)) != NULL) {
+        const plan_expr *g = find_agg(alias_of(b, f));
+        return ivm_err_set(b->c->err, IVM_SCHEMA, f->pos.line, f->pos.col,
+                           "misuse of aggregate: %s() (through alias %s)",
+                           g && g->name ? g->name : "?", f->name);
+    }
     if (f == NULL)
         f = e;
     return fail_at(b, IVM_SCHEMA, f->pos, "misuse of aggregate function %s()",
@@ -597,7 +678,7 @@ static const char *const fn_not_yet[] = {
     "acosh", "asin", "asinh", "atan", "atan2", "atanh", "ceil", "ceiling", "cos", "cosh",
     "degrees", "exp", "floor", "ln", "log", "log10", "log2", "mod", "pi", "pow", "power",
     "radians", "sin", "sinh", "sqrt", "tan", "tanh", "trunc", "json", "json_array",
-    "json_extract", "json_object", "json_group_array", "json_group_object", "count_distinct",
+    "json_extract", "json_object", "json_group_array", "json_group_object",
     "row_number", "rank", "dense_rank", "percent_rank", "cume_dist", "ntile", "lag", "lead",
     "first_value", "last_value", "nth_value", NULL,
 };
@@ -680,7 +761,14 @@ static ivm_rc bind_func(bctx *b, const plan_expr *e, bmode mode, dbsp_expr **out
 static ivm_rc bind_expr(bctx *b, const plan_expr *e, bmode mode, dbsp_expr **out)
 {
     ivm_rc rc;
-    if (mode == MODE_AGG && !contains_agg(e)) {
+    const plan_expr *al = alias_of(b, e);
+    if (al != NULL) {
+        b->in_alias = true;
+        rc = bind_expr(b, al, mode, out);
+        b->in_alias = false;
+        return rc;
+    }
+    if (mode == MODE_AGG && !agg_inside(b, e)) {
         /* A subexpression equal to a GROUP BY term reads the group column. */
         dbsp_expr *x = NULL;
         rc = bind_expr(b, e, MODE_ROW, &x);
@@ -1109,13 +1197,6 @@ static const char *column_name(pctx *c, const plan_result_col *rc, const plan_ex
     return "?";
 }
 
-/* Expands the result list (stars) into expressions and names. */
-typedef struct outcol {
-    const plan_expr *expr;   /* NULL for a star-expanded column */
-    uint32_t col;            /* star: combined column */
-    const char *name;
-    plan_pos pos;
-} outcol;
 
 static ivm_rc expand_results(bctx *b, const plan_select *sel, outcol **out, uint32_t *n_out)
 {
@@ -1148,6 +1229,7 @@ static ivm_rc expand_results(bctx *b, const plan_select *sel, outcol **out, uint
         if (e->kind != PLAN_E_STAR) {
             oc[k].expr = e;
             oc[k].name = column_name(c, &sel->cols[i], e);
+            oc[k].alias = sel->cols[i].alias;
             oc[k].pos = sel->cols[i].pos;
             k++;
             continue;
@@ -1159,6 +1241,7 @@ static ivm_rc expand_results(bctx *b, const plan_select *sel, outcol **out, uint
                 oc[k].expr = NULL;
                 oc[k].col = b->ranges[r].off + j;
                 oc[k].name = b->ranges[r].rel->col_names[j];
+                oc[k].alias = NULL;
                 oc[k].pos = e->pos;
                 k++;
             }
@@ -1171,8 +1254,14 @@ static ivm_rc expand_results(bctx *b, const plan_select *sel, outcol **out, uint
 
 static ivm_rc bind_outcol(bctx *b, const outcol *oc, bmode mode, dbsp_expr **out)
 {
-    if (oc->expr != NULL)
-        return bind_expr(b, oc->expr, mode, out);
+    if (oc->expr != NULL) {
+        /* Aliases are not visible in the result list itself (SQLite). */
+        bool keep = b->in_alias;
+        b->in_alias = true;
+        ivm_rc rc = bind_expr(b, oc->expr, mode, out);
+        b->in_alias = keep;
+        return rc;
+    }
     /* A star column in an aggregate query must be a group column. */
     dbsp_expr *x = dbsp_expr_col(oc->col, b->types[oc->col]);
     if (x == NULL)
@@ -1248,8 +1337,18 @@ ivm_rc bind_select(pctx *c, const plan_select *sel, lp_node **out, plan_query *q
             goto nomem;
         tree->rel_id = PLAN_REL_DUAL;
     }
+    /* The result columns first: WHERE, GROUP BY, HAVING and ORDER BY may
+     * name their aliases. */
+    outcol *oc = NULL;
+    uint32_t noc = 0;
+    rc = expand_results(b, sel, &oc, &noc);
+    if (rc != IVM_OK)
+        goto fail;
+    b->oc = oc;
+    b->noc = noc;
+
     if (sel->where != NULL) {
-        if (contains_agg(sel->where)) {
+        if (agg_inside(b, sel->where)) {
             rc = misuse(b, sel->where);
             goto fail;
         }
@@ -1267,12 +1366,6 @@ ivm_rc bind_select(pctx *c, const plan_select *sel, lp_node **out, plan_query *q
         if (tree == NULL)
             goto nomem;
     }
-
-    outcol *oc = NULL;
-    uint32_t noc = 0;
-    rc = expand_results(b, sel, &oc, &noc);
-    if (rc != IVM_OK)
-        goto fail;
 
     bool agg = sel->group_by.n > 0 || sel->having != NULL;
     for (uint32_t i = 0; i < sel->ncols && !agg; i++)
@@ -1292,8 +1385,9 @@ ivm_rc bind_select(pctx *c, const plan_select *sel, lp_node **out, plan_query *q
         memset(b->group, 0, sizeof(dbsp_expr *) * (b->ngroup + 1));
         for (uint32_t i = 0; i < b->ngroup; i++) {
             const plan_expr *g = sel->group_by.items[i];
-            if (contains_agg(g)) {
-                rc = fail_at(b, IVM_SCHEMA, find_agg(g)->pos, "%s",
+            if (agg_inside(b, g)) {
+                const plan_expr *f = find_agg(g) ? find_agg(g) : g;
+                rc = fail_at(b, IVM_SCHEMA, f->pos, "%s",
                              "aggregate functions are not allowed in the GROUP BY clause");
                 goto fail;
             }

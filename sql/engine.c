@@ -1825,7 +1825,59 @@ static ivm_rc exec_insert(exec_ctx *x, const plan_stmt *st)
     return rc;
 }
 
-/* DELETE and UPDATE: read every current row, keep those WHERE selects. */
+/* A WHERE whose AND-ed conditions pin every PRIMARY KEY column to a
+ * constant of the column's class (`id = 5 AND ...`): writes the key's
+ * encoding at buf and returns its length, so that DELETE and UPDATE seek
+ * that one key instead of scanning; 0 otherwise.  The whole WHERE is still
+ * evaluated on the row found. */
+static size_t pinned_key(const table *t, const dbsp_expr *where, uint8_t *buf, size_t cap)
+{
+    enum { MAXPK = 16, MAXSTACK = 64 };
+    if (t->npk == 0 || t->npk > MAXPK || where == NULL)
+        return 0;
+    const ivm_value *pin[MAXPK] = {0};
+    const dbsp_expr *stack[MAXSTACK];
+    size_t sp = 0;
+    stack[sp++] = where;
+    while (sp > 0) {
+        const dbsp_expr *e = stack[--sp];
+        if (e->op == DBSP_X_AND && e->nargs == 2) {
+            if (sp + 2 > MAXSTACK)
+                continue; /* too deep to look through: those terms just filter */
+            stack[sp++] = e->args[0];
+            stack[sp++] = e->args[1];
+            continue;
+        }
+        if (e->op != DBSP_X_EQ || e->nargs != 2)
+            continue;
+        const dbsp_expr *col = e->args[0], *k = e->args[1];
+        if (col->op != DBSP_X_COL) {
+            col = e->args[1];
+            k = e->args[0];
+        }
+        if (col->op != DBSP_X_COL || k->op != DBSP_X_CONST || col->col >= t->ncols ||
+            k->k.type != t->col_types[col->col])
+            continue;
+        for (uint32_t p = 0; p < t->npk; p++)
+            if (t->pk[p] == col->col)
+                pin[p] = &k->k;
+    }
+    size_t len = 0;
+    for (uint32_t p = 0; p < t->npk; p++) {
+        if (pin[p] == NULL)
+            return 0;
+        len += spine_row_size(pin[p], 1);
+    }
+    if (len > cap)
+        return 0;
+    size_t o = 0;
+    for (uint32_t p = 0; p < t->npk; p++)
+        o += spine_value_encode(pin[p], buf + o);
+    return o;
+}
+
+/* DELETE and UPDATE: read every current row (or the one row a pinned
+ * PRIMARY KEY names), keep those WHERE selects. */
 static ivm_rc exec_modify(exec_ctx *x, const plan_stmt *st)
 {
     table *t = NULL;
@@ -1872,7 +1924,17 @@ static ivm_rc exec_modify(exec_ctx *x, const plan_stmt *st)
     rc = table_cursor(t, &c);
     if (rc != IVM_OK)
         goto done;
+    uint8_t keybuf[512];
+    size_t klen = pinned_key(t, where, keybuf, sizeof keybuf);
+    if (klen > 0)
+        spine_cursor_seek_key(c, keybuf, klen);
     for (; rc == IVM_OK && spine_cursor_key_valid(c); spine_cursor_step_key(c)) {
+        if (klen > 0) {
+            size_t ck;
+            const uint8_t *cur = spine_cursor_key(c, &ck);
+            if (spine_row_cmp(cur, ck, keybuf, klen) != 0)
+                break; /* the pinned key is not there */
+        }
         for (; rc == IVM_OK && spine_cursor_val_valid(c); spine_cursor_step_val(c)) {
             /* What the previous row left in scratch is in the builder now:
              * memory stays bounded however large the table. */
@@ -1901,6 +1963,8 @@ static ivm_rc exec_modify(exec_ctx *x, const plan_stmt *st)
             if (rc == IVM_OK)
                 rc = push_table_row(t, nv, &b, w);
         }
+        if (klen > 0)
+            break; /* one key only */
     }
     if (rc == IVM_OK)
         rc = finish_change(t, &b, x->err);
@@ -1979,8 +2043,8 @@ static ivm_rc exec_explain(exec_ctx *x, const plan_stmt *st)
     if (st->explained == NULL) {
         relent *r = rel_find(x->db, st->name);
         if (r == NULL || r->v == NULL)
-            return ivm_err_set(x->err, IVM_SCHEMA, st->name_pos.line, st->name_pos.col, "no such view: %s",
-                               st->name);
+            return ivm_err_set(x->err, IVM_SCHEMA, st->name_pos.line, st->name_pos.col,
+                               "no such view: %s", st->name);
         return explain_plan(x, r->v->q->plan);
     }
     const plan_stmt *e = st->explained;
