@@ -39,8 +39,10 @@ EXAMPLE_BINS = $(patsubst examples/%.c,$(BUILD)/examples/%,$(EXAMPLE_SRCS))
 BENCH_SRCS = $(wildcard bench/*.c)
 BENCH_BINS = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
+# proptests/prop_*.c are programs; the other proptests/*.c are linked into each.
 PROP_SRCS  = $(wildcard proptests/prop_*.c)
 PROP_BINS  = $(patsubst proptests/%.c,$(BUILD)/proptests/%,$(PROP_SRCS))
+PROP_LIB_OBJS = $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out $(PROP_SRCS),$(wildcard proptests/*.c)))
 
 .PHONY: all check asan tsan run deps clean unit sqltest proptest proptest-short bench examples
 .DEFAULT_GOAL := all
@@ -99,7 +101,7 @@ $(BUILD)/examples/%: $(BUILD)/obj/examples/%.o $(LIB)
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) -o $@ $^ $(LDLIBS)
-$(BUILD)/proptests/%: $(BUILD)/obj/proptests/%.o $(LIB)
+$(BUILD)/proptests/%: $(BUILD)/obj/proptests/%.o $(PROP_LIB_OBJS) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) -o $@ $^ $(LDLIBS)
 $(BUILD)/obj/bench/%.o $(BUILD)/obj/proptests/%.o $(BUILD)/obj/examples/%.o: | $(DEPS_OK)
