@@ -134,15 +134,29 @@ sqltest: $(SHELL_BIN)
 examples: $(EXAMPLE_BINS)
 	@for e in $(EXAMPLE_BINS); do echo "example: $$e"; $$e > /dev/null || exit 1; done
 
-# A short fixed-seed slice of the property tests; `make proptest` runs long.
-PROP_SHORT = --seed 1 --cases 8 --steps 40
+# Property tests (proptests/README.md): a short fixed-seed slice, a self-test
+# of the tester and the regression scripts in `make check`; `make proptest`
+# runs PROP_SECONDS (or PROP_CASES cases) from a time-based seed (or
+# PROP_SEED).  PROP_AVOID names constructs the generator leaves out while a
+# known engine bug makes them fail (each has a known-failing script in
+# proptests/regressions/); PROP_AVOID= generates everything.
+PROP_BIN   = $(BUILD)/proptests/prop_views
+PROP_AVOID ?= mixed-types,int-real-key,int-as-real
+PROP_FLAGS = --workers 1,3 $(if $(PROP_AVOID),--avoid $(PROP_AVOID)) --save $(BUILD)/proptests
+PROP_SHORT = --seed 1 --cases 30
 proptest-short: $(PROP_BINS)
-	@for w in 1 3; do $(BUILD)/proptests/prop_views $(PROP_SHORT) --workers $$w || exit 1; done
+	@$(PROP_BIN) $(PROP_SHORT) $(PROP_FLAGS)
+	@$(PROP_BIN) --self-test
+	@$(PROP_BIN) --workers 1,3 --replay proptests/regressions
 
-PROP_SECONDS ?= 240
+PROP_SECONDS ?= 300
+PROP_CASES ?=
+PROP_SEED ?= $(shell date +%s)
 proptest: $(PROP_BINS)
-	@for w in 1 2; do $(BUILD)/proptests/prop_views --seed $$(date +%s) \
-	    --seconds $(PROP_SECONDS) --workers $$w || exit 1; done
+	@$(PROP_BIN) --seed $(PROP_SEED) \
+	    $(if $(PROP_CASES),--cases $(PROP_CASES),--seconds $(PROP_SECONDS)) \
+	    $(PROP_FLAGS) --keep-going
+	@$(PROP_BIN) --workers 1,3 --replay proptests/regressions
 
 check: all
 	@$(MAKE) --no-print-directory unit sqltest examples proptest-short

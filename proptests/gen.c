@@ -23,7 +23,7 @@ typedef struct gctx {
     pcase *c;
     prng r;
     const pgen_opts *o;
-    uint32_t cons;           /* constructs of the view being made */
+    uint64_t cons;           /* constructs of the view being made */
     int target;              /* an unsupported construct this view must use, or -1 */
     bool unsup;              /* this view may use unsupported constructs */
     int alias_n;
@@ -56,7 +56,7 @@ typedef struct gscope {
 
 static void mark(gctx *g, pcons k)
 {
-    g->cons |= 1u << k;
+    g->cons |= 1ull << k;
 }
 
 static bool has(const gctx *g, pcons k)
@@ -266,15 +266,18 @@ static pexpr *gen_leaf(gctx *g, gscope *s, int type)
     if (s->agg && !s->in_agg) {
         if (pt_pct(&g->r, 45)) {
             int cand[PT_MAX_GROUP], nc = 0;
+            bool mix = type == PT_REAL && !((g->o->avoid >> PC_NUM_MIX) & 1u) &&
+                       pt_pct(&g->r, 30);
             for (int i = 0; i < s->q->ngroup; i++)
-                if (s->gtypes[i] == type ||
-                    (type == PT_REAL && s->gtypes[i] == PT_INT && pt_pct(&g->r, 30)))
+                if (s->gtypes[i] == type || (mix && s->gtypes[i] == PT_INT))
                     cand[nc++] = i;
             if (nc > 0) {
                 pexpr *e = pt_expr_new(g->c, X_GROUP, s->gtypes[cand[0]], 0);
                 e->col = cand[pick(g, nc)];
                 e->type = (uint8_t)s->gtypes[e->col];
                 e->owner = s->q;
+                if (e->type != type)
+                    mark(g, PC_NUM_MIX);
                 return e;
             }
         }
@@ -283,11 +286,18 @@ static pexpr *gen_leaf(gctx *g, gscope *s, int type)
         return lit(g, type);
     }
     if (pt_pct(&g->r, 80)) {
-        const gcol *gc = find_col(g, s->cols, s->n, type, type == PT_REAL && pt_pct(&g->r, 20));
+        /* An INTEGER where a REAL is expected: the expression's class says
+         * REAL, its values may be integers. */
+        bool mix = type == PT_REAL && !((g->o->avoid >> PC_NUM_MIX) & 1u) &&
+                   pt_pct(&g->r, 20);
+        const gcol *gc = find_col(g, s->cols, s->n, type, mix);
         if (gc == NULL && s->nouter > 0 && pt_pct(&g->r, 30))
             gc = find_col(g, s->outer, s->nouter, type, false);
-        if (gc != NULL)
+        if (gc != NULL) {
+            if (gc->type != type)
+                mark(g, PC_NUM_MIX);
             return col_ref(g, gc);
+        }
     }
     if (pt_pct(&g->r, 4))
         return null_lit(g, type);
@@ -766,7 +776,7 @@ static pquery *gen_query_core(gctx *g, gscope *outer, const int *types, int ntyp
                 /* A constant groups nothing, and an integer one (-1 too)
                  * would name a result column. */
                 for (int tries = 0; !has_col(e) && tries < 10; tries++) {
-                    uint32_t before = g->cons;
+                    uint64_t before = g->cons;
                     e = gen_x(g, &s, t, 2);
                     if (!has_col(e))
                         g->cons = before;
@@ -893,7 +903,7 @@ static pquery *gen_view_query(gctx *g)
         case PC_MIXED_TYPES: {
             int saved = g->target;
             for (int tries = 0; tries < 20 && !has(g, (pcons)saved); tries++) {
-                uint32_t before = g->cons;
+                uint64_t before = g->cons;
                 pexpr *x = gen_bool(g, &s, 2);
                 if (has(g, (pcons)saved))
                     q->where = and_(g, q->where, x);
@@ -910,7 +920,7 @@ static pquery *gen_view_query(gctx *g)
         }
         case PC_OTHER_FUNC: {
             for (int tries = 0; tries < 40 && !has(g, PC_OTHER_FUNC); tries++) {
-                uint32_t before = g->cons;
+                uint64_t before = g->cons;
                 pexpr *x = gen_x(g, &s, pick(g, 3), 2);
                 if (has(g, PC_OTHER_FUNC))
                     q->where = and_(g, q->where, un(g, X_POST, "IS NOT NULL", PT_BOOL, x));
@@ -1038,7 +1048,9 @@ static pexpr *gen_value(gctx *g, const ptable *t, int col)
     }
     case PT_REAL:
         if (pt_pct(&g->r, g->o->edge_pct)) {
-            static const char *const big[] = {"9007199254740992.0", "1e20", "0.1", "-1e-5"};
+            /* Not beyond 2^63: CAST to INTEGER would saturate and SUM
+             * overflow (see regressions/known_sum_overflow_at_commit.sql). */
+            static const char *const big[] = {"9007199254740992.0", "1.5e15", "0.1", "-1e-5"};
             return pt_lit(g->c, PT_REAL, big[pick(g, 4)]);
         }
         if (pt_pct(&g->r, 10)) {
@@ -1240,7 +1252,7 @@ static void gen_dml(gctx *g)
         gen_update(g, ti);
 }
 
-static void gen_view(gctx *g, uint32_t avoid)
+static void gen_view(gctx *g, uint64_t avoid)
 {
     pcase *c = g->c;
     int vi = c->nviews++;

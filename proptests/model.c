@@ -134,6 +134,7 @@ const char *const pt_cons_names[PC_COUNT] = {
     [PC_WITH] = "with",
     [PC_OTHER_FUNC] = "other-function",
     [PC_NUM_KEY] = "int-real-key",
+    [PC_NUM_MIX] = "int-as-real",
 };
 
 /* ---- Arena --------------------------------------------------------------------- */
@@ -675,7 +676,7 @@ void pt_render(const pcase *c, pscript *out)
         t.n = 0;
         if (!render_step(c, s, &t))
             continue;
-        uint32_t cons = s->kind == S_VIEW ? c->views[s->rel].cons : 0;
+        uint64_t cons = s->kind == S_VIEW ? c->views[s->rel].cons : 0;
         pt_script_add(out, t.p, cons, i, 0);
     }
     pt_text_free(&t);
@@ -683,7 +684,7 @@ void pt_render(const pcase *c, pscript *out)
 
 /* ---- Scripts ------------------------------------------------------------------------ */
 
-void pt_script_add(pscript *sc, const char *sql, uint32_t cons, int step, uint32_t line)
+void pt_script_add(pscript *sc, const char *sql, uint64_t cons, int step, uint32_t line)
 {
     if (sc->n == sc->cap) {
         sc->cap = sc->cap ? sc->cap * 2 : 64;

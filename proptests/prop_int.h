@@ -66,6 +66,7 @@ typedef enum pcons {
     PC_LIKE, PC_OUTER_JOIN, PC_IN_SUBQUERY, PC_EXISTS, PC_SCALAR_SUBQUERY,
     PC_UNION, PC_INTERSECT, PC_EXCEPT, PC_ORDER_LIMIT, PC_AGG_DISTINCT,
     PC_AGG_FILTER, PC_FROM_SUBQUERY, PC_WITH, PC_OTHER_FUNC, PC_NUM_KEY,
+    PC_NUM_MIX,
     PC_COUNT
 } pcons;
 
@@ -144,7 +145,7 @@ struct pquery {
 typedef struct pview {
     char name[12];
     pquery *q;
-    uint32_t cons;           /* bit set of pcons */
+    uint64_t cons;           /* bit set of pcons */
     bool dead;
 } pview;
 
@@ -238,7 +239,7 @@ int pt_src_ncols(const pcase *c, const psrc *s);
 /* A script is a list of SQL statements, from a rendered case or a file. */
 typedef struct pstmt {
     char *sql;               /* without the final ';' */
-    uint32_t cons;           /* CREATE VIEW: constructs (0 when unknown) */
+    uint64_t cons;           /* CREATE VIEW: constructs (0 when unknown) */
     int step;                /* index of the model step, -1 for files */
     uint32_t line;           /* first line in its file (files only) */
 } pstmt;
@@ -248,7 +249,7 @@ typedef struct pscript {
     pstmt *s;
 } pscript;
 
-void pt_script_add(pscript *sc, const char *sql, uint32_t cons, int step, uint32_t line);
+void pt_script_add(pscript *sc, const char *sql, uint64_t cons, int step, uint32_t line);
 void pt_script_free(pscript *sc);
 /* Renders every live step of c; pt_render_query renders one query. */
 void pt_render(const pcase *c, pscript *out);
@@ -262,7 +263,7 @@ typedef struct pgen_opts {
     int steps;               /* DML statements per case, about */
     int max_views;
     int unsupported_pct;     /* chance that a view uses a construct ivm refuses today */
-    uint32_t avoid;          /* bit set of pcons never to generate on purpose */
+    uint64_t avoid;          /* bit set of pcons never to generate on purpose */
     int edge_pct;            /* share of integers near 2^53 and other edge values */
 } pgen_opts;
 

@@ -71,7 +71,7 @@ static bool parse_workers(const char *s, prun_opts *r)
     return r->nworkers > 0;
 }
 
-static bool parse_cons(const char *s, uint32_t *out)
+static bool parse_cons(const char *s, uint64_t *out)
 {
     *out = 0;
     while (*s) {
@@ -87,7 +87,7 @@ static bool parse_cons(const char *s, uint32_t *out)
             fputc('\n', stderr);
             return false;
         }
-        *out |= 1u << k;
+        *out |= 1ull << k;
         s += n;
         if (*s == ',')
             s++;

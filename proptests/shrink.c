@@ -36,6 +36,7 @@ typedef struct shr {
     bool out_of_time;
     undo *log;
     int nlog, logcap;
+    ptext last;              /* the script of the case as it stands */
 } shr;
 
 static undo *log_add(shr *s)
@@ -108,7 +109,19 @@ static void truncate_after(shr *s, const pscript *sc, int stmt)
         s->c->steps[i].dead = true;
 }
 
-/* Runs the edited case: keeps the edits if it still fails alike. */
+static void script_text(const pscript *sc, ptext *t)
+{
+    t->n = 0;
+    pt_put(t, "", 0);
+    for (int i = 0; i < sc->n; i++) {
+        pt_puts(t, sc->s[i].sql);
+        pt_puts(t, ";\n");
+    }
+}
+
+/* Runs the edited case: keeps the edits if it still fails alike.  An edit
+ * that does not change the script (it touched something already gone) is
+ * kept without a run and is no progress. */
 static bool attempt(shr *s)
 {
     if (s->nlog == 0)
@@ -120,6 +133,14 @@ static bool attempt(shr *s)
     }
     pscript sc = {0};
     pt_render(s->c, &sc);
+    ptext now = {0};
+    script_text(&sc, &now);
+    if (strcmp(now.p, s->last.p) == 0) {
+        s->nlog = 0;
+        pt_text_free(&now);
+        pt_script_free(&sc);
+        return false;
+    }
     poutcome out;
     pstats st;
     memset(&st, 0, sizeof st);
@@ -131,11 +152,15 @@ static bool attempt(shr *s)
         s->nlog = 0;
         s->accepted++;
         truncate_after(s, &sc, out.stmt);
+        pt_script_free(&sc);
+        pt_render(s->c, &sc);
+        script_text(&sc, &s->last);
         if (s->o->verbose)
             fprintf(stderr, "  shrink: %d statements\n", out.stmt + 1);
     } else {
         rollback(s);
     }
+    pt_text_free(&now);
     pt_script_free(&sc);
     return keep;
 }
@@ -578,16 +603,19 @@ static bool pass_values(shr *s)
                 const char *l = (*slot)->lit;
                 /* NULL into the rowid makes SQLite pick a key: another story. */
                 bool rowid = t->npk == 1 && t->pk[0] == k && strcmp(t->cols[k].decl, "INTEGER") == 0;
-                if (l != NULL && strcmp(l, "NULL") != 0 && !rowid) {
+                /* NULL first, then a plain literal; a NULL stays (no
+                 * going back and forth). */
+                if (l == NULL || strcmp(l, "NULL") == 0)
+                    continue;
+                if (!rowid) {
                     set_slot(s, slot, pt_lit(c, (*slot)->type, "NULL"));
                     if (attempt(s)) {
                         progress = true;
                         continue;
                     }
                 }
-                l = (*slot)->lit;
                 const char *simple = simple_lit((*slot)->type);
-                if (l != NULL && strcmp(l, simple) != 0 && !s->out_of_time) {
+                if (strcmp(l, simple) != 0 && !s->out_of_time) {
                     set_slot(s, slot, pt_lit(c, (*slot)->type, simple));
                     progress |= attempt(s);
                 }
@@ -611,6 +639,9 @@ int pt_shrink(pcase *c, const pshrink_opts *o, poutcome *first)
         pt_render(c, &sc);
         truncate_after(&s, &sc, first->stmt);
         pt_script_free(&sc);
+        pt_render(c, &sc);
+        script_text(&sc, &s.last);
+        pt_script_free(&sc);
     }
     bool progress = true;
     for (int round = 0; progress && !s.out_of_time; round++) {
@@ -626,5 +657,6 @@ int pt_shrink(pcase *c, const pshrink_opts *o, poutcome *first)
     /* The last run that failed is the case as it is now. */
     *first = s.best;
     free(s.log);
+    pt_text_free(&s.last);
     return s.tries;
 }
