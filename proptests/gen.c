@@ -822,6 +822,21 @@ static pquery *gen_query_core(gctx *g, gscope *outer, const int *types, int ntyp
             }
             q->nitems = n;
         }
+    } else if (types == NULL && depth == 0 && q->nsrc == 1 && pt_pct(&g->r, 8)) {
+        /* SELECT *: the items mirror the FROM item's columns. */
+        q->star = true;
+        mark(g, PC_STAR);
+        q->nitems = pt_src_ncols(g->c, &q->src[0]);
+        if (q->nitems > PT_MAX_ITEMS)
+            q->nitems = PT_MAX_ITEMS;
+        for (int i = 0; i < q->nitems; i++) {
+            int type;
+            const char *name = pt_src_col(g->c, &q->src[0], i, &type, NULL);
+            gcol gc = {&q->src[0], NULL, i, type};
+            q->items[i].e = col_ref(g, &gc);
+            q->items[i].type = (uint8_t)type;
+            snprintf(q->items[i].name, sizeof q->items[i].name, "%s", name);
+        }
     } else {
         int n = types ? ntypes : 1 + pick(g, 4);
         gen_items(g, &s, q, n, types);
@@ -953,6 +968,10 @@ static pquery *gen_view_query(gctx *g)
     if (g->target == PC_ORDER_LIMIT || want(g, PC_ORDER_LIMIT, 5)) {
         q->limit = 1 + pick(g, 5);
         mark(g, PC_ORDER_LIMIT);
+    }
+    if (q->limit < 0 && pt_pct(&g->r, 5)) {
+        q->order = true;
+        mark(g, PC_ORDER);
     }
     if (g->target == PC_WITH || want(g, PC_WITH, 4)) {
         q->with = true;
@@ -1274,6 +1293,10 @@ static void gen_view(gctx *g, uint64_t avoid)
             g->unsup = false;
     }
     v->q = gen_view_query(g);
+    if (!v->q->star && pt_pct(&g->r, 10)) {
+        v->collist = true;
+        mark(g, PC_COLLIST);
+    }
     v->cons = g->cons;
     /* Statements never use what ivm refuses: only views do. */
     g->target = -1;

@@ -135,6 +135,9 @@ const char *const pt_cons_names[PC_COUNT] = {
     [PC_OTHER_FUNC] = "other-function",
     [PC_NUM_KEY] = "int-real-key",
     [PC_NUM_MIX] = "int-as-real",
+    [PC_STAR] = "star",
+    [PC_COLLIST] = "column-list",
+    [PC_ORDER] = "order-no-limit",
 };
 
 /* ---- Arena --------------------------------------------------------------------- */
@@ -219,6 +222,18 @@ pstep *pt_step_add(pcase *c, int kind, int rel)
 
 /* ---- Columns of FROM items ------------------------------------------------------ */
 
+/* Live result columns of a SELECT * query. */
+int pt_live_cols(const pcase *c, const pquery *q)
+{
+    int n = 0;
+    for (int i = 0; i < q->nitems; i++) {
+        bool dead = q->items[i].dead;
+        pt_src_col(c, &q->src[0], i, NULL, &dead);
+        n += !dead && !q->items[i].dead;
+    }
+    return n;
+}
+
 static int live_items(const pquery *q)
 {
     int n = 0;
@@ -250,6 +265,11 @@ const char *pt_src_col(const pcase *c, const psrc *s, int col, int *type_out, bo
         if (s->kind == SRC_VIEW)
             dead = dead || c->views[s->rel].dead;
         dead = dead || q->items[col].dead;
+        if (q->star) {
+            bool d2 = false;
+            pt_src_col(c, &q->src[0], col, NULL, &d2);
+            dead = dead || d2;
+        }
         name = q->items[col].name;
         type = q->items[col].type;
     }
@@ -421,18 +441,24 @@ static void render_src(const pcase *c, const psrc *s, ptext *t)
 
 /* skip (may be NULL) leaves out items, for INSERT ... SELECT into a table
  * that lost columns. */
-static void render_core(const pcase *c, const pquery *q, const bool *skip, ptext *t)
+static void render_core(const pcase *c, const pquery *q, const bool *skip, bool alias,
+                        ptext *t)
 {
     pt_puts(t, q->distinct ? "SELECT DISTINCT " : "SELECT ");
     bool first = true;
-    for (int i = 0; i < q->nitems; i++) {
+    if (q->star) {
+        pt_puts(t, "*");
+        first = false;
+    }
+    for (int i = 0; i < q->nitems && !q->star; i++) {
         if (q->items[i].dead || (skip != NULL && skip[i]))
             continue;
         if (!first)
             pt_puts(t, ", ");
         first = false;
         render_expr(c, q->items[i].e, t);
-        pt_printf(t, " AS %s", q->items[i].name);
+        if (alias)
+            pt_printf(t, " AS %s", q->items[i].name);
     }
     if (first)
         pt_puts(t, "NULL AS z");
@@ -482,7 +508,15 @@ static void render_core(const pcase *c, const pquery *q, const bool *skip, ptext
     }
 }
 
+static void render_query(const pcase *c, const pquery *q, bool alias, ptext *t);
+
 void pt_render_query(const pcase *c, const pquery *q, ptext *t)
+{
+    render_query(c, q, true, t);
+}
+
+/* alias: name the result columns (not when CREATE VIEW lists them). */
+static void render_query(const pcase *c, const pquery *q, bool alias, ptext *t)
 {
     if (q->with) {
         pt_puts(t, "WITH w AS (");
@@ -492,16 +526,17 @@ void pt_render_query(const pcase *c, const pquery *q, ptext *t)
         [SET_INTERSECT] = " INTERSECT ", [SET_EXCEPT] = " EXCEPT ",
     };
     for (const pquery *p = q; p != NULL; p = p->setop != SET_NONE ? p->next : NULL) {
-        render_core(c, p, NULL, t);
+        render_core(c, p, NULL, alias, t);
         if (p->setop != SET_NONE && p->next != NULL)
             pt_puts(t, ops[p->setop]);
     }
-    if (q->limit >= 0) {
-        int n = live_items(q);
+    if (q->limit >= 0 || q->order) {
+        int n = q->star ? pt_live_cols(c, q) : live_items(q);
         pt_puts(t, " ORDER BY ");
         for (int i = 1; i <= (n ? n : 1); i++)
             pt_printf(t, i > 1 ? ", %d" : "%d", i);
-        pt_printf(t, " LIMIT %d", q->limit);
+        if (q->limit >= 0)
+            pt_printf(t, " LIMIT %d", q->limit);
     }
     if (q->with)
         pt_puts(t, ") SELECT * FROM w");
@@ -555,8 +590,19 @@ static bool render_step(const pcase *c, const pstep *s, ptext *t)
         const pview *v = &c->views[s->rel];
         if (v->dead)
             return false;
-        pt_printf(t, "CREATE VIEW %s AS ", v->name);
-        pt_render_query(c, v->q, t);
+        pt_printf(t, "CREATE VIEW %s", v->name);
+        if (v->collist && !v->q->star) {
+            bool f = true;
+            for (int i = 0; i < v->q->nitems; i++) {
+                if (v->q->items[i].dead)
+                    continue;
+                pt_printf(t, "%s%s", f ? "(" : ", ", v->q->items[i].name);
+                f = false;
+            }
+            pt_puts(t, f ? "(z)" : ")");
+        }
+        pt_puts(t, " AS ");
+        render_query(c, v->q, !v->collist || v->q->star, t);
         return true;
     }
     case S_INSERT: {
@@ -573,7 +619,7 @@ static bool render_step(const pcase *c, const pstep *s, ptext *t)
             if (nlive == 0)
                 return false;
             pt_printf(t, "INSERT INTO %s ", tb->name);
-            render_core(c, s->sel, skip, t);
+            render_core(c, s->sel, skip, true, t);
             return true;
         }
         bool all = true;

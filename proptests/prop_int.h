@@ -66,7 +66,7 @@ typedef enum pcons {
     PC_LIKE, PC_OUTER_JOIN, PC_IN_SUBQUERY, PC_EXISTS, PC_SCALAR_SUBQUERY,
     PC_UNION, PC_INTERSECT, PC_EXCEPT, PC_ORDER_LIMIT, PC_AGG_DISTINCT,
     PC_AGG_FILTER, PC_FROM_SUBQUERY, PC_WITH, PC_OTHER_FUNC, PC_NUM_KEY,
-    PC_NUM_MIX,
+    PC_NUM_MIX, PC_STAR, PC_COLLIST, PC_ORDER,
     PC_COUNT
 } pcons;
 
@@ -140,12 +140,15 @@ struct pquery {
     pquery *next;
     int limit;               /* >= 0: ORDER BY every column LIMIT limit */
     bool with;               /* rendered as WITH w AS (query) SELECT * FROM w */
+    bool order;              /* ORDER BY every column, no LIMIT (ignored in a view) */
+    bool star;               /* SELECT *: item i is column i of the only FROM item */
 };
 
 typedef struct pview {
     char name[12];
     pquery *q;
     uint64_t cons;           /* bit set of pcons */
+    bool collist;            /* CREATE VIEW v(names) AS ... */
     bool dead;
 } pview;
 
@@ -233,6 +236,7 @@ pstep *pt_step_add(pcase *c, int kind, int rel);
 /* The name and class of column col of a FROM item, and whether it is gone. */
 const char *pt_src_col(const pcase *c, const psrc *s, int col, int *type_out, bool *dead_out);
 int pt_src_ncols(const pcase *c, const psrc *s);
+int pt_live_cols(const pcase *c, const pquery *q);
 
 /* ---- Scripts: rendered cases ------------------------------------------------------ */
 

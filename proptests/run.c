@@ -367,7 +367,15 @@ static int classify(const char *sql, char *name, const char **select)
             n++;
         memcpy(name, v, n);
         name[n] = '\0';
-        const char *a = word(skip_space(v + n), "AS");
+        const char *after = skip_space(v + n);
+        if (*after == '(') {
+            /* A column list: CREATE VIEW v(a, b) AS ... */
+            const char *close = strchr(after, ')');
+            if (close == NULL)
+                return K_OTHER;
+            after = skip_space(close + 1);
+        }
+        const char *a = word(after, "AS");
         if (a == NULL)
             return K_OTHER;
         *select = a;

@@ -385,7 +385,7 @@ static int live_cols(const ptable *t)
 static bool q_pass_items(shr *s, pquery *q)
 {
     bool progress = false;
-    for (int i = 0; i < q->nitems && !s->out_of_time; i++) {
+    for (int i = 0; i < q->nitems && !s->out_of_time && !q->star; i++) {
         int live = 0;
         for (int k = 0; k < q->nitems; k++)
             live += !q->items[k].dead;
@@ -469,6 +469,10 @@ static bool q_simplify(shr *s, pquery *q)
     }
     if (q->limit >= 0 && !s->out_of_time) {
         set_int(s, &q->limit, -1);
+        progress |= attempt(s);
+    }
+    if (q->order && !s->out_of_time) {
+        set_flag(s, &q->order, false);
         progress |= attempt(s);
     }
     if (q->setop != SET_NONE && !s->out_of_time) {
