@@ -82,7 +82,7 @@ static int pick(gctx *g, int n)
 
 /* ---- Literals ------------------------------------------------------------------ */
 
-static const char *const int_lits[] = {"0", "1", "2", "3", "4", "5", "-1", "6", "2", "1"};
+static const char *const int_lits[] = {"0", "1", "2", "3", "4", "5", "-1", "6", "2", "1", "0x3"};
 /* Binary fractions: sums are exact in any order. */
 static const char *const real_lits[] = {"0.0",  "0.5", "1.0",  "1.5",   "2.0",  "2.5",
                                         "-0.5", "-1.5", "0.25", "3.75", "100.0"};
@@ -509,7 +509,7 @@ static pexpr *gen_x(gctx *g, gscope *s, int type, int depth)
         return gen_x(g, s, PT_BOOL, depth);
     case PT_REAL:
         if (r < 40) {
-            static const char *const ops[] = {"+", "-", "*", "/", "+", "*"};
+            static const char *const ops[] = {"+", "-", "*", "/", "+", "*", "%"};
             int lt = PT_REAL, rt = pick(g, 2) ? PT_REAL : PT_INT;
             if (pick(g, 2)) {
                 lt = rt;
@@ -1059,10 +1059,16 @@ static pexpr *gen_value(gctx *g, const ptable *t, int col)
                                               "-9007199254740993", "9007199254740995"};
             return pt_lit(g->c, PT_INT, big[pick(g, 4)]);
         }
-        if (pt_pct(&g->r, 4))
-            snprintf(buf, sizeof buf, pick(g, 2) ? "'%d'" : "'%d.0'", v);
-        else
+        if (pt_pct(&g->r, 4)) {
+            /* Text the column's affinity turns into this integer; with
+             * spaces around it now and then (a statement value, not a view
+             * construct, but left out with --avoid padded-number). */
+            static const char *const forms[] = {"'%d'", "'%d.0'", "' %d'", "'%d '"};
+            bool pad = !((g->o->avoid >> PC_PADDED) & 1u);
+            snprintf(buf, sizeof buf, forms[pick(g, pad ? 4 : 2)], v);
+        } else {
             snprintf(buf, sizeof buf, "%d", v);
+        }
         return pt_lit(g->c, PT_INT, buf);
     }
     case PT_REAL:
@@ -1076,8 +1082,11 @@ static pexpr *gen_value(gctx *g, const ptable *t, int col)
             snprintf(buf, sizeof buf, "%d", pick(g, 5) - 1);
             return pt_lit(g->c, PT_REAL, buf);
         }
-        if (pt_pct(&g->r, 3))
-            return pt_lit(g->c, PT_REAL, "'2.5'");
+        if (pt_pct(&g->r, 3)) {
+            bool pad = !((g->o->avoid >> PC_PADDED) & 1u);
+            static const char *const forms[] = {"'2.5'", "'-0.5'", "' 1.5'", "'0.25 '"};
+            return pt_lit(g->c, PT_REAL, forms[pick(g, pad ? 4 : 2)]);
+        }
         return lit(g, PT_REAL);
     default:
         if (key) {

@@ -138,6 +138,7 @@ const char *const pt_cons_names[PC_COUNT] = {
     [PC_STAR] = "star",
     [PC_COLLIST] = "column-list",
     [PC_ORDER] = "order-no-limit",
+    [PC_PADDED] = "padded-number",
 };
 
 /* ---- Arena --------------------------------------------------------------------- */
