@@ -705,18 +705,19 @@ static pquery *gen_query_core(gctx *g, gscope *outer, const int *types, int ntyp
     bool comma = pt_pct(&g->r, 40);
     pexpr *where_keys = NULL;
     for (int k = 0; k < nsrc; k++) {
+        uint64_t before = g->cons;
         gen_src(g, q, k, depth);
         q->nsrc = k + 1;
         if (k == 0) {
             q->src[k].join = J_FIRST;
             continue;
         }
-        /* Views as later FROM items only in two-item joins: their rows
-         * multiply. */
+        /* Cross joins only between two items: more would multiply rows. */
         pexpr *cond = gen_join_cond(g, q, k);
         bool cross = cond == NULL || (nsrc == 2 && pt_pct(&g->r, 8));
         if (cross && nsrc > 2) {
             q->nsrc = k;
+            g->cons = before;
             break;
         }
         if (cross) {

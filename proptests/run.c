@@ -744,6 +744,9 @@ static void run_stmt(runner *r, int i, int kind)
             failf(r, F_STMT, i, "ivm succeeds, SQLite fails: %s", msg ? msg : "?");
         snprintf(r->out->sig, sizeof r->out->sig, "%s", rc_name(rc[0]));
         r->out->workers = r->o->workers[0];
+    } else if (rc[0] != IVM_OK && kind == K_TABLE) {
+        failf(r, F_INVALID, i, "both reject a CREATE TABLE: ivm %s: %s; SQLite: %s",
+              rc_name(rc[0]), e[0].msg, msg ? msg : "?");
     } else if (rc[0] != IVM_OK) {
         r->st->stmt_failed++;
     } else if (kind == K_COMMIT) {
