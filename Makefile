@@ -39,8 +39,10 @@ EXAMPLE_BINS = $(patsubst examples/%.c,$(BUILD)/examples/%,$(EXAMPLE_SRCS))
 BENCH_SRCS = $(wildcard bench/*.c)
 BENCH_BINS = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
+# proptests/prop_*.c are programs; the other proptests/*.c are linked into each.
 PROP_SRCS  = $(wildcard proptests/prop_*.c)
 PROP_BINS  = $(patsubst proptests/%.c,$(BUILD)/proptests/%,$(PROP_SRCS))
+PROP_LIB_OBJS = $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out $(PROP_SRCS),$(wildcard proptests/*.c)))
 
 .PHONY: all check asan tsan run deps clean unit sqltest faulttest proptest proptest-short bench \
         examples slt slt-short
@@ -113,7 +115,7 @@ $(BUILD)/examples/%: $(BUILD)/obj/examples/%.o $(LIB)
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) -o $@ $^ $(LDLIBS)
-$(BUILD)/proptests/%: $(BUILD)/obj/proptests/%.o $(LIB)
+$(BUILD)/proptests/%: $(BUILD)/obj/proptests/%.o $(PROP_LIB_OBJS) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) -o $@ $^ $(LDLIBS)
 $(BUILD)/obj/bench/%.o $(BUILD)/obj/proptests/%.o $(BUILD)/obj/examples/%.o: | $(DEPS_OK)
@@ -146,17 +148,32 @@ sqltest: $(SHELL_BIN)
 examples: $(EXAMPLE_BINS)
 	@for e in $(EXAMPLE_BINS); do echo "example: $$e"; $$e > /dev/null || exit 1; done
 
-# A short fixed-seed slice of the property tests; `make proptest` runs long.
-PROP_SHORT = --seed 1 --cases 8 --steps 40
+# Property tests (proptests/README.md): a short fixed-seed slice, a self-test
+# of the tester and the regression scripts in `make check`; `make proptest`
+# runs PROP_SECONDS (or PROP_CASES cases) from a time-based seed (or
+# PROP_SEED).  PROP_AVOID names constructs the generator leaves out while a
+# known engine bug makes them fail (each has a known-failing script in
+# proptests/regressions/); PROP_AVOID= generates everything.
+PROP_BIN   = $(BUILD)/proptests/prop_views
+PROP_AVOID ?= mixed-types,int-real-key,int-as-real,padded-number
+PROP_WORKERS ?= 1,2,4,7
+PROP_FLAGS = --workers $(PROP_WORKERS) $(if $(PROP_AVOID),--avoid $(PROP_AVOID)) --save $(BUILD)/proptests
+PROP_SHORT = --seed 1 --cases 30
 proptest-short: $(PROP_BINS)
-	@for w in 1 3; do $(BUILD)/proptests/prop_views $(PROP_SHORT) --workers $$w || exit 1; done
+	@$(PROP_BIN) $(PROP_SHORT) $(PROP_FLAGS)
+	@$(PROP_BIN) --self-test
+	@$(PROP_BIN) --workers $(PROP_WORKERS) --replay proptests/regressions
 	@$(BUILD)/proptests/prop_spine --seed 1 --cases 4 --steps 200
 
-PROP_SECONDS ?= 240
+PROP_SECONDS ?= 300
+PROP_CASES ?=
+PROP_SEED ?= $(shell date +%s)
 proptest: $(PROP_BINS)
-	@for w in 1 2; do $(BUILD)/proptests/prop_views --seed $$(date +%s) \
-	    --seconds $(PROP_SECONDS) --workers $$w || exit 1; done
-	@$(BUILD)/proptests/prop_spine --seed $$(date +%s) --seconds $(PROP_SECONDS) --steps 400
+	@$(PROP_BIN) --seed $(PROP_SEED) \
+	    $(if $(PROP_CASES),--cases $(PROP_CASES),--seconds $(PROP_SECONDS)) \
+	    $(PROP_FLAGS) --keep-going
+	@$(PROP_BIN) --workers $(PROP_WORKERS) --replay proptests/regressions
+	@$(BUILD)/proptests/prop_spine --seed $(PROP_SEED) --seconds $(PROP_SECONDS) --steps 400
 
 # Benchmarks print JSON lines; they never decide pass or fail.
 bench: $(BENCH_BINS)

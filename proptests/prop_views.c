@@ -1,396 +1,555 @@
 /*
- * prop_views.c: views against recomputation.  Creates two tables and a set
- * of views covering every operator the planner lowers to (projection,
- * filter, join, GROUP BY with each aggregate, an aggregate without GROUP BY,
- * DISTINCT, a view on a view), then applies random INSERT, DELETE and UPDATE
- * statements, alone or in transactions that commit or roll back.  After each
- * statement it compares every view's maintained contents with (a) the same
- * SELECT run ad hoc by ivm over the current tables and (b) SQLite running the
- * same script, the independent oracle.  A failure prints the seed and the
- * script so far, which replays through build/ivm and sqlite3.
- *
- *   prop_views [--seed S] [--cases N] [--steps M] [--workers W] [--seconds T]
+ * prop_views.c: the view property tester's driver.  Generates random cases
+ * (gen.c), runs each through ivm with every worker count and through SQLite
+ * (run.c), and on a failure prints the seed and the case, shrinks it
+ * (shrink.c) and prints a small script that reproduces it with build/ivm and
+ * sqlite3.  It also replays the regression scripts of proptests/regressions
+ * through the same comparison, and can test itself by hiding a statement
+ * from SQLite.  One summary line per run.  Usage: proptests/README.md.
  */
-#include "ivm.h"
+#include "prop_int.h"
 
-#include <math.h>
-#include <sqlite3.h>
-#include <stdio.h>
+#include <dirent.h>
+#include <sys/stat.h>
 #include <time.h>
 
-static const char *const schema[] = {
-    "CREATE TABLE t1(a INTEGER PRIMARY KEY, b INTEGER, c TEXT, d REAL)",
-    "CREATE TABLE t2(x INTEGER, y INTEGER, z TEXT)",
-};
-
-static const char *const views[][2] = {
-    {"v_proj", "SELECT a, b * 2 + 1 AS e, c || '!' AS f, d / 2 AS g FROM t1 WHERE b > 2 OR c IS NULL"},
-    {"v_agg", "SELECT b, COUNT(*) AS n, COUNT(c) AS nc, SUM(a) AS s, AVG(d) AS av, "
-              "MIN(c) AS mn, MAX(c) AS mx, MIN(d) AS md FROM t1 GROUP BY b"},
-    {"v_join", "SELECT t1.a, t1.b, t2.y, t2.z FROM t1 JOIN t2 ON t1.b = t2.x"},
-    {"v_distinct", "SELECT DISTINCT b, c FROM t1"},
-    {"v_join_agg", "SELECT t2.y, COUNT(*) AS n, SUM(t1.a) AS s, MAX(t2.z) AS mz FROM t1, t2 "
-                   "WHERE t1.b = t2.x AND t2.y IS NOT NULL GROUP BY t2.y"},
-    {"v_total", "SELECT COUNT(*) AS n, SUM(b) AS sb, MAX(d) AS md, AVG(b) AS ab FROM t1"},
-    {"v_on_view", "SELECT b, n, s FROM v_agg WHERE n > 1"},
-    {"v_expr_group", "SELECT x % 3 AS k, y / 2 AS h, COUNT(*) AS n, SUM(y) AS s FROM t2 "
-                     "GROUP BY x % 3, y / 2 HAVING COUNT(*) > 1"},
-    {"v_distinct_t2", "SELECT DISTINCT x, z FROM t2 WHERE y IS NULL OR y < 4"},
-};
-#define NVIEWS (sizeof views / sizeof views[0])
-
-/* ---- Random numbers (splitmix64: reproducible from the seed alone) -------- */
-
-static uint64_t rng_state;
-static uint64_t rnd(void)
+static void usage(void)
 {
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-static int rn(int n) { return (int)(rnd() % (uint64_t)n); }
-
-/* ---- Text results ------------------------------------------------------------ */
-
-typedef struct text {
-    char *p;
-    size_t n, cap;
-} text;
-
-static void put(text *t, const char *s, size_t n)
-{
-    if (t->n + n + 1 > t->cap) {
-        t->cap = (t->n + n + 1) * 2;
-        t->p = realloc(t->p, t->cap);
-        if (t->p == NULL) {
-            fprintf(stderr, "out of memory\n");
-            exit(2);
-        }
-    }
-    memcpy(t->p + t->n, s, n);
-    t->n += n;
-    t->p[t->n] = '\0';
-}
-static void puts_(text *t, const char *s) { put(t, s, strlen(s)); }
-
-static int ivm_row(void *arg, uint32_t ncols, const ivm_value *v, const char *const *names)
-{
-    text *t = arg;
-    char buf[64];
-    for (uint32_t i = 0; i < ncols; i++) {
-        if (i)
-            puts_(t, "|");
-        switch (v[i].type) {
-        case IVM_TNULL: break;
-        case IVM_TINT: snprintf(buf, sizeof buf, "%lld", (long long)v[i].u.i); puts_(t, buf); break;
-        case IVM_TREAL: ivm_format_real(v[i].u.r, buf, sizeof buf); puts_(t, buf); break;
-        case IVM_TTEXT: put(t, v[i].u.s.p, v[i].u.s.n); break;
-        }
-    }
-    puts_(t, "\n");
-    return 0;
+    fputs("usage: prop_views [options]\n"
+          "  --seed S            first seed (default: the time, printed)\n"
+          "  --cases N           run N cases (default 20 unless --seconds)\n"
+          "  --seconds T         run cases for T seconds\n"
+          "  --case K            run only case K of the seed\n"
+          "  --steps M           statements per case, about (default 40)\n"
+          "  --views V           at most V views per case (default 8)\n"
+          "  --workers LIST      worker counts, e.g. 1,3 (default 1,3)\n"
+          "  --unsupported PCT   share of views using constructs ivm refuses (default 25)\n"
+          "  --avoid LIST        constructs not to generate on purpose, e.g. like,mixed-types\n"
+          "  --edge PCT          share of edge values (integers near 2^53, 1e20) (default 1)\n"
+          "  --keep-going        go on after a failure\n"
+          "  --no-shrink         print failures without shrinking them\n"
+          "  --shrink-seconds T  time budget of one shrink (default 120)\n"
+          "  --timeout T         seconds one case may take before it counts as a hang (default 120)\n"
+          "  --no-fork           run cases in this process (for a debugger)\n"
+          "  --save DIR          write each shrunk script to DIR/fail-SEED-CASE.sql\n"
+          "  --verbose           print per-construct counts and refusal reasons\n"
+          "  --print             print every case's script before running it\n"
+          "  --replay PATH...    replay regression scripts (files or directories)\n"
+          "  --self-test         check that a hidden change is caught and shrunk\n",
+          stderr);
+    exit(2);
 }
 
-static int sqlite_rows(sqlite3 *db, const char *sql, text *t)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        return -1;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int n = sqlite3_column_count(st);
-        for (int i = 0; i < n; i++) {
-            if (i)
-                puts_(t, "|");
-            const unsigned char *s = sqlite3_column_text(st, i);
-            if (s)
-                puts_(t, (const char *)s);
-        }
-        puts_(t, "\n");
-    }
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : -1;
-}
+typedef struct opts {
+    uint64_t seed;
+    bool seed_given;
+    int cases;
+    double seconds;
+    int only_case;
+    pgen_opts gen;
+    prun_opts run;
+    bool keep_going, shrink, verbose, self_test, print;
+    double shrink_seconds;
+    const char *save_dir;
+    const char **replay;
+    int nreplay;
+} opts;
 
-/* True if two result texts are equal, fields compared as text except that
- * two REALs may differ in the last digits: SUM and AVG of REAL depend on the
- * order of summation, which SQLite takes from rowids and ivm from values. */
-static bool same_result(const char *a, const char *b)
+static bool parse_workers(const char *s, prun_opts *r)
 {
-    while (*a && *b) {
-        size_t na = strcspn(a, "|\n"), nb = strcspn(b, "|\n");
-        if (na != nb || memcmp(a, b, na) != 0) {
-            char fa[64], fb[64];
-            if (na >= sizeof fa || nb >= sizeof fb)
-                return false;
-            memcpy(fa, a, na);
-            fa[na] = '\0';
-            memcpy(fb, b, nb);
-            fb[nb] = '\0';
-            char *ea, *eb;
-            double da = strtod(fa, &ea), db = strtod(fb, &eb);
-            if (na == 0 || nb == 0 || *ea || *eb || !strchr(fa, '.') || !strchr(fb, '.'))
-                return false;
-            double scale = fabs(da) > fabs(db) ? fabs(da) : fabs(db);
-            if (fabs(da - db) > 1e-12 * (scale > 1 ? scale : 1))
-                return false;
-        }
-        a += na;
-        b += nb;
-        if (*a != *b)
+    r->nworkers = 0;
+    while (*s) {
+        char *end;
+        long w = strtol(s, &end, 10);
+        if (end == s || w < 1 || w > 64 || r->nworkers == PT_MAX_WORKERS)
             return false;
-        if (*a) {
-            a++;
-            b++;
-        }
+        r->workers[r->nworkers++] = (uint32_t)w;
+        s = *end == ',' ? end + 1 : end;
+        if (*end != ',' && *end != '\0')
+            return false;
     }
-    return *a == *b;
+    return r->nworkers > 0;
 }
 
-/* ---- One case ---------------------------------------------------------------- */
-
-static text script;
-
-static void gen_value_t1(char *buf, size_t cap)
+static bool parse_cons(const char *s, uint64_t *out)
 {
-    static const char *const cs[] = {"'a'", "'b'", "'c'", "'ab'", "NULL"};
-    char d[32];
-    if (rn(5) == 0)
-        snprintf(d, sizeof d, "NULL");
-    else
-        snprintf(d, sizeof d, "%d.%02d", rn(20) - 5, rn(100));
-    char b[16];
-    if (rn(6) == 0)
-        snprintf(b, sizeof b, "NULL");
-    else
-        snprintf(b, sizeof b, "%d", rn(7));
-    snprintf(buf, cap, "(%d, %s, %s, %s)", rn(40), b, cs[rn(5)], d);
+    *out = 0;
+    while (*s) {
+        size_t n = strcspn(s, ",");
+        int k = 0;
+        while (k < PC_COUNT && (strlen(pt_cons_names[k]) != n ||
+                                strncmp(pt_cons_names[k], s, n) != 0))
+            k++;
+        if (k == PC_COUNT) {
+            fprintf(stderr, "prop_views: unknown construct %.*s; known:", (int)n, s);
+            for (int i = 0; i < PC_COUNT; i++)
+                fprintf(stderr, " %s", pt_cons_names[i]);
+            fputc('\n', stderr);
+            return false;
+        }
+        *out |= 1ull << k;
+        s += n;
+        if (*s == ',')
+            s++;
+    }
+    return true;
 }
 
-static void gen_stmt(char *buf, size_t cap)
+static void parse_args(int argc, char **argv, opts *o)
 {
-    char v1[96], v2[96];
-    switch (rn(10)) {
-    case 0: case 1: case 2:
-        gen_value_t1(v1, sizeof v1);
-        gen_value_t1(v2, sizeof v2);
-        if (rn(2))
-            snprintf(buf, cap, "INSERT INTO t1 VALUES %s", v1);
-        else
-            snprintf(buf, cap, "INSERT INTO t1 VALUES %s, %s", v1, v2);
-        break;
-    case 3: case 4: {
-        static const char *const zs[] = {"'p'", "'q'", "NULL"};
-        char y[16];
-        if (rn(5) == 0)
-            snprintf(y, sizeof y, "NULL");
-        else
-            snprintf(y, sizeof y, "%d", rn(8));
-        snprintf(buf, cap, "INSERT INTO t2 VALUES (%d, %s, %s), (%d, %d, %s)", rn(7), y,
-                 zs[rn(3)], rn(7), rn(8), zs[rn(3)]);
-        break;
-    }
-    case 5:
-        snprintf(buf, cap, "DELETE FROM t1 WHERE a %% 5 = %d", rn(5));
-        break;
-    case 6:
-        snprintf(buf, cap, "DELETE FROM t2 WHERE x = %d OR y IS NULL", rn(7));
-        break;
-    case 7:
-        snprintf(buf, cap, "UPDATE t1 SET b = %d, d = d + 1 WHERE a %% 4 = %d", rn(7), rn(4));
-        break;
-    case 8:
-        snprintf(buf, cap, "UPDATE t2 SET y = y + 1 WHERE x = %d", rn(7));
-        break;
-    default:
-        /* Only keys below 100 move, so no row moves onto a row that moves
-         * too: row-at-a-time and statement-level checks then agree. */
-        snprintf(buf, cap, "UPDATE t1 SET a = a + 100 WHERE b = %d AND a < 100", rn(7));
-        break;
-    }
-}
-
-static int fail(uint64_t seed, int kase, const char *what, const char *a, const char *b)
-{
-    fprintf(stderr, "prop_views: FAILED seed=%llu case=%d: %s\n--- ivm:\n%s--- expected:\n%s"
-                    "--- script:\n%s\n",
-            (unsigned long long)seed, kase, what, a, b, script.p ? script.p : "");
-    return 1;
-}
-
-static int exec_both(ivm_db *idb, sqlite3 *sdb, const char *sql, uint64_t seed, int kase)
-{
-    ivm_err err;
-    ivm_rc irc = ivm_exec(idb, sql, strlen(sql), 1, NULL, NULL, &err);
-    char *msg = NULL;
-    int src = sqlite3_exec(sdb, sql, NULL, NULL, &msg);
-    sqlite3_free(msg);
-    puts_(&script, sql);
-    puts_(&script, ";\n");
-    if ((irc == IVM_OK) != (src == SQLITE_OK)) {
-        char a[600], b[64];
-        snprintf(a, sizeof a, "rc %d: %s\n", irc, irc ? err.msg : "ok");
-        snprintf(b, sizeof b, "sqlite rc %d\n", src);
-        return fail(seed, kase, "statement outcome differs", a, b);
-    }
-    return 0;
-}
-
-static int compare_views(ivm_db *idb, sqlite3 *sdb, uint64_t seed, int kase)
-{
-    for (size_t v = 0; v < NVIEWS; v++) {
-        char q[512];
-        snprintf(q, sizeof q, "SELECT * FROM %s ORDER BY 1, 2, 3, 4", views[v][0]);
-        /* Views with fewer than 4 columns: order by what they have. */
-        if (strcmp(views[v][0], "v_distinct") == 0 || strcmp(views[v][0], "v_distinct_t2") == 0)
-            snprintf(q, sizeof q, "SELECT * FROM %s ORDER BY 1, 2", views[v][0]);
-        else if (strcmp(views[v][0], "v_on_view") == 0)
-            snprintf(q, sizeof q, "SELECT * FROM %s ORDER BY 1, 2, 3", views[v][0]);
-        text a = {0}, b = {0}, c = {0};
-        ivm_err err;
-        if (ivm_exec(idb, q, strlen(q), 1, ivm_row, &a, &err) != IVM_OK) {
-            int r = fail(seed, kase, "reading a view failed", err.msg, "\n");
-            free(a.p);
-            return r;
-        }
-        if (sqlite_rows(sdb, q, &b) != 0) {
-            free(a.p);
-            free(b.p);
-            return fail(seed, kase, "sqlite failed", q, "\n");
-        }
-        if (!same_result(a.p ? a.p : "", b.p ? b.p : "")) {
-            char what[128];
-            snprintf(what, sizeof what, "view %s differs from SQLite", views[v][0]);
-            int r = fail(seed, kase, what, a.p ? a.p : "", b.p ? b.p : "");
-            free(a.p);
-            free(b.p);
-            return r;
-        }
-        /* (a): ivm's own recomputation of the view's query, ordered alike. */
-        char re[1024];
-        const char *ord = strstr(q, " ORDER BY");
-        snprintf(re, sizeof re, "%s%s", views[v][1], ord);
-        if (strcmp(views[v][0], "v_on_view") != 0 &&
-            ivm_exec(idb, re, strlen(re), 1, ivm_row, &c, &err) == IVM_OK &&
-            strcmp(a.p ? a.p : "", c.p ? c.p : "") != 0) {
-            char what[128];
-            snprintf(what, sizeof what, "view %s differs from its recomputation", views[v][0]);
-            int r = fail(seed, kase, what, a.p ? a.p : "", c.p ? c.p : "");
-            free(a.p);
-            free(b.p);
-            free(c.p);
-            return r;
-        }
-        free(a.p);
-        free(b.p);
-        free(c.p);
-    }
-    return 0;
-}
-
-static int run_case(uint64_t seed, int kase, int steps, uint32_t workers)
-{
-    rng_state = seed * 1000003ULL + (uint64_t)kase;
-    script.n = 0;
-    if (script.p)
-        script.p[0] = '\0';
-    ivm_db *idb = NULL;
-    ivm_options o = {workers};
-    ivm_err err;
-    if (ivm_open(&o, &idb, &err) != IVM_OK) {
-        fprintf(stderr, "prop_views: ivm_open: %s\n", err.msg);
-        return 1;
-    }
-    sqlite3 *sdb = NULL;
-    sqlite3_open(":memory:", &sdb);
-    int bad = 0;
-    char sql[1024];
-    for (size_t i = 0; i < sizeof schema / sizeof schema[0] && !bad; i++)
-        bad = exec_both(idb, sdb, schema[i], seed, kase);
-    /* Some views exist from the start, the rest are created over data. */
-    size_t early = (size_t)rn((int)NVIEWS + 1);
-    for (size_t v = 0; v < early && !bad; v++) {
-        snprintf(sql, sizeof sql, "CREATE VIEW %s AS %s", views[v][0], views[v][1]);
-        bad = exec_both(idb, sdb, sql, seed, kase);
-    }
-    size_t created = early;
-    bool in_txn = false;
-    for (int s = 0; s < steps && !bad; s++) {
-        if (!in_txn && created < NVIEWS && rn(steps / 4 + 1) == 0) {
-            snprintf(sql, sizeof sql, "CREATE VIEW %s AS %s", views[created][0],
-                     views[created][1]);
-            bad = exec_both(idb, sdb, sql, seed, kase);
-            created++;
-            continue;
-        }
-        int r = rn(12);
-        if (!in_txn && r == 0) {
-            bad = exec_both(idb, sdb, "BEGIN", seed, kase);
-            in_txn = true;
-            continue;
-        }
-        if (in_txn && r <= 1) {
-            bad = exec_both(idb, sdb, r == 0 ? "ROLLBACK" : "COMMIT", seed, kase);
-            in_txn = false;
+    memset(o, 0, sizeof *o);
+    o->cases = -1;
+    o->only_case = -1;
+    o->gen.steps = 40;
+    o->gen.max_views = 8;
+    o->gen.unsupported_pct = 25;
+    o->gen.edge_pct = 1;
+    o->run.workers[0] = 1;
+    o->run.workers[1] = 3;
+    o->run.nworkers = 2;
+    o->run.fork = true;
+    o->run.timeout = 120;
+    o->run.stop_after = -1;
+    o->run.fault_step = -1;
+    o->shrink = true;
+    o->shrink_seconds = 120;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+#define NEED() do { if (v == NULL) usage(); i++; } while (0)
+        if (strcmp(a, "--seed") == 0) {
+            NEED();
+            o->seed = strtoull(v, NULL, 10);
+            o->seed_given = true;
+        } else if (strcmp(a, "--cases") == 0) {
+            NEED();
+            o->cases = atoi(v);
+        } else if (strcmp(a, "--seconds") == 0) {
+            NEED();
+            o->seconds = atof(v);
+        } else if (strcmp(a, "--case") == 0) {
+            NEED();
+            o->only_case = atoi(v);
+        } else if (strcmp(a, "--steps") == 0) {
+            NEED();
+            o->gen.steps = atoi(v);
+        } else if (strcmp(a, "--views") == 0) {
+            NEED();
+            o->gen.max_views = atoi(v);
+        } else if (strcmp(a, "--workers") == 0) {
+            NEED();
+            if (!parse_workers(v, &o->run))
+                usage();
+        } else if (strcmp(a, "--unsupported") == 0) {
+            NEED();
+            o->gen.unsupported_pct = atoi(v);
+        } else if (strcmp(a, "--edge") == 0) {
+            NEED();
+            o->gen.edge_pct = atoi(v);
+        } else if (strcmp(a, "--avoid") == 0) {
+            NEED();
+            if (!parse_cons(v, &o->gen.avoid))
+                exit(2);
+        } else if (strcmp(a, "--keep-going") == 0) {
+            o->keep_going = true;
+        } else if (strcmp(a, "--no-shrink") == 0) {
+            o->shrink = false;
+        } else if (strcmp(a, "--shrink-seconds") == 0) {
+            NEED();
+            o->shrink_seconds = atof(v);
+        } else if (strcmp(a, "--timeout") == 0) {
+            NEED();
+            o->run.timeout = atoi(v);
+        } else if (strcmp(a, "--no-fork") == 0) {
+            o->run.fork = false;
+        } else if (strcmp(a, "--save") == 0) {
+            NEED();
+            o->save_dir = v;
+        } else if (strcmp(a, "--print") == 0) {
+            o->print = true;
+        } else if (strcmp(a, "--verbose") == 0) {
+            o->verbose = true;
+        } else if (strcmp(a, "--self-test") == 0) {
+            o->self_test = true;
+        } else if (strcmp(a, "--replay") == 0) {
+            o->replay = (const char **)&argv[i + 1];
+            o->nreplay = argc - i - 1;
+            break;
         } else {
-            gen_stmt(sql, sizeof sql);
-            bad = exec_both(idb, sdb, sql, seed, kase);
+            usage();
         }
-        if (!bad && !in_txn) {
-            for (size_t v = created; v < NVIEWS && !bad; v++) {
-                snprintf(sql, sizeof sql, "CREATE VIEW %s AS %s", views[v][0], views[v][1]);
-                bad = exec_both(idb, sdb, sql, seed, kase);
-                created++;
-            }
-            if (!bad)
-                bad = compare_views(idb, sdb, seed, kase);
+#undef NEED
+    }
+    if (o->gen.steps < 1 || o->gen.max_views < 1)
+        usage();
+    if (o->cases < 0)
+        o->cases = o->seconds > 0 ? 0 : 20;
+}
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static uint64_t case_seed(uint64_t seed, int k)
+{
+    prng r = {seed * 0x9e3779b97f4a7c15ULL + (uint64_t)k};
+    return pt_rnd(&r);
+}
+
+static void workers_str(const prun_opts *r, char *buf, size_t cap)
+{
+    size_t n = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < r->nworkers && n < cap; i++)
+        n += (size_t)snprintf(buf + n, cap - n, i ? ",%u" : "%u", r->workers[i]);
+}
+
+/* ---- Reports ---------------------------------------------------------------------- */
+
+static void print_summary(const char *what, const opts *o, const pstats *st, int failures,
+                          double secs)
+{
+    char w[64];
+    workers_str(&o->run, w, sizeof w);
+    printf("%s: seed %llu, workers %s: %llu cases, %llu statements (%llu failed in both), "
+           "%llu views (%llu refused, %llu skipped), %llu view checks, ",
+           what, (unsigned long long)o->seed, w, (unsigned long long)st->cases,
+           (unsigned long long)st->statements, (unsigned long long)st->stmt_failed,
+           (unsigned long long)st->views, (unsigned long long)st->refused,
+           (unsigned long long)st->skipped, (unsigned long long)st->checks);
+    printf("refused by construct [");
+    bool first = true;
+    for (int c = 0; c < PC_COUNT; c++) {
+        if (st->cons_refused[c] == 0)
+            continue;
+        printf("%s%s %llu/%llu", first ? "" : ", ", pt_cons_names[c],
+               (unsigned long long)st->cons_refused[c], (unsigned long long)st->cons_seen[c]);
+        first = false;
+    }
+    printf("], ");
+    if (st->oracle_errors)
+        printf("%llu oracle errors, ", (unsigned long long)st->oracle_errors);
+    printf("%d failures, %.1f s, %.0f cases/min\n", failures, secs,
+           secs > 0 ? (double)st->cases * 60.0 / secs : 0.0);
+    if (o->verbose) {
+        printf("  construct          views  refused\n");
+        for (int c = 0; c < PC_COUNT; c++)
+            printf("  %-18s %6llu %8llu\n", pt_cons_names[c], (unsigned long long)st->cons_seen[c],
+                   (unsigned long long)st->cons_refused[c]);
+        printf("  refusal reasons:\n");
+        for (int i = 0; i < st->nreasons; i++)
+            printf("  %8llu  %s\n", (unsigned long long)st->reasons[i].n, st->reasons[i].text);
+    }
+    fflush(stdout);
+}
+
+static void print_msg_commented(FILE *f, const char *msg)
+{
+    const char *p = msg;
+    while (*p) {
+        size_t n = strcspn(p, "\n");
+        fprintf(f, "-- %.*s\n", (int)n, p);
+        p += n;
+        if (*p == '\n')
+            p++;
+    }
+}
+
+static void header(ptext *h, const opts *o, int k, const poutcome *out, const char *what)
+{
+    pt_printf(h, "-- prop_views %s: seed %llu, case %d: %s (after statement %d)\n", what,
+              (unsigned long long)o->seed, k, pt_fail_names[out->kind], out->stmt + 1);
+    const char *p = out->msg;
+    while (*p) {
+        size_t n = strcspn(p, "\n");
+        pt_printf(h, "-- %.*s\n", (int)n, p);
+        p += n;
+        if (*p == '\n')
+            p++;
+    }
+    uint32_t w = out->workers ? out->workers : 1;
+    pt_printf(h, "-- reproduce: build/ivm --workers %u FILE > ivm.out; sqlite3 < FILE > "
+                 "sqlite.out; diff ivm.out sqlite.out\n", w);
+}
+
+/* Shrinks a failing case and prints (and saves) the small script. */
+static void report_failure(const opts *o, int k, pcase *c, poutcome *out)
+{
+    pscript sc = {0};
+    pt_render(c, &sc);
+    fprintf(stderr, "prop_views: FAILED seed %llu case %d: %s\n", (unsigned long long)o->seed, k,
+            pt_fail_names[out->kind]);
+    print_msg_commented(stderr, out->msg);
+    fprintf(stderr, "-- the case, up to the failing statement:\n");
+    pt_print_repro(stderr, &sc, out, NULL);
+    fprintf(stderr, "-- rerun: build/proptests/prop_views --seed %llu --case %d\n",
+            (unsigned long long)o->seed, k);
+    pt_script_free(&sc);
+    if (!o->shrink)
+        return;
+    pshrink_opts so;
+    memset(&so, 0, sizeof so);
+    so.run = o->run;
+    so.run.quiet = true;
+    if (out->workers != 0 && out->kind != F_WORKERS) {
+        so.run.workers[0] = out->workers;
+        so.run.nworkers = 1;
+    }
+    so.seconds = o->shrink_seconds;
+    double t0 = now();
+    int tries = pt_shrink(c, &so, out);
+    pt_render(c, &sc);
+    ptext h = {0};
+    header(&h, o, k, out, "shrunk");
+    fprintf(stderr, "prop_views: shrunk in %d runs, %.1f s, to %d statements:\n", tries,
+            now() - t0, out->stmt + 1);
+    pt_print_repro(stderr, &sc, out, h.p);
+    if (o->save_dir != NULL) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/fail-%llu-%d.sql", o->save_dir,
+                 (unsigned long long)o->seed, k);
+        FILE *f = fopen(path, "w");
+        if (f != NULL) {
+            pt_print_repro(f, &sc, out, h.p);
+            fclose(f);
+            fprintf(stderr, "prop_views: saved %s\n", path);
         }
     }
-    ivm_close(idb);
-    sqlite3_close(sdb);
-    return bad;
+    pt_text_free(&h);
+    pt_script_free(&sc);
+}
+
+/* ---- Random runs ---------------------------------------------------------------------- */
+
+static int run_random(opts *o)
+{
+    if (!o->seed_given)
+        o->seed = (uint64_t)time(NULL);
+    char w[64];
+    workers_str(&o->run, w, sizeof w);
+    printf("prop_views: seed %llu, workers %s\n", (unsigned long long)o->seed, w);
+    fflush(stdout);
+    pstats st;
+    memset(&st, 0, sizeof st);
+    int failures = 0;
+    double t0 = now();
+    for (int k = o->only_case >= 0 ? o->only_case : 0;; k++) {
+        if (o->only_case >= 0 && k > o->only_case)
+            break;
+        if (o->only_case < 0) {
+            if (o->seconds > 0 && now() - t0 > o->seconds)
+                break;
+            if (o->seconds <= 0 && k >= o->cases)
+                break;
+            if (o->seconds > 0 && o->cases > 0 && k >= o->cases)
+                break;
+        }
+        pcase c;
+        pt_generate(&c, case_seed(o->seed, k), &o->gen);
+        pscript sc = {0};
+        pt_render(&c, &sc);
+        if (o->print) {
+            printf("-- seed %llu, case %d\n", (unsigned long long)o->seed, k);
+            for (int i = 0; i < sc.n; i++)
+                printf("%s;\n", sc.s[i].sql);
+        }
+        poutcome out;
+        pt_run(&sc, &o->run, &out, &st);
+        pt_script_free(&sc);
+        if (out.kind != F_NONE) {
+            failures++;
+            report_failure(o, k, &c, &out);
+        }
+        pt_case_free(&c);
+        if (failures > 0 && !o->keep_going)
+            break;
+    }
+    print_summary("prop_views", o, &st, failures, now() - t0);
+    return failures ? 1 : 0;
+}
+
+/* ---- Regression replay ---------------------------------------------------------------- */
+
+static char *read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return NULL;
+    ptext t = {0};
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        pt_put(&t, buf, n);
+    fclose(f);
+    if (t.p == NULL)
+        pt_put(&t, "", 0);
+    return t.p;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Expands directories into their *.sql files, sorted. */
+static void collect(const char *path, char ***files, int *n, int *cap)
+{
+    struct stat sb;
+    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        DIR *d = opendir(path);
+        if (d == NULL)
+            return;
+        struct dirent *de;
+        int start = *n;
+        while ((de = readdir(d)) != NULL) {
+            size_t l = strlen(de->d_name);
+            if (l < 5 || strcmp(de->d_name + l - 4, ".sql") != 0)
+                continue;
+            ptext p = {0};
+            pt_printf(&p, "%s/%s", path, de->d_name);
+            if (*n == *cap) {
+                *cap = *cap ? *cap * 2 : 32;
+                *files = realloc(*files, sizeof **files * (size_t)*cap);
+                if (*files == NULL)
+                    pt_oom();
+            }
+            (*files)[(*n)++] = p.p;
+        }
+        closedir(d);
+        qsort(*files + start, (size_t)(*n - start), sizeof **files, name_cmp);
+        return;
+    }
+    if (*n == *cap) {
+        *cap = *cap ? *cap * 2 : 32;
+        *files = realloc(*files, sizeof **files * (size_t)*cap);
+        if (*files == NULL)
+            pt_oom();
+    }
+    (*files)[(*n)++] = pt_xstrdup(path);
+}
+
+static int run_replay(opts *o)
+{
+    char **files = NULL;
+    int n = 0, cap = 0;
+    for (int i = 0; i < o->nreplay; i++)
+        collect(o->replay[i], &files, &n, &cap);
+    int passed = 0, failed = 0, known = 0, fixed = 0;
+    pstats st;
+    memset(&st, 0, sizeof st);
+    double t0 = now();
+    for (int i = 0; i < n; i++) {
+        char *text = read_file(files[i]);
+        const char *base = strrchr(files[i], '/') ? strrchr(files[i], '/') + 1 : files[i];
+        if (text == NULL) {
+            printf("FAIL %s: cannot read it\n", base);
+            failed++;
+            continue;
+        }
+        bool known_failing = strncmp(text, "-- known-failing", 16) == 0;
+        pscript sc = {0};
+        pt_script_parse(text, &sc);
+        poutcome out;
+        pt_run(&sc, &o->run, &out, &st);
+        if (out.kind == F_NONE && !known_failing) {
+            printf("ok   %s\n", base);
+            passed++;
+        } else if (out.kind == F_NONE) {
+            printf("FIXED? %s is marked known-failing but passes: remove the mark\n", base);
+            fixed++;
+        } else if (known_failing) {
+            printf("known-failing %s: %s after line %u\n", base, pt_fail_names[out.kind],
+                   out.stmt >= 0 && out.stmt < sc.n ? sc.s[out.stmt].line : 0);
+            known++;
+        } else {
+            printf("FAIL %s: %s after the statement at line %u\n", base, pt_fail_names[out.kind],
+                   out.stmt >= 0 && out.stmt < sc.n ? sc.s[out.stmt].line : 0);
+            const char *p = out.msg;
+            while (*p) {
+                size_t l = strcspn(p, "\n");
+                printf("  %.*s\n", (int)l, p);
+                p += l;
+                if (*p == '\n')
+                    p++;
+            }
+            failed++;
+        }
+        pt_script_free(&sc);
+        free(text);
+    }
+    char w[64];
+    workers_str(&o->run, w, sizeof w);
+    printf("regressions: workers %s: %d passed, %d failed, %d known-failing, %d marked "
+           "known-failing but passing, %llu statements, %llu view checks, %.1f s\n",
+           w, passed, failed, known, fixed, (unsigned long long)st.statements,
+           (unsigned long long)st.checks, now() - t0);
+    for (int i = 0; i < n; i++)
+        free(files[i]);
+    free(files);
+    return failed ? 1 : 0;
+}
+
+/* ---- Self-test ---------------------------------------------------------------------------- */
+
+/* Hides one INSERT from SQLite and checks that the run fails, and that
+ * shrinking brings the case down to a handful of statements. */
+static int run_self_test(opts *o)
+{
+    if (!o->seed_given)
+        o->seed = 1;
+    for (int k = 0; k < 50; k++) {
+        pcase c;
+        pt_generate(&c, case_seed(o->seed, k), &o->gen);
+        for (int i = 0; i < c.nsteps; i++) {
+            if (c.steps[i].kind != S_INSERT)
+                continue;
+            pscript sc = {0};
+            pt_render(&c, &sc);
+            prun_opts ro = o->run;
+            ro.fault_step = i;
+            ro.quiet = true;
+            poutcome out;
+            pstats st;
+            memset(&st, 0, sizeof st);
+            pt_run(&sc, &ro, &out, &st);
+            pt_script_free(&sc);
+            if (out.kind != F_VIEW_DIFF)
+                continue;
+            pshrink_opts so;
+            memset(&so, 0, sizeof so);
+            so.run = ro;
+            so.seconds = o->shrink_seconds;
+            int tries = pt_shrink(&c, &so, &out);
+            pt_render(&c, &sc);
+            int nstmts = out.stmt + 1;
+            bool small = nstmts <= 6;
+            printf("self-test: an INSERT hidden from SQLite in seed %llu case %d was caught (%s)"
+                   " and shrunk in %d runs to %d statements: %s\n",
+                   (unsigned long long)o->seed, k, pt_fail_names[out.kind], tries, nstmts,
+                   small ? "ok" : "FAILED (expected at most 6)");
+            if (!small || o->verbose)
+                pt_print_repro(stdout, &sc, &out, NULL);
+            pt_script_free(&sc);
+            pt_case_free(&c);
+            return small ? 0 : 1;
+        }
+        pt_case_free(&c);
+    }
+    printf("self-test: FAILED: no hidden INSERT was ever caught\n");
+    return 1;
 }
 
 int main(int argc, char **argv)
 {
-    uint64_t seed = 1;
-    int cases = 20, steps = 60;
-    uint32_t workers = 1;
-    double seconds = 0;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (strcmp(argv[i], "--seed") == 0)
-            seed = strtoull(argv[i + 1], NULL, 10);
-        else if (strcmp(argv[i], "--cases") == 0)
-            cases = atoi(argv[i + 1]);
-        else if (strcmp(argv[i], "--steps") == 0)
-            steps = atoi(argv[i + 1]);
-        else if (strcmp(argv[i], "--workers") == 0)
-            workers = (uint32_t)atoi(argv[i + 1]);
-        else if (strcmp(argv[i], "--seconds") == 0)
-            seconds = atof(argv[i + 1]);
-        else {
-            fprintf(stderr, "usage: prop_views [--seed S] [--cases N] [--steps M] "
-                            "[--workers W] [--seconds T]\n");
-            return 2;
-        }
-    }
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    int done = 0, failed = 0;
-    for (int k = 0; seconds > 0 || k < cases; k++) {
-        if (seconds > 0) {
-            clock_gettime(CLOCK_MONOTONIC, &t1);
-            if ((double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9 > seconds)
-                break;
-        }
-        failed += run_case(seed, k, steps, workers);
-        done++;
-        if (failed)
-            break;
-    }
-    printf("prop_views: seed %llu, workers %u: %d passed, %d failed\n",
-           (unsigned long long)seed, workers, done - failed, failed);
-    free(script.p);
-    return failed ? 1 : 0;
+    opts o;
+    parse_args(argc, argv, &o);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (o.nreplay > 0)
+        return run_replay(&o);
+    if (o.self_test)
+        return run_self_test(&o);
+    return run_random(&o);
 }
