@@ -2139,10 +2139,16 @@ static ivm_rc txn_commit(ivm_db *db, ivm_err *err)
         }
         if (vrc != IVM_OK) {
             /* The step failed half-way: the view's contents are unknown. */
+            /* The commit stands, as it would in SQLite, where the error
+             * shows when the query runs: reading the view reports it, and
+             * the circuit process's failure (E5) records it. */
             view_fail(db, v, vrc, &verr);
-            ivm_err_set(err, vrc, 0, 0, "view %s could not be maintained: %s", v->name,
-                        v->broken_msg);
-            rc = vrc == IVM_NOMEM ? vrc : IVM_OK;
+            rt_log("view %s could not be maintained: %s", v->name, v->broken_msg);
+            if (vrc == IVM_NOMEM) {
+                ivm_err_set(err, vrc, 0, 0, "view %s could not be maintained: %s", v->name,
+                            v->broken_msg);
+                rc = vrc;
+            }
         }
     }
     /* Deltas live for one commit. */
