@@ -11,10 +11,12 @@
  */
 #include "xchg_int.h"
 
-/* The accumulation holds at most this many partial sums: piece k of a step
- * lands in level ctz(k), as in a binary counter, so 2^ACC_LEVELS pieces per
- * step before the top level absorbs everything (X6). */
-#define ACC_LEVELS 24
+/* The accumulation: levels of at most ACC_FANOUT batches; a full level is
+ * merged in one k-way pass into one batch on the next level, so every entry
+ * is copied about log_16(pieces) times (X6).  The top level absorbs
+ * whatever reaches it. */
+#define ACC_FANOUT 16
+#define ACC_LEVELS 8
 
 /* What receiver `to` keeps during a step.  Only its worker touches it. */
 typedef struct xrecv {
@@ -22,7 +24,8 @@ typedef struct xrecv {
     bool *marked;                 /* [from]: from's marker arrived this step */
     uint32_t nmarked;
     uint64_t npieces;             /* pieces folded in this step */
-    spine_batch *acc[ACC_LEVELS]; /* partial sums; NULL = empty level */
+    spine_batch *acc[ACC_LEVELS][ACC_FANOUT]; /* partial sums */
+    uint32_t nacc[ACC_LEVELS];
     uint64_t waits;
 } xrecv;
 
@@ -224,37 +227,45 @@ ivm_rc xchg_send_take(xchg *x, uint32_t from, spine_batch *b_owned, rt_waker wak
 
 /* ---- Receiving ----------------------------------------------------------- */
 
-/* Folds a piece into the binary counter (X6). */
+static void acc_clear(xrecv *r)
+{
+    for (unsigned l = 0; l < ACC_LEVELS; l++) {
+        for (uint32_t k = 0; k < r->nacc[l]; k++)
+            spine_batch_unref(r->acc[l][k]);
+        r->nacc[l] = 0;
+    }
+    r->npieces = 0;
+}
+
+/* Folds a piece into the accumulation (X6). */
 static ivm_rc fold(xrecv *r, spine_batch *piece)
 {
+    r->npieces++;
     spine_batch *carry = piece;
-    for (unsigned k = 0; k < ACC_LEVELS; k++) {
-        if (r->acc[k] == NULL) {
-            r->acc[k] = carry;
-            r->npieces++;
+    for (unsigned l = 0;; l++) {
+        if (r->nacc[l] < ACC_FANOUT) {
+            r->acc[l][r->nacc[l]++] = carry;
             return IVM_OK;
         }
-        if (k == ACC_LEVELS - 1)
-            break;
+        /* Level l is full: its batches and the carry become one. */
+        const spine_batch *in[ACC_FANOUT + 1];
+        for (uint32_t k = 0; k < r->nacc[l]; k++)
+            in[k] = r->acc[l][k];
+        in[ACC_FANOUT] = carry;
         spine_batch *sum = NULL;
-        ivm_rc rc = spine_batch_merge(r->acc[k], carry, &sum);
+        ivm_rc rc = spine_batch_merge_many(in, ACC_FANOUT + 1, &sum);
         spine_batch_unref(carry);
         if (rc != IVM_OK)
             return rc;
-        spine_batch_unref(r->acc[k]);
-        r->acc[k] = NULL;
+        for (uint32_t k = 0; k < r->nacc[l]; k++)
+            spine_batch_unref(r->acc[l][k]);
+        r->nacc[l] = 0;
         carry = sum;
+        if (l == ACC_LEVELS - 1) {
+            r->acc[l][r->nacc[l]++] = carry;
+            return IVM_OK;
+        }
     }
-    /* The top level absorbs whatever reaches it. */
-    spine_batch *sum = NULL;
-    ivm_rc rc = spine_batch_merge(r->acc[ACC_LEVELS - 1], carry, &sum);
-    spine_batch_unref(carry);
-    if (rc != IVM_OK)
-        return rc;
-    spine_batch_unref(r->acc[ACC_LEVELS - 1]);
-    r->acc[ACC_LEVELS - 1] = sum;
-    r->npieces++;
-    return IVM_OK;
 }
 
 /* Pops everything that has arrived from senders whose marker has not: what
@@ -284,37 +295,29 @@ static ivm_rc drain(xchg *x, uint32_t to)
     return rc;
 }
 
-/* Sums the accumulation into one batch and resets the receiver. */
+/* Sums the accumulation into one batch (one k-way pass over every level's
+ * batches) and resets the receiver. */
 static ivm_rc finish(xchg *x, xrecv *r, spine_batch **out)
 {
-    spine_batch *sum = NULL;
+    const spine_batch *all[ACC_LEVELS * ACC_FANOUT];
+    size_t n = 0;
+    for (unsigned l = 0; l < ACC_LEVELS; l++)
+        for (uint32_t k = 0; k < r->nacc[l]; k++)
+            all[n++] = r->acc[l][k];
     ivm_rc rc = IVM_OK;
-    for (unsigned k = 0; k < ACC_LEVELS; k++) {
-        spine_batch *b = r->acc[k];
-        r->acc[k] = NULL;
-        if (b == NULL)
-            continue;
-        if (sum == NULL || rc != IVM_OK) {
-            if (sum == NULL && rc == IVM_OK)
-                sum = b;
-            else
-                spine_batch_unref(b);
-            continue;
-        }
-        spine_batch *next = NULL;
-        rc = spine_batch_merge(sum, b, &next);
-        spine_batch_unref(sum);
-        spine_batch_unref(b);
-        sum = next;
-    }
+    spine_batch *sum = NULL;
+    if (n == 0)
+        sum = spine_batch_ref(x->empty);
+    else if (n == 1)
+        sum = spine_batch_ref((spine_batch *)all[0]);
+    else
+        rc = spine_batch_merge_many(all, n, &sum);
+    acc_clear(r);
     memset(r->marked, 0, sizeof *r->marked * x->n);
     r->nmarked = 0;
-    r->npieces = 0;
-    if (rc != IVM_OK) {
-        spine_batch_unref(sum);
+    if (rc != IVM_OK)
         return rc;
-    }
-    *out = sum != NULL ? sum : spine_batch_ref(x->empty);
+    *out = sum;
     return IVM_OK;
 }
 
@@ -447,13 +450,9 @@ void xchg_reset(xchg *x)
         s->nparked = 0;
         s->ndue = 0;
         xrecv *r = &x->recv[w];
-        for (unsigned k = 0; k < ACC_LEVELS; k++) {
-            spine_batch_unref(r->acc[k]);
-            r->acc[k] = NULL;
-        }
+        acc_clear(r);
         memset(r->marked, 0, sizeof *r->marked * x->n);
         r->nmarked = 0;
-        r->npieces = 0;
         xwait_disarm(&r->wait);
     }
 }

@@ -124,6 +124,10 @@ size_t spine_batch_seek(const spine_batch *b, const uint8_t *key, size_t klen);
  * equal (key, value) are summed and zeros dropped.  O(a->n + b->n). */
 ivm_rc spine_batch_merge(const spine_batch *a, const spine_batch *b, spine_batch **out);
 
+/* Merges k batches (borrowed; entries may not be NULL) into one new
+ * consolidated batch with a tournament merge: O(entries x log k). */
+ivm_rc spine_batch_merge_many(const spine_batch *const *in, size_t k, spine_batch **out);
+
 /* Checks every batch invariant (sorted, consolidated, offsets in range,
  * valid encodings).  Returns IVM_OK or IVM_CORRUPT. */
 ivm_rc spine_batch_check(const spine_batch *b);

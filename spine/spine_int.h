@@ -229,9 +229,7 @@ static inline bool spine_run_key_eq(const spine_run *r, const uint8_t *key, size
 
 /* ---- Merging ------------------------------------------------------------- */
 
-/* Merges k consolidated batches (borrowed) into one new consolidated batch
- * in a single pass.  IVM_NOMEM on allocation failure. */
-ivm_rc spine_batch_merge_many(const spine_batch *const *in, size_t k, spine_batch **out);
+/* spine_batch_merge_many is public (spine.h). */
 
 /* ---- Budgeted k-way merge (batch.c) ---------------------------------------- */
 
