@@ -15,11 +15,6 @@
  * the next multiple of 8 after the data (spine_batch_fences). */
 #define HDR_SIZE ((sizeof(spine_batch) + 7) & ~(size_t)7)
 
-static size_t fence_count(size_t n)
-{
-    return n / SPINE_FENCE + (n % SPINE_FENCE != 0);
-}
-
 /* Block size for ncap entries and bcap data bytes, or 0 on overflow.  A
  * sealed batch of fewer entries or bytes fits in the block of a larger
  * capacity, fences included. */
@@ -29,7 +24,7 @@ static size_t block_size(size_t ncap, size_t bcap)
     if (ncap > SIZE_MAX / 64 || bcap > SIZE_MAX / 4)
         return 0;
     size_t data_end = HDR_SIZE + sizeof(uint64_t) + ncap * (2 * sizeof(uint64_t) + sizeof(uint32_t)) + bcap;
-    return ((data_end + 7) & ~(size_t)7) + fence_count(ncap) * sizeof(uint64_t);
+    return ((data_end + 7) & ~(size_t)7) + spine_fence_count(ncap) * sizeof(uint64_t);
 }
 
 /* Points the arrays of the block at base for a capacity of ncap entries. */
@@ -152,36 +147,24 @@ static size_t seek_range(const spine_batch *b, size_t lo, size_t hi, const uint8
 
 size_t spine_batch_seek(const spine_batch *b, const uint8_t *key, size_t klen)
 {
-    size_t n = b->n;
-    if (n <= 2 * SPINE_FENCE)
-        return seek_range(b, 0, n, key, klen);
+    if (!spine_batch_use_fences(b))
+        return seek_range(b, 0, b->n, key, klen);
     /* Narrow the range with the fences first: one compact array of 8-byte
-     * key prefixes, whose order is consistent with key order (a smaller
-     * prefix means a smaller key), so a search through it touches a few
-     * cache lines where one through the entries touches three arrays and
-     * the bytes per step.  Fence f is the prefix of entry f * FENCE. */
+     * key prefixes, so a search through it touches a few cache lines where
+     * one through the entries touches three arrays and the bytes per step.
+     * (spine_cursor_seek_key does the same for all its batches at once.) */
     const uint64_t *fence = spine_batch_fences(b);
-    size_t nf = fence_count(n);
     uint64_t kp = spine_entry_pfx(key, klen);
-    size_t lo = 0, hi = nf;
-    while (lo < hi) { /* first fence >= kp: those before hold smaller keys */
+    size_t lo = 0, hi = spine_fence_count(b->n);
+    while (lo < hi) { /* first fence >= kp */
         size_t mid = lo + (hi - lo) / 2;
         if (fence[mid] < kp)
             lo = mid + 1;
         else
             hi = mid;
     }
-    size_t flo = lo;
-    hi = nf;
-    while (lo < hi) { /* first fence > kp: it holds a larger key */
-        size_t mid = lo + (hi - lo) / 2;
-        if (fence[mid] <= kp)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    size_t from = flo > 0 ? (flo - 1) * SPINE_FENCE + 1 : 0;
-    size_t to = lo < nf ? lo * SPINE_FENCE : n;
+    size_t from, to;
+    spine_fence_stretch(b, lo, kp, &from, &to);
     return seek_range(b, from, to, key, klen);
 }
 

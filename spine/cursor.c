@@ -285,12 +285,87 @@ void spine_cursor_rewind(spine_cursor *c)
     settle_key(c);
 }
 
+/* Sets every run's pos to its batch's first entry with key >= key, as
+ * spine_batch_seek would, but searching all batches in lockstep: each round
+ * first computes every batch's next probe and prefetches it, then reads
+ * them all, so the cache misses of the batches overlap instead of following
+ * one another (a seek over B large batches costs about the misses of one,
+ * not B times as many).  lo[] and pos serve as each run's bounds (lo[] is
+ * scratch here: the key it describes is being left). */
+static void seek_runs(spine_cursor *c, const uint8_t *key, size_t klen)
+{
+    size_t nr = c->nruns, *lo = c->lo;
+    spine_run *runs = c->runs;
+    uint64_t kp = spine_entry_pfx(key, klen);
+    bool any = false;
+    /* Fences: lo..pos bound the first fence >= kp. */
+    for (size_t r = 0; r < nr; r++) {
+        lo[r] = 0;
+        runs[r].pos = spine_batch_use_fences(runs[r].b) ? spine_fence_count(runs[r].b->n) : 0;
+        any |= runs[r].pos > 0;
+    }
+    while (any) {
+        any = false;
+        for (size_t r = 0; r < nr; r++)
+            if (lo[r] < runs[r].pos)
+                __builtin_prefetch(spine_batch_fences(runs[r].b) + (lo[r] + runs[r].pos) / 2);
+        for (size_t r = 0; r < nr; r++) {
+            if (lo[r] >= runs[r].pos)
+                continue;
+            size_t mid = (lo[r] + runs[r].pos) / 2;
+            if (spine_batch_fences(runs[r].b)[mid] < kp)
+                lo[r] = mid + 1;
+            else
+                runs[r].pos = mid;
+            any |= lo[r] < runs[r].pos;
+        }
+    }
+    /* Entries: lo..pos bound the first key >= key. */
+    for (size_t r = 0; r < nr; r++) {
+        const spine_batch *b = runs[r].b;
+        if (spine_batch_use_fences(b)) {
+            spine_fence_stretch(b, lo[r], kp, &lo[r], &runs[r].pos);
+        } else {
+            lo[r] = 0;
+            runs[r].pos = b->n;
+        }
+        any |= lo[r] < runs[r].pos;
+    }
+    while (any) {
+        any = false;
+        for (size_t r = 0; r < nr; r++) {
+            if (lo[r] >= runs[r].pos)
+                continue;
+            size_t mid = (lo[r] + runs[r].pos) / 2;
+            __builtin_prefetch(&runs[r].b->off[mid]);
+            __builtin_prefetch(&runs[r].b->klen[mid]);
+        }
+        for (size_t r = 0; r < nr; r++) {
+            if (lo[r] >= runs[r].pos)
+                continue;
+            const spine_batch *b = runs[r].b;
+            __builtin_prefetch(b->data + b->off[(lo[r] + runs[r].pos) / 2]);
+        }
+        for (size_t r = 0; r < nr; r++) {
+            if (lo[r] >= runs[r].pos)
+                continue;
+            const spine_batch *b = runs[r].b;
+            size_t mid = (lo[r] + runs[r].pos) / 2, mklen;
+            const uint8_t *mk = spine_batch_key(b, mid, &mklen);
+            if (spine_row_cmp(mk, mklen, key, klen) < 0)
+                lo[r] = mid + 1;
+            else
+                runs[r].pos = mid;
+            any |= lo[r] < runs[r].pos;
+        }
+    }
+}
+
 void spine_cursor_seek_key(spine_cursor *c, const uint8_t *key, size_t klen)
 {
     /* key may point into a held batch (the cursor's own key): it stays
      * valid, as the cursor keeps every batch alive. */
-    for (size_t r = 0; r < c->nruns; r++)
-        c->runs[r].pos = spine_batch_seek(c->runs[r].b, key, klen);
+    seek_runs(c, key, klen);
     c->ngrp = 0;
     heap_make(c);
     settle_key(c);

@@ -56,6 +56,55 @@ static inline const uint64_t *spine_batch_fences(const spine_batch *b)
     return (const uint64_t *)((const uint8_t *)b + ((at + 7) & ~(size_t)7));
 }
 
+static inline size_t spine_fence_count(size_t n)
+{
+    return n / SPINE_FENCE + (n % SPINE_FENCE != 0);
+}
+
+/* Batches this small are searched without their fences. */
+static inline bool spine_batch_use_fences(const spine_batch *b)
+{
+    return b->n > 2 * SPINE_FENCE;
+}
+
+/* Given flo, the first fence >= kp (the probe key's prefix), the stretch of
+ * entries [*from, *to) that holds the first key >= the probe: fences before
+ * flo hold smaller keys, so entry 16(flo - 1) is smaller; the first fence
+ * > kp, found by galloping from flo (usually flo itself), holds a larger
+ * key.  Padded prefixes order keys consistently with key order. */
+static inline void spine_fence_stretch(const spine_batch *b, size_t flo, uint64_t kp,
+                                       size_t *from, size_t *to)
+{
+    const uint64_t *fence = spine_batch_fences(b);
+    size_t nf = spine_fence_count(b->n);
+    size_t lo = flo, step = 1, hi;
+    /* fence[lo - 1] <= kp (or lo == flo); find hi, the first > kp. */
+    for (;;) {
+        if (lo >= nf || fence[lo] > kp) {
+            hi = lo;
+            break;
+        }
+        size_t next = lo + step;
+        if (next >= nf || fence[next] > kp) {
+            /* Between lo + 1 and next: binary search. */
+            size_t l = lo + 1, h = next < nf ? next : nf;
+            while (l < h) {
+                size_t mid = l + (h - l) / 2;
+                if (fence[mid] <= kp)
+                    l = mid + 1;
+                else
+                    h = mid;
+            }
+            hi = l;
+            break;
+        }
+        lo = next;
+        step *= 2;
+    }
+    *from = flo > 0 ? (flo - 1) * SPINE_FENCE + 1 : 0;
+    *to = hi < nf ? hi * SPINE_FENCE : b->n;
+}
+
 /* ---- Batch writer -------------------------------------------------------- */
 
 /* Writable views of a batch under construction.  A batch is written once,
