@@ -213,55 +213,6 @@ ivm_rc spine_batch_merge(const spine_batch *a, const spine_batch *b, spine_batch
 
 /* ---- Budgeted k-way merge ------------------------------------------------ */
 
-/* Replays the tournament from leaf r up to the root after r moved: each
- * node on the way keeps the loser of its match and sends the winner up.
- * ceil(log2 k) comparisons per entry, against up to twice that for a
- * binary heap. */
-static inline void tree_replay(spine_merge *mg, uint32_t r)
-{
-    uint32_t win = r;
-    uint32_t *t = mg->tree;
-    const spine_run *runs = mg->runs;
-    for (size_t j = (r + mg->k) / 2; j > 0; j /= 2) {
-        /* Random keys make the outcome of each match a coin toss, so it
-         * selects with conditional moves rather than a branch; only equal
-         * prefixes (rare, and predictable) take the full comparison. */
-        uint32_t x = t[j];
-        uint64_t px = runs[x].pfx, pw = runs[win].pfx;
-        uint32_t swap = px < pw;
-        if (__builtin_expect(px == pw, 0))
-            swap = spine_run_less(&runs[x], &runs[win]);
-        uint32_t diff = (x ^ win) & (0u - swap); /* all ones if swap */
-        t[j] = x ^ diff;
-        win ^= diff;
-    }
-    t[0] = win;
-}
-
-/* Builds the tournament bottom up: leaf r sits at node k + r, node j's
- * children are 2j and 2j + 1, nodes 1 .. k-1 keep losers. */
-static void tree_build(spine_merge *mg, uint32_t *win)
-{
-    size_t k = mg->k;
-    uint32_t *t = mg->tree;
-    if (k == 1) {
-        t[0] = 0;
-        return;
-    }
-    for (size_t j = k - 1; j >= 1; j--) {
-        uint32_t a = 2 * j >= k ? (uint32_t)(2 * j - k) : win[2 * j];
-        uint32_t b = 2 * j + 1 >= k ? (uint32_t)(2 * j + 1 - k) : win[2 * j + 1];
-        if (spine_run_less(&mg->runs[b], &mg->runs[a])) {
-            uint32_t x = a;
-            a = b;
-            b = x;
-        }
-        win[j] = a;
-        t[j] = b;
-    }
-    t[0] = win[1];
-}
-
 ivm_rc spine_merge_init(spine_merge *mg, const spine_batch *const *in, size_t k)
 {
     size_t ncap = 0, bcap = 0;
@@ -292,7 +243,7 @@ ivm_rc spine_merge_init(spine_merge *mg, const spine_batch *const *in, size_t k)
         mg->runs[r].pos = 0;
         spine_run_load(&mg->runs[r]);
     }
-    tree_build(mg, mg->tree + k);
+    spine_tree_build(mg->runs, mg->tree, k, mg->tree + k);
     return IVM_OK;
 }
 
@@ -316,7 +267,7 @@ bool spine_merge_step(spine_merge *mg, size_t budget)
             w = spine_weight_add(w, top->b->w[top->pos]);
             top->pos++;
             spine_run_load(top);
-            tree_replay(mg, r);
+            spine_tree_replay(mg->runs, mg->tree, mg->k, r);
             read++;
             mg->left--;
             r = mg->tree[0];
