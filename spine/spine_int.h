@@ -416,8 +416,10 @@ struct spine {
     spine_job *job[SPINE_LEVELS];
     unsigned rr;           /* next level to consider: turns across levels */
 
-    /* Guarded by the merger's lock. */
+    /* Set at registration, before the spine is handed out; constant. */
     spine_merger *m;
+
+    /* Guarded by the merger's lock. */
     spine_mstate mstate;
     bool again;            /* work arrived while BUSY or held */
     bool held;             /* compact or free owns the jobs; not queued */
