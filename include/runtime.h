@@ -111,7 +111,8 @@ ivm_rc rt_task_spawn(rt_sched *s, uint32_t worker, rt_poll_fn poll, void *arg,
 /* The waker of t (valid until t is joined).  Thread-safe. */
 rt_waker rt_task_waker(rt_task *t);
 /* Sleeps until t is done, then frees it.  From outside the scheduler's
- * workers only. */
+ * workers only.  Every task is joined exactly once, before or after
+ * rt_sched_stop.  NULL is a no-op. */
 void rt_task_join(rt_task *t);
 /* Index of the worker the calling thread is, or UINT32_MAX if none. */
 uint32_t rt_sched_current_worker(void);
@@ -179,8 +180,8 @@ typedef struct rt_child_spec {
 } rt_child_spec;
 
 /* The process-wide root supervisor (one-for-one, 10 restarts in 10 s),
- * created on first use together with the supervision thread. */
-/* The root, or NULL if the supervision thread could not be started. */
+ * created on first use together with the supervision thread; NULL if that
+ * thread could not be started. */
 rt_sup *rt_root(void);
 /* A new supervisor under parent (NULL = root), started as its child, with
  * restart policy RT_PERMANENT.  IVM_INVALID for an empty name, period_ms 0
@@ -217,10 +218,11 @@ const char *rt_proc_name(const rt_proc *p);
 /* Process id: unique in the OS process, never reused; a restarted child keeps
  * its rt_proc but gets a new id for each run (owner of its assertions). */
 uint64_t rt_proc_id(const rt_proc *p);
-/* Sleeps until p has been restarted at least `restarts` times in all (a
- * restart counts once its start has returned), or until p is down with
- * nothing left to start it again (its policy, or its supervisor gave up);
- * for tests.  Returns false on timeout. */
+/* Sleeps until p has been restarted at least `restarts` times in all, or
+ * until p is down with nothing left to start it again (its policy, or its
+ * supervisor gave up), and the supervision thread has finished handling the
+ * event that did it (a group restart has started all its children); for
+ * tests.  Returns false on timeout.  Not from start or stop. */
 bool rt_proc_wait_restarts(rt_proc *p, uint32_t restarts, uint32_t timeout_ms);
 
 typedef enum rt_proc_state { RT_PROC_STARTING, RT_PROC_RUNNING, RT_PROC_STOPPING,
@@ -255,7 +257,16 @@ void rt_log_dump(void (*fn)(void *arg, const char *line), void *arg);
  *
  * Events go to a subscriber's queue; the subscriber drains it with
  * rt_ds_next (non-blocking), optionally woken by a waker when the queue goes
- * from empty to non-empty.  Every call is thread-safe. */
+ * from empty to non-empty.  The waker is called with the dataspace's lock
+ * held, so it must not call into the dataspace (a task's waker, a semaphore
+ * post or a condition variable signal are fine); the snapshot does not call
+ * it: drain right after subscribing.  Every call is thread-safe.
+ *
+ * Owners are any 64-bit values (process ids for processes).  Keys are
+ * non-empty strings.  A pattern ending in '*' matches every key that starts
+ * with what comes before the '*' ("*" matches all); any other pattern is an
+ * exact key.  Each dataspace orders its own changes (seq is per dataspace).
+ * Meant for catalog-sized state that changes rarely, not for rows. */
 typedef struct rt_ds rt_ds;
 typedef struct rt_ds_sub rt_ds_sub;
 
@@ -270,24 +281,32 @@ typedef struct rt_ds_event {
 } rt_ds_event;
 
 ivm_rc rt_ds_new(rt_ds **out);
+/* Frees ds with its assertions and any subscriptions still open (their
+ * handles become invalid).  Nobody may use ds meanwhile.  NULL is a no-op. */
 void rt_ds_free(rt_ds *ds);
+/* Copies key and value.  IVM_INVALID for an empty key; IVM_NOMEM leaves
+ * everything as it was. */
 ivm_rc rt_ds_assert(rt_ds *ds, uint64_t owner, const char *key, const void *value, size_t vlen);
 /* IVM_INVALID if owner has no such assertion. */
 ivm_rc rt_ds_retract(rt_ds *ds, uint64_t owner, const char *key);
 /* Retracts everything owner asserted in every dataspace.  Thread-safe. */
 void rt_ds_retract_owner(uint64_t owner);
 /* Reads the current value of key (any owner; the earliest assertion if
- * several): copies up to cap bytes into buf, returns the length or -1 if
- * not asserted. */
+ * several): copies up to cap bytes into buf, returns the value's whole
+ * length (more than cap when it did not fit) or -1 if not asserted. */
 ssize_t rt_ds_get(rt_ds *ds, const char *key, void *buf, size_t cap);
 /* Calls fn on every current assertion matching pattern, in assertion order,
  * under the dataspace's lock (fn must not call into the dataspace). */
 void rt_ds_scan(rt_ds *ds, const char *pattern,
                 void (*fn)(void *arg, const rt_ds_event *ev), void *arg);
 
+/* IVM_INVALID for an empty pattern.  The snapshot is queued before this
+ * returns. */
 ivm_rc rt_ds_subscribe(rt_ds *ds, const char *pattern, rt_waker waker, rt_ds_sub **out);
-/* Next event into *ev: true, or false if the queue is empty. */
+/* Next event into *ev: true, or false if the queue is empty.  One thread at
+ * a time per subscription. */
 bool rt_ds_next(rt_ds_sub *sub, rt_ds_event *ev);
+/* Drops the subscription and its queued events.  NULL is a no-op. */
 void rt_ds_unsubscribe(rt_ds_sub *sub);
 
 /* ---- Fault injection ------------------------------------------------------- */

@@ -91,6 +91,8 @@ static struct {
     pthread_cond_t work;      /* the supervision thread sleeps here */
     pthread_cond_t change;    /* callers: commands done, counters changed */
     msg *head, *tail;
+    bool busy;                /* the supervision thread is handling an entry */
+    uint64_t handled;         /* entries handled so far */
     pthread_t thread;
     rt_sup *root;
     ivm_rc init_rc;
@@ -311,6 +313,7 @@ static bool intensity_ok_locked(rt_sup *s)
 
 static void give_up_locked(rt_sup *s)
 {
+    /* Relaxed: alive is a hint for rt_sup_alive; the tree is under G.mu. */
     atomic_store_explicit(&s->alive, false, memory_order_relaxed);
     snprintf(s->why, sizeof s->why, "more than %u restarts in %u ms", s->max_restarts,
              s->period_ms);
@@ -444,6 +447,7 @@ static void sup_progress_locked(rt_sup *s)
 static void handle_exit_locked(rt_proc *p)
 {
     rt_exit_kind kind = p->exit_kind;
+    /* Relaxed: only this thread writes the id. */
     uint64_t old = atomic_load_explicit(&p->id, memory_order_relaxed);
     /* Keeps R11: the dead run's assertions go before anything restarts.  The
      * dataspace has its own locks and calls wakers: not under G.mu. */
@@ -529,8 +533,6 @@ static void handle_locked(msg *m)
         handle_remove_locked((cmd *)m);
         break;
     }
-    /* Waiters check their own predicates (commands done, counters). */
-    pthread_cond_broadcast(&G.change);
 }
 
 /* Keeps R13: the only thread that changes the tree. */
@@ -548,7 +550,12 @@ static void *sup_main(void *unused)
             G.tail = NULL;
         m->next = NULL;
         m->queued = false;
+        G.busy = true;
         handle_locked(m);
+        G.busy = false;
+        G.handled++;
+        /* Waiters check their own predicates (commands done, counters). */
+        pthread_cond_broadcast(&G.change);
     }
     return NULL; /* not reached: the thread lives as long as the OS process */
 }
@@ -636,6 +643,7 @@ static ivm_rc submit_and_wait(cmd *c)
     pthread_mutex_lock(&G.mu);
     if (on_sup_thread) {
         handle_locked(&c->m);
+        pthread_cond_broadcast(&G.change);
     } else {
         enqueue_locked(&c->m);
         while (!c->done)
@@ -785,9 +793,23 @@ bool rt_proc_wait_restarts(rt_proc *p, uint32_t restarts, uint32_t timeout_ms)
         dl.tv_nsec -= 1000000000L;
     }
     pthread_mutex_lock(&G.mu);
+    /* Keeps R13's view consistent: the entry that met the condition is
+     * handled to its end first (a group restart starts several children,
+     * letting go of the mutex around each start). */
+    bool seen = false;
+    uint64_t gen = 0;
     int e = 0;
-    while (p->restarts < restarts && !p->final && e != ETIMEDOUT)
+    while (e != ETIMEDOUT) {
+        if (p->restarts >= restarts || p->final) {
+            if (!G.busy || (seen && G.handled != gen))
+                break;
+            if (!seen) {
+                seen = true;
+                gen = G.handled;
+            }
+        }
         e = pthread_cond_timedwait(&G.change, &G.mu, &dl);
+    }
     bool ok = p->restarts >= restarts || p->final;
     pthread_mutex_unlock(&G.mu);
     return ok;

@@ -241,7 +241,7 @@ static void test_sup_rest_for_one_restarts_the_later_ones(void **state)
     rt_proc *pa = add_passive(s, &a, RT_PERMANENT);
     rt_proc *pb = add_passive(s, &b, RT_PERMANENT);
     add_passive(s, &c, RT_PERMANENT);
-    add_passive(s, &d, RT_PERMANENT);
+    rt_proc *pd = add_passive(s, &d, RT_PERMANENT);
     uint64_t ida = rt_proc_id(pa);
 
     trace_reset();
@@ -254,8 +254,8 @@ static void test_sup_rest_for_one_restarts_the_later_ones(void **state)
 
     /* The last child failing takes nobody with it. */
     trace_reset();
-    rt_proc_exit(d.p, RT_EXIT_FAILED, "boom");
-    assert_true(rt_proc_wait_restarts(d.p, 2, WAIT_MS));
+    rt_proc_exit(pd, RT_EXIT_FAILED, "boom");
+    assert_true(rt_proc_wait_restarts(pd, 2, WAIT_MS));
     assert_trace("Sd");
     rt_sup_free(s);
 }
