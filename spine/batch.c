@@ -15,11 +15,6 @@
  * the next multiple of 8 after the data (spine_batch_fences). */
 #define HDR_SIZE ((sizeof(spine_batch) + 7) & ~(size_t)7)
 
-static size_t fence_count(size_t n)
-{
-    return n / SPINE_FENCE + (n % SPINE_FENCE != 0);
-}
-
 /* Block size for ncap entries and bcap data bytes, or 0 on overflow.  A
  * sealed batch of fewer entries or bytes fits in the block of a larger
  * capacity, fences included. */
@@ -29,7 +24,7 @@ static size_t block_size(size_t ncap, size_t bcap)
     if (ncap > SIZE_MAX / 64 || bcap > SIZE_MAX / 4)
         return 0;
     size_t data_end = HDR_SIZE + sizeof(uint64_t) + ncap * (2 * sizeof(uint64_t) + sizeof(uint32_t)) + bcap;
-    return ((data_end + 7) & ~(size_t)7) + fence_count(ncap) * sizeof(uint64_t);
+    return ((data_end + 7) & ~(size_t)7) + spine_fence_count(ncap) * sizeof(uint64_t);
 }
 
 /* Points the arrays of the block at base for a capacity of ncap entries. */
@@ -152,36 +147,24 @@ static size_t seek_range(const spine_batch *b, size_t lo, size_t hi, const uint8
 
 size_t spine_batch_seek(const spine_batch *b, const uint8_t *key, size_t klen)
 {
-    size_t n = b->n;
-    if (n <= 2 * SPINE_FENCE)
-        return seek_range(b, 0, n, key, klen);
+    if (!spine_batch_use_fences(b))
+        return seek_range(b, 0, b->n, key, klen);
     /* Narrow the range with the fences first: one compact array of 8-byte
-     * key prefixes, whose order is consistent with key order (a smaller
-     * prefix means a smaller key), so a search through it touches a few
-     * cache lines where one through the entries touches three arrays and
-     * the bytes per step.  Fence f is the prefix of entry f * FENCE. */
+     * key prefixes, so a search through it touches a few cache lines where
+     * one through the entries touches three arrays and the bytes per step.
+     * (spine_cursor_seek_key does the same for all its batches at once.) */
     const uint64_t *fence = spine_batch_fences(b);
-    size_t nf = fence_count(n);
     uint64_t kp = spine_entry_pfx(key, klen);
-    size_t lo = 0, hi = nf;
-    while (lo < hi) { /* first fence >= kp: those before hold smaller keys */
+    size_t lo = 0, hi = spine_fence_count(b->n);
+    while (lo < hi) { /* first fence >= kp */
         size_t mid = lo + (hi - lo) / 2;
         if (fence[mid] < kp)
             lo = mid + 1;
         else
             hi = mid;
     }
-    size_t flo = lo;
-    hi = nf;
-    while (lo < hi) { /* first fence > kp: it holds a larger key */
-        size_t mid = lo + (hi - lo) / 2;
-        if (fence[mid] <= kp)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    size_t from = flo > 0 ? (flo - 1) * SPINE_FENCE + 1 : 0;
-    size_t to = lo < nf ? lo * SPINE_FENCE : n;
+    size_t from, to;
+    spine_fence_stretch(b, lo, kp, &from, &to);
     return seek_range(b, from, to, key, klen);
 }
 
@@ -230,55 +213,6 @@ ivm_rc spine_batch_merge(const spine_batch *a, const spine_batch *b, spine_batch
 
 /* ---- Budgeted k-way merge ------------------------------------------------ */
 
-/* Replays the tournament from leaf r up to the root after r moved: each
- * node on the way keeps the loser of its match and sends the winner up.
- * ceil(log2 k) comparisons per entry, against up to twice that for a
- * binary heap. */
-static inline void tree_replay(spine_merge *mg, uint32_t r)
-{
-    uint32_t win = r;
-    uint32_t *t = mg->tree;
-    const spine_run *runs = mg->runs;
-    for (size_t j = (r + mg->k) / 2; j > 0; j /= 2) {
-        /* Random keys make the outcome of each match a coin toss, so it
-         * selects with conditional moves rather than a branch; only equal
-         * prefixes (rare, and predictable) take the full comparison. */
-        uint32_t x = t[j];
-        uint64_t px = runs[x].pfx, pw = runs[win].pfx;
-        uint32_t swap = px < pw;
-        if (__builtin_expect(px == pw, 0))
-            swap = spine_run_less(&runs[x], &runs[win]);
-        uint32_t diff = (x ^ win) & (0u - swap); /* all ones if swap */
-        t[j] = x ^ diff;
-        win ^= diff;
-    }
-    t[0] = win;
-}
-
-/* Builds the tournament bottom up: leaf r sits at node k + r, node j's
- * children are 2j and 2j + 1, nodes 1 .. k-1 keep losers. */
-static void tree_build(spine_merge *mg, uint32_t *win)
-{
-    size_t k = mg->k;
-    uint32_t *t = mg->tree;
-    if (k == 1) {
-        t[0] = 0;
-        return;
-    }
-    for (size_t j = k - 1; j >= 1; j--) {
-        uint32_t a = 2 * j >= k ? (uint32_t)(2 * j - k) : win[2 * j];
-        uint32_t b = 2 * j + 1 >= k ? (uint32_t)(2 * j + 1 - k) : win[2 * j + 1];
-        if (spine_run_less(&mg->runs[b], &mg->runs[a])) {
-            uint32_t x = a;
-            a = b;
-            b = x;
-        }
-        win[j] = a;
-        t[j] = b;
-    }
-    t[0] = win[1];
-}
-
 ivm_rc spine_merge_init(spine_merge *mg, const spine_batch *const *in, size_t k)
 {
     size_t ncap = 0, bcap = 0;
@@ -309,7 +243,7 @@ ivm_rc spine_merge_init(spine_merge *mg, const spine_batch *const *in, size_t k)
         mg->runs[r].pos = 0;
         spine_run_load(&mg->runs[r]);
     }
-    tree_build(mg, mg->tree + k);
+    spine_tree_build(mg->runs, mg->tree, k, mg->tree + k);
     return IVM_OK;
 }
 
@@ -333,7 +267,7 @@ bool spine_merge_step(spine_merge *mg, size_t budget)
             w = spine_weight_add(w, top->b->w[top->pos]);
             top->pos++;
             spine_run_load(top);
-            tree_replay(mg, r);
+            spine_tree_replay(mg->runs, mg->tree, mg->k, r);
             read++;
             mg->left--;
             r = mg->tree[0];

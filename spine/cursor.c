@@ -1,25 +1,23 @@
 /*
  * cursor.c: reads spines and extra batches as one consolidated batch.  It
  * snapshots each spine under the spine's lock.  One run (position, with its
- * entry and 8-byte prefix decoded) per batch and a binary min-heap of runs
- * ordered by their (key, value) entry do the merging; the runs that sit on the current
- * (key, value) are taken out of the heap into the group while the cursor is
- * there, which is where their weights are summed.  Moving touches only the
- * runs at the current key (O(k log B) for k such runs of B), except seek
- * and rewind, which position every run.  All memory is taken at creation:
- * stepping allocates nothing.  The cursor holds a reference to every batch
- * it reads, so the spines may change (or be freed) under it (S10).  It does
- * not know how spines place batches.  README "Cursors".
+ * entry and 8-byte prefix decoded) per batch and a loser tree over the runs
+ * do the merging, as in a k-way merge: the winner is the run with the
+ * smallest (key, value) entry; standing on a value means having read every
+ * run's copy of that entry (advancing each and replaying the tree) and
+ * summed their weights, so each entry of each batch costs one replay of
+ * ceil(log2 k) matches.  Stepping over a key gallops each run that is still
+ * at it.  Seeks search all batches in lockstep.  All memory is taken at
+ * creation: stepping allocates nothing.  The cursor holds a reference to
+ * every batch it reads, so the spines may change (or be freed) under it
+ * (S10).  It does not know how spines place batches.  README "Cursors".
  */
 #include "spine_int.h"
 
 struct spine_cursor {
     size_t nruns;
     spine_run *runs;
-    uint32_t *heap;   /* runs with entries left, not in the group */
-    size_t nheap;
-    uint32_t *grp;    /* runs at the current (key, value) */
-    size_t ngrp;
+    uint32_t *tree;   /* loser tree over the runs; 2 * nruns (scratch for builds) */
     uint32_t *at_key; /* runs met at the current key, for rewind_vals */
     size_t nat_key;
     size_t *lo;       /* per run: its first entry of the current key */
@@ -32,103 +30,50 @@ struct spine_cursor {
     bool key_valid, val_valid;
 };
 
-/* ---- Binary min-heap of run indices, by the runs' current entries -------- */
-
-static inline bool less(const spine_cursor *c, uint32_t x, uint32_t y)
+/* The run with the smallest entry, or NULL if every run is at its end. */
+static inline spine_run *winner(const spine_cursor *c)
 {
-    return spine_run_less(&c->runs[x], &c->runs[y]);
+    if (c->nruns == 0)
+        return NULL;
+    spine_run *r = &c->runs[c->tree[0]];
+    return r->e != NULL ? r : NULL;
 }
 
-static void heap_down(spine_cursor *c, size_t at)
+/* Loads every run at its position and rebuilds the tree. */
+static void tree_make(spine_cursor *c)
 {
-    uint32_t *heap = c->heap;
-    size_t n = c->nheap;
-    uint32_t x = heap[at];
-    for (;;) {
-        size_t ch = 2 * at + 1;
-        if (ch >= n)
-            break;
-        if (ch + 1 < n && less(c, heap[ch + 1], heap[ch]))
-            ch++;
-        if (!less(c, heap[ch], x))
-            break;
-        heap[at] = heap[ch];
-        at = ch;
-    }
-    heap[at] = x;
-}
-
-static void heap_push(spine_cursor *c, uint32_t r)
-{
-    uint32_t *heap = c->heap;
-    size_t at = c->nheap++;
-    while (at > 0) {
-        size_t p = (at - 1) / 2;
-        if (!less(c, r, heap[p]))
-            break;
-        heap[at] = heap[p];
-        at = p;
-    }
-    heap[at] = r;
-}
-
-static uint32_t heap_pop(spine_cursor *c)
-{
-    uint32_t r = c->heap[0];
-    c->heap[0] = c->heap[--c->nheap];
-    if (c->nheap > 0)
-        heap_down(c, 0);
-    return r;
-}
-
-/* Loads every run at its position and rebuilds the heap from those with
- * entries left. */
-static void heap_make(spine_cursor *c)
-{
-    size_t n = 0;
-    for (size_t r = 0; r < c->nruns; r++) {
+    for (size_t r = 0; r < c->nruns; r++)
         spine_run_load(&c->runs[r]);
-        if (c->runs[r].e != NULL)
-            c->heap[n++] = (uint32_t)r;
-    }
-    c->nheap = n;
-    for (size_t i = n / 2; i-- > 0;)
-        heap_down(c, i);
+    if (c->nruns > 0)
+        spine_tree_build(c->runs, c->tree, c->nruns, c->tree + c->nruns);
 }
 
-/* Moves the group's runs one entry on and back into the heap. */
-static void release_group(spine_cursor *c)
+/* Run r's position changed: reload it and replay its leaf. */
+static inline void moved(spine_cursor *c, uint32_t r)
 {
-    for (size_t g = 0; g < c->ngrp; g++) {
-        spine_run *r = &c->runs[c->grp[g]];
-        r->pos++;
-        spine_run_load(r);
-        if (r->e != NULL)
-            heap_push(c, c->grp[g]);
-    }
-    c->ngrp = 0;
+    spine_run_load(&c->runs[r]);
+    spine_tree_replay(c->runs, c->tree, c->nruns, r);
 }
 
-/* From the heap as it stands, finds the next (key, value) of the current
- * key whose weights do not sum to zero, and stands on it; val_valid is
- * false if the key has no such value left. */
+/* From the runs as they stand, finds the next (key, value) of the current
+ * key whose weights do not sum to zero, and stands on it: every run's copy
+ * of the entry has been read (the runs stand past it) and the weights
+ * summed.  val_valid is false if the key has no such value left. */
 static void settle_val(spine_cursor *c)
 {
     for (;;) {
         c->val_valid = false;
-        if (c->nheap == 0)
+        spine_run *top = winner(c);
+        if (top == NULL || !spine_run_key_eq(top, c->key, c->klen, c->kpfx))
             return;
-        const spine_run *top = &c->runs[c->heap[0]];
-        if (!spine_run_key_eq(top, c->key, c->klen, c->kpfx))
-            return;
-        /* The group's entry: copied, as the runs move on below. */
+        /* The entry, copied: the runs move on below, the bytes stay. */
         const uint8_t *e = top->e;
         size_t len = top->len;
         uint32_t klen = top->klen;
         uint64_t pfx = top->pfx;
         int64_t w = 0;
         do {
-            uint32_t r = heap_pop(c);
+            uint32_t r = c->tree[0];
             if (c->seen[r] != c->epoch) {
                 /* First meeting at this key: the run stands on its first
                  * entry of the key (entries are met in order). */
@@ -137,8 +82,9 @@ static void settle_val(spine_cursor *c)
                 c->at_key[c->nat_key++] = r;
             }
             w = spine_weight_add(w, c->runs[r].b->w[c->runs[r].pos]);
-            c->grp[c->ngrp++] = r;
-        } while (c->nheap > 0 && spine_run_same(&c->runs[c->heap[0]], e, len, klen, pfx));
+            c->runs[r].pos++;
+            moved(c, r);
+        } while (spine_run_same(&c->runs[c->tree[0]], e, len, klen, pfx));
         if (w != 0) {
             c->val = e + klen;
             c->vlen = len - klen;
@@ -146,23 +92,22 @@ static void settle_val(spine_cursor *c)
             c->val_valid = true;
             return;
         }
-        release_group(c); /* cancelled across batches: skip it */
+        /* Cancelled across batches: skip it. */
     }
 }
 
-/* From the heap as it stands (no group), finds the first key with a value
- * whose weights do not sum to zero, and stands on that value. */
+/* From the runs as they stand, finds the first key with a value whose
+ * weights do not sum to zero, and stands on that value. */
 static void settle_key(spine_cursor *c)
 {
-    IVM_ASSERT(c->ngrp == 0);
     for (;;) {
-        if (c->nheap == 0) {
+        spine_run *top = winner(c);
+        if (top == NULL) {
             c->key_valid = c->val_valid = false;
             c->key = c->val = NULL;
             c->klen = c->vlen = 0;
             return;
         }
-        const spine_run *top = &c->runs[c->heap[0]];
         c->key = top->e;
         c->klen = top->klen;
         c->kpfx = top->pfx;
@@ -220,9 +165,8 @@ static spine_cursor *cursor_alloc(size_t cap)
     c->runs = (spine_run *)(c + 1);
     c->lo = (size_t *)(c->runs + cap);
     c->seen = (uint64_t *)(c->lo + cap);
-    c->heap = (uint32_t *)(c->seen + cap);
-    c->grp = c->heap + cap;
-    c->at_key = c->grp + cap;
+    c->tree = (uint32_t *)(c->seen + cap);
+    c->at_key = c->tree + 2 * cap;
     return c;
 }
 
@@ -280,19 +224,92 @@ void spine_cursor_rewind(spine_cursor *c)
 {
     for (size_t r = 0; r < c->nruns; r++)
         c->runs[r].pos = 0;
-    c->ngrp = 0;
-    heap_make(c);
+    tree_make(c);
     settle_key(c);
+}
+
+/* Sets every run's pos to its batch's first entry with key >= key, as
+ * spine_batch_seek would, but searching all batches in lockstep: each round
+ * first computes every batch's next probe and prefetches it, then reads
+ * them all, so the cache misses of the batches overlap instead of following
+ * one another (a seek over B large batches costs about the misses of one,
+ * not B times as many).  lo[] and pos serve as each run's bounds (lo[] is
+ * scratch here: the key it describes is being left). */
+static void seek_runs(spine_cursor *c, const uint8_t *key, size_t klen)
+{
+    size_t nr = c->nruns, *lo = c->lo;
+    spine_run *runs = c->runs;
+    uint64_t kp = spine_entry_pfx(key, klen);
+    bool any = false;
+    /* Fences: lo..pos bound the first fence >= kp. */
+    for (size_t r = 0; r < nr; r++) {
+        lo[r] = 0;
+        runs[r].pos = spine_batch_use_fences(runs[r].b) ? spine_fence_count(runs[r].b->n) : 0;
+        any |= runs[r].pos > 0;
+    }
+    while (any) {
+        any = false;
+        for (size_t r = 0; r < nr; r++)
+            if (lo[r] < runs[r].pos)
+                __builtin_prefetch(spine_batch_fences(runs[r].b) + (lo[r] + runs[r].pos) / 2);
+        for (size_t r = 0; r < nr; r++) {
+            if (lo[r] >= runs[r].pos)
+                continue;
+            size_t mid = (lo[r] + runs[r].pos) / 2;
+            if (spine_batch_fences(runs[r].b)[mid] < kp)
+                lo[r] = mid + 1;
+            else
+                runs[r].pos = mid;
+            any |= lo[r] < runs[r].pos;
+        }
+    }
+    /* Entries: lo..pos bound the first key >= key. */
+    for (size_t r = 0; r < nr; r++) {
+        const spine_batch *b = runs[r].b;
+        if (spine_batch_use_fences(b)) {
+            spine_fence_stretch(b, lo[r], kp, &lo[r], &runs[r].pos);
+        } else {
+            lo[r] = 0;
+            runs[r].pos = b->n;
+        }
+        any |= lo[r] < runs[r].pos;
+    }
+    while (any) {
+        any = false;
+        for (size_t r = 0; r < nr; r++) {
+            if (lo[r] >= runs[r].pos)
+                continue;
+            size_t mid = (lo[r] + runs[r].pos) / 2;
+            __builtin_prefetch(&runs[r].b->off[mid]);
+            __builtin_prefetch(&runs[r].b->klen[mid]);
+        }
+        for (size_t r = 0; r < nr; r++) {
+            if (lo[r] >= runs[r].pos)
+                continue;
+            const spine_batch *b = runs[r].b;
+            __builtin_prefetch(b->data + b->off[(lo[r] + runs[r].pos) / 2]);
+        }
+        for (size_t r = 0; r < nr; r++) {
+            if (lo[r] >= runs[r].pos)
+                continue;
+            const spine_batch *b = runs[r].b;
+            size_t mid = (lo[r] + runs[r].pos) / 2, mklen;
+            const uint8_t *mk = spine_batch_key(b, mid, &mklen);
+            if (spine_row_cmp(mk, mklen, key, klen) < 0)
+                lo[r] = mid + 1;
+            else
+                runs[r].pos = mid;
+            any |= lo[r] < runs[r].pos;
+        }
+    }
 }
 
 void spine_cursor_seek_key(spine_cursor *c, const uint8_t *key, size_t klen)
 {
     /* key may point into a held batch (the cursor's own key): it stays
      * valid, as the cursor keeps every batch alive. */
-    for (size_t r = 0; r < c->nruns; r++)
-        c->runs[r].pos = spine_batch_seek(c->runs[r].b, key, klen);
-    c->ngrp = 0;
-    heap_make(c);
+    seek_runs(c, key, klen);
+    tree_make(c);
     settle_key(c);
 }
 
@@ -317,10 +334,10 @@ static inline bool key_eq_at(const spine_batch *b, size_t i, const uint8_t *key,
         return false;
     const uint8_t *e = b->data + b->off[i];
     if (klen < 8)
-        return klen == 0 || memcmp(e, key, klen) == 0;
+        return spine_mem_eq(e, key, klen);
     uint64_t p;
     memcpy(&p, e, 8);
-    return __builtin_bswap64(p) == kpfx && memcmp(e + 8, key + 8, klen - 8) == 0;
+    return __builtin_bswap64(p) == kpfx && spine_mem_eq(e + 8, key + 8, klen - 8);
 }
 
 /* First entry after i whose key is not key, given that entry i has the
@@ -359,25 +376,15 @@ void spine_cursor_step_key(spine_cursor *c)
 {
     if (!c->key_valid)
         return;
-    /* Only runs at the current key move: the group, and heap runs whose
-     * entry has the key.  Every other run already stands past it. */
-    for (size_t g = 0; g < c->ngrp; g++) {
-        spine_run *r = &c->runs[c->grp[g]];
-        r->pos = skip_key(r->b, r->pos, c->key, c->klen, c->kpfx);
-        spine_run_load(r);
-        if (r->e != NULL)
-            heap_push(c, c->grp[g]);
-    }
-    c->ngrp = 0;
-    while (c->nheap > 0) {
-        spine_run *r = &c->runs[c->heap[0]];
-        if (!spine_run_key_eq(r, c->key, c->klen, c->kpfx))
+    /* Runs still at the current key come out of the tree as winners, one
+     * after the other; each gallops past the key.  Every other run already
+     * stands past it. */
+    for (;;) {
+        spine_run *top = winner(c);
+        if (top == NULL || !spine_run_key_eq(top, c->key, c->klen, c->kpfx))
             break;
-        uint32_t x = heap_pop(c);
-        r->pos = skip_key(r->b, r->pos, c->key, c->klen, c->kpfx);
-        spine_run_load(r);
-        if (r->e != NULL)
-            heap_push(c, x);
+        top->pos = skip_key(top->b, top->pos, c->key, c->klen, c->kpfx);
+        moved(c, c->tree[0]);
     }
     settle_key(c);
 }
@@ -402,8 +409,7 @@ void spine_cursor_step_val(spine_cursor *c)
 {
     if (!c->val_valid)
         return;
-    release_group(c);
-    settle_val(c);
+    settle_val(c); /* the runs already stand past the current value */
 }
 
 void spine_cursor_rewind_vals(spine_cursor *c)
@@ -414,7 +420,6 @@ void spine_cursor_rewind_vals(spine_cursor *c)
      * met yet never moved; the rest stand past it and stay. */
     for (size_t a = 0; a < c->nat_key; a++)
         c->runs[c->at_key[a]].pos = c->lo[c->at_key[a]];
-    c->ngrp = 0;
-    heap_make(c);
+    tree_make(c);
     settle_val(c);
 }

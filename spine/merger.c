@@ -18,13 +18,13 @@
 
 /* Entries read per slice of the merger's thread: large enough that a
  * slice's fixed costs (two lock round trips, a scan of the levels) vanish
- * against it, small enough (a millisecond or so) that a small merge waits
+ * against it, small enough (one to two milliseconds) that a small merge waits
  * little behind a large one. */
 #define SLICE_ENTRIES ((size_t)1 << 15)
 
 struct spine_merger {
     pthread_mutex_t mu;     /* guards everything below and every spine's
-                               m, mstate, again, held and links */
+                               mstate, again, held and links */
     pthread_cond_t work;    /* the thread sleeps here while the queue is empty */
     pthread_cond_t idle;    /* waits for a spine to leave BUSY or QUEUED */
     spine *qhead, *qtail;   /* spines with work, in turn order */

@@ -56,6 +56,55 @@ static inline const uint64_t *spine_batch_fences(const spine_batch *b)
     return (const uint64_t *)((const uint8_t *)b + ((at + 7) & ~(size_t)7));
 }
 
+static inline size_t spine_fence_count(size_t n)
+{
+    return n / SPINE_FENCE + (n % SPINE_FENCE != 0);
+}
+
+/* Batches this small are searched without their fences. */
+static inline bool spine_batch_use_fences(const spine_batch *b)
+{
+    return b->n > 2 * SPINE_FENCE;
+}
+
+/* Given flo, the first fence >= kp (the probe key's prefix), the stretch of
+ * entries [*from, *to) that holds the first key >= the probe: fences before
+ * flo hold smaller keys, so entry 16(flo - 1) is smaller; the first fence
+ * > kp, found by galloping from flo (usually flo itself), holds a larger
+ * key.  Padded prefixes order keys consistently with key order. */
+static inline void spine_fence_stretch(const spine_batch *b, size_t flo, uint64_t kp,
+                                       size_t *from, size_t *to)
+{
+    const uint64_t *fence = spine_batch_fences(b);
+    size_t nf = spine_fence_count(b->n);
+    size_t lo = flo, step = 1, hi;
+    /* fence[lo - 1] <= kp (or lo == flo); find hi, the first > kp. */
+    for (;;) {
+        if (lo >= nf || fence[lo] > kp) {
+            hi = lo;
+            break;
+        }
+        size_t next = lo + step;
+        if (next >= nf || fence[next] > kp) {
+            /* Between lo + 1 and next: binary search. */
+            size_t l = lo + 1, h = next < nf ? next : nf;
+            while (l < h) {
+                size_t mid = l + (h - l) / 2;
+                if (fence[mid] <= kp)
+                    l = mid + 1;
+                else
+                    h = mid;
+            }
+            hi = l;
+            break;
+        }
+        lo = next;
+        step *= 2;
+    }
+    *from = flo > 0 ? (flo - 1) * SPINE_FENCE + 1 : 0;
+    *to = hi < nf ? hi * SPINE_FENCE : b->n;
+}
+
 /* ---- Batch writer -------------------------------------------------------- */
 
 /* Writable views of a batch under construction.  A batch is written once,
@@ -129,6 +178,31 @@ static inline int spine_entry_cmp(const spine_batch *a, size_t i, const spine_ba
     const uint8_t *ap = spine_batch_row(a, i, &alen);
     const uint8_t *bp = spine_batch_row(b, j, &blen);
     return spine_entry_cmp_raw(ap, alen, a->klen[i], bp, blen, b->klen[j]);
+}
+
+/* Equality of n bytes.  Short runs of bytes (keys and entries are often 9
+ * to 32 bytes) compare with two overlapping word loads each instead of a
+ * call to memcmp; only bytes within [0, n) are read. */
+static inline bool spine_mem_eq(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    uint64_t x, y, u, v;
+    if (n >= 8 && n <= 16) {
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        memcpy(&u, a + n - 8, 8);
+        memcpy(&v, b + n - 8, 8);
+        return ((x ^ y) | (u ^ v)) == 0;
+    }
+    if (n > 16 && n <= 32) {
+        return spine_mem_eq(a, b, 16) && spine_mem_eq(a + 16, b + 16, n - 16);
+    }
+    if (n < 8) {
+        for (size_t i = 0; i < n; i++)
+            if (a[i] != b[i])
+                return false;
+        return true;
+    }
+    return memcmp(a, b, n) == 0;
 }
 
 /* ---- Runs: positions in batches ------------------------------------------- */
@@ -215,7 +289,7 @@ static inline bool spine_run_same(const spine_run *r, const uint8_t *e, size_t l
                                   uint64_t pfx)
 {
     return r->e != NULL && r->pfx == pfx && r->len == len && r->klen == klen &&
-           memcmp(r->e, e, len) == 0;
+           (len <= 8 || spine_mem_eq(r->e + 8, e + 8, len - 8));
 }
 
 /* True if run r stands on an entry whose key is key[0..klen), whose
@@ -224,7 +298,55 @@ static inline bool spine_run_key_eq(const spine_run *r, const uint8_t *key, size
                                     uint64_t kpfx)
 {
     return r->e != NULL && r->klen == klen && spine_pfx_key_eq(r->pfx, kpfx, klen) &&
-           (klen <= 8 || memcmp(r->e + 8, key + 8, klen - 8) == 0);
+           (klen <= 8 || spine_mem_eq(r->e + 8, key + 8, klen - 8));
+}
+
+/* ---- Loser tree over runs ---------------------------------------------------- */
+
+/* A tournament over k runs by their current entries: leaf r sits at node
+ * k + r, node j's children are 2j and 2j + 1, internal nodes 1 .. k-1 keep
+ * the loser of their match and tree[0] the overall winner (the run with the
+ * smallest entry; an ended run loses to every other).  After the winner
+ * moves, replaying its leaf restores the tree with ceil(log2 k) matches. */
+static inline void spine_tree_replay(const spine_run *runs, uint32_t *tree, size_t k, uint32_t r)
+{
+    uint32_t win = r;
+    for (size_t j = (r + k) / 2; j > 0; j /= 2) {
+        /* Random keys make the outcome of each match a coin toss, so it
+         * selects with arithmetic rather than a branch; only equal
+         * prefixes (rare, and predictable) take the full comparison. */
+        uint32_t x = tree[j];
+        uint64_t px = runs[x].pfx, pw = runs[win].pfx;
+        uint32_t swap = px < pw;
+        if (__builtin_expect(px == pw, 0))
+            swap = spine_run_less(&runs[x], &runs[win]);
+        uint32_t diff = (x ^ win) & (0u - swap); /* all ones if swap */
+        tree[j] = x ^ diff;
+        win ^= diff;
+    }
+    tree[0] = win;
+}
+
+/* Builds the tree bottom up from the runs as they stand (k >= 1), with win
+ * (k entries) as scratch. */
+static inline void spine_tree_build(const spine_run *runs, uint32_t *tree, size_t k, uint32_t *win)
+{
+    if (k == 1) {
+        tree[0] = 0;
+        return;
+    }
+    for (size_t j = k - 1; j >= 1; j--) {
+        uint32_t a = 2 * j >= k ? (uint32_t)(2 * j - k) : win[2 * j];
+        uint32_t b = 2 * j + 1 >= k ? (uint32_t)(2 * j + 1 - k) : win[2 * j + 1];
+        if (spine_run_less(&runs[b], &runs[a])) {
+            uint32_t x = a;
+            a = b;
+            b = x;
+        }
+        win[j] = a;
+        tree[j] = b;
+    }
+    tree[0] = win[1];
 }
 
 /* ---- Merging ------------------------------------------------------------- */
@@ -292,8 +414,10 @@ struct spine {
     spine_job *job[SPINE_LEVELS];
     unsigned rr;           /* next level to consider: turns across levels */
 
-    /* Guarded by the merger's lock. */
+    /* Set at registration, before the spine is handed out; constant. */
     spine_merger *m;
+
+    /* Guarded by the merger's lock. */
     spine_mstate mstate;
     bool again;            /* work arrived while BUSY or held */
     bool held;             /* compact or free owns the jobs; not queued */

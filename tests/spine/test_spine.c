@@ -383,6 +383,71 @@ static void test_spine_compact_and_free_mid_merge(void **state)
     tlist_free(&model);
 }
 
+/* A batch of n distinct keys from first on (weight 1). */
+static spine_batch *run_of(int64_t first, size_t n)
+{
+    spine_builder bld;
+    spine_batch *b;
+    spine_builder_init(&bld);
+    spine_builder_set_sorted(&bld, true);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t k[16];
+        ivm_value kv = ivm_value_int(first + (int64_t)i);
+        assert_int_equal(spine_builder_push(&bld, k, enc(&kv, 1, k), NULL, 0, 1), IVM_OK);
+    }
+    assert_int_equal(spine_builder_finish(&bld, &b), IVM_OK);
+    spine_builder_fini(&bld);
+    return b;
+}
+
+/* Turns are fair across spines and across levels: a large merge runs in
+ * slices, and small merges that become due meanwhile, on another spine or
+ * on another level of the same spine, complete within a couple of slices
+ * while the large one is still in progress; the large one still finishes. */
+static void test_spine_merger_fair(void **state)
+{
+    (void)state;
+    spine_merger *m;
+    assert_int_equal(spine_merger_new_manual(&m), IVM_OK);
+    spine_opts o = {.merger = m};
+    spine *big = spine_new_opts(&o), *small = spine_new_opts(&o);
+    spine_stats st;
+    /* Four batches on level 7: one job reading 80000 entries. */
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(spine_insert_take(big, run_of(i * 20000, 20000)), IVM_OK);
+    assert_true(spine_merger_work(m, 1000)); /* the big job starts */
+    /* Due meanwhile: a level-0 merge on the other spine and one on level 0
+     * of the big spine itself. */
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(spine_insert_take(small, one_entry(i, 1)), IVM_OK);
+        assert_int_equal(spine_insert_take(big, one_entry(100000 + i, 1)), IVM_OK);
+    }
+    /* Each call reads about 1000 entries: at most one slice of the big
+     * merge per round, and the small ones get theirs in between. */
+    for (int i = 0; i < 3; i++)
+        assert_true(spine_merger_work(m, 1000));
+    spine_stats_get(small, &st);
+    assert_int_equal(st.merges, 1);
+    assert_int_equal(st.level_batches[0], 0);
+    spine_stats_get(big, &st);
+    assert_int_equal(st.merges, 1); /* the level-0 one */
+    assert_int_equal(st.level_batches[0], 0);
+    assert_int_equal(st.level_batches[7], 4); /* still merging */
+    size_t calls = 0;
+    while (spine_merger_work(m, 1000))
+        calls++;
+    assert_true(calls >= 70); /* the big merge went on in slices */
+    spine_stats_get(big, &st);
+    assert_int_equal(st.merges, 2);
+    assert_int_equal(st.level_batches[7], 0);
+    assert_int_equal(st.level_batches[8], 1);
+    assert_int_equal(st.rows, 80004);
+    assert_int_equal(spine_check(big), IVM_OK);
+    spine_free(big);
+    spine_free(small);
+    spine_merger_free(m);
+}
+
 static void test_spine_drops_empty_batches(void **state)
 {
     (void)state;
@@ -414,6 +479,7 @@ int main(void)
         cmocka_unit_test(test_spine_insert_never_merges),
         cmocka_unit_test(test_spine_ready_and_waker),
         cmocka_unit_test(test_spine_compact_and_free_mid_merge),
+        cmocka_unit_test(test_spine_merger_fair),
         cmocka_unit_test(test_spine_drops_empty_batches),
     };
     return cmocka_run_group_tests_name("spine/spine", tests, NULL, NULL);
