@@ -131,6 +131,7 @@ sqltest: $(SHELL_BIN)
 
 examples: $(EXAMPLE_BINS)
 	@for e in $(EXAMPLE_BINS); do echo "example: $$e"; $$e > /dev/null || exit 1; done
+	@sh tests/examples/run.sh $(BUILD)
 
 # A short fixed-seed slice of the property tests; `make proptest` runs long.
 PROP_SHORT = --seed 1 --cases 8 --steps 40
