@@ -42,7 +42,7 @@ BENCH_BINS = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 PROP_SRCS  = $(wildcard proptests/prop_*.c)
 PROP_BINS  = $(patsubst proptests/%.c,$(BUILD)/proptests/%,$(PROP_SRCS))
 
-.PHONY: all check asan tsan run deps clean unit sqltest faulttest proptest proptest-short bench examples
+.PHONY: all check asan tsan run deps clean unit sqltest faulttest loadtest proptest proptest-short bench examples
 .DEFAULT_GOAL := all
 # Objects of tests, benchmarks and examples are not intermediate files.
 .SECONDARY:
@@ -152,8 +152,11 @@ bench: $(BENCH_BINS)
 faulttest: $(SHELL_BIN)
 	@sh tests/faults/run.sh $(SHELL_BIN)
 
+loadtest: $(SHELL_BIN)
+	@sh tests/load/run.sh $(SHELL_BIN)
+
 check: all
-	@$(MAKE) --no-print-directory unit sqltest faulttest examples proptest-short
+	@$(MAKE) --no-print-directory unit sqltest faulttest loadtest examples proptest-short
 	@echo "check: all tests passed"
 
 asan:

@@ -118,6 +118,9 @@ const char *ivm_input_column_name(const ivm_input *in, uint32_t col);
 ivm_type ivm_input_column_type(const ivm_input *in, uint32_t col);
 /* The index of column `name` (case-insensitive), or -1. */
 int ivm_input_column_index(const ivm_input *in, const char *name);
+/* The PRIMARY KEY's columns (indexes, in key order; *n_out of them, 0 for
+ * a table without one).  Valid while the handle is open. */
+const uint32_t *ivm_input_primary_key(const ivm_input *in, uint32_t *n_out);
 
 /* Pushes row (ncols values, one per column in table order; text borrowed
  * for the call only) with weight w: w > 0 adds w copies, w < 0 removes -w

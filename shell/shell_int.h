@@ -71,4 +71,13 @@ int shell_row(void *arg, uint32_t ncols, const ivm_value *vals,
               const char *const *names);
 void shell_result_end(shell *sh);
 
+/* Loads the change file at path ("-": standard input) into table (load.c):
+ * CSV, or JSON lines when format is "json" or the name ends in .json,
+ * .jsonl or .ndjson (format NULL: by the name).  Commits every commit_every
+ * records (0: once at the end).  On failure, msg holds "FILE:LINE: reason"
+ * (or a reason without a position), the transaction of the bad record was
+ * rolled back and the load stopped; earlier commits stay. */
+bool shell_load(shell *sh, const char *table, const char *path, uint64_t commit_every,
+                const char *format, char *msg, size_t msgcap);
+
 #endif /* SHELL_INT_H */

@@ -278,6 +278,13 @@ int ivm_input_column_index(const ivm_input *in, const char *name)
     return -1;
 }
 
+const uint32_t *ivm_input_primary_key(const ivm_input *in, uint32_t *n_out)
+{
+    relent *r = eng_rel_get(in->db, in->rel_id);
+    *n_out = r && r->t ? r->t->npk : 0;
+    return r && r->t ? r->t->pk : NULL;
+}
+
 /* ---- Checking a push ----------------------------------------------------------------- */
 
 /* The cursor of constraint k (0: the table; 1 + j: uniqs[j]) over the
