@@ -88,15 +88,20 @@ static double tv_secs(struct timeval a, struct timeval b)
     return (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_usec - a.tv_usec) * 1e-6;
 }
 
-static void stopwatch_print(shell *sh, const stopwatch *w)
+/* step: seconds the views' circuit steps took when the statement
+ * committed, else negative. */
+static void stopwatch_print(shell *sh, const stopwatch *w, double step)
 {
     stopwatch now;
     stopwatch_start(&now);
     double real = (double)(now.real.tv_sec - w->real.tv_sec) +
                   (double)(now.real.tv_nsec - w->real.tv_nsec) * 1e-9;
-    fprintf(sh->out, "Run Time: real %.3f user %.6f sys %.6f\n", real,
+    fprintf(sh->out, "Run Time: real %.3f user %.6f sys %.6f", real,
             tv_secs(w->ru.ru_utime, now.ru.ru_utime),
             tv_secs(w->ru.ru_stime, now.ru.ru_stime));
+    if (step >= 0)
+        fprintf(sh->out, " step %.6f", step);
+    putc('\n', sh->out);
 }
 
 /* ---- Statements --------------------------------------------------------- */
@@ -167,11 +172,16 @@ static void run_stmt(shell *sh, const input *in, const char *sql, size_t len,
     ivm_err_clear(&err);
     if (sh->timer)
         stopwatch_start(&w);
+    ivm_commit_info before, after;
+    ivm_last_commit(sh->db, &before);
     shell_result_begin(sh);
     ivm_rc rc = ivm_exec(sh->db, sql, len, line, shell_row, sh, &err);
     shell_result_end(sh);
-    if (sh->timer)
-        stopwatch_print(sh, &w);
+    if (sh->timer) {
+        ivm_last_commit(sh->db, &after);
+        stopwatch_print(sh, &w, after.commit != before.commit ? (double)after.step_ns * 1e-9
+                                                              : -1.0);
+    }
     if (rc == IVM_OK)
         return;
     const char *msg = err.msg[0] != '\0' ? err.msg : ivm_rc_str(rc);
@@ -575,6 +585,53 @@ static bool dot_load(dot_ctx *c)
     return true;
 }
 
+/* .watch VIEW: print every commit's changes to VIEW; no VIEW lists them. */
+static bool dot_watch(dot_ctx *c)
+{
+    shell *sh = c->sh;
+    if (c->argc == 0) {
+        for (size_t i = 0; i < sh->nwatches; i++)
+            fprintf(sh->out, "%s\n", sh->watches[i].name);
+        return true;
+    }
+    const char *name = c->argv[0];
+    for (size_t i = 0; i < sh->nwatches; i++)
+        if (strcasecmp(sh->watches[i].name, name) == 0)
+            return true; /* already watched */
+    if (strlen(name) >= SHELL_STR_MAX) {
+        shell_error(sh, c->in, c->line, "no such view: %s", name);
+        return false;
+    }
+    void *p = realloc(sh->watches, (sh->nwatches + 1) * sizeof *sh->watches);
+    if (p == NULL)
+        fatal_nomem();
+    sh->watches = p;
+    ivm_err err;
+    ivm_subscription *sub = NULL;
+    if (ivm_subscribe(sh->db, name, shell_watch_delta, sh, &sub, &err) != IVM_OK) {
+        shell_error(sh, c->in, c->line, "%s", err.msg);
+        return false;
+    }
+    struct watched *w = &sh->watches[sh->nwatches++];
+    snprintf(w->name, sizeof w->name, "%s", name);
+    w->sub = sub;
+    return true;
+}
+
+static bool dot_unwatch(dot_ctx *c)
+{
+    shell *sh = c->sh;
+    for (size_t i = 0; i < sh->nwatches; i++) {
+        if (strcasecmp(sh->watches[i].name, c->argv[0]) != 0)
+            continue;
+        ivm_unsubscribe(sh->watches[i].sub);
+        sh->watches[i] = sh->watches[--sh->nwatches];
+        return true;
+    }
+    shell_error(sh, c->in, c->line, "%s is not watched", c->argv[0]);
+    return false;
+}
+
 typedef struct dot_cmd {
     const char *name;
     const char *args;     /* usage after the name */
@@ -607,8 +664,11 @@ static const dot_cmd dot_cmds[] = {
     {"status", "", "list the runtime's processes with their restarts", 0, 0,
      dot_status},
     {"tables", "?NAME?", "list tables and views", 0, 1, dot_tables},
-    {"timer", "on|off", "print the time each statement takes", 1, 1,
-     dot_timer},
+    {"timer", "on|off", "print the time each statement takes (and, for a "
+     "commit, its views' steps)", 1, 1, dot_timer},
+    {"unwatch", "VIEW", "stop printing VIEW's changes", 1, 1, dot_unwatch},
+    {"watch", "?VIEW?", "print each commit's changes to VIEW as +N/-N lines; "
+     "no VIEW lists the watched ones", 0, 1, dot_watch},
 };
 #define DOT_NCMDS (sizeof dot_cmds / sizeof dot_cmds[0])
 
@@ -920,6 +980,9 @@ int main(int argc, char **argv)
         }
     }
 
+    for (size_t i = 0; i < sh.nwatches; i++)
+        ivm_unsubscribe(sh.watches[i].sub);
+    free(sh.watches);
     ivm_close(sh.db);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "ivm: writing the output failed: %s\n", strerror(errno));

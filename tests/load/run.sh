@@ -185,5 +185,41 @@ printf 'id,name,amount\n1,"a\n2,b,2\n' > "$TMP/quote.csv"
 bad_case "unterminated quote" "$TMP/quote.csv" t 5 \
     "$TMP/quote.csv:2: unterminated quoted field (it starts on line 2)" 0 "$TMP/dup.sql"
 
+printf '{"upsert": {"id": 4, "name": "zed", "amount": 9}}\n{"upsert": {"id": 7, "name": "ann", "amount": 1}}\n{"insert": {"id": 200001, "name": "w", "amount": 5}}\n' > "$TMP/w.jsonl"
+# 6. .watch: after each commit, the lines it prints are the difference
+# between the view's contents before and after (rows of v1 and v2 are
+# unique: one per group).
+{ cat "$TMP/schema.sql"; echo ".load t $TMP/t.csv"; echo ".load u $TMP/u.csv"
+  echo "UPDATE t SET name = 'two lines' WHERE name LIKE 'two%';" # one line per row
+  echo ".watch v1"; echo ".watch v2"
+  for step in "BEGIN; DELETE FROM t WHERE id % 3 = 0; UPDATE t SET amount = amount + 1 WHERE id % 5 = 1; COMMIT;" \
+              ".load t $TMP/w.jsonl" "DELETE FROM u WHERE k = 2;" "INSERT INTO t VALUES (100000, 'new', 1);"; do
+      echo "SELECT '#before'; SELECT 'v1: ' || name || '|' || n || '|' || s FROM v1;"
+      echo "SELECT 'v2: ' || tag || '|' || n || '|' || s FROM v2;"
+      echo "SELECT '#commit';"; echo "$step"
+      echo "SELECT '#after'; SELECT 'v1: ' || name || '|' || n || '|' || s FROM v1;"
+      echo "SELECT 'v2: ' || tag || '|' || n || '|' || s FROM v2;"
+  done; } > "$TMP/watch.sql"
+"$IVM" --workers 2 "$TMP/watch.sql" > "$TMP/watch.out" 2> "$TMP/watch.err"
+# Splits the output per commit into before/watch/after files; then checks.
+awk -v dir="$TMP" '
+    /^#before$/ { n++; f = dir "/w" n ".before"; printf "" > f; next }
+    /^#commit$/ { f = dir "/w" n ".watch"; printf "" > f; next }
+    /^#after$/  { f = dir "/w" n ".after"; printf "" > f; next }
+    { print > f }' "$TMP/watch.out"
+wfail=0
+nwatch=0
+for i in 1 2 3 4; do
+    [ -f "$TMP/w$i.after" ] || { wfail=1; break; }
+    sort "$TMP/w$i.before" > "$TMP/b"; sort "$TMP/w$i.after" > "$TMP/a"
+    { comm -13 "$TMP/b" "$TMP/a" | sed 's/^\(v[12]: \)/\1+1 /'
+      comm -23 "$TMP/b" "$TMP/a" | sed 's/^\(v[12]: \)/\1-1 /'; } | sort > "$TMP/want_w"
+    sort "$TMP/w$i.watch" > "$TMP/got_w"
+    nwatch=$((nwatch + $(wc -l < "$TMP/got_w")))
+    cmp -s "$TMP/want_w" "$TMP/got_w" || { wfail=1; diff "$TMP/want_w" "$TMP/got_w" | head -5; }
+done
+[ "$wfail" -eq 0 ] && [ "$nwatch" -gt 10 ] && [ ! -s "$TMP/watch.err" ]
+check ".watch prints each commit's difference of the views" $? "$nwatch lines; $(head -3 "$TMP/watch.err")"
+
 echo "load: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
