@@ -44,8 +44,8 @@ PROP_SRCS  = $(wildcard proptests/prop_*.c)
 PROP_BINS  = $(patsubst proptests/%.c,$(BUILD)/proptests/%,$(PROP_SRCS))
 PROP_LIB_OBJS = $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out $(PROP_SRCS),$(wildcard proptests/*.c)))
 
-.PHONY: all check asan tsan run deps clean unit sqltest faulttest proptest proptest-short bench \
-        examples slt slt-short
+.PHONY: all check asan tsan run deps clean unit sqltest faulttest loadtest proptest proptest-short \
+        bench examples slt slt-short
 .DEFAULT_GOAL := all
 # Objects of tests, benchmarks and examples are not intermediate files.
 .SECONDARY:
@@ -147,6 +147,7 @@ sqltest: $(SHELL_BIN)
 
 examples: $(EXAMPLE_BINS)
 	@for e in $(EXAMPLE_BINS); do echo "example: $$e"; $$e > /dev/null || exit 1; done
+	@sh tests/examples/run.sh $(BUILD)
 
 # Property tests (proptests/README.md): a short fixed-seed slice, a self-test
 # of the tester and the regression scripts in `make check`; `make proptest`
@@ -202,8 +203,11 @@ slt-short: $(SLT_BIN)
 	            $(SLT_DIR) || exit 1; done; \
 	else echo "slt-short: $(SLT_DIR) not found: skipped"; fi
 
+loadtest: $(SHELL_BIN)
+	@sh tests/load/run.sh $(SHELL_BIN)
+
 check: all
-	@$(MAKE) --no-print-directory unit sqltest faulttest examples proptest-short slt-short
+	@$(MAKE) --no-print-directory unit sqltest faulttest loadtest examples proptest-short slt-short
 	@echo "check: all tests passed"
 
 asan:

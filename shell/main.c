@@ -88,15 +88,20 @@ static double tv_secs(struct timeval a, struct timeval b)
     return (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_usec - a.tv_usec) * 1e-6;
 }
 
-static void stopwatch_print(shell *sh, const stopwatch *w)
+/* step: seconds the views' circuit steps took when the statement
+ * committed, else negative. */
+static void stopwatch_print(shell *sh, const stopwatch *w, double step)
 {
     stopwatch now;
     stopwatch_start(&now);
     double real = (double)(now.real.tv_sec - w->real.tv_sec) +
                   (double)(now.real.tv_nsec - w->real.tv_nsec) * 1e-9;
-    fprintf(sh->out, "Run Time: real %.3f user %.6f sys %.6f\n", real,
+    fprintf(sh->out, "Run Time: real %.3f user %.6f sys %.6f", real,
             tv_secs(w->ru.ru_utime, now.ru.ru_utime),
             tv_secs(w->ru.ru_stime, now.ru.ru_stime));
+    if (step >= 0)
+        fprintf(sh->out, " step %.6f", step);
+    putc('\n', sh->out);
 }
 
 /* ---- Statements --------------------------------------------------------- */
@@ -167,11 +172,16 @@ static void run_stmt(shell *sh, const input *in, const char *sql, size_t len,
     ivm_err_clear(&err);
     if (sh->timer)
         stopwatch_start(&w);
+    ivm_commit_info before, after;
+    ivm_last_commit(sh->db, &before);
     shell_result_begin(sh);
     ivm_rc rc = ivm_exec(sh->db, sql, len, line, shell_row, sh, &err);
     shell_result_end(sh);
-    if (sh->timer)
-        stopwatch_print(sh, &w);
+    if (sh->timer) {
+        ivm_last_commit(sh->db, &after);
+        stopwatch_print(sh, &w, after.commit != before.commit ? (double)after.step_ns * 1e-9
+                                                              : -1.0);
+    }
     if (rc == IVM_OK)
         return;
     const char *msg = err.msg[0] != '\0' ? err.msg : ivm_rc_str(rc);
@@ -529,6 +539,99 @@ static bool dot_stats(dot_ctx *c)
     return ivm_stats(c->sh->db, stats_line, c->sh->out) == IVM_OK;
 }
 
+/* .load ?--commit N? ?--csv|--json? TABLE FILE */
+static bool parse_count(const char *s, uint64_t *out)
+{
+    char *end;
+    if (s == NULL || *s < '0' || *s > '9')
+        return false;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno != 0 || *end != '\0')
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool dot_load(dot_ctx *c)
+{
+    uint64_t every = 0;
+    const char *format = NULL;
+    int i = 0;
+    for (; i < c->argc && c->argv[i][0] == '-' && c->argv[i][1] == '-'; i++) {
+        if (strcmp(c->argv[i], "--commit") == 0 && i + 1 < c->argc &&
+            parse_count(c->argv[i + 1], &every)) {
+            i++;
+        } else if (strcmp(c->argv[i], "--csv") == 0) {
+            format = "csv";
+        } else if (strcmp(c->argv[i], "--json") == 0) {
+            format = "json";
+        } else {
+            shell_error(c->sh, c->in, c->line,
+                        "usage: .load ?--commit N? ?--csv|--json? TABLE FILE");
+            return false;
+        }
+    }
+    if (c->argc - i != 2) {
+        shell_error(c->sh, c->in, c->line,
+                    "usage: .load ?--commit N? ?--csv|--json? TABLE FILE");
+        return false;
+    }
+    char msg[IVM_ERR_MSG_MAX + 256];
+    if (!shell_load(c->sh, c->argv[i], c->argv[i + 1], every, format, msg, sizeof msg)) {
+        shell_error(c->sh, c->in, c->line, "%s", msg);
+        return false;
+    }
+    return true;
+}
+
+/* .watch VIEW: print every commit's changes to VIEW; no VIEW lists them. */
+static bool dot_watch(dot_ctx *c)
+{
+    shell *sh = c->sh;
+    if (c->argc == 0) {
+        for (size_t i = 0; i < sh->nwatches; i++)
+            fprintf(sh->out, "%s\n", sh->watches[i].name);
+        return true;
+    }
+    const char *name = c->argv[0];
+    for (size_t i = 0; i < sh->nwatches; i++)
+        if (strcasecmp(sh->watches[i].name, name) == 0)
+            return true; /* already watched */
+    if (strlen(name) >= SHELL_STR_MAX) {
+        shell_error(sh, c->in, c->line, "no such view: %s", name);
+        return false;
+    }
+    void *p = realloc(sh->watches, (sh->nwatches + 1) * sizeof *sh->watches);
+    if (p == NULL)
+        fatal_nomem();
+    sh->watches = p;
+    ivm_err err;
+    ivm_subscription *sub = NULL;
+    if (ivm_subscribe(sh->db, name, shell_watch_delta, sh, &sub, &err) != IVM_OK) {
+        shell_error(sh, c->in, c->line, "%s", err.msg);
+        return false;
+    }
+    struct watched *w = &sh->watches[sh->nwatches++];
+    snprintf(w->name, sizeof w->name, "%s", name);
+    w->sub = sub;
+    return true;
+}
+
+static bool dot_unwatch(dot_ctx *c)
+{
+    shell *sh = c->sh;
+    for (size_t i = 0; i < sh->nwatches; i++) {
+        if (strcasecmp(sh->watches[i].name, c->argv[0]) != 0)
+            continue;
+        ivm_unsubscribe(sh->watches[i].sub);
+        sh->watches[i] = sh->watches[--sh->nwatches];
+        return true;
+    }
+    shell_error(sh, c->in, c->line, "%s is not watched", c->argv[0]);
+    return false;
+}
+
 typedef struct dot_cmd {
     const char *name;
     const char *args;     /* usage after the name */
@@ -543,6 +646,8 @@ static const dot_cmd dot_cmds[] = {
     {"headers", "on|off", "print column names before each result", 1, 1,
      dot_headers},
     {"help", "", "show this message", 0, 0, dot_help},
+    {"load", "?--commit N? TABLE FILE", "apply the change file FILE (CSV or JSON "
+     "lines) to TABLE, committing every N records or at the end", 2, 6, dot_load},
     {"mode", "?MODE?", "set the output mode (list, csv); no MODE shows it",
      0, 1, dot_mode},
     {"nullvalue", "STRING", "print NULL as STRING (default: empty)", 1, 1,
@@ -559,8 +664,11 @@ static const dot_cmd dot_cmds[] = {
     {"status", "", "list the runtime's processes with their restarts", 0, 0,
      dot_status},
     {"tables", "?NAME?", "list tables and views", 0, 1, dot_tables},
-    {"timer", "on|off", "print the time each statement takes", 1, 1,
-     dot_timer},
+    {"timer", "on|off", "print the time each statement takes (and, for a "
+     "commit, its views' steps)", 1, 1, dot_timer},
+    {"unwatch", "VIEW", "stop printing VIEW's changes", 1, 1, dot_unwatch},
+    {"watch", "?VIEW?", "print each commit's changes to VIEW as +N/-N lines; "
+     "no VIEW lists the watched ones", 0, 1, dot_watch},
 };
 #define DOT_NCMDS (sizeof dot_cmds / sizeof dot_cmds[0])
 
@@ -719,11 +827,14 @@ static void run_interactive(shell *sh)
 
 static void usage(FILE *f)
 {
-    fputs("usage: ivm [--workers N] [FILE...]\n"
+    fputs("usage: ivm [--workers N] [--commit N] [--load TABLE=FILE]... [FILE...]\n"
           "  Runs the SQL statements and dot commands in each FILE (\"-\" is\n"
-          "  standard input), or else reads standard input: interactively on a\n"
+          "  standard input) and loads each change file, in the order given;\n"
+          "  without FILE it then reads standard input: interactively on a\n"
           "  terminal, in batch mode otherwise.\n"
           "  --workers N   worker threads (default 0: one per core)\n"
+          "  --load TABLE=FILE  apply a change file (CSV or JSON lines) to TABLE\n"
+          "  --commit N    later --load commit every N records (default 0: at the end)\n"
           "  --help        show this message\n",
           f);
 }
@@ -741,37 +852,73 @@ static bool parse_workers(const char *s, uint32_t *out)
     return true;
 }
 
+/* What the command line asks for, in its order: run a file or load one. */
+typedef struct action {
+    const char *file;        /* a script, or the change file of a load */
+    const char *table;       /* a load: its table; NULL for a script */
+    uint64_t commit_every;
+} action;
+
 int main(int argc, char **argv)
 {
     ivm_options opts = {0};
-    int first_file = argc;
+    action *acts = calloc((size_t)argc + 1, sizeof *acts);
+    if (acts == NULL)
+        fatal_nomem();
+    int nacts = 0, nfiles = 0;
+    uint64_t commit_every = 0;
+    bool options = true;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (strcmp(a, "--") == 0) {
-            first_file = i + 1;
-            break;
+        if (!options || a[0] != '-' || a[1] == '\0') {
+            acts[nacts++] = (action){a, NULL, 0};
+            nfiles++;
+            continue;
         }
-        if (a[0] != '-' || a[1] == '\0') {
-            first_file = i;
-            break;
+        if (strcmp(a, "--") == 0) {
+            options = false;
+            continue;
         }
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
+            free(acts);
             return 0;
         }
         const char *val = NULL;
-        if (strcmp(a, "--workers") == 0)
+        if (strcmp(a, "--workers") == 0 || strcmp(a, "--load") == 0 ||
+            strcmp(a, "--commit") == 0)
             val = i + 1 < argc ? argv[++i] : NULL;
-        else if (strncmp(a, "--workers=", 10) == 0)
-            val = a + 10;
+        else if (strncmp(a, "--workers=", 10) == 0 || strncmp(a, "--commit=", 9) == 0 ||
+                 strncmp(a, "--load=", 7) == 0)
+            val = strchr(a, '=') + 1;
         else {
             fprintf(stderr, "ivm: unknown option %s\n", a);
             usage(stderr);
+            free(acts);
             return 1;
         }
-        if (!parse_workers(val, &opts.workers)) {
+        if (strncmp(a, "--load", 6) == 0) {
+            const char *eq = val ? strchr(val, '=') : NULL;
+            if (eq == NULL || eq == val || eq[1] == '\0') {
+                fprintf(stderr, "ivm: --load needs TABLE=FILE, got \"%s\"\n", val ? val : "");
+                free(acts);
+                return 1;
+            }
+            char *table = strndup(val, (size_t)(eq - val));
+            if (table == NULL)
+                fatal_nomem();
+            acts[nacts++] = (action){eq + 1, table, commit_every};
+        } else if (strncmp(a, "--commit", 8) == 0) {
+            if (!parse_count(val, &commit_every)) {
+                fprintf(stderr, "ivm: --commit needs a count of records (0: at the end), "
+                                "got \"%s\"\n", val != NULL ? val : "");
+                free(acts);
+                return 1;
+            }
+        } else if (!parse_workers(val, &opts.workers)) {
             fprintf(stderr, "ivm: --workers needs a count from 0 (one per core) "
                             "to 4096, got \"%s\"\n", val != NULL ? val : "");
+            free(acts);
             return 1;
         }
     }
@@ -794,30 +941,48 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    if (first_file < argc) {
-        for (int i = first_file; i < argc && !sh.quit; i++) {
-            if (strcmp(argv[i], "-") == 0) {
-                process_file(&sh, stdin);
-                continue;
-            }
-            FILE *fp = fopen(argv[i], "r");
-            if (fp == NULL) {
+    for (int i = 0; i < nacts && !sh.quit; i++) {
+        if (acts[i].table != NULL) {
+            char msg[IVM_ERR_MSG_MAX + 256];
+            if (!shell_load(&sh, acts[i].table, acts[i].file, acts[i].commit_every, NULL, msg,
+                            sizeof msg)) {
                 fflush(stdout);
-                fprintf(stderr, "Error: cannot open \"%s\": %s\n", argv[i],
-                        strerror(errno));
+                fprintf(stderr, "Error: %s\n", msg);
                 sh.nfail++;
-                continue;
             }
-            process_file(&sh, fp);
-            fclose(fp);
+            free((char *)acts[i].table);
+            acts[i].table = NULL;
+            continue;
         }
-    } else if (isatty(STDIN_FILENO)) {
-        sh.interactive = true;
-        run_interactive(&sh);
-    } else {
-        process_file(&sh, stdin);
+        if (strcmp(acts[i].file, "-") == 0) {
+            process_file(&sh, stdin);
+            continue;
+        }
+        FILE *fp = fopen(acts[i].file, "r");
+        if (fp == NULL) {
+            fflush(stdout);
+            fprintf(stderr, "Error: cannot open \"%s\": %s\n", acts[i].file, strerror(errno));
+            sh.nfail++;
+            continue;
+        }
+        process_file(&sh, fp);
+        fclose(fp);
+    }
+    for (int i = 0; i < nacts; i++)
+        free((char *)acts[i].table);
+    free(acts);
+    if (nfiles == 0 && !sh.quit) {
+        if (isatty(STDIN_FILENO)) {
+            sh.interactive = true;
+            run_interactive(&sh);
+        } else {
+            process_file(&sh, stdin);
+        }
     }
 
+    for (size_t i = 0; i < sh.nwatches; i++)
+        ivm_unsubscribe(sh.watches[i].sub);
+    free(sh.watches);
     ivm_close(sh.db);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "ivm: writing the output failed: %s\n", strerror(errno));

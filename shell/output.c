@@ -222,3 +222,26 @@ void shell_result_end(shell *sh)
     if (sh->mode->end != NULL)
         sh->mode->end(sh);
 }
+
+/* .watch: one line per changed row, "VIEW: +N ROW" with the row as list mode
+ * prints it (the current column separator and .nullvalue). */
+void shell_watch_delta(void *arg, const ivm_delta *d)
+{
+    shell *sh = arg;
+    char tmp[48];
+    for (size_t r = 0; r < d->nrows; r++) {
+        fprintf(sh->out, "%s: %+lld ", d->name, (long long)d->weights[r]);
+        const ivm_value *vals = &d->vals[r * d->ncols];
+        for (uint32_t i = 0; i < d->ncols; i++) {
+            const char *p;
+            size_t n;
+            if (i > 0)
+                put(sh, sh->col_sep, sh->col_sep_len);
+            if (value_text(&vals[i], tmp, &p, &n))
+                put(sh, p, n);
+            else
+                put(sh, sh->nullvalue, sh->nullvalue_len);
+        }
+        putc_unlocked('\n', sh->out);
+    }
+}

@@ -53,6 +53,13 @@ struct shell {
     int exit_code;             /* from .exit N, else -1 */
     unsigned nfail;            /* failed statements and dot commands */
     unsigned depth;            /* .read nesting */
+
+    /* .watch: subscriptions whose deltas print after each commit. */
+    struct watched {
+        char name[SHELL_STR_MAX];
+        ivm_subscription *sub;
+    } *watches;
+    size_t nwatches;
 };
 
 /* Output modes (output.c).  shell_mode_find returns NULL for an unknown name;
@@ -70,5 +77,17 @@ void shell_result_begin(shell *sh);
 int shell_row(void *arg, uint32_t ncols, const ivm_value *vals,
               const char *const *names);
 void shell_result_end(shell *sh);
+
+/* The subscription callback of .watch (arg = shell): prints the delta. */
+void shell_watch_delta(void *arg, const ivm_delta *d);
+
+/* Loads the change file at path ("-": standard input) into table (load.c):
+ * CSV, or JSON lines when format is "json" or the name ends in .json,
+ * .jsonl or .ndjson (format NULL: by the name).  Commits every commit_every
+ * records (0: once at the end).  On failure, msg holds "FILE:LINE: reason"
+ * (or a reason without a position), the transaction of the bad record was
+ * rolled back and the load stopped; earlier commits stay. */
+bool shell_load(shell *sh, const char *table, const char *path, uint64_t commit_every,
+                const char *format, char *msg, size_t msgcap);
 
 #endif /* SHELL_INT_H */

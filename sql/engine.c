@@ -10,99 +10,12 @@
  * Ad-hoc SELECTs run the same planner and operators once over the current
  * contents.  See sql/README.md.
  */
-#include "ivm.h"
-#include "sql.h"
-#include "spine.h"
-#include "dbsp.h"
-#include "runtime.h"
+#include "engine_int.h"
 
-#include <pthread.h>
-#include <sqlite3.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <strings.h>
 #include <unistd.h>
 #include <errno.h>
-
-/* ---- Catalog objects --------------------------------------------------------- */
-
-/* A UNIQUE constraint (of CREATE TABLE) or a UNIQUE index: an index of
- * the table's rows keyed by the constrained columns' encoding, the value the
- * whole row.  A row with NULL in any of those columns is not in it (NULLs
- * are distinct, as in SQLite).  Committed entries are a spine; the open
- * transaction's changes a pending batch, as for the table (keeps E4). */
-typedef struct uniq {
-    char *name;              /* the index's name; NULL for a table constraint */
-    uint32_t ncols;
-    uint32_t *cols;
-    spine *data;
-    spine_batch *pending;
-} uniq;
-
-typedef struct table {
-    char *name;
-    uint32_t ncols;
-    char **col_names;
-    ivm_type *col_types;
-    plan_type *decl_types;
-    bool *not_null;
-    dbsp_expr **defaults;    /* per column, NULL = NULL default */
-    uint32_t npk;
-    uint32_t *pk;            /* PK column indices in key order */
-    /* Rows: key = the PK columns' encoding, value = the whole row; without
-     * a PK, key = the whole row and the value is empty (keeps E3). */
-    spine *data;
-    spine_batch *pending;    /* the open transaction's changes, same layout */
-    spine_batch *delta;      /* this commit's change as input rows (klen 0) */
-    uniq *uniqs;             /* UNIQUE constraints and indexes */
-    uint32_t nuniqs;
-    size_t uniqcap;
-    bool rowid_alias;        /* an INTEGER PRIMARY KEY: NULL there picks the next id */
-    plan_relation rel;
-} table;
-
-typedef struct view {
-    char *name;
-    char *sql;
-    plan_query *q;
-    dbsp_host *host;
-    spine_batch *delta;      /* this commit's change to the view (input rows) */
-    plan_relation rel;
-    ivm_rc broken;           /* sticky: a step failed, the contents are unknown */
-    char broken_msg[IVM_ERR_MSG_MAX];
-} view;
-
-typedef struct relent {
-    plan_rel_kind kind;
-    table *t;
-    view *v;
-} relent;
-
-/* The engine's processes (runtime/README.md): a supervisor per engine with
- * the catalog, the circuit and the session under it (E5 in sql/README.md). */
-typedef struct engine_procs {
-    rt_sup *sup;
-    rt_proc *catalog, *circuit, *session;
-    rt_ds *ds;                 /* the catalog's assertions */
-    pthread_mutex_t mu;        /* guards the SQLite catalog connection and below */
-    pthread_cond_t up;         /* the catalog process (re)started */
-    uint64_t catalog_owner;    /* its current run's id; 0 while it is down */
-    char **asserted;           /* keys it asserts now */
-    size_t nasserted, asserted_cap;
-    atomic_uint circuit_restarts; /* counted by the circuit's start */
-    uint32_t circuit_seen;     /* restarts already acted upon (engine thread) */
-} engine_procs;
-
-struct ivm_db {
-    sqlite3 *cat;
-    rt_sched *sched;
-    engine_procs procs;
-    relent *rels;            /* indexed by relation id; dropped ones are empty */
-    size_t nrels, relcap;
-    bool in_txn;
-    rt_arena scratch;
-    plan_catalog pcat;
-};
 
 static relent *rel_get(ivm_db *db, uint32_t id)
 {
@@ -232,6 +145,7 @@ void ivm_close(ivm_db *db)
 {
     if (db == NULL)
         return;
+    api_close(db);
     procs_stop(db);
     /* Views before tables: a view's host reads nothing of tables, but
      * dropping in reverse creation order mirrors dependencies. */
@@ -2106,6 +2020,7 @@ static ivm_rc txn_commit(ivm_db *db, ivm_err *err)
         any = true;
     }
     db->in_txn = false;
+    uint64_t step_start = rt_now_ns();
     for (size_t i = 0; i < db->nrels && rc == IVM_OK && any; i++) {
         view *v = db->rels[i].v;
         if (v == NULL || v->broken != IVM_OK)
@@ -2151,6 +2066,8 @@ static ivm_rc txn_commit(ivm_db *db, ivm_err *err)
             }
         }
     }
+    if (any)
+        api_commit_done(db, step_start);
     /* Deltas live for one commit. */
     for (size_t i = 0; i < db->nrels; i++) {
         if (db->rels[i].t) {
@@ -2240,7 +2157,9 @@ ivm_rc ivm_exec(ivm_db *db, const char *sql, size_t len, uint32_t first_line, iv
         rc = sql_parse_next(p, &st, err);
         if (rc != IVM_OK || st == NULL)
             break;
-        rc = exec_stmt(&x, st);
+        rc = api_flush(db, err);
+        if (rc == IVM_OK)
+            rc = exec_stmt(&x, st);
         rt_arena_reset(&db->scratch);
         if (rc != IVM_OK) {
             if (err->rc == IVM_OK)
@@ -2589,4 +2508,47 @@ ivm_rc ivm_catalog(ivm_db *db, void (*fn)(void *arg, const char *kind, const cha
     catalog_ctx c = {fn, arg};
     rt_ds_scan(pr->ds, "catalog.*", catalog_one, &c);
     return IVM_OK;
+}
+
+/* ---- For the C input API (api.c) ----------------------------------------------- */
+
+relent *eng_rel_find(ivm_db *db, const char *name)
+{
+    return rel_find(db, name);
+}
+
+relent *eng_rel_get(ivm_db *db, uint32_t id)
+{
+    return rel_get(db, id);
+}
+
+ivm_rc eng_rel_contents(ivm_db *db, uint32_t id, spine_batch **out, ivm_err *err)
+{
+    return rel_contents(db, id, out, err);
+}
+
+ivm_rc eng_table_cursor(const table *t, spine_cursor **out)
+{
+    return table_cursor(t, out);
+}
+
+ivm_rc eng_coerce(ivm_db *db, const table *t, uint32_t col, ivm_value *v, ivm_err *err)
+{
+    plan_pos none = {0, 0};
+    return coerce(db, t, col, v, none, err);
+}
+
+ivm_rc eng_apply(table *t, spine_batch *d_owned, ivm_err *err)
+{
+    return apply_checked(t, d_owned, err);
+}
+
+ivm_rc eng_commit(ivm_db *db, ivm_err *err)
+{
+    return txn_commit(db, err);
+}
+
+void eng_discard(ivm_db *db)
+{
+    txn_discard(db);
 }
