@@ -79,6 +79,10 @@ typedef enum dbsp_fn {
     DBSP_FN_CAST_NUMERIC, /* CAST(a AS NUMERIC): INT when the value is integral
                              and fits, else REAL; text by its numeric prefix */
     DBSP_FN_SIGN,      /* -1, 0 or 1 (INT); NULL for text that is not a number */
+    DBSP_FN_NUMKEY,    /* a numeric key's one encoding: a REAL that holds an
+                          integer in range becomes that INT, everything else
+                          is unchanged; so 2 and 2.0 (equal in SQL) become one
+                          key and 2^53 + 1 stays apart from 2^53 (planner) */
     DBSP_FN_COUNT_
 } dbsp_fn;
 

@@ -73,15 +73,12 @@ static bool is_numeric(ivm_type t)
     return t == IVM_TINT || t == IVM_TREAL;
 }
 
-static dbsp_expr *cast_real(dbsp_expr *e)
+/* A numeric key side in its one encoding (DBSP_FN_NUMKEY): SQL's = holds
+ * between INT and REAL values exactly when their numkeys are equal. */
+static dbsp_expr *numkey(dbsp_expr *e)
 {
-    if (e->type == IVM_TREAL)
-        return e;
     dbsp_expr *args[1] = {e};
-    dbsp_expr *x = dbsp_expr_op(DBSP_X_CAST, IVM_TREAL, 1, args);
-    if (x != NULL)
-        x->fn = IVM_TREAL;
-    return x;
+    return dbsp_expr_func(DBSP_FN_NUMKEY, IVM_TNULL, 1, args);
 }
 
 static ivm_rc add_key(lp_node *j, dbsp_expr *l, dbsp_expr *r, pctx *c)
@@ -128,11 +125,13 @@ static ivm_rc try_key(pctx *c, lp_node *j, dbsp_expr *e, bool *used)
     } else {
         return IVM_OK;
     }
-    /* Keys compare by encoding, so both sides must have one class: equal
-     * known classes as they are, INT against REAL both as REAL.  Anything
-     * else stays a residual condition with SQLite's comparison rules. */
-    bool same = l->type == r->type && l->type != IVM_TNULL;
+    /* Keys compare by encoding, so equal values must encode alike: equal
+     * known classes as they are, INT and REAL (and a REAL-typed expression,
+     * which may yield an INT, as CASE does) through numkey, which makes 2
+     * and 2.0 one key without rounding integers beyond 2^53.  Anything else
+     * stays a residual condition with SQLite's comparison rules. */
     bool numeric = is_numeric(l->type) && is_numeric(r->type);
+    bool same = l->type == r->type && l->type != IVM_TNULL && l->type != IVM_TREAL;
     if (!same && !numeric)
         return IVM_OK;
     e->nargs = 0;
@@ -144,8 +143,8 @@ static ivm_rc try_key(pctx *c, lp_node *j, dbsp_expr *e, bool *used)
         return IVM_NOMEM;
     }
     if (!same) {
-        l = cast_real(l);
-        rr = cast_real(rr);
+        l = numkey(l);
+        rr = numkey(rr);
         if (l == NULL || rr == NULL) {
             dbsp_expr_free(l);
             dbsp_expr_free(rr);

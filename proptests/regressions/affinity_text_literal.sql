@@ -1,4 +1,4 @@
--- known-failing: comparing a numeric column with a text literal ignores the column's affinity
+-- fixed: comparing a numeric column with a text literal ignores the column's affinity
 -- SQLite applies the column's affinity to the literal before comparing:
 -- REAL e < '-1' compares 0.5 with -1.0 (false), INTEGER b = '2' compares 2
 -- with 2 (true).  ivm compares a number with text, and numbers sort before

@@ -1,4 +1,4 @@
--- known-failing: text with a trailing space is not converted into an INTEGER or REAL column
+-- fixed: text with a trailing space is not converted into an INTEGER or REAL column
 -- SQLite's column affinity converts '1 ' and '0.25 ' (white space around a
 -- number is allowed) and stores 1 and 0.25; ivm converts ' 1' but refuses
 -- '1 ' ("cannot store a TEXT value in INTEGER column"), so the INSERT fails

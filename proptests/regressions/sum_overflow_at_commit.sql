@@ -1,4 +1,4 @@
--- known-failing: an integer overflow in a view fails the INSERT, yet the INSERT stays committed
+-- fixed: an integer overflow in a view fails the INSERT, yet the INSERT stays committed
 -- SQLite accepts both INSERTs and reports "integer overflow" only when the
 -- view is read.  ivm computes the view at commit, fails the second INSERT
 -- with "view v1 could not be maintained: integer overflow" and marks the
