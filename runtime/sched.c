@@ -70,6 +70,7 @@ struct rt_sched {
     uint32_t n;
     sched_worker *workers;
     _Atomic uint64_t live;    /* spawned and not DONE */
+    _Atomic uint64_t waking;  /* wakers inside task_wake (R28) */
     _Atomic bool stopping;
     pthread_mutex_t stop_mu;  /* rt_sched_stop sleeps on stop_cv for live == 0 */
     pthread_cond_t stop_cv;
@@ -167,9 +168,27 @@ static void task_unref(rt_task *t)
 /* The waker of every task (R18).  Every path is a read-modify-write of the
  * state, so a wake either happens before the worker's next QUEUED->RUNNING
  * exchange (which acquires it) or sees RUNNING and leaves NOTIFIED. */
+/* R28: a waker may still be inside push (kicking the worker) when the task
+ * it queued has already run to DONE, so rt_sched_stop also waits for the
+ * wakers in flight before it frees the workers.  `waking` is raised before
+ * the task can be queued and lowered after the last touch of the worker. */
+static void wake_end(rt_sched *s)
+{
+    if (!atomic_load(&s->stopping)) {
+        atomic_fetch_sub(&s->waking, 1);
+        return;
+    }
+    pthread_mutex_lock(&s->stop_mu);
+    atomic_fetch_sub(&s->waking, 1);
+    pthread_cond_broadcast(&s->stop_cv);
+    pthread_mutex_unlock(&s->stop_mu);
+}
+
 static void task_wake(void *arg)
 {
     rt_task *t = arg;
+    rt_sched *sched = t->w->s;
+    atomic_fetch_add(&sched->waking, 1);
     uint32_t s = atomic_load_explicit(&t->state, memory_order_relaxed);
     for (;;) {
         uint32_t next;
@@ -184,6 +203,7 @@ static void task_wake(void *arg)
             next = s | T_NOTIFIED;
             break;
         default:
+            wake_end(sched);
             return; /* DONE */
         }
         if (atomic_compare_exchange_weak_explicit(&t->state, &s, next, memory_order_acq_rel,
@@ -195,6 +215,7 @@ static void task_wake(void *arg)
         atomic_fetch_add_explicit(&t->w->wakes, 1, memory_order_relaxed);
         push(t);
     }
+    wake_end(sched);
 }
 
 /* Polls t once on its worker w and files it by the result (R20). */
@@ -360,7 +381,7 @@ void rt_sched_stop(rt_sched *s)
      * below or the last worker sees stopping and wakes us. */
     atomic_store(&s->stopping, true);
     pthread_mutex_lock(&s->stop_mu);
-    while (atomic_load(&s->live) > 0)
+    while (atomic_load(&s->live) > 0 || atomic_load(&s->waking) > 0)
         pthread_cond_wait(&s->stop_cv, &s->stop_mu);
     pthread_mutex_unlock(&s->stop_mu);
     stop_workers(s, s->n);
