@@ -421,7 +421,9 @@ static bool dot_mode(dot_ctx *c)
 {
     shell *sh = c->sh;
     if (c->argc == 0) {
-        fprintf(sh->out, "current output mode: %s\n", sh->mode->name);
+        fprintf(sh->out, "current output mode: %s%s%s\n", sh->mode->name,
+                sh->mode->opts != NULL ? " " : "",
+                sh->mode->opts != NULL ? sh->mode->opts : "");
         return true;
     }
     const out_mode *m = shell_mode_find(c->argv[0]);
@@ -648,7 +650,8 @@ static const dot_cmd dot_cmds[] = {
     {"help", "", "show this message", 0, 0, dot_help},
     {"load", "?--commit N? TABLE FILE", "apply the change file FILE (CSV or JSON "
      "lines) to TABLE, committing every N records or at the end", 2, 6, dot_load},
-    {"mode", "?MODE?", "set the output mode (list, csv); no MODE shows it",
+    {"mode", "?MODE?", "set the output mode (list, csv, box, table, line, "
+     "json); no MODE shows it",
      0, 1, dot_mode},
     {"nullvalue", "STRING", "print NULL as STRING (default: empty)", 1, 1,
      dot_nullvalue},
@@ -983,6 +986,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sh.nwatches; i++)
         ivm_unsubscribe(sh.watches[i].sub);
     free(sh.watches);
+    shell_output_fini(&sh);
     ivm_close(sh.db);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "ivm: writing the output failed: %s\n", strerror(errno));

@@ -22,12 +22,13 @@ typedef struct shell shell;
 typedef struct out_mode {
     const char *name;
     const char *help;    /* one line for .help and .mode */
-    const char *col_sep; /* separators the mode selects when chosen */
-    const char *row_sep;
+    const char *col_sep; /* separators the mode selects when chosen; */
+    const char *row_sep; /* NULL keeps the current one */
     void (*begin)(shell *sh);
     int (*row)(shell *sh, uint32_t ncols, const ivm_value *vals,
                const char *const *names);
     void (*end)(shell *sh);
+    const char *opts;    /* what .mode shows after the name, or NULL */
 } out_mode;
 
 /* Longest separator or .nullvalue string accepted. */
@@ -46,6 +47,18 @@ struct shell {
 
     /* Per-result state, reset by shell_result_begin. */
     uint64_t nrows;            /* rows printed for the current statement */
+
+    /* The result held by the modes that print it whole (box, table): the
+     * texts of its cells, each NUL-terminated, one after another in grid (the
+     * column names first, then the rows), and where each starts in cell_off.
+     * Both grow by doubling and are reused from result to result, so holding
+     * a row costs no allocation of its own. */
+    char *grid;
+    size_t grid_len, grid_cap;
+    size_t *cell_off;
+    size_t ncells, cells_cap;
+    uint32_t grid_ncols;
+    bool grid_nomem;           /* a row could not be held: the result stopped */
 
     /* Run state. */
     bool interactive;          /* top level reads a terminal */
@@ -66,8 +79,11 @@ struct shell {
  * shell_mode_at(i) enumerates them (NULL past the end). */
 const out_mode *shell_mode_find(const char *name);
 const out_mode *shell_mode_at(size_t i);
-/* Selects mode m and its default separators. */
+/* Selects mode m and its default separators (a mode with a NULL separator
+ * keeps the current one, as sqlite3 does). */
 void shell_mode_set(shell *sh, const out_mode *m);
+/* Frees what the output modes hold (the grid); the shell stays usable. */
+void shell_output_fini(shell *sh);
 
 /* Sets a separator or the null string; false if too long. */
 bool shell_set_str(char *dst, size_t *len_out, const char *src);
