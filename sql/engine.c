@@ -106,6 +106,7 @@ static ivm_rc rel_add(ivm_db *db, table *t, view *v, uint32_t *id_out)
 static ivm_rc procs_start(ivm_db *db);
 static void procs_stop(ivm_db *db);
 static void catalog_sync(ivm_db *db);
+static void catalog_sync_name(ivm_db *db, const char *name);
 
 ivm_rc ivm_open(const ivm_options *opts, ivm_db **out, ivm_err *err)
 {
@@ -178,6 +179,7 @@ static ivm_rc catalog_try(ivm_db *db, const plan_stmt *st, ivm_err *err)
     if (text == NULL)
         return IVM_NOMEM;
     pthread_mutex_lock(&db->procs.mu); /* until catalog_done */
+    snprintf(db->procs.ddl_name, sizeof db->procs.ddl_name, "%s", st->name ? st->name : "");
     sqlite3_exec(db->cat, "SAVEPOINT ddl", NULL, NULL, NULL);
     char *msg = NULL;
     int src = sqlite3_exec(db->cat, text, NULL, NULL, &msg);
@@ -199,7 +201,7 @@ static void catalog_done(ivm_db *db, bool keep)
         sqlite3_exec(db->cat, "ROLLBACK TO ddl", NULL, NULL, NULL);
     sqlite3_exec(db->cat, "RELEASE ddl", NULL, NULL, NULL);
     if (keep)
-        catalog_sync(db);
+        catalog_sync_name(db, db->procs.ddl_name);
     pthread_mutex_unlock(&db->procs.mu);
 }
 
@@ -2290,6 +2292,60 @@ static void catalog_sync(ivm_db *db)
     pr->asserted = now;
     pr->nasserted = nnow;
     pr->asserted_cap = cap;
+}
+
+/* After one DDL statement: only the relation it named can have changed,
+ * so only its key is looked up (an indexed query) and asserted or
+ * retracted; a whole sync per statement would cost O(catalog) each. */
+static void catalog_sync_name(ivm_db *db, const char *name)
+{
+    engine_procs *pr = &db->procs;
+    if (pr->catalog_owner == 0 || pr->ds == NULL || name[0] == '\0')
+        return; /* down (the restart syncs everything), or nothing named */
+    if (rt_fault("catalog", "fail")) {
+        pr->catalog_owner = 0;
+        catalog_forget(pr);
+        rt_proc_exit(pr->catalog, RT_EXIT_FAILED, "injected fault catalog:fail");
+        return;
+    }
+    char keys[2][300];
+    snprintf(keys[0], sizeof keys[0], "catalog.table.%s", name);
+    snprintf(keys[1], sizeof keys[1], "catalog.view.%s", name);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db->cat,
+                           "SELECT type, sql FROM sqlite_master "
+                           "WHERE type IN ('table', 'view') AND name = ?1 COLLATE NOCASE",
+                           -1, &st, NULL) != SQLITE_OK)
+        return;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    const char *type = NULL, *sql = NULL;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        type = (const char *)sqlite3_column_text(st, 0);
+        sql = (const char *)sqlite3_column_text(st, 1);
+    }
+    for (int k = 0; k < 2; k++) {
+        bool want = type != NULL && strcmp(type, k == 0 ? "table" : "view") == 0;
+        size_t at = pr->nasserted;
+        for (size_t i = 0; i < pr->nasserted; i++)
+            if (strcasecmp(pr->asserted[i], keys[k]) == 0)
+                at = i;
+        bool have = at < pr->nasserted;
+        if (want && !have) {
+            char *key = ivm_strndup(keys[k], strlen(keys[k]));
+            if (key == NULL || ivm_grow((void **)&pr->asserted, &pr->asserted_cap,
+                                        pr->nasserted + 1, sizeof *pr->asserted) != IVM_OK) {
+                ivm_free(key);
+                continue;
+            }
+            pr->asserted[pr->nasserted++] = key;
+            rt_ds_assert(pr->ds, pr->catalog_owner, key, sql ? sql : "", sql ? strlen(sql) : 0);
+        } else if (!want && have) {
+            rt_ds_retract(pr->ds, pr->catalog_owner, pr->asserted[at]);
+            ivm_free(pr->asserted[at]);
+            pr->asserted[at] = pr->asserted[--pr->nasserted];
+        }
+    }
+    sqlite3_finalize(st);
 }
 
 static ivm_rc catalog_start(rt_proc *p, void *arg)

@@ -85,6 +85,7 @@ typedef struct engine_procs {
     char **asserted;           /* keys it asserts now */
     size_t nasserted, asserted_cap;
     atomic_uint circuit_restarts; /* counted by the circuit's start */
+    char ddl_name[256];        /* the relation the DDL statement in progress names */
     uint32_t circuit_seen;     /* restarts already acted upon (engine thread) */
 } engine_procs;
 
