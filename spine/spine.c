@@ -78,7 +78,8 @@ static void remove_oldest_locked(spine *s, unsigned l, uint32_t k, spine_batch *
         s->batches--;
         dropped[j] = b;
     }
-    memmove(lv->b, lv->b + k, (size_t)(lv->n - k) * sizeof *lv->b);
+    if (k > 0 && lv->n > k) /* an unused level has no array at all */
+        memmove(lv->b, lv->b + k, (size_t)(lv->n - k) * sizeof *lv->b);
     lv->n -= k;
     s->pending += excess(lv);
 }
