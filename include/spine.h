@@ -229,7 +229,9 @@ ivm_rc spine_insert_take(spine *s, spine_batch *b_owned);
  * lock, when a merge or compaction brings the spine back at or under the
  * threshold (or the spine fails).  Insert still works when the answer is
  * no.  A producer that asks before every insert keeps pending at most
- * max_pending + 1. */
+ * max_pending + 1.  The waker runs on the merger's thread (or the one that
+ * compacts): it must only wake, not call spine_free, spine_compact or
+ * spine_wait_idle, which wait for that thread. */
 bool spine_ready(spine *s, rt_waker waker);
 /* A consistent snapshot of the counters (taken under the spine's lock);
  * any thread. */

@@ -79,7 +79,8 @@ static void remove_oldest_locked(spine *s, unsigned l, uint32_t k, spine_batch *
         s->batches--;
         dropped[j] = b;
     }
-    memmove(lv->b, lv->b + k, (size_t)(lv->n - k) * sizeof *lv->b);
+    if (k > 0 && lv->n > k) /* an unused level has no array at all */
+        memmove(lv->b, lv->b + k, (size_t)(lv->n - k) * sizeof *lv->b);
     lv->n -= k;
     s->pending += excess(lv);
 }
@@ -398,31 +399,41 @@ ivm_rc spine_compact(spine *s)
 {
     spine_batch **all = NULL;
     spine_batch *merged = NULL;
+    uint32_t taken[SPINE_LEVELS]; /* batches of each level in all[] */
     ivm_rc rc;
 
     /* Take the spine from the merger: jobs in progress are dropped (their
      * inputs stay) and this thread merges everything. */
     spine_merger_hold(s->m, s);
     spine_jobs_drop(s);
-    pthread_mutex_lock(&s->mu);
-    rc = s->rc;
-    size_t k = s->batches;
-    pthread_mutex_unlock(&s->mu);
-    if (rc != IVM_OK || k <= 1)
-        goto out; /* one batch is already consolidated (S3, S4) */
-    /* Only this thread changes the batches while the spine is held (the
-     * owner does not insert meanwhile), so the list stays valid unlocked. */
-    all = ivm_malloc(k * sizeof *all);
-    rc = IVM_NOMEM;
-    if (all == NULL)
-        goto out;
-    pthread_mutex_lock(&s->mu);
-    size_t i = 0;
-    for (unsigned l = 0; l < SPINE_LEVELS; l++)
-        for (uint32_t j = 0; j < s->lv[l].n; j++)
-            all[i++] = s->lv[l].b[j];
-    pthread_mutex_unlock(&s->mu);
-    IVM_ASSERT(i == k);
+    size_t k;
+    for (;;) {
+        pthread_mutex_lock(&s->mu);
+        rc = s->rc;
+        k = s->batches;
+        pthread_mutex_unlock(&s->mu);
+        if (rc != IVM_OK || k <= 1)
+            goto out; /* one batch is already consolidated (S3, S4) */
+        all = ivm_malloc(k * sizeof *all);
+        rc = IVM_NOMEM;
+        if (all == NULL)
+            goto out;
+        /* Only the owner inserts and the merger leaves a held spine alone,
+         * so the count does not change; if a caller breaks that contract,
+         * count again rather than overrun the array. */
+        pthread_mutex_lock(&s->mu);
+        bool same = s->batches == k;
+        for (unsigned l = 0, i = 0; same && l < SPINE_LEVELS; l++) {
+            taken[l] = s->lv[l].n;
+            for (uint32_t j = 0; j < s->lv[l].n; j++)
+                all[i++] = s->lv[l].b[j];
+        }
+        pthread_mutex_unlock(&s->mu);
+        if (same)
+            break;
+        ivm_free(all);
+        all = NULL;
+    }
     rc = spine_batch_merge_many((const spine_batch *const *)all, k, &merged);
     if (rc != IVM_OK)
         goto out; /* nothing changed: not sticky */
@@ -433,13 +444,11 @@ ivm_rc spine_compact(spine *s)
     if (merged->n > 0)
         rc = level_reserve(&s->lv[spine_level_of(merged->n)]);
     if (rc == IVM_OK) {
-        for (unsigned l = 0; l < SPINE_LEVELS; l++) {
-            /* The references move to all[], released below. */
-            s->lv[l].n = 0;
-            s->lv[l].merging = 0;
-        }
-        s->pending = 0;
-        s->rows = s->bytes = s->batches = 0;
+        /* Exactly the batches merged go: each level's oldest (inserts only
+         * append).  Their references are the ones in all[], released
+         * below. */
+        for (unsigned l = 0, i = 0; l < SPINE_LEVELS; i += taken[l], l++)
+            remove_oldest_locked(s, l, taken[l], all + i);
         if (merged->n > 0)
             place_locked(s, merged);
         s->merges++;
