@@ -1283,11 +1283,15 @@ static void gen_undo_insert(gctx *g)
             continue;
         gcol gc = {NULL, t, i, t->cols[i].type};
         pexpr *v = ins->rows[0].vals[i];
-        if (t->cols[i].type != PT_TEXT && v->lit != NULL && v->lit[0] == '\'' &&
+        bool quoted = v->lit != NULL && v->lit[0] == '\'';
+        bool null = v->lit != NULL && strcmp(v->lit, "NULL") == 0;
+        if (!null && quoted != (t->cols[i].type == PT_TEXT) &&
             ((g->o->avoid >> PC_MIXED_TYPES) & 1u)) {
-            /* '3' for an INTEGER column: compared as written it is a
-             * mixed-types comparison, so cast it unless those are wanted. */
-            static const char *const names[] = {[PT_INT] = "INTEGER", [PT_REAL] = "REAL"};
+            /* '3' for an INTEGER column, 12 for a TEXT one: compared as
+             * written it is a mixed-types comparison, so cast it unless
+             * those are wanted. */
+            static const char *const names[] = {[PT_INT] = "INTEGER", [PT_REAL] = "REAL",
+                                                [PT_TEXT] = "TEXT"};
             v = un(g, X_CAST, names[t->cols[i].type], t->cols[i].type, v);
         }
         w = and_(g, w, bin(g, "IS", PT_BOOL, col_ref(g, &gc), v));
