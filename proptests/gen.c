@@ -1267,6 +1267,38 @@ static void gen_update(gctx *g, int ti)
         st->where = and_(g, guard, gen_x(g, &s, PT_BOOL, 1 + pick(g, 2)));
 }
 
+/* DELETE of exactly the first row the last INSERT wrote (columns compared
+ * with IS, so NULLs match): inside a transaction, a change and its undoing
+ * in the same commit. */
+static void gen_undo_insert(gctx *g)
+{
+    const pstep *ins = &g->c->steps[g->c->nsteps - 1];
+    if (ins->kind != S_INSERT || ins->sel != NULL || ins->nrows == 0)
+        return;
+    const ptable *t = &g->c->tables[ins->rel];
+    pstep *st = pt_step_add(g->c, S_DELETE, ins->rel);
+    pexpr *w = NULL;
+    for (int i = 0; i < t->ncols; i++) {
+        if (ins->named != NULL && !ins->named[i])
+            continue;
+        gcol gc = {NULL, t, i, t->cols[i].type};
+        pexpr *v = ins->rows[0].vals[i];
+        bool quoted = v->lit != NULL && v->lit[0] == '\'';
+        bool null = v->lit != NULL && strcmp(v->lit, "NULL") == 0;
+        if (!null && quoted != (t->cols[i].type == PT_TEXT) &&
+            ((g->o->avoid >> PC_MIXED_TYPES) & 1u)) {
+            /* '3' for an INTEGER column, 12 for a TEXT one: compared as
+             * written it is a mixed-types comparison, so cast it unless
+             * those are wanted. */
+            static const char *const names[] = {[PT_INT] = "INTEGER", [PT_REAL] = "REAL",
+                                                [PT_TEXT] = "TEXT"};
+            v = un(g, X_CAST, names[t->cols[i].type], t->cols[i].type, v);
+        }
+        w = and_(g, w, bin(g, "IS", PT_BOOL, col_ref(g, &gc), v));
+    }
+    st->where = w;
+}
+
 static void gen_dml(gctx *g)
 {
     int ti = pick(g, g->c->ntables);
@@ -1354,8 +1386,11 @@ void pt_generate(pcase *c, uint64_t seed, const pgen_opts *o)
         if (pt_pct(&g.r, 14)) {
             pt_step_add(c, S_BEGIN, 0);
             int k = 1 + pick(&g, 5);
-            for (int i = 0; i < k; i++)
+            for (int i = 0; i < k; i++) {
                 gen_dml(&g);
+                if (pt_pct(&g.r, 15))
+                    gen_undo_insert(&g);
+            }
             n += k;
             pt_step_add(c, pt_pct(&g.r, 30) ? S_ROLLBACK : S_COMMIT, 0);
         } else {

@@ -283,6 +283,7 @@ enum {                       /* failure kinds */
     F_READ,                  /* reading a view or running its SELECT failed in ivm */
     F_INVALID,               /* SQLite rejects a generated view: a bug in the generator */
     F_WORKERS,               /* worker counts disagree on a statement's outcome */
+    F_TABLE_DIFF,            /* a table's rows differ from SQLite's */
     F_CRASH,                 /* the run died on a signal */
     F_TIMEOUT,               /* the run took longer than the time limit */
     F_KINDS
@@ -294,7 +295,7 @@ extern const char *const pt_fail_names[F_KINDS];
 
 typedef struct pstats {
     uint64_t cases, statements, stmt_failed, commits, rollbacks;
-    uint64_t views, refused, skipped, checks, rows_compared, oracle_errors;
+    uint64_t views, refused, skipped, checks, table_checks, rows_compared, oracle_errors;
     uint64_t cons_seen[PC_COUNT], cons_refused[PC_COUNT];
     int nreasons;
     struct {
@@ -309,7 +310,7 @@ typedef struct poutcome {
     int kind;                /* F_* */
     int stmt;                /* index of the statement after which it failed */
     uint32_t workers;        /* worker count of the ivm instance that failed */
-    char view[32];           /* F_VIEW_DIFF, F_READ: the view */
+    char view[32];           /* F_VIEW_DIFF, F_READ: the view; F_TABLE_DIFF: the table */
     int view_stmt;           /* statement that created that view, or -1 */
     int view_ncols;          /* its column count */
     int progress;            /* statements started (for crashes) */
@@ -324,6 +325,7 @@ typedef struct prun_opts {
     bool quiet;              /* child's standard error to /dev/null */
     int timeout;             /* seconds per run (fork only) */
     int stop_after;          /* run statements [0, stop_after]; -1: all */
+    bool no_table_check;     /* compare views only, not tables (self-test) */
     int fault_step;          /* self-test: the statement of this model step is not
                               * run in SQLite; -1: none */
 } prun_opts;

@@ -215,11 +215,12 @@ static void print_summary(const char *what, const opts *o, const pstats *st, int
     char w[64];
     workers_str(&o->run, w, sizeof w);
     printf("%s: seed %llu, workers %s: %llu cases, %llu statements (%llu failed in both), "
-           "%llu views (%llu refused, %llu skipped), %llu view checks, ",
+           "%llu views (%llu refused, %llu skipped), %llu view checks, %llu table checks, ",
            what, (unsigned long long)o->seed, w, (unsigned long long)st->cases,
            (unsigned long long)st->statements, (unsigned long long)st->stmt_failed,
            (unsigned long long)st->views, (unsigned long long)st->refused,
-           (unsigned long long)st->skipped, (unsigned long long)st->checks);
+           (unsigned long long)st->skipped, (unsigned long long)st->checks,
+           (unsigned long long)st->table_checks);
     printf("refused by construct [");
     bool first = true;
     for (int c = 0; c < PC_COUNT; c++) {
@@ -483,9 +484,10 @@ static int run_replay(opts *o)
     char w[64];
     workers_str(&o->run, w, sizeof w);
     printf("regressions: workers %s: %d passed, %d failed, %d known-failing, %d marked "
-           "known-failing but passing, %llu statements, %llu view checks, %.1f s\n",
+           "known-failing but passing, %llu statements, %llu view checks, %llu table checks, "
+           "%.1f s\n",
            w, passed, failed, known, fixed, (unsigned long long)st.statements,
-           (unsigned long long)st.checks, now() - t0);
+           (unsigned long long)st.checks, (unsigned long long)st.table_checks, now() - t0);
     for (int i = 0; i < n; i++)
         free(files[i]);
     free(files);
@@ -494,12 +496,11 @@ static int run_replay(opts *o)
 
 /* ---- Self-test ---------------------------------------------------------------------------- */
 
-/* Hides one INSERT from SQLite and checks that the run fails, and that
- * shrinking brings the case down to a handful of statements. */
-static int run_self_test(opts *o)
+/* Hides one INSERT from SQLite; the run must fail and shrink to a handful
+ * of statements.  Once with tables compared, once with views alone. */
+static int self_test_one(opts *o, bool views_only)
 {
-    if (!o->seed_given)
-        o->seed = 1;
+    int want = views_only ? F_VIEW_DIFF : F_TABLE_DIFF;
     for (int k = 0; k < 50; k++) {
         pcase c;
         pt_generate(&c, case_seed(o->seed, k), &o->gen);
@@ -511,12 +512,13 @@ static int run_self_test(opts *o)
             prun_opts ro = o->run;
             ro.fault_step = i;
             ro.quiet = true;
+            ro.no_table_check = views_only;
             poutcome out;
             pstats st;
             memset(&st, 0, sizeof st);
             pt_run(&sc, &ro, &out, &st);
             pt_script_free(&sc);
-            if (out.kind != F_VIEW_DIFF)
+            if (out.kind != want)
                 continue;
             pshrink_opts so;
             memset(&so, 0, sizeof so);
@@ -538,8 +540,18 @@ static int run_self_test(opts *o)
         }
         pt_case_free(&c);
     }
-    printf("self-test: FAILED: no hidden INSERT was ever caught\n");
+    printf("self-test: FAILED: no hidden INSERT was ever caught as \"%s\"\n",
+           pt_fail_names[want]);
     return 1;
+}
+
+static int run_self_test(opts *o)
+{
+    if (!o->seed_given)
+        o->seed = 1;
+    int bad = self_test_one(o, false);
+    bad |= self_test_one(o, true);
+    return bad;
 }
 
 int main(int argc, char **argv)
