@@ -2,7 +2,7 @@
  * slt_main.c: ivm-slt, the sqllogictest runner's command line.
  *
  *   ivm-slt [--mode adhoc|view|both] [--max-records N] [--verbose] [--quiet]
- *           [--workers N] [--timeout SECONDS] [--failures N]
+ *           [--trace] [--workers N] [--timeout SECONDS] [--failures N]
  *           [--counts FILE] [--expect FILE] [--no-fork] FILE|DIR...
  *
  * A directory stands for every *.test file below it (sorted, named relative

@@ -6,7 +6,7 @@
  * wherever it is (even inside a record), records are separated by blank
  * lines, skipif/onlyif lines precede a record's command and compare their
  * second token with the engine name case-insensitively.  It does not run
- * anything; slt_run.c does.  Format: /tests/slt/README.md.
+ * anything; slt_run.c does.  Format: tests/slt/README.md.
  *
  * All strings of a script live in one pool: it is filled with offsets while
  * parsing (it moves as it grows) and the offsets become pointers at the end.
