@@ -96,8 +96,6 @@ ivm_value dbsp_value_sum_numeric(const ivm_value *text);
 /* Adds one spine's numbers to an operator's total (host.c). */
 void dbsp_stats_add(spine_stats *acc, const spine_stats *st);
 
-/* Back to IDLE after a failed step (op_exchange.c). */
-void dbsp_exchange_reset(void *state);
 /* Adds a step's delta to an output node's contents: the host calls it for
  * every worker once all have finished the step, so that readers see a
  * commit on all workers or on none (D11; op_output.c). */

@@ -80,13 +80,6 @@ static ivm_rc exchange_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch *
     return rc;
 }
 
-/* A failed step leaves every exchange reset by the host; so is its phase. */
-void dbsp_exchange_reset(void *state)
-{
-    exchange_state *s = state;
-    s->phase = EXCHANGE_IDLE;
-}
-
 static void exchange_fini(void *state)
 {
     IVM_UNUSED(state);

@@ -23,7 +23,6 @@ typedef struct xrecv {
     xwait wait;                   /* senders wake the receiver through this */
     bool *marked;                 /* [from]: from's marker arrived this step */
     uint32_t nmarked;
-    uint64_t npieces;             /* pieces folded in this step */
     spine_batch *acc[ACC_LEVELS][ACC_FANOUT]; /* partial sums */
     uint32_t nacc[ACC_LEVELS];
     uint64_t waits;
@@ -234,13 +233,11 @@ static void acc_clear(xrecv *r)
             spine_batch_unref(r->acc[l][k]);
         r->nacc[l] = 0;
     }
-    r->npieces = 0;
 }
 
 /* Folds a piece into the accumulation (X6). */
 static ivm_rc fold(xrecv *r, spine_batch *piece)
 {
-    r->npieces++;
     spine_batch *carry = piece;
     for (unsigned l = 0;; l++) {
         if (r->nacc[l] < ACC_FANOUT) {
