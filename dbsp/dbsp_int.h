@@ -54,6 +54,8 @@ extern const dbsp_op_vtab dbsp_op_distinct_vt;
 extern const dbsp_op_vtab dbsp_op_join_vt;
 extern const dbsp_op_vtab dbsp_op_aggregate_vt;
 extern const dbsp_op_vtab dbsp_op_output_vt;
+/* One per dbsp_setop_kind, in that order (op_setop.c). */
+extern const dbsp_op_vtab dbsp_op_setop_vt[DBSP_SETOP_KIND_COUNT_];
 
 /* ---- Plans --------------------------------------------------------------- */
 
