@@ -1071,16 +1071,14 @@ static ivm_rc bind_expr(bctx *b, const plan_expr *e, bmode mode, dbsp_expr **out
 
 /* ---- FROM ------------------------------------------------------------------ */
 
-static ivm_rc add_range(bctx *b, const plan_from *f, lp_node **out)
+/* Makes rel visible in FROM as alias, its columns after the ones so far;
+ * tree is what produces its rows. */
+static ivm_rc add_range_rel(bctx *b, const plan_relation *rel, const char *alias, plan_pos pos)
 {
     pctx *c = b->c;
-    const plan_relation *rel = c->cat->lookup(c->cat->ctx, f->name);
-    if (rel == NULL)
-        return fail_at(b, IVM_SCHEMA, f->pos, "no such table: %s", f->name);
-    const char *alias = f->alias ? f->alias : f->name;
     for (uint32_t i = 0; i < b->nranges; i++)
         if (strcasecmp(b->ranges[i].alias, alias) == 0)
-            return fail_at(b, IVM_SCHEMA, f->pos, "ambiguous table name in FROM: %s", alias);
+            return fail_at(b, IVM_SCHEMA, pos, "ambiguous table name in FROM: %s", alias);
     range *nr = rt_arena_alloc(&c->arena, sizeof *nr * (b->nranges + 1));
     ivm_type *nt = rt_arena_alloc(&c->arena, sizeof *nt * (b->ncols + rel->ncols + 1));
     if (nr == NULL || nt == NULL)
@@ -1097,12 +1095,58 @@ static ivm_rc add_range(bctx *b, const plan_from *f, lp_node **out)
     b->types = nt;
     b->nranges++;
     b->ncols += rel->ncols;
+    return IVM_OK;
+}
+
+/* A FROM item by name: a WITH table in scope, or a table or view. */
+static ivm_rc add_range(bctx *b, const plan_from *f, lp_node **out)
+{
+    pctx *c = b->c;
+    const char *alias = f->alias ? f->alias : f->name;
+    const cte_scope *cte = cte_find(c, f->name);
+    if (cte != NULL) {
+        const plan_relation *rel = NULL;
+        lp_node *root = NULL;
+        ivm_rc rc = bind_cte_ref(c, cte, f->pos, &root, &rel);
+        if (rc == IVM_OK)
+            rc = add_range_rel(b, rel, alias, f->pos);
+        if (rc != IVM_OK) {
+            lp_free_exprs(root);
+            return rc;
+        }
+        *out = root;
+        return IVM_OK;
+    }
+    const plan_relation *rel = c->cat->lookup(c->cat->ctx, f->name);
+    if (rel == NULL)
+        return fail_at(b, IVM_SCHEMA, f->pos, "no such table: %s", f->name);
+    ivm_rc rc = add_range_rel(b, rel, alias, f->pos);
+    if (rc != IVM_OK)
+        return rc;
     lp_node *scan = lp_new(c, LP_SCAN, rel->ncols);
     if (scan == NULL)
         return IVM_NOMEM;
     scan->rel_id = rel->id;
     memcpy(scan->types, rel->col_types, sizeof(ivm_type) * rel->ncols);
     *out = scan;
+    return IVM_OK;
+}
+
+/* A subquery in FROM: bound on its own (it sees no column of the outer
+ * query), then a FROM item like a view. */
+static ivm_rc add_subquery_range(bctx *b, const plan_from *f, lp_node **out)
+{
+    pctx *c = b->c;
+    const plan_relation *rel = NULL;
+    lp_node *root = NULL;
+    ivm_rc rc = bind_from_query(c, f->sub, c->ctes, f->alias, 0, NULL, f->pos, &root, &rel);
+    if (rc == IVM_OK)
+        rc = add_range_rel(b, rel, rel->name, f->pos);
+    if (rc != IVM_OK) {
+        lp_free_exprs(root);
+        return rc;
+    }
+    *out = root;
     return IVM_OK;
 }
 
@@ -1132,20 +1176,25 @@ static ivm_rc and_into(dbsp_expr **acc, dbsp_expr *x)
 static ivm_rc bind_from(bctx *b, const plan_from *f, lp_node **tree, dbsp_expr **cond)
 {
     switch (f->kind) {
-    case PLAN_F_TABLE: {
+    case PLAN_F_TABLE:
+    case PLAN_F_SUBQUERY: {
         lp_node *scan = NULL;
-        ivm_rc rc = add_range(b, f, &scan);
+        ivm_rc rc = f->kind == PLAN_F_TABLE ? add_range(b, f, &scan)
+                                            : add_subquery_range(b, f, &scan);
         if (rc != IVM_OK)
             return rc;
         if (*tree == NULL) {
             *tree = scan;
             return IVM_OK;
         }
-        *tree = cross(b->c, *tree, scan);
-        return *tree ? IVM_OK : IVM_NOMEM;
+        lp_node *j = cross(b->c, *tree, scan);
+        if (j == NULL) {
+            lp_free_exprs(scan);
+            return IVM_NOMEM;
+        }
+        *tree = j;
+        return IVM_OK;
     }
-    case PLAN_F_SUBQUERY:
-        return unsupported(b, f->pos, "a subquery in FROM");
     case PLAN_F_JOIN: {
         if (f->jkind != PLAN_J_INNER && f->jkind != PLAN_J_CROSS)
             return unsupported(b, f->pos, "an outer join");
@@ -1308,7 +1357,7 @@ static ivm_rc const_int(bctx *b, const plan_expr *e, const char *what, int64_t *
     return IVM_OK;
 }
 
-ivm_rc bind_select(pctx *c, const plan_select *sel, lp_node **out, plan_query *q)
+ivm_rc bind_core(pctx *c, const plan_select *sel, lp_node **out, plan_query *q)
 {
     bctx bb, *b = &bb;
     memset(b, 0, sizeof *b);
@@ -1318,14 +1367,6 @@ ivm_rc bind_select(pctx *c, const plan_select *sel, lp_node **out, plan_query *q
     dbsp_expr *cond = NULL;
     dbsp_expr **proj = NULL;
     uint32_t nproj = 0;
-
-    if (sel->op != PLAN_C_NONE || sel->prior != NULL)
-        return unsupported(b, sel->pos,
-                           sel->op == PLAN_C_UNION ? "UNION"
-                           : sel->op == PLAN_C_UNION_ALL ? "UNION ALL"
-                           : sel->op == PLAN_C_INTERSECT ? "INTERSECT" : "EXCEPT");
-    if (sel->ncte)
-        return unsupported(b, sel->ctes[0].pos, "WITH");
 
     if (sel->from != NULL) {
         rc = bind_from(b, sel->from, &tree, &cond);
@@ -1593,6 +1634,14 @@ fail:
     ivm_free(b->aggs);
     lp_free_exprs(tree);
     return rc;
+}
+
+ivm_rc bind_const_int(pctx *c, const plan_expr *e, const char *what, int64_t *out)
+{
+    bctx bb;
+    memset(&bb, 0, sizeof bb);
+    bb.c = c;
+    return const_int(&bb, e, what, out);
 }
 
 ivm_rc plan_scalar(const plan_expr *e, const plan_relation *rel, dbsp_expr **out, ivm_err *err)

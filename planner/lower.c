@@ -128,6 +128,36 @@ static ivm_rc place_operand(dbsp_expr **ex, uint32_t from, uint32_t *nx, const d
     return IVM_OK;
 }
 
+/* Makes l's node hold exactly its ncols logical columns in order (a map
+ * when the layout is not the identity), with no key columns when key0
+ * (plus needs equal keys on both sides, D1). */
+static ivm_rc flatten(pctx *c, dbsp_plan *p, lowered *l, uint32_t ncols, bool key0)
+{
+    bool ident = l->nphys == ncols;
+    for (uint32_t i = 0; i < ncols && ident; i++)
+        ident = l->map[i] == i;
+    if (ident && (!key0 || dbsp_plan_nkey(p, l->node) == 0))
+        return IVM_OK;
+    dbsp_expr **ex = ivm_calloc(ncols ? ncols : 1, sizeof *ex);
+    if (ex == NULL)
+        return IVM_NOMEM;
+    for (uint32_t i = 0; i < ncols; i++) {
+        ex[i] = dbsp_expr_col(l->map[i], IVM_TNULL);
+        if (ex[i] == NULL) {
+            for (uint32_t j = 0; j < i; j++)
+                dbsp_expr_free(ex[j]);
+            ivm_free(ex);
+            return IVM_NOMEM;
+        }
+    }
+    dbsp_node node;
+    ivm_rc rc = dbsp_plan_map(p, l->node, ncols, ex, 0, &node);
+    ivm_free(ex);
+    if (rc != IVM_OK)
+        return rc;
+    return identity(c, l, node, ncols);
+}
+
 static ivm_rc lower(pctx *c, const lp_node *n, plan_query *q, lowered *out)
 {
     dbsp_plan *p = q->plan;
@@ -282,6 +312,33 @@ static ivm_rc lower(pctx *c, const lp_node *n, plan_query *q, lowered *out)
         rc = arrange(p, &in, 0, NULL, true, &integ);
         if (rc == IVM_OK)
             rc = dbsp_plan_distinct(p, integ, &node);
+        if (rc != IVM_OK)
+            return rc;
+        return identity(c, out, node, n->ncols);
+    }
+    case LP_UNION_ALL:
+    case LP_SETOP: {
+        rc = lower(c, n->in, q, &in);
+        if (rc == IVM_OK)
+            rc = lower(c, n->right, q, &right);
+        bool all = n->kind == LP_UNION_ALL;
+        if (rc == IVM_OK)
+            rc = flatten(c, p, &in, n->ncols, all);
+        if (rc == IVM_OK)
+            rc = flatten(c, p, &right, n->ncols, all);
+        if (rc != IVM_OK)
+            return rc;
+        if (all) {
+            rc = dbsp_plan_plus(p, in.node, right.node, &node);
+        } else {
+            /* Both sides arranged by the whole row (P5). */
+            dbsp_node ia, ib;
+            rc = arrange(p, &in, 0, NULL, true, &ia);
+            if (rc == IVM_OK)
+                rc = arrange(p, &right, 0, NULL, true, &ib);
+            if (rc == IVM_OK)
+                rc = dbsp_plan_setop(p, n->setop, ia, ib, &node);
+        }
         if (rc != IVM_OK)
             return rc;
         return identity(c, out, node, n->ncols);

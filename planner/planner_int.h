@@ -18,7 +18,9 @@ typedef enum lp_kind {
     LP_JOIN,       /* in x right where lkeys = rkeys and pred (residual) */
     LP_MAP,        /* exprs over in */
     LP_AGGREGATE,  /* GROUP BY exprs (the first ngroup output columns), then aggs */
-    LP_DISTINCT    /* set of in's rows */
+    LP_DISTINCT,   /* set of in's rows */
+    LP_UNION_ALL,  /* in + right (same columns): Z-set sum */
+    LP_SETOP       /* setop(in, right) row by row (UNION, INTERSECT, EXCEPT) */
 } lp_kind;
 
 typedef struct lp_agg {
@@ -48,6 +50,19 @@ struct lp_node {
     dbsp_expr **exprs;
     uint32_t naggs;          /* LP_AGGREGATE */
     lp_agg *aggs;
+    dbsp_setop_kind setop;   /* LP_SETOP */
+};
+
+/* The WITH tables in scope, innermost first.  An entry's next is the
+ * scope its body was written in (the WITH tables before it, then the
+ * enclosing queries'); while a body is bound, an entry marked self stands
+ * for the table being defined, so that a reference to it is refused as a
+ * recursive query. */
+typedef struct cte_scope cte_scope;
+struct cte_scope {
+    const plan_cte *cte;
+    const cte_scope *next;
+    bool self;
 };
 
 /* Planning context: the arena owns every lp_node and array; expressions are
@@ -57,13 +72,35 @@ typedef struct pctx {
     ivm_err *err;
     rt_arena arena;
     bool for_view;
+    const cte_scope *ctes;   /* WITH tables visible where binding stands */
+    uint32_t nsubqueries;    /* subqueries in FROM named so far */
 } pctx;
 
 lp_node *lp_new(pctx *c, lp_kind kind, uint32_t ncols);
 void lp_free_exprs(lp_node *n);
-/* Builds the logical plan of a SELECT.  *sort_out etc. describe ORDER BY /
- * LIMIT for ad-hoc reads. */
+/* Builds the logical plan of a SELECT: its WITH tables, a compound chain
+ * of cores, ORDER BY and LIMIT (compound.c).  q receives the result
+ * columns, and ORDER BY / LIMIT for ad-hoc reads. */
 ivm_rc bind_select(pctx *c, const plan_select *sel, lp_node **out, plan_query *q);
+/* One SELECT core with its own ORDER BY and LIMIT; its WITH and compound
+ * fields are not looked at (bind.c). */
+ivm_rc bind_core(pctx *c, const plan_select *sel, lp_node **out, plan_query *q);
+/* A constant integer expression's value (LIMIT, OFFSET): IVM_SCHEMA when
+ * it reads a column or is not an integer (bind.c). */
+ivm_rc bind_const_int(pctx *c, const plan_expr *e, const char *what, int64_t *out);
+/* The WITH table called name in c's scope, or NULL (compound.c). */
+const cte_scope *cte_find(const pctx *c, const char *name);
+/* Binds a query used as a FROM item, a subquery or a WITH table, in scope
+ * `scope`: *out is its plan and *rel_out its columns as a relation (in the
+ * arena) named name (a made-up name when NULL), with the column names
+ * colnames[0..ncolnames) when given.  ORDER BY in it is ignored and LIMIT
+ * refused, as in a view (compound.c). */
+ivm_rc bind_from_query(pctx *c, const plan_select *sub, const cte_scope *scope, const char *name,
+                       uint32_t ncolnames, const char *const *colnames, plan_pos pos,
+                       lp_node **out, const plan_relation **rel_out);
+/* A reference to a WITH table at pos: its body bound again (compound.c). */
+ivm_rc bind_cte_ref(pctx *c, const cte_scope *cte, plan_pos pos, lp_node **out,
+                    const plan_relation **rel_out);
 /* Pushes filters into joins and extracts equi-join keys (keeps P3, P4). */
 ivm_rc rewrite_plan(pctx *c, lp_node **root);
 /* Lowers a logical plan into q->plan and q->inputs, ending in an output node. */

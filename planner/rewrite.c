@@ -224,6 +224,10 @@ static ivm_rc push(pctx *c, lp_node **slot, conj_list *conj)
         /* A filter stops here; rewrite below it with nothing to push. */
         conj_list none = {0};
         rc = push(c, &n->in, &none);
+        if (rc == IVM_OK && n->right != NULL) {
+            conj_list none2 = {0};
+            rc = push(c, &n->right, &none2);
+        }
         break;
     }
     }
