@@ -4,8 +4,9 @@
  * right as SQLite evaluates them), a compound's ORDER BY and LIMIT, and
  * queries used as FROM items (subqueries and WITH tables), which are bound
  * on their own and then read like views.  A WITH table is bound again at
- * every reference (each reference gets its own part of the circuit);
- * recursive ones are refused.  Set operations become LP_SETOP nodes (one
+ * every reference (each reference gets its own part of the circuit); a
+ * reference from a table's body back to itself, directly or through
+ * others, is a recursive query and is refused.  Set operations become LP_SETOP nodes (one
  * dbsp setop node over both sides arranged by the whole row, keeps P5) and
  * UNION ALL an LP_UNION_ALL (plus).  See planner/README.md.
  */
@@ -133,20 +134,19 @@ fail:
 ivm_rc bind_cte_ref(pctx *c, const cte_scope *cte, plan_pos pos, lp_node **out,
                     const plan_relation **rel_out)
 {
-    if (cte->self)
-        return ivm_err_set(c->err, IVM_UNSUPPORTED, pos.line, pos.col,
-                           "a recursive WITH table is not supported: %s reads itself, and ivm "
-                           "does not maintain recursive queries yet",
-                           cte->cte->name);
-    /* Its body sees the scope it was written in, and itself as a marker. */
-    cte_scope *me = rt_arena_alloc(&c->arena, sizeof *me);
-    if (me == NULL)
-        return IVM_NOMEM;
-    me->cte = cte->cte;
-    me->next = cte->next;
-    me->self = true;
     const plan_cte *d = cte->cte;
-    return bind_from_query(c, d->sub, me, d->name, d->ncols, d->cols, pos, out, rel_out);
+    for (const cte_active *a = c->active; a != NULL; a = a->up)
+        if (a->cte == d)
+            return ivm_err_set(c->err, IVM_UNSUPPORTED, pos.line, pos.col,
+                               "a recursive WITH table is not supported: %s reads itself, and "
+                               "ivm does not maintain recursive queries yet",
+                               d->name);
+    cte_active me = {d, c->active};
+    c->active = &me;
+    ivm_rc rc = bind_from_query(c, d->sub, cte->defscope, d->name, d->ncols, d->cols, pos, out,
+                                rel_out);
+    c->active = me.up;
+    return rc;
 }
 
 /* left op right, both already bound with the same column count.  Rows
@@ -186,11 +186,33 @@ static const char *ordinal_suffix(uint32_t i)
     return i == 1 ? "st" : i == 2 ? "nd" : i == 3 ? "rd" : "th";
 }
 
+/* The result column of member m (bound as mq) that ORDER BY column e names,
+ * or -1: an unqualified e by the column's name (its alias first), or any
+ * e by a result expression that is the same column.  SQLite compares
+ * whole expressions; ivm matches columns only. */
+static int64_t match_column(const plan_select *m, const plan_query *mq, const plan_expr *e)
+{
+    if (e->table == NULL)
+        for (uint32_t j = 0; j < mq->ncols; j++)
+            if (strcasecmp(mq->col_names[j], e->name) == 0)
+                return j;
+    /* Result expressions line up with result columns when there is no *. */
+    if (m->ncols != mq->ncols)
+        return -1;
+    for (uint32_t j = 0; j < m->ncols; j++) {
+        const plan_expr *x = m->cols[j].expr;
+        if (x->kind == PLAN_E_COLUMN && strcasecmp(x->name, e->name) == 0 &&
+            (e->table == NULL || x->table == NULL || strcasecmp(x->table, e->table) == 0))
+            return j;
+    }
+    return -1;
+}
+
 /* A compound's ORDER BY (ad-hoc reads): each term is a result column's
- * ordinal or the name of a result column of any member, leftmost first,
- * as SQLite resolves them. */
-static ivm_rc compound_order(pctx *c, const plan_select *sel, const plan_query *mq, uint32_t nm,
-                             plan_query *q)
+ * ordinal or names a result column of a member, leftmost first, as SQLite
+ * resolves them; other expressions are SQLite's error. */
+static ivm_rc compound_order(pctx *c, const plan_select *sel, const plan_select *const *m,
+                             const plan_query *mq, uint32_t nm, plan_query *q)
 {
     uint32_t ncols = mq[0].ncols;
     q->sort = ivm_calloc(sel->norder, sizeof *q->sort);
@@ -206,11 +228,9 @@ static ivm_rc compound_order(pctx *c, const plan_select *sel, const plan_query *
                                    "%u%s ORDER BY term out of range - should be between 1 and %u",
                                    i + 1, ordinal_suffix(i + 1), ncols);
             col = e->ival - 1;
-        } else if (e->kind == PLAN_E_COLUMN && e->table == NULL) {
+        } else if (e->kind == PLAN_E_COLUMN) {
             for (uint32_t k = 0; k < nm && col < 0; k++)
-                for (uint32_t j = 0; j < ncols && col < 0; j++)
-                    if (strcasecmp(mq[k].col_names[j], e->name) == 0)
-                        col = j;
+                col = match_column(m[k], &mq[k], e);
         }
         if (col < 0)
             return ivm_err_set(c->err, IVM_SCHEMA, e->pos.line, e->pos.col,
@@ -289,7 +309,7 @@ static ivm_rc bind_compound(pctx *c, const plan_select *sel, lp_node **out, plan
             goto fail;
     }
     /* A view's rows have no order: its ORDER BY is ignored, as in a core. */
-    if (!c->for_view && sel->norder > 0 && (rc = compound_order(c, sel, mq, nm, q)) != IVM_OK)
+    if (!c->for_view && sel->norder > 0 && (rc = compound_order(c, sel, m, mq, nm, q)) != IVM_OK)
         goto fail;
 
     q->ncols = mq[0].ncols;
@@ -329,9 +349,10 @@ ivm_rc bind_select(pctx *c, const plan_select *sel, lp_node **out, plan_query *q
                 }
             ents[i].cte = d;
             ents[i].next = c->ctes;
-            ents[i].self = false;
             c->ctes = &ents[i];
         }
+        for (uint32_t i = 0; i < sel->ncte; i++)
+            ents[i].defscope = c->ctes;
     }
     ivm_rc rc = sel->prior == NULL ? bind_core(c, sel, out, q) : bind_compound(c, sel, out, q);
     c->ctes = keep;

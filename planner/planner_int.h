@@ -53,16 +53,21 @@ struct lp_node {
     dbsp_setop_kind setop;   /* LP_SETOP */
 };
 
-/* The WITH tables in scope, innermost first.  An entry's next is the
- * scope its body was written in (the WITH tables before it, then the
- * enclosing queries'); while a body is bound, an entry marked self stands
- * for the table being defined, so that a reference to it is refused as a
- * recursive query. */
+/* The WITH tables in scope, innermost first.  A WITH table's body sees
+ * every table of its own WITH clause (SQLite allows references to later
+ * ones) and those of the enclosing queries: defscope.  cte_active lists the
+ * bodies being bound, innermost first, so that a reference back to one of
+ * them is refused as a recursive query. */
 typedef struct cte_scope cte_scope;
 struct cte_scope {
     const plan_cte *cte;
     const cte_scope *next;
-    bool self;
+    const cte_scope *defscope;
+};
+typedef struct cte_active cte_active;
+struct cte_active {
+    const plan_cte *cte;
+    const cte_active *up;
 };
 
 /* Planning context: the arena owns every lp_node and array; expressions are
@@ -73,6 +78,7 @@ typedef struct pctx {
     rt_arena arena;
     bool for_view;
     const cte_scope *ctes;   /* WITH tables visible where binding stands */
+    const cte_active *active; /* WITH bodies being bound */
     uint32_t nsubqueries;    /* subqueries in FROM named so far */
 } pctx;
 
