@@ -34,6 +34,7 @@ typedef struct ivm_db ivm_db;
 
 typedef struct ivm_options {
     uint32_t workers;       /* worker threads; 0 = one per core */
+    uint64_t memory_limit;  /* bytes; 0 = no limit (see ivm_memory_limit) */
 } ivm_options;
 
 /* Opens an empty engine.  opts may be NULL (defaults).  *out is owned by the
@@ -220,6 +221,34 @@ typedef struct ivm_commit_info {
     uint64_t step_ns;
 } ivm_commit_info;
 void ivm_last_commit(const ivm_db *db, ivm_commit_info *out);
+
+/* ---- Memory ------------------------------------------------------------------ */
+
+/* The bytes that hold engine state now: every spine batch and builder
+ * buffer (tables, UNIQUE indexes, views' operator state, staged and pending
+ * changes, merges in progress), counted as the allocator sized each block.
+ * The count is process-wide: engines opened in the same process add up.
+ * Scratch memory, the catalog and per-object headers are not counted.
+ * db may be NULL (the count is the same).
+ * Thread-safety: any thread, at any time (a snapshot). */
+uint64_t ivm_memory_used(const ivm_db *db);
+
+/* Sets db's memory limit to limit bytes (0: none) if limit >= 0, and
+ * returns the limit it had (so ivm_memory_limit(db, -1) only reads it).
+ * While ivm_memory_used is over a non-zero limit, every statement or push
+ * that would add data (INSERT, UPDATE, CREATE TABLE/VIEW/INDEX,
+ * ivm_input_push with a positive weight, ivm_input_insert, ivm_input_upsert)
+ * fails with IVM_NOMEM and the message "memory limit exceeded: N bytes in
+ * use, limit M" and changes nothing; if a transaction is open it is rolled
+ * back as a whole (all its statements and pushes, as for a failed load),
+ * which frees what it held.  Reads (SELECT, cursors), DELETE,
+ * ivm_input_delete, pushes with a negative weight, DROP, BEGIN, COMMIT and
+ * ROLLBACK keep working, so the program can get back under the limit.  The
+ * check happens when a statement or push starts: one that starts under
+ * the limit runs to its end, and a commit's view steps are never refused,
+ * so usage can pass the limit by what one statement and one commit add.
+ * Thread-safety: as db. */
+uint64_t ivm_memory_limit(ivm_db *db, int64_t limit);
 
 /* ---- Introspection ------------------------------------------------------------ */
 

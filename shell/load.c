@@ -42,6 +42,8 @@ typedef struct loader {
     int *colmap;             /* CSV field -> column, -2 weight, -1 none */
     size_t ncolmap;
     char msg[IVM_ERR_MSG_MAX + 64];
+    uint64_t rows;           /* records applied */
+    shell_progress prog;
 } loader;
 
 static bool grow(void **p, size_t *cap, size_t need, size_t elem)
@@ -651,6 +653,7 @@ bool shell_load(shell *sh, const char *table, const char *path, uint64_t commit_
         }
         opened = true;
     }
+    shell_progress_begin(&L.prog, sh, table, L.fp);
     L.ncols = ivm_input_column_count(L.in);
     L.vals = calloc(L.ncols + 1, sizeof *L.vals);
     L.given = calloc(L.ncols + 1, sizeof *L.given);
@@ -675,6 +678,7 @@ bool shell_load(shell *sh, const char *table, const char *path, uint64_t commit_
             json_op op = OP_INSERT;
             if (r < 0 || !json_record(&L, &op) || !json_apply(&L, op))
                 goto bad;
+            shell_progress_tick(&L.prog, ++L.rows, L.fp);
             if (commit_every > 0 && ++since_commit == commit_every) {
                 since_commit = 0;
                 if (ivm_commit(sh->db, &err) != IVM_OK) {
@@ -705,6 +709,7 @@ bool shell_load(shell *sh, const char *table, const char *path, uint64_t commit_
             }
             if (!csv_apply(&L, nfields))
                 goto bad;
+            shell_progress_tick(&L.prog, ++L.rows, L.fp);
             if (commit_every > 0 && ++since_commit == commit_every) {
                 since_commit = 0;
                 if (ivm_commit(sh->db, &err) != IVM_OK) {
@@ -730,6 +735,7 @@ bad:
     ivm_rollback(sh->db);
     snprintf(msg, msgcap, "%s:%u: %s", path, L.rec_line, L.msg);
 done:
+    shell_progress_end(&L.prog);
     ivm_input_close(L.in);
     if (opened)
         fclose(L.fp);
