@@ -35,9 +35,10 @@ bool shell_parse_size(const char *s, uint64_t *out)
         return false;
     uint64_t v = 0;
     for (; *s >= '0' && *s <= '9'; s++) {
-        if (v > (UINT64_MAX - 9) / 10)
+        uint64_t d = (uint64_t)(*s - '0');
+        if (v > UINT64_MAX / 10 || (v == UINT64_MAX / 10 && d > UINT64_MAX % 10))
             return false;
-        v = v * 10 + (uint64_t)(*s - '0');
+        v = v * 10 + d;
     }
     unsigned shift = 0;
     switch (*s) {
@@ -45,7 +46,7 @@ bool shell_parse_size(const char *s, uint64_t *out)
     case 'm': case 'M': shift = 20; break;
     case 'g': case 'G': shift = 30; break;
     case 't': case 'T': shift = 40; break;
-    case '\0': break;
+    case 'b': case 'B': case '\0': break;
     default: return false;
     }
     if (shift > 0) {
