@@ -622,11 +622,16 @@ static bool dot_load(dot_ctx *c)
         return false;
     }
     char msg[IVM_ERR_MSG_MAX + 256];
-    if (!shell_load(c->sh, c->argv[i], c->argv[i + 1], every, format, msg, sizeof msg)) {
+    stopwatch w;
+    if (c->sh->timer)
+        stopwatch_start(&w);
+    bool ok = shell_load(c->sh, c->argv[i], c->argv[i + 1], every, format, msg, sizeof msg);
+    if (c->sh->timer)
+        stopwatch_print(c->sh, &w,
+                        c->sh->load_commits > 0 ? (double)c->sh->load_step_ns * 1e-9 : -1.0);
+    if (!ok)
         shell_error(c->sh, c->in, c->line, "%s", msg);
-        return false;
-    }
-    return true;
+    return ok;
 }
 
 /* .watch VIEW: print every commit's changes to VIEW; no VIEW lists them. */
@@ -713,8 +718,8 @@ static const dot_cmd dot_cmds[] = {
     {"status", "", "list the runtime's processes with their restarts", 0, 0,
      dot_status},
     {"tables", "?NAME?", "list tables and views", 0, 1, dot_tables},
-    {"timer", "on|off", "print the time each statement takes (and, for a "
-     "commit, its views' steps)", 1, 1, dot_timer},
+    {"timer", "on|off", "print the time each statement or .load takes (and, "
+     "for commits, their views' steps)", 1, 1, dot_timer},
     {"unwatch", "VIEW", "stop printing VIEW's changes", 1, 1, dot_unwatch},
     {"watch", "?VIEW?", "print each commit's changes to VIEW as +N/-N lines; "
      "no VIEW lists the watched ones", 0, 1, dot_watch},

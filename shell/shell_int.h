@@ -41,6 +41,8 @@ struct shell {
     bool headers;              /* .headers on: print column names */
     bool timer;                /* .timer on */
     bool progress;             /* .progress on: loads draw a progress line */
+    uint64_t load_commits;     /* the last load's commits that changed something */
+    uint64_t load_step_ns;     /* and the time their views' steps took */
     char nullvalue[SHELL_STR_MAX];
     char col_sep[SHELL_STR_MAX];
     char row_sep[SHELL_STR_MAX];
@@ -103,7 +105,8 @@ void shell_watch_delta(void *arg, const ivm_delta *d);
  * .jsonl or .ndjson (format NULL: by the name).  Commits every commit_every
  * records (0: once at the end).  On failure, msg holds "FILE:LINE: reason"
  * (or a reason without a position), the transaction of the bad record was
- * rolled back and the load stopped; earlier commits stay. */
+ * rolled back and the load stopped; earlier commits stay.  Sets
+ * sh->load_commits and sh->load_step_ns. */
 bool shell_load(shell *sh, const char *table, const char *path, uint64_t commit_every,
                 const char *format, char *msg, size_t msgcap);
 
