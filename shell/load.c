@@ -602,6 +602,9 @@ static bool json_apply(loader *L, json_op op)
  * .timer). */
 static ivm_rc load_commit(loader *L, ivm_err *err)
 {
+    /* .watch lines print during the commit: take the progress line off
+     * the terminal first (the next record redraws it). */
+    shell_progress_end(&L->prog);
     ivm_commit_info before, after;
     ivm_last_commit(L->sh->db, &before);
     ivm_rc rc = ivm_commit(L->sh->db, err);

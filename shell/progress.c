@@ -154,6 +154,9 @@ void shell_progress_end(shell_progress *p)
     if (p->on && p->drawn) {
         fputs("\r\033[K", stderr);
         fflush(stderr);
+        /* Not back at once: a line redrawn right after every commit of
+         * a load that commits often would flicker. */
+        p->next_ns = now_ns() + EVERY_NS;
     }
     p->drawn = false;
 }

@@ -135,6 +135,8 @@ static inline void shell_progress_tick(shell_progress *p, uint64_t rows, FILE *f
     if (p->on)
         shell_progress_draw(p, rows, fp);
 }
+/* Erases the line if it is drawn (at the end of a load, and before each of
+ * its commits, whose .watch lines go to the terminal too). */
 void shell_progress_end(shell_progress *p);
 /* The line's text: "t: [#####...] 45% 1200 rows, 1.2 MiB of 2.7 MiB,
  * 5000 rows/s" for a file of total bytes, "t: 1200 rows, 5000 rows/s"

@@ -45,8 +45,8 @@ void spine_builder_fini(spine_builder *b)
 /* What finish keeps for the next batch: a builder reused step after step
  * keeps its buffers, but not the peak of one huge step for the rest of the
  * process's life (the memory limit counts them, runtime/mem.c). */
-#define KEEP_BYTES   (256u << 10)
-#define KEEP_ENTRIES (16u << 10)
+#define KEEP_BYTES   (64u << 10)
+#define KEEP_ENTRIES (4u << 10)
 
 static void release_big(spine_builder *b)
 {

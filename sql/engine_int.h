@@ -153,8 +153,8 @@ void api_close(ivm_db *db);
 ivm_rc limit_check_stmt(ivm_db *db, const plan_stmt *st, ivm_err *err);
 /* Before a push that adds rows: as limit_check_stmt. */
 ivm_rc limit_check_push(ivm_db *db, ivm_err *err);
-/* After a commit (api_commit_done): over the limit, merges each table's
- * spines at once, so that what a DELETE removed is freed. */
+/* After a commit (api_commit_done): over the limit, merges every table's
+ * and view's spines at once, so that what a DELETE removed is freed. */
 void limit_after_commit(ivm_db *db);
 
 #endif /* SQL_ENGINE_INT_H */

@@ -66,8 +66,9 @@ void limit_after_commit(ivm_db *db)
         return;
     /* A delete adds a batch of negative weights that cancels rows only
      * when a merge meets them; over the limit, the tables' spines (and
-     * their UNIQUE indexes) are merged at once so that deleting frees
-     * memory now.  O(table) per commit, only while over the limit. */
+     * their UNIQUE indexes) and the views' operator spines are merged at
+     * once so that deleting frees memory now.  O(state) per commit, only
+     * while over the limit. */
     for (size_t i = 0; i < db->nrels; i++) {
         table *t = db->rels[i].t;
         if (t == NULL)
@@ -75,6 +76,12 @@ void limit_after_commit(ivm_db *db)
         spine_compact(t->data);
         for (uint32_t k = 0; k < t->nuniqs; k++)
             spine_compact(t->uniqs[k].data);
+    }
+    /* The views' operator state likewise: every host is between steps. */
+    for (size_t i = 0; i < db->nrels; i++) {
+        view *v = db->rels[i].v;
+        if (v != NULL && v->host != NULL && v->broken == IVM_OK)
+            dbsp_host_compact(v->host);
     }
 }
 
