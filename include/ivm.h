@@ -259,7 +259,10 @@ uint64_t ivm_memory_used(const ivm_db *db);
  * back as a whole (all its statements and pushes, as for a failed load),
  * which frees what it held.  Reads (SELECT, cursors), DELETE,
  * ivm_input_delete, pushes with a negative weight, DROP, BEGIN, COMMIT and
- * ROLLBACK keep working, so the program can get back under the limit.  The
+ * ROLLBACK keep working, so the program can get back under the limit;
+ * while over it, each commit also merges the stored state of every table
+ * and view at once (O(state) per commit), so that deleted rows free their
+ * memory at that commit rather than at some later merge.  The
  * check happens when a statement or push starts: one that starts under
  * the limit runs to its end, and a commit's view steps are never refused,
  * so usage can pass the limit by what one statement and one commit add.

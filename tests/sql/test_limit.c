@@ -191,9 +191,10 @@ static void test_limit_refuses_additions_and_changes_nothing(void **state)
     /* DROP works over the limit. */
     exec_ok(db, "DROP VIEW small;");
 
-    /* Deleting most rows brings the engine back under the limit: the
-     * tables' spines are merged at once while over it, and a view lets go
-     * of its last step's batches at its next step (the second DELETE). */
+    /* Deleting most rows brings the engine back under the limit: tables'
+     * and views' spines are merged at once at each commit while over it,
+     * and a view lets go of its last step's batches at its next step (the
+     * second DELETE). */
     exec_ok(db, "DELETE FROM t WHERE id >= 100;");
     exec_ok(db, "DELETE FROM t WHERE id = 99;");
     if (ivm_memory_used(db) > ivm_memory_limit(db, -1))
