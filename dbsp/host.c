@@ -484,6 +484,24 @@ ivm_rc dbsp_host_cursor(dbsp_host *h, dbsp_node output, spine_cursor **out)
     return rc;
 }
 
+ivm_rc dbsp_host_compact(dbsp_host *h)
+{
+    if (h->rc != IVM_OK)
+        return h->rc;
+    /* Between steps no worker touches its operators' state, and the step's
+     * end ordered their writes before this thread's reads (the engine
+     * waited for it), so this thread may act as every spine's owner. */
+    ivm_rc rc = IVM_OK;
+    for (uint32_t wi = 0; wi < h->nworkers; wi++)
+        for (uint32_t i = 0; i < h->nnodes; i++) {
+            const dbsp_op_vtab *vt = h->plan->nodes[i].vt;
+            ivm_rc r = vt->compact != NULL ? vt->compact(h->w[wi].ctx.inst[i].state) : IVM_OK;
+            if (rc == IVM_OK)
+                rc = r;
+        }
+    return rc;
+}
+
 void dbsp_stats_add(spine_stats *acc, const spine_stats *st)
 {
     acc->rows += st->rows;

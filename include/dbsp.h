@@ -301,5 +301,13 @@ ivm_rc dbsp_host_delta(dbsp_host *h, dbsp_node output, spine_batch **out);
 ivm_rc dbsp_host_cursor(dbsp_host *h, dbsp_node output, spine_cursor **out);
 /* Rows and bytes held by the host's spines (all workers). */
 void dbsp_host_stats(dbsp_host *h, spine_stats *out);
+/* Merges every spine of every operator on every worker into one batch, in
+ * the calling thread, so that retractions cancel their insertions now
+ * rather than when the merger reaches them (the engine does this while over
+ * its memory limit).  Call only between steps: no step may be in progress,
+ * and the caller stands in for the workers meanwhile.  Contents do not
+ * change.  O(state).  Returns the first error (IVM_NOMEM leaves that spine
+ * as it was); a host in its sticky error state returns that. */
+ivm_rc dbsp_host_compact(dbsp_host *h);
 
 #endif /* IVM_DBSP_H */
