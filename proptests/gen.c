@@ -996,6 +996,8 @@ static pquery *gen_view_query(gctx *g)
     }
     if (g->target == PC_WITH || want(g, PC_WITH, 4)) {
         q->with = true;
+        int r2 = pick(g, 10);
+        q->with_twice = r2 < 3 ? SET_UNION_ALL : r2 < 5 ? SET_INTERSECT : SET_NONE;
         mark(g, PC_WITH);
     }
     return q;
