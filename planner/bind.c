@@ -1071,8 +1071,8 @@ static ivm_rc bind_expr(bctx *b, const plan_expr *e, bmode mode, dbsp_expr **out
 
 /* ---- FROM ------------------------------------------------------------------ */
 
-/* Makes rel visible in FROM as alias, its columns after the ones so far;
- * tree is what produces its rows. */
+/* Makes rel visible in FROM as alias, its columns after the ones so far
+ * (the caller builds what produces its rows). */
 static ivm_rc add_range_rel(bctx *b, const plan_relation *rel, const char *alias, plan_pos pos)
 {
     pctx *c = b->c;

@@ -4,9 +4,9 @@
  * right as SQLite evaluates them), a compound's ORDER BY and LIMIT, and
  * queries used as FROM items (subqueries and WITH tables), which are bound
  * on their own and then read like views.  A WITH table is bound again at
- * every reference (each reference gets its own part of the circuit); a
- * reference from a table's body back to itself, directly or through
- * others, is a recursive query and is refused.  Set operations become LP_SETOP nodes (one
+ * every reference, and its root marked so that lowering builds its circuit
+ * once for all of them; a reference from a table's body back to itself,
+ * directly or through others, is a recursive query and is refused.  Set operations become LP_SETOP nodes (one
  * dbsp setop node over both sides arranged by the whole row, keeps P5) and
  * UNION ALL an LP_UNION_ALL (plus).  See planner/README.md.
  */
@@ -146,6 +146,10 @@ ivm_rc bind_cte_ref(pctx *c, const cte_scope *cte, plan_pos pos, lp_node **out,
     ivm_rc rc = bind_from_query(c, d->sub, cte->defscope, d->name, d->ncols, d->cols, pos, out,
                                 rel_out);
     c->active = me.up;
+    /* Binding depends only on the body and the names it sees, which are
+     * the same at every reference: lowering may share one circuit. */
+    if (rc == IVM_OK)
+        (*out)->cte = d;
     return rc;
 }
 

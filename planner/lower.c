@@ -158,7 +158,39 @@ static ivm_rc flatten(pctx *c, dbsp_plan *p, lowered *l, uint32_t ncols, bool ke
     return identity(c, l, node, ncols);
 }
 
+static ivm_rc lower_node(pctx *c, const lp_node *n, plan_query *q, lowered *out);
+
+/* Lowers n, once for all references when it is a WITH table's body: every
+ * reference was bound alike and rewritten alike (filters stop above it),
+ * so one circuit serves them all; the stream fans out. */
 static ivm_rc lower(pctx *c, const lp_node *n, plan_query *q, lowered *out)
+{
+    if (n->cte == NULL)
+        return lower_node(c, n, q, out);
+    for (uint32_t i = 0; i < c->nlowered; i++) {
+        const lp_lowered_cte *m = &c->lowered[i];
+        if (m->cte == n->cte) {
+            out->node = m->node;
+            out->nphys = m->nphys;
+            out->map = (uint32_t *)m->map;
+            return IVM_OK;
+        }
+    }
+    ivm_rc rc = lower_node(c, n, q, out);
+    if (rc != IVM_OK)
+        return rc;
+    lp_lowered_cte *nl = rt_arena_alloc(&c->arena, sizeof *nl * (c->nlowered + 1));
+    if (nl == NULL)
+        return IVM_NOMEM;
+    if (c->nlowered)
+        memcpy(nl, c->lowered, sizeof *nl * c->nlowered);
+    nl[c->nlowered] = (lp_lowered_cte){n->cte, out->node, out->nphys, out->map};
+    c->lowered = nl;
+    c->nlowered++;
+    return IVM_OK;
+}
+
+static ivm_rc lower_node(pctx *c, const lp_node *n, plan_query *q, lowered *out)
 {
     dbsp_plan *p = q->plan;
     ivm_rc rc;

@@ -51,7 +51,17 @@ struct lp_node {
     uint32_t naggs;          /* LP_AGGREGATE */
     lp_agg *aggs;
     dbsp_setop_kind setop;   /* LP_SETOP */
+    const plan_cte *cte;     /* the root of a WITH table's body: every
+                                reference lowers to the same nodes */
 };
+
+/* A WITH table's body lowered once (lower.c): its node and layout. */
+typedef struct lp_lowered_cte {
+    const plan_cte *cte;
+    dbsp_node node;
+    uint32_t nphys;
+    const uint32_t *map;
+} lp_lowered_cte;
 
 /* The WITH tables in scope, innermost first.  A WITH table's body sees
  * every table of its own WITH clause (SQLite allows references to later
@@ -80,6 +90,8 @@ typedef struct pctx {
     const cte_scope *ctes;   /* WITH tables visible where binding stands */
     const cte_active *active; /* WITH bodies being bound */
     uint32_t nsubqueries;    /* subqueries in FROM named so far */
+    lp_lowered_cte *lowered; /* WITH bodies lowered so far (in the arena) */
+    uint32_t nlowered;
 } pctx;
 
 lp_node *lp_new(pctx *c, lp_kind kind, uint32_t ncols);
