@@ -18,6 +18,7 @@ typedef struct range {
     const char *alias;
     const plan_relation *rel;
     uint32_t off;
+    uint32_t depth;          /* 0: the query's own; 1: a subquery's (bind_sub_rel) */
 } range;
 
 /* Expands the result list (stars) into expressions and names. */
@@ -48,6 +49,10 @@ typedef struct bctx {
     const outcol *oc;
     uint32_t noc;
     bool in_alias;           /* binding an alias's expression: no aliases in it */
+    /* Subqueries in expressions (see "Subqueries" below). */
+    uint32_t depth;          /* names resolve in ranges of this depth first */
+    lp_node **treep;         /* the FROM tree a scalar subquery joins, or NULL */
+    bool sub_ok;             /* a scalar subquery may be bound here */
 } bctx;
 
 static ivm_rc fail_at(bctx *b, ivm_rc rc, plan_pos pos, const char *fmt, const char *arg)
@@ -223,12 +228,19 @@ static ivm_type common_type(ivm_type a, ivm_type b)
 
 /* ---- Names ----------------------------------------------------------------- */
 
+static ivm_rc outer_reference(bctx *b, const plan_expr *e);
+
+/* A name resolves among the ranges of the innermost scope first (a
+ * subquery's own FROM), then among the enclosing query's, as in SQLite. */
 static ivm_rc resolve_column(bctx *b, const plan_expr *e, uint32_t *col_out)
 {
     bool found = false;
     uint32_t col = 0;
+    for (uint32_t pass = 0; pass < 2 && !found; pass++)
     for (uint32_t r = 0; r < b->nranges; r++) {
         const range *rg = &b->ranges[r];
+        if ((pass == 0) != (rg->depth == b->depth))
+            continue;
         if (e->table != NULL) {
             if (strcasecmp(e->table, rg->alias) != 0)
                 continue;
@@ -242,6 +254,8 @@ static ivm_rc resolve_column(bctx *b, const plan_expr *e, uint32_t *col_out)
             col = rg->off + i;
         }
     }
+    if (!found && b->c->outer != NULL && outer_reference(b, e) != IVM_OK)
+        return IVM_UNSUPPORTED;
     if (!found) {
         if (e->table != NULL)
             return ivm_err_set(b->c->err, IVM_SCHEMA, e->pos.line, e->pos.col,
@@ -450,11 +464,9 @@ static dbsp_expr *apply_aff(aff to, dbsp_expr *x)
 /* A comparison l op r of the bound operands of pl and pr (both consumed),
  * with SQLite's conversions: a numeric operand makes the other (text or
  * without affinity) numeric; a text operand makes one without affinity text. */
-static dbsp_expr *mk_cmp(bctx *b, dbsp_xop op, const plan_expr *pl, dbsp_expr *l,
-                         const plan_expr *pr, dbsp_expr *r)
+static dbsp_expr *mk_cmp_aff(dbsp_xop op, aff la, dbsp_expr *l, aff ra, dbsp_expr *r)
 {
     if (l != NULL && r != NULL) {
-        aff la = expr_aff(b, pl), ra = expr_aff(b, pr);
         if (la == AFF_NUMERIC && ra != AFF_NUMERIC)
             r = apply_aff(AFF_NUMERIC, r);
         else if (ra == AFF_NUMERIC && la != AFF_NUMERIC)
@@ -465,6 +477,12 @@ static dbsp_expr *mk_cmp(bctx *b, dbsp_xop op, const plan_expr *pl, dbsp_expr *l
             l = apply_aff(AFF_TEXT, l);
     }
     return mk_op(op, IVM_TINT, l, r);
+}
+
+static dbsp_expr *mk_cmp(bctx *b, dbsp_xop op, const plan_expr *pl, dbsp_expr *l,
+                         const plan_expr *pr, dbsp_expr *r)
+{
+    return mk_cmp_aff(op, expr_aff(b, pl), l, expr_aff(b, pr), r);
 }
 
 /* x = item inside x IN (list): only x's affinity counts, and it converts
@@ -482,6 +500,7 @@ static dbsp_expr *mk_in_eq(bctx *b, const plan_expr *px, dbsp_expr *x, dbsp_expr
 /* ---- Expressions ----------------------------------------------------------- */
 
 static ivm_rc bind_expr(bctx *b, const plan_expr *e, bmode mode, dbsp_expr **out);
+static ivm_rc bind_scalar_sub(bctx *b, const plan_expr *e, bmode mode, dbsp_expr **out);
 
 /* Binds e->list.items[i] in MODE_ROW: an aggregate's argument, separator
  * or filter, which may not hold an aggregate themselves. */
@@ -1008,11 +1027,14 @@ static ivm_rc bind_expr(bctx *b, const plan_expr *e, bmode mode, dbsp_expr **out
                        "COLLATE %s is not supported: ivm does not maintain it yet (only BINARY)",
                        e->name ? e->name : "?");
     case PLAN_E_IN_SELECT:
-        return unsupported(b, e->pos, "IN (subquery)");
     case PLAN_E_EXISTS:
-        return unsupported(b, e->pos, "EXISTS (subquery)");
+        return fail_at(b, IVM_UNSUPPORTED, e->pos,
+                       "%s is not supported here: ivm maintains it only as a term of "
+                       "WHERE's top-level AND (not under OR, NOT of a larger term, CASE, "
+                       "in a result column, ON, HAVING or inside another subquery)",
+                       e->kind == PLAN_E_EXISTS ? "EXISTS (subquery)" : "IN (subquery)");
     case PLAN_E_SUBQUERY:
-        return unsupported(b, e->pos, "a scalar subquery");
+        return bind_scalar_sub(b, e, mode, out);
     case PLAN_E_LIKE: {
         /* x LIKE p [ESCAPE c] = like(x, p [, c]); GLOB likewise. */
         const plan_expr *items[3] = {e->a, e->b, e->c};
@@ -1079,7 +1101,7 @@ static ivm_rc add_range(bctx *b, const plan_from *f, lp_node **out)
         return fail_at(b, IVM_SCHEMA, f->pos, "no such table: %s", f->name);
     const char *alias = f->alias ? f->alias : f->name;
     for (uint32_t i = 0; i < b->nranges; i++)
-        if (strcasecmp(b->ranges[i].alias, alias) == 0)
+        if (b->ranges[i].depth == b->depth && strcasecmp(b->ranges[i].alias, alias) == 0)
             return fail_at(b, IVM_SCHEMA, f->pos, "ambiguous table name in FROM: %s", alias);
     range *nr = rt_arena_alloc(&c->arena, sizeof *nr * (b->nranges + 1));
     ivm_type *nt = rt_arena_alloc(&c->arena, sizeof *nt * (b->ncols + rel->ncols + 1));
@@ -1093,6 +1115,7 @@ static ivm_rc add_range(bctx *b, const plan_from *f, lp_node **out)
     nr[b->nranges].alias = alias;
     nr[b->nranges].rel = rel;
     nr[b->nranges].off = b->ncols;
+    nr[b->nranges].depth = b->depth;
     b->ranges = nr;
     b->types = nt;
     b->nranges++;
@@ -1129,6 +1152,53 @@ static ivm_rc and_into(dbsp_expr **acc, dbsp_expr *x)
     return *acc ? IVM_OK : IVM_NOMEM;
 }
 
+static lp_node *wrap_filter(pctx *c, lp_node *in, dbsp_expr *pred);
+static ivm_rc bind_from(bctx *b, const plan_from *f, lp_node **tree, dbsp_expr **cond);
+
+/* An outer join: the left tree so far (with the inner joins' conditions
+ * applied: they may not move above a join that pads the left side), the
+ * right item, and ON as the join's own condition (rewrite.c decides what
+ * of it may move).  Its columns are the left's then the right's, as the
+ * ranges are. */
+static ivm_rc bind_outer_join(bctx *b, const plan_from *f, lp_node **tree, dbsp_expr **cond)
+{
+    ivm_rc rc = bind_from(b, f->left, tree, cond);
+    if (rc != IVM_OK)
+        return rc;
+    if (*cond != NULL) {
+        *tree = wrap_filter(b->c, *tree, *cond);
+        *cond = NULL;
+        if (*tree == NULL)
+            return IVM_NOMEM;
+    }
+    lp_node *left = *tree, *right = NULL;
+    dbsp_expr *rcond = NULL;
+    rc = bind_from(b, f->right, &right, &rcond);
+    if (rc == IVM_OK && rcond != NULL) {
+        right = wrap_filter(b->c, right, rcond);
+        if (right == NULL)
+            rc = IVM_NOMEM;
+    }
+    if (rc != IVM_OK) {
+        dbsp_expr_free(rcond);
+        lp_free_exprs(right);
+        return rc;
+    }
+    lp_node *j = cross(b->c, left, right);
+    if (j == NULL) {
+        lp_free_exprs(right);
+        return IVM_NOMEM;
+    }
+    j->jtype = f->jkind == PLAN_J_LEFT ? LP_J_LEFT : f->jkind == PLAN_J_RIGHT ? LP_J_RIGHT
+                                                                             : LP_J_FULL;
+    *tree = j;
+    if (f->on == NULL)
+        return IVM_OK;
+    if (contains_agg(f->on))
+        return misuse(b, f->on);
+    return bind_expr(b, f->on, MODE_ROW, &j->pred);
+}
+
 static ivm_rc bind_from(bctx *b, const plan_from *f, lp_node **tree, dbsp_expr **cond)
 {
     switch (f->kind) {
@@ -1147,12 +1217,12 @@ static ivm_rc bind_from(bctx *b, const plan_from *f, lp_node **tree, dbsp_expr *
     case PLAN_F_SUBQUERY:
         return unsupported(b, f->pos, "a subquery in FROM");
     case PLAN_F_JOIN: {
-        if (f->jkind != PLAN_J_INNER && f->jkind != PLAN_J_CROSS)
-            return unsupported(b, f->pos, "an outer join");
         if (f->natural || f->nusing)
             return unsupported(b, f->pos, "NATURAL JOIN and JOIN ... USING");
         if (f->right->kind == PLAN_F_JOIN)
             return unsupported(b, f->right->pos, "a parenthesised join");
+        if (f->jkind == PLAN_J_LEFT || f->jkind == PLAN_J_RIGHT || f->jkind == PLAN_J_FULL)
+            return bind_outer_join(b, f, tree, cond);
         ivm_rc rc = bind_from(b, f->left, tree, cond);
         if (rc == IVM_OK)
             rc = bind_from(b, f->right, tree, cond);
@@ -1169,6 +1239,415 @@ static ivm_rc bind_from(bctx *b, const plan_from *f, lp_node **tree, dbsp_expr *
     }
     }
     return IVM_INTERNAL;
+}
+
+/* ---- Subqueries ---------------------------------------------------------- */
+
+/* A subquery in an expression becomes a join of the FROM tree with the
+ * subquery's relation (planner/README.md, "Subqueries"):
+ *
+ *   x IN (sub)        semijoin on x = sub's column (and its correlation)
+ *   x NOT IN (sub)    antijoin on x = y, then an antijoin with the one-row
+ *                     (COUNT(*), COUNT of NULL y) of sub: SQL's NULL rules
+ *   [NOT] EXISTS sub  semijoin (antijoin) on the correlation condition
+ *   (sub) as a value  LEFT JOIN with sub's one row (NULL when it has none)
+ *
+ * A subquery is "plain" when it has no GROUP BY, aggregate, HAVING, LIMIT,
+ * set operation or WITH: its FROM and WHERE are then bound in a scope that
+ * sees the enclosing query's columns (depth 0) after its own (depth 1), over
+ * the row (outer columns, its own columns), and its WHERE becomes the
+ * join's condition: rewrite.c turns equalities into keys and moves what
+ * reads only the subquery into it.  Any other subquery is bound as a query
+ * of its own and may not refer to the enclosing query. */
+
+/* The enclosing query's scope while a subquery is bound by bind_select:
+ * a name found there is a correlation ivm cannot decorrelate. */
+static ivm_rc outer_reference(bctx *b, const plan_expr *e)
+{
+    bctx *o = (bctx *)b->c->outer;
+    pctx *c = b->c;
+    uint32_t col;
+    ivm_err quiet, *keep = c->err;
+    ivm_err_clear(&quiet);
+    c->err = &quiet;
+    c->outer = NULL;
+    ivm_rc rc = resolve_column(o, e, &col);
+    c->outer = o;
+    c->err = keep;
+    if (rc != IVM_OK)
+        return IVM_OK;
+    return fail_at(b, IVM_UNSUPPORTED, e->pos,
+                   "a correlated reference to %s inside a subquery with GROUP BY, "
+                   "aggregates, HAVING, LIMIT or a set operation is not supported: "
+                   "ivm decorrelates only subqueries without them", e->name);
+}
+
+static bool plain_sub(bctx *b, const plan_select *sub)
+{
+    if (sub->op != PLAN_C_NONE || sub->prior != NULL || sub->ncte || sub->group_by.n ||
+        sub->having != NULL || sub->limit != NULL || sub->offset != NULL)
+        return false;
+    for (uint32_t i = 0; i < sub->ncols; i++)
+        if (contains_agg(sub->cols[i].expr))
+            return false;
+    return true;
+}
+
+/* A subquery bound as a relation: its tree (columns after the enclosing
+ * query's b->ncols in the joined row), the condition of the join over
+ * (outer columns, its columns) or NULL, and for IN its result column y (over
+ * the same row) with its affinity.  *corr_out: the condition or y reads an
+ * outer column. */
+typedef struct subrel {
+    lp_node *tree;
+    dbsp_expr *cond;
+    dbsp_expr *y;
+    aff yaff;
+    bool corr;
+} subrel;
+
+static bool reads_below(const dbsp_expr *e, uint32_t n)
+{
+    return e != NULL && xhas_cols(e) && !xcols_within(e, n, UINT32_MAX);
+}
+
+static ivm_rc bind_sub_rel(bctx *b, const plan_expr *e, bool want_y, subrel *out)
+{
+    pctx *c = b->c;
+    const plan_select *sub = e->sub;
+    memset(out, 0, sizeof *out);
+    ivm_rc rc;
+    if (want_y && sub->ncols != 1) {
+        char msg[64];
+        snprintf(msg, sizeof msg, "sub-select returns %u columns - expected 1", sub->ncols);
+        return fail_at(b, IVM_SCHEMA, e->pos, "%s", msg);
+    }
+    if (want_y && sub->cols[0].expr->kind == PLAN_E_STAR)
+        return unsupported(b, sub->cols[0].pos, "* as the column of IN (subquery)");
+    if (!plain_sub(b, sub)) {
+        plan_query q;
+        memset(&q, 0, sizeof q);
+        const void *keep_outer = c->outer;
+        bool keep_view = c->for_view;
+        c->outer = b;
+        c->for_view = true;
+        rc = bind_select(c, sub, &out->tree, &q);
+        c->outer = keep_outer;
+        c->for_view = keep_view;
+        for (uint32_t i = 0; i < q.ncols && q.col_names; i++)
+            ivm_free(q.col_names[i]);
+        ivm_free(q.col_names);
+        ivm_type t0 = q.col_types && q.ncols ? q.col_types[0] : IVM_TNULL;
+        ivm_free(q.col_types);
+        ivm_free(q.sort);
+        if (rc != IVM_OK)
+            return rc;
+        if (want_y) {
+            out->y = dbsp_expr_col(b->ncols, t0);
+            out->yaff = class_aff(t0);
+            if (out->y == NULL)
+                return IVM_NOMEM;
+        }
+        return IVM_OK;
+    }
+    /* A plain subquery: its own scope over (outer columns, its columns). */
+    bctx sbb, *sb = &sbb;
+    memset(sb, 0, sizeof *sb);
+    sb->c = c;
+    sb->depth = 1;
+    sb->nranges = b->nranges;
+    sb->ncols = b->ncols;
+    sb->ranges = rt_arena_alloc(&c->arena, sizeof *sb->ranges * (b->nranges + 1));
+    sb->types = rt_arena_alloc(&c->arena, sizeof *sb->types * (b->ncols + 1));
+    if (sb->ranges == NULL || sb->types == NULL)
+        return IVM_NOMEM;
+    for (uint32_t i = 0; i < b->nranges; i++) {
+        sb->ranges[i] = b->ranges[i];
+        sb->ranges[i].depth = 0;
+    }
+    if (b->ncols)
+        memcpy(sb->types, b->types, sizeof *sb->types * b->ncols);
+    dbsp_expr *cond = NULL;
+    if (sub->from != NULL) {
+        rc = bind_from(sb, sub->from, &out->tree, &cond);
+    } else {
+        out->tree = lp_new(c, LP_SCAN, 0);
+        rc = out->tree ? IVM_OK : IVM_NOMEM;
+        if (out->tree)
+            out->tree->rel_id = PLAN_REL_DUAL;
+    }
+    if (rc == IVM_OK && sub->where != NULL) {
+        if (contains_agg(sub->where)) {
+            rc = misuse(sb, sub->where);
+        } else {
+            dbsp_expr *w = NULL;
+            rc = bind_expr(sb, sub->where, MODE_ROW, &w);
+            if (rc == IVM_OK)
+                rc = and_into(&cond, w);
+        }
+    }
+    if (rc == IVM_OK && want_y) {
+        rc = bind_expr(sb, sub->cols[0].expr, MODE_ROW, &out->y);
+        if (rc == IVM_OK)
+            out->yaff = expr_aff(sb, sub->cols[0].expr);
+    }
+    out->cond = cond;
+    if (rc != IVM_OK) {
+        lp_free_exprs(out->tree);
+        dbsp_expr_free(out->cond);
+        dbsp_expr_free(out->y);
+        memset(out, 0, sizeof *out);
+        return rc;
+    }
+    out->corr = reads_below(out->cond, b->ncols) || reads_below(out->y, b->ncols);
+    return IVM_OK;
+}
+
+/* A join of kind t of the tree at *b->treep with r (consumed) on cond
+ * (consumed, may be NULL). */
+static ivm_rc sub_join(bctx *b, lp_jtype t, lp_node *r, dbsp_expr *cond)
+{
+    lp_node *l = *b->treep;
+    lp_node *j = lp_new(b->c, LP_JOIN, t == LP_J_SEMI || t == LP_J_ANTI ? l->ncols
+                                                                        : l->ncols + r->ncols);
+    if (j == NULL) {
+        lp_free_exprs(r);
+        dbsp_expr_free(cond);
+        return IVM_NOMEM;
+    }
+    memcpy(j->types, l->types, sizeof(ivm_type) * l->ncols);
+    if (j->ncols > l->ncols)
+        memcpy(j->types + l->ncols, r->types, sizeof(ivm_type) * r->ncols);
+    j->in = l;
+    j->right = r;
+    j->jtype = t;
+    j->pred = cond;
+    *b->treep = j;
+    return IVM_OK;
+}
+
+static void subrel_free(subrel *r)
+{
+    lp_free_exprs(r->tree);
+    dbsp_expr_free(r->cond);
+    dbsp_expr_free(r->y);
+}
+
+/* x [NOT] IN (sub) and [NOT] EXISTS (sub) as a WHERE conjunct. */
+static ivm_rc bind_where_sub(bctx *b, const plan_expr *e, bool neg)
+{
+    bool in = e->kind == PLAN_E_IN_SELECT;
+    bool anti = neg != e->not_;
+    subrel r;
+    bool keep_ok = b->sub_ok;
+    b->sub_ok = false;
+    ivm_rc rc = bind_sub_rel(b, e, in, &r);
+    b->sub_ok = keep_ok;
+    if (rc != IVM_OK)
+        return rc;
+    dbsp_expr *cond = r.cond;
+    r.cond = NULL;
+    if (in) {
+        if (contains_agg(e->a)) {
+            subrel_free(&r);
+            dbsp_expr_free(cond);
+            return misuse(b, e->a);
+        }
+        dbsp_expr *x = NULL;
+        b->sub_ok = false;
+        rc = bind_expr(b, e->a, MODE_ROW, &x);
+        b->sub_ok = keep_ok;
+        if (rc != IVM_OK) {
+            subrel_free(&r);
+            dbsp_expr_free(cond);
+            return rc;
+        }
+        dbsp_expr *eq = mk_cmp_aff(DBSP_X_EQ, expr_aff(b, e->a), x, r.yaff, r.y);
+        r.y = NULL;
+        if (eq == NULL) {
+            subrel_free(&r);
+            dbsp_expr_free(cond);
+            return IVM_NOMEM;
+        }
+        rc = and_into(&cond, eq);
+        if (rc != IVM_OK) {
+            subrel_free(&r);
+            return rc;
+        }
+        if (anti && r.corr) {
+            subrel_free(&r);
+            dbsp_expr_free(cond);
+            return unsupported(b, e->pos, "NOT IN (subquery) with a correlated subquery");
+        }
+    }
+    rc = sub_join(b, anti ? LP_J_ANTI : LP_J_SEMI, r.tree, cond);
+    if (rc != IVM_OK || !in || !anti)
+        return rc;
+    /* NOT IN: no NULL in sub and, unless sub is empty, a non-NULL x.  The
+     * rows left by the antijoin on x = y lose those where
+     * F.nulls > 0 OR (x IS NULL AND F.rows > 0), F = (COUNT(*), COUNT(*)
+     * FILTER (WHERE y IS NULL)) over sub: always one row. */
+    subrel f;
+    rc = bind_sub_rel(b, e, true, &f);
+    if (rc != IVM_OK)
+        return rc;
+    if (f.cond != NULL) {
+        /* Uncorrelated (checked above): it reads sub's columns only. */
+        dbsp_expr *fc = xremap(f.cond, NULL, -(int64_t)b->ncols);
+        dbsp_expr_free(f.cond);
+        f.cond = NULL;
+        lp_node *ft = fc ? wrap_filter(b->c, f.tree, fc) : NULL;
+        if (ft == NULL) {
+            subrel_free(&f);
+            return IVM_NOMEM;
+        }
+        f.tree = ft;
+    }
+    lp_node *agg = lp_new(b->c, LP_AGGREGATE, 2);
+    lp_agg *aggs = rt_arena_alloc(&b->c->arena, sizeof *aggs * 2);
+    dbsp_expr *y = xremap(f.y, NULL, -(int64_t)b->ncols);
+    if (agg == NULL || aggs == NULL || y == NULL) {
+        dbsp_expr_free(y);
+        subrel_free(&f);
+        return IVM_NOMEM;
+    }
+    memset(aggs, 0, sizeof *aggs * 2);
+    aggs[0].kind = aggs[1].kind = DBSP_AGG_COUNT_STAR;
+    aggs[0].type = aggs[1].type = IVM_TINT;
+    aggs[1].filter = mk_op(DBSP_X_ISNULL, IVM_TINT, y, NULL);
+    agg->in = f.tree;
+    agg->aggs = aggs;
+    agg->naggs = 2;
+    agg->types[0] = agg->types[1] = IVM_TINT;
+    f.tree = NULL;
+    subrel_free(&f);
+    if (aggs[1].filter == NULL) {
+        lp_free_exprs(agg);
+        return IVM_NOMEM;
+    }
+    dbsp_expr *x = NULL;
+    b->sub_ok = false;
+    rc = bind_expr(b, e->a, MODE_ROW, &x);
+    b->sub_ok = keep_ok;
+    if (rc != IVM_OK) {
+        lp_free_exprs(agg);
+        return rc;
+    }
+    ivm_value zero = ivm_value_int(0);
+    uint32_t n = b->ncols;
+    dbsp_expr *rows_pos = mk_op(DBSP_X_GT, IVM_TINT, dbsp_expr_col(n, IVM_TINT),
+                                dbsp_expr_const(&zero));
+    dbsp_expr *nulls_pos = mk_op(DBSP_X_GT, IVM_TINT, dbsp_expr_col(n + 1, IVM_TINT),
+                                 dbsp_expr_const(&zero));
+    dbsp_expr *xnull = mk_op(DBSP_X_ISNULL, IVM_TINT, x, NULL);
+    dbsp_expr *drop = mk_op(DBSP_X_OR, IVM_TINT, nulls_pos,
+                            mk_op(DBSP_X_AND, IVM_TINT, xnull, rows_pos));
+    if (drop == NULL) {
+        lp_free_exprs(agg);
+        return IVM_NOMEM;
+    }
+    return sub_join(b, LP_J_ANTI, agg, drop);
+}
+
+/* True when the tree of a bound query yields at most one row. */
+static bool one_row(const lp_node *n)
+{
+    switch (n->kind) {
+    case LP_MAP: case LP_FILTER: case LP_DISTINCT:
+        return one_row(n->in);
+    case LP_AGGREGATE:
+        return n->nexprs == 0;
+    case LP_SCAN:
+        return n->rel_id == PLAN_REL_DUAL;
+    default:
+        return false;
+    }
+}
+
+/* (sub) as a value: a LEFT JOIN of the FROM tree with sub's one row (or
+ * none, which pads the value with NULL, as SQL's empty scalar subquery);
+ * the value is the new last column of the joined row. */
+static ivm_rc bind_scalar_sub(bctx *b, const plan_expr *e, bmode mode, dbsp_expr **out)
+{
+    if (b->treep == NULL || !b->sub_ok || mode != MODE_ROW)
+        return fail_at(b, IVM_UNSUPPORTED, e->pos, "%s",
+                       "a scalar subquery is not supported here: ivm maintains it in WHERE, "
+                       "GROUP BY and the result columns of a query without aggregates "
+                       "(not in ON, HAVING, an aggregate query's results or inside "
+                       "another subquery)");
+    const plan_select *sub = e->sub;
+    if (sub->ncols != 1) {
+        char msg[64];
+        snprintf(msg, sizeof msg, "sub-select returns %u columns - expected 1", sub->ncols);
+        return fail_at(b, IVM_SCHEMA, e->pos, "%s", msg);
+    }
+    pctx *c = b->c;
+    plan_query q;
+    memset(&q, 0, sizeof q);
+    const void *keep_outer = c->outer;
+    bool keep_view = c->for_view;
+    c->outer = b;
+    c->for_view = true;
+    lp_node *t = NULL;
+    ivm_rc rc = bind_select(c, sub, &t, &q);
+    c->outer = keep_outer;
+    c->for_view = keep_view;
+    for (uint32_t i = 0; i < q.ncols && q.col_names; i++)
+        ivm_free(q.col_names[i]);
+    ivm_free(q.col_names);
+    ivm_free(q.col_types);
+    ivm_free(q.sort);
+    if (rc == IVM_UNSUPPORTED && strstr(c->err->msg, "correlated reference") != NULL) {
+        return fail_at(b, IVM_UNSUPPORTED, e->pos, "%s",
+                       "a correlated scalar subquery is not supported: ivm maintains "
+                       "uncorrelated scalar subqueries only");
+    }
+    if (rc != IVM_OK)
+        return rc;
+    if (!one_row(t)) {
+        lp_free_exprs(t);
+        return fail_at(b, IVM_UNSUPPORTED, e->pos, "%s",
+                       "a scalar subquery that may return more than one row is not "
+                       "supported: ivm maintains one that is an aggregate without GROUP BY "
+                       "(or has no FROM)");
+    }
+    ivm_type *nt = rt_arena_alloc(&c->arena, sizeof *nt * (b->ncols + 2));
+    if (nt == NULL) {
+        lp_free_exprs(t);
+        return IVM_NOMEM;
+    }
+    memcpy(nt, b->types, sizeof *nt * b->ncols);
+    nt[b->ncols] = t->types[0];
+    rc = sub_join(b, LP_J_LEFT, t, NULL);
+    if (rc != IVM_OK)
+        return rc;
+    b->types = nt;
+    *out = dbsp_expr_col(b->ncols, nt[b->ncols]);
+    b->ncols++;
+    return *out ? IVM_OK : IVM_NOMEM;
+}
+
+/* WHERE: conjuncts [NOT] IN (sub) and [NOT] EXISTS (sub) become semi and
+ * anti joins of the FROM tree; the others are ANDed into *cond. */
+static ivm_rc bind_where(bctx *b, const plan_expr *w, dbsp_expr **cond)
+{
+    if (w->kind == PLAN_E_BINARY && w->op == PLAN_OP_AND) {
+        ivm_rc rc = bind_where(b, w->a, cond);
+        return rc == IVM_OK ? bind_where(b, w->b, cond) : rc;
+    }
+    bool neg = false;
+    const plan_expr *x = w;
+    while (x->kind == PLAN_E_UNARY && x->op == PLAN_OP_NOT &&
+           (x->a->kind == PLAN_E_IN_SELECT || x->a->kind == PLAN_E_EXISTS ||
+            (x->a->kind == PLAN_E_UNARY && x->a->op == PLAN_OP_NOT))) {
+        neg = !neg;
+        x = x->a;
+    }
+    if (x->kind == PLAN_E_IN_SELECT || x->kind == PLAN_E_EXISTS)
+        return bind_where_sub(b, x, neg);
+    dbsp_expr *e = NULL;
+    ivm_rc rc = bind_expr(b, w, MODE_ROW, &e);
+    return rc == IVM_OK ? and_into(cond, e) : rc;
 }
 
 /* ---- SELECT ---------------------------------------------------------------- */
@@ -1347,16 +1826,14 @@ ivm_rc bind_select(pctx *c, const plan_select *sel, lp_node **out, plan_query *q
     b->oc = oc;
     b->noc = noc;
 
+    b->treep = &tree;
+    b->sub_ok = true;
     if (sel->where != NULL) {
         if (agg_inside(b, sel->where)) {
             rc = misuse(b, sel->where);
             goto fail;
         }
-        dbsp_expr *w = NULL;
-        rc = bind_expr(b, sel->where, MODE_ROW, &w);
-        if (rc != IVM_OK)
-            goto fail;
-        rc = and_into(&cond, w);
+        rc = bind_where(b, sel->where, &cond);
         if (rc != IVM_OK)
             goto fail;
     }
