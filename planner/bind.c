@@ -1598,9 +1598,9 @@ static ivm_rc bind_scalar_sub(bctx *b, const plan_expr *e, bmode mode, dbsp_expr
     ivm_free(q.col_types);
     ivm_free(q.sort);
     if (rc == IVM_UNSUPPORTED && strstr(c->err->msg, "correlated reference") != NULL) {
-        return fail_at(b, IVM_UNSUPPORTED, e->pos, "%s",
-                       "a correlated scalar subquery is not supported: ivm maintains "
-                       "uncorrelated scalar subqueries only");
+        return ivm_err_reset(c->err, IVM_UNSUPPORTED, e->pos.line, e->pos.col, "%s",
+                             "a correlated scalar subquery is not supported: ivm maintains "
+                             "uncorrelated scalar subqueries only");
     }
     if (rc != IVM_OK)
         return rc;

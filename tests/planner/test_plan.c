@@ -161,9 +161,14 @@ static void test_plan_errors_name_the_problem(void **state)
     assert_string_equal(err.msg, "ambiguous column name: a");
     assert_int_equal(plan_sql("SELECT * FROM missing", true, &q, &err), IVM_SCHEMA);
     assert_string_equal(err.msg, "no such table: missing");
-    assert_int_equal(plan_sql("SELECT a FROM r LEFT JOIN s ON r.a = s.a", true, &q, &err),
+    assert_int_equal(plan_sql("SELECT r.a FROM r LEFT JOIN s USING (a)", true, &q, &err),
                      IVM_UNSUPPORTED);
-    assert_non_null(strstr(err.msg, "outer join"));
+    assert_non_null(strstr(err.msg, "USING"));
+    assert_int_equal(plan_sql("SELECT r.a FROM r WHERE r.a = 1 OR r.a IN (SELECT a FROM s)",
+                              true, &q, &err),
+                     IVM_UNSUPPORTED);
+    assert_non_null(strstr(err.msg, "IN (subquery)"));
+    assert_int_equal(err.col, 38);
     assert_int_equal(plan_sql("SELECT a FROM r ORDER BY a LIMIT 3", true, &q, &err),
                      IVM_UNSUPPORTED);
     assert_non_null(strstr(err.msg, "LIMIT"));
