@@ -1282,6 +1282,43 @@ static ivm_rc outer_reference(bctx *b, const plan_expr *e)
                    "ivm decorrelates only subqueries without them", e->name);
 }
 
+/* A condition taken apart at its ANDs (consumed). */
+typedef struct conj_items {
+    dbsp_expr **items;
+    size_t n, cap;
+} conj_items;
+
+static void conj_items_free(conj_items *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        dbsp_expr_free(l->items[i]);
+    ivm_free(l->items);
+    memset(l, 0, sizeof *l);
+}
+
+static ivm_rc conj_take(dbsp_expr *e, conj_items *l)
+{
+    if (e->op == DBSP_X_AND && e->nargs == 2) {
+        dbsp_expr *a = e->args[0], *x = e->args[1];
+        e->nargs = 0;
+        dbsp_expr_free(e);
+        ivm_rc rc = conj_take(a, l);
+        if (rc != IVM_OK) {
+            dbsp_expr_free(x);
+            return rc;
+        }
+        return conj_take(x, l);
+    }
+    if (ivm_grow((void **)&l->items, &l->cap, l->n + 1, sizeof *l->items) != IVM_OK) {
+        dbsp_expr_free(e);
+        return IVM_NOMEM;
+    }
+    l->items[l->n++] = e;
+    return IVM_OK;
+}
+
+static ivm_rc bind_agg_sub(bctx *b, const plan_expr *e, dbsp_expr **out);
+
 static bool plain_sub(bctx *b, const plan_select *sub)
 {
     if (sub->op != PLAN_C_NONE || sub->prior != NULL || sub->ncte || sub->group_by.n ||
@@ -1305,6 +1342,29 @@ typedef struct subrel {
     aff yaff;
     bool corr;
 } subrel;
+
+/* The scope of a plain subquery of b: b's ranges at depth 0, its own
+ * (added by bind_from) at depth 1, over the row (b's columns, its own). */
+static ivm_rc sub_scope(bctx *b, bctx *sb)
+{
+    pctx *c = b->c;
+    memset(sb, 0, sizeof *sb);
+    sb->c = c;
+    sb->depth = 1;
+    sb->nranges = b->nranges;
+    sb->ncols = b->ncols;
+    sb->ranges = rt_arena_alloc(&c->arena, sizeof *sb->ranges * (b->nranges + 1));
+    sb->types = rt_arena_alloc(&c->arena, sizeof *sb->types * (b->ncols + 1));
+    if (sb->ranges == NULL || sb->types == NULL)
+        return IVM_NOMEM;
+    for (uint32_t i = 0; i < b->nranges; i++) {
+        sb->ranges[i] = b->ranges[i];
+        sb->ranges[i].depth = 0;
+    }
+    if (b->ncols)
+        memcpy(sb->types, b->types, sizeof *sb->types * b->ncols);
+    return IVM_OK;
+}
 
 static bool reads_below(const dbsp_expr *e, uint32_t n)
 {
@@ -1352,21 +1412,9 @@ static ivm_rc bind_sub_rel(bctx *b, const plan_expr *e, bool want_y, subrel *out
     }
     /* A plain subquery: its own scope over (outer columns, its columns). */
     bctx sbb, *sb = &sbb;
-    memset(sb, 0, sizeof *sb);
-    sb->c = c;
-    sb->depth = 1;
-    sb->nranges = b->nranges;
-    sb->ncols = b->ncols;
-    sb->ranges = rt_arena_alloc(&c->arena, sizeof *sb->ranges * (b->nranges + 1));
-    sb->types = rt_arena_alloc(&c->arena, sizeof *sb->types * (b->ncols + 1));
-    if (sb->ranges == NULL || sb->types == NULL)
-        return IVM_NOMEM;
-    for (uint32_t i = 0; i < b->nranges; i++) {
-        sb->ranges[i] = b->ranges[i];
-        sb->ranges[i].depth = 0;
-    }
-    if (b->ncols)
-        memcpy(sb->types, b->types, sizeof *sb->types * b->ncols);
+    rc = sub_scope(b, sb);
+    if (rc != IVM_OK)
+        return rc;
     dbsp_expr *cond = NULL;
     if (sub->from != NULL) {
         rc = bind_from(sb, sub->from, &out->tree, &cond);
@@ -1581,6 +1629,11 @@ static ivm_rc bind_scalar_sub(bctx *b, const plan_expr *e, bmode mode, dbsp_expr
         snprintf(msg, sizeof msg, "sub-select returns %u columns - expected 1", sub->ncols);
         return fail_at(b, IVM_SCHEMA, e->pos, "%s", msg);
     }
+    if (sub->op == PLAN_C_NONE && sub->prior == NULL && sub->ncte == 0 && sub->from != NULL &&
+        sub->group_by.n == 0 && sub->having == NULL && sub->limit == NULL &&
+        sub->offset == NULL && sub->cols[0].expr->kind != PLAN_E_STAR &&
+        contains_agg(sub->cols[0].expr))
+        return bind_agg_sub(b, e, out);
     pctx *c = b->c;
     plan_query q;
     memset(&q, 0, sizeof q);
@@ -1599,8 +1652,9 @@ static ivm_rc bind_scalar_sub(bctx *b, const plan_expr *e, bmode mode, dbsp_expr
     ivm_free(q.sort);
     if (rc == IVM_UNSUPPORTED && strstr(c->err->msg, "correlated reference") != NULL) {
         return ivm_err_reset(c->err, IVM_UNSUPPORTED, e->pos.line, e->pos.col, "%s",
-                             "a correlated scalar subquery is not supported: ivm maintains "
-                             "uncorrelated scalar subqueries only");
+                             "a correlated scalar subquery of this form is not supported: ivm "
+                             "maintains a correlated one that is an aggregate without "
+                             "GROUP BY, HAVING or LIMIT, correlated by equalities");
     }
     if (rc != IVM_OK)
         return rc;
@@ -1625,6 +1679,230 @@ static ivm_rc bind_scalar_sub(bctx *b, const plan_expr *e, bmode mode, dbsp_expr
     *out = dbsp_expr_col(b->ncols, nt[b->ncols]);
     b->ncols++;
     return *out ? IVM_OK : IVM_NOMEM;
+}
+
+/* The value of an aggregate over no rows: COUNT 0, TOTAL 0.0, else NULL.
+ * Returns a copy of v (over the aggregate's columns, the first ngroup being
+ * the group) in which every COUNT and TOTAL column reads as that value
+ * when it is NULL (the LEFT join found no group). */
+static dbsp_expr *empty_group_value(const dbsp_expr *v, uint32_t ngroup, const lp_agg *aggs)
+{
+    if (v->op == DBSP_X_COL && v->col >= ngroup) {
+        dbsp_agg_kind k = aggs[v->col - ngroup].kind;
+        dbsp_expr *x = dbsp_expr_dup(v);
+        if (x == NULL || (k != DBSP_AGG_COUNT && k != DBSP_AGG_COUNT_STAR && k != DBSP_AGG_TOTAL))
+            return x;
+        ivm_value z = k == DBSP_AGG_TOTAL ? ivm_value_real(0.0) : ivm_value_int(0);
+        dbsp_expr *args[2] = {x, dbsp_expr_const(&z)};
+        if (args[1] == NULL) {
+            dbsp_expr_free(x);
+            return NULL;
+        }
+        return dbsp_expr_func(DBSP_FN_COALESCE, v->type, 2, args);
+    }
+    dbsp_expr *d = dbsp_expr_dup(v);
+    if (d == NULL)
+        return NULL;
+    for (uint32_t i = 0; i < d->nargs; i++) {
+        dbsp_expr *a = empty_group_value(v->args[i], ngroup, aggs);
+        if (a == NULL) {
+            dbsp_expr_free(d);
+            return NULL;
+        }
+        dbsp_expr_free(d->args[i]);
+        d->args[i] = a;
+    }
+    return d;
+}
+
+/* (SELECT f(aggregates) FROM ... WHERE ...) as a value, correlated through
+ * equalities outer_i = inner_i (or not at all): GROUP BY the inner_i of the
+ * subquery's rows that pass its other conditions, then a LEFT join of the
+ * FROM tree with the groups on outer_i = group_i.  A row without a group
+ * sees the aggregates of no rows (empty_group_value).  The value is
+ * computed over the joined row. */
+static ivm_rc bind_agg_sub(bctx *b, const plan_expr *e, dbsp_expr **out)
+{
+    pctx *c = b->c;
+    const plan_select *sub = e->sub;
+    uint32_t nout = b->ncols;
+    bctx sbb, *sb = &sbb;
+    ivm_rc rc = sub_scope(b, sb);
+    if (rc != IVM_OK)
+        return rc;
+    lp_node *in = NULL;
+    dbsp_expr *cond = NULL, *val = NULL, *pred = NULL;
+    conj_items conj = {0};
+    uint32_t nkeys = 0;
+    dbsp_expr **gkeys = NULL;
+    rc = bind_from(sb, sub->from, &in, &cond);
+    if (rc == IVM_OK && sub->where != NULL) {
+        if (contains_agg(sub->where)) {
+            rc = misuse(sb, sub->where);
+        } else {
+            dbsp_expr *w = NULL;
+            rc = bind_expr(sb, sub->where, MODE_ROW, &w);
+            if (rc == IVM_OK)
+                rc = and_into(&cond, w);
+        }
+    }
+    /* Conjuncts: inner-only ones filter the subquery's rows, equalities
+     * between an outer and an inner expression correlate. */
+    if (rc == IVM_OK && cond != NULL)
+        rc = conj_take(cond, &conj);
+    cond = NULL;
+    dbsp_expr *inner = NULL;
+    if (rc == IVM_OK) {
+        gkeys = rt_arena_alloc(&c->arena, sizeof *gkeys * (conj.n + 1));
+        if (gkeys == NULL)
+            rc = IVM_NOMEM;
+    }
+    for (uint32_t i = 0; i < conj.n && rc == IVM_OK; i++) {
+        dbsp_expr *x = conj.items[i];
+        if (!reads_below(x, nout)) {
+            dbsp_expr *sh = xremap(x, NULL, -(int64_t)nout);
+            rc = sh ? and_into(&inner, sh) : IVM_NOMEM;
+            continue;
+        }
+        dbsp_expr *o = NULL, *k = NULL;
+        if (x->op == DBSP_X_EQ && x->nargs == 2) {
+            for (int s2 = 0; s2 < 2; s2++) {
+                dbsp_expr *p0 = x->args[s2], *p1 = x->args[1 - s2];
+                if (xhas_cols(p0) && xcols_within(p0, 0, nout) && xhas_cols(p1) &&
+                    !reads_below(p1, nout)) {
+                    o = p0;
+                    k = p1;
+                }
+            }
+        }
+        if (o == NULL) {
+            rc = fail_at(b, IVM_UNSUPPORTED, e->pos, "%s",
+                         "a scalar subquery correlated other than by equalities "
+                         "(outer expression = subquery expression, ANDed) is not supported");
+            break;
+        }
+        dbsp_expr *gk = xremap(k, NULL, -(int64_t)nout);
+        dbsp_expr *ok = dbsp_expr_dup(o);
+        dbsp_expr *gc = gk ? dbsp_expr_col(nout + nkeys, gk->type) : NULL;
+        dbsp_expr *eq = mk_op(DBSP_X_EQ, IVM_TINT, ok, gc);
+        if (gk == NULL || eq == NULL) {
+            dbsp_expr_free(gk);
+            dbsp_expr_free(eq);
+            rc = IVM_NOMEM;
+            break;
+        }
+        gkeys[nkeys++] = gk;
+        rc = and_into(&pred, eq);
+    }
+    /* The value, over (group keys, aggregates) of the subquery's rows. */
+    if (rc == IVM_OK) {
+        sb->ngroup = nkeys;
+        sb->group = rt_arena_alloc(&c->arena, sizeof *sb->group * (nkeys + 1));
+        if (sb->group == NULL)
+            rc = IVM_NOMEM;
+        for (uint32_t i = 0; i < nkeys && rc == IVM_OK; i++) {
+            sb->group[i] = xremap(gkeys[i], NULL, nout);
+            if (sb->group[i] == NULL)
+                rc = IVM_NOMEM;
+        }
+        if (rc == IVM_OK)
+            rc = bind_expr(sb, sub->cols[0].expr, MODE_AGG, &val);
+        for (uint32_t i = 0; i < nkeys && sb->group; i++)
+            dbsp_expr_free(sb->group[i]);
+    }
+    for (uint32_t i = 0; i < sb->naggs && rc == IVM_OK; i++) {
+        lp_agg *g = &sb->aggs[i];
+        if (reads_below(g->arg, nout) || reads_below(g->sep, nout) ||
+            reads_below(g->filter, nout)) {
+            rc = fail_at(b, IVM_UNSUPPORTED, e->pos, "%s",
+                         "an aggregate over columns of the enclosing query inside a scalar "
+                         "subquery is not supported");
+            break;
+        }
+        dbsp_expr **ops[3] = {&g->arg, &g->sep, &g->filter};
+        for (int j = 0; j < 3 && rc == IVM_OK; j++) {
+            if (*ops[j] == NULL)
+                continue;
+            dbsp_expr *sh = xremap(*ops[j], NULL, -(int64_t)nout);
+            dbsp_expr_free(*ops[j]);
+            *ops[j] = sh;
+            if (sh == NULL)
+                rc = IVM_NOMEM;
+        }
+    }
+    lp_node *agg = NULL;
+    if (rc == IVM_OK && inner != NULL) {
+        in = wrap_filter(c, in, inner);
+        inner = NULL;
+        if (in == NULL)
+            rc = IVM_NOMEM;
+    }
+    if (rc == IVM_OK) {
+        agg = lp_new(c, LP_AGGREGATE, nkeys + sb->naggs);
+        lp_agg *aggs = rt_arena_alloc(&c->arena, sizeof *aggs * (sb->naggs + 1));
+        if (agg == NULL || aggs == NULL) {
+            rc = IVM_NOMEM;
+        } else {
+            if (sb->naggs)
+                memcpy(aggs, sb->aggs, sizeof *aggs * sb->naggs);
+            agg->in = in;
+            in = NULL;
+            agg->nexprs = nkeys;
+            agg->exprs = gkeys;
+            for (uint32_t i = 0; i < nkeys; i++)
+                agg->types[i] = gkeys[i]->type;
+            nkeys = 0;
+            agg->aggs = aggs;
+            agg->naggs = sb->naggs;
+            for (uint32_t i = 0; i < sb->naggs; i++)
+                agg->types[agg->nexprs + i] = aggs[i].type;
+            ivm_free(sb->aggs);
+            sb->aggs = NULL;
+            sb->naggs = 0;
+        }
+    }
+    dbsp_expr *v2 = NULL;
+    if (rc == IVM_OK) {
+        dbsp_expr *ev = empty_group_value(val, agg->nexprs, agg->aggs);
+        v2 = ev ? xremap(ev, NULL, nout) : NULL;
+        dbsp_expr_free(ev);
+        if (v2 == NULL)
+            rc = IVM_NOMEM;
+    }
+    ivm_type *nt = NULL;
+    if (rc == IVM_OK) {
+        nt = rt_arena_alloc(&c->arena, sizeof *nt * (nout + agg->ncols + 1));
+        if (nt == NULL)
+            rc = IVM_NOMEM;
+    }
+    if (rc == IVM_OK) {
+        memcpy(nt, b->types, sizeof *nt * nout);
+        memcpy(nt + nout, agg->types, sizeof *nt * agg->ncols);
+        uint32_t na = agg->ncols;
+        rc = sub_join(b, LP_J_LEFT, agg, pred);
+        agg = NULL;
+        pred = NULL;
+        if (rc == IVM_OK) {
+            b->types = nt;
+            b->ncols = nout + na;
+            *out = v2;
+            v2 = NULL;
+        }
+    }
+    dbsp_expr_free(v2);
+    dbsp_expr_free(val);
+    dbsp_expr_free(pred);
+    dbsp_expr_free(inner);
+    dbsp_expr_free(cond);
+    for (uint32_t i = 0; i < nkeys; i++)
+        dbsp_expr_free(gkeys[i]);
+    for (uint32_t i = 0; i < sb->naggs; i++)
+        lp_agg_fini(&sb->aggs[i]);
+    ivm_free(sb->aggs);
+    conj_items_free(&conj);
+    lp_free_exprs(agg);
+    lp_free_exprs(in);
+    return rc;
 }
 
 /* WHERE: conjuncts [NOT] IN (sub) and [NOT] EXISTS (sub) become semi and
