@@ -25,6 +25,7 @@ typedef struct range {
 typedef struct outcol {
     const plan_expr *expr;   /* NULL for a star-expanded column */
     uint32_t col;            /* star: combined column */
+    bool merged;             /* star: unqualified (USING columns merged) */
     const char *name;
     const char *alias;       /* AS name, or NULL */
     plan_pos pos;
@@ -53,6 +54,13 @@ typedef struct bctx {
     uint32_t depth;          /* names resolve in ranges of this depth first */
     lp_node **treep;         /* the FROM tree a scalar subquery joins, or NULL */
     bool sub_ok;             /* a scalar subquery may be bound here */
+    /* JOIN ... USING and NATURAL JOIN, over the ranges' columns (nmerge of
+     * them): a right-hand USING column is hidden from unqualified names
+     * and `*`; the left-hand one it merges with reads coalesce(left,
+     * partner, ...), as SQLite's. */
+    uint32_t nmerge;
+    uint32_t *partner;       /* the next column merged into this one, or UINT32_MAX */
+    bool *hidden;
 } bctx;
 
 static ivm_rc fail_at(bctx *b, ivm_rc rc, plan_pos pos, const char *fmt, const char *arg)
@@ -228,6 +236,29 @@ static ivm_type common_type(ivm_type a, ivm_type b)
 
 /* ---- Names ----------------------------------------------------------------- */
 
+static bool star_hidden(bctx *b, uint32_t col)
+{
+    return col < b->nmerge && b->hidden[col];
+}
+
+/* Column col read by an unqualified name: with the columns JOIN ... USING
+ * merged into it, coalesce(col, partner, ...). */
+static dbsp_expr *merged_col(bctx *b, uint32_t col)
+{
+    dbsp_expr *x = dbsp_expr_col(col, b->types[col]);
+    for (uint32_t p = col < b->nmerge ? b->partner[col] : UINT32_MAX; x && p != UINT32_MAX;
+         p = p < b->nmerge ? b->partner[p] : UINT32_MAX) {
+        dbsp_expr *args[2] = {x, dbsp_expr_col(p, b->types[p])};
+        if (args[1] == NULL) {
+            dbsp_expr_free(x);
+            return NULL;
+        }
+        ivm_type t = x->type == b->types[p] ? x->type : IVM_TNULL;
+        x = dbsp_expr_func(DBSP_FN_COALESCE, t, 2, args);
+    }
+    return x;
+}
+
 static ivm_rc outer_reference(bctx *b, const plan_expr *e);
 
 /* A name resolves among the ranges of the innermost scope first (a
@@ -247,6 +278,8 @@ static ivm_rc resolve_column(bctx *b, const plan_expr *e, uint32_t *col_out)
         }
         for (uint32_t i = 0; i < rg->rel->ncols; i++) {
             if (strcasecmp(rg->rel->col_names[i], e->name) != 0)
+                continue;
+            if (e->table == NULL && rg->off + i < b->nmerge && b->hidden[rg->off + i])
                 continue;
             if (found)
                 return fail_at(b, IVM_SCHEMA, e->pos, "ambiguous column name: %s", e->name);
@@ -841,7 +874,7 @@ static ivm_rc bind_expr(bctx *b, const plan_expr *e, bmode mode, dbsp_expr **out
         rc = resolve_column(b, e, &col);
         if (rc != IVM_OK)
             return rc;
-        *out = dbsp_expr_col(col, b->types[col]);
+        *out = e->table == NULL ? merged_col(b, col) : dbsp_expr_col(col, b->types[col]);
         return *out ? IVM_OK : IVM_NOMEM;
     }
     case PLAN_E_UNARY: {
@@ -1116,6 +1149,18 @@ static ivm_rc add_range(bctx *b, const plan_from *f, lp_node **out)
     nr[b->nranges].rel = rel;
     nr[b->nranges].off = b->ncols;
     nr[b->nranges].depth = b->depth;
+    uint32_t nm = b->ncols + rel->ncols;
+    uint32_t *np = rt_arena_alloc(&c->arena, sizeof *np * (nm + 1));
+    bool *nh = rt_arena_alloc(&c->arena, sizeof *nh * (nm + 1));
+    if (np == NULL || nh == NULL)
+        return IVM_NOMEM;
+    for (uint32_t i = 0; i < nm; i++) {
+        np[i] = i < b->nmerge ? b->partner[i] : UINT32_MAX;
+        nh[i] = i < b->nmerge ? b->hidden[i] : false;
+    }
+    b->partner = np;
+    b->hidden = nh;
+    b->nmerge = nm;
     b->ranges = nr;
     b->types = nt;
     b->nranges++;
@@ -1155,6 +1200,59 @@ static ivm_rc and_into(dbsp_expr **acc, dbsp_expr *x)
 static lp_node *wrap_filter(pctx *c, lp_node *in, dbsp_expr *pred);
 static ivm_rc bind_from(bctx *b, const plan_from *f, lp_node **tree, dbsp_expr **cond);
 
+/* JOIN ... USING (names) and NATURAL JOIN (the names both sides have): the
+ * right item (one table, the last range) joins the columns [0, lcols) on
+ * left.name = right.name for each name, ANDed into *out.  The right column
+ * is then hidden from unqualified names and `*`, and the left one reads
+ * coalesce(left, right), as in SQLite. */
+static ivm_rc bind_using(bctx *b, const plan_from *f, uint32_t lcols, dbsp_expr **out)
+{
+    const range *rg = &b->ranges[b->nranges - 1];
+    uint32_t n = f->natural ? rg->rel->ncols : f->nusing;
+    for (uint32_t i = 0; i < n; i++) {
+        const char *name = f->natural ? rg->rel->col_names[i] : f->using_[i];
+        /* The left column: an unqualified name among the left ranges. */
+        uint32_t lc = UINT32_MAX, rcol = UINT32_MAX;
+        bool twice = false;
+        for (uint32_t r = 0; r + 1 < b->nranges; r++) {
+            const range *lr = &b->ranges[r];
+            if (lr->depth != b->depth || lr->off >= lcols)
+                continue;
+            for (uint32_t j = 0; j < lr->rel->ncols; j++) {
+                if (strcasecmp(lr->rel->col_names[j], name) != 0 || star_hidden(b, lr->off + j))
+                    continue;
+                twice = twice || lc != UINT32_MAX;
+                lc = lr->off + j;
+            }
+        }
+        for (uint32_t j = 0; j < rg->rel->ncols; j++)
+            if (strcasecmp(rg->rel->col_names[j], name) == 0)
+                rcol = rg->off + j;
+        if (f->natural && lc == UINT32_MAX)
+            continue;
+        if (lc == UINT32_MAX || rcol == UINT32_MAX)
+            return fail_at(b, IVM_SCHEMA, f->right->pos,
+                           "cannot join using column %s - column not present in both tables",
+                           name);
+        if (twice)
+            return fail_at(b, IVM_UNSUPPORTED, f->right->pos,
+                           "JOIN ... USING a column that several tables on the left have (%s) "
+                           "is not supported", name);
+        dbsp_expr *l = merged_col(b, lc), *r = dbsp_expr_col(rcol, b->types[rcol]);
+        dbsp_expr *eq = mk_cmp_aff(DBSP_X_EQ, class_aff(b->types[lc]), l,
+                                   class_aff(b->types[rcol]), r);
+        if (eq == NULL || and_into(out, eq) != IVM_OK)
+            return IVM_NOMEM;
+        /* Chain rcol after the last column merged into lc. */
+        uint32_t at = lc;
+        while (b->partner[at] != UINT32_MAX)
+            at = b->partner[at];
+        b->partner[at] = rcol;
+        b->hidden[rcol] = true;
+    }
+    return IVM_OK;
+}
+
 /* An outer join: the left tree so far (with the inner joins' conditions
  * applied: they may not move above a join that pads the left side), the
  * right item, and ON as the join's own condition (rewrite.c decides what
@@ -1162,6 +1260,8 @@ static ivm_rc bind_from(bctx *b, const plan_from *f, lp_node **tree, dbsp_expr *
  * ranges are. */
 static ivm_rc bind_outer_join(bctx *b, const plan_from *f, lp_node **tree, dbsp_expr **cond)
 {
+    if ((f->natural || f->nusing) && f->right->kind != PLAN_F_TABLE)
+        return unsupported(b, f->right->pos, "NATURAL JOIN or JOIN ... USING of a subquery");
     ivm_rc rc = bind_from(b, f->left, tree, cond);
     if (rc != IVM_OK)
         return rc;
@@ -1192,6 +1292,8 @@ static ivm_rc bind_outer_join(bctx *b, const plan_from *f, lp_node **tree, dbsp_
     j->jtype = f->jkind == PLAN_J_LEFT ? LP_J_LEFT : f->jkind == PLAN_J_RIGHT ? LP_J_RIGHT
                                                                              : LP_J_FULL;
     *tree = j;
+    if (f->natural || f->nusing)
+        return bind_using(b, f, left->ncols, &j->pred);
     if (f->on == NULL)
         return IVM_OK;
     if (contains_agg(f->on))
@@ -1217,15 +1319,22 @@ static ivm_rc bind_from(bctx *b, const plan_from *f, lp_node **tree, dbsp_expr *
     case PLAN_F_SUBQUERY:
         return unsupported(b, f->pos, "a subquery in FROM");
     case PLAN_F_JOIN: {
-        if (f->natural || f->nusing)
-            return unsupported(b, f->pos, "NATURAL JOIN and JOIN ... USING");
+        if ((f->natural || f->nusing) && f->right->kind != PLAN_F_TABLE)
+            return unsupported(b, f->right->pos, "NATURAL JOIN or JOIN ... USING of a subquery");
         if (f->right->kind == PLAN_F_JOIN)
             return unsupported(b, f->right->pos, "a parenthesised join");
         if (f->jkind == PLAN_J_LEFT || f->jkind == PLAN_J_RIGHT || f->jkind == PLAN_J_FULL)
             return bind_outer_join(b, f, tree, cond);
         ivm_rc rc = bind_from(b, f->left, tree, cond);
+        uint32_t lcols = b->ncols;
         if (rc == IVM_OK)
             rc = bind_from(b, f->right, tree, cond);
+        if (rc == IVM_OK && (f->natural || f->nusing)) {
+            dbsp_expr *u = NULL;
+            rc = bind_using(b, f, lcols, &u);
+            if (rc == IVM_OK && u != NULL)
+                rc = and_into(cond, u);
+        }
         if (rc != IVM_OK || f->on == NULL)
             return rc;
         /* An inner join's ON is a filter over the rows joined so far. */
@@ -1363,6 +1472,9 @@ static ivm_rc sub_scope(bctx *b, bctx *sb)
     }
     if (b->ncols)
         memcpy(sb->types, b->types, sizeof *sb->types * b->ncols);
+    sb->nmerge = b->nmerge;
+    sb->partner = b->partner;
+    sb->hidden = b->hidden;
     return IVM_OK;
 }
 
@@ -1969,7 +2081,8 @@ static ivm_rc expand_results(bctx *b, const plan_select *sel, outcol **out, uint
         for (uint32_t r = 0; r < b->nranges; r++) {
             if (e->table && strcasecmp(e->table, b->ranges[r].alias) != 0)
                 continue;
-            n += b->ranges[r].rel->ncols;
+            for (uint32_t j = 0; j < b->ranges[r].rel->ncols; j++)
+                n += e->table || !star_hidden(b, b->ranges[r].off + j);
             matched = true;
         }
         if (!matched)
@@ -1995,7 +2108,10 @@ static ivm_rc expand_results(bctx *b, const plan_select *sel, outcol **out, uint
             if (e->table && strcasecmp(e->table, b->ranges[r].alias) != 0)
                 continue;
             for (uint32_t j = 0; j < b->ranges[r].rel->ncols; j++) {
+                if (!e->table && star_hidden(b, b->ranges[r].off + j))
+                    continue;
                 oc[k].expr = NULL;
+                oc[k].merged = e->table == NULL;
                 oc[k].col = b->ranges[r].off + j;
                 oc[k].name = b->ranges[r].rel->col_names[j];
                 oc[k].alias = NULL;
@@ -2020,7 +2136,7 @@ static ivm_rc bind_outcol(bctx *b, const outcol *oc, bmode mode, dbsp_expr **out
         return rc;
     }
     /* A star column in an aggregate query must be a group column. */
-    dbsp_expr *x = dbsp_expr_col(oc->col, b->types[oc->col]);
+    dbsp_expr *x = oc->merged ? merged_col(b, oc->col) : dbsp_expr_col(oc->col, b->types[oc->col]);
     if (x == NULL)
         return IVM_NOMEM;
     if (mode == MODE_ROW) {
@@ -2030,7 +2146,7 @@ static ivm_rc bind_outcol(bctx *b, const outcol *oc, bmode mode, dbsp_expr **out
     for (uint32_t i = 0; i < b->ngroup; i++) {
         if (xequal(x, b->group[i])) {
             dbsp_expr_free(x);
-            *out = dbsp_expr_col(i, b->types[oc->col]);
+            *out = dbsp_expr_col(i, b->group[i]->type);
             return *out ? IVM_OK : IVM_NOMEM;
         }
     }
