@@ -391,7 +391,7 @@ static ivm_rc lower(pctx *c, const lp_node *n, plan_query *q, lowered *out)
 {
     dbsp_plan *p = q->plan;
     ivm_rc rc;
-    lowered in = {0}, right = {0};
+    lowered in = {0};
     dbsp_node node;
     switch (n->kind) {
     case LP_SCAN:

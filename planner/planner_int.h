@@ -79,6 +79,9 @@ void lp_free_exprs(lp_node *n);
 /* Builds the logical plan of a SELECT.  *sort_out etc. describe ORDER BY /
  * LIMIT for ad-hoc reads. */
 ivm_rc bind_select(pctx *c, const plan_select *sel, lp_node **out, plan_query *q);
+/* Orders chains of inner joins under a filter so that each join has a key
+ * where the filter's equalities give one (reorder.c). */
+ivm_rc reorder_joins(pctx *c, lp_node **root);
 /* Pushes filters into joins and extracts equi-join keys (keeps P3, P4). */
 ivm_rc rewrite_plan(pctx *c, lp_node **root);
 /* Lowers a logical plan into q->plan and q->inputs, ending in an output node. */
