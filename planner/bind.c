@@ -58,6 +58,7 @@ typedef struct bctx {
      * them): a right-hand USING column is hidden from unqualified names
      * and `*`; the left-hand one it merges with reads coalesce(left,
      * partner, ...), as SQLite's. */
+    uint32_t base;           /* a subquery's: its FROM tree's first column in the row */
     uint32_t nmerge;
     uint32_t *partner;       /* the next column merged into this one, or UINT32_MAX */
     bool *hidden;
@@ -1253,6 +1254,23 @@ static ivm_rc bind_using(bctx *b, const plan_from *f, uint32_t lcols, dbsp_expr 
     return IVM_OK;
 }
 
+/* A condition over the row of b's ranges made one over the FROM tree's
+ * columns: in a subquery's scope they start at b->base, and a reference to
+ * the enclosing query there cannot be placed on the tree. */
+static ivm_rc tree_cond(bctx *b, const plan_from *f, dbsp_expr **cond)
+{
+    if (b->base == 0)
+        return IVM_OK;
+    if (xhas_cols(*cond) && !xcols_within(*cond, b->base, UINT32_MAX))
+        return unsupported(b, f->pos, "an outer join correlated with the enclosing query");
+    dbsp_expr *x = xremap(*cond, NULL, -(int64_t)b->base);
+    if (x == NULL)
+        return IVM_NOMEM;
+    dbsp_expr_free(*cond);
+    *cond = x;
+    return IVM_OK;
+}
+
 /* An outer join: the left tree so far (with the inner joins' conditions
  * applied: they may not move above a join that pads the left side), the
  * right item, and ON as the join's own condition (rewrite.c decides what
@@ -1266,6 +1284,9 @@ static ivm_rc bind_outer_join(bctx *b, const plan_from *f, lp_node **tree, dbsp_
     if (rc != IVM_OK)
         return rc;
     if (*cond != NULL) {
+        rc = tree_cond(b, f, cond);
+        if (rc != IVM_OK)
+            return rc;
         *tree = wrap_filter(b->c, *tree, *cond);
         *cond = NULL;
         if (*tree == NULL)
@@ -1292,13 +1313,16 @@ static ivm_rc bind_outer_join(bctx *b, const plan_from *f, lp_node **tree, dbsp_
     j->jtype = f->jkind == PLAN_J_LEFT ? LP_J_LEFT : f->jkind == PLAN_J_RIGHT ? LP_J_RIGHT
                                                                              : LP_J_FULL;
     *tree = j;
-    if (f->natural || f->nusing)
-        return bind_using(b, f, left->ncols, &j->pred);
-    if (f->on == NULL)
-        return IVM_OK;
-    if (contains_agg(f->on))
-        return misuse(b, f->on);
-    return bind_expr(b, f->on, MODE_ROW, &j->pred);
+    if (f->natural || f->nusing) {
+        rc = bind_using(b, f, b->base + left->ncols, &j->pred);
+    } else if (f->on != NULL) {
+        if (contains_agg(f->on))
+            return misuse(b, f->on);
+        rc = bind_expr(b, f->on, MODE_ROW, &j->pred);
+    }
+    if (rc == IVM_OK && j->pred != NULL)
+        rc = tree_cond(b, f, &j->pred);
+    return rc;
 }
 
 static ivm_rc bind_from(bctx *b, const plan_from *f, lp_node **tree, dbsp_expr **cond)
@@ -1472,6 +1496,7 @@ static ivm_rc sub_scope(bctx *b, bctx *sb)
     }
     if (b->ncols)
         memcpy(sb->types, b->types, sizeof *sb->types * b->ncols);
+    sb->base = b->ncols;
     sb->nmerge = b->nmerge;
     sb->partner = b->partner;
     sb->hidden = b->hidden;
