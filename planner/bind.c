@@ -1647,8 +1647,17 @@ static ivm_rc bind_where_sub(bctx *b, const plan_expr *e, bool neg)
             dbsp_expr_free(cond);
             return rc;
         }
+        /* Correlated NOT IN: per outer row, the subquery's rows that pass
+         * the correlation remove it when one equals x, or is NULL, or
+         * (any row at all) when x is NULL. */
+        bool corr_anti = anti && r.corr;
+        dbsp_expr *xn = corr_anti ? mk_op(DBSP_X_ISNULL, IVM_TINT, dbsp_expr_dup(x), NULL) : NULL;
+        dbsp_expr *yn = corr_anti ? mk_op(DBSP_X_ISNULL, IVM_TINT, dbsp_expr_dup(r.y), NULL)
+                                  : NULL;
         dbsp_expr *eq = mk_cmp_aff(DBSP_X_EQ, expr_aff(b, e->a), x, r.yaff, r.y);
         r.y = NULL;
+        if (corr_anti)
+            eq = mk_op(DBSP_X_OR, IVM_TINT, mk_op(DBSP_X_OR, IVM_TINT, eq, yn), xn);
         if (eq == NULL) {
             subrel_free(&r);
             dbsp_expr_free(cond);
@@ -1659,11 +1668,8 @@ static ivm_rc bind_where_sub(bctx *b, const plan_expr *e, bool neg)
             subrel_free(&r);
             return rc;
         }
-        if (anti && r.corr) {
-            subrel_free(&r);
-            dbsp_expr_free(cond);
-            return unsupported(b, e->pos, "NOT IN (subquery) with a correlated subquery");
-        }
+        if (corr_anti)
+            return sub_join(b, LP_J_ANTI, r.tree, cond);
     }
     rc = sub_join(b, anti ? LP_J_ANTI : LP_J_SEMI, r.tree, cond);
     if (rc != IVM_OK || !in || !anti)
