@@ -535,6 +535,7 @@ static dbsp_expr *mk_in_eq(bctx *b, const plan_expr *px, dbsp_expr *x, dbsp_expr
 
 static ivm_rc bind_expr(bctx *b, const plan_expr *e, bmode mode, dbsp_expr **out);
 static ivm_rc bind_scalar_sub(bctx *b, const plan_expr *e, bmode mode, dbsp_expr **out);
+static ivm_rc bind_sub_value(bctx *b, const plan_expr *e, dbsp_expr **out);
 
 /* Binds e->list.items[i] in MODE_ROW: an aggregate's argument, separator
  * or filter, which may not hold an aggregate themselves. */
@@ -1062,10 +1063,12 @@ static ivm_rc bind_expr(bctx *b, const plan_expr *e, bmode mode, dbsp_expr **out
                        e->name ? e->name : "?");
     case PLAN_E_IN_SELECT:
     case PLAN_E_EXISTS:
+        if (b->treep != NULL && b->sub_ok && mode == MODE_ROW)
+            return bind_sub_value(b, e, out);
         return fail_at(b, IVM_UNSUPPORTED, e->pos,
-                       "%s is not supported here: ivm maintains it only as a term of "
-                       "WHERE's top-level AND (not under OR, NOT of a larger term, CASE, "
-                       "in a result column, ON, HAVING or inside another subquery)",
+                       "%s is not supported here: ivm maintains it in WHERE and the result "
+                       "columns of a query without aggregates (not in ON, HAVING, an "
+                       "aggregate query's results or inside another subquery)",
                        e->kind == PLAN_E_EXISTS ? "EXISTS (subquery)" : "IN (subquery)");
     case PLAN_E_SUBQUERY:
         return bind_scalar_sub(b, e, mode, out);
@@ -1824,6 +1827,69 @@ static ivm_rc bind_scalar_sub(bctx *b, const plan_expr *e, bmode mode, dbsp_expr
     return *out ? IVM_OK : IVM_NOMEM;
 }
 
+/* Takes a subquery's condition (cond, over (outer columns, its columns),
+ * consumed) apart for a join with a relation keyed by the correlation:
+ * conjuncts over its own columns only are ANDed into *inner (over its
+ * columns); each equality outer = inner-expression gives a key: the inner
+ * expression (over its columns) in (*keys)[i] and `outer = column nout + i`
+ * in *pred.  Anything else is refused, naming `what`.  A key of unknown
+ * class reads through numkey so that values SQL finds equal (2, 2.0) are
+ * one key. */
+static ivm_rc corr_split(bctx *b, const plan_expr *e, dbsp_expr *cond, uint32_t nout,
+                         const char *what, dbsp_expr **inner, dbsp_expr ***keys,
+                         uint32_t *nkeys, dbsp_expr **pred)
+{
+    conj_items conj = {0};
+    ivm_rc rc = cond ? conj_take(cond, &conj) : IVM_OK;
+    *keys = rt_arena_alloc(&b->c->arena, sizeof **keys * (conj.n + 1));
+    if (rc == IVM_OK && *keys == NULL)
+        rc = IVM_NOMEM;
+    for (uint32_t i = 0; i < conj.n && rc == IVM_OK; i++) {
+        dbsp_expr *x = conj.items[i];
+        if (!reads_below(x, nout)) {
+            dbsp_expr *sh = xremap(x, NULL, -(int64_t)nout);
+            rc = sh ? and_into(inner, sh) : IVM_NOMEM;
+            continue;
+        }
+        dbsp_expr *o = NULL, *k = NULL;
+        if (x->op == DBSP_X_EQ && x->nargs == 2) {
+            for (int s2 = 0; s2 < 2; s2++) {
+                dbsp_expr *p0 = x->args[s2], *p1 = x->args[1 - s2];
+                if (xhas_cols(p0) && xcols_within(p0, 0, nout) && xhas_cols(p1) &&
+                    !reads_below(p1, nout)) {
+                    o = p0;
+                    k = p1;
+                }
+            }
+        }
+        if (o == NULL) {
+            char msg[200];
+            snprintf(msg, sizeof msg, "%s correlated other than by equalities (outer "
+                     "expression = subquery expression, ANDed) is not supported here", what);
+            rc = fail_at(b, IVM_UNSUPPORTED, e->pos, "%s", msg);
+            break;
+        }
+        dbsp_expr *gk = xremap(k, NULL, -(int64_t)nout);
+        if (gk != NULL && gk->type == IVM_TNULL) {
+            dbsp_expr *a1[1] = {gk};
+            gk = dbsp_expr_func(DBSP_FN_NUMKEY, IVM_TNULL, 1, a1);
+        }
+        dbsp_expr *ok = dbsp_expr_dup(o);
+        dbsp_expr *gc = gk ? dbsp_expr_col(nout + *nkeys, gk->type) : NULL;
+        dbsp_expr *eq = mk_op(DBSP_X_EQ, IVM_TINT, ok, gc);
+        if (gk == NULL || eq == NULL) {
+            dbsp_expr_free(gk);
+            dbsp_expr_free(eq);
+            rc = IVM_NOMEM;
+            break;
+        }
+        (*keys)[(*nkeys)++] = gk;
+        rc = and_into(pred, eq);
+    }
+    conj_items_free(&conj);
+    return rc;
+}
+
 /* The value of an aggregate over no rows: COUNT 0, TOTAL 0.0, else NULL.
  * Returns a copy of v (over the aggregate's columns, the first ngroup being
  * the group) in which every COUNT and TOTAL column reads as that value
@@ -1874,8 +1940,7 @@ static ivm_rc bind_agg_sub(bctx *b, const plan_expr *e, dbsp_expr **out)
     if (rc != IVM_OK)
         return rc;
     lp_node *in = NULL;
-    dbsp_expr *cond = NULL, *val = NULL, *pred = NULL;
-    conj_items conj = {0};
+    dbsp_expr *cond = NULL, *val = NULL, *pred = NULL, *inner = NULL;
     uint32_t nkeys = 0;
     dbsp_expr **gkeys = NULL;
     rc = bind_from(sb, sub->from, &in, &cond);
@@ -1889,54 +1954,9 @@ static ivm_rc bind_agg_sub(bctx *b, const plan_expr *e, dbsp_expr **out)
                 rc = and_into(&cond, w);
         }
     }
-    /* Conjuncts: inner-only ones filter the subquery's rows, equalities
-     * between an outer and an inner expression correlate. */
-    if (rc == IVM_OK && cond != NULL)
-        rc = conj_take(cond, &conj);
+    if (rc == IVM_OK)
+        rc = corr_split(b, e, cond, nout, "a scalar subquery", &inner, &gkeys, &nkeys, &pred);
     cond = NULL;
-    dbsp_expr *inner = NULL;
-    if (rc == IVM_OK) {
-        gkeys = rt_arena_alloc(&c->arena, sizeof *gkeys * (conj.n + 1));
-        if (gkeys == NULL)
-            rc = IVM_NOMEM;
-    }
-    for (uint32_t i = 0; i < conj.n && rc == IVM_OK; i++) {
-        dbsp_expr *x = conj.items[i];
-        if (!reads_below(x, nout)) {
-            dbsp_expr *sh = xremap(x, NULL, -(int64_t)nout);
-            rc = sh ? and_into(&inner, sh) : IVM_NOMEM;
-            continue;
-        }
-        dbsp_expr *o = NULL, *k = NULL;
-        if (x->op == DBSP_X_EQ && x->nargs == 2) {
-            for (int s2 = 0; s2 < 2; s2++) {
-                dbsp_expr *p0 = x->args[s2], *p1 = x->args[1 - s2];
-                if (xhas_cols(p0) && xcols_within(p0, 0, nout) && xhas_cols(p1) &&
-                    !reads_below(p1, nout)) {
-                    o = p0;
-                    k = p1;
-                }
-            }
-        }
-        if (o == NULL) {
-            rc = fail_at(b, IVM_UNSUPPORTED, e->pos, "%s",
-                         "a scalar subquery correlated other than by equalities "
-                         "(outer expression = subquery expression, ANDed) is not supported");
-            break;
-        }
-        dbsp_expr *gk = xremap(k, NULL, -(int64_t)nout);
-        dbsp_expr *ok = dbsp_expr_dup(o);
-        dbsp_expr *gc = gk ? dbsp_expr_col(nout + nkeys, gk->type) : NULL;
-        dbsp_expr *eq = mk_op(DBSP_X_EQ, IVM_TINT, ok, gc);
-        if (gk == NULL || eq == NULL) {
-            dbsp_expr_free(gk);
-            dbsp_expr_free(eq);
-            rc = IVM_NOMEM;
-            break;
-        }
-        gkeys[nkeys++] = gk;
-        rc = and_into(&pred, eq);
-    }
     /* The value, over (group keys, aggregates) of the subquery's rows. */
     if (rc == IVM_OK) {
         sb->ngroup = nkeys;
@@ -2042,10 +2062,225 @@ static ivm_rc bind_agg_sub(bctx *b, const plan_expr *e, dbsp_expr **out)
     for (uint32_t i = 0; i < sb->naggs; i++)
         lp_agg_fini(&sb->aggs[i]);
     ivm_free(sb->aggs);
-    conj_items_free(&conj);
     lp_free_exprs(agg);
     lp_free_exprs(in);
     return rc;
+}
+
+/* Extends the joined row by a relation's columns (after sub_join). */
+static ivm_rc grow_row(bctx *b, const lp_node *r)
+{
+    ivm_type *nt = rt_arena_alloc(&b->c->arena, sizeof *nt * (b->ncols + r->ncols + 1));
+    if (nt == NULL)
+        return IVM_NOMEM;
+    memcpy(nt, b->types, sizeof *nt * b->ncols);
+    memcpy(nt + b->ncols, r->types, sizeof *nt * r->ncols);
+    b->types = nt;
+    b->ncols += r->ncols;
+    return IVM_OK;
+}
+
+/* DISTINCT (exprs..., 1) of tree t (exprs over t's columns, consumed):
+ * the set a LEFT join may read without multiplying rows. */
+static lp_node *flag_set(pctx *c, lp_node *t, uint32_t n, dbsp_expr **exprs)
+{
+    lp_node *m = lp_new(c, LP_MAP, n + 1);
+    lp_node *d = lp_new(c, LP_DISTINCT, n + 1);
+    dbsp_expr **ex = rt_arena_alloc(&c->arena, sizeof *ex * (n + 2));
+    ivm_value one = ivm_value_int(1);
+    if (m == NULL || d == NULL || ex == NULL || (ex[n] = dbsp_expr_const(&one)) == NULL) {
+        for (uint32_t i = 0; i < n; i++)
+            dbsp_expr_free(exprs[i]);
+        return NULL;
+    }
+    memcpy(ex, exprs, sizeof *ex * n);
+    for (uint32_t i = 0; i <= n; i++)
+        m->types[i] = d->types[i] = ex[i]->type;
+    m->in = t;
+    m->nexprs = n + 1;
+    m->exprs = ex;
+    d->in = m;
+    return d;
+}
+
+/* [NOT] EXISTS (sub) and x [NOT] IN (sub) as values (under OR, in result
+ * columns ...): a LEFT join of the FROM tree with a set of flags.
+ *   EXISTS: sub correlated by equalities outer_i = inner_i (or not at all):
+ *     D = DISTINCT (inner_i..., 1) of sub's rows; EXISTS is D.flag IS NOT
+ *     NULL after the LEFT join on outer_i = D.inner_i.
+ *   IN, uncorrelated: D = DISTINCT (numkey(y), 1), LEFT join on x = D.y,
+ *     and the one row F = (COUNT(*), COUNT(*) FILTER (WHERE y IS NULL)):
+ *     CASE WHEN D.flag THEN 1 WHEN F.rows = 0 THEN 0 WHEN x IS NULL OR
+ *     F.nulls > 0 THEN NULL ELSE 0 END, SQL's three-valued IN. */
+static ivm_rc bind_sub_value(bctx *b, const plan_expr *e, dbsp_expr **out)
+{
+    pctx *c = b->c;
+    bool in = e->kind == PLAN_E_IN_SELECT;
+    uint32_t nout = b->ncols;
+    subrel r;
+    b->sub_ok = false;
+    ivm_rc rc = bind_sub_rel(b, e, in, &r);
+    b->sub_ok = true;
+    if (rc != IVM_OK)
+        return rc;
+    dbsp_expr *inner = NULL, *pred = NULL, **keys = NULL;
+    uint32_t nkeys = 0;
+    if (!in) {
+        rc = corr_split(b, e, r.cond, nout, "EXISTS (subquery) as a value", &inner, &keys,
+                        &nkeys, &pred);
+        r.cond = NULL;
+        lp_node *t = r.tree;
+        r.tree = NULL;
+        if (rc == IVM_OK && inner != NULL) {
+            t = wrap_filter(c, t, inner);
+            inner = NULL;
+            if (t == NULL)
+                rc = IVM_NOMEM;
+        }
+        lp_node *d = NULL;
+        if (rc == IVM_OK) {
+            d = flag_set(c, t, nkeys, keys);
+            nkeys = 0;
+            if (d == NULL)
+                rc = IVM_NOMEM;
+        }
+        if (rc != IVM_OK) {
+            for (uint32_t i = 0; i < nkeys; i++)
+                dbsp_expr_free(keys[i]);
+            dbsp_expr_free(inner);
+            dbsp_expr_free(pred);
+            lp_free_exprs(t);
+            subrel_free(&r);
+            return rc;
+        }
+        uint32_t flag = nout + d->ncols - 1;
+        rc = sub_join(b, LP_J_LEFT, d, pred);
+        if (rc == IVM_OK)
+            rc = grow_row(b, d);
+        if (rc != IVM_OK)
+            return rc;
+        *out = mk_op(e->not_ ? DBSP_X_ISNULL : DBSP_X_NOTNULL, IVM_TINT,
+                     dbsp_expr_col(flag, IVM_TINT), NULL);
+        return *out ? IVM_OK : IVM_NOMEM;
+    }
+    if (r.corr) {
+        subrel_free(&r);
+        return unsupported(b, e->pos,
+                           "IN (subquery) with a correlated subquery, used as a value (not a "
+                           "term of WHERE's top-level AND),");
+    }
+    /* x = y with SQLite's conversions; y's side over sub's columns. */
+    dbsp_expr *x = NULL;
+    b->sub_ok = false;
+    rc = contains_agg(e->a) ? misuse(b, e->a) : bind_expr(b, e->a, MODE_ROW, &x);
+    b->sub_ok = true;
+    if (rc != IVM_OK) {
+        subrel_free(&r);
+        return rc;
+    }
+    dbsp_expr *eq = mk_cmp_aff(DBSP_X_EQ, expr_aff(b, e->a), x, r.yaff, r.y);
+    r.y = NULL;
+    dbsp_expr *yk = eq ? xremap(eq->args[1], NULL, -(int64_t)nout) : NULL;
+    if (yk != NULL && yk->type != IVM_TTEXT && yk->type != IVM_TINT) {
+        ivm_type t = yk->type;
+        dbsp_expr *a1[1] = {yk};
+        yk = dbsp_expr_func(DBSP_FN_NUMKEY, t == IVM_TREAL ? IVM_TREAL : IVM_TNULL, 1, a1);
+    }
+    lp_node *t = r.tree;
+    r.tree = NULL;
+    if (yk != NULL && r.cond != NULL) {
+        dbsp_expr *fc = xremap(r.cond, NULL, -(int64_t)nout);
+        t = fc ? wrap_filter(c, t, fc) : NULL;
+    }
+    lp_node *d = yk && t ? flag_set(c, t, 1, &yk) : NULL;
+    if (d == NULL) {
+        if (t == NULL || yk == NULL)
+            dbsp_expr_free(yk);
+        lp_free_exprs(t);
+        dbsp_expr_free(eq);
+        subrel_free(&r);
+        return IVM_NOMEM;
+    }
+    subrel_free(&r);
+    dbsp_expr *xv = dbsp_expr_dup(eq->args[0]);
+    dbsp_expr *xnull = mk_op(DBSP_X_ISNULL, IVM_TINT, dbsp_expr_dup(eq->args[0]), NULL);
+    dbsp_expr_free(eq);
+    dbsp_expr *jp = mk_op(DBSP_X_EQ, IVM_TINT, xv, dbsp_expr_col(nout, d->types[0]));
+    if (jp == NULL || xnull == NULL) {
+        dbsp_expr_free(jp);
+        dbsp_expr_free(xnull);
+        lp_free_exprs(d);
+        return IVM_NOMEM;
+    }
+    rc = sub_join(b, LP_J_LEFT, d, jp);
+    if (rc == IVM_OK)
+        rc = grow_row(b, d);
+    if (rc != IVM_OK) {
+        dbsp_expr_free(xnull);
+        return rc;
+    }
+    uint32_t flag = nout + 1, fo = b->ncols;
+    /* F: (rows, NULL ys) of sub, one row, joined on nothing. */
+    subrel f;
+    b->sub_ok = false;
+    rc = bind_sub_rel(b, e, true, &f);
+    b->sub_ok = true;
+    if (rc != IVM_OK) {
+        dbsp_expr_free(xnull);
+        return rc;
+    }
+    lp_node *ft = f.tree;
+    f.tree = NULL;
+    if (f.cond != NULL) {
+        dbsp_expr *fc = xremap(f.cond, NULL, -(int64_t)fo);
+        ft = fc ? wrap_filter(c, ft, fc) : NULL;
+    }
+    lp_node *agg = lp_new(c, LP_AGGREGATE, 2);
+    lp_agg *aggs = rt_arena_alloc(&c->arena, sizeof *aggs * 2);
+    dbsp_expr *y = xremap(f.y, NULL, -(int64_t)fo);
+    subrel_free(&f);
+    if (ft == NULL || agg == NULL || aggs == NULL || y == NULL) {
+        dbsp_expr_free(y);
+        dbsp_expr_free(xnull);
+        lp_free_exprs(ft);
+        return IVM_NOMEM;
+    }
+    memset(aggs, 0, sizeof *aggs * 2);
+    aggs[0].kind = aggs[1].kind = DBSP_AGG_COUNT_STAR;
+    aggs[0].type = aggs[1].type = IVM_TINT;
+    aggs[1].filter = mk_op(DBSP_X_ISNULL, IVM_TINT, y, NULL);
+    agg->in = ft;
+    agg->aggs = aggs;
+    agg->naggs = 2;
+    agg->types[0] = agg->types[1] = IVM_TINT;
+    if (aggs[1].filter == NULL) {
+        dbsp_expr_free(xnull);
+        lp_free_exprs(agg);
+        return IVM_NOMEM;
+    }
+    rc = sub_join(b, LP_J_LEFT, agg, NULL);
+    if (rc == IVM_OK)
+        rc = grow_row(b, agg);
+    if (rc != IVM_OK) {
+        dbsp_expr_free(xnull);
+        return rc;
+    }
+    ivm_value zero = ivm_value_int(0), one = ivm_value_int(1), null = ivm_value_null();
+    dbsp_expr *args[7];
+    args[0] = mk_op(DBSP_X_NOTNULL, IVM_TINT, dbsp_expr_col(flag, IVM_TINT), NULL);
+    args[1] = dbsp_expr_const(&one);
+    args[2] = mk_op(DBSP_X_EQ, IVM_TINT, dbsp_expr_col(fo, IVM_TINT), dbsp_expr_const(&zero));
+    args[3] = dbsp_expr_const(&zero);
+    args[4] = mk_op(DBSP_X_OR, IVM_TINT, xnull,
+                    mk_op(DBSP_X_GT, IVM_TINT, dbsp_expr_col(fo + 1, IVM_TINT),
+                          dbsp_expr_const(&zero)));
+    args[5] = dbsp_expr_const(&null);
+    args[6] = dbsp_expr_const(&zero);
+    dbsp_expr *v = dbsp_expr_op(DBSP_X_CASE, IVM_TINT, 7, args);
+    if (v != NULL && e->not_)
+        v = mk_op(DBSP_X_NOT, IVM_TINT, v, NULL);
+    *out = v;
+    return v ? IVM_OK : IVM_NOMEM;
 }
 
 /* WHERE: conjuncts [NOT] IN (sub) and [NOT] EXISTS (sub) become semi and
