@@ -1522,8 +1522,6 @@ static ivm_rc bind_sub_rel(bctx *b, const plan_expr *e, bool want_y, subrel *out
         snprintf(msg, sizeof msg, "sub-select returns %u columns - expected 1", sub->ncols);
         return fail_at(b, IVM_SCHEMA, e->pos, "%s", msg);
     }
-    if (want_y && sub->cols[0].expr->kind == PLAN_E_STAR)
-        return unsupported(b, sub->cols[0].pos, "* as the column of IN (subquery)");
     if (!plain_sub(b, sub)) {
         plan_query q;
         memset(&q, 0, sizeof q);
@@ -1542,6 +1540,13 @@ static ivm_rc bind_sub_rel(bctx *b, const plan_expr *e, bool want_y, subrel *out
         ivm_free(q.sort);
         if (rc != IVM_OK)
             return rc;
+        if (want_y && q.ncols != 1) {
+            lp_free_exprs(out->tree);
+            out->tree = NULL;
+            char msg[64];
+            snprintf(msg, sizeof msg, "sub-select returns %u columns - expected 1", q.ncols);
+            return fail_at(b, IVM_SCHEMA, e->pos, "%s", msg);
+        }
         if (want_y) {
             out->y = dbsp_expr_col(b->ncols, t0);
             out->yaff = class_aff(t0);
@@ -1574,7 +1579,31 @@ static ivm_rc bind_sub_rel(bctx *b, const plan_expr *e, bool want_y, subrel *out
                 rc = and_into(&cond, w);
         }
     }
-    if (rc == IVM_OK && want_y) {
+    if (rc == IVM_OK && want_y && sub->cols[0].expr->kind == PLAN_E_STAR) {
+        /* x IN t, x IN (SELECT * ...): the subquery's one column. */
+        const plan_expr *st = sub->cols[0].expr;
+        uint32_t n = 0, col = 0;
+        for (uint32_t r = 0; r < sb->nranges; r++) {
+            const range *rg = &sb->ranges[r];
+            if (rg->depth != 1 || (st->table && strcasecmp(st->table, rg->alias) != 0))
+                continue;
+            for (uint32_t j = 0; j < rg->rel->ncols; j++) {
+                if (!st->table && star_hidden(sb, rg->off + j))
+                    continue;
+                n++;
+                col = rg->off + j;
+            }
+        }
+        if (n != 1) {
+            char msg[64];
+            snprintf(msg, sizeof msg, "sub-select returns %u columns - expected 1", n);
+            rc = fail_at(b, IVM_SCHEMA, e->pos, "%s", msg);
+        } else {
+            out->y = st->table ? dbsp_expr_col(col, sb->types[col]) : merged_col(sb, col);
+            out->yaff = class_aff(sb->types[col]);
+            rc = out->y ? IVM_OK : IVM_NOMEM;
+        }
+    } else if (rc == IVM_OK && want_y) {
         rc = bind_expr(sb, sub->cols[0].expr, MODE_ROW, &out->y);
         if (rc == IVM_OK)
             out->yaff = expr_aff(sb, sub->cols[0].expr);
