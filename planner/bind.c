@@ -1414,8 +1414,9 @@ static ivm_rc outer_reference(bctx *b, const plan_expr *e)
         return IVM_OK;
     return fail_at(b, IVM_UNSUPPORTED, e->pos,
                    "a correlated reference to %s inside a subquery with GROUP BY, "
-                   "aggregates, HAVING, LIMIT or a set operation is not supported: "
-                   "ivm decorrelates only subqueries without them", e->name);
+                   "aggregates, HAVING, LIMIT, a set operation or a subquery of its own "
+                   "is not supported: ivm decorrelates only subqueries without them",
+                   e->name);
 }
 
 /* A condition taken apart at its ANDs (consumed). */
@@ -1455,13 +1456,28 @@ static ivm_rc conj_take(dbsp_expr *e, conj_items *l)
 
 static ivm_rc bind_agg_sub(bctx *b, const plan_expr *e, dbsp_expr **out);
 
+/* True when e holds a subquery. */
+static bool has_sub(const plan_expr *e)
+{
+    if (e == NULL)
+        return false;
+    if (e->kind == PLAN_E_IN_SELECT || e->kind == PLAN_E_EXISTS || e->kind == PLAN_E_SUBQUERY)
+        return true;
+    if (has_sub(e->a) || has_sub(e->b) || has_sub(e->c) || has_sub(e->filter))
+        return true;
+    for (uint32_t i = 0; i < e->list.n; i++)
+        if (has_sub(e->list.items[i]))
+            return true;
+    return false;
+}
+
 static bool plain_sub(bctx *b, const plan_select *sub)
 {
     if (sub->op != PLAN_C_NONE || sub->prior != NULL || sub->ncte || sub->group_by.n ||
-        sub->having != NULL || sub->limit != NULL || sub->offset != NULL)
+        sub->having != NULL || sub->limit != NULL || sub->offset != NULL || has_sub(sub->where))
         return false;
     for (uint32_t i = 0; i < sub->ncols; i++)
-        if (contains_agg(sub->cols[i].expr))
+        if (contains_agg(sub->cols[i].expr) || has_sub(sub->cols[i].expr))
             return false;
     return true;
 }
@@ -1807,7 +1823,8 @@ static ivm_rc bind_scalar_sub(bctx *b, const plan_expr *e, bmode mode, dbsp_expr
     if (sub->op == PLAN_C_NONE && sub->prior == NULL && sub->ncte == 0 && sub->from != NULL &&
         sub->group_by.n == 0 && sub->having == NULL && sub->limit == NULL &&
         sub->offset == NULL && sub->cols[0].expr->kind != PLAN_E_STAR &&
-        contains_agg(sub->cols[0].expr))
+        contains_agg(sub->cols[0].expr) && !has_sub(sub->where) &&
+        !has_sub(sub->cols[0].expr))
         return bind_agg_sub(b, e, out);
     pctx *c = b->c;
     plan_query q;
