@@ -1673,28 +1673,33 @@ static ivm_rc bind_where_sub(bctx *b, const plan_expr *e, bool neg)
     bool anti = neg != e->not_;
     subrel r;
     bool keep_ok = b->sub_ok;
+    /* x first: a scalar subquery in it joins the FROM tree, and the
+     * subquery's columns come after the tree's. */
+    dbsp_expr *x = NULL, *x2 = NULL;
+    ivm_rc rc = IVM_OK;
+    if (in) {
+        if (contains_agg(e->a))
+            return misuse(b, e->a);
+        rc = bind_expr(b, e->a, MODE_ROW, &x);
+        if (rc != IVM_OK)
+            return rc;
+        x2 = dbsp_expr_dup(x);
+        if (x2 == NULL) {
+            dbsp_expr_free(x);
+            return IVM_NOMEM;
+        }
+    }
     b->sub_ok = false;
-    ivm_rc rc = bind_sub_rel(b, e, in, &r);
+    rc = bind_sub_rel(b, e, in, &r);
     b->sub_ok = keep_ok;
-    if (rc != IVM_OK)
+    if (rc != IVM_OK) {
+        dbsp_expr_free(x);
+        dbsp_expr_free(x2);
         return rc;
+    }
     dbsp_expr *cond = r.cond;
     r.cond = NULL;
     if (in) {
-        if (contains_agg(e->a)) {
-            subrel_free(&r);
-            dbsp_expr_free(cond);
-            return misuse(b, e->a);
-        }
-        dbsp_expr *x = NULL;
-        b->sub_ok = false;
-        rc = bind_expr(b, e->a, MODE_ROW, &x);
-        b->sub_ok = keep_ok;
-        if (rc != IVM_OK) {
-            subrel_free(&r);
-            dbsp_expr_free(cond);
-            return rc;
-        }
         /* Correlated NOT IN: per outer row, the subquery's rows that pass
          * the correlation remove it when one equals x, or is NULL, or
          * (any row at all) when x is NULL. */
@@ -1709,27 +1714,35 @@ static ivm_rc bind_where_sub(bctx *b, const plan_expr *e, bool neg)
         if (eq == NULL) {
             subrel_free(&r);
             dbsp_expr_free(cond);
+            dbsp_expr_free(x2);
             return IVM_NOMEM;
         }
         rc = and_into(&cond, eq);
         if (rc != IVM_OK) {
             subrel_free(&r);
+            dbsp_expr_free(x2);
             return rc;
         }
-        if (corr_anti)
+        if (corr_anti) {
+            dbsp_expr_free(x2);
             return sub_join(b, LP_J_ANTI, r.tree, cond);
+        }
     }
     rc = sub_join(b, anti ? LP_J_ANTI : LP_J_SEMI, r.tree, cond);
-    if (rc != IVM_OK || !in || !anti)
+    if (rc != IVM_OK || !in || !anti) {
+        dbsp_expr_free(x2);
         return rc;
+    }
     /* NOT IN: no NULL in sub and, unless sub is empty, a non-NULL x.  The
      * rows left by the antijoin on x = y lose those where
      * F.nulls > 0 OR (x IS NULL AND F.rows > 0), F = (COUNT(*), COUNT(*)
      * FILTER (WHERE y IS NULL)) over sub: always one row. */
     subrel f;
     rc = bind_sub_rel(b, e, true, &f);
-    if (rc != IVM_OK)
+    if (rc != IVM_OK) {
+        dbsp_expr_free(x2);
         return rc;
+    }
     if (f.cond != NULL) {
         /* Uncorrelated (checked above): it reads sub's columns only. */
         dbsp_expr *fc = xremap(f.cond, NULL, -(int64_t)b->ncols);
@@ -1738,6 +1751,7 @@ static ivm_rc bind_where_sub(bctx *b, const plan_expr *e, bool neg)
         lp_node *ft = fc ? wrap_filter(b->c, f.tree, fc) : NULL;
         if (ft == NULL) {
             subrel_free(&f);
+            dbsp_expr_free(x2);
             return IVM_NOMEM;
         }
         f.tree = ft;
@@ -1747,6 +1761,7 @@ static ivm_rc bind_where_sub(bctx *b, const plan_expr *e, bool neg)
     dbsp_expr *y = xremap(f.y, NULL, -(int64_t)b->ncols);
     if (agg == NULL || aggs == NULL || y == NULL) {
         dbsp_expr_free(y);
+        dbsp_expr_free(x2);
         subrel_free(&f);
         return IVM_NOMEM;
     }
@@ -1761,16 +1776,9 @@ static ivm_rc bind_where_sub(bctx *b, const plan_expr *e, bool neg)
     f.tree = NULL;
     subrel_free(&f);
     if (aggs[1].filter == NULL) {
+        dbsp_expr_free(x2);
         lp_free_exprs(agg);
         return IVM_NOMEM;
-    }
-    dbsp_expr *x = NULL;
-    b->sub_ok = false;
-    rc = bind_expr(b, e->a, MODE_ROW, &x);
-    b->sub_ok = keep_ok;
-    if (rc != IVM_OK) {
-        lp_free_exprs(agg);
-        return rc;
     }
     ivm_value zero = ivm_value_int(0);
     uint32_t n = b->ncols;
@@ -1778,7 +1786,7 @@ static ivm_rc bind_where_sub(bctx *b, const plan_expr *e, bool neg)
                                 dbsp_expr_const(&zero));
     dbsp_expr *nulls_pos = mk_op(DBSP_X_GT, IVM_TINT, dbsp_expr_col(n + 1, IVM_TINT),
                                  dbsp_expr_const(&zero));
-    dbsp_expr *xnull = mk_op(DBSP_X_ISNULL, IVM_TINT, x, NULL);
+    dbsp_expr *xnull = mk_op(DBSP_X_ISNULL, IVM_TINT, x2, NULL);
     dbsp_expr *drop = mk_op(DBSP_X_OR, IVM_TINT, nulls_pos,
                             mk_op(DBSP_X_AND, IVM_TINT, xnull, rows_pos));
     if (drop == NULL) {
@@ -2162,13 +2170,24 @@ static ivm_rc bind_sub_value(bctx *b, const plan_expr *e, dbsp_expr **out)
 {
     pctx *c = b->c;
     bool in = e->kind == PLAN_E_IN_SELECT;
+    /* x first: a scalar subquery in it joins the FROM tree, and the
+     * subquery's columns come after the tree's. */
+    dbsp_expr *x = NULL;
+    ivm_rc rc = IVM_OK;
+    if (in) {
+        rc = contains_agg(e->a) ? misuse(b, e->a) : bind_expr(b, e->a, MODE_ROW, &x);
+        if (rc != IVM_OK)
+            return rc;
+    }
     uint32_t nout = b->ncols;
     subrel r;
     b->sub_ok = false;
-    ivm_rc rc = bind_sub_rel(b, e, in, &r);
+    rc = bind_sub_rel(b, e, in, &r);
     b->sub_ok = true;
-    if (rc != IVM_OK)
+    if (rc != IVM_OK) {
+        dbsp_expr_free(x);
         return rc;
+    }
     dbsp_expr *inner = NULL, *pred = NULL, **keys = NULL;
     uint32_t nkeys = 0;
     if (!in) {
@@ -2211,19 +2230,12 @@ static ivm_rc bind_sub_value(bctx *b, const plan_expr *e, dbsp_expr **out)
     }
     if (r.corr) {
         subrel_free(&r);
+        dbsp_expr_free(x);
         return unsupported(b, e->pos,
                            "IN (subquery) with a correlated subquery, used as a value (not a "
                            "term of WHERE's top-level AND),");
     }
     /* x = y with SQLite's conversions; y's side over sub's columns. */
-    dbsp_expr *x = NULL;
-    b->sub_ok = false;
-    rc = contains_agg(e->a) ? misuse(b, e->a) : bind_expr(b, e->a, MODE_ROW, &x);
-    b->sub_ok = true;
-    if (rc != IVM_OK) {
-        subrel_free(&r);
-        return rc;
-    }
     dbsp_expr *eq = mk_cmp_aff(DBSP_X_EQ, expr_aff(b, e->a), x, r.yaff, r.y);
     r.y = NULL;
     dbsp_expr *yk = eq ? xremap(eq->args[1], NULL, -(int64_t)nout) : NULL;

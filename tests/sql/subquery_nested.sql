@@ -1,4 +1,5 @@
--- Subqueries inside uncorrelated subqueries.
+-- Subqueries inside uncorrelated subqueries, and scalar subqueries (plain
+-- and correlated) as the left side of IN and NOT IN.
 CREATE TABLE t(k INTEGER, v TEXT);
 CREATE TABLE s(k INTEGER, w TEXT);
 CREATE TABLE u(k INTEGER);
@@ -20,3 +21,21 @@ DELETE FROM u;
 SELECT * FROM n1 ORDER BY 1; SELECT '-';
 SELECT * FROM n2 ORDER BY 1; SELECT '-';
 SELECT * FROM n3 ORDER BY 1; SELECT '-';
+CREATE TABLE t(k INTEGER, v TEXT, n INTEGER);
+CREATE TABLE s(k INTEGER, w TEXT, m INTEGER);
+INSERT INTO t VALUES (1,'a',1),(2,'b',2),(3,'c',3);
+INSERT INTO s VALUES (1,'x',5),(2,'y',1),(3,'z',NULL);
+CREATE VIEW a1 AS SELECT v FROM t WHERE (SELECT count(*) FROM s WHERE s.k = t.k AND m > 0) IN (SELECT k FROM s);
+CREATE VIEW a2 AS SELECT v FROM t WHERE (SELECT max(m) FROM s) NOT IN (SELECT n FROM t);
+CREATE VIEW a3 AS SELECT v, (SELECT min(m) FROM s WHERE s.k = t.k) IN (SELECT n FROM t) AS q FROM t;
+CREATE VIEW a4 AS SELECT v FROM t WHERE n + (SELECT count(*) FROM s) NOT IN (SELECT m FROM s WHERE m IS NOT NULL);
+SELECT * FROM a1 ORDER BY 1; SELECT '-';
+SELECT * FROM a2 ORDER BY 1; SELECT '-';
+SELECT * FROM a3 ORDER BY 1, 2; SELECT '-';
+SELECT * FROM a4 ORDER BY 1; SELECT '-';
+INSERT INTO s VALUES (1,'x2',7),(4,'w',4);
+UPDATE t SET n = 5 WHERE v = 'c';
+SELECT * FROM a1 ORDER BY 1; SELECT '-';
+SELECT * FROM a2 ORDER BY 1; SELECT '-';
+SELECT * FROM a3 ORDER BY 1, 2; SELECT '-';
+SELECT * FROM a4 ORDER BY 1; SELECT '-';
