@@ -54,6 +54,8 @@ typedef struct bctx {
     uint32_t depth;          /* names resolve in ranges of this depth first */
     lp_node **treep;         /* the FROM tree a scalar subquery joins, or NULL */
     bool sub_ok;             /* a scalar subquery may be bound here */
+    uint32_t npost;          /* scalar subqueries of an aggregate query's results */
+    lp_node **post;          /* and HAVING: joined above the aggregate */
     /* JOIN ... USING and NATURAL JOIN, over the ranges' columns (nmerge of
      * them): a right-hand USING column is hidden from unqualified names
      * and `*`; the left-hand one it merges with reads coalesce(left,
@@ -535,6 +537,7 @@ static dbsp_expr *mk_in_eq(bctx *b, const plan_expr *px, dbsp_expr *x, dbsp_expr
 
 static ivm_rc bind_expr(bctx *b, const plan_expr *e, bmode mode, dbsp_expr **out);
 static ivm_rc bind_scalar_sub(bctx *b, const plan_expr *e, bmode mode, dbsp_expr **out);
+static bool has_sub(const plan_expr *e);
 static ivm_rc bind_sub_value(bctx *b, const plan_expr *e, dbsp_expr **out);
 
 /* Binds e->list.items[i] in MODE_ROW: an aggregate's argument, separator
@@ -822,8 +825,10 @@ static ivm_rc bind_expr(bctx *b, const plan_expr *e, bmode mode, dbsp_expr **out
         b->in_alias = false;
         return rc;
     }
-    if (mode == MODE_AGG && !agg_inside(b, e)) {
-        /* A subexpression equal to a GROUP BY term reads the group column. */
+    if (mode == MODE_AGG && !agg_inside(b, e) && !has_sub(e)) {
+        /* A subexpression equal to a GROUP BY term reads the group column.
+         * (Not one with a subquery: binding it on rows would join its
+         * relation below the aggregate.) */
         dbsp_expr *x = NULL;
         rc = bind_expr(b, e, MODE_ROW, &x);
         if (rc != IVM_OK)
@@ -1811,17 +1816,30 @@ static bool one_row(const lp_node *n)
     }
 }
 
+/* Placeholder columns of scalar subqueries over an aggregate's output. */
+#define POST_BASE 0x40000000u
+
+/* Placeholder column POST_BASE + j becomes column at + j, in place. */
+static void post_remap(dbsp_expr *e, uint32_t at)
+{
+    if (e == NULL)
+        return;
+    if (e->op == DBSP_X_COL && e->col >= POST_BASE)
+        e->col = at + (e->col - POST_BASE);
+    for (uint32_t i = 0; i < e->nargs; i++)
+        post_remap(e->args[i], at);
+}
+
 /* (sub) as a value: a LEFT JOIN of the FROM tree with sub's one row (or
  * none, which pads the value with NULL, as SQL's empty scalar subquery);
  * the value is the new last column of the joined row. */
 static ivm_rc bind_scalar_sub(bctx *b, const plan_expr *e, bmode mode, dbsp_expr **out)
 {
-    if (b->treep == NULL || !b->sub_ok || mode != MODE_ROW)
+    if (b->treep == NULL || !b->sub_ok)
         return fail_at(b, IVM_UNSUPPORTED, e->pos, "%s",
                        "a scalar subquery is not supported here: ivm maintains it in WHERE, "
-                       "GROUP BY and the result columns of a query without aggregates "
-                       "(not in ON, HAVING, an aggregate query's results or inside "
-                       "another subquery)");
+                       "GROUP BY, HAVING and result columns (not in ON or inside a "
+                       "correlated subquery)");
     const plan_select *sub = e->sub;
     if (sub->ncols != 1) {
         char msg[64];
@@ -1832,7 +1850,7 @@ static ivm_rc bind_scalar_sub(bctx *b, const plan_expr *e, bmode mode, dbsp_expr
         sub->group_by.n == 0 && sub->having == NULL && sub->limit == NULL &&
         sub->offset == NULL && sub->cols[0].expr->kind != PLAN_E_STAR &&
         contains_agg(sub->cols[0].expr) && !has_sub(sub->where) &&
-        !has_sub(sub->cols[0].expr))
+        !has_sub(sub->cols[0].expr) && mode == MODE_ROW)
         return bind_agg_sub(b, e, out);
     pctx *c = b->c;
     plan_query q;
@@ -1851,6 +1869,10 @@ static ivm_rc bind_scalar_sub(bctx *b, const plan_expr *e, bmode mode, dbsp_expr
     ivm_free(q.col_types);
     ivm_free(q.sort);
     if (rc == IVM_UNSUPPORTED && strstr(c->err->msg, "correlated reference") != NULL) {
+        if (mode == MODE_AGG)
+            return ivm_err_reset(c->err, IVM_UNSUPPORTED, e->pos.line, e->pos.col, "%s",
+                                 "a correlated scalar subquery in an aggregate query's "
+                                 "results or HAVING is not supported");
         return ivm_err_reset(c->err, IVM_UNSUPPORTED, e->pos.line, e->pos.col, "%s",
                              "a correlated scalar subquery of this form is not supported: ivm "
                              "maintains a correlated one that is an aggregate without "
@@ -1864,6 +1886,21 @@ static ivm_rc bind_scalar_sub(bctx *b, const plan_expr *e, bmode mode, dbsp_expr
                        "a scalar subquery that may return more than one row is not "
                        "supported: ivm maintains one that is an aggregate without GROUP BY "
                        "(or has no FROM)");
+    }
+    if (mode == MODE_AGG) {
+        /* Over the aggregate's output: joined above it (bind_select), read
+         * through a placeholder column that post_remap resolves. */
+        lp_node **np = rt_arena_alloc(&c->arena, sizeof *np * (b->npost + 1));
+        if (np == NULL) {
+            lp_free_exprs(t);
+            return IVM_NOMEM;
+        }
+        if (b->npost)
+            memcpy(np, b->post, sizeof *np * b->npost);
+        np[b->npost] = t;
+        b->post = np;
+        *out = dbsp_expr_col(POST_BASE + b->npost++, t->types[0]);
+        return *out ? IVM_OK : IVM_NOMEM;
     }
     ivm_type *nt = rt_arena_alloc(&c->arena, sizeof *nt * (b->ncols + 2));
     if (nt == NULL) {
@@ -2727,6 +2764,21 @@ ivm_rc bind_select(pctx *c, const plan_select *sel, lp_node **out, plan_query *q
         b->naggs = 0;
         b->ngroup = 0;
         tree = a;
+        /* Scalar subqueries of the results and HAVING join the groups. */
+        uint32_t at = a->ncols;
+        for (uint32_t i = 0; i < b->npost; i++) {
+            b->treep = &tree;
+            rc = sub_join(b, LP_J_LEFT, b->post[i], NULL);
+            b->post[i] = NULL;
+            if (rc != IVM_OK) {
+                dbsp_expr_free(having);
+                goto fail;
+            }
+        }
+        for (uint32_t i = 0; b->npost && i < nproj; i++)
+            post_remap(proj[i], at);
+        post_remap(having, at);
+        b->npost = 0;
         if (having != NULL) {
             tree = wrap_filter(c, tree, having);
             if (tree == NULL)
@@ -2786,6 +2838,8 @@ fail:
     for (uint32_t i = 0; i < b->naggs; i++)
         lp_agg_fini(&b->aggs[i]);
     ivm_free(b->aggs);
+    for (uint32_t i = 0; i < b->npost; i++)
+        lp_free_exprs(b->post[i]);
     lp_free_exprs(tree);
     return rc;
 }
