@@ -1460,6 +1460,7 @@ static ivm_rc conj_take(dbsp_expr *e, conj_items *l)
 }
 
 static ivm_rc bind_agg_sub(bctx *b, const plan_expr *e, dbsp_expr **out);
+static lp_node *count_flags(pctx *c, lp_node *agg);
 
 /* True when e holds a subquery. */
 static bool has_sub(const plan_expr *e)
@@ -1781,8 +1782,13 @@ static ivm_rc bind_where_sub(bctx *b, const plan_expr *e, bool neg)
     f.tree = NULL;
     subrel_free(&f);
     if (aggs[1].filter == NULL) {
-        dbsp_expr_free(x2);
         lp_free_exprs(agg);
+        agg = NULL;
+    } else {
+        agg = count_flags(b->c, agg);
+    }
+    if (agg == NULL) {
+        dbsp_expr_free(x2);
         return IVM_NOMEM;
     }
     ivm_value zero = ivm_value_int(0);
@@ -1799,6 +1805,35 @@ static ivm_rc bind_where_sub(bctx *b, const plan_expr *e, bool neg)
         return IVM_NOMEM;
     }
     return sub_join(b, LP_J_ANTI, agg, drop);
+}
+
+/* (rows > 0, nulls > 0) of the one row (rows, nulls) of agg (consumed,
+ * freed on failure): it changes only when the subquery becomes empty or
+ * not, or gains or loses its last NULL, so the join with it that NOT IN
+ * and IN as a value make (on no key) redoes its rows rarely. */
+static lp_node *count_flags(pctx *c, lp_node *agg)
+{
+    lp_node *m = lp_new(c, LP_MAP, 2);
+    dbsp_expr **ex = rt_arena_alloc(&c->arena, sizeof *ex * 2);
+    ivm_value zero = ivm_value_int(0);
+    if (m == NULL || ex == NULL) {
+        lp_free_exprs(agg);
+        return NULL;
+    }
+    for (uint32_t i = 0; i < 2; i++) {
+        ex[i] = mk_op(DBSP_X_GT, IVM_TINT, dbsp_expr_col(i, IVM_TINT), dbsp_expr_const(&zero));
+        if (ex[i] == NULL) {
+            if (i == 1)
+                dbsp_expr_free(ex[0]);
+            lp_free_exprs(agg);
+            return NULL;
+        }
+        m->types[i] = IVM_TINT;
+    }
+    m->in = agg;
+    m->nexprs = 2;
+    m->exprs = ex;
+    return m;
 }
 
 /* True when the tree of a bound query yields at most one row. */
@@ -2349,8 +2384,13 @@ static ivm_rc bind_sub_value(bctx *b, const plan_expr *e, dbsp_expr **out)
     agg->naggs = 2;
     agg->types[0] = agg->types[1] = IVM_TINT;
     if (aggs[1].filter == NULL) {
-        dbsp_expr_free(xnull);
         lp_free_exprs(agg);
+        agg = NULL;
+    } else {
+        agg = count_flags(c, agg);
+    }
+    if (agg == NULL) {
+        dbsp_expr_free(xnull);
         return IVM_NOMEM;
     }
     rc = sub_join(b, LP_J_LEFT, agg, NULL);
