@@ -1942,7 +1942,8 @@ static ivm_rc bind_scalar_sub(bctx *b, const plan_expr *e, bmode mode, dbsp_expr
         lp_free_exprs(t);
         return IVM_NOMEM;
     }
-    memcpy(nt, b->types, sizeof *nt * b->ncols);
+    if (b->ncols)
+        memcpy(nt, b->types, sizeof *nt * b->ncols);
     nt[b->ncols] = t->types[0];
     rc = sub_join(b, LP_J_LEFT, t, NULL);
     if (rc != IVM_OK)
@@ -2165,7 +2166,8 @@ static ivm_rc bind_agg_sub(bctx *b, const plan_expr *e, dbsp_expr **out)
             rc = IVM_NOMEM;
     }
     if (rc == IVM_OK) {
-        memcpy(nt, b->types, sizeof *nt * nout);
+        if (nout)
+            memcpy(nt, b->types, sizeof *nt * nout);
         memcpy(nt + nout, agg->types, sizeof *nt * agg->ncols);
         uint32_t na = agg->ncols;
         rc = sub_join(b, LP_J_LEFT, agg, pred);
@@ -2199,7 +2201,8 @@ static ivm_rc grow_row(bctx *b, const lp_node *r)
     ivm_type *nt = rt_arena_alloc(&b->c->arena, sizeof *nt * (b->ncols + r->ncols + 1));
     if (nt == NULL)
         return IVM_NOMEM;
-    memcpy(nt, b->types, sizeof *nt * b->ncols);
+    if (b->ncols)
+        memcpy(nt, b->types, sizeof *nt * b->ncols);
     memcpy(nt + b->ncols, r->types, sizeof *nt * r->ncols);
     b->types = nt;
     b->ncols += r->ncols;
