@@ -69,6 +69,8 @@ ivm_rc plan_select_query(const plan_select *sel, const plan_catalog *cat, bool f
         goto fail;
     rc = bind_select(&c, sel, &root, q);
     if (rc == IVM_OK)
+        rc = reorder_joins(&c, &root);
+    if (rc == IVM_OK)
         rc = rewrite_plan(&c, &root);
     if (rc == IVM_OK)
         rc = lower_plan(&c, root, q);

@@ -15,13 +15,23 @@
 typedef enum lp_kind {
     LP_SCAN,       /* a catalog relation, or PLAN_REL_DUAL */
     LP_FILTER,     /* rows of in where pred is true */
-    LP_JOIN,       /* in x right where lkeys = rkeys and pred (residual) */
+    LP_JOIN,       /* in x right where lkeys = rkeys and pred (residual), of kind
+                      jtype (outer joins pad, semi/anti joins keep in's columns) */
     LP_MAP,        /* exprs over in */
     LP_AGGREGATE,  /* GROUP BY exprs (the first ngroup output columns), then aggs */
     LP_DISTINCT,   /* set of in's rows */
     LP_UNION_ALL,  /* in + right (same columns): Z-set sum */
     LP_SETOP       /* setop(in, right) row by row (UNION, INTERSECT, EXCEPT) */
 } lp_kind;
+
+/* Kinds of LP_JOIN.  Keys and pred read in's columns then right's, for
+ * every kind.  LEFT keeps every row of in (padded with NULLs when nothing
+ * in right matches), RIGHT every row of right, FULL both.  SEMI outputs
+ * the rows of in that have a match (each with its own multiplicity), ANTI
+ * those that have none; both output only in's columns. */
+typedef enum lp_jtype {
+    LP_J_INNER, LP_J_LEFT, LP_J_RIGHT, LP_J_FULL, LP_J_SEMI, LP_J_ANTI
+} lp_jtype;
 
 typedef struct lp_agg {
     dbsp_agg_kind kind;
@@ -43,6 +53,7 @@ struct lp_node {
     lp_node *in, *right;
     uint32_t rel_id;         /* LP_SCAN */
     dbsp_expr *pred;         /* LP_FILTER; LP_JOIN residual (may be NULL) */
+    lp_jtype jtype;          /* LP_JOIN */
     uint32_t nkeys;          /* LP_JOIN */
     dbsp_expr **lkeys;       /* over in's columns */
     dbsp_expr **rkeys;       /* over right's columns */
@@ -92,6 +103,10 @@ typedef struct pctx {
     uint32_t nsubqueries;    /* subqueries in FROM named so far */
     lp_lowered_cte *lowered; /* WITH bodies lowered so far (in the arena) */
     uint32_t nlowered;
+    /* While a subquery is bound as a relation of its own (bind.c): the
+     * enclosing query's scope, so that a reference to its columns is
+     * refused as a correlation the planner cannot decorrelate there. */
+    const void *outer;
 } pctx;
 
 lp_node *lp_new(pctx *c, lp_kind kind, uint32_t ncols);
@@ -119,6 +134,9 @@ ivm_rc bind_from_query(pctx *c, const plan_select *sub, const cte_scope *scope, 
 /* A reference to a WITH table at pos: its body bound again (compound.c). */
 ivm_rc bind_cte_ref(pctx *c, const cte_scope *cte, plan_pos pos, lp_node **out,
                     const plan_relation **rel_out);
+/* Orders chains of inner joins under a filter so that each join has a key
+ * where the filter's equalities give one (reorder.c). */
+ivm_rc reorder_joins(pctx *c, lp_node **root);
 /* Pushes filters into joins and extracts equi-join keys (keeps P3, P4). */
 ivm_rc rewrite_plan(pctx *c, lp_node **root);
 /* Lowers a logical plan into q->plan and q->inputs, ending in an output node. */
