@@ -153,6 +153,24 @@ ivm_rc bind_cte_ref(pctx *c, const cte_scope *cte, plan_pos pos, lp_node **out,
     return rc;
 }
 
+/* True when column i of n is NULL in every row (a NULL literal). */
+static bool always_null(const lp_node *n, uint32_t i)
+{
+    switch (n->kind) {
+    case LP_MAP: {
+        const dbsp_expr *x = n->exprs[i];
+        return x->op == DBSP_X_CONST && x->k.type == IVM_TNULL;
+    }
+    case LP_DISTINCT:
+        return always_null(n->in, i);
+    case LP_UNION_ALL:
+    case LP_SETOP:
+        return always_null(n->in, i) && always_null(n->right, i);
+    default:
+        return false;
+    }
+}
+
 /* left op right, both already bound with the same column count.  Rows
  * match by their encodings, so a set operation between an INTEGER and a
  * REAL column, where SQLite finds 1 and 1.0 equal, is refused (P1). */
@@ -178,9 +196,11 @@ static ivm_rc combine(pctx *c, lp_node *l, lp_node *r, const plan_select *at, lp
     n->setop = at->op == PLAN_C_INTERSECT ? DBSP_SETOP_INTERSECT
                : at->op == PLAN_C_EXCEPT  ? DBSP_SETOP_EXCEPT
                                           : DBSP_SETOP_UNION;
-    /* A class holds for the result only when both sides always have it. */
+    /* A class holds for the result only when both sides always have it;
+     * a right side that is always NULL keeps the left's (NULL fits every
+     * class), which is also the affinity SQLite gives such a column. */
     for (uint32_t i = 0; i < nc; i++)
-        n->types[i] = l->types[i] == r->types[i] ? l->types[i] : IVM_TNULL;
+        n->types[i] = l->types[i] == r->types[i] || always_null(r, i) ? l->types[i] : IVM_TNULL;
     *out = n;
     return IVM_OK;
 }

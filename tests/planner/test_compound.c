@@ -140,6 +140,16 @@ static void test_compound_union_all_is_plus(void **state)
     /* INT, REAL and NULL members: no one class. */
     assert_int_equal(q->col_types[0], IVM_TNULL);
     plan_query_free(q);
+    /* A member of NULLs on the right keeps the left's class; on the left
+     * it gives none (as SQLite's affinity of a compound column). */
+    assert_int_equal(plan_sql("SELECT a, c FROM r UNION ALL SELECT NULL, NULL", true, &q, &err),
+                     IVM_OK);
+    assert_int_equal(q->col_types[0], IVM_TINT);
+    assert_int_equal(q->col_types[1], IVM_TTEXT);
+    plan_query_free(q);
+    assert_int_equal(plan_sql("SELECT NULL UNION SELECT a FROM r", true, &q, &err), IVM_OK);
+    assert_int_equal(q->col_types[0], IVM_TNULL);
+    plan_query_free(q);
 }
 
 static void test_compound_from_subquery_and_with(void **state)

@@ -100,6 +100,13 @@ SELECT 'adhoc'; SELECT a, b FROM t EXCEPT SELECT x, y FROM u ORDER BY t.a LIMIT 
 SELECT 'adhoc'; SELECT b FROM t UNION ALL SELECT y FROM u ORDER BY 1 DESC;
 SELECT 'adhoc'; WITH c AS (SELECT 10 AS q) SELECT q FROM c UNION SELECT q + 1 FROM c;
 SELECT 'adhoc'; SELECT 1 UNION SELECT NULL UNION SELECT 'x' ORDER BY 1;
+-- A compound view's column has the first SELECT's affinity in SQLite: an
+-- INTEGER column padded with NULL rows converts '1' to 1 in a comparison;
+-- a first SELECT of NULL gives no affinity, so '1' stays text.
+CREATE VIEW v_pad AS SELECT a, b FROM t UNION ALL SELECT NULL, NULL;
+CREATE VIEW v_nullfirst AS SELECT NULL AS a UNION SELECT a FROM t;
+SELECT 'pad'; SELECT a, b FROM v_pad WHERE a = '1';
+SELECT 'null first'; SELECT a FROM v_nullfirst WHERE a = '1';
 -- Errors, as SQLite words them; nothing is created.
 SELECT a, b FROM t UNION SELECT x FROM u;
 SELECT a FROM t INTERSECT SELECT x, y FROM u;
