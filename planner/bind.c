@@ -2311,12 +2311,14 @@ static ivm_rc bind_sub_value(bctx *b, const plan_expr *e, dbsp_expr **out)
     rc = corr_split(b, e, r.cond, nout, "IN (subquery) as a value", &inner, &keys, &nkeys,
                     &pred);
     r.cond = NULL;
-    dbsp_expr *eq = rc == IVM_OK ? mk_cmp_aff(DBSP_X_EQ, expr_aff(b, e->a), x, r.yaff, r.y)
-                                 : NULL;
-    if (rc != IVM_OK)
+    dbsp_expr *eq = NULL;
+    if (rc == IVM_OK) {
+        eq = mk_cmp_aff(DBSP_X_EQ, expr_aff(b, e->a), x, r.yaff, r.y);
+        r.y = NULL;
+    } else {
         dbsp_expr_free(x);
+    }
     x = NULL;
-    r.y = NULL;
     lp_node *t = r.tree;
     r.tree = NULL;
     subrel_free(&r);
