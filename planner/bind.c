@@ -1856,31 +1856,35 @@ static ivm_rc bind_where_sub(bctx *b, const plan_expr *e, bool neg)
     return sub_join(b, LP_J_ANTI, agg, drop);
 }
 
-/* (rows > 0, nulls > 0) of the one row (rows, nulls) of agg (consumed,
- * freed on failure): it changes only when the subquery becomes empty or
- * not, or gains or loses its last NULL, so the join with it that NOT IN
- * and IN as a value make (on no key) redoes its rows rarely. */
+/* (group..., rows > 0, nulls > 0) of the rows (group..., rows, nulls) of
+ * agg (consumed, freed on failure): a row changes only when its group
+ * becomes empty or not, or gains or loses its last NULL, so the join with
+ * it that NOT IN and IN as a value make (on no key, or on the correlation)
+ * redoes its rows rarely. */
 static lp_node *count_flags(pctx *c, lp_node *agg)
 {
-    lp_node *m = lp_new(c, LP_MAP, 2);
-    dbsp_expr **ex = rt_arena_alloc(&c->arena, sizeof *ex * 2);
+    uint32_t ng = agg->nexprs;
+    lp_node *m = lp_new(c, LP_MAP, ng + 2);
+    dbsp_expr **ex = rt_arena_alloc(&c->arena, sizeof *ex * (ng + 2));
     ivm_value zero = ivm_value_int(0);
     if (m == NULL || ex == NULL) {
         lp_free_exprs(agg);
         return NULL;
     }
-    for (uint32_t i = 0; i < 2; i++) {
-        ex[i] = mk_op(DBSP_X_GT, IVM_TINT, dbsp_expr_col(i, IVM_TINT), dbsp_expr_const(&zero));
+    for (uint32_t i = 0; i < ng + 2; i++) {
+        ex[i] = i < ng ? dbsp_expr_col(i, agg->types[i])
+                       : mk_op(DBSP_X_GT, IVM_TINT, dbsp_expr_col(i, IVM_TINT),
+                               dbsp_expr_const(&zero));
         if (ex[i] == NULL) {
-            if (i == 1)
-                dbsp_expr_free(ex[0]);
+            for (uint32_t j = 0; j < i; j++)
+                dbsp_expr_free(ex[j]);
             lp_free_exprs(agg);
             return NULL;
         }
-        m->types[i] = IVM_TINT;
+        m->types[i] = i < ng ? agg->types[i] : IVM_TINT;
     }
     m->in = agg;
-    m->nexprs = 2;
+    m->nexprs = ng + 2;
     m->exprs = ex;
     return m;
 }
@@ -2352,57 +2356,91 @@ static ivm_rc bind_sub_value(bctx *b, const plan_expr *e, dbsp_expr **out)
                      dbsp_expr_col(flag, IVM_TINT), NULL);
         return *out ? IVM_OK : IVM_NOMEM;
     }
-    if (r.corr) {
-        subrel_free(&r);
-        dbsp_expr_free(x);
-        return unsupported(b, e->pos,
-                           "IN (subquery) with a correlated subquery, used as a value (not a "
-                           "term of WHERE's top-level AND),");
-    }
     /* x = y with SQLite's conversions; y's side over sub's columns. */
-    dbsp_expr *eq = mk_cmp_aff(DBSP_X_EQ, expr_aff(b, e->a), x, r.yaff, r.y);
-    r.y = NULL;
-    dbsp_expr *yk = eq ? xremap(eq->args[1], NULL, -(int64_t)nout) : NULL;
-    if (yk != NULL && yk->type != IVM_TTEXT && yk->type != IVM_TINT) {
-        ivm_type t = yk->type;
-        dbsp_expr *a1[1] = {yk};
-        yk = dbsp_expr_func(DBSP_FN_NUMKEY, t == IVM_TREAL ? IVM_TREAL : IVM_TNULL, 1, a1);
+    rc = corr_split(b, e, r.cond, nout, "IN (subquery) as a value", &inner, &keys, &nkeys,
+                    &pred);
+    r.cond = NULL;
+    dbsp_expr *eq = NULL;
+    if (rc == IVM_OK) {
+        eq = mk_cmp_aff(DBSP_X_EQ, expr_aff(b, e->a), x, r.yaff, r.y);
+        r.y = NULL;
+    } else {
+        dbsp_expr_free(x);
     }
+    x = NULL;
     lp_node *t = r.tree;
     r.tree = NULL;
-    if (yk != NULL && r.cond != NULL) {
-        dbsp_expr *fc = xremap(r.cond, NULL, -(int64_t)nout);
-        t = fc ? wrap_filter(c, t, fc) : NULL;
-    }
-    lp_node *d = yk && t ? flag_set(c, t, 1, &yk) : NULL;
-    if (d == NULL) {
-        if (t == NULL || yk == NULL)
-            dbsp_expr_free(yk);
-        lp_free_exprs(t);
-        dbsp_expr_free(eq);
-        subrel_free(&r);
-        return IVM_NOMEM;
-    }
     subrel_free(&r);
-    dbsp_expr *xv = dbsp_expr_dup(eq->args[0]);
-    dbsp_expr *xnull = mk_op(DBSP_X_ISNULL, IVM_TINT, dbsp_expr_dup(eq->args[0]), NULL);
-    dbsp_expr_free(eq);
-    dbsp_expr *jp = mk_op(DBSP_X_EQ, IVM_TINT, xv, dbsp_expr_col(nout, d->types[0]));
-    if (jp == NULL || xnull == NULL) {
-        dbsp_expr_free(jp);
-        dbsp_expr_free(xnull);
-        lp_free_exprs(d);
-        return IVM_NOMEM;
+    if (rc == IVM_OK && eq == NULL)
+        rc = IVM_NOMEM;
+    dbsp_expr *yk = NULL;
+    if (rc == IVM_OK) {
+        yk = xremap(eq->args[1], NULL, -(int64_t)nout);
+        if (yk != NULL && yk->type != IVM_TTEXT && yk->type != IVM_TINT) {
+            ivm_type ty = yk->type;
+            dbsp_expr *a1[1] = {yk};
+            yk = dbsp_expr_func(DBSP_FN_NUMKEY, ty == IVM_TREAL ? IVM_TREAL : IVM_TNULL, 1, a1);
+        }
+        if (yk == NULL)
+            rc = IVM_NOMEM;
     }
-    rc = sub_join(b, LP_J_LEFT, d, jp);
+    if (rc == IVM_OK && inner != NULL) {
+        t = wrap_filter(c, t, inner);
+        inner = NULL;
+        if (t == NULL)
+            rc = IVM_NOMEM;
+    }
+    /* D = DISTINCT (keys..., y, 1), joined on the keys and x = D.y. */
+    lp_node *d = NULL;
+    if (rc == IVM_OK) {
+        dbsp_expr **ex = rt_arena_alloc(&c->arena, sizeof *ex * (nkeys + 2));
+        if (ex == NULL) {
+            rc = IVM_NOMEM;
+        } else {
+            if (nkeys)
+                memcpy(ex, keys, sizeof *ex * nkeys);
+            ex[nkeys] = yk;
+            d = flag_set(c, t, nkeys + 1, ex);
+            t = NULL;
+            nkeys = 0;
+            yk = NULL;
+            if (d == NULL)
+                rc = IVM_NOMEM;
+        }
+    }
+    dbsp_expr *xv = NULL, *xnull = NULL;
+    if (rc == IVM_OK) {
+        uint32_t ycol = nout + d->ncols - 2;
+        xv = dbsp_expr_dup(eq->args[0]);
+        xnull = mk_op(DBSP_X_ISNULL, IVM_TINT, dbsp_expr_dup(eq->args[0]), NULL);
+        dbsp_expr *jp = mk_op(DBSP_X_EQ, IVM_TINT, xv, dbsp_expr_col(ycol, d->types[d->ncols - 2]));
+        if (jp == NULL || xnull == NULL || and_into(&pred, jp) != IVM_OK)
+            rc = IVM_NOMEM;
+    }
+    dbsp_expr_free(eq);
+    if (rc != IVM_OK) {
+        for (uint32_t i = 0; i < nkeys; i++)
+            dbsp_expr_free(keys[i]);
+        dbsp_expr_free(yk);
+        dbsp_expr_free(inner);
+        dbsp_expr_free(pred);
+        dbsp_expr_free(xnull);
+        lp_free_exprs(t);
+        lp_free_exprs(d);
+        return rc;
+    }
+    uint32_t flag = nout + d->ncols - 1;
+    rc = sub_join(b, LP_J_LEFT, d, pred);
+    pred = NULL;
     if (rc == IVM_OK)
         rc = grow_row(b, d);
     if (rc != IVM_OK) {
         dbsp_expr_free(xnull);
         return rc;
     }
-    uint32_t flag = nout + 1, fo = b->ncols;
-    /* F: (rows, NULL ys) of sub, one row, joined on nothing. */
+    /* F = (keys..., rows > 0, nulls > 0) per correlation key, joined on
+     * the keys: no row means no row of sub for this key. */
+    uint32_t fo = b->ncols;
     subrel f;
     b->sub_ok = false;
     rc = bind_sub_rel(b, e, true, &f);
@@ -2411,30 +2449,48 @@ static ivm_rc bind_sub_value(bctx *b, const plan_expr *e, dbsp_expr **out)
         dbsp_expr_free(xnull);
         return rc;
     }
+    dbsp_expr *finner = NULL, *fpred = NULL, **fkeys = NULL;
+    uint32_t nfk = 0;
+    rc = corr_split(b, e, f.cond, fo, "IN (subquery) as a value", &finner, &fkeys, &nfk, &fpred);
+    f.cond = NULL;
     lp_node *ft = f.tree;
     f.tree = NULL;
-    if (f.cond != NULL) {
-        dbsp_expr *fc = xremap(f.cond, NULL, -(int64_t)fo);
-        ft = fc ? wrap_filter(c, ft, fc) : NULL;
-    }
-    lp_node *agg = lp_new(c, LP_AGGREGATE, 2);
-    lp_agg *aggs = rt_arena_alloc(&c->arena, sizeof *aggs * 2);
-    dbsp_expr *y = xremap(f.y, NULL, -(int64_t)fo);
+    dbsp_expr *y = rc == IVM_OK ? xremap(f.y, NULL, -(int64_t)fo) : NULL;
     subrel_free(&f);
-    if (ft == NULL || agg == NULL || aggs == NULL || y == NULL) {
+    if (rc == IVM_OK && y == NULL)
+        rc = IVM_NOMEM;
+    if (rc == IVM_OK && finner != NULL) {
+        ft = wrap_filter(c, ft, finner);
+        finner = NULL;
+        if (ft == NULL)
+            rc = IVM_NOMEM;
+    }
+    lp_node *agg = rc == IVM_OK ? lp_new(c, LP_AGGREGATE, nfk + 2) : NULL;
+    lp_agg *aggs = rt_arena_alloc(&c->arena, sizeof *aggs * 2);
+    if (rc == IVM_OK && (agg == NULL || aggs == NULL))
+        rc = IVM_NOMEM;
+    if (rc != IVM_OK) {
+        for (uint32_t i = 0; i < nfk; i++)
+            dbsp_expr_free(fkeys[i]);
+        dbsp_expr_free(finner);
+        dbsp_expr_free(fpred);
         dbsp_expr_free(y);
         dbsp_expr_free(xnull);
         lp_free_exprs(ft);
-        return IVM_NOMEM;
+        return rc;
     }
     memset(aggs, 0, sizeof *aggs * 2);
     aggs[0].kind = aggs[1].kind = DBSP_AGG_COUNT_STAR;
     aggs[0].type = aggs[1].type = IVM_TINT;
     aggs[1].filter = mk_op(DBSP_X_ISNULL, IVM_TINT, y, NULL);
     agg->in = ft;
+    agg->nexprs = nfk;
+    agg->exprs = fkeys;
+    for (uint32_t i = 0; i < nfk; i++)
+        agg->types[i] = fkeys[i]->type;
     agg->aggs = aggs;
     agg->naggs = 2;
-    agg->types[0] = agg->types[1] = IVM_TINT;
+    agg->types[nfk] = agg->types[nfk + 1] = IVM_TINT;
     if (aggs[1].filter == NULL) {
         lp_free_exprs(agg);
         agg = NULL;
@@ -2442,24 +2498,29 @@ static ivm_rc bind_sub_value(bctx *b, const plan_expr *e, dbsp_expr **out)
         agg = count_flags(c, agg);
     }
     if (agg == NULL) {
+        dbsp_expr_free(fpred);
         dbsp_expr_free(xnull);
         return IVM_NOMEM;
     }
-    rc = sub_join(b, LP_J_LEFT, agg, NULL);
+    rc = sub_join(b, LP_J_LEFT, agg, fpred);
     if (rc == IVM_OK)
         rc = grow_row(b, agg);
     if (rc != IVM_OK) {
         dbsp_expr_free(xnull);
         return rc;
     }
+    uint32_t frows = fo + nfk, fnulls = fo + nfk + 1;
     ivm_value zero = ivm_value_int(0), one = ivm_value_int(1), null = ivm_value_null();
-    dbsp_expr *args[7];
+    dbsp_expr *args[7], *cz[2];
+    cz[0] = dbsp_expr_col(frows, IVM_TINT);
+    cz[1] = dbsp_expr_const(&zero);
     args[0] = mk_op(DBSP_X_NOTNULL, IVM_TINT, dbsp_expr_col(flag, IVM_TINT), NULL);
     args[1] = dbsp_expr_const(&one);
-    args[2] = mk_op(DBSP_X_EQ, IVM_TINT, dbsp_expr_col(fo, IVM_TINT), dbsp_expr_const(&zero));
+    args[2] = mk_op(DBSP_X_EQ, IVM_TINT, dbsp_expr_func(DBSP_FN_COALESCE, IVM_TINT, 2, cz),
+                    dbsp_expr_const(&zero));
     args[3] = dbsp_expr_const(&zero);
     args[4] = mk_op(DBSP_X_OR, IVM_TINT, xnull,
-                    mk_op(DBSP_X_GT, IVM_TINT, dbsp_expr_col(fo + 1, IVM_TINT),
+                    mk_op(DBSP_X_GT, IVM_TINT, dbsp_expr_col(fnulls, IVM_TINT),
                           dbsp_expr_const(&zero)));
     args[5] = dbsp_expr_const(&null);
     args[6] = dbsp_expr_const(&zero);

@@ -1,0 +1,23 @@
+-- x [NOT] IN (subquery) as a value, correlated by equalities: three-valued
+-- per outer row over the rows the correlation selects.
+CREATE TABLE t(k INTEGER, x INTEGER, v TEXT);
+CREATE TABLE s(k INTEGER, y INTEGER);
+INSERT INTO t VALUES (1,10,'a'),(1,20,'b'),(2,10,'c'),(2,NULL,'d'),(3,NULL,'e'),(NULL,10,'f'),(4,40,'g');
+INSERT INTO s VALUES (1,10),(1,30),(2,NULL),(2,40),(4,10),(4,10);
+CREATE VIEW c1 AS SELECT v, x IN (SELECT y FROM s WHERE s.k = t.k) AS i, x NOT IN (SELECT y FROM s WHERE s.k = t.k) AS ni FROM t;
+CREATE VIEW c2 AS SELECT v FROM t WHERE x > 15 OR x IN (SELECT y FROM s WHERE s.k = t.k AND y < 35);
+CREATE VIEW c3 AS SELECT v, CASE WHEN x IN (SELECT y + 0 FROM s WHERE t.k = s.k) THEN 'in' ELSE 'out' END AS w FROM t;
+SELECT * FROM c1 ORDER BY 1; SELECT '-';
+SELECT * FROM c2 ORDER BY 1; SELECT '-';
+SELECT * FROM c3 ORDER BY 1; SELECT '-';
+DELETE FROM s WHERE y IS NULL;
+INSERT INTO s VALUES (3, 99), (1, NULL), (4, 40);
+UPDATE t SET x = 30 WHERE v = 'b';
+SELECT * FROM c1 ORDER BY 1; SELECT '-';
+SELECT * FROM c2 ORDER BY 1; SELECT '-';
+SELECT * FROM c3 ORDER BY 1; SELECT '-';
+DELETE FROM s WHERE k = 1;
+SELECT * FROM c1 ORDER BY 1; SELECT '-';
+DELETE FROM s;
+SELECT * FROM c1 ORDER BY 1; SELECT '-';
+SELECT * FROM c3 ORDER BY 1; SELECT '-';
