@@ -110,6 +110,8 @@ static bool fn_arity_ok(dbsp_fn fn, uint32_t n)
         return n == 3;
     case DBSP_FN_COALESCE: case DBSP_FN_MIN: case DBSP_FN_MAX: case DBSP_FN_PRINTF:
         return n >= 1;
+    case DBSP_FN_SORTKEY:
+        return n % 2 == 0;
     default:
         return false;
     }
@@ -1006,7 +1008,7 @@ static void describe(wbuf *w, const dbsp_expr *e)
         [DBSP_FN_HEX] = "hex", [DBSP_FN_QUOTE] = "quote", [DBSP_FN_UNICODE] = "unicode",
         [DBSP_FN_LIKE] = "like", [DBSP_FN_GLOB] = "glob", [DBSP_FN_NUMERIC] = "numeric",
         [DBSP_FN_CAST_NUMERIC] = "cast_numeric", [DBSP_FN_SIGN] = "sign",
-        [DBSP_FN_NUMKEY] = "numkey",
+        [DBSP_FN_NUMKEY] = "numkey", [DBSP_FN_SORTKEY] = "sortkey",
     };
     char buf[24];
     const char *bin = binop_text((dbsp_xop)e->op);

@@ -183,6 +183,8 @@ size_t dbsp_plan_describe(const dbsp_plan *p, char *buf, size_t cap)
                     out_fmt(&o, " FILTER #%u", (unsigned)a->filter_col);
             }
             out_raw(&o, "]", 1);
+        } else if (nd->kind == DBSP_TOPK) {
+            out_fmt(&o, " offset=%lld limit=%lld", (long long)nd->offset, (long long)nd->limit);
         }
         if (nd->partitioned)
             out_raw(&o, " sharded", 8);

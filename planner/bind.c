@@ -1431,12 +1431,6 @@ ivm_rc bind_select(pctx *c, const plan_select *sel, lp_node **out, plan_query *q
 
     q->limit = q->offset = -1;
     if (sel->limit != NULL || sel->offset != NULL) {
-        if (c->for_view) {
-            rc = unsupported(b, sel->limit ? sel->limit->pos : sel->offset->pos,
-                             "LIMIT (top-k)");
-            dbsp_expr_free(having);
-            goto fail;
-        }
         if (sel->limit && (rc = const_int(b, sel->limit, "LIMIT", &q->limit)) != IVM_OK) {
             dbsp_expr_free(having);
             goto fail;
@@ -1445,10 +1439,16 @@ ivm_rc bind_select(pctx *c, const plan_select *sel, lp_node **out, plan_query *q
             dbsp_expr_free(having);
             goto fail;
         }
+        /* A view keeps its top-k (topk.c), which wants both bounds. */
+        if (c->for_view && (rc = topk_check_bounds(c, sel, q)) != IVM_OK) {
+            dbsp_expr_free(having);
+            goto fail;
+        }
     }
-    /* A view's rows have no order: ORDER BY there is accepted and ignored;
-     * readers order with their own ORDER BY. */
-    if (!c->for_view && sel->norder > 0) {
+    /* A view's rows have no order: ORDER BY there is accepted and ignored
+     * (readers order with their own ORDER BY), unless LIMIT makes it
+     * choose the rows (top-k, topk.c). */
+    if ((!c->for_view || sel->limit != NULL) && sel->norder > 0) {
         q->sort = ivm_calloc(sel->norder, sizeof *q->sort);
         if (q->sort == NULL) {
             dbsp_expr_free(having);

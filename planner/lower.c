@@ -301,5 +301,8 @@ ivm_rc lower_plan(pctx *c, lp_node *root, plan_query *q)
     for (uint32_t i = 0; i < root->ncols; i++)
         if (top.map[i] != i)
             return ivm_err_set(c->err, IVM_INTERNAL, 0, 0, "planner: result layout is not the identity");
+    if (c->for_view && q->limit >= 0 &&
+        (rc = lower_topk(c, q, top.node, root->ncols, &top.node)) != IVM_OK)
+        return rc;
     return dbsp_plan_output(q->plan, top.node, &q->output);
 }

@@ -66,6 +66,13 @@ void lp_free_exprs(lp_node *n);
 ivm_rc bind_select(pctx *c, const plan_select *sel, lp_node **out, plan_query *q);
 /* Pushes filters into joins and extracts equi-join keys (keeps P3, P4). */
 ivm_rc rewrite_plan(pctx *c, lp_node **root);
+/* A view's LIMIT and OFFSET (already in q) must be non-negative (topk.c). */
+ivm_rc topk_check_bounds(pctx *c, const plan_select *sel, const plan_query *q);
+/* Ends a view's circuit at node in (width columns: the result columns, then
+ * hidden ORDER BY columns) with its top-k by q's sort keys, LIMIT and
+ * OFFSET; *out has the q->ncols result columns.  Clears q's sort keys and
+ * bounds, which readers of a view must not apply again (topk.c). */
+ivm_rc lower_topk(pctx *c, plan_query *q, dbsp_node in, uint32_t width, dbsp_node *out);
 /* Lowers a logical plan into q->plan and q->inputs, ending in an output node. */
 ivm_rc lower_plan(pctx *c, lp_node *root, plan_query *q);
 

@@ -164,10 +164,15 @@ static void test_plan_errors_name_the_problem(void **state)
     assert_int_equal(plan_sql("SELECT a FROM r LEFT JOIN s ON r.a = s.a", true, &q, &err),
                      IVM_UNSUPPORTED);
     assert_non_null(strstr(err.msg, "outer join"));
-    assert_int_equal(plan_sql("SELECT a FROM r ORDER BY a LIMIT 3", true, &q, &err),
+    assert_int_equal(plan_sql("SELECT a FROM r ORDER BY a LIMIT -3", true, &q, &err),
                      IVM_UNSUPPORTED);
-    assert_non_null(strstr(err.msg, "LIMIT"));
+    assert_non_null(strstr(err.msg, "LIMIT -3"));
     assert_int_equal(err.col, 34);  /* the LIMIT expression */
+    assert_int_equal(plan_sql("SELECT a FROM r ORDER BY a LIMIT 3 OFFSET 0 - 1", true, &q, &err),
+                     IVM_UNSUPPORTED);
+    assert_non_null(strstr(err.msg, "OFFSET -1"));
+    assert_int_equal(err.col, 43);
+    assert_int_equal(plan_sql("SELECT a FROM r ORDER BY a LIMIT a", true, &q, &err), IVM_SCHEMA);
     assert_int_equal(plan_sql("SELECT a, COUNT(*) FROM r", true, &q, &err), IVM_UNSUPPORTED);
     assert_non_null(strstr(err.msg, "GROUP BY"));
     assert_int_equal(plan_sql("SELECT COUNT(*) FROM r WHERE SUM(a) > 1", true, &q, &err),
@@ -193,10 +198,36 @@ static void test_plan_adhoc_order_and_limit(void **state)
     plan_query_free(q);
 }
 
+/* A view's LIMIT becomes a topk node over an arrangement whose first value
+ * column is the sort key; the result has only the view's columns. */
+static void test_plan_view_topk(void **state)
+{
+    (void)state;
+    plan_query *q;
+    ivm_err err;
+    assert_int_equal(plan_sql("SELECT a, c FROM r ORDER BY b DESC, 1 LIMIT 5 OFFSET 2", true, &q,
+                              &err),
+                     IVM_OK);
+    assert_int_equal(count_kind(q, DBSP_TOPK), 1);
+    assert_int_equal(q->ncols, 2);
+    assert_int_equal(q->nhidden, 0);
+    assert_int_equal(q->nsort, 0);
+    assert_int_equal(dbsp_plan_ncols(q->plan, q->output), 2);
+    for (uint32_t i = 0; i < dbsp_plan_nodes(q->plan); i++)
+        if (dbsp_plan_kind(q->plan, i) == DBSP_TOPK)
+            assert_int_equal(dbsp_plan_ncols(q->plan, i), 4); /* key, a, c, b */
+    plan_query_free(q);
+    /* ORDER BY without LIMIT in a view is ignored: no top-k. */
+    assert_int_equal(plan_sql("SELECT a FROM r ORDER BY a", true, &q, &err), IVM_OK);
+    assert_int_equal(count_kind(q, DBSP_TOPK), 0);
+    plan_query_free(q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plan_join_extracts_key),
+        cmocka_unit_test(test_plan_view_topk),
         cmocka_unit_test(test_plan_mixed_class_key_is_cast),
         cmocka_unit_test(test_plan_group_by_arranges_by_group),
         cmocka_unit_test(test_plan_distinct_and_empty_group),
