@@ -1063,6 +1063,22 @@ static void describe(wbuf *w, const dbsp_expr *e)
         puts_(w, " END");
         return;
     case DBSP_X_FUNC:
+        if (e->fn == DBSP_FN_SORTKEY) {
+            /* sortkey(#2 DESC NULLS LAST, #0 ASC NULLS FIRST): the terms as
+             * ORDER BY reads them. */
+            puts_(w, "sortkey(");
+            for (uint32_t i = 0; i + 1 < e->nargs; i += 2) {
+                const dbsp_expr *f = e->args[i];
+                int64_t fl = f->op == DBSP_X_CONST && f->k.type == IVM_TINT ? f->k.u.i : 0;
+                if (i > 0)
+                    puts_(w, ", ");
+                describe(w, e->args[i + 1]);
+                puts_(w, (fl & DBSP_ORDER_DESC) ? " DESC" : " ASC");
+                puts_(w, (fl & DBSP_ORDER_NULLS_LAST) ? " NULLS LAST" : " NULLS FIRST");
+            }
+            put(w, ")", 1);
+            return;
+        }
         puts_(w, e->fn < DBSP_FN_COUNT_ ? fnames[e->fn] : "?");
         put(w, "(", 1);
         for (uint32_t i = 0; i < e->nargs; i++) {

@@ -271,9 +271,16 @@ uint32_t dbsp_plan_nodes(const dbsp_plan *p);
 dbsp_kind dbsp_plan_kind(const dbsp_plan *p, dbsp_node n);
 uint32_t dbsp_plan_ncols(const dbsp_plan *p, dbsp_node n);
 uint32_t dbsp_plan_nkey(const dbsp_plan *p, dbsp_node n);
-/* Writes a readable listing of the plan (one line per node: id, operator,
- * inputs, key, state kept) to buf like snprintf. */
+/* Writes a readable listing of the plan to buf like snprintf (returns the
+ * length needed; NUL-terminated when cap > 0; buf may be NULL when cap is
+ * 0): one line per node with its id, operator, inputs, width and key, what
+ * it computes, whether it is sharded, the integrals it reads, where an
+ * exchange routes rows and the state it keeps (dbsp/README.md, EXPLAIN). */
 size_t dbsp_plan_describe(const dbsp_plan *p, char *buf, size_t cap);
+/* The same facts as a Graphviz digraph named name (NULL: "circuit"), like
+ * snprintf: one node statement "nI [label=...]" per plan node, then one
+ * edge "nA -> nB" per input (a join's labelled left and right). */
+size_t dbsp_plan_dot(const dbsp_plan *p, const char *name, char *buf, size_t cap);
 
 /* ---- Hosts: a plan running on workers ------------------------------------- */
 

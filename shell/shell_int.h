@@ -106,4 +106,10 @@ void shell_watch_delta(void *arg, const ivm_delta *d);
 bool shell_load(shell *sh, const char *table, const char *path, uint64_t commit_every,
                 const char *format, char *msg, size_t msgcap);
 
+/* .explain (explain.c): runs EXPLAIN [DOT] VIEW view and writes its lines
+ * to the file at path (created or truncated) or, with path NULL, to the
+ * shell's output.  On failure msg says why. */
+bool shell_explain(shell *sh, bool dot, const char *view, const char *path, char *msg,
+                   size_t msgcap);
+
 #endif /* SHELL_INT_H */
