@@ -137,7 +137,7 @@ static ivm_rc lower(pctx *c, const lp_node *n, plan_query *q, lowered *out)
     switch (n->kind) {
     case LP_SCAN:
         rc = dbsp_plan_input(p, n->ncols, 0, &node);
-        if (rc == IVM_OK)
+        if (rc == IVM_OK && n->rel_id != PLAN_REL_EMPTY)
             rc = add_input(q, n->rel_id, node);
         if (rc == IVM_OK)
             rc = identity(c, out, node, n->ncols);

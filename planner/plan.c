@@ -71,6 +71,8 @@ ivm_rc plan_select_query(const plan_select *sel, const plan_catalog *cat, bool f
     if (rc == IVM_OK)
         rc = rewrite_plan(&c, &root);
     if (rc == IVM_OK)
+        rc = fold_prune_plan(&c, &root);
+    if (rc == IVM_OK)
         rc = lower_plan(&c, root, q);
     if (rc != IVM_OK)
         goto fail;

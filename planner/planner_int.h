@@ -66,6 +66,13 @@ void lp_free_exprs(lp_node *n);
 ivm_rc bind_select(pctx *c, const plan_select *sel, lp_node **out, plan_query *q);
 /* Pushes filters into joins and extracts equi-join keys (keeps P3, P4). */
 ivm_rc rewrite_plan(pctx *c, lp_node **root);
+/* LP_SCAN of a relation that is always empty (a filter that is never
+ * true, prune.c): lowered as an input node that nothing feeds. */
+#define PLAN_REL_EMPTY (UINT32_MAX - 1)
+/* Folds constant subexpressions (dropping filters that are always true,
+ * emptying what a never-true filter reads) and prunes columns no operator
+ * above needs, so that joins arrange only what they use (prune.c). */
+ivm_rc fold_prune_plan(pctx *c, lp_node **root);
 /* A view's LIMIT and OFFSET (already in q) must be non-negative (topk.c). */
 ivm_rc topk_check_bounds(pctx *c, const plan_select *sel, const plan_query *q);
 /* Ends a view's circuit at node in (width columns: the result columns, then
