@@ -223,11 +223,55 @@ static void test_plan_view_topk(void **state)
     plan_query_free(q);
 }
 
+/* Columns nobody above a join needs are not arranged: r keeps (key, a, c)
+ * and s (key, a) instead of (key, a, b, c) and (key, a, x, y). */
+static void test_plan_prune_narrows_join_arrangements(void **state)
+{
+    (void)state;
+    plan_query *q;
+    ivm_err err;
+    assert_int_equal(plan_sql("SELECT r.c FROM r JOIN s ON r.a = s.a", true, &q, &err), IVM_OK);
+    uint32_t widths[2], n = 0;
+    for (uint32_t i = 0; i < dbsp_plan_nodes(q->plan); i++)
+        if (dbsp_plan_kind(q->plan, i) == DBSP_INTEGRATE && n < 2)
+            widths[n++] = dbsp_plan_ncols(q->plan, i);
+    assert_int_equal(n, 2);
+    assert_int_equal(widths[0], 3);
+    assert_int_equal(widths[1], 2);
+    assert_int_equal(q->ncols, 1);
+    plan_query_free(q);
+}
+
+/* WHERE 1 = 1 leaves no filter; WHERE 0 leaves no filter and an input that
+ * is never fed (not among the query's inputs). */
+static void test_plan_fold_constant_filters(void **state)
+{
+    (void)state;
+    plan_query *q;
+    ivm_err err;
+    assert_int_equal(plan_sql("SELECT a FROM r WHERE 1 = 1 AND b > 2 + 3", true, &q, &err),
+                     IVM_OK);
+    assert_int_equal(count_kind(q, DBSP_FILTER), 1);
+    assert_int_equal(q->ninputs, 1);
+    plan_query_free(q);
+    assert_int_equal(plan_sql("SELECT a FROM r WHERE 1 = 1", true, &q, &err), IVM_OK);
+    assert_int_equal(count_kind(q, DBSP_FILTER), 0);
+    assert_int_equal(q->ninputs, 1);
+    plan_query_free(q);
+    assert_int_equal(plan_sql("SELECT a FROM r WHERE NULL OR 0", true, &q, &err), IVM_OK);
+    assert_int_equal(count_kind(q, DBSP_FILTER), 0);
+    assert_int_equal(q->ninputs, 0);
+    assert_int_equal(count_kind(q, DBSP_INPUT), 1);
+    plan_query_free(q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plan_join_extracts_key),
         cmocka_unit_test(test_plan_view_topk),
+        cmocka_unit_test(test_plan_prune_narrows_join_arrangements),
+        cmocka_unit_test(test_plan_fold_constant_filters),
         cmocka_unit_test(test_plan_mixed_class_key_is_cast),
         cmocka_unit_test(test_plan_group_by_arranges_by_group),
         cmocka_unit_test(test_plan_distinct_and_empty_group),
