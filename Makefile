@@ -103,6 +103,13 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(LIB)
 $(BUILD)/tests/slt/%: $(BUILD)/obj/tests/slt/%.o $(SLT_LIB_OBJS) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) -o $@ $^ -lcmocka $(LDLIBS)
+# The shell's unit tests link the shell file they test (not main.c).
+$(BUILD)/tests/shell/%: $(BUILD)/obj/tests/shell/%.o $(BUILD)/obj/shell/progress.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -o $@ $^ -lcmocka $(LDLIBS)
+$(BUILD)/obj/tests/shell/%.o: tests/shell/%.c | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -Iinclude -Ishell -Itests -c $< -o $@
 $(SLT_BIN): $(SLT_OBJS) $(LIB)
 	$(CC) $(CFLAGS_BASE) -o $@ $^ $(LDLIBS)
 $(BUILD)/obj/tests/%.o: tests/%.c | $(DEPS_OK)

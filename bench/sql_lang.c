@@ -132,7 +132,7 @@ static int exec(ivm_db *db, const char *sql)
  * GROUP_CONCAT and FILTER aggregates; timed single-row updates. */
 static void bench_maintain(int rows, int group_size, int updates)
 {
-    ivm_options opts = {2};
+    ivm_options opts = {.workers = 2};
     ivm_db *db = NULL;
     ivm_err err;
     if (ivm_open(&opts, &db, &err) != IVM_OK)

@@ -40,6 +40,9 @@ typedef struct dbsp_op_vtab {
     /* Frees everything the state owns (not the state block itself); must
      * cope with a state whose init failed half-way or never ran (zeroed). */
     void (*fini)(void *state);
+    /* Merges the operator's spines into one batch each, between steps, in
+     * the calling thread (dbsp_host_compact); NULL if it has none. */
+    ivm_rc (*compact)(void *state);
 } dbsp_op_vtab;
 
 extern const dbsp_op_vtab dbsp_op_input_vt;
@@ -54,6 +57,8 @@ extern const dbsp_op_vtab dbsp_op_distinct_vt;
 extern const dbsp_op_vtab dbsp_op_join_vt;
 extern const dbsp_op_vtab dbsp_op_aggregate_vt;
 extern const dbsp_op_vtab dbsp_op_output_vt;
+/* One per dbsp_setop_kind, in that order (op_setop.c). */
+extern const dbsp_op_vtab dbsp_op_setop_vt[DBSP_SETOP_KIND_COUNT_];
 extern const dbsp_op_vtab dbsp_op_topk_vt;
 
 /* ---- Plans --------------------------------------------------------------- */
@@ -256,6 +261,7 @@ ivm_rc dbsp_integrate_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch **
 const spine *dbsp_integrate_trace(const void *state);
 void dbsp_integrate_stats(const void *state, spine_stats *acc);
 void dbsp_integrate_fini(void *state);
+ivm_rc dbsp_integrate_compact(void *state);
 
 /* op_input: queues a batch for the next step (controlling thread). */
 ivm_rc dbsp_input_queue_take(void *state, spine_batch *b_owned);

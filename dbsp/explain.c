@@ -200,6 +200,10 @@ static void put_role(obuf *o, const dbsp_plan *p, const dbsp_pnode *nd)
         put_sep(o);
         put_fmt(o, "reads: I(%u)", (unsigned)nd->in[0]);
         break;
+    case DBSP_SETOP:
+        put_sep(o);
+        put_fmt(o, "reads: I(%u), I(%u)", (unsigned)nd->in[0], (unsigned)nd->in[1]);
+        return;
     case DBSP_JOIN:
         put_sep(o);
         put_fmt(o, "reads: I(%u), I(%u) on key ", (unsigned)nd->in[0], (unsigned)nd->in[1]);

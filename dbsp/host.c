@@ -115,7 +115,7 @@ static bool sharding_ok(const dbsp_plan *p)
     for (uint32_t i = 0; i < p->n; i++) {
         const dbsp_pnode *nd = &p->nodes[i];
         if (nd->kind != DBSP_DISTINCT && nd->kind != DBSP_JOIN && nd->kind != DBSP_AGGREGATE &&
-            nd->kind != DBSP_TOPK)
+            nd->kind != DBSP_SETOP && nd->kind != DBSP_TOPK)
             continue;
         for (uint32_t k = 0; k < nd->nin; k++)
             if (!p->nodes[nd->in[k]].partitioned)
@@ -481,6 +481,24 @@ ivm_rc dbsp_host_cursor(dbsp_host *h, dbsp_node output, spine_cursor **out)
     rc = spine_cursor_new(spines, h->nworkers, NULL, 0, out);
     pthread_mutex_unlock(&h->publish_mu);
     ivm_free(spines);
+    return rc;
+}
+
+ivm_rc dbsp_host_compact(dbsp_host *h)
+{
+    if (h->rc != IVM_OK)
+        return h->rc;
+    /* Between steps no worker touches its operators' state, and the step's
+     * end ordered their writes before this thread's reads (the engine
+     * waited for it), so this thread may act as every spine's owner. */
+    ivm_rc rc = IVM_OK;
+    for (uint32_t wi = 0; wi < h->nworkers; wi++)
+        for (uint32_t i = 0; i < h->nnodes; i++) {
+            const dbsp_op_vtab *vt = h->plan->nodes[i].vt;
+            ivm_rc r = vt->compact != NULL ? vt->compact(h->w[wi].ctx.inst[i].state) : IVM_OK;
+            if (rc == IVM_OK)
+                rc = r;
+        }
     return rc;
 }
 

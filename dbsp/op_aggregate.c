@@ -538,6 +538,12 @@ static void aggregate_stats(const void *state, spine_stats *acc)
     dbsp_stats_add(acc, &st);
 }
 
+static ivm_rc aggregate_compact(void *state)
+{
+    aggregate_state *s = state;
+    return spine_compact(s->prev);
+}
+
 static void aggregate_fini(void *state)
 {
     aggregate_state *s = state;
@@ -562,4 +568,5 @@ const dbsp_op_vtab dbsp_op_aggregate_vt = {
     .trace = NULL,
     .stats = aggregate_stats,
     .fini = aggregate_fini,
+    .compact = aggregate_compact,
 };

@@ -69,6 +69,12 @@ void dbsp_integrate_stats(const void *state, spine_stats *acc)
     dbsp_stats_add(acc, &st);
 }
 
+ivm_rc dbsp_integrate_compact(void *state)
+{
+    dbsp_integrate_state *s = state;
+    return spine_compact(s->s);
+}
+
 void dbsp_integrate_fini(void *state)
 {
     dbsp_integrate_state *s = state;
@@ -84,4 +90,5 @@ const dbsp_op_vtab dbsp_op_integrate_vt = {
     .trace = dbsp_integrate_trace,
     .stats = dbsp_integrate_stats,
     .fini = dbsp_integrate_fini,
+    .compact = dbsp_integrate_compact,
 };

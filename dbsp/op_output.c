@@ -43,4 +43,5 @@ const dbsp_op_vtab dbsp_op_output_vt = {
     .trace = dbsp_integrate_trace,
     .stats = dbsp_integrate_stats,
     .fini = dbsp_integrate_fini,
+    .compact = dbsp_integrate_compact,
 };

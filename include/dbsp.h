@@ -196,10 +196,21 @@ typedef uint32_t dbsp_node;
 typedef enum dbsp_kind {
     DBSP_INPUT, DBSP_FILTER, DBSP_MAP, DBSP_PLUS, DBSP_NEGATE, DBSP_EXCHANGE,
     DBSP_INTEGRATE, DBSP_Z1, DBSP_DISTINCT, DBSP_JOIN, DBSP_AGGREGATE,
-    DBSP_OUTPUT,
+    DBSP_OUTPUT, DBSP_SETOP,
     DBSP_TOPK,
     DBSP_KIND_COUNT_
 } dbsp_kind;
+
+/* Set operations (dbsp_plan_setop).  With a = max(I(A)[r], 0) and
+ * b = max(I(B)[r], 0), row r's weight in the result is: */
+typedef enum dbsp_setop_kind {
+    DBSP_SETOP_UNION,          /* 1 if a > 0 or b > 0, else 0 */
+    DBSP_SETOP_INTERSECT,      /* 1 if a > 0 and b > 0 */
+    DBSP_SETOP_EXCEPT,         /* 1 if a > 0 and b == 0 */
+    DBSP_SETOP_INTERSECT_ALL,  /* min(a, b) */
+    DBSP_SETOP_EXCEPT_ALL,     /* max(a - b, 0) */
+    DBSP_SETOP_KIND_COUNT_
+} dbsp_setop_kind;
 
 /* An immutable graph once built.  Nodes are numbered in the order they are
  * added; every node's inputs come before it, so that order is a topological
@@ -253,6 +264,14 @@ ivm_rc dbsp_plan_join(dbsp_plan *p, dbsp_node a_integrated, dbsp_node b_integrat
  * the input's. */
 ivm_rc dbsp_plan_aggregate(dbsp_plan *p, dbsp_node in_integrated, uint32_t naggs,
                            const dbsp_agg *aggs, dbsp_node *out);
+/* A set operation over two integrate nodes of equal ncols and nkey (the
+ * planner keys both on the whole row): out = f(I(A), I(B)) row by row, f as
+ * dbsp_setop_kind says; output columns and key are the inputs'.  Rows match
+ * when their encodings are equal (NULL matches NULL, 1 differs from 1.0).
+ * Per step O((|dA| + |dB|) log |I|).  IVM_INVALID for an unknown kind or
+ * inputs that are not integrate nodes of one shape. */
+ivm_rc dbsp_plan_setop(dbsp_plan *p, dbsp_setop_kind kind, dbsp_node a_integrated,
+                       dbsp_node b_integrated, dbsp_node *out);
 /* Top-k of an integrate node: per key (a partition; nkey 0 is one global
  * partition), the values ranked offset+1 .. offset+limit in the byte order
  * of their encoding, a row present w times counting w times.  The output
@@ -292,8 +311,8 @@ typedef struct dbsp_host dbsp_host;
 
 /* sched is borrowed and must outlive the host; its size is the worker count.
  * The plan is borrowed too and must not change while the host lives.
- * IVM_INVALID when there are several workers and a distinct, join or
- * aggregate reads rows not routed through an exchange on its key
+ * IVM_INVALID when there are several workers and a distinct, join, set
+ * operation or aggregate reads rows not routed through an exchange on its key
  * (dbsp/README.md, D4). */
 ivm_rc dbsp_host_new(const dbsp_plan *p, rt_sched *sched, dbsp_host **out);
 void dbsp_host_free(dbsp_host *h);
@@ -314,5 +333,13 @@ ivm_rc dbsp_host_delta(dbsp_host *h, dbsp_node output, spine_batch **out);
 ivm_rc dbsp_host_cursor(dbsp_host *h, dbsp_node output, spine_cursor **out);
 /* Rows and bytes held by the host's spines (all workers). */
 void dbsp_host_stats(dbsp_host *h, spine_stats *out);
+/* Merges every spine of every operator on every worker into one batch, in
+ * the calling thread, so that retractions cancel their insertions now
+ * rather than when the merger reaches them (the engine does this while over
+ * its memory limit).  Call only between steps: no step may be in progress,
+ * and the caller stands in for the workers meanwhile.  Contents do not
+ * change.  O(state).  Returns the first error (IVM_NOMEM leaves that spine
+ * as it was); a host in its sticky error state returns that. */
+ivm_rc dbsp_host_compact(dbsp_host *h);
 
 #endif /* IVM_DBSP_H */

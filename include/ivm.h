@@ -19,6 +19,10 @@
  * subscriptions (ivm_subscribe): one callback per commit with the rows the
  * commit added and removed.
  *
+ * Memory: ivm_memory_used counts the bytes that hold the engine's state; an
+ * engine with a limit (ivm_options.memory_limit, ivm_memory_limit) refuses
+ * new data while over it, and keeps reading and deleting.
+ *
  * Thread-safety: an ivm_db, and every handle, cursor or subscription made
  * from it, may be used by one thread at a time; different ivm_db objects
  * are independent.  The engine runs its circuits on worker threads of its
@@ -34,14 +38,19 @@ typedef struct ivm_db ivm_db;
 
 typedef struct ivm_options {
     uint32_t workers;       /* worker threads; 0 = one per core */
+    uint64_t memory_limit;  /* bytes; 0 = no limit (see ivm_memory_limit) */
 } ivm_options;
 
-/* Opens an empty engine.  opts may be NULL (defaults).  *out is owned by the
- * caller and released with ivm_close.  Errors: IVM_NOMEM, IVM_INTERNAL. */
+/* Opens an empty engine.  opts may be NULL (defaults: one worker per core,
+ * no memory limit).  *out is owned by the caller and released with
+ * ivm_close.  Errors: IVM_NOMEM, IVM_INVALID (more than 256 workers),
+ * IVM_INTERNAL.  Thread-safety: any thread; engines opened in several
+ * threads at once are independent. */
 ivm_rc ivm_open(const ivm_options *opts, ivm_db **out, ivm_err *err);
 
 /* Closes the engine and frees everything; an open transaction is rolled
- * back.  NULL is a no-op. */
+ * back.  NULL is a no-op.  Thread-safety: as db; no other call on db, its
+ * handles or subscriptions may run or follow (cursors stay valid). */
 void ivm_close(ivm_db *db);
 
 /* Receives one result row of a SELECT.  vals[i] (and their text) are valid
@@ -54,9 +63,12 @@ typedef int (*ivm_row_fn)(void *arg, uint32_t ncols, const ivm_value *vals,
  * row_fn (may be NULL).  first_line numbers the text's first line for error
  * positions.  Stops at the first failing statement and returns its code;
  * that statement changed nothing (statements before it keep their effect).
- * A statement outside BEGIN ... COMMIT commits on its own.
+ * A statement outside BEGIN ... COMMIT commits on its own.  row_fn and
+ * subscriptions run in the calling thread before ivm_exec returns; they
+ * must not call into db.
  * Errors: IVM_SYNTAX, IVM_SCHEMA, IVM_UNSUPPORTED, IVM_CONSTRAINT,
- * IVM_INVALID, IVM_NOMEM, IVM_INTERNAL. */
+ * IVM_INVALID, IVM_NOMEM (also over the memory limit), IVM_INTERNAL.
+ * Thread-safety: as db. */
 ivm_rc ivm_exec(ivm_db *db, const char *sql, size_t len, uint32_t first_line,
                 ivm_row_fn row_fn, void *arg, ivm_err *err);
 
@@ -80,7 +92,8 @@ bool ivm_txn_active(const ivm_db *db);
 ivm_rc ivm_commit(ivm_db *db, ivm_err *err);
 
 /* Rolls the open transaction back: pushes and statements since it began are
- * forgotten.  Without one it does nothing.  Same as ROLLBACK. */
+ * forgotten.  Without one it does nothing.  Same as ROLLBACK.
+ * Thread-safety: as db. */
 void ivm_rollback(ivm_db *db);
 
 /* ---- Input handles ----------------------------------------------------------------- */
@@ -128,7 +141,9 @@ const uint32_t *ivm_input_primary_key(const ivm_input *in, uint32_t *n_out);
  * does not convert to its column's type, text with a NUL byte),
  * IVM_CONSTRAINT (NOT NULL; a PRIMARY KEY or UNIQUE value already present;
  * removing a row, or more copies of it, than the table holds), IVM_SCHEMA
- * (the table was dropped), IVM_NOMEM.  Cost: O(number of constraints x
+ * (the table was dropped), IVM_NOMEM (also, for w > 0, over the memory
+ * limit: then the whole transaction is rolled back, see ivm_memory_limit).
+ * Cost: O(number of constraints x
  * log(table size)), no allocation per row beyond amortized growth. */
 ivm_rc ivm_input_push(ivm_input *in, const ivm_value *row, uint32_t ncols, int64_t w,
                       ivm_err *err);
@@ -207,19 +222,52 @@ typedef struct ivm_subscription ivm_subscription;
  * *out is released with ivm_unsubscribe (ivm_close frees those left).  A
  * dropped view's subscriptions are no longer called.  A broken view's are
  * not called until it is rebuilt.  Errors: IVM_SCHEMA, IVM_NOMEM,
- * IVM_INVALID (fn NULL). */
+ * IVM_INVALID (fn NULL).  Thread-safety: as db. */
 ivm_rc ivm_subscribe(ivm_db *db, const char *name, ivm_delta_fn fn, void *arg,
                      ivm_subscription **out, ivm_err *err);
-/* Ends a subscription.  NULL is a no-op. */
+/* Ends a subscription.  NULL is a no-op.  Thread-safety: as its db (and
+ * from inside its own callback). */
 void ivm_unsubscribe(ivm_subscription *sub);
 
 /* The last commit that changed anything: its number (1, 2, ...; 0 before
- * the first) and the time its views' circuit steps took. */
+ * the first) and the time its views' circuit steps took.
+ * Thread-safety: as db. */
 typedef struct ivm_commit_info {
     uint64_t commit;
     uint64_t step_ns;
 } ivm_commit_info;
 void ivm_last_commit(const ivm_db *db, ivm_commit_info *out);
+
+/* ---- Memory ------------------------------------------------------------------ */
+
+/* The bytes that hold engine state now: every spine batch and builder
+ * buffer (tables, UNIQUE indexes, views' operator state, staged and pending
+ * changes, merges in progress), counted as the allocator sized each block.
+ * The count is process-wide: engines opened in the same process add up.
+ * Scratch memory, the catalog and per-object headers are not counted.
+ * db may be NULL (the count is the same).
+ * Thread-safety: any thread, at any time (a snapshot). */
+uint64_t ivm_memory_used(const ivm_db *db);
+
+/* Sets db's memory limit to limit bytes (0: none) if limit >= 0, and
+ * returns the limit it had (so ivm_memory_limit(db, -1) only reads it).
+ * While ivm_memory_used is over a non-zero limit, every statement or push
+ * that would add data (INSERT, UPDATE, CREATE TABLE/VIEW/INDEX,
+ * ivm_input_push with a positive weight, ivm_input_insert, ivm_input_upsert)
+ * fails with IVM_NOMEM and the message "memory limit exceeded: N bytes in
+ * use, limit M" and changes nothing; if a transaction is open it is rolled
+ * back as a whole (all its statements and pushes, as for a failed load),
+ * which frees what it held.  Reads (SELECT, cursors), DELETE,
+ * ivm_input_delete, pushes with a negative weight, DROP, BEGIN, COMMIT and
+ * ROLLBACK keep working, so the program can get back under the limit;
+ * while over it, each commit also merges the stored state of every table
+ * and view at once (O(state) per commit), so that deleted rows free their
+ * memory at that commit rather than at some later merge.  The
+ * check happens when a statement or push starts: one that starts under
+ * the limit runs to its end, and a commit's view steps are never refused,
+ * so usage can pass the limit by what one statement and one commit add.
+ * Thread-safety: as db. */
+uint64_t ivm_memory_limit(ivm_db *db, int64_t limit);
 
 /* ---- Introspection ------------------------------------------------------------ */
 
@@ -241,12 +289,14 @@ typedef struct ivm_rel_stats {
 } ivm_rel_stats;
 
 /* Calls fn once per table and view, in creation order.  The numbers are a
- * snapshot: the merger keeps working. */
+ * snapshot: the merger keeps working.  The memory they hold together, and
+ * the limit, are ivm_memory_used and ivm_memory_limit.  Errors:
+ * IVM_INVALID (db or fn NULL).  Thread-safety: as db. */
 ivm_rc ivm_stats(ivm_db *db, void (*fn)(void *arg, const ivm_rel_stats *st), void *arg);
 
 /* The runtime's processes (this engine's catalog, circuit and session, the
  * spine merger, their supervisors): fn is called once per process, parents
- * first.  Strings are valid during the call. */
+ * first.  Strings are valid during the call.  Thread-safety: as db. */
 typedef struct ivm_proc_status {
     const char *name;           /* "root/engine1/catalog" */
     const char *state;          /* starting, running, stopping, exited, failed */
@@ -257,12 +307,14 @@ void ivm_status(ivm_db *db, void (*fn)(void *arg, const ivm_proc_status *st), vo
 
 /* The catalog as the dataspace holds it: fn(kind, name, sql) per table and
  * view ("table" or "view"), in creation order.  IVM_BUSY if the catalog
- * process is down and does not come back within two seconds. */
+ * process is down and does not come back within two seconds.
+ * Thread-safety: as db. */
 ivm_rc ivm_catalog(ivm_db *db, void (*fn)(void *arg, const char *kind, const char *name,
                                           const char *sql),
                    void *arg);
 
-/* True if sql ends with a complete statement (see sqlite3_complete). */
+/* True if sql ends with a complete statement (see sqlite3_complete).
+ * Thread-safety: any thread (no engine involved). */
 bool ivm_complete(const char *sql, size_t len);
 
 #endif /* IVM_H */

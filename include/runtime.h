@@ -34,6 +34,21 @@ void rt_arena_reset(rt_arena *a);
 /* Monotonic clock in nanoseconds. */
 uint64_t rt_now_ns(void);
 
+/* ---- Memory accounting ------------------------------------------------------ */
+
+/* Allocation wrappers for blocks of engine state (spine batches and builder
+ * buffers): like ivm_malloc, ivm_realloc, ivm_free and ivm_grow, and they
+ * add the block's usable size to (or take it from) one process-wide
+ * counter.  A block allocated here must be resized and freed here.  One
+ * relaxed atomic add per call; thread-safe. */
+void *rt_mem_malloc(size_t n);
+void *rt_mem_realloc(void *p, size_t n);
+void rt_mem_free(void *p);
+ivm_rc rt_mem_grow(void **buf, size_t *cap, size_t need, size_t elem);
+/* Bytes of accounted blocks alive now, in the whole process (all engines).
+ * A relaxed read: a snapshot that may lag other threads' last calls. */
+uint64_t rt_mem_used(void);
+
 /* ---- Wakers --------------------------------------------------------------- */
 
 /* A waker is how something that cannot progress now ("pending") asks to be

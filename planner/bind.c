@@ -18,12 +18,14 @@ typedef struct range {
     const char *alias;
     const plan_relation *rel;
     uint32_t off;
+    uint32_t depth;          /* 0: the query's own; 1: a subquery's (bind_sub_rel) */
 } range;
 
 /* Expands the result list (stars) into expressions and names. */
 typedef struct outcol {
     const plan_expr *expr;   /* NULL for a star-expanded column */
     uint32_t col;            /* star: combined column */
+    bool merged;             /* star: unqualified (USING columns merged) */
     const char *name;
     const char *alias;       /* AS name, or NULL */
     plan_pos pos;
@@ -48,6 +50,20 @@ typedef struct bctx {
     const outcol *oc;
     uint32_t noc;
     bool in_alias;           /* binding an alias's expression: no aliases in it */
+    /* Subqueries in expressions (see "Subqueries" below). */
+    uint32_t depth;          /* names resolve in ranges of this depth first */
+    lp_node **treep;         /* the FROM tree a scalar subquery joins, or NULL */
+    bool sub_ok;             /* a scalar subquery may be bound here */
+    uint32_t npost;          /* scalar subqueries of an aggregate query's results */
+    lp_node **post;          /* and HAVING: joined above the aggregate */
+    /* JOIN ... USING and NATURAL JOIN, over the ranges' columns (nmerge of
+     * them): a right-hand USING column is hidden from unqualified names
+     * and `*`; the left-hand one it merges with reads coalesce(left,
+     * partner, ...), as SQLite's. */
+    uint32_t base;           /* a subquery's: its FROM tree's first column in the row */
+    uint32_t nmerge;
+    uint32_t *partner;       /* the next column merged into this one, or UINT32_MAX */
+    bool *hidden;
 } bctx;
 
 static ivm_rc fail_at(bctx *b, ivm_rc rc, plan_pos pos, const char *fmt, const char *arg)
@@ -223,12 +239,42 @@ static ivm_type common_type(ivm_type a, ivm_type b)
 
 /* ---- Names ----------------------------------------------------------------- */
 
+static bool star_hidden(bctx *b, uint32_t col)
+{
+    return col < b->nmerge && b->hidden[col];
+}
+
+/* Column col read by an unqualified name: with the columns JOIN ... USING
+ * merged into it, coalesce(col, partner, ...). */
+static dbsp_expr *merged_col(bctx *b, uint32_t col)
+{
+    dbsp_expr *x = dbsp_expr_col(col, b->types[col]);
+    for (uint32_t p = col < b->nmerge ? b->partner[col] : UINT32_MAX; x && p != UINT32_MAX;
+         p = p < b->nmerge ? b->partner[p] : UINT32_MAX) {
+        dbsp_expr *args[2] = {x, dbsp_expr_col(p, b->types[p])};
+        if (args[1] == NULL) {
+            dbsp_expr_free(x);
+            return NULL;
+        }
+        ivm_type t = x->type == b->types[p] ? x->type : IVM_TNULL;
+        x = dbsp_expr_func(DBSP_FN_COALESCE, t, 2, args);
+    }
+    return x;
+}
+
+static ivm_rc outer_reference(bctx *b, const plan_expr *e);
+
+/* A name resolves among the ranges of the innermost scope first (a
+ * subquery's own FROM), then among the enclosing query's, as in SQLite. */
 static ivm_rc resolve_column(bctx *b, const plan_expr *e, uint32_t *col_out)
 {
     bool found = false;
     uint32_t col = 0;
+    for (uint32_t pass = 0; pass < 2 && !found; pass++)
     for (uint32_t r = 0; r < b->nranges; r++) {
         const range *rg = &b->ranges[r];
+        if ((pass == 0) != (rg->depth == b->depth))
+            continue;
         if (e->table != NULL) {
             if (strcasecmp(e->table, rg->alias) != 0)
                 continue;
@@ -236,12 +282,16 @@ static ivm_rc resolve_column(bctx *b, const plan_expr *e, uint32_t *col_out)
         for (uint32_t i = 0; i < rg->rel->ncols; i++) {
             if (strcasecmp(rg->rel->col_names[i], e->name) != 0)
                 continue;
+            if (e->table == NULL && rg->off + i < b->nmerge && b->hidden[rg->off + i])
+                continue;
             if (found)
                 return fail_at(b, IVM_SCHEMA, e->pos, "ambiguous column name: %s", e->name);
             found = true;
             col = rg->off + i;
         }
     }
+    if (!found && b->c->outer != NULL && outer_reference(b, e) != IVM_OK)
+        return IVM_UNSUPPORTED;
     if (!found) {
         if (e->table != NULL)
             return ivm_err_set(b->c->err, IVM_SCHEMA, e->pos.line, e->pos.col,
@@ -450,11 +500,9 @@ static dbsp_expr *apply_aff(aff to, dbsp_expr *x)
 /* A comparison l op r of the bound operands of pl and pr (both consumed),
  * with SQLite's conversions: a numeric operand makes the other (text or
  * without affinity) numeric; a text operand makes one without affinity text. */
-static dbsp_expr *mk_cmp(bctx *b, dbsp_xop op, const plan_expr *pl, dbsp_expr *l,
-                         const plan_expr *pr, dbsp_expr *r)
+static dbsp_expr *mk_cmp_aff(dbsp_xop op, aff la, dbsp_expr *l, aff ra, dbsp_expr *r)
 {
     if (l != NULL && r != NULL) {
-        aff la = expr_aff(b, pl), ra = expr_aff(b, pr);
         if (la == AFF_NUMERIC && ra != AFF_NUMERIC)
             r = apply_aff(AFF_NUMERIC, r);
         else if (ra == AFF_NUMERIC && la != AFF_NUMERIC)
@@ -465,6 +513,12 @@ static dbsp_expr *mk_cmp(bctx *b, dbsp_xop op, const plan_expr *pl, dbsp_expr *l
             l = apply_aff(AFF_TEXT, l);
     }
     return mk_op(op, IVM_TINT, l, r);
+}
+
+static dbsp_expr *mk_cmp(bctx *b, dbsp_xop op, const plan_expr *pl, dbsp_expr *l,
+                         const plan_expr *pr, dbsp_expr *r)
+{
+    return mk_cmp_aff(op, expr_aff(b, pl), l, expr_aff(b, pr), r);
 }
 
 /* x = item inside x IN (list): only x's affinity counts, and it converts
@@ -482,6 +536,9 @@ static dbsp_expr *mk_in_eq(bctx *b, const plan_expr *px, dbsp_expr *x, dbsp_expr
 /* ---- Expressions ----------------------------------------------------------- */
 
 static ivm_rc bind_expr(bctx *b, const plan_expr *e, bmode mode, dbsp_expr **out);
+static ivm_rc bind_scalar_sub(bctx *b, const plan_expr *e, bmode mode, dbsp_expr **out);
+static bool has_sub(const plan_expr *e);
+static ivm_rc bind_sub_value(bctx *b, const plan_expr *e, dbsp_expr **out);
 
 /* Binds e->list.items[i] in MODE_ROW: an aggregate's argument, separator
  * or filter, which may not hold an aggregate themselves. */
@@ -768,8 +825,10 @@ static ivm_rc bind_expr(bctx *b, const plan_expr *e, bmode mode, dbsp_expr **out
         b->in_alias = false;
         return rc;
     }
-    if (mode == MODE_AGG && !agg_inside(b, e)) {
-        /* A subexpression equal to a GROUP BY term reads the group column. */
+    if (mode == MODE_AGG && !agg_inside(b, e) && !has_sub(e)) {
+        /* A subexpression equal to a GROUP BY term reads the group column.
+         * (Not one with a subquery: binding it on rows would join its
+         * relation below the aggregate.) */
         dbsp_expr *x = NULL;
         rc = bind_expr(b, e, MODE_ROW, &x);
         if (rc != IVM_OK)
@@ -822,7 +881,7 @@ static ivm_rc bind_expr(bctx *b, const plan_expr *e, bmode mode, dbsp_expr **out
         rc = resolve_column(b, e, &col);
         if (rc != IVM_OK)
             return rc;
-        *out = dbsp_expr_col(col, b->types[col]);
+        *out = e->table == NULL ? merged_col(b, col) : dbsp_expr_col(col, b->types[col]);
         return *out ? IVM_OK : IVM_NOMEM;
     }
     case PLAN_E_UNARY: {
@@ -1008,11 +1067,16 @@ static ivm_rc bind_expr(bctx *b, const plan_expr *e, bmode mode, dbsp_expr **out
                        "COLLATE %s is not supported: ivm does not maintain it yet (only BINARY)",
                        e->name ? e->name : "?");
     case PLAN_E_IN_SELECT:
-        return unsupported(b, e->pos, "IN (subquery)");
     case PLAN_E_EXISTS:
-        return unsupported(b, e->pos, "EXISTS (subquery)");
+        if (b->treep != NULL && b->sub_ok && mode == MODE_ROW)
+            return bind_sub_value(b, e, out);
+        return fail_at(b, IVM_UNSUPPORTED, e->pos,
+                       "%s is not supported here: ivm maintains it in WHERE and the result "
+                       "columns of a query without aggregates (not in ON, HAVING, an "
+                       "aggregate query's results or inside another subquery)",
+                       e->kind == PLAN_E_EXISTS ? "EXISTS (subquery)" : "IN (subquery)");
     case PLAN_E_SUBQUERY:
-        return unsupported(b, e->pos, "a scalar subquery");
+        return bind_scalar_sub(b, e, mode, out);
     case PLAN_E_LIKE: {
         /* x LIKE p [ESCAPE c] = like(x, p [, c]); GLOB likewise. */
         const plan_expr *items[3] = {e->a, e->b, e->c};
@@ -1071,16 +1135,14 @@ static ivm_rc bind_expr(bctx *b, const plan_expr *e, bmode mode, dbsp_expr **out
 
 /* ---- FROM ------------------------------------------------------------------ */
 
-static ivm_rc add_range(bctx *b, const plan_from *f, lp_node **out)
+/* Makes rel visible in FROM as alias, its columns after the ones so far
+ * (the caller builds what produces its rows). */
+static ivm_rc add_range_rel(bctx *b, const plan_relation *rel, const char *alias, plan_pos pos)
 {
     pctx *c = b->c;
-    const plan_relation *rel = c->cat->lookup(c->cat->ctx, f->name);
-    if (rel == NULL)
-        return fail_at(b, IVM_SCHEMA, f->pos, "no such table: %s", f->name);
-    const char *alias = f->alias ? f->alias : f->name;
     for (uint32_t i = 0; i < b->nranges; i++)
-        if (strcasecmp(b->ranges[i].alias, alias) == 0)
-            return fail_at(b, IVM_SCHEMA, f->pos, "ambiguous table name in FROM: %s", alias);
+        if (b->ranges[i].depth == b->depth && strcasecmp(b->ranges[i].alias, alias) == 0)
+            return fail_at(b, IVM_SCHEMA, pos, "ambiguous table name in FROM: %s", alias);
     range *nr = rt_arena_alloc(&c->arena, sizeof *nr * (b->nranges + 1));
     ivm_type *nt = rt_arena_alloc(&c->arena, sizeof *nt * (b->ncols + rel->ncols + 1));
     if (nr == NULL || nt == NULL)
@@ -1093,16 +1155,75 @@ static ivm_rc add_range(bctx *b, const plan_from *f, lp_node **out)
     nr[b->nranges].alias = alias;
     nr[b->nranges].rel = rel;
     nr[b->nranges].off = b->ncols;
+    nr[b->nranges].depth = b->depth;
+    uint32_t nm = b->ncols + rel->ncols;
+    uint32_t *np = rt_arena_alloc(&c->arena, sizeof *np * (nm + 1));
+    bool *nh = rt_arena_alloc(&c->arena, sizeof *nh * (nm + 1));
+    if (np == NULL || nh == NULL)
+        return IVM_NOMEM;
+    for (uint32_t i = 0; i < nm; i++) {
+        np[i] = i < b->nmerge ? b->partner[i] : UINT32_MAX;
+        nh[i] = i < b->nmerge ? b->hidden[i] : false;
+    }
+    b->partner = np;
+    b->hidden = nh;
+    b->nmerge = nm;
     b->ranges = nr;
     b->types = nt;
     b->nranges++;
     b->ncols += rel->ncols;
+    return IVM_OK;
+}
+
+/* A FROM item by name: a WITH table in scope, or a table or view. */
+static ivm_rc add_range(bctx *b, const plan_from *f, lp_node **out)
+{
+    pctx *c = b->c;
+    const char *alias = f->alias ? f->alias : f->name;
+    const cte_scope *cte = cte_find(c, f->name);
+    if (cte != NULL) {
+        const plan_relation *rel = NULL;
+        lp_node *root = NULL;
+        ivm_rc rc = bind_cte_ref(c, cte, f->pos, &root, &rel);
+        if (rc == IVM_OK)
+            rc = add_range_rel(b, rel, alias, f->pos);
+        if (rc != IVM_OK) {
+            lp_free_exprs(root);
+            return rc;
+        }
+        *out = root;
+        return IVM_OK;
+    }
+    const plan_relation *rel = c->cat->lookup(c->cat->ctx, f->name);
+    if (rel == NULL)
+        return fail_at(b, IVM_SCHEMA, f->pos, "no such table: %s", f->name);
+    ivm_rc rc = add_range_rel(b, rel, alias, f->pos);
+    if (rc != IVM_OK)
+        return rc;
     lp_node *scan = lp_new(c, LP_SCAN, rel->ncols);
     if (scan == NULL)
         return IVM_NOMEM;
     scan->rel_id = rel->id;
     memcpy(scan->types, rel->col_types, sizeof(ivm_type) * rel->ncols);
     *out = scan;
+    return IVM_OK;
+}
+
+/* A subquery in FROM: bound on its own (it sees no column of the outer
+ * query), then a FROM item like a view. */
+static ivm_rc add_subquery_range(bctx *b, const plan_from *f, lp_node **out)
+{
+    pctx *c = b->c;
+    const plan_relation *rel = NULL;
+    lp_node *root = NULL;
+    ivm_rc rc = bind_from_query(c, f->sub, c->ctes, f->alias, 0, NULL, f->pos, &root, &rel);
+    if (rc == IVM_OK)
+        rc = add_range_rel(b, rel, rel->name, f->pos);
+    if (rc != IVM_OK) {
+        lp_free_exprs(root);
+        return rc;
+    }
+    *out = root;
     return IVM_OK;
 }
 
@@ -1129,33 +1250,172 @@ static ivm_rc and_into(dbsp_expr **acc, dbsp_expr *x)
     return *acc ? IVM_OK : IVM_NOMEM;
 }
 
+static lp_node *wrap_filter(pctx *c, lp_node *in, dbsp_expr *pred);
+static ivm_rc bind_from(bctx *b, const plan_from *f, lp_node **tree, dbsp_expr **cond);
+
+/* JOIN ... USING (names) and NATURAL JOIN (the names both sides have): the
+ * right item (one table, the last range) joins the columns [0, lcols) on
+ * left.name = right.name for each name, ANDed into *out.  The right column
+ * is then hidden from unqualified names and `*`, and the left one reads
+ * coalesce(left, right), as in SQLite. */
+static ivm_rc bind_using(bctx *b, const plan_from *f, uint32_t lcols, dbsp_expr **out)
+{
+    const range *rg = &b->ranges[b->nranges - 1];
+    uint32_t n = f->natural ? rg->rel->ncols : f->nusing;
+    for (uint32_t i = 0; i < n; i++) {
+        const char *name = f->natural ? rg->rel->col_names[i] : f->using_[i];
+        /* The left column: an unqualified name among the left ranges. */
+        uint32_t lc = UINT32_MAX, rcol = UINT32_MAX;
+        bool twice = false;
+        for (uint32_t r = 0; r + 1 < b->nranges; r++) {
+            const range *lr = &b->ranges[r];
+            if (lr->depth != b->depth || lr->off >= lcols)
+                continue;
+            for (uint32_t j = 0; j < lr->rel->ncols; j++) {
+                if (strcasecmp(lr->rel->col_names[j], name) != 0 || star_hidden(b, lr->off + j))
+                    continue;
+                twice = twice || lc != UINT32_MAX;
+                lc = lr->off + j;
+            }
+        }
+        for (uint32_t j = 0; j < rg->rel->ncols; j++)
+            if (strcasecmp(rg->rel->col_names[j], name) == 0)
+                rcol = rg->off + j;
+        if (f->natural && lc == UINT32_MAX)
+            continue;
+        if (lc == UINT32_MAX || rcol == UINT32_MAX)
+            return fail_at(b, IVM_SCHEMA, f->right->pos,
+                           "cannot join using column %s - column not present in both tables",
+                           name);
+        if (twice)
+            return fail_at(b, IVM_UNSUPPORTED, f->right->pos,
+                           "JOIN ... USING a column that several tables on the left have (%s) "
+                           "is not supported", name);
+        dbsp_expr *l = merged_col(b, lc), *r = dbsp_expr_col(rcol, b->types[rcol]);
+        dbsp_expr *eq = mk_cmp_aff(DBSP_X_EQ, class_aff(b->types[lc]), l,
+                                   class_aff(b->types[rcol]), r);
+        if (eq == NULL || and_into(out, eq) != IVM_OK)
+            return IVM_NOMEM;
+        /* Chain rcol after the last column merged into lc. */
+        uint32_t at = lc;
+        while (b->partner[at] != UINT32_MAX)
+            at = b->partner[at];
+        b->partner[at] = rcol;
+        b->hidden[rcol] = true;
+    }
+    return IVM_OK;
+}
+
+/* A condition over the row of b's ranges made one over the FROM tree's
+ * columns: in a subquery's scope they start at b->base, and a reference to
+ * the enclosing query there cannot be placed on the tree. */
+static ivm_rc tree_cond(bctx *b, const plan_from *f, dbsp_expr **cond)
+{
+    if (b->base == 0)
+        return IVM_OK;
+    if (xhas_cols(*cond) && !xcols_within(*cond, b->base, UINT32_MAX))
+        return unsupported(b, f->pos, "an outer join correlated with the enclosing query");
+    dbsp_expr *x = xremap(*cond, NULL, -(int64_t)b->base);
+    if (x == NULL)
+        return IVM_NOMEM;
+    dbsp_expr_free(*cond);
+    *cond = x;
+    return IVM_OK;
+}
+
+/* An outer join: the left tree so far (with the inner joins' conditions
+ * applied: they may not move above a join that pads the left side), the
+ * right item, and ON as the join's own condition (rewrite.c decides what
+ * of it may move).  Its columns are the left's then the right's, as the
+ * ranges are. */
+static ivm_rc bind_outer_join(bctx *b, const plan_from *f, lp_node **tree, dbsp_expr **cond)
+{
+    if ((f->natural || f->nusing) && f->right->kind != PLAN_F_TABLE)
+        return unsupported(b, f->right->pos, "NATURAL JOIN or JOIN ... USING of a subquery");
+    ivm_rc rc = bind_from(b, f->left, tree, cond);
+    if (rc != IVM_OK)
+        return rc;
+    if (*cond != NULL) {
+        rc = tree_cond(b, f, cond);
+        if (rc != IVM_OK)
+            return rc;
+        *tree = wrap_filter(b->c, *tree, *cond);
+        *cond = NULL;
+        if (*tree == NULL)
+            return IVM_NOMEM;
+    }
+    lp_node *left = *tree, *right = NULL;
+    dbsp_expr *rcond = NULL;
+    rc = bind_from(b, f->right, &right, &rcond);
+    if (rc == IVM_OK && rcond != NULL) {
+        right = wrap_filter(b->c, right, rcond);
+        if (right == NULL)
+            rc = IVM_NOMEM;
+    }
+    if (rc != IVM_OK) {
+        dbsp_expr_free(rcond);
+        lp_free_exprs(right);
+        return rc;
+    }
+    lp_node *j = cross(b->c, left, right);
+    if (j == NULL) {
+        lp_free_exprs(right);
+        return IVM_NOMEM;
+    }
+    j->jtype = f->jkind == PLAN_J_LEFT ? LP_J_LEFT : f->jkind == PLAN_J_RIGHT ? LP_J_RIGHT
+                                                                             : LP_J_FULL;
+    *tree = j;
+    if (f->natural || f->nusing) {
+        rc = bind_using(b, f, b->base + left->ncols, &j->pred);
+    } else if (f->on != NULL) {
+        if (contains_agg(f->on))
+            return misuse(b, f->on);
+        rc = bind_expr(b, f->on, MODE_ROW, &j->pred);
+    }
+    if (rc == IVM_OK && j->pred != NULL)
+        rc = tree_cond(b, f, &j->pred);
+    return rc;
+}
+
 static ivm_rc bind_from(bctx *b, const plan_from *f, lp_node **tree, dbsp_expr **cond)
 {
     switch (f->kind) {
-    case PLAN_F_TABLE: {
+    case PLAN_F_TABLE:
+    case PLAN_F_SUBQUERY: {
         lp_node *scan = NULL;
-        ivm_rc rc = add_range(b, f, &scan);
+        ivm_rc rc = f->kind == PLAN_F_TABLE ? add_range(b, f, &scan)
+                                            : add_subquery_range(b, f, &scan);
         if (rc != IVM_OK)
             return rc;
         if (*tree == NULL) {
             *tree = scan;
             return IVM_OK;
         }
-        *tree = cross(b->c, *tree, scan);
-        return *tree ? IVM_OK : IVM_NOMEM;
+        lp_node *j = cross(b->c, *tree, scan);
+        if (j == NULL) {
+            lp_free_exprs(scan);
+            return IVM_NOMEM;
+        }
+        *tree = j;
+        return IVM_OK;
     }
-    case PLAN_F_SUBQUERY:
-        return unsupported(b, f->pos, "a subquery in FROM");
     case PLAN_F_JOIN: {
-        if (f->jkind != PLAN_J_INNER && f->jkind != PLAN_J_CROSS)
-            return unsupported(b, f->pos, "an outer join");
-        if (f->natural || f->nusing)
-            return unsupported(b, f->pos, "NATURAL JOIN and JOIN ... USING");
+        if ((f->natural || f->nusing) && f->right->kind != PLAN_F_TABLE)
+            return unsupported(b, f->right->pos, "NATURAL JOIN or JOIN ... USING of a subquery");
         if (f->right->kind == PLAN_F_JOIN)
             return unsupported(b, f->right->pos, "a parenthesised join");
+        if (f->jkind == PLAN_J_LEFT || f->jkind == PLAN_J_RIGHT || f->jkind == PLAN_J_FULL)
+            return bind_outer_join(b, f, tree, cond);
         ivm_rc rc = bind_from(b, f->left, tree, cond);
+        uint32_t lcols = b->ncols;
         if (rc == IVM_OK)
             rc = bind_from(b, f->right, tree, cond);
+        if (rc == IVM_OK && (f->natural || f->nusing)) {
+            dbsp_expr *u = NULL;
+            rc = bind_using(b, f, lcols, &u);
+            if (rc == IVM_OK && u != NULL)
+                rc = and_into(cond, u);
+        }
         if (rc != IVM_OK || f->on == NULL)
             return rc;
         /* An inner join's ON is a filter over the rows joined so far. */
@@ -1169,6 +1429,1068 @@ static ivm_rc bind_from(bctx *b, const plan_from *f, lp_node **tree, dbsp_expr *
     }
     }
     return IVM_INTERNAL;
+}
+
+/* ---- Subqueries ---------------------------------------------------------- */
+
+/* A subquery in an expression becomes a join of the FROM tree with the
+ * subquery's relation (planner/README.md, "Subqueries"):
+ *
+ *   x IN (sub)        semijoin on x = sub's column (and its correlation)
+ *   x NOT IN (sub)    antijoin on x = y, then an antijoin with the one-row
+ *                     (COUNT(*), COUNT of NULL y) of sub: SQL's NULL rules
+ *   [NOT] EXISTS sub  semijoin (antijoin) on the correlation condition
+ *   (sub) as a value  LEFT JOIN with sub's one row (NULL when it has none)
+ *
+ * A subquery is "plain" when it has no GROUP BY, aggregate, HAVING, LIMIT,
+ * set operation or WITH: its FROM and WHERE are then bound in a scope that
+ * sees the enclosing query's columns (depth 0) after its own (depth 1), over
+ * the row (outer columns, its own columns), and its WHERE becomes the
+ * join's condition: rewrite.c turns equalities into keys and moves what
+ * reads only the subquery into it.  Any other subquery is bound as a query
+ * of its own and may not refer to the enclosing query. */
+
+/* The enclosing query's scope while a subquery is bound by bind_select:
+ * a name found there is a correlation ivm cannot decorrelate. */
+static ivm_rc outer_reference(bctx *b, const plan_expr *e)
+{
+    bctx *o = (bctx *)b->c->outer;
+    pctx *c = b->c;
+    uint32_t col;
+    ivm_err quiet, *keep = c->err;
+    ivm_err_clear(&quiet);
+    c->err = &quiet;
+    c->outer = NULL;
+    ivm_rc rc = resolve_column(o, e, &col);
+    c->outer = o;
+    c->err = keep;
+    if (rc != IVM_OK)
+        return IVM_OK;
+    return fail_at(b, IVM_UNSUPPORTED, e->pos,
+                   "a correlated reference to %s inside a subquery with GROUP BY, "
+                   "aggregates, HAVING, LIMIT, a set operation or a subquery of its own "
+                   "is not supported: ivm decorrelates only subqueries without them",
+                   e->name);
+}
+
+/* A condition taken apart at its ANDs (consumed). */
+typedef struct conj_items {
+    dbsp_expr **items;
+    size_t n, cap;
+} conj_items;
+
+static void conj_items_free(conj_items *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        dbsp_expr_free(l->items[i]);
+    ivm_free(l->items);
+    memset(l, 0, sizeof *l);
+}
+
+static ivm_rc conj_take(dbsp_expr *e, conj_items *l)
+{
+    if (e->op == DBSP_X_AND && e->nargs == 2) {
+        dbsp_expr *a = e->args[0], *x = e->args[1];
+        e->nargs = 0;
+        dbsp_expr_free(e);
+        ivm_rc rc = conj_take(a, l);
+        if (rc != IVM_OK) {
+            dbsp_expr_free(x);
+            return rc;
+        }
+        return conj_take(x, l);
+    }
+    if (ivm_grow((void **)&l->items, &l->cap, l->n + 1, sizeof *l->items) != IVM_OK) {
+        dbsp_expr_free(e);
+        return IVM_NOMEM;
+    }
+    l->items[l->n++] = e;
+    return IVM_OK;
+}
+
+static ivm_rc bind_agg_sub(bctx *b, const plan_expr *e, dbsp_expr **out);
+static lp_node *count_flags(pctx *c, lp_node *agg);
+
+/* True when e holds a subquery. */
+static bool has_sub(const plan_expr *e)
+{
+    if (e == NULL)
+        return false;
+    if (e->kind == PLAN_E_IN_SELECT || e->kind == PLAN_E_EXISTS || e->kind == PLAN_E_SUBQUERY)
+        return true;
+    if (has_sub(e->a) || has_sub(e->b) || has_sub(e->c) || has_sub(e->filter))
+        return true;
+    for (uint32_t i = 0; i < e->list.n; i++)
+        if (has_sub(e->list.items[i]))
+            return true;
+    return false;
+}
+
+static bool plain_sub(bctx *b, const plan_select *sub)
+{
+    if (sub->op != PLAN_C_NONE || sub->prior != NULL || sub->ncte || sub->group_by.n ||
+        sub->having != NULL || sub->limit != NULL || sub->offset != NULL || has_sub(sub->where))
+        return false;
+    for (uint32_t i = 0; i < sub->ncols; i++)
+        if (contains_agg(sub->cols[i].expr) || has_sub(sub->cols[i].expr))
+            return false;
+    return true;
+}
+
+/* A subquery bound as a relation: its tree (columns after the enclosing
+ * query's b->ncols in the joined row), the condition of the join over
+ * (outer columns, its columns) or NULL, and for IN its result column y (over
+ * the same row) with its affinity.  *corr_out: the condition or y reads an
+ * outer column. */
+typedef struct subrel {
+    lp_node *tree;
+    dbsp_expr *cond;
+    dbsp_expr *y;
+    aff yaff;
+    bool corr;
+} subrel;
+
+/* The scope of a plain subquery of b: b's ranges at depth 0, its own
+ * (added by bind_from) at depth 1, over the row (b's columns, its own). */
+static ivm_rc sub_scope(bctx *b, bctx *sb)
+{
+    pctx *c = b->c;
+    memset(sb, 0, sizeof *sb);
+    sb->c = c;
+    sb->depth = 1;
+    sb->nranges = b->nranges;
+    sb->ncols = b->ncols;
+    sb->ranges = rt_arena_alloc(&c->arena, sizeof *sb->ranges * (b->nranges + 1));
+    sb->types = rt_arena_alloc(&c->arena, sizeof *sb->types * (b->ncols + 1));
+    if (sb->ranges == NULL || sb->types == NULL)
+        return IVM_NOMEM;
+    for (uint32_t i = 0; i < b->nranges; i++) {
+        sb->ranges[i] = b->ranges[i];
+        sb->ranges[i].depth = 0;
+    }
+    if (b->ncols)
+        memcpy(sb->types, b->types, sizeof *sb->types * b->ncols);
+    sb->base = b->ncols;
+    sb->nmerge = b->nmerge;
+    sb->partner = b->partner;
+    sb->hidden = b->hidden;
+    return IVM_OK;
+}
+
+static bool reads_below(const dbsp_expr *e, uint32_t n)
+{
+    return e != NULL && xhas_cols(e) && !xcols_within(e, n, UINT32_MAX);
+}
+
+static ivm_rc bind_sub_rel(bctx *b, const plan_expr *e, bool want_y, subrel *out)
+{
+    pctx *c = b->c;
+    const plan_select *sub = e->sub;
+    memset(out, 0, sizeof *out);
+    ivm_rc rc;
+    if (want_y && sub->ncols != 1) {
+        char msg[64];
+        snprintf(msg, sizeof msg, "sub-select returns %u columns - expected 1", sub->ncols);
+        return fail_at(b, IVM_SCHEMA, e->pos, "%s", msg);
+    }
+    if (!plain_sub(b, sub)) {
+        plan_query q;
+        memset(&q, 0, sizeof q);
+        const void *keep_outer = c->outer;
+        bool keep_view = c->for_view;
+        c->outer = b;
+        c->for_view = true;
+        rc = bind_select(c, sub, &out->tree, &q);
+        c->outer = keep_outer;
+        c->for_view = keep_view;
+        for (uint32_t i = 0; i < q.ncols && q.col_names; i++)
+            ivm_free(q.col_names[i]);
+        ivm_free(q.col_names);
+        ivm_type t0 = q.col_types && q.ncols ? q.col_types[0] : IVM_TNULL;
+        ivm_free(q.col_types);
+        ivm_free(q.sort);
+        if (rc != IVM_OK)
+            return rc;
+        if (want_y && q.ncols != 1) {
+            lp_free_exprs(out->tree);
+            out->tree = NULL;
+            char msg[64];
+            snprintf(msg, sizeof msg, "sub-select returns %u columns - expected 1", q.ncols);
+            return fail_at(b, IVM_SCHEMA, e->pos, "%s", msg);
+        }
+        if (want_y) {
+            out->y = dbsp_expr_col(b->ncols, t0);
+            out->yaff = class_aff(t0);
+            if (out->y == NULL)
+                return IVM_NOMEM;
+        }
+        return IVM_OK;
+    }
+    /* A plain subquery: its own scope over (outer columns, its columns). */
+    bctx sbb, *sb = &sbb;
+    rc = sub_scope(b, sb);
+    if (rc != IVM_OK)
+        return rc;
+    dbsp_expr *cond = NULL;
+    if (sub->from != NULL) {
+        rc = bind_from(sb, sub->from, &out->tree, &cond);
+    } else {
+        out->tree = lp_new(c, LP_SCAN, 0);
+        rc = out->tree ? IVM_OK : IVM_NOMEM;
+        if (out->tree)
+            out->tree->rel_id = PLAN_REL_DUAL;
+    }
+    if (rc == IVM_OK && sub->where != NULL) {
+        if (contains_agg(sub->where)) {
+            rc = misuse(sb, sub->where);
+        } else {
+            dbsp_expr *w = NULL;
+            rc = bind_expr(sb, sub->where, MODE_ROW, &w);
+            if (rc == IVM_OK)
+                rc = and_into(&cond, w);
+        }
+    }
+    if (rc == IVM_OK && want_y && sub->cols[0].expr->kind == PLAN_E_STAR) {
+        /* x IN t, x IN (SELECT * ...): the subquery's one column. */
+        const plan_expr *st = sub->cols[0].expr;
+        uint32_t n = 0, col = 0;
+        for (uint32_t r = 0; r < sb->nranges; r++) {
+            const range *rg = &sb->ranges[r];
+            if (rg->depth != 1 || (st->table && strcasecmp(st->table, rg->alias) != 0))
+                continue;
+            for (uint32_t j = 0; j < rg->rel->ncols; j++) {
+                if (!st->table && star_hidden(sb, rg->off + j))
+                    continue;
+                n++;
+                col = rg->off + j;
+            }
+        }
+        if (n != 1) {
+            char msg[64];
+            snprintf(msg, sizeof msg, "sub-select returns %u columns - expected 1", n);
+            rc = fail_at(b, IVM_SCHEMA, e->pos, "%s", msg);
+        } else {
+            out->y = st->table ? dbsp_expr_col(col, sb->types[col]) : merged_col(sb, col);
+            out->yaff = class_aff(sb->types[col]);
+            rc = out->y ? IVM_OK : IVM_NOMEM;
+        }
+    } else if (rc == IVM_OK && want_y) {
+        rc = bind_expr(sb, sub->cols[0].expr, MODE_ROW, &out->y);
+        if (rc == IVM_OK)
+            out->yaff = expr_aff(sb, sub->cols[0].expr);
+    }
+    out->cond = cond;
+    if (rc != IVM_OK) {
+        lp_free_exprs(out->tree);
+        dbsp_expr_free(out->cond);
+        dbsp_expr_free(out->y);
+        memset(out, 0, sizeof *out);
+        return rc;
+    }
+    out->corr = reads_below(out->cond, b->ncols) || reads_below(out->y, b->ncols);
+    return IVM_OK;
+}
+
+/* A join of kind t of the tree at *b->treep with r (consumed) on cond
+ * (consumed, may be NULL). */
+static ivm_rc sub_join(bctx *b, lp_jtype t, lp_node *r, dbsp_expr *cond)
+{
+    lp_node *l = *b->treep;
+    lp_node *j = lp_new(b->c, LP_JOIN, t == LP_J_SEMI || t == LP_J_ANTI ? l->ncols
+                                                                        : l->ncols + r->ncols);
+    if (j == NULL) {
+        lp_free_exprs(r);
+        dbsp_expr_free(cond);
+        return IVM_NOMEM;
+    }
+    memcpy(j->types, l->types, sizeof(ivm_type) * l->ncols);
+    if (j->ncols > l->ncols)
+        memcpy(j->types + l->ncols, r->types, sizeof(ivm_type) * r->ncols);
+    j->in = l;
+    j->right = r;
+    j->jtype = t;
+    j->pred = cond;
+    *b->treep = j;
+    return IVM_OK;
+}
+
+static void subrel_free(subrel *r)
+{
+    lp_free_exprs(r->tree);
+    dbsp_expr_free(r->cond);
+    dbsp_expr_free(r->y);
+}
+
+/* x [NOT] IN (sub) and [NOT] EXISTS (sub) as a WHERE conjunct. */
+static ivm_rc bind_where_sub(bctx *b, const plan_expr *e, bool neg)
+{
+    bool in = e->kind == PLAN_E_IN_SELECT;
+    bool anti = neg != e->not_;
+    subrel r;
+    bool keep_ok = b->sub_ok;
+    /* x first: a scalar subquery in it joins the FROM tree, and the
+     * subquery's columns come after the tree's. */
+    dbsp_expr *x = NULL, *x2 = NULL;
+    ivm_rc rc = IVM_OK;
+    if (in) {
+        if (contains_agg(e->a))
+            return misuse(b, e->a);
+        rc = bind_expr(b, e->a, MODE_ROW, &x);
+        if (rc != IVM_OK)
+            return rc;
+        x2 = dbsp_expr_dup(x);
+        if (x2 == NULL) {
+            dbsp_expr_free(x);
+            return IVM_NOMEM;
+        }
+    }
+    b->sub_ok = false;
+    rc = bind_sub_rel(b, e, in, &r);
+    b->sub_ok = keep_ok;
+    if (rc != IVM_OK) {
+        dbsp_expr_free(x);
+        dbsp_expr_free(x2);
+        return rc;
+    }
+    dbsp_expr *cond = r.cond;
+    r.cond = NULL;
+    if (in) {
+        /* Correlated NOT IN: per outer row, the subquery's rows that pass
+         * the correlation remove it when one equals x, or is NULL, or
+         * (any row at all) when x is NULL. */
+        bool corr_anti = anti && r.corr;
+        dbsp_expr *xn = corr_anti ? mk_op(DBSP_X_ISNULL, IVM_TINT, dbsp_expr_dup(x), NULL) : NULL;
+        dbsp_expr *yn = corr_anti ? mk_op(DBSP_X_ISNULL, IVM_TINT, dbsp_expr_dup(r.y), NULL)
+                                  : NULL;
+        dbsp_expr *eq = mk_cmp_aff(DBSP_X_EQ, expr_aff(b, e->a), x, r.yaff, r.y);
+        r.y = NULL;
+        if (corr_anti)
+            eq = mk_op(DBSP_X_OR, IVM_TINT, mk_op(DBSP_X_OR, IVM_TINT, eq, yn), xn);
+        if (eq == NULL) {
+            subrel_free(&r);
+            dbsp_expr_free(cond);
+            dbsp_expr_free(x2);
+            return IVM_NOMEM;
+        }
+        rc = and_into(&cond, eq);
+        if (rc != IVM_OK) {
+            subrel_free(&r);
+            dbsp_expr_free(x2);
+            return rc;
+        }
+        if (corr_anti) {
+            dbsp_expr_free(x2);
+            return sub_join(b, LP_J_ANTI, r.tree, cond);
+        }
+    }
+    rc = sub_join(b, anti ? LP_J_ANTI : LP_J_SEMI, r.tree, cond);
+    if (rc != IVM_OK || !in || !anti) {
+        dbsp_expr_free(x2);
+        return rc;
+    }
+    /* NOT IN: no NULL in sub and, unless sub is empty, a non-NULL x.  The
+     * rows left by the antijoin on x = y lose those where
+     * F.nulls > 0 OR (x IS NULL AND F.rows > 0), F = (COUNT(*), COUNT(*)
+     * FILTER (WHERE y IS NULL)) over sub: always one row. */
+    subrel f;
+    rc = bind_sub_rel(b, e, true, &f);
+    if (rc != IVM_OK) {
+        dbsp_expr_free(x2);
+        return rc;
+    }
+    if (f.cond != NULL) {
+        /* Uncorrelated (checked above): it reads sub's columns only. */
+        dbsp_expr *fc = xremap(f.cond, NULL, -(int64_t)b->ncols);
+        dbsp_expr_free(f.cond);
+        f.cond = NULL;
+        lp_node *ft = fc ? wrap_filter(b->c, f.tree, fc) : NULL;
+        if (ft == NULL) {
+            subrel_free(&f);
+            dbsp_expr_free(x2);
+            return IVM_NOMEM;
+        }
+        f.tree = ft;
+    }
+    lp_node *agg = lp_new(b->c, LP_AGGREGATE, 2);
+    lp_agg *aggs = rt_arena_alloc(&b->c->arena, sizeof *aggs * 2);
+    dbsp_expr *y = xremap(f.y, NULL, -(int64_t)b->ncols);
+    if (agg == NULL || aggs == NULL || y == NULL) {
+        dbsp_expr_free(y);
+        dbsp_expr_free(x2);
+        subrel_free(&f);
+        return IVM_NOMEM;
+    }
+    memset(aggs, 0, sizeof *aggs * 2);
+    aggs[0].kind = aggs[1].kind = DBSP_AGG_COUNT_STAR;
+    aggs[0].type = aggs[1].type = IVM_TINT;
+    aggs[1].filter = mk_op(DBSP_X_ISNULL, IVM_TINT, y, NULL);
+    agg->in = f.tree;
+    agg->aggs = aggs;
+    agg->naggs = 2;
+    agg->types[0] = agg->types[1] = IVM_TINT;
+    f.tree = NULL;
+    subrel_free(&f);
+    if (aggs[1].filter == NULL) {
+        lp_free_exprs(agg);
+        agg = NULL;
+    } else {
+        agg = count_flags(b->c, agg);
+    }
+    if (agg == NULL) {
+        dbsp_expr_free(x2);
+        return IVM_NOMEM;
+    }
+    ivm_value zero = ivm_value_int(0);
+    uint32_t n = b->ncols;
+    dbsp_expr *rows_pos = mk_op(DBSP_X_GT, IVM_TINT, dbsp_expr_col(n, IVM_TINT),
+                                dbsp_expr_const(&zero));
+    dbsp_expr *nulls_pos = mk_op(DBSP_X_GT, IVM_TINT, dbsp_expr_col(n + 1, IVM_TINT),
+                                 dbsp_expr_const(&zero));
+    dbsp_expr *xnull = mk_op(DBSP_X_ISNULL, IVM_TINT, x2, NULL);
+    dbsp_expr *drop = mk_op(DBSP_X_OR, IVM_TINT, nulls_pos,
+                            mk_op(DBSP_X_AND, IVM_TINT, xnull, rows_pos));
+    if (drop == NULL) {
+        lp_free_exprs(agg);
+        return IVM_NOMEM;
+    }
+    return sub_join(b, LP_J_ANTI, agg, drop);
+}
+
+/* (rows > 0, nulls > 0) of the one row (rows, nulls) of agg (consumed,
+ * freed on failure): it changes only when the subquery becomes empty or
+ * not, or gains or loses its last NULL, so the join with it that NOT IN
+ * and IN as a value make (on no key) redoes its rows rarely. */
+static lp_node *count_flags(pctx *c, lp_node *agg)
+{
+    lp_node *m = lp_new(c, LP_MAP, 2);
+    dbsp_expr **ex = rt_arena_alloc(&c->arena, sizeof *ex * 2);
+    ivm_value zero = ivm_value_int(0);
+    if (m == NULL || ex == NULL) {
+        lp_free_exprs(agg);
+        return NULL;
+    }
+    for (uint32_t i = 0; i < 2; i++) {
+        ex[i] = mk_op(DBSP_X_GT, IVM_TINT, dbsp_expr_col(i, IVM_TINT), dbsp_expr_const(&zero));
+        if (ex[i] == NULL) {
+            if (i == 1)
+                dbsp_expr_free(ex[0]);
+            lp_free_exprs(agg);
+            return NULL;
+        }
+        m->types[i] = IVM_TINT;
+    }
+    m->in = agg;
+    m->nexprs = 2;
+    m->exprs = ex;
+    return m;
+}
+
+/* True when the tree of a bound query yields at most one row. */
+static bool one_row(const lp_node *n)
+{
+    switch (n->kind) {
+    case LP_MAP: case LP_FILTER: case LP_DISTINCT:
+        return one_row(n->in);
+    case LP_AGGREGATE:
+        return n->nexprs == 0;
+    case LP_SCAN:
+        return n->rel_id == PLAN_REL_DUAL;
+    default:
+        return false;
+    }
+}
+
+/* Placeholder columns of scalar subqueries over an aggregate's output. */
+#define POST_BASE 0x40000000u
+
+/* Placeholder column POST_BASE + j becomes column at + j, in place. */
+static void post_remap(dbsp_expr *e, uint32_t at)
+{
+    if (e == NULL)
+        return;
+    if (e->op == DBSP_X_COL && e->col >= POST_BASE)
+        e->col = at + (e->col - POST_BASE);
+    for (uint32_t i = 0; i < e->nargs; i++)
+        post_remap(e->args[i], at);
+}
+
+/* (sub) as a value: a LEFT JOIN of the FROM tree with sub's one row (or
+ * none, which pads the value with NULL, as SQL's empty scalar subquery);
+ * the value is the new last column of the joined row. */
+static ivm_rc bind_scalar_sub(bctx *b, const plan_expr *e, bmode mode, dbsp_expr **out)
+{
+    if (b->treep == NULL || !b->sub_ok)
+        return fail_at(b, IVM_UNSUPPORTED, e->pos, "%s",
+                       "a scalar subquery is not supported here: ivm maintains it in WHERE, "
+                       "GROUP BY, HAVING and result columns (not in ON or inside a "
+                       "correlated subquery)");
+    const plan_select *sub = e->sub;
+    if (sub->ncols != 1) {
+        char msg[64];
+        snprintf(msg, sizeof msg, "sub-select returns %u columns - expected 1", sub->ncols);
+        return fail_at(b, IVM_SCHEMA, e->pos, "%s", msg);
+    }
+    if (sub->op == PLAN_C_NONE && sub->prior == NULL && sub->ncte == 0 && sub->from != NULL &&
+        sub->group_by.n == 0 && sub->having == NULL && sub->limit == NULL &&
+        sub->offset == NULL && sub->cols[0].expr->kind != PLAN_E_STAR &&
+        contains_agg(sub->cols[0].expr) && !has_sub(sub->where) &&
+        !has_sub(sub->cols[0].expr) && mode == MODE_ROW)
+        return bind_agg_sub(b, e, out);
+    pctx *c = b->c;
+    plan_query q;
+    memset(&q, 0, sizeof q);
+    const void *keep_outer = c->outer;
+    bool keep_view = c->for_view;
+    c->outer = b;
+    c->for_view = true;
+    lp_node *t = NULL;
+    ivm_rc rc = bind_select(c, sub, &t, &q);
+    c->outer = keep_outer;
+    c->for_view = keep_view;
+    for (uint32_t i = 0; i < q.ncols && q.col_names; i++)
+        ivm_free(q.col_names[i]);
+    ivm_free(q.col_names);
+    ivm_free(q.col_types);
+    ivm_free(q.sort);
+    if (rc == IVM_UNSUPPORTED && strstr(c->err->msg, "correlated reference") != NULL) {
+        if (mode == MODE_AGG)
+            return ivm_err_reset(c->err, IVM_UNSUPPORTED, e->pos.line, e->pos.col, "%s",
+                                 "a correlated scalar subquery in an aggregate query's "
+                                 "results or HAVING is not supported");
+        return ivm_err_reset(c->err, IVM_UNSUPPORTED, e->pos.line, e->pos.col, "%s",
+                             "a correlated scalar subquery of this form is not supported: ivm "
+                             "maintains a correlated one that is an aggregate without "
+                             "GROUP BY, HAVING or LIMIT, correlated by equalities");
+    }
+    if (rc != IVM_OK)
+        return rc;
+    if (!one_row(t)) {
+        lp_free_exprs(t);
+        return fail_at(b, IVM_UNSUPPORTED, e->pos, "%s",
+                       "a scalar subquery that may return more than one row is not "
+                       "supported: ivm maintains one that is an aggregate without GROUP BY "
+                       "(or has no FROM)");
+    }
+    if (mode == MODE_AGG) {
+        /* Over the aggregate's output: joined above it (bind_select), read
+         * through a placeholder column that post_remap resolves. */
+        lp_node **np = rt_arena_alloc(&c->arena, sizeof *np * (b->npost + 1));
+        if (np == NULL) {
+            lp_free_exprs(t);
+            return IVM_NOMEM;
+        }
+        if (b->npost)
+            memcpy(np, b->post, sizeof *np * b->npost);
+        np[b->npost] = t;
+        b->post = np;
+        *out = dbsp_expr_col(POST_BASE + b->npost++, t->types[0]);
+        return *out ? IVM_OK : IVM_NOMEM;
+    }
+    ivm_type *nt = rt_arena_alloc(&c->arena, sizeof *nt * (b->ncols + 2));
+    if (nt == NULL) {
+        lp_free_exprs(t);
+        return IVM_NOMEM;
+    }
+    if (b->ncols)
+        memcpy(nt, b->types, sizeof *nt * b->ncols);
+    nt[b->ncols] = t->types[0];
+    rc = sub_join(b, LP_J_LEFT, t, NULL);
+    if (rc != IVM_OK)
+        return rc;
+    b->types = nt;
+    *out = dbsp_expr_col(b->ncols, nt[b->ncols]);
+    b->ncols++;
+    return *out ? IVM_OK : IVM_NOMEM;
+}
+
+/* Takes a subquery's condition (cond, over (outer columns, its columns),
+ * consumed) apart for a join with a relation keyed by the correlation:
+ * conjuncts over its own columns only are ANDed into *inner (over its
+ * columns); each equality outer = inner-expression gives a key: the inner
+ * expression (over its columns) in (*keys)[i] and `outer = column nout + i`
+ * in *pred.  Anything else is refused, naming `what`.  A key of unknown
+ * class reads through numkey so that values SQL finds equal (2, 2.0) are
+ * one key. */
+static ivm_rc corr_split(bctx *b, const plan_expr *e, dbsp_expr *cond, uint32_t nout,
+                         const char *what, dbsp_expr **inner, dbsp_expr ***keys,
+                         uint32_t *nkeys, dbsp_expr **pred)
+{
+    conj_items conj = {0};
+    ivm_rc rc = cond ? conj_take(cond, &conj) : IVM_OK;
+    *keys = rt_arena_alloc(&b->c->arena, sizeof **keys * (conj.n + 1));
+    if (rc == IVM_OK && *keys == NULL)
+        rc = IVM_NOMEM;
+    for (uint32_t i = 0; i < conj.n && rc == IVM_OK; i++) {
+        dbsp_expr *x = conj.items[i];
+        if (!reads_below(x, nout)) {
+            dbsp_expr *sh = xremap(x, NULL, -(int64_t)nout);
+            rc = sh ? and_into(inner, sh) : IVM_NOMEM;
+            continue;
+        }
+        dbsp_expr *o = NULL, *k = NULL;
+        if (x->op == DBSP_X_EQ && x->nargs == 2) {
+            for (int s2 = 0; s2 < 2; s2++) {
+                dbsp_expr *p0 = x->args[s2], *p1 = x->args[1 - s2];
+                if (xhas_cols(p0) && xcols_within(p0, 0, nout) && xhas_cols(p1) &&
+                    !reads_below(p1, nout)) {
+                    o = p0;
+                    k = p1;
+                }
+            }
+        }
+        if (o == NULL) {
+            char msg[200];
+            snprintf(msg, sizeof msg, "%s correlated other than by equalities (outer "
+                     "expression = subquery expression, ANDed) is not supported here", what);
+            rc = fail_at(b, IVM_UNSUPPORTED, e->pos, "%s", msg);
+            break;
+        }
+        dbsp_expr *gk = xremap(k, NULL, -(int64_t)nout);
+        if (gk != NULL && gk->type == IVM_TNULL) {
+            dbsp_expr *a1[1] = {gk};
+            gk = dbsp_expr_func(DBSP_FN_NUMKEY, IVM_TNULL, 1, a1);
+        }
+        dbsp_expr *ok = dbsp_expr_dup(o);
+        dbsp_expr *gc = gk ? dbsp_expr_col(nout + *nkeys, gk->type) : NULL;
+        dbsp_expr *eq = mk_op(DBSP_X_EQ, IVM_TINT, ok, gc);
+        if (gk == NULL || eq == NULL) {
+            dbsp_expr_free(gk);
+            dbsp_expr_free(eq);
+            rc = IVM_NOMEM;
+            break;
+        }
+        (*keys)[(*nkeys)++] = gk;
+        rc = and_into(pred, eq);
+    }
+    conj_items_free(&conj);
+    return rc;
+}
+
+/* The value of an aggregate over no rows: COUNT 0, TOTAL 0.0, else NULL.
+ * Returns a copy of v (over the aggregate's columns, the first ngroup being
+ * the group) in which every COUNT and TOTAL column reads as that value
+ * when it is NULL (the LEFT join found no group). */
+static dbsp_expr *empty_group_value(const dbsp_expr *v, uint32_t ngroup, const lp_agg *aggs)
+{
+    if (v->op == DBSP_X_COL && v->col >= ngroup) {
+        dbsp_agg_kind k = aggs[v->col - ngroup].kind;
+        dbsp_expr *x = dbsp_expr_dup(v);
+        if (x == NULL || (k != DBSP_AGG_COUNT && k != DBSP_AGG_COUNT_STAR && k != DBSP_AGG_TOTAL))
+            return x;
+        ivm_value z = k == DBSP_AGG_TOTAL ? ivm_value_real(0.0) : ivm_value_int(0);
+        dbsp_expr *args[2] = {x, dbsp_expr_const(&z)};
+        if (args[1] == NULL) {
+            dbsp_expr_free(x);
+            return NULL;
+        }
+        return dbsp_expr_func(DBSP_FN_COALESCE, v->type, 2, args);
+    }
+    dbsp_expr *d = dbsp_expr_dup(v);
+    if (d == NULL)
+        return NULL;
+    for (uint32_t i = 0; i < d->nargs; i++) {
+        dbsp_expr *a = empty_group_value(v->args[i], ngroup, aggs);
+        if (a == NULL) {
+            dbsp_expr_free(d);
+            return NULL;
+        }
+        dbsp_expr_free(d->args[i]);
+        d->args[i] = a;
+    }
+    return d;
+}
+
+/* (SELECT f(aggregates) FROM ... WHERE ...) as a value, correlated through
+ * equalities outer_i = inner_i (or not at all): GROUP BY the inner_i of the
+ * subquery's rows that pass its other conditions, then a LEFT join of the
+ * FROM tree with the groups on outer_i = group_i.  A row without a group
+ * sees the aggregates of no rows (empty_group_value).  The value is
+ * computed over the joined row. */
+static ivm_rc bind_agg_sub(bctx *b, const plan_expr *e, dbsp_expr **out)
+{
+    pctx *c = b->c;
+    const plan_select *sub = e->sub;
+    uint32_t nout = b->ncols;
+    bctx sbb, *sb = &sbb;
+    ivm_rc rc = sub_scope(b, sb);
+    if (rc != IVM_OK)
+        return rc;
+    lp_node *in = NULL;
+    dbsp_expr *cond = NULL, *val = NULL, *pred = NULL, *inner = NULL;
+    uint32_t nkeys = 0;
+    dbsp_expr **gkeys = NULL;
+    rc = bind_from(sb, sub->from, &in, &cond);
+    if (rc == IVM_OK && sub->where != NULL) {
+        if (contains_agg(sub->where)) {
+            rc = misuse(sb, sub->where);
+        } else {
+            dbsp_expr *w = NULL;
+            rc = bind_expr(sb, sub->where, MODE_ROW, &w);
+            if (rc == IVM_OK)
+                rc = and_into(&cond, w);
+        }
+    }
+    if (rc == IVM_OK)
+        rc = corr_split(b, e, cond, nout, "a scalar subquery", &inner, &gkeys, &nkeys, &pred);
+    cond = NULL;
+    /* The value, over (group keys, aggregates) of the subquery's rows. */
+    if (rc == IVM_OK) {
+        sb->ngroup = nkeys;
+        sb->group = rt_arena_alloc(&c->arena, sizeof *sb->group * (nkeys + 1));
+        if (sb->group == NULL)
+            rc = IVM_NOMEM;
+        for (uint32_t i = 0; i < nkeys && rc == IVM_OK; i++) {
+            sb->group[i] = xremap(gkeys[i], NULL, nout);
+            if (sb->group[i] == NULL)
+                rc = IVM_NOMEM;
+        }
+        if (rc == IVM_OK)
+            rc = bind_expr(sb, sub->cols[0].expr, MODE_AGG, &val);
+        for (uint32_t i = 0; i < nkeys && sb->group; i++)
+            dbsp_expr_free(sb->group[i]);
+    }
+    for (uint32_t i = 0; i < sb->naggs && rc == IVM_OK; i++) {
+        lp_agg *g = &sb->aggs[i];
+        if (reads_below(g->arg, nout) || reads_below(g->sep, nout) ||
+            reads_below(g->filter, nout)) {
+            rc = fail_at(b, IVM_UNSUPPORTED, e->pos, "%s",
+                         "an aggregate over columns of the enclosing query inside a scalar "
+                         "subquery is not supported");
+            break;
+        }
+        dbsp_expr **ops[3] = {&g->arg, &g->sep, &g->filter};
+        for (int j = 0; j < 3 && rc == IVM_OK; j++) {
+            if (*ops[j] == NULL)
+                continue;
+            dbsp_expr *sh = xremap(*ops[j], NULL, -(int64_t)nout);
+            dbsp_expr_free(*ops[j]);
+            *ops[j] = sh;
+            if (sh == NULL)
+                rc = IVM_NOMEM;
+        }
+    }
+    lp_node *agg = NULL;
+    if (rc == IVM_OK && inner != NULL) {
+        in = wrap_filter(c, in, inner);
+        inner = NULL;
+        if (in == NULL)
+            rc = IVM_NOMEM;
+    }
+    if (rc == IVM_OK) {
+        agg = lp_new(c, LP_AGGREGATE, nkeys + sb->naggs);
+        lp_agg *aggs = rt_arena_alloc(&c->arena, sizeof *aggs * (sb->naggs + 1));
+        if (agg == NULL || aggs == NULL) {
+            rc = IVM_NOMEM;
+        } else {
+            if (sb->naggs)
+                memcpy(aggs, sb->aggs, sizeof *aggs * sb->naggs);
+            agg->in = in;
+            in = NULL;
+            agg->nexprs = nkeys;
+            agg->exprs = gkeys;
+            for (uint32_t i = 0; i < nkeys; i++)
+                agg->types[i] = gkeys[i]->type;
+            nkeys = 0;
+            agg->aggs = aggs;
+            agg->naggs = sb->naggs;
+            for (uint32_t i = 0; i < sb->naggs; i++)
+                agg->types[agg->nexprs + i] = aggs[i].type;
+            ivm_free(sb->aggs);
+            sb->aggs = NULL;
+            sb->naggs = 0;
+        }
+    }
+    dbsp_expr *v2 = NULL;
+    if (rc == IVM_OK) {
+        dbsp_expr *ev = empty_group_value(val, agg->nexprs, agg->aggs);
+        v2 = ev ? xremap(ev, NULL, nout) : NULL;
+        dbsp_expr_free(ev);
+        if (v2 == NULL)
+            rc = IVM_NOMEM;
+    }
+    ivm_type *nt = NULL;
+    if (rc == IVM_OK) {
+        nt = rt_arena_alloc(&c->arena, sizeof *nt * (nout + agg->ncols + 1));
+        if (nt == NULL)
+            rc = IVM_NOMEM;
+    }
+    if (rc == IVM_OK) {
+        if (nout)
+            memcpy(nt, b->types, sizeof *nt * nout);
+        memcpy(nt + nout, agg->types, sizeof *nt * agg->ncols);
+        uint32_t na = agg->ncols;
+        rc = sub_join(b, LP_J_LEFT, agg, pred);
+        agg = NULL;
+        pred = NULL;
+        if (rc == IVM_OK) {
+            b->types = nt;
+            b->ncols = nout + na;
+            *out = v2;
+            v2 = NULL;
+        }
+    }
+    dbsp_expr_free(v2);
+    dbsp_expr_free(val);
+    dbsp_expr_free(pred);
+    dbsp_expr_free(inner);
+    dbsp_expr_free(cond);
+    for (uint32_t i = 0; i < nkeys; i++)
+        dbsp_expr_free(gkeys[i]);
+    for (uint32_t i = 0; i < sb->naggs; i++)
+        lp_agg_fini(&sb->aggs[i]);
+    ivm_free(sb->aggs);
+    lp_free_exprs(agg);
+    lp_free_exprs(in);
+    return rc;
+}
+
+/* Extends the joined row by a relation's columns (after sub_join). */
+static ivm_rc grow_row(bctx *b, const lp_node *r)
+{
+    ivm_type *nt = rt_arena_alloc(&b->c->arena, sizeof *nt * (b->ncols + r->ncols + 1));
+    if (nt == NULL)
+        return IVM_NOMEM;
+    if (b->ncols)
+        memcpy(nt, b->types, sizeof *nt * b->ncols);
+    memcpy(nt + b->ncols, r->types, sizeof *nt * r->ncols);
+    b->types = nt;
+    b->ncols += r->ncols;
+    return IVM_OK;
+}
+
+/* DISTINCT (exprs..., 1) of tree t (exprs over t's columns, consumed):
+ * the set a LEFT join may read without multiplying rows. */
+static lp_node *flag_set(pctx *c, lp_node *t, uint32_t n, dbsp_expr **exprs)
+{
+    lp_node *m = lp_new(c, LP_MAP, n + 1);
+    lp_node *d = lp_new(c, LP_DISTINCT, n + 1);
+    dbsp_expr **ex = rt_arena_alloc(&c->arena, sizeof *ex * (n + 2));
+    ivm_value one = ivm_value_int(1);
+    if (m == NULL || d == NULL || ex == NULL || (ex[n] = dbsp_expr_const(&one)) == NULL) {
+        for (uint32_t i = 0; i < n; i++)
+            dbsp_expr_free(exprs[i]);
+        return NULL;
+    }
+    memcpy(ex, exprs, sizeof *ex * n);
+    for (uint32_t i = 0; i <= n; i++)
+        m->types[i] = d->types[i] = ex[i]->type;
+    m->in = t;
+    m->nexprs = n + 1;
+    m->exprs = ex;
+    d->in = m;
+    return d;
+}
+
+/* [NOT] EXISTS (sub) and x [NOT] IN (sub) as values (under OR, in result
+ * columns ...): a LEFT join of the FROM tree with a set of flags.
+ *   EXISTS: sub correlated by equalities outer_i = inner_i (or not at all):
+ *     D = DISTINCT (inner_i..., 1) of sub's rows; EXISTS is D.flag IS NOT
+ *     NULL after the LEFT join on outer_i = D.inner_i.
+ *   IN, uncorrelated: D = DISTINCT (numkey(y), 1), LEFT join on x = D.y,
+ *     and the one row F = (COUNT(*), COUNT(*) FILTER (WHERE y IS NULL)):
+ *     CASE WHEN D.flag THEN 1 WHEN F.rows = 0 THEN 0 WHEN x IS NULL OR
+ *     F.nulls > 0 THEN NULL ELSE 0 END, SQL's three-valued IN. */
+static ivm_rc bind_sub_value(bctx *b, const plan_expr *e, dbsp_expr **out)
+{
+    pctx *c = b->c;
+    bool in = e->kind == PLAN_E_IN_SELECT;
+    /* x first: a scalar subquery in it joins the FROM tree, and the
+     * subquery's columns come after the tree's. */
+    dbsp_expr *x = NULL;
+    ivm_rc rc = IVM_OK;
+    if (in) {
+        rc = contains_agg(e->a) ? misuse(b, e->a) : bind_expr(b, e->a, MODE_ROW, &x);
+        if (rc != IVM_OK)
+            return rc;
+    }
+    uint32_t nout = b->ncols;
+    subrel r;
+    b->sub_ok = false;
+    rc = bind_sub_rel(b, e, in, &r);
+    b->sub_ok = true;
+    if (rc != IVM_OK) {
+        dbsp_expr_free(x);
+        return rc;
+    }
+    dbsp_expr *inner = NULL, *pred = NULL, **keys = NULL;
+    uint32_t nkeys = 0;
+    if (!in) {
+        rc = corr_split(b, e, r.cond, nout, "EXISTS (subquery) as a value", &inner, &keys,
+                        &nkeys, &pred);
+        r.cond = NULL;
+        lp_node *t = r.tree;
+        r.tree = NULL;
+        if (rc == IVM_OK && inner != NULL) {
+            t = wrap_filter(c, t, inner);
+            inner = NULL;
+            if (t == NULL)
+                rc = IVM_NOMEM;
+        }
+        lp_node *d = NULL;
+        if (rc == IVM_OK) {
+            d = flag_set(c, t, nkeys, keys);
+            nkeys = 0;
+            if (d == NULL)
+                rc = IVM_NOMEM;
+        }
+        if (rc != IVM_OK) {
+            for (uint32_t i = 0; i < nkeys; i++)
+                dbsp_expr_free(keys[i]);
+            dbsp_expr_free(inner);
+            dbsp_expr_free(pred);
+            lp_free_exprs(t);
+            subrel_free(&r);
+            return rc;
+        }
+        uint32_t flag = nout + d->ncols - 1;
+        rc = sub_join(b, LP_J_LEFT, d, pred);
+        if (rc == IVM_OK)
+            rc = grow_row(b, d);
+        if (rc != IVM_OK)
+            return rc;
+        *out = mk_op(e->not_ ? DBSP_X_ISNULL : DBSP_X_NOTNULL, IVM_TINT,
+                     dbsp_expr_col(flag, IVM_TINT), NULL);
+        return *out ? IVM_OK : IVM_NOMEM;
+    }
+    if (r.corr) {
+        subrel_free(&r);
+        dbsp_expr_free(x);
+        return unsupported(b, e->pos,
+                           "IN (subquery) with a correlated subquery, used as a value (not a "
+                           "term of WHERE's top-level AND),");
+    }
+    /* x = y with SQLite's conversions; y's side over sub's columns. */
+    dbsp_expr *eq = mk_cmp_aff(DBSP_X_EQ, expr_aff(b, e->a), x, r.yaff, r.y);
+    r.y = NULL;
+    dbsp_expr *yk = eq ? xremap(eq->args[1], NULL, -(int64_t)nout) : NULL;
+    if (yk != NULL && yk->type != IVM_TTEXT && yk->type != IVM_TINT) {
+        ivm_type t = yk->type;
+        dbsp_expr *a1[1] = {yk};
+        yk = dbsp_expr_func(DBSP_FN_NUMKEY, t == IVM_TREAL ? IVM_TREAL : IVM_TNULL, 1, a1);
+    }
+    lp_node *t = r.tree;
+    r.tree = NULL;
+    if (yk != NULL && r.cond != NULL) {
+        dbsp_expr *fc = xremap(r.cond, NULL, -(int64_t)nout);
+        t = fc ? wrap_filter(c, t, fc) : NULL;
+    }
+    lp_node *d = yk && t ? flag_set(c, t, 1, &yk) : NULL;
+    if (d == NULL) {
+        if (t == NULL || yk == NULL)
+            dbsp_expr_free(yk);
+        lp_free_exprs(t);
+        dbsp_expr_free(eq);
+        subrel_free(&r);
+        return IVM_NOMEM;
+    }
+    subrel_free(&r);
+    dbsp_expr *xv = dbsp_expr_dup(eq->args[0]);
+    dbsp_expr *xnull = mk_op(DBSP_X_ISNULL, IVM_TINT, dbsp_expr_dup(eq->args[0]), NULL);
+    dbsp_expr_free(eq);
+    dbsp_expr *jp = mk_op(DBSP_X_EQ, IVM_TINT, xv, dbsp_expr_col(nout, d->types[0]));
+    if (jp == NULL || xnull == NULL) {
+        dbsp_expr_free(jp);
+        dbsp_expr_free(xnull);
+        lp_free_exprs(d);
+        return IVM_NOMEM;
+    }
+    rc = sub_join(b, LP_J_LEFT, d, jp);
+    if (rc == IVM_OK)
+        rc = grow_row(b, d);
+    if (rc != IVM_OK) {
+        dbsp_expr_free(xnull);
+        return rc;
+    }
+    uint32_t flag = nout + 1, fo = b->ncols;
+    /* F: (rows, NULL ys) of sub, one row, joined on nothing. */
+    subrel f;
+    b->sub_ok = false;
+    rc = bind_sub_rel(b, e, true, &f);
+    b->sub_ok = true;
+    if (rc != IVM_OK) {
+        dbsp_expr_free(xnull);
+        return rc;
+    }
+    lp_node *ft = f.tree;
+    f.tree = NULL;
+    if (f.cond != NULL) {
+        dbsp_expr *fc = xremap(f.cond, NULL, -(int64_t)fo);
+        ft = fc ? wrap_filter(c, ft, fc) : NULL;
+    }
+    lp_node *agg = lp_new(c, LP_AGGREGATE, 2);
+    lp_agg *aggs = rt_arena_alloc(&c->arena, sizeof *aggs * 2);
+    dbsp_expr *y = xremap(f.y, NULL, -(int64_t)fo);
+    subrel_free(&f);
+    if (ft == NULL || agg == NULL || aggs == NULL || y == NULL) {
+        dbsp_expr_free(y);
+        dbsp_expr_free(xnull);
+        lp_free_exprs(ft);
+        return IVM_NOMEM;
+    }
+    memset(aggs, 0, sizeof *aggs * 2);
+    aggs[0].kind = aggs[1].kind = DBSP_AGG_COUNT_STAR;
+    aggs[0].type = aggs[1].type = IVM_TINT;
+    aggs[1].filter = mk_op(DBSP_X_ISNULL, IVM_TINT, y, NULL);
+    agg->in = ft;
+    agg->aggs = aggs;
+    agg->naggs = 2;
+    agg->types[0] = agg->types[1] = IVM_TINT;
+    if (aggs[1].filter == NULL) {
+        lp_free_exprs(agg);
+        agg = NULL;
+    } else {
+        agg = count_flags(c, agg);
+    }
+    if (agg == NULL) {
+        dbsp_expr_free(xnull);
+        return IVM_NOMEM;
+    }
+    rc = sub_join(b, LP_J_LEFT, agg, NULL);
+    if (rc == IVM_OK)
+        rc = grow_row(b, agg);
+    if (rc != IVM_OK) {
+        dbsp_expr_free(xnull);
+        return rc;
+    }
+    ivm_value zero = ivm_value_int(0), one = ivm_value_int(1), null = ivm_value_null();
+    dbsp_expr *args[7];
+    args[0] = mk_op(DBSP_X_NOTNULL, IVM_TINT, dbsp_expr_col(flag, IVM_TINT), NULL);
+    args[1] = dbsp_expr_const(&one);
+    args[2] = mk_op(DBSP_X_EQ, IVM_TINT, dbsp_expr_col(fo, IVM_TINT), dbsp_expr_const(&zero));
+    args[3] = dbsp_expr_const(&zero);
+    args[4] = mk_op(DBSP_X_OR, IVM_TINT, xnull,
+                    mk_op(DBSP_X_GT, IVM_TINT, dbsp_expr_col(fo + 1, IVM_TINT),
+                          dbsp_expr_const(&zero)));
+    args[5] = dbsp_expr_const(&null);
+    args[6] = dbsp_expr_const(&zero);
+    dbsp_expr *v = dbsp_expr_op(DBSP_X_CASE, IVM_TINT, 7, args);
+    if (v != NULL && e->not_)
+        v = mk_op(DBSP_X_NOT, IVM_TINT, v, NULL);
+    *out = v;
+    return v ? IVM_OK : IVM_NOMEM;
+}
+
+/* WHERE: conjuncts [NOT] IN (sub) and [NOT] EXISTS (sub) become semi and
+ * anti joins of the FROM tree; the others are ANDed into *cond. */
+static ivm_rc bind_where(bctx *b, const plan_expr *w, dbsp_expr **cond)
+{
+    if (w->kind == PLAN_E_BINARY && w->op == PLAN_OP_AND) {
+        ivm_rc rc = bind_where(b, w->a, cond);
+        return rc == IVM_OK ? bind_where(b, w->b, cond) : rc;
+    }
+    bool neg = false;
+    const plan_expr *x = w;
+    while (x->kind == PLAN_E_UNARY && x->op == PLAN_OP_NOT &&
+           (x->a->kind == PLAN_E_IN_SELECT || x->a->kind == PLAN_E_EXISTS ||
+            (x->a->kind == PLAN_E_UNARY && x->a->op == PLAN_OP_NOT))) {
+        neg = !neg;
+        x = x->a;
+    }
+    if (x->kind == PLAN_E_IN_SELECT || x->kind == PLAN_E_EXISTS)
+        return bind_where_sub(b, x, neg);
+    dbsp_expr *e = NULL;
+    ivm_rc rc = bind_expr(b, w, MODE_ROW, &e);
+    return rc == IVM_OK ? and_into(cond, e) : rc;
 }
 
 /* ---- SELECT ---------------------------------------------------------------- */
@@ -1212,7 +2534,8 @@ static ivm_rc expand_results(bctx *b, const plan_select *sel, outcol **out, uint
         for (uint32_t r = 0; r < b->nranges; r++) {
             if (e->table && strcasecmp(e->table, b->ranges[r].alias) != 0)
                 continue;
-            n += b->ranges[r].rel->ncols;
+            for (uint32_t j = 0; j < b->ranges[r].rel->ncols; j++)
+                n += e->table || !star_hidden(b, b->ranges[r].off + j);
             matched = true;
         }
         if (!matched)
@@ -1238,7 +2561,10 @@ static ivm_rc expand_results(bctx *b, const plan_select *sel, outcol **out, uint
             if (e->table && strcasecmp(e->table, b->ranges[r].alias) != 0)
                 continue;
             for (uint32_t j = 0; j < b->ranges[r].rel->ncols; j++) {
+                if (!e->table && star_hidden(b, b->ranges[r].off + j))
+                    continue;
                 oc[k].expr = NULL;
+                oc[k].merged = e->table == NULL;
                 oc[k].col = b->ranges[r].off + j;
                 oc[k].name = b->ranges[r].rel->col_names[j];
                 oc[k].alias = NULL;
@@ -1263,7 +2589,7 @@ static ivm_rc bind_outcol(bctx *b, const outcol *oc, bmode mode, dbsp_expr **out
         return rc;
     }
     /* A star column in an aggregate query must be a group column. */
-    dbsp_expr *x = dbsp_expr_col(oc->col, b->types[oc->col]);
+    dbsp_expr *x = oc->merged ? merged_col(b, oc->col) : dbsp_expr_col(oc->col, b->types[oc->col]);
     if (x == NULL)
         return IVM_NOMEM;
     if (mode == MODE_ROW) {
@@ -1273,7 +2599,7 @@ static ivm_rc bind_outcol(bctx *b, const outcol *oc, bmode mode, dbsp_expr **out
     for (uint32_t i = 0; i < b->ngroup; i++) {
         if (xequal(x, b->group[i])) {
             dbsp_expr_free(x);
-            *out = dbsp_expr_col(i, b->types[oc->col]);
+            *out = dbsp_expr_col(i, b->group[i]->type);
             return *out ? IVM_OK : IVM_NOMEM;
         }
     }
@@ -1308,7 +2634,7 @@ static ivm_rc const_int(bctx *b, const plan_expr *e, const char *what, int64_t *
     return IVM_OK;
 }
 
-ivm_rc bind_select(pctx *c, const plan_select *sel, lp_node **out, plan_query *q)
+ivm_rc bind_core(pctx *c, const plan_select *sel, lp_node **out, plan_query *q)
 {
     bctx bb, *b = &bb;
     memset(b, 0, sizeof *b);
@@ -1318,14 +2644,6 @@ ivm_rc bind_select(pctx *c, const plan_select *sel, lp_node **out, plan_query *q
     dbsp_expr *cond = NULL;
     dbsp_expr **proj = NULL;
     uint32_t nproj = 0;
-
-    if (sel->op != PLAN_C_NONE || sel->prior != NULL)
-        return unsupported(b, sel->pos,
-                           sel->op == PLAN_C_UNION ? "UNION"
-                           : sel->op == PLAN_C_UNION_ALL ? "UNION ALL"
-                           : sel->op == PLAN_C_INTERSECT ? "INTERSECT" : "EXCEPT");
-    if (sel->ncte)
-        return unsupported(b, sel->ctes[0].pos, "WITH");
 
     if (sel->from != NULL) {
         rc = bind_from(b, sel->from, &tree, &cond);
@@ -1347,16 +2665,14 @@ ivm_rc bind_select(pctx *c, const plan_select *sel, lp_node **out, plan_query *q
     b->oc = oc;
     b->noc = noc;
 
+    b->treep = &tree;
+    b->sub_ok = true;
     if (sel->where != NULL) {
         if (agg_inside(b, sel->where)) {
             rc = misuse(b, sel->where);
             goto fail;
         }
-        dbsp_expr *w = NULL;
-        rc = bind_expr(b, sel->where, MODE_ROW, &w);
-        if (rc != IVM_OK)
-            goto fail;
-        rc = and_into(&cond, w);
+        rc = bind_where(b, sel->where, &cond);
         if (rc != IVM_OK)
             goto fail;
     }
@@ -1430,7 +2746,16 @@ ivm_rc bind_select(pctx *c, const plan_select *sel, lp_node **out, plan_query *q
     }
 
     q->limit = q->offset = -1;
+    /* Only the view's own SELECT keeps a top-k (topk.c); a subquery's rows
+     * have no order, so LIMIT there is refused. */
+    bool topk = c->for_view && sel == c->view_sel;
     if (sel->limit != NULL || sel->offset != NULL) {
+        if (c->for_view && !topk) {
+            rc = unsupported(b, sel->limit ? sel->limit->pos : sel->offset->pos,
+                             "LIMIT (top-k) in a subquery");
+            dbsp_expr_free(having);
+            goto fail;
+        }
         if (sel->limit && (rc = const_int(b, sel->limit, "LIMIT", &q->limit)) != IVM_OK) {
             dbsp_expr_free(having);
             goto fail;
@@ -1440,7 +2765,7 @@ ivm_rc bind_select(pctx *c, const plan_select *sel, lp_node **out, plan_query *q
             goto fail;
         }
         /* A view keeps its top-k (topk.c), which wants both bounds. */
-        if (c->for_view && (rc = topk_check_bounds(c, sel, q)) != IVM_OK) {
+        if (topk && (rc = topk_check_bounds(c, sel, q)) != IVM_OK) {
             dbsp_expr_free(having);
             goto fail;
         }
@@ -1448,7 +2773,7 @@ ivm_rc bind_select(pctx *c, const plan_select *sel, lp_node **out, plan_query *q
     /* A view's rows have no order: ORDER BY there is accepted and ignored
      * (readers order with their own ORDER BY), unless LIMIT makes it
      * choose the rows (top-k, topk.c). */
-    if ((!c->for_view || sel->limit != NULL) && sel->norder > 0) {
+    if ((!c->for_view || (topk && sel->limit != NULL)) && sel->norder > 0) {
         q->sort = ivm_calloc(sel->norder, sizeof *q->sort);
         if (q->sort == NULL) {
             dbsp_expr_free(having);
@@ -1532,6 +2857,21 @@ ivm_rc bind_select(pctx *c, const plan_select *sel, lp_node **out, plan_query *q
         b->naggs = 0;
         b->ngroup = 0;
         tree = a;
+        /* Scalar subqueries of the results and HAVING join the groups. */
+        uint32_t at = a->ncols;
+        for (uint32_t i = 0; i < b->npost; i++) {
+            b->treep = &tree;
+            rc = sub_join(b, LP_J_LEFT, b->post[i], NULL);
+            b->post[i] = NULL;
+            if (rc != IVM_OK) {
+                dbsp_expr_free(having);
+                goto fail;
+            }
+        }
+        for (uint32_t i = 0; b->npost && i < nproj; i++)
+            post_remap(proj[i], at);
+        post_remap(having, at);
+        b->npost = 0;
         if (having != NULL) {
             tree = wrap_filter(c, tree, having);
             if (tree == NULL)
@@ -1591,8 +2931,18 @@ fail:
     for (uint32_t i = 0; i < b->naggs; i++)
         lp_agg_fini(&b->aggs[i]);
     ivm_free(b->aggs);
+    for (uint32_t i = 0; i < b->npost; i++)
+        lp_free_exprs(b->post[i]);
     lp_free_exprs(tree);
     return rc;
+}
+
+ivm_rc bind_const_int(pctx *c, const plan_expr *e, const char *what, int64_t *out)
+{
+    bctx bb;
+    memset(&bb, 0, sizeof bb);
+    bb.c = c;
+    return const_int(&bb, e, what, out);
 }
 
 ivm_rc plan_scalar(const plan_expr *e, const plan_relation *rel, dbsp_expr **out, ivm_err *err)

@@ -128,11 +128,332 @@ static ivm_rc place_operand(dbsp_expr **ex, uint32_t from, uint32_t *nx, const d
     return IVM_OK;
 }
 
+/* Makes l's node hold exactly its ncols logical columns in order (a map
+ * when the layout is not the identity), with no key columns when key0
+ * (plus needs equal keys on both sides, D1). */
+static ivm_rc flatten(pctx *c, dbsp_plan *p, lowered *l, uint32_t ncols, bool key0)
+{
+    bool ident = l->nphys == ncols;
+    for (uint32_t i = 0; i < ncols && ident; i++)
+        ident = l->map[i] == i;
+    if (ident && (!key0 || dbsp_plan_nkey(p, l->node) == 0))
+        return IVM_OK;
+    dbsp_expr **ex = ivm_calloc(ncols ? ncols : 1, sizeof *ex);
+    if (ex == NULL)
+        return IVM_NOMEM;
+    for (uint32_t i = 0; i < ncols; i++) {
+        ex[i] = dbsp_expr_col(l->map[i], IVM_TNULL);
+        if (ex[i] == NULL) {
+            for (uint32_t j = 0; j < i; j++)
+                dbsp_expr_free(ex[j]);
+            ivm_free(ex);
+            return IVM_NOMEM;
+        }
+    }
+    dbsp_node node;
+    ivm_rc rc = dbsp_plan_map(p, l->node, ncols, ex, 0, &node);
+    ivm_free(ex);
+    if (rc != IVM_OK)
+        return rc;
+    return identity(c, l, node, ncols);
+}
+
+static ivm_rc lower(pctx *c, const lp_node *n, plan_query *q, lowered *out);
+
+/* A map of src's columns: cols[i] is a column of src, or NO_COL for a NULL;
+ * the first nkey are the key. */
+#define NO_COL UINT32_MAX
+static ivm_rc pick(dbsp_plan *p, dbsp_node src, uint32_t n, const uint32_t *cols, uint32_t nkey,
+                   dbsp_node *out)
+{
+    dbsp_expr **ex = ivm_calloc(n ? n : 1, sizeof *ex);
+    if (ex == NULL)
+        return IVM_NOMEM;
+    ivm_value null = ivm_value_null();
+    for (uint32_t i = 0; i < n; i++) {
+        ex[i] = cols[i] == NO_COL ? dbsp_expr_const(&null) : dbsp_expr_col(cols[i], IVM_TNULL);
+        if (ex[i] == NULL) {
+            for (uint32_t j = 0; j < i; j++)
+                dbsp_expr_free(ex[j]);
+            ivm_free(ex);
+            return IVM_NOMEM;
+        }
+    }
+    ivm_rc rc = dbsp_plan_map(p, src, n, ex, nkey, out);
+    ivm_free(ex);
+    return rc;
+}
+
+/* Exchange on the key, then integrate: what a stateful operator reads. */
+static ivm_rc shard(dbsp_plan *p, dbsp_node in, dbsp_node *out)
+{
+    dbsp_node x;
+    ivm_rc rc = dbsp_plan_exchange(p, in, &x);
+    return rc == IVM_OK ? dbsp_plan_integrate(p, x, out) : rc;
+}
+
+/* distinct(I(in)) integrated: a set the semijoin reads (in is sharded). */
+static ivm_rc distinct_set(dbsp_plan *p, dbsp_node mapped, dbsp_node *out)
+{
+    dbsp_node i, d;
+    ivm_rc rc = shard(p, mapped, &i);
+    if (rc == IVM_OK)
+        rc = dbsp_plan_distinct(p, i, &d);
+    if (rc == IVM_OK)
+        rc = dbsp_plan_integrate(p, d, out);
+    return rc;
+}
+
+/* One side S of a join, as the rows of S that have a match (matched) or
+ * those that have none.  Without a residual condition a match is a row of
+ * the other side O with the same key:
+ *     S semi O = I(S by key) join distinct(I(keys of O))
+ *     S anti O = S - (S semi O) + (rows of S with a NULL key)
+ * the output being (key, S's row).  With a residual condition, a match is
+ * a row of the inner join J that passed it:
+ *     S semi O = I(S by row) join distinct(I(S's row of each J row))
+ *     S anti O = S - (S semi O)
+ * the output being S's row.  *koff_out says where S's row starts. */
+typedef struct join_side {
+    const lowered *raw;       /* S before its NULL keys were filtered */
+    dbsp_node arranged;       /* I(S by key), NULL keys filtered */
+    const lowered *other;     /* O, NULL keys filtered */
+    dbsp_expr *const *okeys;  /* O's keys */
+    uint32_t jpos;            /* where S's row starts in J */
+    dbsp_expr *const *skeys;  /* S's keys */
+} join_side;
+
+static ivm_rc side_rows(pctx *c, dbsp_plan *p, const lp_node *n, const join_side *s,
+                        dbsp_node jn, bool matched, uint32_t *koff_out, dbsp_node *out)
+{
+    uint32_t nk = n->nkeys, nphys = s->raw->nphys;
+    ivm_rc rc;
+    dbsp_node set, sm, neg, all;
+    if (n->pred == NULL) {
+        dbsp_expr **ex = ivm_calloc(nk ? nk : 1, sizeof *ex);
+        if (ex == NULL)
+            return IVM_NOMEM;
+        for (uint32_t i = 0; i < nk; i++) {
+            ex[i] = xremap(s->okeys[i], s->other->map, 0);
+            if (ex[i] == NULL) {
+                for (uint32_t j = 0; j < i; j++)
+                    dbsp_expr_free(ex[j]);
+                ivm_free(ex);
+                return IVM_NOMEM;
+            }
+        }
+        dbsp_node km;
+        rc = dbsp_plan_map(p, s->other->node, nk, ex, nk, &km);
+        ivm_free(ex);
+        if (rc == IVM_OK)
+            rc = distinct_set(p, km, &set);
+        if (rc == IVM_OK)
+            rc = dbsp_plan_join(p, s->arranged, set, &sm);
+        all = s->arranged;
+        *koff_out = nk;
+    } else {
+        uint32_t *cols = rt_arena_alloc(&c->arena, sizeof *cols * (nphys + 1));
+        if (cols == NULL)
+            return IVM_NOMEM;
+        for (uint32_t i = 0; i < nphys; i++)
+            cols[i] = s->jpos + i;
+        dbsp_node mp, wm;
+        rc = pick(p, jn, nphys, cols, nphys, &mp);
+        if (rc == IVM_OK)
+            rc = distinct_set(p, mp, &set);
+        for (uint32_t i = 0; i < nphys; i++)
+            cols[i] = i;
+        if (rc == IVM_OK)
+            rc = pick(p, s->raw->node, nphys, cols, nphys, &wm);
+        if (rc == IVM_OK)
+            rc = shard(p, wm, &all);
+        if (rc == IVM_OK)
+            rc = dbsp_plan_join(p, all, set, &sm);
+        *koff_out = 0;
+    }
+    if (rc != IVM_OK || matched) {
+        *out = sm;
+        return rc;
+    }
+    rc = dbsp_plan_negate(p, sm, &neg);
+    if (rc == IVM_OK)
+        rc = dbsp_plan_plus(p, all, neg, out);
+    if (rc != IVM_OK || n->pred != NULL || nk == 0)
+        return rc;
+    /* Rows with a NULL key match nothing: (key, row) like the others. */
+    dbsp_expr *any = NULL;
+    for (uint32_t i = 0; i < nk; i++) {
+        dbsp_expr *k = xremap(s->skeys[i], s->raw->map, 0);
+        dbsp_expr *a1[1] = {k};
+        dbsp_expr *isn = k ? dbsp_expr_op(DBSP_X_ISNULL, IVM_TINT, 1, a1) : NULL;
+        if (isn == NULL) {
+            dbsp_expr_free(any);
+            return IVM_NOMEM;
+        }
+        if (any == NULL) {
+            any = isn;
+        } else {
+            dbsp_expr *a2[2] = {any, isn};
+            any = dbsp_expr_op(DBSP_X_OR, IVM_TINT, 2, a2);
+            if (any == NULL)
+                return IVM_NOMEM;
+        }
+    }
+    dbsp_node nullrows, nm;
+    rc = dbsp_plan_filter(p, s->raw->node, any, &nullrows);
+    if (rc != IVM_OK)
+        return rc;
+    uint32_t n2 = nk + nphys;
+    dbsp_expr **ex = ivm_calloc(n2, sizeof *ex);
+    if (ex == NULL)
+        return IVM_NOMEM;
+    for (uint32_t i = 0; i < n2; i++) {
+        ex[i] = i < nk ? xremap(s->skeys[i], s->raw->map, 0) : dbsp_expr_col(i - nk, IVM_TNULL);
+        if (ex[i] == NULL) {
+            for (uint32_t j = 0; j < i; j++)
+                dbsp_expr_free(ex[j]);
+            ivm_free(ex);
+            return IVM_NOMEM;
+        }
+    }
+    rc = dbsp_plan_map(p, nullrows, n2, ex, nk, &nm);
+    ivm_free(ex);
+    if (rc == IVM_OK)
+        rc = dbsp_plan_plus(p, *out, nm, out);
+    return rc;
+}
+
+/* Inner join: J = I(L by key) join I(R by key), then the residual
+ * condition.  Outer joins add each kept side's unmatched rows padded with
+ * NULLs; semi and anti joins output one side's matched or unmatched rows
+ * (side_rows).  planner/README.md has the equations and their costs. */
+static ivm_rc lower_join(pctx *c, const lp_node *n, plan_query *q, lowered *out)
+{
+    dbsp_plan *p = q->plan;
+    lowered in = {0}, right = {0};
+    ivm_rc rc = lower(c, n->in, q, &in);
+    if (rc == IVM_OK)
+        rc = lower(c, n->right, q, &right);
+    if (rc != IVM_OK)
+        return rc;
+    lowered lraw = in, rraw = right;
+    rc = nonnull_keys(p, &in, n->nkeys, n->lkeys);
+    if (rc == IVM_OK)
+        rc = nonnull_keys(p, &right, n->nkeys, n->rkeys);
+    dbsp_node la, ra, jn = 0;
+    if (rc == IVM_OK)
+        rc = arrange(p, &in, n->nkeys, n->lkeys, false, &la);
+    if (rc == IVM_OK)
+        rc = arrange(p, &right, n->nkeys, n->rkeys, false, &ra);
+    if (rc != IVM_OK)
+        return rc;
+    bool semi = n->jtype == LP_J_SEMI || n->jtype == LP_J_ANTI;
+    uint32_t nk = n->nkeys, nl = n->in->ncols;
+    /* Join output: keys, then the left's physical row, then the right's
+     * (each arranged row is keys + physical row). */
+    uint32_t jphys = nk + in.nphys + right.nphys;
+    uint32_t *jmap = rt_arena_alloc(&c->arena, sizeof(uint32_t) * (nl + n->right->ncols + 1));
+    if (jmap == NULL)
+        return IVM_NOMEM;
+    for (uint32_t i = 0; i < nl; i++)
+        jmap[i] = nk + in.map[i];
+    for (uint32_t i = 0; i < n->right->ncols; i++)
+        jmap[nl + i] = nk + in.nphys + right.map[i];
+    if (!semi || n->pred != NULL) {
+        rc = dbsp_plan_join(p, la, ra, &jn);
+        if (rc == IVM_OK && n->pred != NULL) {
+            dbsp_expr *pred = xremap(n->pred, jmap, 0);
+            if (pred == NULL)
+                return IVM_NOMEM;
+            rc = dbsp_plan_filter(p, jn, pred, &jn);
+        }
+        if (rc != IVM_OK)
+            return rc;
+    }
+    join_side ls = {&lraw, la, &right, n->rkeys, nk, n->lkeys};
+    join_side rs = {&rraw, ra, &in, n->lkeys, nk + in.nphys, n->rkeys};
+    uint32_t koff = 0;
+    dbsp_node side;
+    if (semi) {
+        rc = side_rows(c, p, n, &ls, jn, n->jtype == LP_J_SEMI, &koff, &side);
+        if (rc != IVM_OK)
+            return rc;
+        out->node = side;
+        out->nphys = koff + lraw.nphys;
+        out->map = rt_arena_alloc(&c->arena, sizeof(uint32_t) * (nl + 1));
+        if (out->map == NULL)
+            return IVM_NOMEM;
+        for (uint32_t i = 0; i < nl; i++)
+            out->map[i] = koff + lraw.map[i];
+        return IVM_OK;
+    }
+    uint32_t *cols = rt_arena_alloc(&c->arena, sizeof *cols * (jphys + 1));
+    if (cols == NULL)
+        return IVM_NOMEM;
+    for (int s = 0; s < 2 && rc == IVM_OK; s++) {
+        bool keep = s == 0 ? n->jtype == LP_J_LEFT || n->jtype == LP_J_FULL
+                           : n->jtype == LP_J_RIGHT || n->jtype == LP_J_FULL;
+        if (!keep)
+            continue;
+        rc = side_rows(c, p, n, s == 0 ? &ls : &rs, jn, false, &koff, &side);
+        if (rc != IVM_OK)
+            return rc;
+        /* Pad to J's layout: NULL keys and a NULL row for the other side. */
+        for (uint32_t i = 0; i < jphys; i++)
+            cols[i] = NO_COL;
+        uint32_t at = s == 0 ? nk : nk + in.nphys, w = s == 0 ? in.nphys : right.nphys;
+        for (uint32_t i = 0; i < w; i++)
+            cols[at + i] = koff + i;
+        dbsp_node padded;
+        rc = pick(p, side, jphys, cols, nk, &padded);
+        if (rc == IVM_OK)
+            rc = dbsp_plan_plus(p, jn, padded, &jn);
+    }
+    if (rc != IVM_OK)
+        return rc;
+    out->node = jn;
+    out->nphys = jphys;
+    out->map = jmap;
+    return IVM_OK;
+}
+
+static ivm_rc lower_node(pctx *c, const lp_node *n, plan_query *q, lowered *out);
+
+/* Lowers n, once for all references when it is a WITH table's body: every
+ * reference was bound alike and rewritten alike (filters stop above it),
+ * so one circuit serves them all; the stream fans out. */
 static ivm_rc lower(pctx *c, const lp_node *n, plan_query *q, lowered *out)
+{
+    if (n->cte == NULL)
+        return lower_node(c, n, q, out);
+    for (uint32_t i = 0; i < c->nlowered; i++) {
+        const lp_lowered_cte *m = &c->lowered[i];
+        if (m->cte == n->cte) {
+            out->node = m->node;
+            out->nphys = m->nphys;
+            out->map = (uint32_t *)m->map;
+            return IVM_OK;
+        }
+    }
+    ivm_rc rc = lower_node(c, n, q, out);
+    if (rc != IVM_OK)
+        return rc;
+    lp_lowered_cte *nl = rt_arena_alloc(&c->arena, sizeof *nl * (c->nlowered + 1));
+    if (nl == NULL)
+        return IVM_NOMEM;
+    if (c->nlowered)
+        memcpy(nl, c->lowered, sizeof *nl * c->nlowered);
+    nl[c->nlowered] = (lp_lowered_cte){n->cte, out->node, out->nphys, out->map};
+    c->lowered = nl;
+    c->nlowered++;
+    return IVM_OK;
+}
+
+static ivm_rc lower_node(pctx *c, const lp_node *n, plan_query *q, lowered *out)
 {
     dbsp_plan *p = q->plan;
     ivm_rc rc;
-    lowered in = {0}, right = {0};
+    lowered in = {0};
     dbsp_node node;
     switch (n->kind) {
     case LP_SCAN:
@@ -178,45 +499,8 @@ static ivm_rc lower(pctx *c, const lp_node *n, plan_query *q, lowered *out)
             return rc;
         return identity(c, out, node, n->nexprs);
     }
-    case LP_JOIN: {
-        rc = lower(c, n->in, q, &in);
-        if (rc == IVM_OK)
-            rc = lower(c, n->right, q, &right);
-        if (rc == IVM_OK)
-            rc = nonnull_keys(p, &in, n->nkeys, n->lkeys);
-        if (rc == IVM_OK)
-            rc = nonnull_keys(p, &right, n->nkeys, n->rkeys);
-        dbsp_node la, ra;
-        if (rc == IVM_OK)
-            rc = arrange(p, &in, n->nkeys, n->lkeys, false, &la);
-        if (rc == IVM_OK)
-            rc = arrange(p, &right, n->nkeys, n->rkeys, false, &ra);
-        if (rc == IVM_OK)
-            rc = dbsp_plan_join(p, la, ra, &node);
-        if (rc != IVM_OK)
-            return rc;
-        /* Join output: keys, then the left's physical row, then the right's
-         * (each arranged row is keys + physical row). */
-        uint32_t nk = n->nkeys;
-        uint32_t lphys = nk + in.nphys, rphys = nk + right.nphys;
-        out->node = node;
-        out->nphys = nk + (lphys - nk) + (rphys - nk);
-        out->map = rt_arena_alloc(&c->arena, sizeof(uint32_t) * (n->ncols + 1));
-        if (out->map == NULL)
-            return IVM_NOMEM;
-        uint32_t nl = n->in->ncols;
-        for (uint32_t i = 0; i < nl; i++)
-            out->map[i] = nk + in.map[i];
-        for (uint32_t i = 0; i < n->right->ncols; i++)
-            out->map[nl + i] = nk + in.nphys + right.map[i];
-        if (n->pred != NULL) {
-            dbsp_expr *pred = xremap(n->pred, out->map, 0);
-            if (pred == NULL)
-                return IVM_NOMEM;
-            rc = dbsp_plan_filter(p, out->node, pred, &out->node);
-        }
-        return rc;
-    }
+    case LP_JOIN:
+        return lower_join(c, n, q, out);
     case LP_AGGREGATE: {
         rc = lower(c, n->in, q, &in);
         if (rc != IVM_OK)
@@ -282,6 +566,34 @@ static ivm_rc lower(pctx *c, const lp_node *n, plan_query *q, lowered *out)
         rc = arrange(p, &in, 0, NULL, true, &integ);
         if (rc == IVM_OK)
             rc = dbsp_plan_distinct(p, integ, &node);
+        if (rc != IVM_OK)
+            return rc;
+        return identity(c, out, node, n->ncols);
+    }
+    case LP_UNION_ALL:
+    case LP_SETOP: {
+        lowered right = {0};
+        rc = lower(c, n->in, q, &in);
+        if (rc == IVM_OK)
+            rc = lower(c, n->right, q, &right);
+        bool all = n->kind == LP_UNION_ALL;
+        if (rc == IVM_OK)
+            rc = flatten(c, p, &in, n->ncols, all);
+        if (rc == IVM_OK)
+            rc = flatten(c, p, &right, n->ncols, all);
+        if (rc != IVM_OK)
+            return rc;
+        if (all) {
+            rc = dbsp_plan_plus(p, in.node, right.node, &node);
+        } else {
+            /* Both sides arranged by the whole row (P5). */
+            dbsp_node ia, ib;
+            rc = arrange(p, &in, 0, NULL, true, &ia);
+            if (rc == IVM_OK)
+                rc = arrange(p, &right, 0, NULL, true, &ib);
+            if (rc == IVM_OK)
+                rc = dbsp_plan_setop(p, n->setop, ia, ib, &node);
+        }
         if (rc != IVM_OK)
             return rc;
         return identity(c, out, node, n->ncols);

@@ -58,6 +58,7 @@ ivm_rc plan_select_query(const plan_select *sel, const plan_catalog *cat, bool f
     c.cat = cat;
     c.err = err;
     c.for_view = for_view;
+    c.view_sel = for_view ? sel : NULL;
     rt_arena_init(&c.arena);
     lp_node *root = NULL;
     plan_query *q = ivm_calloc(1, sizeof *q);
@@ -68,6 +69,8 @@ ivm_rc plan_select_query(const plan_select *sel, const plan_catalog *cat, bool f
     if (q->plan == NULL)
         goto fail;
     rc = bind_select(&c, sel, &root, q);
+    if (rc == IVM_OK)
+        rc = reorder_joins(&c, &root);
     if (rc == IVM_OK)
         rc = rewrite_plan(&c, &root);
     if (rc == IVM_OK)

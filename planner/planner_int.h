@@ -15,11 +15,23 @@
 typedef enum lp_kind {
     LP_SCAN,       /* a catalog relation, or PLAN_REL_DUAL */
     LP_FILTER,     /* rows of in where pred is true */
-    LP_JOIN,       /* in x right where lkeys = rkeys and pred (residual) */
+    LP_JOIN,       /* in x right where lkeys = rkeys and pred (residual), of kind
+                      jtype (outer joins pad, semi/anti joins keep in's columns) */
     LP_MAP,        /* exprs over in */
     LP_AGGREGATE,  /* GROUP BY exprs (the first ngroup output columns), then aggs */
-    LP_DISTINCT    /* set of in's rows */
+    LP_DISTINCT,   /* set of in's rows */
+    LP_UNION_ALL,  /* in + right (same columns): Z-set sum */
+    LP_SETOP       /* setop(in, right) row by row (UNION, INTERSECT, EXCEPT) */
 } lp_kind;
+
+/* Kinds of LP_JOIN.  Keys and pred read in's columns then right's, for
+ * every kind.  LEFT keeps every row of in (padded with NULLs when nothing
+ * in right matches), RIGHT every row of right, FULL both.  SEMI outputs
+ * the rows of in that have a match (each with its own multiplicity), ANTI
+ * those that have none; both output only in's columns. */
+typedef enum lp_jtype {
+    LP_J_INNER, LP_J_LEFT, LP_J_RIGHT, LP_J_FULL, LP_J_SEMI, LP_J_ANTI
+} lp_jtype;
 
 typedef struct lp_agg {
     dbsp_agg_kind kind;
@@ -41,6 +53,7 @@ struct lp_node {
     lp_node *in, *right;
     uint32_t rel_id;         /* LP_SCAN */
     dbsp_expr *pred;         /* LP_FILTER; LP_JOIN residual (may be NULL) */
+    lp_jtype jtype;          /* LP_JOIN */
     uint32_t nkeys;          /* LP_JOIN */
     dbsp_expr **lkeys;       /* over in's columns */
     dbsp_expr **rkeys;       /* over right's columns */
@@ -48,6 +61,34 @@ struct lp_node {
     dbsp_expr **exprs;
     uint32_t naggs;          /* LP_AGGREGATE */
     lp_agg *aggs;
+    dbsp_setop_kind setop;   /* LP_SETOP */
+    const plan_cte *cte;     /* the root of a WITH table's body: every
+                                reference lowers to the same nodes */
+};
+
+/* A WITH table's body lowered once (lower.c): its node and layout. */
+typedef struct lp_lowered_cte {
+    const plan_cte *cte;
+    dbsp_node node;
+    uint32_t nphys;
+    const uint32_t *map;
+} lp_lowered_cte;
+
+/* The WITH tables in scope, innermost first.  A WITH table's body sees
+ * every table of its own WITH clause (SQLite allows references to later
+ * ones) and those of the enclosing queries: defscope.  cte_active lists the
+ * bodies being bound, innermost first, so that a reference back to one of
+ * them is refused as a recursive query. */
+typedef struct cte_scope cte_scope;
+struct cte_scope {
+    const plan_cte *cte;
+    const cte_scope *next;
+    const cte_scope *defscope;
+};
+typedef struct cte_active cte_active;
+struct cte_active {
+    const plan_cte *cte;
+    const cte_active *up;
 };
 
 /* Planning context: the arena owns every lp_node and array; expressions are
@@ -57,13 +98,47 @@ typedef struct pctx {
     ivm_err *err;
     rt_arena arena;
     bool for_view;
+    const plan_select *view_sel; /* a view's own SELECT: the one whose LIMIT
+                                    becomes a top-k (topk.c) */
+    const cte_scope *ctes;   /* WITH tables visible where binding stands */
+    const cte_active *active; /* WITH bodies being bound */
+    uint32_t nsubqueries;    /* subqueries in FROM named so far */
+    lp_lowered_cte *lowered; /* WITH bodies lowered so far (in the arena) */
+    uint32_t nlowered;
+    /* While a subquery is bound as a relation of its own (bind.c): the
+     * enclosing query's scope, so that a reference to its columns is
+     * refused as a correlation the planner cannot decorrelate there. */
+    const void *outer;
 } pctx;
 
 lp_node *lp_new(pctx *c, lp_kind kind, uint32_t ncols);
 void lp_free_exprs(lp_node *n);
-/* Builds the logical plan of a SELECT.  *sort_out etc. describe ORDER BY /
- * LIMIT for ad-hoc reads. */
+/* Builds the logical plan of a SELECT: its WITH tables, a compound chain
+ * of cores, ORDER BY and LIMIT (compound.c).  q receives the result
+ * columns, and ORDER BY / LIMIT for ad-hoc reads. */
 ivm_rc bind_select(pctx *c, const plan_select *sel, lp_node **out, plan_query *q);
+/* One SELECT core with its own ORDER BY and LIMIT; its WITH and compound
+ * fields are not looked at (bind.c). */
+ivm_rc bind_core(pctx *c, const plan_select *sel, lp_node **out, plan_query *q);
+/* A constant integer expression's value (LIMIT, OFFSET): IVM_SCHEMA when
+ * it reads a column or is not an integer (bind.c). */
+ivm_rc bind_const_int(pctx *c, const plan_expr *e, const char *what, int64_t *out);
+/* The WITH table called name in c's scope, or NULL (compound.c). */
+const cte_scope *cte_find(const pctx *c, const char *name);
+/* Binds a query used as a FROM item, a subquery or a WITH table, in scope
+ * `scope`: *out is its plan and *rel_out its columns as a relation (in the
+ * arena) named name (a made-up name when NULL), with the column names
+ * colnames[0..ncolnames) when given.  ORDER BY in it is ignored and LIMIT
+ * refused, as in a view (compound.c). */
+ivm_rc bind_from_query(pctx *c, const plan_select *sub, const cte_scope *scope, const char *name,
+                       uint32_t ncolnames, const char *const *colnames, plan_pos pos,
+                       lp_node **out, const plan_relation **rel_out);
+/* A reference to a WITH table at pos: its body bound again (compound.c). */
+ivm_rc bind_cte_ref(pctx *c, const cte_scope *cte, plan_pos pos, lp_node **out,
+                    const plan_relation **rel_out);
+/* Orders chains of inner joins under a filter so that each join has a key
+ * where the filter's equalities give one (reorder.c). */
+ivm_rc reorder_joins(pctx *c, lp_node **root);
 /* Pushes filters into joins and extracts equi-join keys (keeps P3, P4). */
 ivm_rc rewrite_plan(pctx *c, lp_node **root);
 /* LP_SCAN of a relation that is always empty (a filter that is never

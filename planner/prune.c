@@ -131,7 +131,8 @@ static ivm_rc fold_node(pctx *c, lp_node **np)
     case LP_FILTER: {
         if ((rc = fold_pred(&n->pred)) != IVM_OK)
             return rc;
-        int t = const_truth(n->pred);
+        /* A WITH table's root stays (lowering finds its body by it). */
+        int t = n->cte != NULL ? -1 : const_truth(n->pred);
         if (t == 1) {
             *np = n->in;
             dbsp_expr_free(n->pred);
@@ -277,6 +278,14 @@ static ivm_rc prune_node(pctx *c, lp_node **np, const bool *need, uint32_t **map
         map[i] = i;
     *map_out = map;
     ivm_rc rc = IVM_OK;
+    /* A WITH table's body is lowered once for all its references, which
+     * may need different columns: it keeps its layout. */
+    if (n->cte != NULL) {
+        bool *all = need_new(c, n->ncols, true);
+        if (all == NULL)
+            return IVM_NOMEM;
+        need = all;
+    }
     switch (n->kind) {
     case LP_SCAN:
         return IVM_OK;
@@ -321,6 +330,9 @@ static ivm_rc prune_node(pctx *c, lp_node **np, const bool *need, uint32_t **map
         return rc;
     }
     case LP_JOIN: {
+        /* Keys and the residual read both sides for every kind; semi and
+         * anti joins output only the left's columns (n->ncols is nl). */
+        bool semi = n->jtype == LP_J_SEMI || n->jtype == LP_J_ANTI;
         uint32_t nl = n->in->ncols, nr = n->right->ncols;
         bool *both = need_new(c, nl + nr, false);
         if (both == NULL)
@@ -336,25 +348,31 @@ static ivm_rc prune_node(pctx *c, lp_node **np, const bool *need, uint32_t **map
             (rc = prune_narrow(c, &n->right, both + nl, &mr)) != IVM_OK)
             return rc;
         uint32_t nl2 = n->in->ncols;
+        /* jm: both sides' columns, as the keys and residual read them. */
+        uint32_t *jm = rt_arena_alloc(&c->arena, sizeof(uint32_t) * (nl + nr + 1));
+        if (jm == NULL)
+            return IVM_NOMEM;
         for (uint32_t i = 0; i < nl; i++)
-            map[i] = ml[i];
+            jm[i] = ml[i];
         for (uint32_t i = 0; i < nr; i++)
-            map[nl + i] = mr[i] == UINT32_MAX ? UINT32_MAX : nl2 + mr[i];
+            jm[nl + i] = mr[i] == UINT32_MAX ? UINT32_MAX : nl2 + mr[i];
+        memcpy(map, jm, sizeof(uint32_t) * n->ncols);
         for (uint32_t i = 0; i < n->nkeys && rc == IVM_OK; i++) {
             rc = remap(&n->lkeys[i], ml);
             if (rc == IVM_OK)
                 rc = remap(&n->rkeys[i], mr);
         }
         if (rc == IVM_OK)
-            rc = remap(&n->pred, map);
+            rc = remap(&n->pred, jm);
         if (rc != IVM_OK)
             return rc;
-        n->ncols = nl2 + n->right->ncols;
+        n->ncols = semi ? nl2 : nl2 + n->right->ncols;
         n->types = rt_arena_alloc(&c->arena, sizeof(ivm_type) * (n->ncols + 1));
         if (n->types == NULL)
             return IVM_NOMEM;
         memcpy(n->types, n->in->types, sizeof(ivm_type) * nl2);
-        memcpy(n->types + nl2, n->right->types, sizeof(ivm_type) * n->right->ncols);
+        if (!semi)
+            memcpy(n->types + nl2, n->right->types, sizeof(ivm_type) * n->right->ncols);
         return IVM_OK;
     }
     case LP_AGGREGATE: {

@@ -667,6 +667,12 @@ static void gen_items(gctx *g, gscope *s, pquery *q, int n, const int *types)
 
 static pquery *gen_query_core(gctx *g, gscope *outer, const int *types, int ntypes, int depth);
 
+/* The construct a set operation counts as. */
+static pcons setop_cons(int setop)
+{
+    return setop == SET_INTERSECT ? PC_INTERSECT : setop == SET_EXCEPT ? PC_EXCEPT : PC_UNION;
+}
+
 /* A FROM item: a table, an earlier view or (rarely) a subquery. */
 static void gen_src(gctx *g, pquery *q, int k, int depth)
 {
@@ -683,6 +689,15 @@ static void gen_src(gctx *g, pquery *q, int k, int depth)
         s->kind = SRC_SUB;
         s->sub = gen_query_core(g, NULL, NULL, 0, depth + 1);
         mark(g, PC_FROM_SUBQUERY);
+        /* Sometimes a compound: a second member of the same classes. */
+        if (!s->sub->star && pt_pct(&g->r, 20)) {
+            int types[PT_MAX_ITEMS] = {0};
+            for (int i = 0; i < s->sub->nitems; i++)
+                types[i] = s->sub->items[i].type;
+            s->sub->setop = SET_UNION + pick(g, 4);
+            s->sub->next = gen_query_core(g, NULL, types, s->sub->nitems, depth + 1);
+            mark(g, setop_cons(s->sub->setop));
+        }
         return;
     }
     s->rel = pick(g, g->c->ntables);
@@ -963,8 +978,13 @@ static pquery *gen_view_query(gctx *g)
             types[i] = q->items[i].type;
         q->setop = setop;
         q->next = gen_query_core(g, NULL, types, q->nitems, 1);
-        mark(g, setop == SET_INTERSECT ? PC_INTERSECT : setop == SET_EXCEPT ? PC_EXCEPT
-                                                                             : PC_UNION);
+        mark(g, setop_cons(setop));
+        /* Now and then a third member: a chain runs left to right. */
+        if (pt_pct(&g->r, 30)) {
+            q->next->setop = SET_UNION + pick(g, 4);
+            q->next->next = gen_query_core(g, NULL, types, q->nitems, 1);
+            mark(g, setop_cons(q->next->setop));
+        }
     }
     if (g->target == PC_ORDER_LIMIT || want(g, PC_ORDER_LIMIT, 5)) {
         q->limit = 1 + pick(g, 5);
@@ -976,6 +996,8 @@ static pquery *gen_view_query(gctx *g)
     }
     if (g->target == PC_WITH || want(g, PC_WITH, 4)) {
         q->with = true;
+        int r2 = pick(g, 10);
+        q->with_twice = r2 < 3 ? SET_UNION_ALL : r2 < 5 ? SET_INTERSECT : SET_NONE;
         mark(g, PC_WITH);
     }
     return q;

@@ -539,8 +539,12 @@ static void render_query(const pcase *c, const pquery *q, bool alias, ptext *t)
         if (q->limit >= 0)
             pt_printf(t, " LIMIT %d", q->limit);
     }
-    if (q->with)
+    if (q->with) {
         pt_puts(t, ") SELECT * FROM w");
+        /* A second reference to w (one circuit for both in ivm). */
+        if (q->with_twice != SET_NONE)
+            pt_printf(t, "%sSELECT * FROM w", ops[q->with_twice]);
+    }
 }
 
 static void render_table(const pcase *c, const ptable *tb, ptext *t)

@@ -140,6 +140,8 @@ struct pquery {
     pquery *next;
     int limit;               /* >= 0: ORDER BY every column LIMIT limit */
     bool with;               /* rendered as WITH w AS (query) SELECT * FROM w */
+    int with_twice;          /* with: SET_UNION_ALL or SET_INTERSECT reads w
+                                a second time (SET_NONE: once) */
     bool order;              /* ORDER BY every column, no LIMIT (ignored in a view) */
     bool star;               /* SELECT *: item i is column i of the only FROM item */
 };

@@ -827,7 +827,7 @@ static void run_inproc(const pscript *sc, const prun_opts *o, poutcome *out, pst
     out->stmt = -1;
     st->cases++;
     for (int k = 0; k < o->nworkers; k++) {
-        ivm_options io = {o->workers[k]};
+        ivm_options io = {.workers = o->workers[k]};
         ivm_err e;
         if (ivm_open(&io, &r.db[k], &e) != IVM_OK) {
             failf(&r, F_CRASH, 0, "ivm_open with %u workers fails: %s", o->workers[k], e.msg);

@@ -42,6 +42,8 @@ typedef struct loader {
     int *colmap;             /* CSV field -> column, -2 weight, -1 none */
     size_t ncolmap;
     char msg[IVM_ERR_MSG_MAX + 64];
+    uint64_t rows;           /* records applied */
+    shell_progress prog;
 } loader;
 
 static bool grow(void **p, size_t *cap, size_t need, size_t elem)
@@ -596,6 +598,24 @@ static bool json_apply(loader *L, json_op op)
     return true;
 }
 
+/* Commits, adding the views' step time of the commit to the load's (for
+ * .timer). */
+static ivm_rc load_commit(loader *L, ivm_err *err)
+{
+    /* .watch lines print during the commit: take the progress line off
+     * the terminal first (the next record redraws it). */
+    shell_progress_end(&L->prog);
+    ivm_commit_info before, after;
+    ivm_last_commit(L->sh->db, &before);
+    ivm_rc rc = ivm_commit(L->sh->db, err);
+    ivm_last_commit(L->sh->db, &after);
+    if (after.commit != before.commit) {
+        L->sh->load_commits++;
+        L->sh->load_step_ns += after.step_ns;
+    }
+    return rc;
+}
+
 static void loader_fini(loader *L)
 {
     free(L->buf);
@@ -621,6 +641,8 @@ bool shell_load(shell *sh, const char *table, const char *path, uint64_t commit_
     memset(&L, 0, sizeof L);
     L.sh = sh;
     L.path = path;
+    sh->load_commits = 0;
+    sh->load_step_ns = 0;
     bool ok = false, opened = false;
     uint64_t since_commit = 0;
     ivm_err err;
@@ -651,6 +673,7 @@ bool shell_load(shell *sh, const char *table, const char *path, uint64_t commit_
         }
         opened = true;
     }
+    shell_progress_begin(&L.prog, sh, table, L.fp);
     L.ncols = ivm_input_column_count(L.in);
     L.vals = calloc(L.ncols + 1, sizeof *L.vals);
     L.given = calloc(L.ncols + 1, sizeof *L.given);
@@ -675,9 +698,10 @@ bool shell_load(shell *sh, const char *table, const char *path, uint64_t commit_
             json_op op = OP_INSERT;
             if (r < 0 || !json_record(&L, &op) || !json_apply(&L, op))
                 goto bad;
+            shell_progress_tick(&L.prog, ++L.rows, L.fp);
             if (commit_every > 0 && ++since_commit == commit_every) {
                 since_commit = 0;
-                if (ivm_commit(sh->db, &err) != IVM_OK) {
+                if (load_commit(&L, &err) != IVM_OK) {
                     fail(&L, "commit failed: %s", err.msg);
                     goto bad;
                 }
@@ -705,9 +729,10 @@ bool shell_load(shell *sh, const char *table, const char *path, uint64_t commit_
             }
             if (!csv_apply(&L, nfields))
                 goto bad;
+            shell_progress_tick(&L.prog, ++L.rows, L.fp);
             if (commit_every > 0 && ++since_commit == commit_every) {
                 since_commit = 0;
-                if (ivm_commit(sh->db, &err) != IVM_OK) {
+                if (load_commit(&L, &err) != IVM_OK) {
                     fail(&L, "commit failed: %s", err.msg);
                     goto bad;
                 }
@@ -719,7 +744,7 @@ bool shell_load(shell *sh, const char *table, const char *path, uint64_t commit_
         ivm_rollback(sh->db);
         goto done;
     }
-    if (ivm_commit(sh->db, &err) != IVM_OK) {
+    if (load_commit(&L, &err) != IVM_OK) {
         snprintf(msg, msgcap, "%s:%u: commit failed: %s", path, L.line, err.msg);
         goto done;
     }
@@ -730,6 +755,7 @@ bad:
     ivm_rollback(sh->db);
     snprintf(msg, msgcap, "%s:%u: %s", path, L.rec_line, L.msg);
 done:
+    shell_progress_end(&L.prog);
     ivm_input_close(L.in);
     if (opened)
         fclose(L.fp);

@@ -538,7 +538,49 @@ static bool dot_status(dot_ctx *c)
 
 static bool dot_stats(dot_ctx *c)
 {
-    return ivm_stats(c->sh->db, stats_line, c->sh->out) == IVM_OK;
+    if (ivm_stats(c->sh->db, stats_line, c->sh->out) != IVM_OK)
+        return false;
+    fprintf(c->sh->out, "memory: used=%llu limit=%llu\n",
+            (unsigned long long)ivm_memory_used(c->sh->db),
+            (unsigned long long)ivm_memory_limit(c->sh->db, -1));
+    return true;
+}
+
+/* .limit ?memory ?SIZE??: show or set the engine's limits (one so far). */
+static bool dot_limit(dot_ctx *c)
+{
+    shell *sh = c->sh;
+    if (c->argc > 0 && strcasecmp(c->argv[0], "memory") != 0) {
+        shell_error(sh, c->in, c->line, "unknown limit \"%s\"; limits: memory", c->argv[0]);
+        return false;
+    }
+    if (c->argc == 2) {
+        uint64_t v;
+        if (!shell_parse_size(c->argv[1], &v) || v > (uint64_t)INT64_MAX) {
+            shell_error(sh, c->in, c->line,
+                        "usage: .limit memory SIZE (bytes, or with K, M, G: 64M; 0: none)");
+            return false;
+        }
+        ivm_memory_limit(sh->db, (int64_t)v);
+        return true;
+    }
+    uint64_t lim = ivm_memory_limit(sh->db, -1);
+    char h[32];
+    shell_format_size(lim, h, sizeof h);
+    fprintf(sh->out, "memory %llu%s%s%s\n", (unsigned long long)lim, lim ? " (" : " (none)",
+            lim ? h : "", lim ? ")" : "");
+    return true;
+}
+
+static bool dot_progress(dot_ctx *c)
+{
+    int b = parse_bool(c->argv[0]);
+    if (b < 0) {
+        shell_error(c->sh, c->in, c->line, "usage: .progress on|off");
+        return false;
+    }
+    c->sh->progress = b != 0;
+    return true;
 }
 
 /* .load ?--commit N? ?--csv|--json? TABLE FILE */
@@ -580,11 +622,16 @@ static bool dot_load(dot_ctx *c)
         return false;
     }
     char msg[IVM_ERR_MSG_MAX + 256];
-    if (!shell_load(c->sh, c->argv[i], c->argv[i + 1], every, format, msg, sizeof msg)) {
+    stopwatch w;
+    if (c->sh->timer)
+        stopwatch_start(&w);
+    bool ok = shell_load(c->sh, c->argv[i], c->argv[i + 1], every, format, msg, sizeof msg);
+    if (c->sh->timer)
+        stopwatch_print(c->sh, &w,
+                        c->sh->load_commits > 0 ? (double)c->sh->load_step_ns * 1e-9 : -1.0);
+    if (!ok)
         shell_error(c->sh, c->in, c->line, "%s", msg);
-        return false;
-    }
-    return true;
+    return ok;
 }
 
 /* .watch VIEW: print every commit's changes to VIEW; no VIEW lists them. */
@@ -671,13 +718,17 @@ static const dot_cmd dot_cmds[] = {
     {"headers", "on|off", "print column names before each result", 1, 1,
      dot_headers},
     {"help", "", "show this message", 0, 0, dot_help},
-    {"load", "?--commit N? TABLE FILE", "apply the change file FILE (CSV or JSON "
+    {"limit", "?memory ?SIZE??", "show the memory limit, or set it to SIZE "
+     "(bytes, or 64K, 64M, 2G; 0: none)", 0, 2, dot_limit},
+    {"load", "?--commit N? ?--csv|--json? TABLE FILE", "apply the change file FILE (CSV or JSON "
      "lines) to TABLE, committing every N records or at the end", 2, 6, dot_load},
     {"mode", "?MODE?", "set the output mode (list, csv, box, table, line, "
      "json); no MODE shows it",
      0, 1, dot_mode},
     {"nullvalue", "STRING", "print NULL as STRING (default: empty)", 1, 1,
      dot_nullvalue},
+    {"progress", "on|off", "draw a progress line on a terminal's standard error "
+     "during loads (default on)", 1, 1, dot_progress},
     {"quit", "", "leave the shell", 0, 0, dot_quit},
     {"read", "FILE", "run the statements and commands in FILE", 1, 1,
      dot_read},
@@ -690,8 +741,8 @@ static const dot_cmd dot_cmds[] = {
     {"status", "", "list the runtime's processes with their restarts", 0, 0,
      dot_status},
     {"tables", "?NAME?", "list tables and views", 0, 1, dot_tables},
-    {"timer", "on|off", "print the time each statement takes (and, for a "
-     "commit, its views' steps)", 1, 1, dot_timer},
+    {"timer", "on|off", "print the time each statement or .load takes (and, "
+     "for commits, their views' steps)", 1, 1, dot_timer},
     {"unwatch", "VIEW", "stop printing VIEW's changes", 1, 1, dot_unwatch},
     {"watch", "?VIEW?", "print each commit's changes to VIEW as +N/-N lines; "
      "no VIEW lists the watched ones", 0, 1, dot_watch},
@@ -853,12 +904,16 @@ static void run_interactive(shell *sh)
 
 static void usage(FILE *f)
 {
-    fputs("usage: ivm [--workers N] [--commit N] [--load TABLE=FILE]... [FILE...]\n"
+    fputs("usage: ivm [--workers N] [--memory-limit SIZE] [--no-progress] [--commit N]\n"
+          "           [--load TABLE=FILE]... [FILE...]\n"
           "  Runs the SQL statements and dot commands in each FILE (\"-\" is\n"
           "  standard input) and loads each change file, in the order given;\n"
           "  without FILE it then reads standard input: interactively on a\n"
           "  terminal, in batch mode otherwise.\n"
           "  --workers N   worker threads (default 0: one per core)\n"
+          "  --memory-limit SIZE  refuse new data while the engine's state holds\n"
+          "                more than SIZE bytes (64M, 2G, ...; default 0: no limit)\n"
+          "  --no-progress never draw a progress line during loads\n"
           "  --load TABLE=FILE  apply a change file (CSV or JSON lines) to TABLE\n"
           "  --commit N    later --load commit every N records (default 0: at the end)\n"
           "  --help        show this message\n",
@@ -887,13 +942,13 @@ typedef struct action {
 
 int main(int argc, char **argv)
 {
-    ivm_options opts = {0};
+    ivm_options opts = {.workers = 0};
     action *acts = calloc((size_t)argc + 1, sizeof *acts);
     if (acts == NULL)
         fatal_nomem();
     int nacts = 0, nfiles = 0;
     uint64_t commit_every = 0;
-    bool options = true;
+    bool options = true, no_progress = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!options || a[0] != '-' || a[1] == '\0') {
@@ -905,6 +960,10 @@ int main(int argc, char **argv)
             options = false;
             continue;
         }
+        if (strcmp(a, "--no-progress") == 0) {
+            no_progress = true;
+            continue;
+        }
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
             free(acts);
@@ -912,10 +971,10 @@ int main(int argc, char **argv)
         }
         const char *val = NULL;
         if (strcmp(a, "--workers") == 0 || strcmp(a, "--load") == 0 ||
-            strcmp(a, "--commit") == 0)
+            strcmp(a, "--commit") == 0 || strcmp(a, "--memory-limit") == 0)
             val = i + 1 < argc ? argv[++i] : NULL;
         else if (strncmp(a, "--workers=", 10) == 0 || strncmp(a, "--commit=", 9) == 0 ||
-                 strncmp(a, "--load=", 7) == 0)
+                 strncmp(a, "--load=", 7) == 0 || strncmp(a, "--memory-limit=", 15) == 0)
             val = strchr(a, '=') + 1;
         else {
             fprintf(stderr, "ivm: unknown option %s\n", a);
@@ -941,6 +1000,14 @@ int main(int argc, char **argv)
                 free(acts);
                 return 1;
             }
+        } else if (strncmp(a, "--memory-limit", 14) == 0) {
+            if (!shell_parse_size(val, &opts.memory_limit) ||
+                opts.memory_limit > (uint64_t)INT64_MAX) {
+                fprintf(stderr, "ivm: --memory-limit needs a size in bytes, or with K, M, G "
+                                "(64M, 2G; 0: no limit), got \"%s\"\n", val != NULL ? val : "");
+                free(acts);
+                return 1;
+            }
         } else if (!parse_workers(val, &opts.workers)) {
             fprintf(stderr, "ivm: --workers needs a count from 0 (one per core) "
                             "to 4096, got \"%s\"\n", val != NULL ? val : "");
@@ -952,6 +1019,7 @@ int main(int argc, char **argv)
     static shell sh;
     sh.out = stdout;
     sh.exit_code = -1;
+    sh.progress = !no_progress;
     shell_mode_set(&sh, shell_mode_find("list"));
     shell_set_str(sh.nullvalue, &sh.nullvalue_len, "");
     /* A terminal keeps its line buffering; files and pipes get a big

@@ -40,6 +40,9 @@ struct shell {
     const out_mode *mode;
     bool headers;              /* .headers on: print column names */
     bool timer;                /* .timer on */
+    bool progress;             /* .progress on: loads draw a progress line */
+    uint64_t load_commits;     /* the last load's commits that changed something */
+    uint64_t load_step_ns;     /* and the time their views' steps took */
     char nullvalue[SHELL_STR_MAX];
     char col_sep[SHELL_STR_MAX];
     char row_sep[SHELL_STR_MAX];
@@ -102,9 +105,44 @@ void shell_watch_delta(void *arg, const ivm_delta *d);
  * .jsonl or .ndjson (format NULL: by the name).  Commits every commit_every
  * records (0: once at the end).  On failure, msg holds "FILE:LINE: reason"
  * (or a reason without a position), the transaction of the bad record was
- * rolled back and the load stopped; earlier commits stay. */
+ * rolled back and the load stopped; earlier commits stay.  Sets
+ * sh->load_commits and sh->load_step_ns. */
 bool shell_load(shell *sh, const char *table, const char *path, uint64_t commit_every,
                 const char *format, char *msg, size_t msgcap);
+
+/* ---- Sizes and the load progress line (progress.c) ---------------------------- */
+
+/* Reads a byte count: digits, then optionally K, M, G or T (powers of
+ * 1024), optionally followed by B or iB ("64M", "2GiB", "512"). */
+bool shell_parse_size(const char *s, uint64_t *out);
+/* Writes n for people ("512 B", "1.5 MiB"); returns the length. */
+size_t shell_format_size(uint64_t n, char *buf, size_t cap);
+
+/* The progress line of one load: drawn on standard error only if it is a
+ * terminal and sh->progress is on, throttled, erased at the end. */
+typedef struct shell_progress {
+    bool on, drawn;
+    char table[SHELL_STR_MAX];
+    uint64_t total;          /* the file's size; 0 for a pipe */
+    uint64_t start_ns, next_ns;
+} shell_progress;
+
+void shell_progress_begin(shell_progress *p, const shell *sh, const char *table, FILE *fp);
+/* Redraws if a tenth of a second has passed: one clock read otherwise. */
+void shell_progress_draw(shell_progress *p, uint64_t rows, FILE *fp);
+static inline void shell_progress_tick(shell_progress *p, uint64_t rows, FILE *fp)
+{
+    if (p->on)
+        shell_progress_draw(p, rows, fp);
+}
+/* Erases the line if it is drawn (at the end of a load, and before each of
+ * its commits, whose .watch lines go to the terminal too). */
+void shell_progress_end(shell_progress *p);
+/* The line's text: "t: [#####...] 45% 1200 rows, 1.2 MiB of 2.7 MiB,
+ * 5000 rows/s" for a file of total bytes, "t: 1200 rows, 5000 rows/s"
+ * for a pipe (total 0); no rate when secs is 0.  Returns the length. */
+size_t shell_progress_format(char *buf, size_t cap, const char *table, uint64_t rows,
+                             uint64_t bytes, uint64_t total, double secs);
 
 /* .explain (explain.c): runs EXPLAIN [DOT] VIEW view and writes its lines
  * to the file at path (created or truncated) or, with path NULL, to the

@@ -52,7 +52,7 @@ spine_batch *spine_batch_alloc(size_t ncap, size_t bcap, spine_batch_mut *m_out)
     size_t size = block_size(ncap, bcap);
     if (size == 0)
         return NULL;
-    spine_batch *b = ivm_malloc(size);
+    spine_batch *b = rt_mem_malloc(size);
     if (b == NULL)
         return NULL;
     b->refs = 1;
@@ -93,7 +93,7 @@ spine_batch *spine_batch_seal(spine_batch_mut *m)
     uint64_t *fence = (uint64_t *)spine_batch_fences(b);
     for (size_t f = 0, i = 0; i < n; f++, i += SPINE_FENCE)
         fence[f] = spine_entry_pfx(b->data + b->off[i], b->klen[i]);
-    spine_batch *nb = ivm_realloc(b, block_size(n, bytes));
+    spine_batch *nb = rt_mem_realloc(b, block_size(n, bytes));
     if (nb != NULL && nb != b) {
         b = nb;
         set_layout(b, n);
@@ -125,7 +125,7 @@ void spine_batch_unref(spine_batch *b)
      * the last reference see every other thread's reads finished before it
      * frees the block. */
     if (__atomic_fetch_sub(&b->refs, 1, __ATOMIC_ACQ_REL) == 1)
-        ivm_free(b);
+        rt_mem_free(b);
 }
 
 /* First index in [lo, hi) whose key is >= key, or hi; keys below lo are
@@ -293,7 +293,7 @@ void spine_merge_fini(spine_merge *mg)
 {
     if (mg->runs == NULL)
         return;
-    ivm_free(mg->out.b);
+    rt_mem_free(mg->out.b);
     ivm_free(mg->runs);
     memset(mg, 0, sizeof *mg);
 }

@@ -35,11 +35,26 @@ void spine_builder_init(spine_builder *b)
 
 void spine_builder_fini(spine_builder *b)
 {
-    ivm_free(b->data);
-    ivm_free(b->off);
-    ivm_free(b->klen);
-    ivm_free(b->w);
+    rt_mem_free(b->data);
+    rt_mem_free(b->off);
+    rt_mem_free(b->klen);
+    rt_mem_free(b->w);
     memset(b, 0, sizeof *b);
+}
+
+/* What finish keeps for the next batch: a builder reused step after step
+ * keeps its buffers, but not the peak of one huge step for the rest of the
+ * process's life (the memory limit counts them, runtime/mem.c). */
+#define KEEP_BYTES   (64u << 10)
+#define KEEP_ENTRIES (4u << 10)
+
+static void release_big(spine_builder *b)
+{
+    if (b->data_cap <= KEEP_BYTES && b->cap <= KEEP_ENTRIES)
+        return;
+    bool sorted = b->sorted;
+    spine_builder_fini(b);
+    b->sorted = sorted;
 }
 
 /* The sorted promise describes the producer, not one batch, so it survives
@@ -69,17 +84,17 @@ static ivm_rc grow_entries(spine_builder *b, size_t need)
     }
     /* Each array is replaced as soon as it has grown, so a later failure
      * leaves every array valid (merely some larger than cap says). */
-    uint64_t *off = ivm_realloc(b->off, (ncap + 1) * sizeof *off);
+    uint64_t *off = rt_mem_realloc(b->off, (ncap + 1) * sizeof *off);
     if (off == NULL)
         return IVM_NOMEM;
     if (b->off == NULL)
         off[0] = 0;
     b->off = off;
-    uint32_t *klen = ivm_realloc(b->klen, ncap * sizeof *klen);
+    uint32_t *klen = rt_mem_realloc(b->klen, ncap * sizeof *klen);
     if (klen == NULL)
         return IVM_NOMEM;
     b->klen = klen;
-    int64_t *w = ivm_realloc(b->w, ncap * sizeof *w);
+    int64_t *w = rt_mem_realloc(b->w, ncap * sizeof *w);
     if (w == NULL)
         return IVM_NOMEM;
     b->w = w;
@@ -96,7 +111,7 @@ uint8_t *spine_builder_reserve(spine_builder *b, size_t len)
     /* At least one byte, so that a zero-length entry still gets a non-NULL
      * pointer to report success with. */
     void *data = b->data;
-    if (ivm_grow(&data, &b->data_cap, IVM_MAX(b->bytes + len, 1), 1) != IVM_OK)
+    if (rt_mem_grow(&data, &b->data_cap, IVM_MAX(b->bytes + len, 1), 1) != IVM_OK)
         goto fail;
     b->data = data;
     /* Entry slots are taken now so that commit cannot fail. */
@@ -373,7 +388,7 @@ static ivm_rc write_sorted(const spine_builder *b, const item *perm, spine_batch
             }
             if (c > 0) {
                 IVM_ASSERT(perm == NULL);
-                ivm_free(m.b);
+                rt_mem_free(m.b);
                 return IVM_INVALID;
             }
             if (m.w[last] == 0)
@@ -420,5 +435,6 @@ ivm_rc spine_builder_finish(spine_builder *b, spine_batch **out)
 fail:
     ivm_free(items);
     spine_builder_clear(b);
+    release_big(b);
     return rc;
 }

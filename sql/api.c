@@ -537,6 +537,8 @@ static ivm_rc push_row(ivm_input *in, const ivm_value *row, uint32_t ncols, int6
     ivm_err_clear(err);
     if (w == 0)
         return ivm_err_set(err, IVM_INVALID, 0, 0, "a push needs a weight other than 0");
+    if (w > 0 && limit_check_push(in->db, err) != IVM_OK)
+        return IVM_NOMEM;
     table *t = input_table(in, err);
     if (t == NULL)
         return IVM_SCHEMA;
@@ -681,6 +683,8 @@ ivm_rc ivm_input_delete(ivm_input *in, const ivm_value *key, uint32_t nkey, bool
 static ivm_rc upsert(ivm_input *in, const ivm_value *row, uint32_t ncols, ivm_err *err)
 {
     ivm_err_clear(err);
+    if (limit_check_push(in->db, err) != IVM_OK)
+        return IVM_NOMEM;
     table *t = input_table(in, err);
     if (t == NULL)
         return IVM_SCHEMA;
@@ -929,6 +933,7 @@ void api_commit_done(ivm_db *db, uint64_t step_start_ns)
 {
     db->api.step_ns = rt_now_ns() - step_start_ns;
     db->api.commits++;
+    limit_after_commit(db);
     if (db->api.subs == NULL)
         return;
     db->api.notifying = true;

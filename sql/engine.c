@@ -121,6 +121,7 @@ ivm_rc ivm_open(const ivm_options *opts, ivm_db **out, ivm_err *err)
     if (db == NULL)
         return ivm_err_set(err, IVM_NOMEM, 0, 0, "out of memory");
     rt_arena_init(&db->scratch);
+    db->mem_limit = opts ? opts->memory_limit : 0;
     db->pcat.ctx = db;
     db->pcat.lookup = catalog_lookup;
     pthread_mutex_init(&db->procs.mu, NULL);
@@ -2166,6 +2167,8 @@ ivm_rc ivm_exec(ivm_db *db, const char *sql, size_t len, uint32_t first_line, iv
         if (rc != IVM_OK || st == NULL)
             break;
         rc = api_flush(db, err);
+        if (rc == IVM_OK)
+            rc = limit_check_stmt(db, st, err);
         if (rc == IVM_OK)
             rc = exec_stmt(&x, st);
         rt_arena_reset(&db->scratch);

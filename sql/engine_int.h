@@ -109,6 +109,7 @@ struct ivm_db {
     rt_arena scratch;
     plan_catalog pcat;
     api_state api;
+    uint64_t mem_limit;      /* ivm_options.memory_limit; 0: none (limit.c) */
 };
 
 
@@ -143,5 +144,17 @@ ivm_rc api_flush(ivm_db *db, ivm_err *err);
 void api_commit_done(ivm_db *db, uint64_t step_start_ns);
 /* At ivm_close: frees inputs and subscriptions still open. */
 void api_close(ivm_db *db);
+
+/* ---- The memory limit (limit.c) ---------------------------------------------- */
+
+/* Before statement st: IVM_NOMEM if st would add data (INSERT, UPDATE,
+ * CREATE) while the accounted memory is over db->mem_limit; the open
+ * transaction is then rolled back (keeps M1).  IVM_OK otherwise. */
+ivm_rc limit_check_stmt(ivm_db *db, const plan_stmt *st, ivm_err *err);
+/* Before a push that adds rows: as limit_check_stmt. */
+ivm_rc limit_check_push(ivm_db *db, ivm_err *err);
+/* After a commit (api_commit_done): over the limit, merges every table's
+ * and view's spines at once, so that what a DELETE removed is freed. */
+void limit_after_commit(ivm_db *db);
 
 #endif /* SQL_ENGINE_INT_H */

@@ -2,7 +2,7 @@
  * test_host.c: the host's contracts apart from operator results (which
  * test_ops.c checks): sharding checks at creation, input validation, the
  * sticky error state, errors raised inside operators on any worker, reading
- * outputs before the first step, statistics, and big batches.
+ * outputs before the first step, statistics, big batches, and compaction.
  */
 #include "zset_ref.h"
 
@@ -381,6 +381,84 @@ static void test_host_steps_without_input(void **state)
     dbsp_plan_free(p);
 }
 
+/* The (key, value, weight) entries an output holds, as text, in order. */
+static size_t output_entries(dbsp_host *h, dbsp_node o, char *buf, size_t cap)
+{
+    spine_cursor *c = NULL;
+    assert_int_equal(dbsp_host_cursor(h, o, &c), IVM_OK);
+    size_t n = 0, off = 0;
+    for (; spine_cursor_key_valid(c); spine_cursor_step_key(c))
+        for (; spine_cursor_val_valid(c); spine_cursor_step_val(c)) {
+            size_t klen, vlen;
+            const uint8_t *k = spine_cursor_key(c, &klen);
+            const uint8_t *v = spine_cursor_val(c, &vlen);
+            ivm_value kv, vv;
+            assert_int_equal(spine_row_decode(k, klen, &kv, 1), 1);
+            assert_int_equal(spine_row_decode(v, vlen, &vv, 1), 1);
+            off += (size_t)snprintf(buf + off, cap - off, "%lld:%lld:%lld ", (long long)kv.u.i,
+                                    (long long)vv.u.i, (long long)spine_cursor_weight(c));
+            n++;
+        }
+    spine_cursor_free(c);
+    return n;
+}
+
+/* dbsp_host_compact leaves one batch per spine, cancels retractions at
+ * once, changes no contents, and the host steps on as before. */
+static void test_host_compact_cancels_and_keeps_contents(void **state)
+{
+    (void)state;
+    dbsp_plan *p = dbsp_plan_new();
+    dbsp_node in, x, i, a, o;
+    assert_int_equal(dbsp_plan_input(p, 2, 1, &in), IVM_OK);
+    assert_int_equal(dbsp_plan_exchange(p, in, &x), IVM_OK);
+    assert_int_equal(dbsp_plan_integrate(p, x, &i), IVM_OK);
+    dbsp_agg sum = {.kind = DBSP_AGG_SUM, .type = IVM_TINT, .col = 1};
+    assert_int_equal(dbsp_plan_aggregate(p, i, 1, &sum, &a), IVM_OK);
+    assert_int_equal(dbsp_plan_output(p, a, &o), IVM_OK);
+    dbsp_host *h = NULL;
+    assert_int_equal(dbsp_host_new(p, pool4, &h), IVM_OK);
+    ivm_err err;
+    ivm_err_clear(&err);
+    /* 20 steps of 50 rows (k % 10, k), then steps retracting all but k < 10. */
+    for (int step = 0; step < 40; step++) {
+        zset z;
+        zset_init(&z);
+        for (int64_t k = (step % 20) * 50; k < (step % 20 + 1) * 50; k++) {
+            if (step >= 20 && k < 10)
+                continue;
+            ivm_value row[2] = {ivm_value_int(k % 10), ivm_value_int(k)};
+            zset_add_vals(&z, row, 2, 1, step < 20 ? 1 : -1);
+        }
+        assert_int_equal(dbsp_host_feed_take(h, in, zset_to_batch(&z)), IVM_OK);
+        zset_free(&z);
+        assert_int_equal(dbsp_host_step(h, &err), IVM_OK);
+    }
+    static char before[4096], after[4096];
+    size_t nb = output_entries(h, o, before, sizeof before);
+    assert_int_equal(nb, 10); /* SUM(k) per group k = 0..9: k */
+    spine_stats st0, st1;
+    dbsp_host_stats(h, &st0);
+    assert_int_equal(dbsp_host_compact(h), IVM_OK);
+    dbsp_host_stats(h, &st1);
+    assert_int_equal(output_entries(h, o, after, sizeof after), nb);
+    assert_string_equal(before, after);
+    /* Per worker: the integral holds its rows k < 10, the aggregate's and
+     * the output's spines one row per group; each spine at most one batch. */
+    assert_int_equal(st1.rows, 10 + 10 + 10);
+    assert_true(st1.batches <= 3 * 4);
+    assert_true(st1.rows <= st0.rows);
+    assert_int_equal(st1.pending, 0);
+    /* Steps go on: add 100 to group 3. */
+    int64_t k3 = 3, v100 = 100;
+    assert_int_equal(dbsp_host_feed_take(h, in, batch_kv(&k3, &v100, 1)), IVM_OK);
+    assert_int_equal(dbsp_host_step(h, &err), IVM_OK);
+    output_entries(h, o, after, sizeof after);
+    assert_non_null(strstr(after, "3:103:1 "));
+    dbsp_host_free(h);
+    dbsp_plan_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -393,6 +471,7 @@ int main(void)
         cmocka_unit_test(test_map_big_batch_resets_scratch),
         cmocka_unit_test(test_host_big_feed_is_sliced_exactly),
         cmocka_unit_test(test_host_steps_without_input),
+        cmocka_unit_test(test_host_compact_cancels_and_keeps_contents),
     };
     return cmocka_run_group_tests(tests, setup_pools, teardown_pools);
 }

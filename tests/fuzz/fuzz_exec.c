@@ -29,7 +29,7 @@ static int consume(void *arg, uint32_t ncols, const ivm_value *vals, const char 
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    ivm_options opts = {1};
+    ivm_options opts = {.workers = 1};
     ivm_db *db = NULL;
     ivm_err err;
     if (ivm_open(&opts, &db, &err) != IVM_OK)

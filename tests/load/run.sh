@@ -221,5 +221,50 @@ done
 [ "$wfail" -eq 0 ] && [ "$nwatch" -gt 10 ] && [ ! -s "$TMP/watch.err" ]
 check ".watch prints each commit's difference of the views" $? "$nwatch lines; $(head -3 "$TMP/watch.err")"
 
+# 7. The memory limit: a load runs into it; the error names the line and
+# the limit, the views are what the commits before that transaction made
+# (sqlite3 over those records), and deleting brings the engine back under
+# the limit so that inserting works again.
+awk 'BEGIN { print "id,name,amount"; pad = sprintf("%0200d", 0)
+             for (i = 1; i <= 40000; i++) printf "%d,n%d%s,%d\n", i, i % 5, pad, i % 100 }' \
+    > "$TMP/big.csv"
+{ cat "$TMP/schema.sql"; echo ".load --commit 500 t $TMP/big.csv"; cat "$TMP/query.sql"
+  echo "DELETE FROM t WHERE id > 10; DELETE FROM t WHERE id = 10;"
+  echo "INSERT INTO t VALUES (100000, 'again', 1);"; echo "SELECT COUNT(*) FROM t;"; } > "$TMP/mem.sql"
+"$IVM" --workers 2 --memory-limit 2M "$TMP/mem.sql" > "$TMP/memgot" 2> "$TMP/memerr"
+line=$(sed -n 's/^Error: near line 7: .*big\.csv:\([0-9]*\): memory limit exceeded: [0-9]* bytes in use, limit 2097152\(; the transaction was rolled back\)\{0,1\}$/\1/p' "$TMP/memerr")
+[ -n "$line" ] && [ "$(wc -l < "$TMP/memerr")" -eq 1 ]
+check "memory limit: a load stops with the limit's error and its line" $? "$(head -3 "$TMP/memerr")"
+ncommitted=$(( ${line:-2} > 2 ? (${line:-2} - 2) / 500 * 500 : 0 ))
+{ cat "$TMP/schema.sql"
+  awk -F, -v n="$ncommitted" 'NR > 1 && NR <= n + 1 {
+      printf "INSERT INTO t VALUES (%d, \x27%s\x27, %d);\n", $1, $2, $3 }' "$TMP/big.csv"
+  cat "$TMP/query.sql"; echo "SELECT 10;"; } | sqlite3 > "$TMP/memwant" 2>&1
+[ "$ncommitted" -gt 0 ] && cmp -s "$TMP/memwant" "$TMP/memgot"
+check "memory limit: views as after the last commit, then deleting makes room" $? \
+    "committed $ncommitted; $(diff "$TMP/memwant" "$TMP/memgot" | head -5)"
+
+# 8. The progress line: never on standard error when it is not a terminal;
+# on a terminal (script(1) gives one), drawn during a slow load from a pipe
+# and erased at its end, unless --no-progress.
+{ cat "$TMP/schema.sql"; echo ".load t $TMP/big.csv"; } > "$TMP/prog.sql"
+"$IVM" "$TMP/prog.sql" > "$TMP/proggot" 2> "$TMP/progerr"
+[ ! -s "$TMP/progerr" ] && [ ! -s "$TMP/err1" ] && [ ! -s "$TMP/err2" ]
+check "no progress line when standard error is a file" $? "$(head -c 200 "$TMP/progerr")"
+if command -v script >/dev/null 2>&1 && mkfifo "$TMP/slow" 2>/dev/null; then
+    for opt in "" "--no-progress"; do
+        { head -n 3000 "$TMP/big.csv"; sleep 1; tail -n +3001 "$TMP/big.csv"; } > "$TMP/slow" &
+        script -qec "$IVM $opt $TMP/schema.sql --load t=$TMP/slow" /dev/null > "$TMP/tty" 2>&1
+        wait
+        if [ -z "$opt" ]; then
+            grep -q "t: [0-9]* rows" "$TMP/tty" && grep -q "$(printf '\r\033\\[K')" "$TMP/tty"
+            check "a progress line on a terminal" $? "$(head -c 300 "$TMP/tty" | od -c | head -5)"
+        else
+            ! grep -q "rows" "$TMP/tty"
+            check "--no-progress: no progress line on a terminal" $? "$(head -c 300 "$TMP/tty")"
+        fi
+    done
+fi
+
 echo "load: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -161,9 +161,16 @@ static void test_plan_errors_name_the_problem(void **state)
     assert_string_equal(err.msg, "ambiguous column name: a");
     assert_int_equal(plan_sql("SELECT * FROM missing", true, &q, &err), IVM_SCHEMA);
     assert_string_equal(err.msg, "no such table: missing");
-    assert_int_equal(plan_sql("SELECT a FROM r LEFT JOIN s ON r.a = s.a", true, &q, &err),
+    assert_int_equal(plan_sql("SELECT (SELECT s.y FROM s WHERE s.a = r.a) FROM r", true, &q,
+                              &err),
                      IVM_UNSUPPORTED);
-    assert_non_null(strstr(err.msg, "outer join"));
+    assert_non_null(strstr(err.msg, "correlated scalar subquery"));
+    assert_int_equal(err.col, 8);
+    assert_int_equal(plan_sql("SELECT r.a FROM r WHERE r.a = 1 OR r.a IN (SELECT a FROM s WHERE s.x > r.b)",
+                              true, &q, &err),
+                     IVM_UNSUPPORTED);
+    assert_non_null(strstr(err.msg, "IN (subquery)"));
+    assert_int_equal(err.col, 36);
     assert_int_equal(plan_sql("SELECT a FROM r ORDER BY a LIMIT -3", true, &q, &err),
                      IVM_UNSUPPORTED);
     assert_non_null(strstr(err.msg, "LIMIT -3"));
@@ -177,6 +184,61 @@ static void test_plan_errors_name_the_problem(void **state)
     assert_non_null(strstr(err.msg, "GROUP BY"));
     assert_int_equal(plan_sql("SELECT COUNT(*) FROM r WHERE SUM(a) > 1", true, &q, &err),
                      IVM_SCHEMA);
+}
+
+/* Every join of a plan has a key (no cross product). */
+static bool all_joins_keyed(const plan_query *q)
+{
+    for (uint32_t i = 0; i < dbsp_plan_nodes(q->plan); i++)
+        if (dbsp_plan_kind(q->plan, i) == DBSP_JOIN && dbsp_plan_nkey(q->plan, i) == 0)
+            return false;
+    return true;
+}
+
+static void test_plan_outer_join_is_join_plus_antijoin(void **state)
+{
+    (void)state;
+    plan_query *q;
+    ivm_err err;
+    /* Inner join, and the left side's semijoin with the distinct keys. */
+    assert_int_equal(plan_sql("SELECT r.c, s.y FROM r LEFT JOIN s ON r.a = s.a", true, &q, &err),
+                     IVM_OK);
+    assert_int_equal(count_kind(q, DBSP_JOIN), 2);
+    assert_int_equal(count_kind(q, DBSP_DISTINCT), 1);
+    assert_true(all_joins_keyed(q));
+    plan_query_free(q);
+    assert_int_equal(plan_sql("SELECT r.c, s.y FROM r FULL JOIN s ON r.a = s.a", true, &q, &err),
+                     IVM_OK);
+    assert_int_equal(count_kind(q, DBSP_JOIN), 3);
+    assert_int_equal(count_kind(q, DBSP_DISTINCT), 2);
+    plan_query_free(q);
+    /* A WHERE that rejects the padding makes the join inner. */
+    assert_int_equal(plan_sql("SELECT r.c FROM r LEFT JOIN s ON r.a = s.a WHERE s.y = 'k'", true,
+                              &q, &err),
+                     IVM_OK);
+    assert_int_equal(count_kind(q, DBSP_JOIN), 1);
+    assert_int_equal(count_kind(q, DBSP_DISTINCT), 0);
+    plan_query_free(q);
+    /* EXISTS correlated by an equality: a keyed semijoin, no inner join. */
+    assert_int_equal(plan_sql("SELECT c FROM r WHERE EXISTS (SELECT 1 FROM s WHERE s.a = r.a)",
+                              true, &q, &err),
+                     IVM_OK);
+    assert_int_equal(count_kind(q, DBSP_JOIN), 1);
+    assert_true(all_joins_keyed(q));
+    plan_query_free(q);
+}
+
+static void test_plan_comma_joins_avoid_cross_products(void **state)
+{
+    (void)state;
+    plan_query *q;
+    ivm_err err;
+    assert_int_equal(plan_sql("SELECT r.c FROM r, s, r AS r2 WHERE r.b = r2.b AND s.a = r2.a",
+                              true, &q, &err),
+                     IVM_OK);
+    assert_int_equal(count_kind(q, DBSP_JOIN), 2);
+    assert_true(all_joins_keyed(q));
+    plan_query_free(q);
 }
 
 static void test_plan_adhoc_order_and_limit(void **state)
@@ -277,6 +339,8 @@ int main(void)
         cmocka_unit_test(test_plan_distinct_and_empty_group),
         cmocka_unit_test(test_plan_errors_name_the_problem),
         cmocka_unit_test(test_plan_adhoc_order_and_limit),
+        cmocka_unit_test(test_plan_outer_join_is_join_plus_antijoin),
+        cmocka_unit_test(test_plan_comma_joins_avoid_cross_products),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,7 +22,7 @@
 static ivm_db *open_db(uint32_t workers)
 {
     ivm_db *db = NULL;
-    ivm_options o = {workers};
+    ivm_options o = {.workers = workers};
     ivm_err err;
     ivm_err_clear(&err);
     assert_int_equal(ivm_open(&o, &db, &err), IVM_OK);

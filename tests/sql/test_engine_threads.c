@@ -37,7 +37,7 @@ static void *run(void *arg)
 {
     job *j = arg;
     ivm_db *db = NULL;
-    ivm_options o = {1};
+    ivm_options o = {.workers = 1};
     ivm_err err;
     if (ivm_open(&o, &db, &err) != IVM_OK) {
         j->bad = -1;

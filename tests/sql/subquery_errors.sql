@@ -1,0 +1,24 @@
+-- ivm-only
+-- Subqueries and joins ivm refuses, each with the construct and its
+-- position; a refused view is not created and the run goes on.
+CREATE TABLE t(k INTEGER, v TEXT, n INTEGER);
+CREATE TABLE s(k INTEGER, w TEXT, m INTEGER);
+INSERT INTO t VALUES (1,'t1',10),(NULL,'tn',20);
+INSERT INTO s VALUES (1,'s1',5),(NULL,'sn',7);
+CREATE VIEW e1 AS SELECT v FROM t WHERE n > 1 OR k IN (SELECT k FROM s WHERE s.m > t.n);
+CREATE VIEW e2 AS SELECT v, EXISTS (SELECT 1 FROM s WHERE s.m > t.n) AS e FROM t;
+CREATE VIEW e3 AS SELECT v, (SELECT m FROM s) AS m FROM t;
+CREATE VIEW e4 AS SELECT v, (SELECT max(m) FROM s WHERE s.k > t.k) AS m FROM t;
+CREATE VIEW e4b AS SELECT v, (SELECT m FROM s WHERE s.k = t.k) AS m FROM t;
+CREATE VIEW e4c AS SELECT v, (SELECT sum(m + t.n) FROM s WHERE s.k = t.k) AS m FROM t;
+CREATE VIEW e6 AS SELECT k, count(*), (SELECT max(m) FROM s WHERE s.k = t.k) FROM t GROUP BY k;
+CREATE VIEW e7 AS SELECT v FROM t WHERE k IN (SELECT k, m FROM s);
+CREATE VIEW e8 AS SELECT v FROM t WHERE EXISTS (SELECT 1 FROM s WHERE s.k = t.k AND s.k IN (SELECT k FROM t));
+CREATE VIEW e9 AS SELECT v FROM t WHERE k IN (SELECT max(k) FROM s WHERE s.m > t.n);
+CREATE VIEW e10 AS SELECT v FROM t JOIN s USING (v);
+CREATE VIEW e11 AS SELECT t.v FROM t JOIN s ON t.k = s.k JOIN t AS t2 USING (k);
+CREATE VIEW e12 AS SELECT v FROM t LEFT JOIN s ON s.k IN (SELECT k FROM t);
+CREATE VIEW e13 AS SELECT v FROM t JOIN s ON s.k = (SELECT max(k) FROM s);
+CREATE VIEW e14 AS SELECT v FROM t WHERE EXISTS (SELECT 1 FROM s LEFT JOIN s AS s2 ON s2.k = t.k);
+CREATE VIEW ok AS SELECT v FROM t WHERE k IN (SELECT k FROM s);
+SELECT * FROM ok;
