@@ -131,7 +131,8 @@ static dbsp_expr *expr_interior(dbsp_xop op, uint8_t fn, ivm_type type, uint32_t
     args = ivm_malloc(sizeof *args * (nargs ? nargs : 1));
     if (e == NULL || args == NULL)
         goto fail;
-    memcpy(args, args_owned, sizeof *args * nargs);
+    if (nargs > 0) /* args_owned may be NULL then (sortkey() of no terms) */
+        memcpy(args, args_owned, sizeof *args * nargs);
     e->fn = fn;
     e->nargs = nargs;
     e->args = args;
