@@ -59,6 +59,7 @@ extern const dbsp_op_vtab dbsp_op_aggregate_vt;
 extern const dbsp_op_vtab dbsp_op_output_vt;
 /* One per dbsp_setop_kind, in that order (op_setop.c). */
 extern const dbsp_op_vtab dbsp_op_setop_vt[DBSP_SETOP_KIND_COUNT_];
+extern const dbsp_op_vtab dbsp_op_topk_vt;
 
 /* ---- Plans --------------------------------------------------------------- */
 
@@ -75,6 +76,7 @@ typedef struct dbsp_pnode {
     dbsp_expr **exprs;         /* owned */
     uint32_t naggs;
     dbsp_agg *aggs;            /* owned */
+    int64_t offset, limit;     /* topk: ranks offset+1 .. offset+limit */
 } dbsp_pnode;
 
 struct dbsp_plan {
@@ -159,6 +161,9 @@ ivm_rc dbsp_sbuf_done(dbsp_sbuf *b, ivm_value *out);
  * precision (expr_printf.c).  args[0] is the format; a NULL format gives
  * NULL.  Missing arguments read as NULL. */
 ivm_rc dbsp_printf(dbsp_evalctx *x, const ivm_value *args, uint32_t nargs, ivm_value *out);
+/* sortkey(flags1, v1, ...) (sortkey.c): the order-preserving TEXT key of the
+ * terms args[1], args[3], ... under the DBSP_ORDER_* flags args[0], args[2]. */
+ivm_rc dbsp_sortkey(dbsp_evalctx *x, const ivm_value *args, uint32_t nargs, ivm_value *out);
 /* A REAL formatted as printf's %<flags><width>.<prec><conv> would, for conv
  * in "feEgG"; alt is '#', alt2 is '!' (used by quote() and round()). */
 ivm_rc dbsp_format_real(dbsp_sbuf *b, double r, char conv, int prec, bool alt, bool alt2);

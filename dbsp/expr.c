@@ -110,6 +110,8 @@ static bool fn_arity_ok(dbsp_fn fn, uint32_t n)
         return n == 3;
     case DBSP_FN_COALESCE: case DBSP_FN_MIN: case DBSP_FN_MAX: case DBSP_FN_PRINTF:
         return n >= 1;
+    case DBSP_FN_SORTKEY:
+        return n % 2 == 0;
     default:
         return false;
     }
@@ -129,7 +131,8 @@ static dbsp_expr *expr_interior(dbsp_xop op, uint8_t fn, ivm_type type, uint32_t
     args = ivm_malloc(sizeof *args * (nargs ? nargs : 1));
     if (e == NULL || args == NULL)
         goto fail;
-    memcpy(args, args_owned, sizeof *args * nargs);
+    if (nargs > 0) /* args_owned may be NULL then (sortkey() of no terms) */
+        memcpy(args, args_owned, sizeof *args * nargs);
     e->fn = fn;
     e->nargs = nargs;
     e->args = args;
@@ -1006,7 +1009,7 @@ static void describe(wbuf *w, const dbsp_expr *e)
         [DBSP_FN_HEX] = "hex", [DBSP_FN_QUOTE] = "quote", [DBSP_FN_UNICODE] = "unicode",
         [DBSP_FN_LIKE] = "like", [DBSP_FN_GLOB] = "glob", [DBSP_FN_NUMERIC] = "numeric",
         [DBSP_FN_CAST_NUMERIC] = "cast_numeric", [DBSP_FN_SIGN] = "sign",
-        [DBSP_FN_NUMKEY] = "numkey",
+        [DBSP_FN_NUMKEY] = "numkey", [DBSP_FN_SORTKEY] = "sortkey",
     };
     char buf[24];
     const char *bin = binop_text((dbsp_xop)e->op);
@@ -1061,6 +1064,22 @@ static void describe(wbuf *w, const dbsp_expr *e)
         puts_(w, " END");
         return;
     case DBSP_X_FUNC:
+        if (e->fn == DBSP_FN_SORTKEY) {
+            /* sortkey(#2 DESC NULLS LAST, #0 ASC NULLS FIRST): the terms as
+             * ORDER BY reads them. */
+            puts_(w, "sortkey(");
+            for (uint32_t i = 0; i + 1 < e->nargs; i += 2) {
+                const dbsp_expr *f = e->args[i];
+                int64_t fl = f->op == DBSP_X_CONST && f->k.type == IVM_TINT ? f->k.u.i : 0;
+                if (i > 0)
+                    puts_(w, ", ");
+                describe(w, e->args[i + 1]);
+                puts_(w, (fl & DBSP_ORDER_DESC) ? " DESC" : " ASC");
+                puts_(w, (fl & DBSP_ORDER_NULLS_LAST) ? " NULLS LAST" : " NULLS FIRST");
+            }
+            put(w, ")", 1);
+            return;
+        }
         puts_(w, e->fn < DBSP_FN_COUNT_ ? fnames[e->fn] : "?");
         put(w, "(", 1);
         for (uint32_t i = 0; i < e->nargs; i++) {

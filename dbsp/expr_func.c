@@ -611,6 +611,8 @@ ivm_rc dbsp_eval_func(const dbsp_expr *e, evalctx *x, ivm_value *out)
         return fn_hex(x, &v[0], out);
     case DBSP_FN_PRINTF:
         return dbsp_printf(x, v, n, out);
+    case DBSP_FN_SORTKEY:
+        return dbsp_sortkey(x, v, n, out);
     case DBSP_FN_MIN:
     case DBSP_FN_MAX:
         min_max(e->fn == DBSP_FN_MAX, v, n, out);

@@ -115,7 +115,7 @@ static bool sharding_ok(const dbsp_plan *p)
     for (uint32_t i = 0; i < p->n; i++) {
         const dbsp_pnode *nd = &p->nodes[i];
         if (nd->kind != DBSP_DISTINCT && nd->kind != DBSP_JOIN && nd->kind != DBSP_AGGREGATE &&
-            nd->kind != DBSP_SETOP)
+            nd->kind != DBSP_SETOP && nd->kind != DBSP_TOPK)
             continue;
         for (uint32_t k = 0; k < nd->nin; k++)
             if (!p->nodes[nd->in[k]].partitioned)

@@ -83,12 +83,24 @@ typedef enum dbsp_fn {
                           integer in range becomes that INT, everything else
                           is unchanged; so 2 and 2.0 (equal in SQL) become one
                           key and 2^53 + 1 stays apart from 2^53 (planner) */
+    DBSP_FN_SORTKEY,   /* sortkey(flags1, v1, flags2, v2, ...): a TEXT whose
+                          bytes order rows as ORDER BY v1, v2, ... would, each
+                          term ASC/DESC and NULLS FIRST/LAST by its constant
+                          DBSP_ORDER_* flags; values equal in SQL (2, 2.0)
+                          give equal keys.  Never NULL (dbsp/sortkey.c) */
     DBSP_FN_COUNT_
 } dbsp_fn;
 
 /* Longest text an expression may produce, as SQLite's SQLITE_MAX_LENGTH:
  * longer results are the error "string or blob too big".  The fuzzing build
  * lowers it (-DDBSP_TEXT_MAX=...) so that inputs stay fast. */
+/* Flags of a DBSP_FN_SORTKEY term (0: ASC NULLS FIRST, SQLite's default for
+ * ASC; SQLite's DESC is DBSP_ORDER_DESC | DBSP_ORDER_NULLS_LAST). */
+enum {
+    DBSP_ORDER_DESC = 1,
+    DBSP_ORDER_NULLS_LAST = 2
+};
+
 #ifndef DBSP_TEXT_MAX
 #define DBSP_TEXT_MAX 1000000000u
 #endif
@@ -184,7 +196,9 @@ typedef uint32_t dbsp_node;
 typedef enum dbsp_kind {
     DBSP_INPUT, DBSP_FILTER, DBSP_MAP, DBSP_PLUS, DBSP_NEGATE, DBSP_EXCHANGE,
     DBSP_INTEGRATE, DBSP_Z1, DBSP_DISTINCT, DBSP_JOIN, DBSP_AGGREGATE,
-    DBSP_OUTPUT, DBSP_SETOP, DBSP_KIND_COUNT_
+    DBSP_OUTPUT, DBSP_SETOP,
+    DBSP_TOPK,
+    DBSP_KIND_COUNT_
 } dbsp_kind;
 
 /* Set operations (dbsp_plan_setop).  With a = max(I(A)[r], 0) and
@@ -258,6 +272,17 @@ ivm_rc dbsp_plan_aggregate(dbsp_plan *p, dbsp_node in_integrated, uint32_t naggs
  * inputs that are not integrate nodes of one shape. */
 ivm_rc dbsp_plan_setop(dbsp_plan *p, dbsp_setop_kind kind, dbsp_node a_integrated,
                        dbsp_node b_integrated, dbsp_node *out);
+/* Top-k of an integrate node: per key (a partition; nkey 0 is one global
+ * partition), the values ranked offset+1 .. offset+limit in the byte order
+ * of their encoding, a row present w times counting w times.  The output
+ * has the input's shape; its integral is that sub-multiset of I(in).  The
+ * planner puts a DBSP_FN_SORTKEY column first among the values so that byte
+ * order is the ORDER BY order, ties broken by the rest of the row.  Per
+ * step, for each partition in d in: O(|d in| + offset + limit) cursor steps
+ * (each O(log batches)), whatever the partition's size.  IVM_INVALID for a
+ * negative offset or limit, or an input that is not an integrate node. */
+ivm_rc dbsp_plan_topk(dbsp_plan *p, dbsp_node in_integrated, int64_t offset, int64_t limit,
+                      dbsp_node *out);
 /* A view's output: keeps I(in), the view's contents, and the last delta. */
 ivm_rc dbsp_plan_output(dbsp_plan *p, dbsp_node in, dbsp_node *out);
 
@@ -265,9 +290,16 @@ uint32_t dbsp_plan_nodes(const dbsp_plan *p);
 dbsp_kind dbsp_plan_kind(const dbsp_plan *p, dbsp_node n);
 uint32_t dbsp_plan_ncols(const dbsp_plan *p, dbsp_node n);
 uint32_t dbsp_plan_nkey(const dbsp_plan *p, dbsp_node n);
-/* Writes a readable listing of the plan (one line per node: id, operator,
- * inputs, key, state kept) to buf like snprintf. */
+/* Writes a readable listing of the plan to buf like snprintf (returns the
+ * length needed; NUL-terminated when cap > 0; buf may be NULL when cap is
+ * 0): one line per node with its id, operator, inputs, width and key, what
+ * it computes, whether it is sharded, the integrals it reads, where an
+ * exchange routes rows and the state it keeps (dbsp/README.md, EXPLAIN). */
 size_t dbsp_plan_describe(const dbsp_plan *p, char *buf, size_t cap);
+/* The same facts as a Graphviz digraph named name (NULL: "circuit"), like
+ * snprintf: one node statement "nI [label=...]" per plan node, then one
+ * edge "nA -> nB" per input (a join's labelled left and right). */
+size_t dbsp_plan_dot(const dbsp_plan *p, const char *name, char *buf, size_t cap);
 
 /* ---- Hosts: a plan running on workers ------------------------------------- */
 

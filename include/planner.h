@@ -235,6 +235,7 @@ struct plan_stmt {
     plan_expr *where;
     /* EXPLAIN stmt / EXPLAIN VIEW name */
     plan_stmt *explained;
+    bool explain_dot;       /* EXPLAIN DOT ...: as a Graphviz digraph */
 };
 
 /* ---- Catalog seen by the planner ------------------------------------------ */

@@ -2807,10 +2807,13 @@ ivm_rc bind_core(pctx *c, const plan_select *sel, lp_node **out, plan_query *q)
     }
 
     q->limit = q->offset = -1;
+    /* Only the view's own SELECT keeps a top-k (topk.c); a subquery's rows
+     * have no order, so LIMIT there is refused. */
+    bool topk = c->for_view && sel == c->view_sel;
     if (sel->limit != NULL || sel->offset != NULL) {
-        if (c->for_view) {
+        if (c->for_view && !topk) {
             rc = unsupported(b, sel->limit ? sel->limit->pos : sel->offset->pos,
-                             "LIMIT (top-k)");
+                             "LIMIT (top-k) in a subquery");
             dbsp_expr_free(having);
             goto fail;
         }
@@ -2822,10 +2825,16 @@ ivm_rc bind_core(pctx *c, const plan_select *sel, lp_node **out, plan_query *q)
             dbsp_expr_free(having);
             goto fail;
         }
+        /* A view keeps its top-k (topk.c), which wants both bounds. */
+        if (topk && (rc = topk_check_bounds(c, sel, q)) != IVM_OK) {
+            dbsp_expr_free(having);
+            goto fail;
+        }
     }
-    /* A view's rows have no order: ORDER BY there is accepted and ignored;
-     * readers order with their own ORDER BY. */
-    if (!c->for_view && sel->norder > 0) {
+    /* A view's rows have no order: ORDER BY there is accepted and ignored
+     * (readers order with their own ORDER BY), unless LIMIT makes it
+     * choose the rows (top-k, topk.c). */
+    if ((!c->for_view || (topk && sel->limit != NULL)) && sel->norder > 0) {
         q->sort = ivm_calloc(sel->norder, sizeof *q->sort);
         if (q->sort == NULL) {
             dbsp_expr_free(having);

@@ -320,20 +320,28 @@ static ivm_rc bind_compound(pctx *c, const plan_select *sel, lp_node **out, plan
     }
 
     q->limit = q->offset = -1;
+    /* A view's own compound keeps its top-k (topk.c); a subquery's LIMIT
+     * is refused, its rows having no order. */
+    bool topk = c->for_view && sel == c->view_sel;
     if (sel->limit != NULL || sel->offset != NULL) {
         const plan_expr *at = sel->limit ? sel->limit : sel->offset;
-        if (c->for_view) {
+        if (c->for_view && !topk) {
             rc = ivm_err_set(c->err, IVM_UNSUPPORTED, at->pos.line, at->pos.col,
-                             "LIMIT (top-k) is not supported: ivm does not maintain it yet");
+                             "LIMIT (top-k) in a subquery is not supported: ivm does not "
+                             "maintain it yet");
             goto fail;
         }
         if (sel->limit && (rc = bind_const_int(c, sel->limit, "LIMIT", &q->limit)) != IVM_OK)
             goto fail;
         if (sel->offset && (rc = bind_const_int(c, sel->offset, "OFFSET", &q->offset)) != IVM_OK)
             goto fail;
+        if (topk && (rc = topk_check_bounds(c, sel, q)) != IVM_OK)
+            goto fail;
     }
-    /* A view's rows have no order: its ORDER BY is ignored, as in a core. */
-    if (!c->for_view && sel->norder > 0 && (rc = compound_order(c, sel, m, mq, nm, q)) != IVM_OK)
+    /* A view's rows have no order: its ORDER BY is ignored, as in a core,
+     * unless LIMIT makes it choose the rows. */
+    if ((!c->for_view || (topk && sel->limit != NULL)) && sel->norder > 0 &&
+        (rc = compound_order(c, sel, m, mq, nm, q)) != IVM_OK)
         goto fail;
 
     q->ncols = mq[0].ncols;

@@ -458,7 +458,7 @@ static ivm_rc lower_node(pctx *c, const lp_node *n, plan_query *q, lowered *out)
     switch (n->kind) {
     case LP_SCAN:
         rc = dbsp_plan_input(p, n->ncols, 0, &node);
-        if (rc == IVM_OK)
+        if (rc == IVM_OK && n->rel_id != PLAN_REL_EMPTY)
             rc = add_input(q, n->rel_id, node);
         if (rc == IVM_OK)
             rc = identity(c, out, node, n->ncols);
@@ -613,5 +613,8 @@ ivm_rc lower_plan(pctx *c, lp_node *root, plan_query *q)
     for (uint32_t i = 0; i < root->ncols; i++)
         if (top.map[i] != i)
             return ivm_err_set(c->err, IVM_INTERNAL, 0, 0, "planner: result layout is not the identity");
+    if (c->for_view && q->limit >= 0 &&
+        (rc = lower_topk(c, q, top.node, root->ncols, &top.node)) != IVM_OK)
+        return rc;
     return dbsp_plan_output(q->plan, top.node, &q->output);
 }

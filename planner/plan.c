@@ -58,6 +58,7 @@ ivm_rc plan_select_query(const plan_select *sel, const plan_catalog *cat, bool f
     c.cat = cat;
     c.err = err;
     c.for_view = for_view;
+    c.view_sel = for_view ? sel : NULL;
     rt_arena_init(&c.arena);
     lp_node *root = NULL;
     plan_query *q = ivm_calloc(1, sizeof *q);
@@ -72,6 +73,8 @@ ivm_rc plan_select_query(const plan_select *sel, const plan_catalog *cat, bool f
         rc = reorder_joins(&c, &root);
     if (rc == IVM_OK)
         rc = rewrite_plan(&c, &root);
+    if (rc == IVM_OK)
+        rc = fold_prune_plan(&c, &root);
     if (rc == IVM_OK)
         rc = lower_plan(&c, root, q);
     if (rc != IVM_OK)

@@ -98,6 +98,8 @@ typedef struct pctx {
     ivm_err *err;
     rt_arena arena;
     bool for_view;
+    const plan_select *view_sel; /* a view's own SELECT: the one whose LIMIT
+                                    becomes a top-k (topk.c) */
     const cte_scope *ctes;   /* WITH tables visible where binding stands */
     const cte_active *active; /* WITH bodies being bound */
     uint32_t nsubqueries;    /* subqueries in FROM named so far */
@@ -139,6 +141,20 @@ ivm_rc bind_cte_ref(pctx *c, const cte_scope *cte, plan_pos pos, lp_node **out,
 ivm_rc reorder_joins(pctx *c, lp_node **root);
 /* Pushes filters into joins and extracts equi-join keys (keeps P3, P4). */
 ivm_rc rewrite_plan(pctx *c, lp_node **root);
+/* LP_SCAN of a relation that is always empty (a filter that is never
+ * true, prune.c): lowered as an input node that nothing feeds. */
+#define PLAN_REL_EMPTY (UINT32_MAX - 1)
+/* Folds constant subexpressions (dropping filters that are always true,
+ * emptying what a never-true filter reads) and prunes columns no operator
+ * above needs, so that joins arrange only what they use (prune.c). */
+ivm_rc fold_prune_plan(pctx *c, lp_node **root);
+/* A view's LIMIT and OFFSET (already in q) must be non-negative (topk.c). */
+ivm_rc topk_check_bounds(pctx *c, const plan_select *sel, const plan_query *q);
+/* Ends a view's circuit at node in (width columns: the result columns, then
+ * hidden ORDER BY columns) with its top-k by q's sort keys, LIMIT and
+ * OFFSET; *out has the q->ncols result columns.  Clears q's sort keys and
+ * bounds, which readers of a view must not apply again (topk.c). */
+ivm_rc lower_topk(pctx *c, plan_query *q, dbsp_node in, uint32_t width, dbsp_node *out);
 /* Lowers a logical plan into q->plan and q->inputs, ending in an output node. */
 ivm_rc lower_plan(pctx *c, lp_node *root, plan_query *q);
 

@@ -681,6 +681,27 @@ static bool dot_unwatch(dot_ctx *c)
     return false;
 }
 
+/* .explain ?dot? VIEW ?FILE?: VIEW's circuit as text or as a Graphviz
+ * digraph, to FILE or to the output.  With two words the first one is DOT
+ * if it says so (a view named dot is `.explain dot dot`). */
+static bool dot_explain(dot_ctx *c)
+{
+    bool dot = c->argc == 3 || (c->argc == 2 && !c->quoted[0] &&
+                                strcasecmp(c->argv[0], "dot") == 0);
+    if (c->argc == 3 && (c->quoted[0] || strcasecmp(c->argv[0], "dot") != 0)) {
+        shell_error(c->sh, c->in, c->line, "usage: .explain ?dot? VIEW ?FILE?");
+        return false;
+    }
+    const char *view = c->argv[dot ? 1 : 0];
+    const char *path = c->argc > (dot ? 2 : 1) ? c->argv[dot ? 2 : 1] : NULL;
+    char msg[IVM_ERR_MSG_MAX + 256];
+    if (!shell_explain(c->sh, dot, view, path, msg, sizeof msg)) {
+        shell_error(c->sh, c->in, c->line, "%s", msg);
+        return false;
+    }
+    return true;
+}
+
 typedef struct dot_cmd {
     const char *name;
     const char *args;     /* usage after the name */
@@ -692,6 +713,8 @@ typedef struct dot_cmd {
 static const dot_cmd dot_cmds[] = {
     {"exit", "?CODE?", "leave the shell with status CODE (default: 1 if "
      "anything failed, else 0)", 0, 1, dot_quit},
+    {"explain", "?dot? VIEW ?FILE?", "show VIEW's circuit (dot: as a Graphviz "
+     "digraph), to FILE or here", 1, 3, dot_explain},
     {"headers", "on|off", "print column names before each result", 1, 1,
      dot_headers},
     {"help", "", "show this message", 0, 0, dot_help},

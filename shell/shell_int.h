@@ -144,4 +144,10 @@ void shell_progress_end(shell_progress *p);
 size_t shell_progress_format(char *buf, size_t cap, const char *table, uint64_t rows,
                              uint64_t bytes, uint64_t total, double secs);
 
+/* .explain (explain.c): runs EXPLAIN [DOT] VIEW view and writes its lines
+ * to the file at path (created or truncated) or, with path NULL, to the
+ * shell's output.  On failure msg says why. */
+bool shell_explain(shell *sh, bool dot, const char *view, const char *path, char *msg,
+                   size_t msgcap);
+
 #endif /* SHELL_INT_H */

@@ -1931,15 +1931,20 @@ static ivm_rc exec_select(exec_ctx *x, const plan_stmt *st)
     return rc;
 }
 
-/* EXPLAIN prints the circuit, one row per operator. */
-static ivm_rc explain_plan(exec_ctx *x, const dbsp_plan *p)
+/* EXPLAIN prints the circuit, one row per operator; EXPLAIN DOT prints it as
+ * a Graphviz digraph named name, one row per line. */
+static ivm_rc explain_plan(exec_ctx *x, const dbsp_plan *p, bool dot, const char *name)
 {
-    size_t need = dbsp_plan_describe(p, NULL, 0);
+    size_t need = dot ? dbsp_plan_dot(p, name, NULL, 0) : dbsp_plan_describe(p, NULL, 0);
     char *buf = ivm_malloc(need + 1);
     if (buf == NULL)
         return IVM_NOMEM;
-    dbsp_plan_describe(p, buf, need + 1);
-    static const char *const names[] = {"circuit"};
+    if (dot)
+        dbsp_plan_dot(p, name, buf, need + 1);
+    else
+        dbsp_plan_describe(p, buf, need + 1);
+    static const char *const text_names[] = {"circuit"}, *const dot_names[] = {"dot"};
+    const char *const *names = dot ? dot_names : text_names;
     char *line = buf;
     while (*line) {
         char *nl = strchr(line, '\n');
@@ -1962,7 +1967,7 @@ static ivm_rc exec_explain(exec_ctx *x, const plan_stmt *st)
         if (r == NULL || r->v == NULL)
             return ivm_err_set(x->err, IVM_SCHEMA, st->name_pos.line, st->name_pos.col,
                                "no such view: %s", st->name);
-        return explain_plan(x, r->v->q->plan);
+        return explain_plan(x, r->v->q->plan, st->explain_dot, r->v->name);
     }
     const plan_stmt *e = st->explained;
     const plan_select *sel = e->kind == PLAN_S_SELECT || e->kind == PLAN_S_CREATE_VIEW ? e->select
@@ -1974,7 +1979,8 @@ static ivm_rc exec_explain(exec_ctx *x, const plan_stmt *st)
     ivm_rc rc = plan_select_query(sel, &x->db->pcat, e->kind == PLAN_S_CREATE_VIEW, &q, x->err);
     if (rc != IVM_OK)
         return rc;
-    rc = explain_plan(x, q->plan);
+    rc = explain_plan(x, q->plan, st->explain_dot,
+                      e->kind == PLAN_S_CREATE_VIEW ? e->name : "query");
     plan_query_free(q);
     return rc;
 }

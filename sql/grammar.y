@@ -62,6 +62,9 @@
 input ::= cmd(C).                       { sql_stmt_done(ctx, C); }
 input ::= EXPLAIN cmd(C).               { sql_stmt_done(ctx, sql_stmt_explain(ctx, C, NULL)); }
 input ::= EXPLAIN VIEW nm(N).           { sql_stmt_done(ctx, sql_stmt_explain(ctx, NULL, &N)); }
+/* EXPLAIN DOT ...: the circuit as a Graphviz digraph; F must be DOT. */
+input ::= EXPLAIN ID(F) cmd(C).         { sql_stmt_done(ctx, sql_stmt_explain_as(ctx, &F, C, NULL)); }
+input ::= EXPLAIN ID(F) VIEW nm(N).     { sql_stmt_done(ctx, sql_stmt_explain_as(ctx, &F, NULL, &N)); }
 
 %type cmd {plan_stmt *}
 

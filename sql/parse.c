@@ -1157,6 +1157,21 @@ plan_stmt *sql_stmt_explain(sql_pctx *ctx, plan_stmt *inner, const sql_token *vi
     return s;
 }
 
+plan_stmt *sql_stmt_explain_as(sql_pctx *ctx, const sql_token *format, plan_stmt *inner,
+                               const sql_token *view)
+{
+    if (ctx->rc != IVM_OK)
+        return NULL;
+    if (format->n != 3 || strncasecmp(format->z, "dot", 3) != 0) {
+        sql_ctx_syntax_error(ctx, 0, format);
+        return NULL;
+    }
+    plan_stmt *s = sql_stmt_explain(ctx, inner, view);
+    if (s != NULL)
+        s->explain_dot = true;
+    return s;
+}
+
 void sql_stmt_done(sql_pctx *ctx, plan_stmt *s)
 {
     if (ctx->rc == IVM_OK)

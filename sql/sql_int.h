@@ -221,6 +221,9 @@ plan_stmt *sql_stmt_update(sql_pctx *ctx, const sql_token *table, sql_nlist *col
 plan_stmt *sql_stmt_delete(sql_pctx *ctx, const sql_token *table, plan_expr *where);
 plan_stmt *sql_stmt_select(sql_pctx *ctx, plan_select *sel);
 plan_stmt *sql_stmt_explain(sql_pctx *ctx, plan_stmt *inner, const sql_token *view);
+/* EXPLAIN <format> ...: format must be DOT (else a syntax error at it). */
+plan_stmt *sql_stmt_explain_as(sql_pctx *ctx, const sql_token *format, plan_stmt *inner,
+                               const sql_token *view);
 /* The statement is complete: hands it to parse.c. */
 void sql_stmt_done(sql_pctx *ctx, plan_stmt *s);
 

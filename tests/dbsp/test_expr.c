@@ -687,6 +687,100 @@ static void test_expr_describe_and_dup(void **state)
     assert_string_equal(buf, "coalesce((NOT (#3 IS NULL)), lower(#1))");
 }
 
+/* ---- Sort keys ---------------------------------------------------------------- */
+
+/* The sort key of one term: a TEXT holding no NUL. */
+static ivm_value sortkey1(int flags, ivm_value v)
+{
+    dbsp_expr *args[2] = {dbsp_expr_const(&(ivm_value){IVM_TINT, {.i = flags}}),
+                          dbsp_expr_const(&v)};
+    ivm_value k = ev(dbsp_expr_func(DBSP_FN_SORTKEY, IVM_TTEXT, 2, args));
+    assert_int_equal(k.type, IVM_TTEXT);
+    assert_true(k.u.s.n == 0 || memchr(k.u.s.p, 0, k.u.s.n) == NULL);
+    return k;
+}
+
+static int key_cmp(ivm_value a, ivm_value b)
+{
+    uint32_t n = a.u.s.n < b.u.s.n ? a.u.s.n : b.u.s.n;
+    int c = n ? memcmp(a.u.s.p, b.u.s.p, n) : 0;
+    if (c == 0)
+        c = (a.u.s.n > b.u.s.n) - (a.u.s.n < b.u.s.n);
+    return (c > 0) - (c < 0);
+}
+
+/* Every pair of values from a list that mixes classes, equal numbers of
+ * both classes, -0.0 and integers no double holds: the keys compare as
+ * ORDER BY does (dbsp_value_cmp, NULL placed by the flags, DESC reversed). */
+static void test_expr_sortkey_orders_like_order_by(void **state)
+{
+    (void)state;
+    const ivm_value vals[] = {
+        ivm_value_null(), ivm_value_int(INT64_MIN), ivm_value_real(-1e300),
+        ivm_value_real(-9.3e18), ivm_value_int(-2), ivm_value_real(-1.5),
+        ivm_value_int(-1), ivm_value_real(-0.0), ivm_value_int(0), ivm_value_real(0.0),
+        ivm_value_real(1e-300), ivm_value_int(1), ivm_value_real(1.0), ivm_value_int(2),
+        ivm_value_real(9007199254740992.0), ivm_value_int(9007199254740992LL),
+        ivm_value_int(9007199254740993LL), ivm_value_real(9007199254740994.0),
+        ivm_value_int(INT64_MAX - 1), ivm_value_int(INT64_MAX),
+        ivm_value_real(9223372036854775808.0), ivm_value_real(INFINITY),
+        ivm_value_real(-INFINITY), ivm_value_text("", 0), ivm_value_text("\x01", 1),
+        ivm_value_text("\x01\x01", 2), ivm_value_text("\x02", 1), ivm_value_text("a", 1),
+        ivm_value_text("ab", 2), ivm_value_text("b", 1), ivm_value_text("\xff", 1),
+    };
+    size_t n = sizeof vals / sizeof vals[0];
+    for (int flags = 0; flags < 4; flags++) {
+        for (size_t i = 0; i < n; i++) {
+            for (size_t j = 0; j < n; j++) {
+                const ivm_value *a = &vals[i], *b = &vals[j];
+                int want;
+                if (a->type == IVM_TNULL || b->type == IVM_TNULL) {
+                    want = a->type == b->type ? 0 : a->type == IVM_TNULL ? -1 : 1;
+                    if (flags & DBSP_ORDER_NULLS_LAST)
+                        want = -want;
+                } else {
+                    want = dbsp_value_cmp(a, b);
+                    want = (want > 0) - (want < 0);
+                    if (flags & DBSP_ORDER_DESC)
+                        want = -want;
+                }
+                int got = key_cmp(sortkey1(flags, *a), sortkey1(flags, *b));
+                if (got != want)
+                    fprintf(stderr, "flags %d: values %zu and %zu: got %d want %d\n", flags, i,
+                            j, got, want);
+                assert_int_equal(got, want);
+            }
+            rt_arena_reset(&scratch);
+            teardown(NULL);
+            setup(NULL);
+        }
+    }
+}
+
+/* Several terms: the first decides, the next breaks its ties; no terms
+ * give the empty key; an odd argument count is refused. */
+static void test_expr_sortkey_terms(void **state)
+{
+    (void)state;
+    ivm_value row1[2] = {ivm_value_int(1), ivm_value_text("b", 1)};
+    ivm_value row2[2] = {ivm_value_real(1.0), ivm_value_text("a", 1)};
+    ivm_value k[2];
+    for (int r = 0; r < 2; r++) {
+        dbsp_expr *args[4] = {dbsp_expr_const(&(ivm_value){IVM_TINT, {.i = 0}}),
+                              dbsp_expr_col(0, IVM_TNULL),
+                              dbsp_expr_const(&(ivm_value){IVM_TINT, {.i = DBSP_ORDER_DESC}}),
+                              dbsp_expr_col(1, IVM_TNULL)};
+        ivm_err err;
+        assert_int_equal(eval_row(dbsp_expr_func(DBSP_FN_SORTKEY, IVM_TTEXT, 4, args),
+                                  r == 0 ? row1 : row2, &k[r], &err),
+                         IVM_OK);
+    }
+    assert_int_equal(key_cmp(k[0], k[1]), -1); /* 1 = 1.0, then 'b' before 'a' (DESC) */
+    is_text(ev(dbsp_expr_func(DBSP_FN_SORTKEY, IVM_TTEXT, 0, NULL)), "");
+    dbsp_expr *one[1] = {dbsp_expr_col(0, IVM_TNULL)};
+    assert_null(dbsp_expr_func(DBSP_FN_SORTKEY, IVM_TTEXT, 1, one));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -714,6 +808,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_expr_printf, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expr_constructors_reject_bad_arity, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expr_describe_and_dup, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expr_sortkey_orders_like_order_by, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expr_sortkey_terms, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

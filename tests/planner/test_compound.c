@@ -230,8 +230,9 @@ static void test_compound_errors_with_positions(void **state)
                "1st ORDER BY term does not match any column in the result set");
     expect_err("SELECT a FROM r INTERSECT SELECT x FROM s", true, IVM_UNSUPPORTED, 1, 27,
                "INTERSECT of an INTEGER column with a REAL column (result column 1)");
-    expect_err("SELECT a FROM r EXCEPT SELECT a FROM s LIMIT 1", true, IVM_UNSUPPORTED, 1, 46,
-               "LIMIT (top-k)");
+    /* A view's compound keeps its top-k; its LIMIT must not be negative. */
+    expect_err("SELECT a FROM r EXCEPT SELECT a FROM s LIMIT -1", true, IVM_UNSUPPORTED, 1, 46,
+               "LIMIT -1 in a view is not supported");
     expect_err("SELECT * FROM (SELECT a FROM r LIMIT 1)", false, IVM_UNSUPPORTED, 1, 38,
                "LIMIT (top-k)");
     expect_err("WITH c(n) AS (SELECT 1 UNION ALL SELECT n FROM c) SELECT n FROM c", true,

@@ -171,10 +171,15 @@ static void test_plan_errors_name_the_problem(void **state)
                      IVM_UNSUPPORTED);
     assert_non_null(strstr(err.msg, "IN (subquery)"));
     assert_int_equal(err.col, 36);
-    assert_int_equal(plan_sql("SELECT a FROM r ORDER BY a LIMIT 3", true, &q, &err),
+    assert_int_equal(plan_sql("SELECT a FROM r ORDER BY a LIMIT -3", true, &q, &err),
                      IVM_UNSUPPORTED);
-    assert_non_null(strstr(err.msg, "LIMIT"));
+    assert_non_null(strstr(err.msg, "LIMIT -3"));
     assert_int_equal(err.col, 34);  /* the LIMIT expression */
+    assert_int_equal(plan_sql("SELECT a FROM r ORDER BY a LIMIT 3 OFFSET 0 - 1", true, &q, &err),
+                     IVM_UNSUPPORTED);
+    assert_non_null(strstr(err.msg, "OFFSET -1"));
+    assert_int_equal(err.col, 43);
+    assert_int_equal(plan_sql("SELECT a FROM r ORDER BY a LIMIT a", true, &q, &err), IVM_SCHEMA);
     assert_int_equal(plan_sql("SELECT a, COUNT(*) FROM r", true, &q, &err), IVM_UNSUPPORTED);
     assert_non_null(strstr(err.msg, "GROUP BY"));
     assert_int_equal(plan_sql("SELECT COUNT(*) FROM r WHERE SUM(a) > 1", true, &q, &err),
@@ -255,10 +260,80 @@ static void test_plan_adhoc_order_and_limit(void **state)
     plan_query_free(q);
 }
 
+/* A view's LIMIT becomes a topk node over an arrangement whose first value
+ * column is the sort key; the result has only the view's columns. */
+static void test_plan_view_topk(void **state)
+{
+    (void)state;
+    plan_query *q;
+    ivm_err err;
+    assert_int_equal(plan_sql("SELECT a, c FROM r ORDER BY b DESC, 1 LIMIT 5 OFFSET 2", true, &q,
+                              &err),
+                     IVM_OK);
+    assert_int_equal(count_kind(q, DBSP_TOPK), 1);
+    assert_int_equal(q->ncols, 2);
+    assert_int_equal(q->nhidden, 0);
+    assert_int_equal(q->nsort, 0);
+    assert_int_equal(dbsp_plan_ncols(q->plan, q->output), 2);
+    for (uint32_t i = 0; i < dbsp_plan_nodes(q->plan); i++)
+        if (dbsp_plan_kind(q->plan, i) == DBSP_TOPK)
+            assert_int_equal(dbsp_plan_ncols(q->plan, i), 4); /* key, a, c, b */
+    plan_query_free(q);
+    /* ORDER BY without LIMIT in a view is ignored: no top-k. */
+    assert_int_equal(plan_sql("SELECT a FROM r ORDER BY a", true, &q, &err), IVM_OK);
+    assert_int_equal(count_kind(q, DBSP_TOPK), 0);
+    plan_query_free(q);
+}
+
+/* Columns nobody above a join needs are not arranged: r keeps (key, a, c)
+ * and s (key, a) instead of (key, a, b, c) and (key, a, x, y). */
+static void test_plan_prune_narrows_join_arrangements(void **state)
+{
+    (void)state;
+    plan_query *q;
+    ivm_err err;
+    assert_int_equal(plan_sql("SELECT r.c FROM r JOIN s ON r.a = s.a", true, &q, &err), IVM_OK);
+    uint32_t widths[2], n = 0;
+    for (uint32_t i = 0; i < dbsp_plan_nodes(q->plan); i++)
+        if (dbsp_plan_kind(q->plan, i) == DBSP_INTEGRATE && n < 2)
+            widths[n++] = dbsp_plan_ncols(q->plan, i);
+    assert_int_equal(n, 2);
+    assert_int_equal(widths[0], 3);
+    assert_int_equal(widths[1], 2);
+    assert_int_equal(q->ncols, 1);
+    plan_query_free(q);
+}
+
+/* WHERE 1 = 1 leaves no filter; WHERE 0 leaves no filter and an input that
+ * is never fed (not among the query's inputs). */
+static void test_plan_fold_constant_filters(void **state)
+{
+    (void)state;
+    plan_query *q;
+    ivm_err err;
+    assert_int_equal(plan_sql("SELECT a FROM r WHERE 1 = 1 AND b > 2 + 3", true, &q, &err),
+                     IVM_OK);
+    assert_int_equal(count_kind(q, DBSP_FILTER), 1);
+    assert_int_equal(q->ninputs, 1);
+    plan_query_free(q);
+    assert_int_equal(plan_sql("SELECT a FROM r WHERE 1 = 1", true, &q, &err), IVM_OK);
+    assert_int_equal(count_kind(q, DBSP_FILTER), 0);
+    assert_int_equal(q->ninputs, 1);
+    plan_query_free(q);
+    assert_int_equal(plan_sql("SELECT a FROM r WHERE NULL OR 0", true, &q, &err), IVM_OK);
+    assert_int_equal(count_kind(q, DBSP_FILTER), 0);
+    assert_int_equal(q->ninputs, 0);
+    assert_int_equal(count_kind(q, DBSP_INPUT), 1);
+    plan_query_free(q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plan_join_extracts_key),
+        cmocka_unit_test(test_plan_view_topk),
+        cmocka_unit_test(test_plan_prune_narrows_join_arrangements),
+        cmocka_unit_test(test_plan_fold_constant_filters),
         cmocka_unit_test(test_plan_mixed_class_key_is_cast),
         cmocka_unit_test(test_plan_group_by_arranges_by_group),
         cmocka_unit_test(test_plan_distinct_and_empty_group),
