@@ -59,6 +59,12 @@ typedef struct cwork {
     rt_task *task;
 } cwork;
 
+typedef struct inline_wake {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool woken;
+} inline_wake;
+
 struct dbsp_circuit {
     rt_sched *sched;
     uint32_t nworkers;
@@ -72,6 +78,7 @@ struct dbsp_circuit {
     size_t runcap;
     cwork *w;
     uint64_t steps;           /* circuit steps run */
+    inline_wake iw;           /* one worker: the controlling thread's waker */
 };
 
 /* ---- Creation -------------------------------------------------------------- */
@@ -87,6 +94,8 @@ ivm_rc dbsp_circuit_new(rt_sched *sched, dbsp_circuit **out)
     c->sched = sched;
     c->nworkers = nw;
     pthread_mutex_init(&c->publish_mu, NULL);
+    pthread_mutex_init(&c->iw.mu, NULL);
+    pthread_cond_init(&c->iw.cv, NULL);
     spine_builder eb;
     spine_builder_init(&eb);
     ivm_rc rc = spine_builder_finish(&eb, &c->empty);
@@ -142,6 +151,8 @@ void dbsp_circuit_free(dbsp_circuit *c)
     ivm_free(c->w);
     spine_batch_unref(c->empty);
     pthread_mutex_destroy(&c->publish_mu);
+    pthread_mutex_destroy(&c->iw.mu);
+    pthread_cond_destroy(&c->iw.cv);
     ivm_free(c);
 }
 
@@ -426,11 +437,9 @@ static ivm_rc seg_start(dbsp_seg *s, segw *sw, uint32_t worker)
  * id order, from where it stopped until the end or an operator that must
  * wait.  Runs on the worker's thread and touches only that worker's
  * instances, plus the exchanges (X1). */
-static rt_poll step_poll(void *arg, rt_task *self)
+static rt_poll step_run(cwork *cw, rt_waker waker)
 {
-    cwork *cw = arg;
     dbsp_circuit *c = cw->circ;
-    rt_waker waker = rt_task_waker(self);
     for (; cw->i < c->nrun; cw->i++) {
         dbsp_seg *s = c->run[cw->i];
         segw *sw = &s->w[cw->worker];
@@ -480,6 +489,42 @@ static rt_poll step_poll(void *arg, rt_task *self)
         }
     }
     return RT_DONE;
+}
+
+static rt_poll step_poll(void *arg, rt_task *self)
+{
+    return step_run(arg, rt_task_waker(self));
+}
+
+/* With one worker the controlling thread runs the step itself (D5): there
+ * is no exchange partner to overlap with, and a spawn and a join cost two
+ * thread wake-ups per commit.  An operator that must wait registers this
+ * waker, and the thread sleeps on the condition until it is called. */
+static void inline_wake_fn(void *arg)
+{
+    inline_wake *iw = arg;
+    pthread_mutex_lock(&iw->mu);
+    iw->woken = true;
+    pthread_cond_signal(&iw->cv);
+    pthread_mutex_unlock(&iw->mu);
+}
+
+static void step_inline(cwork *cw)
+{
+    /* The waker lives as long as the circuit, so one a spine still holds
+     * after the step (registered, then not needed) wakes nothing that is
+     * gone: it only makes the next wait return at once, and the loop polls
+     * again. */
+    inline_wake *iw = &cw->circ->iw;
+    rt_waker waker = {inline_wake_fn, iw};
+    while (step_run(cw, waker) != RT_DONE) {
+        /* A wake that came during the poll is not lost: woken stays set. */
+        pthread_mutex_lock(&iw->mu);
+        while (!iw->woken)
+            pthread_cond_wait(&iw->cv, &iw->mu);
+        iw->woken = false;
+        pthread_mutex_unlock(&iw->mu);
+    }
 }
 
 /* Enters s's sticky error state with rc and why's message. */
@@ -589,7 +634,9 @@ ivm_rc dbsp_circuit_step(dbsp_circuit *c, ivm_err *err)
     }
     /* The spawns are ordered before the tasks' reads by the scheduler's
      * queue (runtime/README.md); so is every write above. */
-    for (uint32_t wi = 0; wi < c->nworkers && rc == IVM_OK; wi++)
+    if (c->nworkers == 1)
+        step_inline(&c->w[0]);
+    for (uint32_t wi = 0; wi < c->nworkers && rc == IVM_OK && c->nworkers > 1; wi++)
         rc = rt_task_spawn(c->sched, wi, step_poll, &c->w[wi], &c->w[wi].task);
     if (rc != IVM_OK) {
         /* Workers without a task never start: every running segment fails. */
