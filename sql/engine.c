@@ -2078,6 +2078,18 @@ static ivm_rc views_step(ivm_db *db, ivm_err *err)
         }
         if (vrc == IVM_OK)
             continue;
+        /* A view failed with a view it reads (D13) says so as reading
+         * that view would, whether it failed in this step or later. */
+        for (uint32_t k = 0; k < v->q->ninputs; k++) {
+            relent *r = rel_get(db, v->q->inputs[k].rel_id);
+            if (r != NULL && r->v != NULL && r->v->broken != IVM_OK) {
+                ivm_err_clear(&verr);
+                ivm_err_set(&verr, r->v->broken, 0, 0, "view %s is broken: %s", r->v->name,
+                            r->v->broken_msg);
+                vrc = r->v->broken;
+                break;
+            }
+        }
         /* The step failed half-way: the view's contents are unknown.  The
          * commit stands, as it would in SQLite, where the error shows when
          * the query runs: reading the view reports it, and the circuit
