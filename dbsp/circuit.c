@@ -79,6 +79,9 @@ struct dbsp_circuit {
     cwork *w;
     uint64_t steps;           /* circuit steps run */
     inline_wake iw;           /* one worker: the controlling thread's waker */
+    pthread_mutex_t done_mu;  /* guards ndone */
+    pthread_cond_t done_cv;   /* signalled when every task of a step is done */
+    uint32_t ndone;
 };
 
 /* ---- Creation -------------------------------------------------------------- */
@@ -96,6 +99,8 @@ ivm_rc dbsp_circuit_new(rt_sched *sched, dbsp_circuit **out)
     pthread_mutex_init(&c->publish_mu, NULL);
     pthread_mutex_init(&c->iw.mu, NULL);
     pthread_cond_init(&c->iw.cv, NULL);
+    pthread_mutex_init(&c->done_mu, NULL);
+    pthread_cond_init(&c->done_cv, NULL);
     spine_builder eb;
     spine_builder_init(&eb);
     ivm_rc rc = spine_builder_finish(&eb, &c->empty);
@@ -153,6 +158,8 @@ void dbsp_circuit_free(dbsp_circuit *c)
     pthread_mutex_destroy(&c->publish_mu);
     pthread_mutex_destroy(&c->iw.mu);
     pthread_cond_destroy(&c->iw.cv);
+    pthread_mutex_destroy(&c->done_mu);
+    pthread_cond_destroy(&c->done_cv);
     ivm_free(c);
 }
 
@@ -493,7 +500,18 @@ static rt_poll step_run(cwork *cw, rt_waker waker)
 
 static rt_poll step_poll(void *arg, rt_task *self)
 {
-    return step_run(arg, rt_task_waker(self));
+    cwork *cw = arg;
+    rt_poll r = step_run(cw, rt_task_waker(self));
+    if (r == RT_DONE) {
+        /* Counted after the last exchange call of this worker's step: see
+         * dbsp_circuit_step, which joins only once every task is here. */
+        dbsp_circuit *c = cw->circ;
+        pthread_mutex_lock(&c->done_mu);
+        if (++c->ndone == c->nworkers)
+            pthread_cond_signal(&c->done_cv);
+        pthread_mutex_unlock(&c->done_mu);
+    }
+    return r;
 }
 
 /* With one worker the controlling thread runs the step itself (D5): there
@@ -632,6 +650,7 @@ ivm_rc dbsp_circuit_step(dbsp_circuit *c, ivm_err *err)
         c->w[wi].i = 0;
         c->w[wi].task = NULL;
     }
+    c->ndone = 0; /* no task runs: ordered before them by the spawns */
     /* The spawns are ordered before the tasks' reads by the scheduler's
      * queue (runtime/README.md); so is every write above. */
     if (c->nworkers == 1)
@@ -644,6 +663,15 @@ ivm_rc dbsp_circuit_step(dbsp_circuit *c, ivm_err *err)
             atomic_store(&c->run[r]->failing, true);
             seg_wake_all(c->run[r]);
         }
+    }
+    /* A worker may still wake another's task through an exchange after
+     * that task is done; joining frees a task, so the joins wait until
+     * every task has finished its last exchange call (ndone). */
+    if (rc == IVM_OK && c->nworkers > 1) {
+        pthread_mutex_lock(&c->done_mu);
+        while (c->ndone < c->nworkers)
+            pthread_cond_wait(&c->done_cv, &c->done_mu);
+        pthread_mutex_unlock(&c->done_mu);
     }
     for (uint32_t wi = 0; wi < c->nworkers; wi++)
         if (c->w[wi].task != NULL)
