@@ -312,12 +312,13 @@ static void run_views_on_views(rt_sched *pool, uint64_t seed)
 
     /* Removing C and D frees their state; A and B go on unchanged. */
     dbsp_seg *segs[4] = {a, b, sc, d};
-    uint64_t before = circuit_rows(segs, 4), kept = circuit_rows(segs, 2);
-    assert_true(before > kept);
+    uint64_t kept = circuit_rows(segs, 2);
+    assert_true(circuit_rows(segs + 2, 2) > 0); /* C and D hold rows */
     dbsp_circuit_remove(c, d);
     dbsp_circuit_remove(c, sc);
     assert_int_equal(dbsp_circuit_segments(c), 2);
-    assert_int_equal(circuit_rows(segs, 2), kept);
+    /* (The merger may cancel entries of A and B meanwhile, never add.) */
+    assert_true(circuit_rows(segs, 2) <= kept);
     assert_int_equal(dbsp_seg_feed_take(a, pa.in, random_change(&r, &m, 5)), IVM_OK);
     assert_int_equal(dbsp_circuit_step(c, &err), IVM_OK);
     ref_a(&m, &wa, 1, false);
