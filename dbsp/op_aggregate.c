@@ -8,8 +8,10 @@
  *
  * For each group touched by dx the aggregates are recomputed from the
  * group's rows in the integral after this step (D2), weights read as
- * multiplicities, and compared with the group's previous output row, kept in
- * an output integral keyed by group (D8); when they differ, -old +new go out.
+ * multiplicities: once over I(x), the new row, and once over I(x) - dx, the
+ * group before this step, whose rows come from the same scan merged with
+ * the group's rows of dx; when the two rows differ, -old +new go out (D8).
+ * One seek per group and no state of its own.
  * Per step: O(sum of the sizes of the touched groups + |dx| log |I|), with a
  * log factor for DISTINCT and GROUP_CONCAT, whose values are collected and
  * sorted per group.  A linear fold of COUNT and SUM would cost O(|dx|) but
@@ -61,14 +63,15 @@ typedef struct agg_acc {
 } agg_acc;
 
 typedef struct aggregate_state {
-    spine *prev;              /* the output's integral: one row per group (D8) */
     bool started;             /* the first step has run */
     ivm_value *vals;          /* a decoded input row */
     ivm_value *res;           /* the aggregates of one group */
     agg_acc *acc;             /* one per aggregate */
     uint32_t naggs;
-    uint8_t *row;             /* encoded res */
+    uint8_t *row;             /* encoded res: the group's new row */
     size_t row_cap;
+    uint8_t *orow;            /* the group's row before this step */
+    size_t orow_cap;
 } aggregate_state;
 ivm_rc dbsp_plan_aggregate(dbsp_plan *p, dbsp_node in_integrated, uint32_t naggs,
                            const dbsp_agg *aggs, dbsp_node *out)
@@ -103,11 +106,10 @@ static ivm_rc aggregate_init(dbsp_ctx *c, dbsp_node n, void *state)
 {
     aggregate_state *s = state;
     const dbsp_pnode *nd = &c->plan->nodes[n];
-    s->prev = spine_new();
     s->vals = ivm_calloc(c->plan->nodes[nd->in[0]].ncols + 1, sizeof *s->vals);
     s->res = ivm_calloc(nd->naggs + 1, sizeof *s->res);
     s->acc = ivm_calloc(nd->naggs + 1, sizeof *s->acc);
-    if (s->prev == NULL || s->vals == NULL || s->res == NULL || s->acc == NULL)
+    if (s->vals == NULL || s->res == NULL || s->acc == NULL)
         return IVM_NOMEM;
     s->naggs = nd->naggs;
     return IVM_OK;
@@ -407,67 +409,118 @@ static void acc_reset(aggregate_state *s, uint32_t naggs)
     }
 }
 
-/* Recomputes group `key` from the integral (cursor in) into s->row; *len_out
- * is its value bytes, or SIZE_MAX when the group does not exist. */
-static ivm_rc group_row(dbsp_ctx *c, const dbsp_pnode *nd, uint32_t in_cols, aggregate_state *s,
-                        spine_cursor *in, const uint8_t *key, size_t klen, size_t *len_out)
+/* Finishes the fold in s->acc and encodes it into *buf; *len_out is its
+ * length. */
+static ivm_rc encode_group(dbsp_ctx *c, const dbsp_pnode *nd, aggregate_state *s, uint8_t **buf,
+                           size_t *cap, size_t *len_out)
 {
-    acc_reset(s, nd->naggs);
-    bool exists = nd->nkey == 0; /* the one group of a global aggregate, D9 */
-    if (dbsp_cursor_seek_exact(in, key, klen)) {
-        exists = true;
-        if (spine_row_decode(key, klen, s->vals, nd->nkey) != (int)nd->nkey)
-            return ivm_err_set(&c->err, IVM_CORRUPT, 0, 0, "aggregate: bad key encoding");
-        for (; spine_cursor_val_valid(in); spine_cursor_step_val(in)) {
-            size_t vlen;
-            const uint8_t *val = spine_cursor_val(in, &vlen);
-            uint32_t nv = in_cols - nd->nkey;
-            if (spine_row_decode(val, vlen, s->vals + nd->nkey, nv) != (int)nv)
-                return ivm_err_set(&c->err, IVM_CORRUPT, 0, 0, "aggregate: bad row encoding");
-            ivm_rc rc = fold(nd, s, s->vals, spine_cursor_weight(in));
-            if (rc != IVM_OK)
-                return rc;
-        }
-    }
-    if (!exists) {
-        *len_out = SIZE_MAX;
-        return IVM_OK;
-    }
     ivm_rc rc = finish(c, nd, s);
     if (rc != IVM_OK)
         return rc;
     size_t len = spine_row_size(s->res, nd->naggs);
-    if (len > s->row_cap) {
-        size_t cap = s->row_cap;
-        if (ivm_grow((void **)&s->row, &cap, len, 1) != IVM_OK)
-            return IVM_NOMEM;
-        s->row_cap = cap;
-    }
-    spine_row_encode(s->res, nd->naggs, s->row);
+    if (len > *cap && ivm_grow((void **)buf, cap, len, 1) != IVM_OK)
+        return IVM_NOMEM;
+    spine_row_encode(s->res, nd->naggs, *buf);
     *len_out = len;
     return IVM_OK;
 }
 
-/* Brings group `key`'s output up to date: -old +new when they differ, in
- * (key, value) order so that the builder stays sorted. */
-static ivm_rc update_group(dbsp_ctx *c, const dbsp_pnode *nd, uint32_t in_cols,
-                           aggregate_state *s, spine_cursor *in, spine_cursor *old,
-                           const uint8_t *key, size_t klen)
+static ivm_rc decode_val(dbsp_ctx *c, const dbsp_pnode *nd, uint32_t in_cols, aggregate_state *s,
+                         const uint8_t *val, size_t vlen)
 {
-    size_t nlen = SIZE_MAX;
-    ivm_rc rc = group_row(c, nd, in_cols, s, in, key, klen, &nlen);
+    uint32_t nv = in_cols - nd->nkey;
+    if (spine_row_decode(val, vlen, s->vals + nd->nkey, nv) != (int)nv)
+        return ivm_err_set(&c->err, IVM_CORRUPT, 0, 0, "aggregate: bad row encoding");
+    return IVM_OK;
+}
+
+/* Group `key` after this step (new) and before it (old), from one seek in
+ * the integral: new folds I(x)'s rows; old folds the same rows merged with
+ * dx's rows of the group dx[lo, hi), each with weight w_I - w_dx, which is
+ * the group's contents before the step (D2).  Both folds meet the rows in
+ * the same (value) order, so a group with the same rows gives the same
+ * bytes, as the last step emitted them.  *nlen_out / *olen_out are the rows'
+ * lengths (s->row, s->orow), or SIZE_MAX when the group does not exist. */
+static ivm_rc group_rows(dbsp_ctx *c, const dbsp_pnode *nd, uint32_t in_cols, aggregate_state *s,
+                         spine_cursor *in, const spine_batch *dx, size_t lo, size_t hi,
+                         bool old_global, const uint8_t *key, size_t klen, size_t *nlen_out,
+                         size_t *olen_out)
+{
+    acc_reset(s, nd->naggs);
+    bool found = dbsp_cursor_seek_exact(in, key, klen);
+    if (spine_row_decode(key, klen, s->vals, nd->nkey) != (int)nd->nkey)
+        return ivm_err_set(&c->err, IVM_CORRUPT, 0, 0, "aggregate: bad key encoding");
+    ivm_rc rc = IVM_OK;
+    /* The new row: the one global group always exists (D9). */
+    *nlen_out = SIZE_MAX;
+    if (found) {
+        for (; spine_cursor_val_valid(in) && rc == IVM_OK; spine_cursor_step_val(in)) {
+            size_t vlen;
+            const uint8_t *val = spine_cursor_val(in, &vlen);
+            rc = decode_val(c, nd, in_cols, s, val, vlen);
+            if (rc == IVM_OK)
+                rc = fold(nd, s, s->vals, spine_cursor_weight(in));
+        }
+    }
+    if (rc == IVM_OK && (found || nd->nkey == 0))
+        rc = encode_group(c, nd, s, &s->row, &s->row_cap, nlen_out);
     if (rc != IVM_OK)
         return rc;
-    const uint8_t *ov = NULL;
-    size_t olen = 0;
-    if (dbsp_cursor_seek_exact(old, key, klen) && spine_cursor_val_valid(old)) {
-        IVM_ASSERT(spine_cursor_weight(old) == 1); /* D8 */
-        ov = spine_cursor_val(old, &olen);
+    /* The old row: a merge of the group's rows in I and in dx, by value. */
+    acc_reset(s, nd->naggs);
+    bool existed = old_global;
+    if (found)
+        spine_cursor_rewind_vals(in);
+    size_t j = lo;
+    for (;;) {
+        bool have_i = found && spine_cursor_val_valid(in), have_d = j < hi;
+        if (!have_i && !have_d)
+            break;
+        size_t il = 0, dl = 0;
+        const uint8_t *iv = have_i ? spine_cursor_val(in, &il) : NULL;
+        const uint8_t *dv = have_d ? spine_batch_val(dx, j, &dl) : NULL;
+        int cmp = !have_i ? 1 : !have_d ? -1 : spine_row_cmp(iv, il, dv, dl);
+        int64_t w = 0;
+        const uint8_t *v = cmp <= 0 ? iv : dv;
+        size_t vl = cmp <= 0 ? il : dl;
+        if (cmp <= 0) {
+            w = spine_cursor_weight(in);
+            spine_cursor_step_val(in);
+        }
+        if (cmp >= 0) {
+            w -= dx->w[j];
+            j++;
+        }
+        if (w == 0)
+            continue;
+        existed = true;
+        if ((rc = decode_val(c, nd, in_cols, s, v, vl)) != IVM_OK ||
+            (rc = fold(nd, s, s->vals, w)) != IVM_OK)
+            return rc;
     }
-    bool has_new = nlen != SIZE_MAX;
-    if (ov == NULL && !has_new)
+    *olen_out = SIZE_MAX;
+    if (existed)
+        rc = encode_group(c, nd, s, &s->orow, &s->orow_cap, olen_out);
+    return rc;
+}
+
+/* Brings group `key`'s output up to date: -old +new when they differ, in
+ * (key, value) order so that the builder stays sorted.  dx[lo, hi) are the
+ * group's rows of this step's delta. */
+static ivm_rc update_group(dbsp_ctx *c, const dbsp_pnode *nd, uint32_t in_cols,
+                           aggregate_state *s, spine_cursor *in, const spine_batch *dx, size_t lo,
+                           size_t hi, bool old_global, const uint8_t *key, size_t klen)
+{
+    size_t nlen = SIZE_MAX, olen = SIZE_MAX;
+    ivm_rc rc = group_rows(c, nd, in_cols, s, in, dx, lo, hi, old_global, key, klen, &nlen,
+                           &olen);
+    if (rc != IVM_OK)
+        return rc;
+    bool has_new = nlen != SIZE_MAX, has_old = olen != SIZE_MAX;
+    if (!has_old && !has_new)
         return IVM_OK;
-    int cmp = (ov == NULL) ? 1 : !has_new ? -1 : spine_row_cmp(ov, olen, s->row, nlen);
+    const uint8_t *ov = s->orow;
+    int cmp = !has_old ? 1 : !has_new ? -1 : spine_row_cmp(ov, olen, s->row, nlen);
     if (cmp == 0)
         return IVM_OK;
     spine_builder *b = &c->bld;
@@ -477,7 +530,7 @@ static ivm_rc update_group(dbsp_ctx *c, const dbsp_pnode *nd, uint32_t in_cols,
             rc = spine_builder_push(b, key, klen, s->row, nlen, 1);
     } else {
         rc = spine_builder_push(b, key, klen, s->row, nlen, 1);
-        if (rc == IVM_OK && ov != NULL)
+        if (rc == IVM_OK && has_old)
             rc = spine_builder_push(b, key, klen, ov, olen, -1);
     }
     return rc;
@@ -486,68 +539,42 @@ static ivm_rc update_group(dbsp_ctx *c, const dbsp_pnode *nd, uint32_t in_cols,
 static ivm_rc aggregate_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch **out)
 {
     aggregate_state *s = state;
-    /* D5: backpressure; nothing is done before this, so eval can resume. */
-    if (!spine_ready(s->prev, c->waker))
-        return IVM_PENDING;
     const dbsp_pnode *nd = &c->plan->nodes[n];
     uint32_t in_cols = c->plan->nodes[nd->in[0]].ncols;
     const spine_batch *dx = dbsp_ctx_in(c, n, 0);
-    /* D9: the global group lives on the worker that owns the empty key. */
+    /* D9: the global group lives on the worker that owns the empty key; it
+     * existed before this step unless this is the first. */
     static const uint8_t no_key[1];
-    bool global_first = !s->started && nd->nkey == 0 &&
-                        c->worker == xchg_owner(c->nworkers, no_key, 0);
+    bool owner = nd->nkey == 0 && c->worker == xchg_owner(c->nworkers, no_key, 0);
+    bool global_first = !s->started && owner;
+    bool old_global = s->started && owner;
     s->started = true;
     if (dx->n == 0 && !global_first) {
         *out = dbsp_ctx_empty(c);
         return IVM_OK;
     }
     const spine *trace = dbsp_ctx_trace(c, nd->in[0]);
-    const spine *prev = s->prev;
-    spine_cursor *in = NULL, *old = NULL;
+    spine_cursor *in = NULL;
     ivm_rc rc = spine_cursor_new(&trace, 1, NULL, 0, &in);
-    if (rc == IVM_OK)
-        rc = spine_cursor_new(&prev, 1, NULL, 0, &old);
     spine_builder_set_sorted(&c->bld, true);
     if (rc == IVM_OK && dx->n == 0)
-        rc = update_group(c, nd, in_cols, s, in, old, no_key, 0);
+        rc = update_group(c, nd, in_cols, s, in, dx, 0, 0, old_global, no_key, 0);
     for (size_t i = 0; i < dx->n && rc == IVM_OK;) {
         size_t klen;
         const uint8_t *key = spine_batch_key(dx, i, &klen);
-        rc = update_group(c, nd, in_cols, s, in, old, key, klen);
-        while (i < dx->n && dx->klen[i] == klen && memcmp(dx->data + dx->off[i], key, klen) == 0)
-            i++;
+        size_t e = i + 1;
+        while (e < dx->n && dx->klen[e] == klen && memcmp(dx->data + dx->off[e], key, klen) == 0)
+            e++;
+        rc = update_group(c, nd, in_cols, s, in, dx, i, e, old_global, key, klen);
+        i = e;
     }
     spine_cursor_free(in);
-    spine_cursor_free(old);
-    spine_batch *delta = NULL;
-    if ((rc = dbsp_ctx_build(c, rc, &delta)) != IVM_OK)
-        return rc;
-    if ((rc = spine_insert_take(s->prev, spine_batch_ref(delta))) != IVM_OK) {
-        spine_batch_unref(delta);
-        return rc;
-    }
-    *out = delta;
-    return IVM_OK;
-}
-
-static void aggregate_stats(const void *state, spine_stats *acc)
-{
-    const aggregate_state *s = state;
-    spine_stats st;
-    spine_stats_get(s->prev, &st);
-    dbsp_stats_add(acc, &st);
-}
-
-static ivm_rc aggregate_compact(void *state)
-{
-    aggregate_state *s = state;
-    return spine_compact(s->prev);
+    return dbsp_ctx_build(c, rc, out);
 }
 
 static void aggregate_fini(void *state)
 {
     aggregate_state *s = state;
-    spine_free(s->prev);
     ivm_free(s->vals);
     ivm_free(s->res);
     for (uint32_t k = 0; s->acc != NULL && k < s->naggs; k++) {
@@ -557,16 +584,16 @@ static void aggregate_fini(void *state)
     }
     ivm_free(s->acc);
     ivm_free(s->row);
+    ivm_free(s->orow);
 }
 
 const dbsp_op_vtab dbsp_op_aggregate_vt = {
     .name = "aggregate",
-    .state_desc = "the output's integral, one row per group",
+    .state_desc = NULL,
     .state_size = sizeof(aggregate_state),
     .init = aggregate_init,
     .eval = aggregate_eval,
     .trace = NULL,
-    .stats = aggregate_stats,
+    .stats = NULL,
     .fini = aggregate_fini,
-    .compact = aggregate_compact,
 };

@@ -301,9 +301,69 @@ size_t dbsp_plan_describe(const dbsp_plan *p, char *buf, size_t cap);
  * edge "nA -> nB" per input (a join's labelled left and right). */
 size_t dbsp_plan_dot(const dbsp_plan *p, const char *name, char *buf, size_t cap);
 
+/* ---- Circuits: every view's plan on one pool of workers -------------------- */
+
+/* A circuit runs several plans ("segments", one per view) on the workers of
+ * one scheduler.  A step is one task per worker that runs every dirty
+ * segment in order; a link feeds an output node of one segment into an
+ * input node of a later one on each worker, inside the task.  A segment
+ * whose step fails enters its own sticky error state, and so does every
+ * segment reading it in that step; the others are not affected.  All calls
+ * come from one controlling thread, between steps (dbsp_seg_cursor may also
+ * run during a step).  Design: dbsp/README.md, D11-D13. */
+typedef struct dbsp_circuit dbsp_circuit;
+typedef struct dbsp_seg dbsp_seg;
+
+/* sched is borrowed and must outlive the circuit.  IVM_NOMEM. */
+ivm_rc dbsp_circuit_new(rt_sched *sched, dbsp_circuit **out);
+/* Frees every segment and their state. */
+void dbsp_circuit_free(dbsp_circuit *c);
+/* Instantiates plan p (borrowed; it must outlive the segment) on every
+ * worker as the last segment; *out is owned by the circuit until
+ * dbsp_circuit_remove.  IVM_INVALID when there are several workers and a
+ * stateful operator reads unsharded rows (D4); IVM_NOMEM. */
+ivm_rc dbsp_circuit_add(dbsp_circuit *c, const dbsp_plan *p, dbsp_seg **out);
+/* Removes s and frees all its operators' state; links from s to other
+ * segments are dropped (they are no longer fed by it).  NULL is a no-op. */
+void dbsp_circuit_remove(dbsp_circuit *c, dbsp_seg *s);
+/* From the next step on, the change of `output` (an output node of from)
+ * on each worker is fed to `input` (an input node of to, same ncols; rows
+ * are re-keyed to its nkey) on the same worker, whenever from steps.
+ * IVM_INVALID unless from was added before to and the nodes fit. */
+ivm_rc dbsp_circuit_link(dbsp_circuit *c, dbsp_seg *from, dbsp_node output, dbsp_seg *to,
+                         dbsp_node input);
+/* Runs one step of every segment that was fed or touched since the last
+ * step and of every segment linked from one that runs, in order.  A
+ * segment's own failure does not fail the step (see dbsp_seg_status);
+ * returns an error only when no step could run (IVM_NOMEM). */
+ivm_rc dbsp_circuit_step(dbsp_circuit *c, ivm_err *err);
+uint32_t dbsp_circuit_segments(const dbsp_circuit *c);
+
+/* Queues a batch (reference taken, even on failure) for an input node of s
+ * for the next step, and marks s dirty.  Batches are spread over workers
+ * round robin (D6).  IVM_INVALID for a wrong node or shape; s's sticky
+ * error when it failed. */
+ivm_rc dbsp_seg_feed_take(dbsp_seg *s, dbsp_node input, spine_batch *b_owned);
+/* Makes s step at the next circuit step even if nothing is fed. */
+void dbsp_seg_touch(dbsp_seg *s);
+/* IVM_OK, or the sticky error of s (its message copied to err if non-NULL). */
+ivm_rc dbsp_seg_status(const dbsp_seg *s, ivm_err *err);
+/* True if s ran (successfully) in the last circuit step. */
+bool dbsp_seg_stepped(const dbsp_seg *s);
+/* As dbsp_host_delta and dbsp_host_cursor, for one segment; a segment that
+ * did not run in the last step has an empty change. */
+ivm_rc dbsp_seg_delta(dbsp_seg *s, dbsp_node output, spine_batch **out);
+ivm_rc dbsp_seg_cursor(dbsp_seg *s, dbsp_node output, spine_cursor **out);
+/* Compacts every spine of the segment's operators on the calling thread,
+ * as dbsp_host_compact does for a host (below); between steps only. */
+ivm_rc dbsp_seg_compact(dbsp_seg *s);
+/* Rows and bytes held by s's spines (all workers). */
+void dbsp_seg_stats(const dbsp_seg *s, spine_stats *out);
+
 /* ---- Hosts: a plan running on workers ------------------------------------- */
 
-/* One instance of a plan per worker plus the exchanges between them.  All
+/* A circuit with one segment, whose failure is the host's: one instance of
+ * a plan per worker plus the exchanges between them.  All
  * calls come from one controlling thread (the engine); steps run as tasks on
  * the scheduler's workers, one per worker, and the controlling thread sleeps
  * until they are done. */

@@ -2,11 +2,13 @@
  * engine.c: the engine behind ivm.h.  It keeps the catalog (checked and
  * recorded by an in-memory SQLite database, which never runs a view), the
  * tables' committed rows and a transaction's pending changes, and one dbsp
- * host per view.  A DML statement computes its whole change first, checks
+ * circuit whose segments are the views.  A DML statement computes its whole change first, checks
  * constraints against the state it would produce, and only then adds it to
  * the transaction (keeps E1: a failed statement changes nothing).  COMMIT
- * adds the pending changes to the tables and runs every view's circuit one
- * step, in creation order, so a view reading another sees its delta (E2).
+ * adds the pending changes to the tables, feeds their deltas to the views
+ * reading them and runs one circuit step: one task per worker steps every
+ * view touched, in creation order, a view's change flowing to the views
+ * reading it on each worker (E2).
  * Ad-hoc SELECTs run the same planner and operators once over the current
  * contents.  See sql/README.md.
  */
@@ -77,11 +79,12 @@ static void table_free(table *t)
     ivm_free(t);
 }
 
-static void view_free(view *v)
+/* Frees v and its segment, with all its operators' state. */
+static void view_free(ivm_db *db, view *v)
 {
     if (v == NULL)
         return;
-    dbsp_host_free(v->host);
+    dbsp_circuit_remove(db->circuit, v->seg);
     plan_query_free(v->q);
     spine_batch_unref(v->delta);
     ivm_free(v->name);
@@ -135,6 +138,10 @@ ivm_rc ivm_open(const ivm_options *opts, ivm_db **out, ivm_err *err)
         ivm_close(db);
         return ivm_err_set(err, rc, 0, 0, "cannot start %u worker threads", workers);
     }
+    if ((rc = dbsp_circuit_new(db->sched, &db->circuit)) != IVM_OK) {
+        ivm_close(db);
+        return ivm_err_set(err, rc, 0, 0, "out of memory");
+    }
     if ((rc = procs_start(db)) != IVM_OK) {
         ivm_close(db);
         return ivm_err_set(err, rc, 0, 0, "cannot start the engine's processes");
@@ -152,10 +159,11 @@ void ivm_close(ivm_db *db)
     /* Views before tables: a view's host reads nothing of tables, but
      * dropping in reverse creation order mirrors dependencies. */
     for (size_t i = db->nrels; i-- > 0;) {
-        view_free(db->rels[i].v);
+        view_free(db, db->rels[i].v);
         table_free(db->rels[i].t);
     }
     ivm_free(db->rels);
+    dbsp_circuit_free(db->circuit);
     rt_sched_stop(db->sched);
     if (db->cat)
         sqlite3_close(db->cat);
@@ -332,8 +340,10 @@ static bool rel_dirty(ivm_db *db, uint32_t id)
 
 static ivm_rc rel_contents(ivm_db *db, uint32_t id, spine_batch **out, ivm_err *err);
 
-/* Feeds every input of a planned query with its relation's current contents. */
-static ivm_rc feed_contents(ivm_db *db, const plan_query *q, dbsp_host *h, ivm_err *err)
+/* Feeds every input of a planned query with its relation's current contents,
+ * into a host (h) or a segment (s). */
+static ivm_rc feed_contents(ivm_db *db, const plan_query *q, dbsp_host *h, dbsp_seg *s,
+                            ivm_err *err)
 {
     for (uint32_t i = 0; i < q->ninputs; i++) {
         spine_batch *b = NULL;
@@ -349,7 +359,8 @@ static ivm_rc feed_contents(ivm_db *db, const plan_query *q, dbsp_host *h, ivm_e
             rc = rel_contents(db, q->inputs[i].rel_id, &b, err);
         }
         if (rc == IVM_OK)
-            rc = dbsp_host_feed_take(h, q->inputs[i].node, b);
+            rc = h ? dbsp_host_feed_take(h, q->inputs[i].node, b)
+                   : dbsp_seg_feed_take(s, q->inputs[i].node, b);
         if (rc != IVM_OK)
             return rc;
     }
@@ -362,7 +373,7 @@ static ivm_rc run_once(ivm_db *db, const plan_query *q, spine_batch **out, ivm_e
     dbsp_host *h = NULL;
     ivm_rc rc = dbsp_host_new(q->plan, db->sched, &h);
     if (rc == IVM_OK)
-        rc = feed_contents(db, q, h, err);
+        rc = feed_contents(db, q, h, NULL, err);
     if (rc == IVM_OK)
         rc = dbsp_host_step(h, err);
     if (rc == IVM_OK)
@@ -396,7 +407,7 @@ static ivm_rc rel_contents(ivm_db *db, uint32_t id, spine_batch **out, ivm_err *
         rc = run_once(db, v->q, &b, err);
     } else {
         spine_cursor *c = NULL;
-        rc = dbsp_host_cursor(v->host, v->q->output, &c);
+        rc = dbsp_seg_cursor(v->seg, v->q->output, &c);
         if (rc != IVM_OK)
             return rc;
         spine_builder bl;
@@ -1031,6 +1042,38 @@ static void view_fail(ivm_db *db, view *v, ivm_rc rc, const ivm_err *e)
     }
 }
 
+/* Gives v its segment, last in the circuit: links from the views it reads
+ * (their later changes reach it on each worker), then a backfill step of
+ * this segment alone over its inputs' current contents.  On failure v has
+ * no segment. */
+static ivm_rc view_attach(ivm_db *db, view *v, ivm_err *err)
+{
+    ivm_rc rc = dbsp_circuit_add(db->circuit, v->q->plan, &v->seg);
+    if (rc != IVM_OK)
+        return ivm_err_set(err, rc, 0, 0, "view %s: cannot build its circuit: %s", v->name,
+                           ivm_rc_str(rc));
+    rc = feed_contents(db, v->q, NULL, v->seg, err);
+    for (uint32_t k = 0; k < v->q->ninputs && rc == IVM_OK; k++) {
+        relent *r = rel_get(db, v->q->inputs[k].rel_id);
+        if (r != NULL && r->v != NULL)
+            rc = dbsp_circuit_link(db->circuit, r->v->seg, r->v->q->output, v->seg,
+                                   v->q->inputs[k].node);
+    }
+    if (rc == IVM_OK) {
+        dbsp_seg_touch(v->seg);
+        rc = dbsp_circuit_step(db->circuit, err);
+    }
+    if (rc == IVM_OK)
+        rc = dbsp_seg_status(v->seg, err);
+    if (rc != IVM_OK) {
+        if (err->rc == IVM_OK)
+            ivm_err_set(err, rc, 0, 0, "view %s: %s", v->name, ivm_rc_str(rc));
+        dbsp_circuit_remove(db->circuit, v->seg);
+        v->seg = NULL;
+    }
+    return rc;
+}
+
 static ivm_rc exec_create_view(exec_ctx *x, const plan_stmt *st)
 {
     ivm_db *db = x->db;
@@ -1082,12 +1125,7 @@ static ivm_rc exec_create_view(exec_ctx *x, const plan_stmt *st)
     rc = catalog_try(db, st, err);
     if (rc != IVM_OK)
         goto fail;
-    /* Backfill: the new circuit starts from the current contents. */
-    rc = dbsp_host_new(v->q->plan, db->sched, &v->host);
-    if (rc == IVM_OK)
-        rc = feed_contents(db, v->q, v->host, err);
-    if (rc == IVM_OK)
-        rc = dbsp_host_step(v->host, err);
+    rc = view_attach(db, v, err);
     if (rc == IVM_OK) {
         v->rel.kind = PLAN_REL_VIEW;
         v->rel.name = v->name;
@@ -1101,7 +1139,7 @@ static ivm_rc exec_create_view(exec_ctx *x, const plan_stmt *st)
         goto fail;
     return IVM_OK;
 fail:
-    view_free(v);
+    view_free(db, v);
     return rc;
 }
 
@@ -1215,7 +1253,7 @@ static ivm_rc exec_drop(exec_ctx *x, const plan_stmt *st)
         return rc;
     catalog_done(db, true);
     table_free(r->t);
-    view_free(r->v);
+    view_free(db, r->v); /* its segment and state go (DROP frees) */
     r->t = NULL;
     r->v = NULL;
     return IVM_OK;
@@ -2003,8 +2041,83 @@ static void txn_discard(ivm_db *db)
     db->in_txn = false;
 }
 
+/* Feeds the tables' deltas to the views reading them and runs one circuit
+ * step: the views touched step in creation order on every worker, each
+ * view's change going to the views reading it on the same worker (keeps
+ * E2).  A view whose step fails is marked broken (E5); the commit stands.
+ * Views' deltas are gathered only for subscriptions. */
+static ivm_rc views_step(ivm_db *db, ivm_err *err)
+{
+    ivm_rc rc = IVM_OK;
+    for (size_t i = 0; i < db->nrels; i++) {
+        view *v = db->rels[i].v;
+        if (v == NULL || v->broken != IVM_OK)
+            continue;
+        for (uint32_t k = 0; k < v->q->ninputs; k++) {
+            relent *r = rel_get(db, v->q->inputs[k].rel_id);
+            if (r == NULL || r->t == NULL || r->t->delta == NULL || r->t->delta->n == 0)
+                continue; /* views' changes come through links */
+            ivm_rc vrc = dbsp_seg_feed_take(v->seg, v->q->inputs[k].node,
+                                            spine_batch_ref(r->t->delta));
+            if (vrc == IVM_NOMEM)
+                return ivm_err_set(err, vrc, 0, 0, "out of memory feeding view %s", v->name);
+        }
+    }
+    ivm_err cerr;
+    ivm_err_clear(&cerr);
+    ivm_rc crc = dbsp_circuit_step(db->circuit, &cerr);
+    for (size_t i = 0; i < db->nrels; i++) {
+        view *v = db->rels[i].v;
+        if (v == NULL || v->broken != IVM_OK)
+            continue;
+        ivm_err verr;
+        ivm_err_clear(&verr);
+        ivm_rc vrc = dbsp_seg_status(v->seg, &verr);
+        if (vrc == IVM_OK && db->api.subs != NULL && dbsp_seg_stepped(v->seg)) {
+            spine_batch *out = NULL;
+            vrc = dbsp_seg_delta(v->seg, v->q->output, &out);
+            if (vrc == IVM_OK) {
+                vrc = whole_rows(out, &v->delta);
+                spine_batch_unref(out);
+            }
+            if (vrc != IVM_OK)
+                ivm_err_set(&verr, vrc, 0, 0, "%s", ivm_rc_str(vrc));
+        }
+        if (vrc == IVM_OK)
+            continue;
+        /* A view failed with a view it reads (D13) says so as reading
+         * that view would, whether it failed in this step or later. */
+        for (uint32_t k = 0; k < v->q->ninputs; k++) {
+            relent *r = rel_get(db, v->q->inputs[k].rel_id);
+            if (r != NULL && r->v != NULL && r->v->broken != IVM_OK) {
+                ivm_err_clear(&verr);
+                ivm_err_set(&verr, r->v->broken, 0, 0, "view %s is broken: %s", r->v->name,
+                            r->v->broken_msg);
+                vrc = r->v->broken;
+                break;
+            }
+        }
+        /* The step failed half-way: the view's contents are unknown.  The
+         * commit stands, as it would in SQLite, where the error shows when
+         * the query runs: reading the view reports it, and the circuit
+         * process's failure (E5) records it. */
+        view_fail(db, v, vrc, &verr);
+        rt_log("view %s could not be maintained: %s", v->name, v->broken_msg);
+        if (vrc == IVM_NOMEM && rc == IVM_OK) {
+            ivm_err_set(err, vrc, 0, 0, "view %s could not be maintained: %s", v->name,
+                        v->broken_msg);
+            rc = vrc;
+        }
+    }
+    if (crc != IVM_OK && rc == IVM_OK) {
+        ivm_err_set(err, crc, 0, 0, "%s", cerr.msg);
+        rc = crc;
+    }
+    return rc;
+}
+
 /* Makes the transaction's changes permanent and brings every view up to
- * date, one circuit step each in creation order (keeps E2). */
+ * date in one circuit step (keeps E2). */
 static ivm_rc txn_commit(ivm_db *db, ivm_err *err)
 {
     ivm_rc rc = IVM_OK;
@@ -2030,51 +2143,8 @@ static ivm_rc txn_commit(ivm_db *db, ivm_err *err)
     }
     db->in_txn = false;
     uint64_t step_start = rt_now_ns();
-    for (size_t i = 0; i < db->nrels && rc == IVM_OK && any; i++) {
-        view *v = db->rels[i].v;
-        if (v == NULL || v->broken != IVM_OK)
-            continue;
-        bool fed = false;
-        ivm_rc vrc = IVM_OK;
-        for (uint32_t k = 0; k < v->q->ninputs && vrc == IVM_OK; k++) {
-            relent *r = rel_get(db, v->q->inputs[k].rel_id);
-            if (r == NULL)
-                continue;
-            spine_batch *d = r->t ? r->t->delta : r->v->delta;
-            if (d == NULL || d->n == 0)
-                continue;
-            vrc = dbsp_host_feed_take(v->host, v->q->inputs[k].node, spine_batch_ref(d));
-            fed = true;
-        }
-        if (!fed || vrc != IVM_OK) {
-            if (vrc == IVM_NOMEM)
-                rc = vrc;
-            continue;
-        }
-        ivm_err verr;
-        ivm_err_clear(&verr);
-        spine_batch *out = NULL;
-        vrc = dbsp_host_step(v->host, &verr);
-        if (vrc == IVM_OK)
-            vrc = dbsp_host_delta(v->host, v->q->output, &out);
-        if (vrc == IVM_OK) {
-            vrc = whole_rows(out, &v->delta);
-            spine_batch_unref(out);
-        }
-        if (vrc != IVM_OK) {
-            /* The step failed half-way: the view's contents are unknown. */
-            /* The commit stands, as it would in SQLite, where the error
-             * shows when the query runs: reading the view reports it, and
-             * the circuit process's failure (E5) records it. */
-            view_fail(db, v, vrc, &verr);
-            rt_log("view %s could not be maintained: %s", v->name, v->broken_msg);
-            if (vrc == IVM_NOMEM) {
-                ivm_err_set(err, vrc, 0, 0, "view %s could not be maintained: %s", v->name,
-                            v->broken_msg);
-                rc = vrc;
-            }
-        }
-    }
+    if (rc == IVM_OK && any)
+        rc = views_step(db, err);
     if (any)
         api_commit_done(db, step_start);
     /* Deltas live for one commit. */
@@ -2214,8 +2284,8 @@ ivm_rc ivm_stats(ivm_db *db, void (*fn)(void *arg, const ivm_rel_stats *st), voi
             spine_stats_get(r->t->data, &st);
             out.name = r->t->name;
         } else {
-            if (r->v->host != NULL)
-                dbsp_host_stats(r->v->host, &st);
+            if (r->v->seg != NULL)
+                dbsp_seg_stats(r->v->seg, &st);
             out.name = r->v->name;
             out.is_view = true;
         }
@@ -2469,18 +2539,24 @@ static void circuit_recover(ivm_db *db)
             uint32_t id = v->q->inputs[k].rel_id;
             redo[i] = id != PLAN_REL_DUAL && id < db->nrels && redo[id];
         }
+    }
+    /* Readers' segments go first, then each view comes back in creation
+     * order, after the views it reads (D12). */
+    for (size_t i = db->nrels; i-- > 0;) {
         if (!redo[i])
             continue;
+        view *v = db->rels[i].v;
+        dbsp_circuit_remove(db->circuit, v->seg);
+        v->seg = NULL;
+    }
+    for (size_t i = 0; i < db->nrels; i++) {
+        if (!redo[i])
+            continue;
+        view *v = db->rels[i].v;
         ivm_err e;
         ivm_err_clear(&e);
-        dbsp_host_free(v->host);
-        v->host = NULL;
         v->broken = IVM_OK;
-        ivm_rc rc = dbsp_host_new(v->q->plan, db->sched, &v->host);
-        if (rc == IVM_OK)
-            rc = feed_contents(db, v->q, v->host, &e);
-        if (rc == IVM_OK)
-            rc = dbsp_host_step(v->host, &e);
+        ivm_rc rc = view_attach(db, v, &e);
         if (rc != IVM_OK)
             view_fail(db, v, rc, &e);
         rt_log("rebuilt view %s: %s", v->name, rc == IVM_OK ? "ok" : v->broken_msg);

@@ -60,7 +60,7 @@ typedef struct view {
     char *name;
     char *sql;
     plan_query *q;
-    dbsp_host *host;
+    dbsp_seg *seg;           /* its segment of db->circuit; NULL while rebuilt */
     spine_batch *delta;      /* this commit's change to the view (input rows) */
     plan_relation rel;
     ivm_rc broken;           /* sticky: a step failed, the contents are unknown */
@@ -102,6 +102,7 @@ typedef struct api_state {
 struct ivm_db {
     sqlite3 *cat;
     rt_sched *sched;
+    dbsp_circuit *circuit;   /* every view's segment, stepped once per commit */
     engine_procs procs;
     relent *rels;            /* indexed by relation id; dropped ones are empty */
     size_t nrels, relcap;

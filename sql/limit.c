@@ -77,11 +77,11 @@ void limit_after_commit(ivm_db *db)
         for (uint32_t k = 0; k < t->nuniqs; k++)
             spine_compact(t->uniqs[k].data);
     }
-    /* The views' operator state likewise: every host is between steps. */
+    /* The views' operator state likewise: the circuit is between steps. */
     for (size_t i = 0; i < db->nrels; i++) {
         view *v = db->rels[i].v;
-        if (v != NULL && v->host != NULL && v->broken == IVM_OK)
-            dbsp_host_compact(v->host);
+        if (v != NULL && v->seg != NULL && v->broken == IVM_OK)
+            dbsp_seg_compact(v->seg);
     }
 }
 
