@@ -36,7 +36,10 @@ TEST_BINS  = $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 EXAMPLE_SRCS = $(wildcard examples/*.c)
 EXAMPLE_BINS = $(patsubst examples/%.c,$(BUILD)/examples/%,$(EXAMPLE_SRCS))
 
-BENCH_SRCS = $(wildcard bench/*.c)
+# bench/*.c are programs, except the shared pieces linked into each.
+BENCH_LIB_SRCS = bench/bench_util.c bench/nexmark_gen.c bench/join_agg_work.c
+BENCH_LIB_OBJS = $(patsubst %.c,$(BUILD)/obj/%.o,$(BENCH_LIB_SRCS))
+BENCH_SRCS = $(filter-out $(BENCH_LIB_SRCS),$(wildcard bench/*.c))
 BENCH_BINS = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
 # proptests/prop_*.c are programs; the other proptests/*.c are linked into each.
@@ -112,7 +115,7 @@ $(BUILD)/obj/tests/%.o: tests/%.c | $(DEPS_OK)
 $(BUILD)/examples/%: $(BUILD)/obj/examples/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) -o $@ $^ $(LDLIBS)
-$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB)
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BENCH_LIB_OBJS) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) -o $@ $^ $(LDLIBS)
 $(BUILD)/proptests/%: $(BUILD)/obj/proptests/%.o $(PROP_LIB_OBJS) $(LIB)
