@@ -5,59 +5,11 @@
  * circuit for all references to a WITH table), result names, classes and ORDER BY, and
  * the errors and refusals, with positions.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
-
-#include "planner.h"
-#include "sql.h"
+#include "planner/planner_testlib.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
-
-static const char *const r_cols[] = {"a", "b", "c"};
-static const ivm_type r_types[] = {IVM_TINT, IVM_TINT, IVM_TTEXT};
-static const char *const s_cols[] = {"a", "x", "y"};
-static const ivm_type s_types[] = {IVM_TINT, IVM_TREAL, IVM_TTEXT};
-static const plan_relation rels[] = {
-    {PLAN_REL_TABLE, "r", 3, r_cols, r_types, 10},
-    {PLAN_REL_TABLE, "s", 3, s_cols, s_types, 11},
-};
-
-static const plan_relation *lookup(void *ctx, const char *name)
-{
-    (void)ctx;
-    for (size_t i = 0; i < sizeof rels / sizeof rels[0]; i++)
-        if (strcasecmp(rels[i].name, name) == 0)
-            return &rels[i];
-    return NULL;
-}
-
-static const plan_catalog cat = {NULL, lookup};
-
-static ivm_rc plan_sql(const char *sql, bool for_view, plan_query **q, ivm_err *err)
-{
-    sql_parser *p = NULL;
-    assert_int_equal(sql_parser_new(sql, strlen(sql), 1, &p), IVM_OK);
-    plan_stmt *st = NULL;
-    ivm_err_clear(err);
-    assert_int_equal(sql_parse_next(p, &st, err), IVM_OK);
-    assert_non_null(st);
-    *q = NULL;
-    ivm_rc rc = plan_select_query(st->select, &cat, for_view, q, err);
-    sql_parser_free(p);
-    return rc;
-}
-
-static int count_kind(const plan_query *q, dbsp_kind k)
-{
-    int n = 0;
-    for (uint32_t i = 0; i < dbsp_plan_nodes(q->plan); i++)
-        n += dbsp_plan_kind(q->plan, i) == k;
-    return n;
-}
 
 /* The input node ids of node n, read from the EXPLAIN listing. */
 static int inputs_of(const plan_query *q, uint32_t n, uint32_t *in)
