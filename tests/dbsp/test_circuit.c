@@ -7,29 +7,9 @@
  * (with the segments reading it) while the others stay correct; removing
  * segments frees their state; segments that nothing touched do not step.
  */
-#include "zset_ref.h"
+#include "pools.h"
 
 #include <string.h>
-
-static rt_sched *pools[3];
-static const uint32_t pool_sizes[3] = {1, 2, 4};
-
-static int setup_pools(void **state)
-{
-    (void)state;
-    for (int i = 0; i < 3; i++)
-        if (rt_sched_start(pool_sizes[i], "tc", &pools[i]) != IVM_OK)
-            return -1;
-    return 0;
-}
-
-static int teardown_pools(void **state)
-{
-    (void)state;
-    for (int i = 0; i < 3; i++)
-        rt_sched_stop(pools[i]);
-    return 0;
-}
 
 #define NK 8   /* keys of the table T(k, v) */
 #define NV 5   /* values */
@@ -363,7 +343,7 @@ static void run_views_on_views(rt_sched *pool, uint64_t seed)
 static void test_circuit_views_on_views_match_recomputation(void **state)
 {
     (void)state;
-    for (int i = 0; i < 3; i++)
+    for (size_t i = 0; i < NCOUNTS; i++)
         for (uint64_t seed = 1; seed <= 3; seed++)
             run_views_on_views(pools[i], seed * 7919 + i);
 }
@@ -462,7 +442,7 @@ static void run_failure_isolation(rt_sched *pool)
 static void test_circuit_failure_is_isolated(void **state)
 {
     (void)state;
-    for (int i = 0; i < 3; i++)
+    for (size_t i = 0; i < NCOUNTS; i++)
         run_failure_isolation(pools[i]);
 }
 

@@ -7,7 +7,7 @@
  * and 7 workers on the same inputs, so results must also agree across worker
  * counts.  Seeds are fixed; a failure prints workers, seed and step.
  */
-#include "zset_ref.h"
+#include "pools.h"
 
 /* TSan makes every worker handoff slow; it looks for races, which a few
  * dozen steps per case exercise as well as many. */
@@ -16,27 +16,6 @@
 #else
 #define NSTEPS 150
 #endif
-
-static const uint32_t worker_counts[] = {1, 2, 4, 7};
-#define NCOUNTS (sizeof worker_counts / sizeof worker_counts[0])
-static rt_sched *pools[NCOUNTS];
-
-static int setup_pools(void **state)
-{
-    (void)state;
-    for (size_t i = 0; i < NCOUNTS; i++)
-        if (rt_sched_start(worker_counts[i], "ops", &pools[i]) != IVM_OK)
-            return -1;
-    return 0;
-}
-
-static int teardown_pools(void **state)
-{
-    (void)state;
-    for (size_t i = 0; i < NCOUNTS; i++)
-        rt_sched_stop(pools[i]);
-    return 0;
-}
 
 /* ---- Input shapes ----------------------------------------------------------- */
 

@@ -9,34 +9,13 @@
  * multisets, with 1, 2, 4 and 7 workers.  Also: a node reading the same
  * integral twice, a chain of set operations, and the constructor's checks.
  */
-#include "zset_ref.h"
+#include "pools.h"
 
 #ifdef __SANITIZE_THREAD__
 #define NSTEPS 40
 #else
 #define NSTEPS 120
 #endif
-
-static const uint32_t worker_counts[] = {1, 2, 4, 7};
-#define NCOUNTS (sizeof worker_counts / sizeof worker_counts[0])
-static rt_sched *pools[NCOUNTS];
-
-static int setup_pools(void **state)
-{
-    (void)state;
-    for (size_t i = 0; i < NCOUNTS; i++)
-        if (rt_sched_start(worker_counts[i], "setop", &pools[i]) != IVM_OK)
-            return -1;
-    return 0;
-}
-
-static int teardown_pools(void **state)
-{
-    (void)state;
-    for (size_t i = 0; i < NCOUNTS; i++)
-        rt_sched_stop(pools[i]);
-    return 0;
-}
 
 /* (INT 0..3 or NULL, TEXT from four): 20 distinct rows, so sides overlap. */
 static void gen_row(rng *r, ivm_value *v)
