@@ -475,6 +475,11 @@ static rt_poll step_run(cwork *cw, rt_waker waker)
             if (atomic_load_explicit(&s->failing, memory_order_acquire)) {
                 if (sw->rc == IVM_OK)
                     sw->rc = IVM_INTERNAL; /* abandoned; the failing worker reports */
+                /* D14: the task ends soon; no spine may still hold its waker. */
+                if (x->waiting != NULL) {
+                    spine_ready_cancel(x->waiting);
+                    x->waiting = NULL;
+                }
                 break;
             }
             dbsp_node n = sw->next;

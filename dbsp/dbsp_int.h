@@ -184,6 +184,7 @@ struct dbsp_ctx {
     uint64_t step;             /* 0 during the first step */
     rt_waker waker;            /* wakes this worker's step task; operators
                                   that return IVM_PENDING register it */
+    spine *waiting;            /* the spine holding waker, if any (D14) */
     dbsp_inst *inst;           /* one per plan node */
     xchg *const *xchgs;        /* one per plan node, non-NULL at exchanges */
     spine_batch *empty;        /* a shared empty batch (ref it to return it) */
@@ -215,6 +216,20 @@ static inline const spine *dbsp_ctx_trace(const dbsp_ctx *c, dbsp_node n)
 {
     const dbsp_pnode *nd = &c->plan->nodes[n];
     return nd->vt->trace(c->inst[n].state);
+}
+
+/* Backpressure for an operator about to insert into its spine s (D5): true
+ * to go on; false after registering the step's waker with s, and the
+ * operator returns IVM_PENDING.  The context remembers s until a later call
+ * says yes, so that a step abandoned meanwhile can cancel the wait (D14). */
+static inline bool dbsp_ctx_spine_ready(dbsp_ctx *c, spine *s)
+{
+    if (!spine_ready(s, c->waker)) {
+        c->waiting = s;
+        return false;
+    }
+    c->waiting = NULL;
+    return true;
 }
 
 static inline spine_batch *dbsp_ctx_empty(const dbsp_ctx *c)

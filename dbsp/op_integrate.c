@@ -45,7 +45,7 @@ ivm_rc dbsp_integrate_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch **
     dbsp_integrate_state *s = state;
     /* D5: a spine over its threshold holds the step until the merger has
      * caught up; the merger calls the worker's waker. */
-    if (!spine_ready(s->s, c->waker))
+    if (!dbsp_ctx_spine_ready(c, s->s))
         return IVM_PENDING;
     spine_batch *in = dbsp_ctx_in(c, n, 0);
     ivm_rc rc = spine_insert_take(s->s, spine_batch_ref(in));

@@ -144,7 +144,7 @@ static ivm_rc topk_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch **out
 {
     topk_state *s = state;
     /* D5: backpressure; nothing is done before this, so eval can resume. */
-    if (!spine_ready(s->prev, c->waker))
+    if (!dbsp_ctx_spine_ready(c, s->prev))
         return IVM_PENDING;
     const dbsp_pnode *nd = &c->plan->nodes[n];
     const spine_batch *dx = dbsp_ctx_in(c, n, 0);

@@ -225,14 +225,21 @@ ivm_rc spine_insert_take(spine *s, spine_batch *b_owned);
 /* Async backpressure: true if the spine holds at most max_pending unmerged
  * batches (spine_stats.pending), or has failed (insert then returns the
  * error).  Otherwise registers waker (replacing an earlier one), counts a
- * wait and returns false; the merger calls the waker once, outside any
- * lock, when a merge or compaction brings the spine back at or under the
- * threshold (or the spine fails).  Insert still works when the answer is
- * no.  A producer that asks before every insert keeps pending at most
- * max_pending + 1.  The waker runs on the merger's thread (or the one that
- * compacts): it must only wake, not call spine_free, spine_compact or
- * spine_wait_idle, which wait for that thread. */
+ * wait and returns false; the merger calls the waker once, under the
+ * spine's lock, when a merge or compaction brings the spine back at or
+ * under the threshold (or the spine fails).  Insert still works when the
+ * answer is no.  A producer that asks before every insert keeps pending at
+ * most max_pending + 1.  The waker runs on the merger's thread (or the one
+ * that compacts) with the spine's lock held: it must only wake (taking no
+ * lock of a spine), not call spine_free, spine_compact or spine_wait_idle.
+ * Because the call is under the lock, a producer that got "no" and later
+ * "yes" from spine_ready knows that no call of its waker is still running:
+ * it may free what the waker points to. */
 bool spine_ready(spine *s, rt_waker waker);
+/* Forgets the waker spine_ready registered, for a producer that gives up
+ * waiting (a failed step).  When it returns no call of that waker is
+ * running or will come.  Any thread. */
+void spine_ready_cancel(spine *s);
 /* A consistent snapshot of the counters (taken under the spine's lock);
  * any thread. */
 void spine_stats_get(const spine *s, spine_stats *out);

@@ -337,8 +337,8 @@ static void *merger_main(void *arg)
         pthread_mutex_lock(&s->mu);
         rt_waker w = s->waker;
         s->waker = (rt_waker){NULL, NULL};
+        rt_waker_wake(&w); /* under the lock: S11 */
         pthread_mutex_unlock(&s->mu);
-        rt_waker_wake(&w);
     }
     rt_proc *p = m->proc;
     pthread_mutex_unlock(&m->mu);

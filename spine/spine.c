@@ -87,7 +87,7 @@ static void remove_oldest_locked(spine *s, unsigned l, uint32_t k, spine_batch *
 
 /* If the spine is back at or under its threshold (or failed, so that the
  * producer goes on to see the error), takes the registered waker for the
- * caller to call after unlocking, and ends the wait's clock. */
+ * caller to call before unlocking (keeps S11), and ends the wait's clock. */
 static rt_waker take_waker_locked(spine *s)
 {
     rt_waker w = {NULL, NULL};
@@ -220,6 +220,19 @@ bool spine_ready(spine *s, rt_waker waker)
     return ready;
 }
 
+void spine_ready_cancel(spine *s)
+{
+    /* Taking the lock waits out a wake in progress (S11: wakes are called
+     * under it); clearing the waker stops any later one. */
+    pthread_mutex_lock(&s->mu);
+    s->waker = (rt_waker){NULL, NULL};
+    if (s->wait_since != 0) {
+        s->wait_ns += rt_now_ns() - s->wait_since;
+        s->wait_since = 0;
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
 void spine_stats_get(const spine *cs, spine_stats *out)
 {
     /* The lock is state of the spine's machinery, not of its contents. */
@@ -275,8 +288,8 @@ static void fail_spine(spine *s, ivm_rc rc)
     pthread_mutex_lock(&s->mu);
     s->rc = rc;
     rt_waker w = take_waker_locked(s);
+    rt_waker_wake(&w); /* under the lock: S11 */
     pthread_mutex_unlock(&s->mu);
-    rt_waker_wake(&w);
 }
 
 /* Starts the merge job of level l over its oldest batches.  The batch
@@ -343,13 +356,13 @@ static ivm_rc job_publish(spine *s, unsigned l)
     s->merges++;
     s->merge_rows += read;
     rt_waker w = take_waker_locked(s);
+    rt_waker_wake(&w); /* under the lock: S11 */
     pthread_mutex_unlock(&s->mu);
 
     if (out->n == 0)
         spine_batch_unref(out); /* everything cancelled (keeps S8: no empty batch) */
     for (uint32_t i = 0; i < k; i++)
         spine_batch_unref(dropped[i]);
-    rt_waker_wake(&w);
     return IVM_OK;
 }
 
@@ -455,8 +468,8 @@ ivm_rc spine_compact(spine *s)
         s->merge_rows += read;
     }
     rt_waker w = take_waker_locked(s);
+    rt_waker_wake(&w); /* under the lock: S11 */
     pthread_mutex_unlock(&s->mu);
-    rt_waker_wake(&w);
     if (rc != IVM_OK) {
         spine_batch_unref(merged);
         goto out;

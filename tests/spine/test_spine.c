@@ -346,6 +346,35 @@ static void test_spine_ready_and_waker(void **state)
     spine_merger_free(m);
 }
 
+/* A producer that gives up waiting cancels its waker: the merge that
+ * brings the spine back under the threshold then calls nothing (S11). */
+static void test_spine_ready_cancel(void **state)
+{
+    (void)state;
+    spine_merger *m;
+    spine *s = manual_spine(&m, 2);
+    wake_count a = {0};
+    rt_waker wa = {count_wake, &a};
+    for (int64_t i = 0; i < 9; i++)
+        assert_int_equal(spine_insert_take(s, one_entry(i, 1)), IVM_OK);
+    assert_false(spine_ready(s, wa));
+    spine_ready_cancel(s);
+    assert_int_equal(spine_check(s), IVM_OK);
+    while (spine_merger_work(m, 100))
+        ;
+    assert_int_equal(a.n, 0);
+    spine_stats st;
+    spine_stats_get(s, &st);
+    assert_int_equal(st.pending, 0);
+    assert_int_equal(st.waits, 1);
+    /* Cancelling with nothing registered is harmless. */
+    spine_ready_cancel(s);
+    assert_true(spine_ready(s, wa));
+    assert_int_equal(spine_check(s), IVM_OK);
+    spine_free(s);
+    spine_merger_free(m);
+}
+
 /* Compaction drops merges in progress (their inputs stay) and merges
  * everything in the caller; freeing a spine with merges in progress drops
  * them too (the sanitizers check that nothing leaks). */
@@ -478,6 +507,7 @@ int main(void)
         cmocka_unit_test(test_spine_merge_to_nothing),
         cmocka_unit_test(test_spine_insert_never_merges),
         cmocka_unit_test(test_spine_ready_and_waker),
+        cmocka_unit_test(test_spine_ready_cancel),
         cmocka_unit_test(test_spine_compact_and_free_mid_merge),
         cmocka_unit_test(test_spine_merger_fair),
         cmocka_unit_test(test_spine_drops_empty_batches),
