@@ -513,6 +513,17 @@ static void failf(runner *r, int kind, int stmt, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Where the failure just recorded was seen: the worker count of db k, the
+ * relation read (a view made by statement view_stmt, or a table: -1), and
+ * its column count. */
+static void fail_where(runner *r, int k, const char *rel, int view_stmt, int ncols)
+{
+    r->out->workers = r->o->workers[k];
+    snprintf(r->out->view, sizeof r->out->view, "%s", rel);
+    r->out->view_stmt = view_stmt;
+    r->out->view_ncols = ncols;
+}
+
 static const char *rc_name(ivm_rc rc)
 {
     static const char *const names[] = {
@@ -545,10 +556,7 @@ static void check_without_oracle(runner *r, const rview *rv, int stmt)
                       "cannot compute it)\n%s",
                       rv->name, r->o->workers[k], why.p ? why.p : "");
                 snprintf(r->out->sig, sizeof r->out->sig, "no-oracle");
-                r->out->workers = r->o->workers[k];
-                snprintf(r->out->view, sizeof r->out->view, "%s", rv->name);
-                r->out->view_stmt = rv->stmt;
-                r->out->view_ncols = kept.ncols;
+                fail_where(r, k, rv->name, rv->stmt, kept.ncols);
             }
         }
         pt_text_free(&why);
@@ -586,12 +594,8 @@ static void check_tables(runner *r, int stmt)
                 failf(r, F_TABLE_DIFF, stmt, "table %s (ivm, %u workers) differs from SQLite\n%s",
                       r->tables[t], r->o->workers[k], why.p ? why.p : "");
             }
-            if (r->out->kind != F_NONE) {
-                r->out->workers = r->o->workers[k];
-                snprintf(r->out->view, sizeof r->out->view, "%s", r->tables[t]);
-                r->out->view_stmt = -1;
-                r->out->view_ncols = lite.ncols;
-            }
+            if (r->out->kind != F_NONE)
+                fail_where(r, k, r->tables[t], -1, lite.ncols);
             pt_text_free(&why);
             rs_free(&mine);
         }
@@ -656,10 +660,7 @@ static void check_views(runner *r, int stmt)
             }
             if (r->out->kind != F_NONE) {
                 snprintf(r->out->sig, sizeof r->out->sig, "%s", sig);
-                r->out->workers = r->o->workers[k];
-                snprintf(r->out->view, sizeof r->out->view, "%s", rv->name);
-                r->out->view_stmt = rv->stmt;
-                r->out->view_ncols = lite.ncols;
+                fail_where(r, k, rv->name, rv->stmt, lite.ncols);
             }
             pt_text_free(&why);
             pt_text_free(&why2);
