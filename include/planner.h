@@ -244,6 +244,12 @@ typedef enum plan_rel_kind { PLAN_REL_TABLE, PLAN_REL_VIEW } plan_rel_kind;
 
 /* A relation as the planner sees it.  Owned by the catalog; valid while the
  * plan is built. */
+/* SQLite's column affinity, which decides how a comparison converts its
+ * operands: a table column has its declared type's; a view's or subquery's
+ * column has that of the expression it is (a column's, a CAST's), and a
+ * computed one (COUNT(*), a + 0, +a) has none. */
+typedef enum plan_aff { PLAN_AFF_NONE, PLAN_AFF_NUMERIC, PLAN_AFF_TEXT } plan_aff;
+
 typedef struct plan_relation {
     plan_rel_kind kind;
     const char *name;
@@ -251,6 +257,8 @@ typedef struct plan_relation {
     const char *const *col_names;
     const ivm_type *col_types;   /* storage class of each column */
     uint32_t id;                 /* the catalog's identifier, echoed in plan_input */
+    const plan_aff *col_affs;    /* affinity of each column; NULL: its class's
+                                    (INT, REAL: numeric; TEXT: text) */
 } plan_relation;
 
 /* Finds a relation by name (case-insensitive); NULL if none. */
@@ -287,6 +295,8 @@ typedef struct plan_query {
     uint32_t ncols;          /* visible result columns */
     char **col_names;
     ivm_type *col_types;
+    plan_aff *col_affs;      /* each result column's affinity (a view's
+                                columns have these) */
     uint32_t nhidden;        /* extra trailing columns kept only to sort by */
     uint32_t nsort;
     plan_sort_key *sort;     /* ORDER BY, for ad-hoc reads */

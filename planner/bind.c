@@ -29,6 +29,7 @@ typedef struct outcol {
     const char *name;
     const char *alias;       /* AS name, or NULL */
     plan_pos pos;
+    plan_aff aff;            /* the column's affinity (plan_relation) */
 } outcol;
 
 typedef enum bmode { MODE_ROW, MODE_AGG } bmode;
@@ -423,13 +424,29 @@ static ivm_rc misuse(bctx *b, const plan_expr *e)
 /* ---- Affinity ---------------------------------------------------------------- */
 
 /* SQLite's expression affinity, which decides how a comparison converts its
- * operands: a column has its declared type's, CAST its target type's,
+ * operands: a column has its relation's (plan_aff), CAST its target type's,
  * anything else none. */
-typedef enum aff { AFF_NONE, AFF_NUMERIC, AFF_TEXT } aff;
+typedef plan_aff aff;
+#define AFF_NONE PLAN_AFF_NONE
+#define AFF_NUMERIC PLAN_AFF_NUMERIC
+#define AFF_TEXT PLAN_AFF_TEXT
 
 static aff class_aff(ivm_type t)
 {
     return t == IVM_TINT || t == IVM_TREAL ? AFF_NUMERIC : t == IVM_TTEXT ? AFF_TEXT : AFF_NONE;
+}
+
+/* The affinity of combined column col: its relation's, or its class's for
+ * a column a subquery's decorrelation added. */
+static aff col_aff(const bctx *b, uint32_t col)
+{
+    for (uint32_t i = 0; i < b->nranges; i++) {
+        const range *r = &b->ranges[i];
+        if (col >= r->off && col - r->off < r->rel->ncols)
+            return r->rel->col_affs ? r->rel->col_affs[col - r->off]
+                                    : class_aff(r->rel->col_types[col - r->off]);
+    }
+    return class_aff(b->types[col]);
 }
 
 static aff expr_aff(bctx *b, const plan_expr *e)
@@ -444,7 +461,7 @@ static aff expr_aff(bctx *b, const plan_expr *e)
         b->c->err = &quiet;
         ivm_rc rc = resolve_column(b, e, &col);
         b->c->err = keep;
-        return rc == IVM_OK ? class_aff(b->types[col]) : AFF_NONE;
+        return rc == IVM_OK ? col_aff(b, col) : AFF_NONE;
     }
     case PLAN_E_CAST:
         switch (e->cast_type) {
@@ -498,19 +515,21 @@ static dbsp_expr *apply_aff(aff to, dbsp_expr *x)
 }
 
 /* A comparison l op r of the bound operands of pl and pr (both consumed),
- * with SQLite's conversions: a numeric operand makes the other (text or
- * without affinity) numeric; a text operand makes one without affinity text. */
+ * with SQLite's conversions: the comparison takes numeric affinity when an
+ * operand has it, else text when one has text and the other none, and
+ * applies it to both operands (a view's column may hold values of another
+ * class than its affinity: a UNION of an INTEGER and a TEXT column).  For
+ * an operand whose class already fits, applying it costs nothing. */
 static dbsp_expr *mk_cmp_aff(dbsp_xop op, aff la, dbsp_expr *l, aff ra, dbsp_expr *r)
 {
     if (l != NULL && r != NULL) {
-        if (la == AFF_NUMERIC && ra != AFF_NUMERIC)
-            r = apply_aff(AFF_NUMERIC, r);
-        else if (ra == AFF_NUMERIC && la != AFF_NUMERIC)
-            l = apply_aff(AFF_NUMERIC, l);
-        else if (la == AFF_TEXT && ra == AFF_NONE)
-            r = apply_aff(AFF_TEXT, r);
-        else if (ra == AFF_TEXT && la == AFF_NONE)
-            l = apply_aff(AFF_TEXT, l);
+        aff to = la == AFF_NUMERIC || ra == AFF_NUMERIC                             ? AFF_NUMERIC
+                 : (la == AFF_TEXT && ra == AFF_NONE) || (ra == AFF_TEXT && la == AFF_NONE) ? AFF_TEXT
+                                                                                       : AFF_NONE;
+        if (to != AFF_NONE) {
+            l = apply_aff(to, l);
+            r = apply_aff(to, r);
+        }
     }
     return mk_op(op, IVM_TINT, l, r);
 }
@@ -527,8 +546,10 @@ static dbsp_expr *mk_in_eq(bctx *b, const plan_expr *px, dbsp_expr *x, dbsp_expr
 {
     if (x != NULL && item != NULL) {
         aff xa = expr_aff(b, px);
-        if (xa != AFF_NONE)
+        if (xa != AFF_NONE) {
+            x = apply_aff(xa, x);
             item = apply_aff(xa, item);
+        }
     }
     return mk_op(DBSP_X_EQ, IVM_TINT, x, item);
 }
@@ -1292,8 +1313,8 @@ static ivm_rc bind_using(bctx *b, const plan_from *f, uint32_t lcols, dbsp_expr 
                            "JOIN ... USING a column that several tables on the left have (%s) "
                            "is not supported", name);
         dbsp_expr *l = merged_col(b, lc), *r = dbsp_expr_col(rcol, b->types[rcol]);
-        dbsp_expr *eq = mk_cmp_aff(DBSP_X_EQ, class_aff(b->types[lc]), l,
-                                   class_aff(b->types[rcol]), r);
+        dbsp_expr *eq = mk_cmp_aff(DBSP_X_EQ, col_aff(b, lc), l,
+                                   col_aff(b, rcol), r);
         if (eq == NULL || and_into(out, eq) != IVM_OK)
             return IVM_NOMEM;
         /* Chain rcol after the last column merged into lc. */
@@ -1603,12 +1624,9 @@ static ivm_rc bind_sub_rel(bctx *b, const plan_expr *e, bool want_y, subrel *out
         rc = bind_select(c, sub, &out->tree, &q);
         c->outer = keep_outer;
         c->for_view = keep_view;
-        for (uint32_t i = 0; i < q.ncols && q.col_names; i++)
-            ivm_free(q.col_names[i]);
-        ivm_free(q.col_names);
         ivm_type t0 = q.col_types && q.ncols ? q.col_types[0] : IVM_TNULL;
-        ivm_free(q.col_types);
-        ivm_free(q.sort);
+        aff a0 = q.col_affs && q.ncols ? q.col_affs[0] : class_aff(t0);
+        query_meta_free(&q);
         if (rc != IVM_OK)
             return rc;
         if (want_y && q.ncols != 1) {
@@ -1620,7 +1638,7 @@ static ivm_rc bind_sub_rel(bctx *b, const plan_expr *e, bool want_y, subrel *out
         }
         if (want_y) {
             out->y = dbsp_expr_col(b->ncols, t0);
-            out->yaff = class_aff(t0);
+            out->yaff = a0;
             if (out->y == NULL)
                 return IVM_NOMEM;
         }
@@ -1671,7 +1689,7 @@ static ivm_rc bind_sub_rel(bctx *b, const plan_expr *e, bool want_y, subrel *out
             rc = fail_at(b, IVM_SCHEMA, e->pos, "%s", msg);
         } else {
             out->y = st->table ? dbsp_expr_col(col, sb->types[col]) : merged_col(sb, col);
-            out->yaff = class_aff(sb->types[col]);
+            out->yaff = col_aff(sb, col);
             rc = out->y ? IVM_OK : IVM_NOMEM;
         }
     } else if (rc == IVM_OK && want_y) {
@@ -1951,11 +1969,7 @@ static ivm_rc bind_scalar_sub(bctx *b, const plan_expr *e, bmode mode, dbsp_expr
     ivm_rc rc = bind_select(c, sub, &t, &q);
     c->outer = keep_outer;
     c->for_view = keep_view;
-    for (uint32_t i = 0; i < q.ncols && q.col_names; i++)
-        ivm_free(q.col_names[i]);
-    ivm_free(q.col_names);
-    ivm_free(q.col_types);
-    ivm_free(q.sort);
+    query_meta_free(&q);
     if (rc == IVM_UNSUPPORTED && strstr(c->err->msg, "correlated reference") != NULL) {
         if (mode == MODE_AGG)
             return ivm_err_reset(c->err, IVM_UNSUPPORTED, e->pos.line, e->pos.col, "%s",
@@ -2615,6 +2629,7 @@ static ivm_rc expand_results(bctx *b, const plan_select *sel, outcol **out, uint
             oc[k].name = column_name(c, &sel->cols[i], e);
             oc[k].alias = sel->cols[i].alias;
             oc[k].pos = sel->cols[i].pos;
+            oc[k].aff = expr_aff(b, e);
             k++;
             continue;
         }
@@ -2630,6 +2645,7 @@ static ivm_rc expand_results(bctx *b, const plan_select *sel, outcol **out, uint
                 oc[k].name = b->ranges[r].rel->col_names[j];
                 oc[k].alias = NULL;
                 oc[k].pos = e->pos;
+                oc[k].aff = col_aff(b, oc[k].col);
                 k++;
             }
         }
@@ -2969,13 +2985,15 @@ ivm_rc bind_core(pctx *c, const plan_select *sel, lp_node **out, plan_query *q)
     q->ncols = noc;
     q->col_names = ivm_calloc(noc + 1, sizeof(char *));
     q->col_types = ivm_calloc(noc + 1, sizeof(ivm_type));
-    if (q->col_names == NULL || q->col_types == NULL)
+    q->col_affs = ivm_calloc(noc + 1, sizeof(plan_aff));
+    if (q->col_names == NULL || q->col_types == NULL || q->col_affs == NULL)
         goto nomem;
     for (uint32_t i = 0; i < noc; i++) {
         q->col_names[i] = ivm_strndup(oc[i].name, strlen(oc[i].name));
         if (q->col_names[i] == NULL)
             goto nomem;
         q->col_types[i] = tree->types[i];
+        q->col_affs[i] = oc[i].aff;
     }
     *out = tree;
     return IVM_OK;

@@ -25,17 +25,18 @@ static const char *op_name(plan_compound op)
     }
 }
 
-/* Frees what binding put in a plan_query besides the plan. */
-static void meta_free(plan_query *q)
+void query_meta_free(plan_query *q)
 {
     if (q->col_names != NULL)
         for (uint32_t i = 0; i < q->ncols; i++)
             ivm_free(q->col_names[i]);
     ivm_free(q->col_names);
     ivm_free(q->col_types);
+    ivm_free(q->col_affs);
     ivm_free(q->sort);
     q->col_names = NULL;
     q->col_types = NULL;
+    q->col_affs = NULL;
     q->sort = NULL;
 }
 
@@ -97,7 +98,8 @@ ivm_rc bind_from_query(pctx *c, const plan_select *sub, const cte_scope *scope, 
     plan_relation *rel = rt_arena_alloc(&c->arena, sizeof *rel);
     const char **names = rt_arena_alloc(&c->arena, sizeof *names * (mq.ncols + 1));
     ivm_type *types = rt_arena_alloc(&c->arena, sizeof *types * (mq.ncols + 1));
-    if (rel == NULL || names == NULL || types == NULL)
+    plan_aff *affs = rt_arena_alloc(&c->arena, sizeof *affs * (mq.ncols + 1));
+    if (rel == NULL || names == NULL || types == NULL || affs == NULL)
         goto fail;
     memset(rel, 0, sizeof *rel);
     if (name == NULL) {
@@ -115,18 +117,20 @@ ivm_rc bind_from_query(pctx *c, const plan_select *sub, const cte_scope *scope, 
         if (base == NULL || (names[i] = unique_name(c, base, names, i)) == NULL)
             goto fail;
         types[i] = mq.col_types[i];
+        affs[i] = mq.col_affs[i];
     }
     rel->kind = PLAN_REL_VIEW;
     rel->name = name;
     rel->ncols = mq.ncols;
     rel->col_names = names;
     rel->col_types = types;
-    meta_free(&mq);
+    rel->col_affs = affs;
+    query_meta_free(&mq);
     *out = root;
     *rel_out = rel;
     return IVM_OK;
 fail:
-    meta_free(&mq);
+    query_meta_free(&mq);
     lp_free_exprs(root);
     return rc;
 }
@@ -353,13 +357,16 @@ static ivm_rc bind_compound(pctx *c, const plan_select *sel, lp_node **out, plan
         goto fail;
     }
     memcpy(q->col_types, tree->types, sizeof *q->col_types * q->ncols);
+    /* SQLite gives a compound's columns the affinity of its first member's. */
+    q->col_affs = mq[0].col_affs;
+    mq[0].col_affs = NULL;
     for (k = 0; k < nm; k++)
-        meta_free(&mq[k]);
+        query_meta_free(&mq[k]);
     *out = tree;
     return IVM_OK;
 fail:
     for (k = 0; k < nm; k++)
-        meta_free(&mq[k]);
+        query_meta_free(&mq[k]);
     lp_free_exprs(tree);
     return rc;
 }

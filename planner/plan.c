@@ -46,6 +46,7 @@ void plan_query_free(plan_query *q)
             ivm_free(q->col_names[i]);
     ivm_free(q->col_names);
     ivm_free(q->col_types);
+    ivm_free(q->col_affs);
     ivm_free(q->sort);
     ivm_free(q);
 }

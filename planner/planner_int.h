@@ -120,6 +120,9 @@ ivm_rc bind_select(pctx *c, const plan_select *sel, lp_node **out, plan_query *q
 /* One SELECT core with its own ORDER BY and LIMIT; its WITH and compound
  * fields are not looked at (bind.c). */
 ivm_rc bind_core(pctx *c, const plan_select *sel, lp_node **out, plan_query *q);
+/* Frees what binding put in a plan_query besides the plan and inputs: its
+ * columns' names, classes and affinities, and its sort keys (compound.c). */
+void query_meta_free(plan_query *q);
 /* A constant integer expression's value (LIMIT, OFFSET): IVM_SCHEMA when
  * it reads a column or is not an integer (bind.c). */
 ivm_rc bind_const_int(pctx *c, const plan_expr *e, const char *what, int64_t *out);

@@ -1132,6 +1132,7 @@ static ivm_rc exec_create_view(exec_ctx *x, const plan_stmt *st)
         v->rel.ncols = v->q->ncols;
         v->rel.col_names = (const char *const *)v->q->col_names;
         v->rel.col_types = v->q->col_types;
+        v->rel.col_affs = v->q->col_affs;
         rc = rel_add(db, NULL, v, &v->rel.id);
     }
     catalog_done(db, rc == IVM_OK);
