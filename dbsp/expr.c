@@ -97,7 +97,7 @@ static bool fn_arity_ok(dbsp_fn fn, uint32_t n)
     case DBSP_FN_ABS: case DBSP_FN_LENGTH: case DBSP_FN_LOWER: case DBSP_FN_UPPER:
     case DBSP_FN_TYPEOF: case DBSP_FN_HEX: case DBSP_FN_QUOTE: case DBSP_FN_UNICODE:
     case DBSP_FN_NUMERIC: case DBSP_FN_CAST_NUMERIC: case DBSP_FN_SIGN:
-    case DBSP_FN_NUMKEY:
+    case DBSP_FN_NUMKEY: case DBSP_FN_REAL_AFF:
         return n == 1;
     case DBSP_FN_ROUND: case DBSP_FN_TRIM: case DBSP_FN_LTRIM: case DBSP_FN_RTRIM:
         return n == 1 || n == 2;
@@ -1009,7 +1009,8 @@ static void describe(wbuf *w, const dbsp_expr *e)
         [DBSP_FN_HEX] = "hex", [DBSP_FN_QUOTE] = "quote", [DBSP_FN_UNICODE] = "unicode",
         [DBSP_FN_LIKE] = "like", [DBSP_FN_GLOB] = "glob", [DBSP_FN_NUMERIC] = "numeric",
         [DBSP_FN_CAST_NUMERIC] = "cast_numeric", [DBSP_FN_SIGN] = "sign",
-        [DBSP_FN_NUMKEY] = "numkey", [DBSP_FN_SORTKEY] = "sortkey",
+        [DBSP_FN_NUMKEY] = "numkey", [DBSP_FN_REAL_AFF] = "real_affinity",
+        [DBSP_FN_SORTKEY] = "sortkey",
     };
     char buf[24];
     const char *bin = binop_text((dbsp_xop)e->op);

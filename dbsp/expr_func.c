@@ -692,6 +692,9 @@ ivm_rc dbsp_eval_func(const dbsp_expr *e, evalctx *x, ivm_value *out)
             v[0].u.r < 9223372036854775808.0 && v[0].u.r == (double)(int64_t)v[0].u.r)
             *out = ivm_value_int((int64_t)v[0].u.r);
         return IVM_OK;
+    case DBSP_FN_REAL_AFF:
+        *out = v[0].type == IVM_TINT ? ivm_value_real((double)v[0].u.i) : v[0];
+        return IVM_OK;
     default:
         return ivm_err_set(x->err, IVM_INTERNAL, 0, 0, "unknown function %d", (int)e->fn);
     }

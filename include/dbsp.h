@@ -83,6 +83,9 @@ typedef enum dbsp_fn {
                           integer in range becomes that INT, everything else
                           is unchanged; so 2 and 2.0 (equal in SQL) become one
                           key and 2^53 + 1 stays apart from 2^53 (planner) */
+    DBSP_FN_REAL_AFF,  /* an INT becomes that REAL, anything else is unchanged:
+                          how SQLite reads a view's or subquery's column of
+                          REAL affinity that a compound filled (planner) */
     DBSP_FN_SORTKEY,   /* sortkey(flags1, v1, flags2, v2, ...): a TEXT whose
                           bytes order rows as ORDER BY v1, v2, ... would, each
                           term ASC/DESC and NULLS FIRST/LAST by its constant

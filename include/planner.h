@@ -248,7 +248,13 @@ typedef enum plan_rel_kind { PLAN_REL_TABLE, PLAN_REL_VIEW } plan_rel_kind;
  * operands: a table column has its declared type's; a view's or subquery's
  * column has that of the expression it is (a column's, a CAST's), and a
  * computed one (COUNT(*), a + 0, +a) has none. */
-typedef enum plan_aff { PLAN_AFF_NONE, PLAN_AFF_NUMERIC, PLAN_AFF_TEXT } plan_aff;
+typedef enum plan_aff {
+    PLAN_AFF_NONE,
+    PLAN_AFF_NUMERIC,   /* INTEGER, NUMERIC */
+    PLAN_AFF_TEXT,
+    PLAN_AFF_REAL       /* numeric in comparisons; a compound's column of this
+                           affinity, read as a relation, makes INTs REAL */
+} plan_aff;
 
 typedef struct plan_relation {
     plan_rel_kind kind;

@@ -430,10 +430,12 @@ typedef plan_aff aff;
 #define AFF_NONE PLAN_AFF_NONE
 #define AFF_NUMERIC PLAN_AFF_NUMERIC
 #define AFF_TEXT PLAN_AFF_TEXT
+#define AFF_REAL PLAN_AFF_REAL
 
 static aff class_aff(ivm_type t)
 {
-    return t == IVM_TINT || t == IVM_TREAL ? AFF_NUMERIC : t == IVM_TTEXT ? AFF_TEXT : AFF_NONE;
+    return t == IVM_TINT ? AFF_NUMERIC : t == IVM_TREAL ? AFF_REAL : t == IVM_TTEXT ? AFF_TEXT
+                                                                                   : AFF_NONE;
 }
 
 /* The affinity of combined column col: its relation's, or its class's for
@@ -467,6 +469,8 @@ static aff expr_aff(bctx *b, const plan_expr *e)
         switch (e->cast_type) {
         case PLAN_TY_TEXT: case PLAN_TY_VARCHAR:
             return AFF_TEXT;
+        case PLAN_TY_REAL: case PLAN_TY_DOUBLE: case PLAN_TY_FLOAT:
+            return AFF_REAL;
         default:
             return AFF_NUMERIC;
         }
@@ -522,6 +526,9 @@ static dbsp_expr *apply_aff(aff to, dbsp_expr *x)
  * an operand whose class already fits, applying it costs nothing. */
 static dbsp_expr *mk_cmp_aff(dbsp_xop op, aff la, dbsp_expr *l, aff ra, dbsp_expr *r)
 {
+    /* REAL affinity compares as numeric. */
+    la = la == AFF_REAL ? AFF_NUMERIC : la;
+    ra = ra == AFF_REAL ? AFF_NUMERIC : ra;
     if (l != NULL && r != NULL) {
         aff to = la == AFF_NUMERIC || ra == AFF_NUMERIC                             ? AFF_NUMERIC
                  : (la == AFF_TEXT && ra == AFF_NONE) || (ra == AFF_TEXT && la == AFF_NONE) ? AFF_TEXT
@@ -546,6 +553,7 @@ static dbsp_expr *mk_in_eq(bctx *b, const plan_expr *px, dbsp_expr *x, dbsp_expr
 {
     if (x != NULL && item != NULL) {
         aff xa = expr_aff(b, px);
+        xa = xa == AFF_REAL ? AFF_NUMERIC : xa;
         if (xa != AFF_NONE) {
             x = apply_aff(xa, x);
             item = apply_aff(xa, item);
@@ -2655,6 +2663,29 @@ static ivm_rc expand_results(bctx *b, const plan_select *sel, outcol **out, uint
     return IVM_OK;
 }
 
+/* A GROUP BY key typed REAL (x, consumed) as a REAL: SQLite puts 2 and 2.0
+ * in one group, and an expression typed REAL (CASE with an INTEGER and a
+ * REAL branch, a view's such column) may yield the INTEGER 2.  Its group
+ * then shows 2.0, where SQLite shows the value of whichever row it met
+ * last.  A table's REAL column holds only REALs and is left as it is. */
+static dbsp_expr *mk_cast_real(dbsp_expr *x)
+{
+    return mk_op(DBSP_X_CAST, IVM_TREAL, x, NULL);
+}
+
+static dbsp_expr *real_key(const bctx *b, dbsp_expr *x)
+{
+    if (x == NULL || x->type != IVM_TREAL)
+        return x;
+    if (x->op == DBSP_X_COL)
+        for (uint32_t i = 0; i < b->nranges; i++) {
+            const range *r = &b->ranges[i];
+            if (x->col >= r->off && x->col - r->off < r->rel->ncols)
+                return r->rel->kind == PLAN_REL_TABLE ? x : mk_cast_real(x);
+        }
+    return mk_cast_real(x);
+}
+
 static ivm_rc bind_outcol(bctx *b, const outcol *oc, bmode mode, dbsp_expr **out)
 {
     if (oc->expr != NULL) {
@@ -2915,8 +2946,11 @@ ivm_rc bind_core(pctx *c, const plan_select *sel, lp_node **out, plan_query *q)
         a->in = tree;
         a->nexprs = b->ngroup;
         a->exprs = b->group;
-        for (uint32_t i = 0; i < b->ngroup; i++)
+        for (uint32_t i = 0; i < b->ngroup; i++) {
+            if ((b->group[i] = real_key(b, b->group[i])) == NULL)
+                goto nomem;
             a->types[i] = b->group[i]->type;
+        }
         a->naggs = b->naggs;
         a->aggs = rt_arena_alloc(&c->arena, sizeof(lp_agg) * (b->naggs + 1));
         if (a->aggs == NULL) {
@@ -2956,6 +2990,11 @@ ivm_rc bind_core(pctx *c, const plan_select *sel, lp_node **out, plan_query *q)
         }
     }
 
+    /* DISTINCT keeps 2 and 2.0 once, as GROUP BY does (real_key); with an
+     * aggregate the results read its columns, not the FROM row's. */
+    for (uint32_t i = 0; sel->distinct && !agg && i < nproj; i++)
+        if ((proj[i] = real_key(b, proj[i])) == NULL)
+            goto nomem;
     lp_node *m = lp_new(c, LP_MAP, nproj);
     if (m == NULL)
         goto nomem;

@@ -209,6 +209,47 @@ static ivm_rc combine(pctx *c, lp_node *l, lp_node *r, const plan_select *at, lp
     return IVM_OK;
 }
 
+/* A compound read as a relation (a view, a subquery) whose column has REAL
+ * affinity reads another member's INTEGER as a REAL, as SQLite does (a
+ * top-level SELECT does not): a map over *tree applies DBSP_FN_REAL_AFF to
+ * such columns when some member may yield an INTEGER there. */
+static ivm_rc real_columns(pctx *c, const plan_query *q, lp_node **tree)
+{
+    lp_node *t = *tree;
+    bool any = false;
+    for (uint32_t i = 0; i < q->ncols; i++)
+        any |= q->col_affs[i] == PLAN_AFF_REAL && t->types[i] != IVM_TREAL;
+    if (!any)
+        return IVM_OK;
+    lp_node *m = lp_new(c, LP_MAP, t->ncols);
+    if (m == NULL)
+        return IVM_NOMEM;
+    m->exprs = rt_arena_alloc(&c->arena, sizeof *m->exprs * (t->ncols + 1));
+    if (m->exprs == NULL)
+        return IVM_NOMEM;
+    m->in = t;
+    m->nexprs = t->ncols;
+    for (uint32_t i = 0; i < t->ncols; i++) {
+        dbsp_expr *x = dbsp_expr_col(i, t->types[i]);
+        if (x != NULL && i < q->ncols && q->col_affs[i] == PLAN_AFF_REAL &&
+            t->types[i] != IVM_TREAL) {
+            dbsp_expr *args[1] = {x};
+            x = dbsp_expr_func(DBSP_FN_REAL_AFF, t->types[i] == IVM_TINT ? IVM_TREAL : IVM_TNULL,
+                               1, args);
+        }
+        m->exprs[i] = x;
+        if (x == NULL) {
+            m->nexprs = i;
+            m->in = NULL;
+            lp_free_exprs(m);
+            return IVM_NOMEM;
+        }
+        m->types[i] = x->type;
+    }
+    *tree = m;
+    return IVM_OK;
+}
+
 static const char *ordinal_suffix(uint32_t i)
 {
     return i == 1 ? "st" : i == 2 ? "nd" : i == 3 ? "rd" : "th";
@@ -356,10 +397,12 @@ static ivm_rc bind_compound(pctx *c, const plan_select *sel, lp_node **out, plan
         rc = IVM_NOMEM;
         goto fail;
     }
-    memcpy(q->col_types, tree->types, sizeof *q->col_types * q->ncols);
     /* SQLite gives a compound's columns the affinity of its first member's. */
     q->col_affs = mq[0].col_affs;
     mq[0].col_affs = NULL;
+    if (c->for_view && (rc = real_columns(c, q, &tree)) != IVM_OK)
+        goto fail;
+    memcpy(q->col_types, tree->types, sizeof *q->col_types * q->ncols);
     for (k = 0; k < nm; k++)
         query_meta_free(&mq[k]);
     *out = tree;

@@ -26,3 +26,19 @@ SELECT * FROM v_cmp ORDER BY a, c;
 SELECT * FROM v_sub ORDER BY a;
 SELECT * FROM v_join ORDER BY a, b;
 SELECT * FROM v_in ORDER BY a;
+-- A compound read as a relation whose column has REAL affinity (its first
+-- member's) reads the other members' INTEGERs as REALs; a SELECT alone,
+-- or a column without affinity, does not.
+CREATE TABLE n (i INTEGER, d DOUBLE, s TEXT);
+INSERT INTO n VALUES (3, 2.0, '4'), (5, 2.5, 'x');
+CREATE VIEW w AS SELECT d FROM n UNION ALL SELECT i FROM n UNION ALL SELECT s FROM n;
+SELECT d, typeof(d) FROM w ORDER BY 2, 1;
+CREATE VIEW w_cast AS SELECT CAST(i AS REAL) AS c, i + 0 AS e FROM n UNION ALL SELECT i, i FROM n;
+SELECT c, typeof(c), e, typeof(e) FROM w_cast ORDER BY 1, 3;
+CREATE VIEW w_sum AS SELECT d, count(*) AS k FROM w GROUP BY d;
+SELECT * FROM w_sum ORDER BY 1;
+SELECT d, typeof(d) FROM (SELECT d FROM n UNION ALL SELECT i FROM n) ORDER BY 1;
+SELECT d, typeof(d) FROM n UNION ALL SELECT i, typeof(i) FROM n ORDER BY 1;
+INSERT INTO n VALUES (2, 7.5, '2');
+SELECT d, typeof(d) FROM w ORDER BY 2, 1;
+SELECT * FROM w_sum ORDER BY 1;
