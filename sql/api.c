@@ -46,6 +46,7 @@ struct ivm_input {
     spine_builder b;         /* the staged change, table layout */
     size_t nstaged;          /* pushes since the last flush */
     size_t tracked;          /* builder entries counted in the tag 0 slots */
+    size_t hint;             /* bytes the last flush staged (see push_row) */
     kslot *slots;
     size_t cap, used;
     uint8_t *kbuf;
@@ -279,6 +280,7 @@ static ivm_rc input_flush(ivm_input *in, ivm_err *err)
         return IVM_SCHEMA;
     }
     spine_batch *d = NULL;
+    in->hint = in->b.bytes;
     ivm_rc rc = spine_builder_finish(&in->b, &d);
     if (rc == IVM_OK)
         rc = eng_apply(t, d, err);
@@ -566,6 +568,10 @@ static ivm_rc convert_row(ivm_input *in, table *t, const ivm_value *row, uint32_
         if (row[c].type > IVM_TTEXT)
             return ivm_err_set(err, IVM_INVALID, 0, 0, "bad value type %d for %s.%s",
                                (int)row[c].type, t->name, t->col_names[c]);
+        /* A value of the column's own class is stored as it is: the common
+         * case skips the call (eng_coerce would return at once). */
+        if (row[c].type != IVM_TNULL && row[c].type == t->col_types[c])
+            continue;
         ivm_rc rc = eng_coerce(in->db, t, c, &in->vals[c], err);
         if (rc != IVM_OK)
             return rc;
@@ -605,6 +611,12 @@ static ivm_rc push_row(ivm_input *in, const ivm_value *row, uint32_t ncols, int6
     ivm_rc rc = convert_row(in, t, row, ncols, &klen, &len, err);
     if (rc != IVM_OK)
         return rc;
+    /* A big builder gives its memory back at every flush: the first push
+     * after one takes room for as many bytes as the last flush had, at
+     * once, rather than doubling up to it.  Only a hint: without the room
+     * (an empty builder, so nothing is lost by clearing it) it goes on. */
+    if (in->b.n == 0 && in->hint > len && spine_builder_reserve(&in->b, in->hint) == NULL)
+        spine_builder_clear(&in->b);
     /* Encoded straight into the builder's free space: committed there only
      * if the checks pass, so a failed push leaves the builder as it was. */
     uint8_t *ent = spine_builder_reserve(&in->b, len);
@@ -618,7 +630,10 @@ ivm_rc ivm_input_push(ivm_input *in, const ivm_value *row, uint32_t ncols, int64
                       ivm_err *err)
 {
     ivm_rc rc = push_row(in, row, ncols, w, err);
-    rt_arena_reset(&in->db->scratch);
+    /* Most pushes take nothing from the scratch arena (only conversions
+     * to TEXT and UNIQUE checks do): skip the reset then. */
+    if (in->db->scratch.used_total > 0)
+        rt_arena_reset(&in->db->scratch);
     return rc;
 }
 

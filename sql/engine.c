@@ -288,7 +288,8 @@ static ivm_rc table_delta_rows(const table *t, const spine_batch *d, spine_batch
     spine_builder b;
     spine_builder_init(&b);
     spine_builder_set_sorted(&b, t->npk == 0);
-    ivm_rc rc = IVM_OK;
+    /* Room for every row at once, not doubling up to it. */
+    ivm_rc rc = d->n > 0 && spine_builder_reserve(&b, d->bytes) == NULL ? IVM_NOMEM : IVM_OK;
     for (size_t i = 0; i < d->n && rc == IVM_OK; i++) {
         size_t len;
         const uint8_t *row = t->npk ? spine_batch_val(d, i, &len) : spine_batch_key(d, i, &len);
