@@ -104,6 +104,10 @@ static ivm_rc grow_entries(spine_builder *b, size_t need)
 
 uint8_t *spine_builder_reserve(spine_builder *b, size_t len)
 {
+    /* The common case, once the buffers have grown: room for the bytes
+     * and an entry slot already. */
+    if (b->data != NULL && !b->failed && len <= b->data_cap - b->bytes && b->n < b->cap)
+        return b->data + b->bytes;
     if (b->failed)
         return NULL;
     if (len > SIZE_MAX - b->bytes)
