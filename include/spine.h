@@ -162,7 +162,10 @@ ivm_rc spine_builder_push(spine_builder *b, const uint8_t *key, size_t klen,
                           const uint8_t *val, size_t vlen, int64_t w);
 /* Appends an entry whose klen + vlen bytes the caller writes: returns a
  * pointer to len bytes of space, then spine_builder_commit records it.
- * Returns NULL on allocation failure (the builder becomes failed). */
+ * Space never committed is forgotten: the next reserve hands it out again
+ * (so an entry may be dropped after it was written, and reserving ahead
+ * sizes the buffer).  Returns NULL on allocation failure (the builder
+ * becomes failed). */
 uint8_t *spine_builder_reserve(spine_builder *b, size_t len);
 ivm_rc spine_builder_commit(spine_builder *b, size_t klen, size_t len, int64_t w);
 

@@ -104,6 +104,10 @@ static ivm_rc grow_entries(spine_builder *b, size_t need)
 
 uint8_t *spine_builder_reserve(spine_builder *b, size_t len)
 {
+    /* The common case, once the buffers have grown: room for the bytes
+     * and an entry slot already. */
+    if (b->data != NULL && !b->failed && len <= b->data_cap - b->bytes && b->n < b->cap)
+        return b->data + b->bytes;
     if (b->failed)
         return NULL;
     if (len > SIZE_MAX - b->bytes)
@@ -251,22 +255,41 @@ static size_t pick_positions(const spine_builder *b, const item *a, size_t n, si
                              size_t maxlen, size_t pos_out[8])
 {
     uint8_t first[SCAN], acc[SCAN];
+    /* The same, 8 bytes at a time, for entries that hold the whole window:
+     * word q covers bytes 8q..8q+7 in memory order (memcpy both ways, so
+     * the byte order of the machine does not matter). */
+    uint64_t firstw[SCAN / 8], accw[SCAN / 8];
     size_t x0 = a[0].i, npos = 0;
     while (from < maxlen && npos < 8) {
         size_t w = IVM_MIN((size_t)SCAN, maxlen - from);
+        memset(first, 0, sizeof first);
         for (size_t j = 0; j < w; j++) {
             first[j] = padded(b, x0, from + j);
             acc[j] = 0;
         }
+        memcpy(firstw, first, sizeof firstw);
+        memset(accw, 0, sizeof accw);
         for (size_t k = 1; k < n; k++) {
             size_t x = a[k].i, len = entry_len(b, x);
-            size_t real = len > from ? IVM_MIN(w, len - from) : 0;
             const uint8_t *e = b->data + b->off[x] + from;
+            if (w == SCAN && len >= from + SCAN) {
+                for (size_t q = 0; q < SCAN / 8; q++) {
+                    uint64_t v;
+                    memcpy(&v, e + 8 * q, 8);
+                    accw[q] |= v ^ firstw[q];
+                }
+                continue;
+            }
+            size_t real = len > from ? IVM_MIN(w, len - from) : 0;
             for (size_t j = 0; j < real; j++)
                 acc[j] |= e[j] ^ first[j];
             for (size_t j = real; j < w; j++)
                 acc[j] |= first[j];
         }
+        uint8_t wide[SCAN];
+        memcpy(wide, accw, sizeof wide);
+        for (size_t j = 0; j < w; j++)
+            acc[j] |= wide[j];
         for (size_t j = 0; j < w && npos < 8; j++)
             if (acc[j] != 0)
                 pos_out[npos++] = from + j;

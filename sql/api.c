@@ -20,16 +20,23 @@
 
 /* What an input has staged since its last flush, per key: the net weight of
  * each whole entry (tag 0), of each PRIMARY KEY value (tag 1) and of each
- * UNIQUE index key (tag 2 + k).  Key bytes are copied into one growing
- * buffer (kbuf), slots refer to them by offset: no allocation per row. */
+ * UNIQUE index key (tag 2 + k).  Tags 1 and 2 + k are kept as pushes are
+ * staged, since every insert checks them; their key bytes are copied into
+ * one growing buffer (kbuf) and slots refer to them by offset.  Tag 0 is
+ * read only by deletions (and upserts, which delete), so it is kept lazily:
+ * it counts the builder's first `tracked` entries, and whoever reads it
+ * first brings it up to the builder (track_staged).  Its slots refer to the
+ * entry bytes in the builder itself.  So an insert into a table without a
+ * PRIMARY KEY or UNIQUE index touches no slot at all; nothing is allocated
+ * per row either way. */
 typedef struct kslot {
-    uint64_t off;            /* into kbuf; UINT64_MAX: empty slot */
+    uint64_t off;            /* into kbuf, or the builder's data for tag 0;
+                                UINT64_MAX: empty slot */
     uint32_t len;
     uint32_t tag;
     int64_t w;               /* net staged weight */
-    uint64_t last_off;       /* tag 1: the entry last inserted with this key */
-    uint32_t last_len;
-    bool has_last;
+    size_t last;             /* tag 1: 1 + the builder index of the entry last
+                                inserted with this key; 0: none */
 } kslot;
 
 struct ivm_input {
@@ -38,6 +45,8 @@ struct ivm_input {
     ivm_input *next;
     spine_builder b;         /* the staged change, table layout */
     size_t nstaged;          /* pushes since the last flush */
+    size_t tracked;          /* builder entries counted in the tag 0 slots */
+    size_t hint;             /* bytes the last flush staged (see push_row) */
     kslot *slots;
     size_t cap, used;
     uint8_t *kbuf;
@@ -74,6 +83,11 @@ static uint64_t slot_hash(uint32_t tag, const uint8_t *p, size_t n)
     return ivm_hash_bytes(p, n, 0x1234 + tag);
 }
 
+static const uint8_t *slot_bytes(const ivm_input *in, const kslot *s)
+{
+    return (s->tag == 0 ? in->b.data : in->kbuf) + s->off;
+}
+
 static kslot *slot_find(ivm_input *in, uint32_t tag, const uint8_t *p, size_t n)
 {
     if (in->cap == 0)
@@ -81,7 +95,7 @@ static kslot *slot_find(ivm_input *in, uint32_t tag, const uint8_t *p, size_t n)
     size_t i = slot_hash(tag, p, n) & (in->cap - 1);
     for (; in->slots[i].off != UINT64_MAX; i = (i + 1) & (in->cap - 1)) {
         kslot *s = &in->slots[i];
-        if (s->tag == tag && s->len == n && memcmp(in->kbuf + s->off, p, n) == 0)
+        if (s->tag == tag && s->len == n && memcmp(slot_bytes(in, s), p, n) == 0)
             return s;
     }
     return NULL;
@@ -99,7 +113,7 @@ static ivm_rc slots_grow(ivm_input *in)
         kslot *o = &in->slots[i];
         if (o->off == UINT64_MAX)
             continue;
-        size_t j = slot_hash(o->tag, in->kbuf + o->off, o->len) & (cap - 1);
+        size_t j = slot_hash(o->tag, slot_bytes(in, o), o->len) & (cap - 1);
         while (ns[j].off != UINT64_MAX)
             j = (j + 1) & (cap - 1);
         ns[j] = *o;
@@ -110,7 +124,23 @@ static ivm_rc slots_grow(ivm_input *in)
     return IVM_OK;
 }
 
-/* The slot of (tag, key), made with weight 0 if it is new. */
+/* A new slot for (tag, key) with weight 0, the key at off (in kbuf, or the
+ * builder's data for tag 0); the caller knows it is not there yet. */
+static ivm_rc slot_add(ivm_input *in, uint32_t tag, const uint8_t *p, size_t n, uint64_t off,
+                       kslot **out)
+{
+    if ((in->used + 1) * 2 > in->cap && slots_grow(in) != IVM_OK)
+        return IVM_NOMEM;
+    size_t i = slot_hash(tag, p, n) & (in->cap - 1);
+    while (in->slots[i].off != UINT64_MAX)
+        i = (i + 1) & (in->cap - 1);
+    in->slots[i] = (kslot){.off = off, .len = (uint32_t)n, .tag = tag};
+    in->used++;
+    *out = &in->slots[i];
+    return IVM_OK;
+}
+
+/* The slot of (tag, key), tag > 0, made with weight 0 if it is new. */
 static ivm_rc slot_get(ivm_input *in, uint32_t tag, const uint8_t *p, size_t n, kslot **out)
 {
     kslot *s = slot_find(in, tag, p, n);
@@ -118,18 +148,33 @@ static ivm_rc slot_get(ivm_input *in, uint32_t tag, const uint8_t *p, size_t n, 
         *out = s;
         return IVM_OK;
     }
-    if ((in->used + 1) * 2 > in->cap && slots_grow(in) != IVM_OK)
-        return IVM_NOMEM;
     if (ivm_grow((void **)&in->kbuf, &in->kcap, in->kbytes + n + 1, 1) != IVM_OK)
         return IVM_NOMEM;
     memcpy(in->kbuf + in->kbytes, p, n);
-    size_t i = slot_hash(tag, p, n) & (in->cap - 1);
-    while (in->slots[i].off != UINT64_MAX)
-        i = (i + 1) & (in->cap - 1);
-    in->slots[i] = (kslot){.off = in->kbytes, .len = (uint32_t)n, .tag = tag};
-    in->kbytes += n;
-    in->used++;
-    *out = &in->slots[i];
+    ivm_rc rc = slot_add(in, tag, p, n, in->kbytes, out);
+    if (rc == IVM_OK)
+        in->kbytes += n;
+    return rc;
+}
+
+/* Brings the tag 0 slots up to the builder: counts the entries staged
+ * since the last call.  On failure the slots still count exactly the
+ * first `tracked` entries, and the next call goes on from there. */
+static ivm_rc track_staged(ivm_input *in)
+{
+    const spine_builder *b = &in->b;
+    for (; in->tracked < b->n; in->tracked++) {
+        size_t x = in->tracked;
+        const uint8_t *e = b->data + b->off[x];
+        size_t len = (size_t)(b->off[x + 1] - b->off[x]);
+        kslot *s = slot_find(in, 0, e, len);
+        if (s == NULL) {
+            ivm_rc rc = slot_add(in, 0, e, len, b->off[x], &s);
+            if (rc != IVM_OK)
+                return rc;
+        }
+        s->w += b->w[x];
+    }
     return IVM_OK;
 }
 
@@ -139,11 +184,21 @@ static int64_t staged(ivm_input *in, uint32_t tag, const uint8_t *p, size_t n)
     return s ? s->w : 0;
 }
 
+/* The staged net weight of the whole entry e[0..n). */
+static ivm_rc staged_entry(ivm_input *in, const uint8_t *e, size_t n, int64_t *w_out)
+{
+    ivm_rc rc = track_staged(in);
+    if (rc == IVM_OK)
+        *w_out = staged(in, 0, e, n);
+    return rc;
+}
+
 /* Forgets what was staged (after a flush or a rollback). */
 static void stage_clear(ivm_input *in)
 {
     spine_builder_clear(&in->b);
     in->nstaged = 0;
+    in->tracked = 0;
     for (size_t i = 0; i < in->cap; i++)
         in->slots[i].off = UINT64_MAX;
     in->used = 0;
@@ -225,6 +280,7 @@ static ivm_rc input_flush(ivm_input *in, ivm_err *err)
         return IVM_SCHEMA;
     }
     spine_batch *d = NULL;
+    in->hint = in->b.bytes;
     ivm_rc rc = spine_builder_finish(&in->b, &d);
     if (rc == IVM_OK)
         rc = eng_apply(t, d, err);
@@ -395,18 +451,22 @@ static void row_text(const ivm_value *vals, uint32_t n, char *buf, size_t cap)
 /* Stages the entry ent[0..len) (table layout, key klen bytes) whose row is
  * vals, with weight w, after checking that the table stays a set on its
  * PRIMARY KEY and UNIQUE keys and never holds a negative count (keeps E1:
- * nothing is staged when a check fails). */
+ * nothing is staged when a check fails).  With `reserved`, ent is space
+ * taken by spine_builder_reserve, which this commits; otherwise the entry
+ * is copied into the builder. */
 static ivm_rc stage_entry(ivm_input *in, table *t, const uint8_t *ent, size_t klen, size_t len,
-                          const ivm_value *vals, int64_t w, ivm_err *err)
+                          const ivm_value *vals, int64_t w, bool reserved, ivm_err *err)
 {
     spine_cursor *c0 = NULL;
-    ivm_rc rc = cursor_of(in, t, 0, &c0);
-    if (rc != IVM_OK)
-        return rc;
+    ivm_rc rc = IVM_OK;
     const uint8_t *val = ent + klen;
     size_t vlen = len - klen;
     if (w < 0) {
-        int64_t have = have_weight(c0, ent, klen, val, vlen, true) + staged(in, 0, ent, len);
+        int64_t mine = 0;
+        if ((rc = cursor_of(in, t, 0, &c0)) != IVM_OK ||
+            (rc = staged_entry(in, ent, len, &mine)) != IVM_OK)
+            return rc;
+        int64_t have = have_weight(c0, ent, klen, val, vlen, true) + mine;
         if (have + w < 0) {
             char row[200];
             row_text(vals, t->ncols, row, sizeof row);
@@ -415,7 +475,11 @@ static ivm_rc stage_entry(ivm_input *in, table *t, const uint8_t *ent, size_t kl
                                t->name, (long long)have);
         }
     } else {
+        /* An insert into a table without PRIMARY KEY or UNIQUE index needs
+         * no check: a multiset takes any number of copies. */
         if (t->npk > 0) {
+            if ((rc = cursor_of(in, t, 0, &c0)) != IVM_OK)
+                return rc;
             int64_t have = have_weight(c0, ent, klen, NULL, 0, false) + staged(in, 1, ent, klen);
             if (have + w > 1) {
                 char names[256];
@@ -445,12 +509,9 @@ static ivm_rc stage_entry(ivm_input *in, table *t, const uint8_t *ent, size_t kl
         }
     }
     /* Checked: from here on only memory can fail.  Slots first, so that a
-     * failure leaves the builder as it was; a slot left at its old weight
-     * plus a new empty one is harmless. */
-    kslot *s0 = NULL, *s1 = NULL;
-    if ((rc = slot_get(in, 0, ent, len, &s0)) != IVM_OK)
-        return rc;
-    uint64_t ent_off = s0->off;
+     * failure leaves the builder as it was; a new slot of weight 0 is
+     * harmless.  Tag 0 is not kept here (track_staged). */
+    kslot *s1 = NULL;
     if (t->npk > 0 && (rc = slot_get(in, 1, ent, klen, &s1)) != IVM_OK)
         return rc;
     kslot **us = NULL;
@@ -468,20 +529,18 @@ static ivm_rc stage_entry(ivm_input *in, table *t, const uint8_t *ent, size_t kl
                 return rc;
         }
     }
-    if ((rc = spine_builder_push(&in->b, ent, klen, val, vlen, w)) != IVM_OK)
+    size_t idx = in->b.n;
+    rc = reserved ? spine_builder_commit(&in->b, klen, len, w)
+                  : spine_builder_push(&in->b, ent, klen, val, vlen, w);
+    if (rc != IVM_OK)
         return rc;
-    /* Slot pointers stay valid: no slot was made after they were found...
-     * except that slot_get may grow the table, so look them up again. */
-    s0 = slot_find(in, 0, ent, len);
-    s0->w += w;
+    /* slot_get may have grown the table since s1 was found: look it up
+     * again. */
     if (t->npk > 0) {
         s1 = slot_find(in, 1, ent, klen);
         s1->w += w;
-        if (w > 0) {
-            s1->has_last = true;
-            s1->last_off = ent_off;
-            s1->last_len = (uint32_t)len;
-        }
+        if (w > 0)
+            s1->last = idx + 1;
     }
     for (uint32_t k = 0; k < t->nuniqs; k++) {
         size_t ulen;
@@ -493,9 +552,9 @@ static ivm_rc stage_entry(ivm_input *in, table *t, const uint8_t *ent, size_t kl
     return IVM_OK;
 }
 
-/* Converts row to the table's columns (in->vals) and encodes its entry into
- * in->enc; *klen_out, *len_out its key and whole lengths. */
-static ivm_rc prepare_row(ivm_input *in, table *t, const ivm_value *row, uint32_t ncols,
+/* Converts row to the table's columns (in->vals); *klen_out, *len_out are
+ * the key and whole lengths of its entry (table layout, E3). */
+static ivm_rc convert_row(ivm_input *in, table *t, const ivm_value *row, uint32_t ncols,
                           size_t *klen_out, size_t *len_out, ivm_err *err)
 {
     if (ncols != t->ncols)
@@ -509,6 +568,10 @@ static ivm_rc prepare_row(ivm_input *in, table *t, const ivm_value *row, uint32_
         if (row[c].type > IVM_TTEXT)
             return ivm_err_set(err, IVM_INVALID, 0, 0, "bad value type %d for %s.%s",
                                (int)row[c].type, t->name, t->col_names[c]);
+        /* A value of the column's own class is stored as it is: the common
+         * case skips the call (eng_coerce would return at once). */
+        if (row[c].type != IVM_TNULL && row[c].type == t->col_types[c])
+            continue;
         ivm_rc rc = eng_coerce(in->db, t, c, &in->vals[c], err);
         if (rc != IVM_OK)
             return rc;
@@ -519,16 +582,18 @@ static ivm_rc prepare_row(ivm_input *in, table *t, const ivm_value *row, uint32_
         klen += spine_row_size(&in->vals[t->pk[i]], 1);
     if (t->npk == 0)
         klen = rowlen;
-    size_t len = klen + (t->npk ? rowlen : 0);
-    if (scratch(&in->enc, &in->enccap, len) != IVM_OK)
-        return IVM_NOMEM;
-    uint8_t *q = in->enc;
+    *klen_out = klen;
+    *len_out = klen + (t->npk ? rowlen : 0);
+    return IVM_OK;
+}
+
+/* Encodes the entry of the converted row in->vals at out. */
+static void encode_entry(const ivm_input *in, const table *t, uint8_t *out)
+{
+    uint8_t *q = out;
     for (uint32_t i = 0; i < t->npk; i++)
         q += spine_value_encode(&in->vals[t->pk[i]], q);
-    spine_row_encode(in->vals, t->ncols, t->npk ? q : in->enc);
-    *klen_out = klen;
-    *len_out = len;
-    return IVM_OK;
+    spine_row_encode(in->vals, t->ncols, q);
 }
 
 static ivm_rc push_row(ivm_input *in, const ivm_value *row, uint32_t ncols, int64_t w,
@@ -543,17 +608,32 @@ static ivm_rc push_row(ivm_input *in, const ivm_value *row, uint32_t ncols, int6
     if (t == NULL)
         return IVM_SCHEMA;
     size_t klen, len;
-    ivm_rc rc = prepare_row(in, t, row, ncols, &klen, &len, err);
-    if (rc == IVM_OK)
-        rc = stage_entry(in, t, in->enc, klen, len, in->vals, w, err);
-    return rc;
+    ivm_rc rc = convert_row(in, t, row, ncols, &klen, &len, err);
+    if (rc != IVM_OK)
+        return rc;
+    /* A big builder gives its memory back at every flush: the first push
+     * after one takes room for as many bytes as the last flush had, at
+     * once, rather than doubling up to it.  Only a hint: without the room
+     * (an empty builder, so nothing is lost by clearing it) it goes on. */
+    if (in->b.n == 0 && in->hint > len && spine_builder_reserve(&in->b, in->hint) == NULL)
+        spine_builder_clear(&in->b);
+    /* Encoded straight into the builder's free space: committed there only
+     * if the checks pass, so a failed push leaves the builder as it was. */
+    uint8_t *ent = spine_builder_reserve(&in->b, len);
+    if (ent == NULL)
+        return IVM_NOMEM;
+    encode_entry(in, t, ent);
+    return stage_entry(in, t, ent, klen, len, in->vals, w, true, err);
 }
 
 ivm_rc ivm_input_push(ivm_input *in, const ivm_value *row, uint32_t ncols, int64_t w,
                       ivm_err *err)
 {
     ivm_rc rc = push_row(in, row, ncols, w, err);
-    rt_arena_reset(&in->db->scratch);
+    /* Most pushes take nothing from the scratch arena (only conversions
+     * to TEXT and UNIQUE checks do): skip the reset then. */
+    if (in->db->scratch.used_total > 0)
+        rt_arena_reset(&in->db->scratch);
     return rc;
 }
 
@@ -571,12 +651,13 @@ static bool current_row(ivm_input *in, table *t, const uint8_t *key, size_t klen
                         ivm_rc *rc)
 {
     spine_cursor *c0 = NULL;
-    if ((*rc = cursor_of(in, t, 0, &c0)) != IVM_OK)
+    if ((*rc = cursor_of(in, t, 0, &c0)) != IVM_OK || (*rc = track_staged(in)) != IVM_OK)
         return false;
     kslot *s1 = slot_find(in, 1, key, klen);
-    if (s1 != NULL && s1->has_last) {
-        const uint8_t *e = in->kbuf + s1->last_off;
-        size_t n = s1->last_len;
+    if (s1 != NULL && s1->last > 0) {
+        const spine_builder *b = &in->b;
+        const uint8_t *e = b->data + b->off[s1->last - 1];
+        size_t n = (size_t)(b->off[s1->last] - b->off[s1->last - 1]);
         if (have_weight(c0, e, klen, e + klen, n - klen, true) + staged(in, 0, e, n) > 0) {
             if ((*rc = scratch(&in->enc2, &in->enc2cap, n)) != IVM_OK)
                 return false;
@@ -621,7 +702,7 @@ static ivm_rc unstage_current(ivm_input *in, table *t, size_t klen, size_t len, 
     if (spine_row_decode(copy + klen, len - klen, vals, t->ncols) != (int)t->ncols)
         return IVM_CORRUPT;
     *copy_out = copy;
-    return stage_entry(in, t, copy, klen, len, vals, -1, err);
+    return stage_entry(in, t, copy, klen, len, vals, -1, false, err);
 }
 
 static ivm_rc need_pk(const table *t, ivm_err *err)
@@ -691,7 +772,7 @@ static ivm_rc upsert(ivm_input *in, const ivm_value *row, uint32_t ncols, ivm_er
     ivm_rc rc = need_pk(t, err);
     size_t klen, len, oldlen;
     if (rc == IVM_OK)
-        rc = prepare_row(in, t, row, ncols, &klen, &len, err);
+        rc = convert_row(in, t, row, ncols, &klen, &len, err);
     if (rc != IVM_OK)
         return rc;
     /* The new entry, kept apart from the scratch that the steps reuse. */
@@ -700,7 +781,7 @@ static ivm_rc upsert(ivm_input *in, const ivm_value *row, uint32_t ncols, ivm_er
     ivm_value *ov = rt_arena_alloc(&in->db->scratch, sizeof *ov * (t->ncols + 1));
     if (ent == NULL || nv == NULL || ov == NULL)
         return IVM_NOMEM;
-    memcpy(ent, in->enc, len);
+    encode_entry(in, t, ent);
     memcpy(nv, in->vals, sizeof *nv * t->ncols);
     uint8_t *old = NULL;
     if (current_row(in, t, ent, klen, &oldlen, &rc)) {
@@ -711,13 +792,13 @@ static ivm_rc upsert(ivm_input *in, const ivm_value *row, uint32_t ncols, ivm_er
     } else if (rc != IVM_OK) {
         return rc;
     }
-    rc = stage_entry(in, t, ent, klen, len, nv, 1, err);
+    rc = stage_entry(in, t, ent, klen, len, nv, 1, false, err);
     if (rc != IVM_OK && old != NULL) {
         /* Put the old row back: the upsert changes nothing (E1).  It was
          * there a moment ago, so this cannot break a constraint. */
         ivm_err ignored;
         ivm_err_clear(&ignored);
-        if (stage_entry(in, t, old, klen, oldlen, ov, 1, &ignored) != IVM_OK) {
+        if (stage_entry(in, t, old, klen, oldlen, ov, 1, false, &ignored) != IVM_OK) {
             /* Out of memory with half an upsert staged: drop the whole
              * transaction rather than keep it. */
             ivm_rollback(in->db);

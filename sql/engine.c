@@ -280,12 +280,16 @@ static ivm_rc table_contents(const table *t, spine_batch **out)
     return rc;
 }
 
-/* Input rows (klen 0) from a batch in a table's storage layout. */
+/* Input rows (klen 0) from a batch in a table's storage layout.  Without a
+ * PRIMARY KEY the entries are whole rows already in row order (E3), so
+ * they are copied in order, not sorted again. */
 static ivm_rc table_delta_rows(const table *t, const spine_batch *d, spine_batch **out)
 {
     spine_builder b;
     spine_builder_init(&b);
-    ivm_rc rc = IVM_OK;
+    spine_builder_set_sorted(&b, t->npk == 0);
+    /* Room for every row at once, not doubling up to it. */
+    ivm_rc rc = d->n > 0 && spine_builder_reserve(&b, d->bytes) == NULL ? IVM_NOMEM : IVM_OK;
     for (size_t i = 0; i < d->n && rc == IVM_OK; i++) {
         size_t len;
         const uint8_t *row = t->npk ? spine_batch_val(d, i, &len) : spine_batch_key(d, i, &len);

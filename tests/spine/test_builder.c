@@ -62,6 +62,22 @@ static void gen_two_col(uint8_t *k, size_t *kl, uint8_t *v, size_t *vl)
     *vl = enc(&val, 1, v);
 }
 
+/* Rows like a table's without a key: small INTs, then text of 20..70
+ * bytes from a few letters, so that entries both longer and shorter than
+ * the builder's 32-byte scan window differ inside it and past it. */
+static void gen_long(uint8_t *k, size_t *kl, uint8_t *v, size_t *vl)
+{
+    char t[80];
+    size_t n = 20 + rng_below(51);
+    for (size_t i = 0; i < n; i++)
+        t[i] = (char)('a' + rng_below(i % 16 == 3 ? 3 : 1));
+    ivm_value key[3] = {ivm_value_int((int64_t)rng_below(3)), ivm_value_int((int64_t)rng_below(300)),
+                        ivm_value_text(t, (uint32_t)n)};
+    *kl = enc(key, 3, k);
+    *vl = 0;
+    IVM_UNUSED(v);
+}
+
 static int64_t gen_weight(void)
 {
     return (int64_t)rng_below(7) - 3; /* zero included: the builder ignores it */
@@ -93,7 +109,8 @@ static void check_random_build(gen_fn gen, size_t n)
 static void test_builder_sorts_and_consolidates(void **state)
 {
     (void)state;
-    static const gen_fn gens[] = {gen_small, gen_wide, gen_prefix, gen_ints, gen_two_col};
+    static const gen_fn gens[] = {gen_small, gen_wide, gen_prefix, gen_ints, gen_two_col,
+                                  gen_long};
     static const size_t sizes[] = {0, 1, 2, 3, 5, 31, 32, 33, 64, 100, 1000, 20000};
     rng_seed(10);
     for (size_t g = 0; g < sizeof gens / sizeof *gens; g++)
@@ -222,6 +239,10 @@ static void test_builder_reserve_commit(void **state)
         tlist_push(&model, p, kl, p + kl, len - kl, i + 1);
         assert_int_equal(spine_builder_commit(&bld, kl, len, i + 1), IVM_OK);
     }
+    /* A reservation never committed is forgotten, even once written. */
+    uint8_t *junk = spine_builder_reserve(&bld, 4000);
+    assert_non_null(junk);
+    memset(junk, 0xff, 4000);
     /* A reservation committed with weight 0 is dropped. */
     assert_non_null(spine_builder_reserve(&bld, 1));
     assert_int_equal(spine_builder_commit(&bld, 0, 0, 0), IVM_OK);

@@ -378,6 +378,183 @@ static void test_input_delete_upsert(void **state)
     ivm_close(db);
 }
 
+/* A table without PRIMARY KEY or UNIQUE index: inserts are not tracked one
+ * by one, yet a deletion sees every row the transaction inserted before
+ * it, committed, flushed or only staged. */
+static void test_input_keyless_insert_delete(void **state)
+{
+    (void)state;
+    ivm_db *db = open_db(1);
+    exec_ok(db, "CREATE TABLE m(x INTEGER, y TEXT);"
+                "INSERT INTO m VALUES (7, 'c');"
+                "CREATE VIEW v AS SELECT y, COUNT(*) AS n FROM m GROUP BY y;");
+    ivm_input *in = NULL;
+    ivm_err err;
+    ivm_err_clear(&err);
+    assert_int_equal(ivm_input_open(db, "m", &in, &err), IVM_OK);
+    ivm_value x[] = {I(1), T("x")};
+    /* Insert x, delete x, delete x again: the last one fails. */
+    assert_int_equal(ivm_input_insert(in, x, 2, &err), IVM_OK);
+    assert_int_equal(ivm_input_push(in, x, 2, -1, &err), IVM_OK);
+    assert_int_equal(ivm_input_push(in, x, 2, -1, &err), IVM_CONSTRAINT);
+    assert_string_equal(err.msg, "cannot delete (1, 'x') from m: the table holds 0 of it");
+    ivm_err_clear(&err);
+    /* Many inserts, then deletions of rows inserted earlier. */
+    char txt[64][8];
+    for (int i = 0; i < 64; i++) {
+        snprintf(txt[i], sizeof txt[i], "r%d", i);
+        ivm_value r[] = {I(i), T(txt[i])};
+        assert_int_equal(ivm_input_push(in, r, 2, 1 + i % 3, &err), IVM_OK);
+    }
+    ivm_value r5[] = {I(5), T("r5")}, r6[] = {I(6), T("r6")};
+    assert_int_equal(ivm_input_push(in, r5, 2, -3, &err), IVM_OK);  /* 5 % 3 = 2: 3 copies */
+    assert_int_equal(ivm_input_push(in, r5, 2, -1, &err), IVM_CONSTRAINT);
+    ivm_err_clear(&err);
+    assert_int_equal(ivm_input_push(in, r6, 2, -1, &err), IVM_OK);
+    /* Inserted again after its deletion: deletable again, once. */
+    assert_int_equal(ivm_input_insert(in, x, 2, &err), IVM_OK);
+    assert_int_equal(ivm_input_insert(in, r6, 2, &err), IVM_OK);
+    assert_int_equal(ivm_input_push(in, x, 2, -1, &err), IVM_OK);
+    assert_int_equal(ivm_input_push(in, x, 2, -1, &err), IVM_CONSTRAINT);
+    ivm_err_clear(&err);
+    /* A committed row, and one flushed into the transaction by a read. */
+    ivm_value c[] = {I(7), T("c")}, y[] = {I(2), T("y")};
+    assert_int_equal(ivm_input_insert(in, y, 2, &err), IVM_OK);
+    free(dump(db, "m")); /* a read flushes the staged pushes */
+    assert_int_equal(ivm_input_push(in, c, 2, -1, &err), IVM_OK);
+    assert_int_equal(ivm_input_push(in, c, 2, -1, &err), IVM_CONSTRAINT);
+    ivm_err_clear(&err);
+    assert_int_equal(ivm_input_push(in, y, 2, -1, &err), IVM_OK);
+    assert_int_equal(ivm_input_push(in, y, 2, -1, &err), IVM_CONSTRAINT);
+    ivm_err_clear(&err);
+    assert_int_equal(ivm_input_insert(in, y, 2, &err), IVM_OK);
+    assert_int_equal(ivm_commit(db, &err), IVM_OK);
+    mset *got = calloc(1, sizeof *got);
+    read_rel(db, "m", got);
+    assert_int_equal(got->n, 64 - 1 + 1); /* r5 gone, y added */
+    for (int i = 0; i < 64; i++) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%d|r%d", i, i);
+        assert_int_equal(ms_get(got, buf), i == 5 ? 0 : 1 + i % 3);
+    }
+    assert_int_equal(ms_get(got, "2|y"), 1);
+    assert_int_equal(ms_get(got, "1|x"), 0);
+    ms_clear(got);
+    free(got);
+    /* Rolled back inserts are gone for later deletions too. */
+    assert_int_equal(ivm_input_insert(in, x, 2, &err), IVM_OK);
+    ivm_rollback(db);
+    assert_int_equal(ivm_input_push(in, x, 2, -1, &err), IVM_CONSTRAINT);
+    ivm_err_clear(&err);
+    ivm_rollback(db);
+    ivm_input_close(in);
+    ivm_close(db);
+}
+
+/* Random pushes into a table without a key and one with a PRIMARY KEY and
+ * a UNIQUE column, with reads (which flush), commits and rollbacks in
+ * between, against a model: every push succeeds exactly when the model
+ * says the table allows it, and the contents always equal the model. */
+#define RM_ROWS 24
+static void test_input_random_against_model(void **state)
+{
+    (void)state;
+    ivm_db *db = open_db(2);
+    exec_ok(db, "CREATE TABLE m(x INTEGER, y TEXT);"
+                "CREATE TABLE k(id INTEGER PRIMARY KEY, u INTEGER UNIQUE, z TEXT);");
+    ivm_input *im = NULL, *ik = NULL;
+    ivm_err err;
+    ivm_err_clear(&err);
+    assert_int_equal(ivm_input_open(db, "m", &im, &err), IVM_OK);
+    assert_int_equal(ivm_input_open(db, "k", &ik, &err), IVM_OK);
+    /* m's model: a count per row (x, 'y<x>'); committed copies apart. */
+    int64_t mw[RM_ROWS] = {0}, mw_c[RM_ROWS] = {0};
+    /* k's model: row (id, u = id % 8, z) present or not, z by version. */
+    int kz[RM_ROWS], kz_c[RM_ROWS];
+    for (int i = 0; i < RM_ROWS; i++)
+        kz[i] = kz_c[i] = -1;
+    char ytxt[RM_ROWS][8], ztxt[4][4] = {"a", "b", "c", "d"};
+    for (int i = 0; i < RM_ROWS; i++)
+        snprintf(ytxt[i], sizeof ytxt[i], "y%d", i);
+    uint64_t seed = 0x9e3779b97f4a7c15u;
+    for (int step = 0; step < 4000; step++) {
+        seed = seed * 6364136223846793005u + 1442695040888963407u;
+        uint32_t r = (uint32_t)(seed >> 33);
+        int i = (int)(r % RM_ROWS), op = (int)((r >> 8) % 100);
+        ivm_err_clear(&err);
+        if (op < 40) {
+            int64_t w = (int64_t)((r >> 16) % 3) + 1;
+            if ((r >> 20) & 1)
+                w = -w;
+            ivm_value row[] = {I(i), T(ytxt[i])};
+            ivm_rc rc = ivm_input_push(im, row, 2, w, &err);
+            bool ok = mw[i] + w >= 0;
+            if (rc != (ok ? IVM_OK : IVM_CONSTRAINT))
+                fail_msg("step %d: push m %d weight %lld: rc %d", step, i, (long long)w, rc);
+            if (ok)
+                mw[i] += w;
+        } else if (op < 85) {
+            int z = (int)((r >> 16) % 4), kind = (int)((r >> 20) % 3);
+            ivm_value row[] = {I(i), I(i % 8), T(ztxt[z])};
+            ivm_rc rc;
+            bool ok;
+            if (kind == 0) { /* insert: the id and u = id % 8 must be free */
+                rc = ivm_input_insert(ik, row, 3, &err);
+                ok = kz[i] < 0;
+                for (int j = i % 8; j < RM_ROWS && ok; j += 8)
+                    ok = kz[j] < 0;
+                if (ok)
+                    kz[i] = z;
+            } else if (kind == 1) { /* upsert: u must be free but for i */
+                rc = ivm_input_upsert(ik, row, 3, &err);
+                ok = true;
+                for (int j = i % 8; j < RM_ROWS && ok; j += 8)
+                    ok = j == i || kz[j] < 0;
+                if (ok)
+                    kz[i] = z;
+            } else { /* delete by key */
+                bool deleted = false;
+                ivm_value key[] = {I(i)};
+                rc = ivm_input_delete(ik, key, 1, &deleted, &err);
+                ok = true;
+                assert_int_equal(deleted, kz[i] >= 0);
+                kz[i] = -1;
+            }
+            if (rc != (ok ? IVM_OK : IVM_CONSTRAINT))
+                fail_msg("step %d: op %d on k %d: rc %d (%s)", step, kind, i, rc, err.msg);
+        } else if (op < 93) {
+            /* A read flushes the staged pushes into the transaction. */
+            mset *got = calloc(1, sizeof *got);
+            read_rel(db, "m", got);
+            for (int j = 0; j < RM_ROWS; j++) {
+                char buf[32];
+                snprintf(buf, sizeof buf, "%d|%s", j, ytxt[j]);
+                assert_int_equal(ms_get(got, buf), mw[j]);
+            }
+            read_rel(db, "k", got);
+            for (int j = 0; j < RM_ROWS; j++) {
+                char buf[32];
+                snprintf(buf, sizeof buf, "%d|%d|%s", j, j % 8, kz[j] >= 0 ? ztxt[kz[j]] : "");
+                assert_int_equal(ms_get(got, buf), kz[j] >= 0 ? 1 : 0);
+            }
+            ms_clear(got);
+            free(got);
+        } else if (op < 98) {
+            assert_int_equal(ivm_commit(db, &err), IVM_OK);
+            memcpy(mw_c, mw, sizeof mw);
+            memcpy(kz_c, kz, sizeof kz);
+        } else {
+            ivm_rollback(db);
+            memcpy(mw, mw_c, sizeof mw);
+            memcpy(kz, kz_c, sizeof kz);
+        }
+    }
+    assert_int_equal(ivm_commit(db, &err), IVM_OK);
+    ivm_input_close(im);
+    ivm_input_close(ik);
+    ivm_close(db);
+}
+
 /* ---- Cursors -------------------------------------------------------------------- */
 
 static void test_cursor_basics(void **state)
@@ -630,6 +807,8 @@ int main(void)
         cmocka_unit_test(test_input_push_commit_rollback),
         cmocka_unit_test(test_input_failures_change_nothing),
         cmocka_unit_test(test_input_delete_upsert),
+        cmocka_unit_test(test_input_keyless_insert_delete),
+        cmocka_unit_test(test_input_random_against_model),
         cmocka_unit_test(test_cursor_basics),
         cmocka_unit_test(test_subscribe_deltas_equal_differences),
         cmocka_unit_test(test_subscribe_sql_commits),
