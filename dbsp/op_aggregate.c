@@ -14,10 +14,10 @@
  * -old +new when the finished rows differ; -old +new state goes to the
  * state spine.  COUNT(*), COUNT(x) and SUM, TOTAL, AVG over INT values are
  * exact under insertions and deletions that way.  COUNT, SUM, TOTAL and AVG
- * over DISTINCT values keep a multiplicity per (group, aggregate, value) in
- * a second spine (the projection of dx, integrated: it is linear) and change
- * only when a value's multiplicity crosses zero: one seek per distinct
- * (group, value) of dx.  What a fold cannot keep exactly sends the group to
+ * over DISTINCT values keep a multiplicity per (group, column, value) and
+ * FILTER in a second spine (the projection of dx, integrated: it is linear)
+ * and change only when a value's multiplicity crosses zero: one seek per
+ * distinct (group, column, value) of dx, whatever the number of FILTERs.  What a fold cannot keep exactly sends the group to
  * the recompute path, which folds every row of the group in the integral
  * after this step (D2) as the node did before it kept state: a REAL (or
  * non-integer text) summand in the group's state or in dx (a REAL sum cannot
@@ -79,14 +79,17 @@ typedef struct agg_acc {
     size_t nbytes, bcap;
 } agg_acc;
 
-/* A value of dx for a DISTINCT aggregate's multiplicities: its tag (the
- * aggregate whose multiplicities it shares), its canonical encoding in the
- * state's mbytes, and its weight. */
+/* A value of one row of dx for the DISTINCT aggregates' multiplicities: its
+ * column tag (the first such aggregate over the same column), the filter
+ * tags (the first over the same column and FILTER) whose filters the row
+ * passes, as bits of a word, its canonical encoding in the state's mbytes,
+ * and the row's weight. */
 typedef struct mult_item {
-    uint32_t tag;
+    uint32_t ctag, slot;      /* slot: a word of filter bits of ctag */
     uint32_t len;
     size_t off;
     int64_t w;
+    uint64_t mask;            /* the filter tags of slot the row passes */
 } mult_item;
 
 typedef struct aggregate_state {
@@ -106,8 +109,17 @@ typedef struct aggregate_state {
     spine *mult;              /* (group, tag, value) -> multiplicity; NULL
                                  without a DISTINCT count or sum */
     spine_builder sbld, mbld; /* this step's changes of st and mult */
-    uint32_t *dtag;           /* per aggregate: its multiplicities' tag, or
-                                 UINT32_MAX when it keeps none */
+    uint32_t *dtag;           /* per aggregate: its multiplicities' filter
+                                 tag, or UINT32_MAX when it keeps none */
+    uint32_t *ctag;           /* per aggregate: its column tag */
+    uint32_t nslots;          /* words of filter bits: per column tag, one
+                                 per 64 filter tags */
+    uint32_t *slot_of;        /* per filter tag: its word and bit */
+    uint8_t *bit_of;
+    uint32_t *slot_ctag;      /* per word: its column tag */
+    uint32_t *slot_ftags;     /* per word: 64 filter tags (UINT32_MAX: none) */
+    uint64_t *wmask;          /* per word: the filter tags a row passes */
+    int64_t *fw;              /* per filter tag: a value's weight in dx */
     ivm_value *sv;            /* a state row, decoded or to encode */
     uint8_t *sbuf;            /* a group's new state, encoded */
     size_t sbuf_cap;
@@ -190,18 +202,27 @@ static ivm_rc aggregate_init(dbsp_ctx *c, dbsp_node n, void *state)
     spine_builder_init(&s->sbld);
     spine_builder_init(&s->mbld);
     s->dtag = ivm_calloc(nd->naggs + 1, sizeof *s->dtag);
+    s->ctag = ivm_calloc(nd->naggs + 1, sizeof *s->ctag);
     s->sv = ivm_calloc(1 + (SLOTS_SUM + 2) * (size_t)nd->naggs, sizeof *s->sv);
     s->st = spine_new();
-    if (s->dtag == NULL || s->sv == NULL || s->st == NULL)
+    if (s->dtag == NULL || s->ctag == NULL || s->sv == NULL || s->st == NULL)
         return IVM_NOMEM;
     /* Aggregates over the same values (column and FILTER) share one set of
-     * multiplicities: COUNT(DISTINCT x) next to SUM(DISTINCT x). */
+     * multiplicities: COUNT(DISTINCT x) next to SUM(DISTINCT x).  Those
+     * over one column share a key in mult, (group, column tag, value), and
+     * keep their multiplicities as its values, one per filter tag: one seek
+     * per value of dx finds all of them. */
     for (uint32_t k = 0; k < nd->naggs; k++) {
         const dbsp_agg *g = &nd->aggs[k];
-        s->dtag[k] = UINT32_MAX;
+        s->dtag[k] = s->ctag[k] = UINT32_MAX;
         if (!keeps_mult(g))
             continue;
-        s->dtag[k] = k;
+        s->dtag[k] = s->ctag[k] = k;
+        for (uint32_t j = 0; j < k; j++)
+            if (keeps_mult(&nd->aggs[j]) && nd->aggs[j].col == g->col) {
+                s->ctag[k] = s->ctag[j];
+                break;
+            }
         for (uint32_t j = 0; j < k; j++) {
             const dbsp_agg *h = &nd->aggs[j];
             if (keeps_mult(h) && h->col == g->col &&
@@ -212,8 +233,38 @@ static ivm_rc aggregate_init(dbsp_ctx *c, dbsp_node n, void *state)
             }
         }
     }
-    if (distinct && (s->mult = spine_new()) == NULL)
+    if (!distinct)
+        return IVM_OK;
+    size_t na = nd->naggs;
+    s->slot_of = ivm_calloc(na, sizeof *s->slot_of);
+    s->bit_of = ivm_calloc(na, 1);
+    s->slot_ctag = ivm_calloc(na, sizeof *s->slot_ctag);
+    s->slot_ftags = ivm_calloc(na * 64, sizeof *s->slot_ftags);
+    s->wmask = ivm_calloc(na, sizeof *s->wmask);
+    s->fw = ivm_calloc(na, sizeof *s->fw);
+    if (s->slot_of == NULL || s->bit_of == NULL || s->slot_ctag == NULL ||
+        s->slot_ftags == NULL || s->wmask == NULL || s->fw == NULL ||
+        (s->mult = spine_new()) == NULL)
         return IVM_NOMEM;
+    memset(s->slot_ftags, 0xff, na * 64 * sizeof *s->slot_ftags);
+    /* Each column tag's filter tags, in ascending order, get consecutive
+     * bits of consecutive words. */
+    for (uint32_t k = 0; k < nd->naggs; k++) {
+        if (s->ctag[k] != k)
+            continue;
+        uint32_t pos = 0, first = s->nslots;
+        for (uint32_t j = k; j < nd->naggs; j++) {
+            if (s->ctag[j] != k || s->dtag[j] != j)
+                continue;
+            uint32_t w = first + pos / 64;
+            s->slot_of[j] = w;
+            s->bit_of[j] = (uint8_t)(pos % 64);
+            s->slot_ctag[w] = k;
+            s->slot_ftags[(size_t)w * 64 + pos % 64] = j;
+            s->nslots = w + 1;
+            pos++;
+        }
+    }
     return IVM_OK;
 }
 
@@ -763,7 +814,8 @@ static ivm_value canonical(const ivm_value *v)
 }
 
 /* Adds value v (tag, weight w) to the touched group's DISTINCT values. */
-static ivm_rc mult_collect(aggregate_state *s, uint32_t tag, const ivm_value *v, int64_t w)
+static ivm_rc mult_collect(aggregate_state *s, uint32_t slot, const ivm_value *v, int64_t w,
+                           uint64_t mask)
 {
     ivm_value cv = canonical(v);
     size_t len = spine_row_size(&cv, 1);
@@ -773,7 +825,8 @@ static ivm_rc mult_collect(aggregate_state *s, uint32_t tag, const ivm_value *v,
     if (s->nmbytes + len > s->mbcap &&
         ivm_grow((void **)&s->mbytes, &s->mbcap, s->nmbytes + len, 1) != IVM_OK)
         return IVM_NOMEM;
-    s->mitems[s->nmitems++] = (mult_item){tag, (uint32_t)len, s->nmbytes, w};
+    s->mitems[s->nmitems++] =
+        (mult_item){s->slot_ctag[slot], slot, (uint32_t)len, s->nmbytes, w, mask};
     s->nmbytes += spine_value_encode(&cv, s->mbytes + s->nmbytes);
     return IVM_OK;
 }
@@ -782,9 +835,19 @@ static int mult_cmp(const void *pa, const void *pb, void *ctx)
 {
     const uint8_t *bytes = ctx;
     const mult_item *x = pa, *y = pb;
-    if (x->tag != y->tag)
-        return x->tag < y->tag ? -1 : 1;
-    return spine_row_cmp(bytes + x->off, x->len, bytes + y->off, y->len);
+    if (x->ctag != y->ctag)
+        return x->ctag < y->ctag ? -1 : 1;
+    int c = spine_row_cmp(bytes + x->off, x->len, bytes + y->off, y->len);
+    if (c != 0)
+        return c;
+    return (x->slot > y->slot) - (x->slot < y->slot);
+}
+
+/* Same column tag and value: one key of mult. */
+static bool mult_same_key(const mult_item *x, const mult_item *y, const uint8_t *bytes)
+{
+    return x->ctag == y->ctag &&
+           spine_row_cmp(bytes + x->off, x->len, bytes + y->off, y->len) == 0;
 }
 
 /* Folds a MIN or MAX over one row of dx (value v, weight w) into a, or
@@ -825,6 +888,8 @@ static ivm_rc fold_delta(const dbsp_pnode *nd, aggregate_state *s, const ivm_val
                          int64_t w, bool *need)
 {
     s->total += w;
+    if (s->nslots > 0)
+        memset(s->wmask, 0, s->nslots * sizeof *s->wmask);
     for (uint32_t k = 0; k < nd->naggs; k++) {
         const dbsp_agg *g = &nd->aggs[k];
         agg_acc *a = &s->acc[k];
@@ -845,7 +910,7 @@ static ivm_rc fold_delta(const dbsp_pnode *nd, aggregate_state *s, const ivm_val
             if (is_sum(g->kind) && v->type == IVM_TREAL)
                 *need = true;
             if (s->dtag[k] == k)
-                rc = mult_collect(s, k, v, w);
+                s->wmask[s->slot_of[k]] |= (uint64_t)1 << s->bit_of[k];
         } else {
             a->count += w;
             if (is_sum(g->kind)) {
@@ -861,14 +926,23 @@ static ivm_rc fold_delta(const dbsp_pnode *nd, aggregate_state *s, const ivm_val
         if (rc != IVM_OK)
             return rc;
     }
+    /* One value per column tag, whatever the number of its filters. */
+    for (uint32_t i = 0; i < s->nslots; i++) {
+        if (s->wmask[i] == 0)
+            continue;
+        ivm_rc rc = mult_collect(s, i, &vals[nd->aggs[s->slot_ctag[i]].col], w, s->wmask[i]);
+        if (rc != IVM_OK)
+            return rc;
+    }
     return IVM_OK;
 }
 
-/* Applies the touched group's DISTINCT values: each one's multiplicity
- * before the step comes from one seek in mult (keys ascending: groups, then
- * tags, then values); a value that appears or disappears changes the
- * counts and sums of the aggregates of its tag.  The multiplicities' change
- * goes to s->mbld. */
+/* Applies the touched group's DISTINCT values: each one's multiplicities
+ * before the step come from one seek in mult (keys ascending: groups, then
+ * column tags, then values) and a walk through the key's filter tags; a
+ * value that appears or disappears changes the counts and sums of the
+ * aggregates of its filter tag.  The multiplicities' change goes to
+ * s->mbld. */
 static ivm_rc mult_apply(dbsp_ctx *c, const dbsp_pnode *nd, aggregate_state *s, spine_cursor *mc,
                          const uint8_t *key, size_t klen, bool *need)
 {
@@ -877,46 +951,74 @@ static ivm_rc mult_apply(dbsp_ctx *c, const dbsp_pnode *nd, aggregate_state *s, 
     ivm_rc rc = IVM_OK;
     for (size_t i = 0; i < s->nmitems && rc == IVM_OK;) {
         const mult_item *it = &s->mitems[i];
-        int64_t w = 0;
-        size_t j = i;
-        for (; j < s->nmitems && mult_cmp(&s->mitems[j], it, s->mbytes) == 0; j++)
-            w += s->mitems[j].w;
-        i = j;
-        if (w == 0)
-            continue;
-        ivm_value tag = ivm_value_int(it->tag);
-        size_t plen = klen + spine_row_size(&tag, 1) + it->len;
+        size_t e = i + 1;
+        while (e < s->nmitems && mult_same_key(&s->mitems[e], it, s->mbytes))
+            e++;
+        ivm_value ct = ivm_value_int(it->ctag);
+        size_t plen = klen + spine_row_size(&ct, 1) + it->len;
         if (plen > s->probe_cap && ivm_grow((void **)&s->probe, &s->probe_cap, plen, 1) != IVM_OK)
             return IVM_NOMEM;
         memcpy(s->probe, key, klen);
-        size_t o = klen + spine_value_encode(&tag, s->probe + klen);
+        size_t o = klen + spine_value_encode(&ct, s->probe + klen);
         memcpy(s->probe + o, s->mbytes + it->off, it->len);
-        int64_t m_old = 0, m_new;
-        if (dbsp_cursor_seek_exact(mc, s->probe, plen) && spine_cursor_val_valid(mc))
-            m_old = spine_cursor_weight(mc);
-        if (__builtin_add_overflow(m_old, w, &m_new))
-            return ivm_err_set(&c->err, IVM_INVALID, 0, 0, "aggregate: weight overflow");
-        rc = spine_builder_push(&s->mbld, s->probe, plen, NULL, 0, w);
-        int sign = (m_old <= 0 && m_new > 0) - (m_new <= 0 && m_old > 0);
-        if (sign == 0)
-            continue;
+        bool found = false;
         ivm_value v;
-        if (spine_row_decode(s->mbytes + it->off, it->len, &v, 1) != 1)
-            return ivm_err_set(&c->err, IVM_CORRUPT, 0, 0, "aggregate: bad value encoding");
-        if (v.type == IVM_TTEXT)
-            v = dbsp_value_sum_numeric(&v);
-        for (uint32_t k = 0; k < nd->naggs; k++) {
-            if (s->dtag[k] != it->tag)
+        bool decoded = false;
+        /* The weights per filter tag, then the filter tags in ascending
+         * order (words, then bits). */
+        for (size_t j = i; j < e; j++)
+            for (uint64_t m = s->mitems[j].mask; m != 0; m &= m - 1)
+                s->fw[s->slot_ftags[(size_t)s->mitems[j].slot * 64 + __builtin_ctzll(m)]] +=
+                    s->mitems[j].w;
+        for (size_t q = 64 * (size_t)it->slot;
+             q < 64 * (size_t)s->nslots && s->slot_ctag[q / 64] == it->ctag && rc == IVM_OK; q++) {
+            uint32_t ftag = s->slot_ftags[q];
+            if (ftag == UINT32_MAX)
                 continue;
-            agg_acc *a = &s->acc[k];
-            a->count += sign;
-            if (is_sum(nd->aggs[k].kind)) {
-                if (v.type == IVM_TINT)
-                    a->isum += (__int128)v.u.i * sign;
-                else
-                    *need = true;
+            int64_t w = s->fw[ftag];
+            s->fw[ftag] = 0;
+            if (w == 0)
+                continue;
+            if (!decoded) {
+                found = dbsp_cursor_seek_exact(mc, s->probe, plen);
+                if (spine_row_decode(s->mbytes + it->off, it->len, &v, 1) != 1)
+                    return ivm_err_set(&c->err, IVM_CORRUPT, 0, 0, "aggregate: bad value encoding");
+                if (v.type == IVM_TTEXT)
+                    v = dbsp_value_sum_numeric(&v);
+                decoded = true;
+            }
+            uint8_t fb[16];
+            ivm_value fv = ivm_value_int(ftag);
+            size_t fl = spine_value_encode(&fv, fb);
+            int64_t m_old = 0, m_new;
+            /* The key's values (filter tags) ascend, as ours do. */
+            for (; found && spine_cursor_val_valid(mc); spine_cursor_step_val(mc)) {
+                size_t cl;
+                const uint8_t *cv = spine_cursor_val(mc, &cl);
+                int cmp = spine_row_cmp(cv, cl, fb, fl);
+                if (cmp == 0)
+                    m_old = spine_cursor_weight(mc);
+                if (cmp >= 0)
+                    break;
+            }
+            if (__builtin_add_overflow(m_old, w, &m_new))
+                return ivm_err_set(&c->err, IVM_INVALID, 0, 0, "aggregate: weight overflow");
+            rc = spine_builder_push(&s->mbld, s->probe, plen, fb, fl, w);
+            int sign = (m_old <= 0 && m_new > 0) - (m_new <= 0 && m_old > 0);
+            for (uint32_t k = 0; sign != 0 && k < nd->naggs; k++) {
+                if (s->dtag[k] != ftag)
+                    continue;
+                agg_acc *a = &s->acc[k];
+                a->count += sign;
+                if (is_sum(nd->aggs[k].kind)) {
+                    if (v.type == IVM_TINT)
+                        a->isum += (__int128)v.u.i * sign;
+                    else
+                        *need = true;
+                }
             }
         }
+        i = e;
     }
     s->nmitems = 0;
     s->nmbytes = 0;
@@ -1132,6 +1234,13 @@ static void aggregate_fini(void *state)
     ivm_free(s->row);
     ivm_free(s->orow);
     ivm_free(s->dtag);
+    ivm_free(s->ctag);
+    ivm_free(s->slot_of);
+    ivm_free(s->bit_of);
+    ivm_free(s->slot_ctag);
+    ivm_free(s->slot_ftags);
+    ivm_free(s->wmask);
+    ivm_free(s->fw);
     ivm_free(s->sv);
     ivm_free(s->sbuf);
     ivm_free(s->mitems);
