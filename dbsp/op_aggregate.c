@@ -17,11 +17,13 @@
  * over DISTINCT values keep a multiplicity per (group, column, value) and
  * FILTER in a second spine (the projection of dx, integrated: it is linear)
  * and change only when a value's multiplicity crosses zero: one seek per
- * distinct (group, column, value) of dx, whatever the number of FILTERs.  What a fold cannot keep exactly sends the group to
- * the recompute path, which folds every row of the group in the integral
- * after this step (D2) as the node did before it kept state: a REAL (or
- * non-integer text) summand in the group's state or in dx (a REAL sum cannot
- * be taken back exactly), a MIN/MAX deletion that is not strictly worse than
+ * distinct (group, column, value) of dx, whatever the number of FILTERs.
+ * What a fold cannot keep exactly sends the group to the recompute path,
+ * which folds every row of the group in the integral after this step (D2)
+ * as the node did before it kept state: a REAL (or non-integer text)
+ * summand in dx (a REAL sum cannot be taken back exactly; INT summands
+ * leave a group's REAL part and its order alone), a DISTINCT sum's value
+ * once the group holds a REAL value, a MIN/MAX deletion that is not strictly worse than
  * the best, a MIN/MAX improvement while the group may hold a row of
  * non-positive weight, an equal value of other bytes than the best (1 and
  * 1.0), or a total weight that drops to zero or below (the group may be
@@ -65,6 +67,8 @@ typedef struct agg_acc {
     __int128 isum;            /* exact sum of INT values */
     double rsum, rcomp;       /* compensated sum of REAL values (Neumaier) */
     bool real;                /* some REAL value was summed */
+    bool seen_real;           /* DISTINCT sums: the group holds a REAL value,
+                                 maybe hidden behind an equal INT (D8) */
     bool has_best;            /* MIN/MAX: best holds a value */
     bool unclean;             /* MIN/MAX: a row of non-positive weight may be
                                  among the group's values (D8) */
@@ -138,7 +142,7 @@ enum {
                                  with SF_REAL two more: rsum, rcomp bits */
     SLOTS_BEST = 2            /* flags, best (NULL: none) */
 };
-enum { SF_REAL = 1, SF_UNCLEAN = 2 };
+enum { SF_REAL = 1, SF_UNCLEAN = 2, SF_SEEN_REAL = 4 };
 ivm_rc dbsp_plan_aggregate(dbsp_plan *p, dbsp_node in_integrated, uint32_t naggs,
                            const dbsp_agg *aggs, dbsp_node *out)
 {
@@ -359,6 +363,8 @@ static ivm_rc fold(const dbsp_pnode *nd, aggregate_state *s, const ivm_value *va
         if (w <= 0)
             a->unclean = true;
         if ((g->flags & DBSP_AGG_F_DISTINCT) || g->kind == DBSP_AGG_GROUP_CONCAT) {
+            if (v->type == IVM_TREAL)
+                a->seen_real = true;
             /* Counted when the collection is finished. */
             ivm_value empty = ivm_value_text("", 0);
             const ivm_value *sep = NULL;
@@ -726,7 +732,7 @@ static ivm_rc state_encode(const dbsp_pnode *nd, aggregate_state *s, const agg_a
             sv[n++] = ivm_value_int(a->count);
             sv[n++] = ivm_value_int((int64_t)(uint64_t)u);
             sv[n++] = ivm_value_int((int64_t)(uint64_t)(u >> 64));
-            sv[n++] = ivm_value_int(a->real ? SF_REAL : 0);
+            sv[n++] = ivm_value_int((a->real ? SF_REAL : 0) | (a->seen_real ? SF_SEEN_REAL : 0));
             if (a->real) {
                 /* As bits: a REAL column would turn NaN into NULL. */
                 int64_t b;
@@ -783,6 +789,7 @@ static ivm_rc state_decode(dbsp_ctx *c, const dbsp_pnode *nd, aggregate_state *s
             STATE_INT(flags);
             a->isum = (__int128)(((unsigned __int128)(uint64_t)hi << 64) | (uint64_t)lo);
             a->real = (flags & SF_REAL) != 0;
+            a->seen_real = (flags & SF_SEEN_REAL) != 0;
             if (a->real) {
                 int64_t b;
                 STATE_INT(b);
@@ -906,8 +913,13 @@ static ivm_rc fold_delta(const dbsp_pnode *nd, aggregate_state *s, const ivm_val
         if (g->kind == DBSP_AGG_MIN || g->kind == DBSP_AGG_MAX) {
             rc = minmax_delta(g, a, v, w, need);
         } else if (s->dtag[k] != UINT32_MAX) {
-            /* A REAL summand: canonical() would make 1.0 the INT 1. */
+            /* A REAL summand: canonical() would make 1.0 the INT 1.  Once
+             * the group holds a REAL, an INT 1 beside a REAL 1.0 is the
+             * value that counts and the REAL the one left when it goes
+             * (the INT comes first, D8). */
             if (is_sum(g->kind) && v->type == IVM_TREAL)
+                a->seen_real = true;
+            if (is_sum(g->kind) && a->seen_real)
                 *need = true;
             if (s->dtag[k] == k)
                 s->wmask[s->slot_of[k]] |= (uint64_t)1 << s->bit_of[k];

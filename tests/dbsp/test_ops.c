@@ -1046,6 +1046,87 @@ static void test_aggregate_state_free_weights_match_recomputation(void **state)
     run_prop(&pr);
 }
 
+/* 1 and 1.0 are one DISTINCT value, represented by the INT while it is
+ * present; MIN and MAX over them take the first row in row order (the INT).
+ * The fold must hand over to the recompute wherever the representative
+ * changes: a REAL 1.0, then an INT 1 beside it, then the INT gone again. */
+static void run_one_value(uint32_t na)
+{
+    static const dbsp_agg aggs[] = {
+        {DBSP_AGG_SUM, IVM_TREAL, 1, DBSP_AGG_F_DISTINCT, 0, 0},
+        {DBSP_AGG_COUNT, IVM_TINT, 1, DBSP_AGG_F_DISTINCT, 0, 0},
+        {DBSP_AGG_MIN, IVM_TREAL, 1, 0, 0, 0},
+        {DBSP_AGG_MAX, IVM_TREAL, 1, 0, 0, 0},
+        {DBSP_AGG_SUM, IVM_TREAL, 1, 0, 0, 0},
+    };
+    dbsp_plan *p = dbsp_plan_new();
+    dbsp_node in, x, i, a, o;
+    assert_int_equal(dbsp_plan_input(p, 2, 1, &in), IVM_OK);
+    assert_int_equal(dbsp_plan_exchange(p, in, &x), IVM_OK);
+    assert_int_equal(dbsp_plan_integrate(p, x, &i), IVM_OK);
+    assert_int_equal(dbsp_plan_aggregate(p, i, na, aggs, &a), IVM_OK);
+    assert_int_equal(dbsp_plan_output(p, a, &o), IVM_OK);
+    /* (row fed, weight, then the expected classes of SUM DISTINCT, MIN, MAX, SUM) */
+    static const struct {
+        bool real;
+        int64_t w;
+        ivm_type sum_d, min, max, sum;
+        double sum_v;
+    } steps[] = {
+        {true, 1, IVM_TREAL, IVM_TREAL, IVM_TREAL, IVM_TREAL, 1.0},
+        {false, 1, IVM_TINT, IVM_TINT, IVM_TINT, IVM_TREAL, 2.0},
+        {false, -1, IVM_TREAL, IVM_TREAL, IVM_TREAL, IVM_TREAL, 1.0},
+        {false, 1, IVM_TINT, IVM_TINT, IVM_TINT, IVM_TREAL, 2.0},
+        {true, -1, IVM_TINT, IVM_TINT, IVM_TINT, IVM_TINT, 1.0},
+    };
+    for (size_t wc = 0; wc < NCOUNTS; wc++) {
+        dbsp_host *h = NULL;
+        assert_int_equal(dbsp_host_new(p, pools[wc], &h), IVM_OK);
+        for (size_t st = 0; st < sizeof steps / sizeof steps[0]; st++) {
+            zset z;
+            zset_init(&z);
+            ivm_value row[2] = {ivm_value_int(7),
+                                steps[st].real ? ivm_value_real(1.0) : ivm_value_int(1)};
+            zset_add_vals(&z, row, 2, 1, steps[st].w);
+            assert_int_equal(dbsp_host_feed_take(h, in, zset_to_batch(&z)), IVM_OK);
+            zset_free(&z);
+            ivm_err err;
+            ivm_err_clear(&err);
+            assert_int_equal(dbsp_host_step(h, &err), IVM_OK);
+            spine_cursor *c = NULL;
+            assert_int_equal(dbsp_host_cursor(h, o, &c), IVM_OK);
+            zset got;
+            zset_init(&got);
+            zset_from_cursor(&got, c);
+            spine_cursor_free(c);
+            assert_int_equal(got.n, 1);
+            ivm_value v[6];
+            assert_int_equal(zrow_decode(&got.r[0], v, 6), 1 + (int)na);
+            assert_int_equal(v[1].type, steps[st].sum_d);
+            assert_int_equal(v[2].type, IVM_TINT);
+            assert_int_equal(v[2].u.i, 1);
+            zset_free(&got);
+            if (na == 2)
+                continue;
+            assert_int_equal(v[3].type, steps[st].min);
+            assert_int_equal(v[4].type, steps[st].max);
+            assert_int_equal(v[5].type, steps[st].sum);
+            double s5 = v[5].type == IVM_TINT ? (double)v[5].u.i : v[5].u.r;
+            assert_true(s5 == steps[st].sum_v);
+        }
+        dbsp_host_free(h);
+    }
+    dbsp_plan_free(p);
+}
+
+static void test_aggregate_int_and_real_of_one_value(void **state)
+{
+    (void)state;
+    run_one_value(5);
+    /* The DISTINCT ones alone: MIN and MAX recompute for reasons of their own. */
+    run_one_value(2);
+}
+
 /* ---- A deeper circuit: two exchange levels in one step ---------------------------------- */
 
 /* join(A, B) -> map to (b, a) keyed by b -> exchange -> integrate ->
@@ -1289,6 +1370,7 @@ int main(void)
         cmocka_unit_test(test_aggregate_state_matches_recomputation),
         cmocka_unit_test(test_aggregate_state_global_matches_recomputation),
         cmocka_unit_test(test_aggregate_state_free_weights_match_recomputation),
+        cmocka_unit_test(test_aggregate_int_and_real_of_one_value),
         cmocka_unit_test(test_pipeline_matches_recomputation),
         cmocka_unit_test(test_topk_matches_recomputation),
     };
