@@ -1127,6 +1127,90 @@ static void test_aggregate_int_and_real_of_one_value(void **state)
     run_one_value(2);
 }
 
+/* More FILTERs over one DISTINCT column than one word of filter bits holds:
+ * COUNT(DISTINCT x) FILTER (WHERE (x + i) % (2 + i % 5) = 0) for i < 70 and
+ * SUM(DISTINCT x) under the last filter, over (g INT 0..3, x INT 0..9). */
+#define NMANY 70
+
+static void gen_gx(rng *r, ivm_value *v)
+{
+    v[0] = ivm_value_int(rng_below(r, 4));
+    v[1] = rng_below(r, 8) == 0 ? ivm_value_null() : ivm_value_int(rng_below(r, 10));
+}
+
+static bool many_pass(int64_t x, uint32_t i)
+{
+    return (x + i) % (2 + i % 5) == 0;
+}
+
+static void build_many_filters(dbsp_plan *p, const dbsp_node *in, dbsp_node *out)
+{
+    dbsp_expr *ex[2 + NMANY];
+    ex[0] = col(0);
+    ex[1] = col(1);
+    for (uint32_t i = 0; i < NMANY; i++)
+        ex[2 + i] = op2(DBSP_X_EQ,
+                        op2(DBSP_X_MOD, op2(DBSP_X_ADD, col(1), kint(i)), kint(2 + i % 5)),
+                        kint(0));
+    dbsp_agg aggs[NMANY + 1];
+    for (uint32_t i = 0; i < NMANY; i++)
+        aggs[i] = (dbsp_agg){DBSP_AGG_COUNT, IVM_TINT, 1,
+                             DBSP_AGG_F_DISTINCT | DBSP_AGG_F_FILTER, 2 + i, 0};
+    aggs[NMANY] = (dbsp_agg){DBSP_AGG_SUM, IVM_TINT, 1, DBSP_AGG_F_DISTINCT | DBSP_AGG_F_FILTER,
+                             2 + NMANY - 1, 0};
+    dbsp_node m, x, i, a;
+    assert_int_equal(dbsp_plan_map(p, in[0], 2 + NMANY, ex, 1, &m), IVM_OK);
+    assert_int_equal(dbsp_plan_exchange(p, m, &x), IVM_OK);
+    assert_int_equal(dbsp_plan_integrate(p, x, &i), IVM_OK);
+    assert_int_equal(dbsp_plan_aggregate(p, i, NMANY + 1, aggs, &a), IVM_OK);
+    assert_int_equal(dbsp_plan_output(p, a, out), IVM_OK);
+}
+
+static void ref_many_filters(const zset *now, const zset *prev, zset *out)
+{
+    (void)prev;
+    const zset *z = &now[0];
+    for (size_t lo = 0; lo < z->n;) {
+        size_t hi = lo + 1;
+        while (hi < z->n && z->r[hi].klen == z->r[lo].klen &&
+               memcmp(z->r[hi].b, z->r[lo].b, z->r[lo].klen) == 0)
+            hi++;
+        /* Rows are (g, x), each once: x is present when its weight is positive. */
+        int64_t w[10] = {0};
+        ivm_value v[2];
+        for (size_t r = lo; r < hi; r++) {
+            assert_int_equal(zrow_decode(&z->r[r], v, 2), 2);
+            if (v[1].type == IVM_TINT)
+                w[v[1].u.i] += z->r[r].w;
+        }
+        ivm_value row[2 + NMANY];
+        row[0] = v[0];
+        int64_t sum = 0, n = 0;
+        for (uint32_t i = 0; i < NMANY; i++) {
+            int64_t c = 0;
+            for (int64_t x = 0; x < 10; x++)
+                if (w[x] > 0 && many_pass(x, i)) {
+                    c++;
+                    if (i == NMANY - 1) {
+                        sum += x;
+                        n++;
+                    }
+                }
+            row[1 + i] = ivm_value_int(c);
+        }
+        row[1 + NMANY] = n == 0 ? ivm_value_null() : ivm_value_int(sum);
+        zset_add_vals(out, row, 2 + NMANY, 1, 1);
+        lo = hi;
+    }
+}
+
+static void test_aggregate_distinct_many_filters_match_recomputation(void **state)
+{
+    (void)state;
+    prop pr = {1, {{2, 1, gen_gx}}, true, build_many_filters, ref_many_filters, 44};
+    run_prop(&pr);
+}
+
 /* ---- A deeper circuit: two exchange levels in one step ---------------------------------- */
 
 /* join(A, B) -> map to (b, a) keyed by b -> exchange -> integrate ->
@@ -1371,6 +1455,7 @@ int main(void)
         cmocka_unit_test(test_aggregate_state_global_matches_recomputation),
         cmocka_unit_test(test_aggregate_state_free_weights_match_recomputation),
         cmocka_unit_test(test_aggregate_int_and_real_of_one_value),
+        cmocka_unit_test(test_aggregate_distinct_many_filters_match_recomputation),
         cmocka_unit_test(test_pipeline_matches_recomputation),
         cmocka_unit_test(test_topk_matches_recomputation),
     };
