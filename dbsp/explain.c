@@ -218,9 +218,23 @@ static void put_role(obuf *o, const dbsp_plan *p, const dbsp_pnode *nd)
         return;
     }
     if (nd->kind == DBSP_AGGREGATE) {
+        /* D8: a GROUP_CONCAT makes the node recompute touched groups. */
+        bool concat = false, distinct = false;
+        for (uint32_t k = 0; k < nd->naggs; k++) {
+            const dbsp_agg *g = &nd->aggs[k];
+            concat |= g->kind == DBSP_AGG_GROUP_CONCAT;
+            distinct |= (g->flags & DBSP_AGG_F_DISTINCT) && g->kind != DBSP_AGG_MIN &&
+                        g->kind != DBSP_AGG_MAX;
+        }
         put_sep(o);
-        put_str(o, "state: spine of its output, one row per group, keyed by ");
-        put_key(o, nd->nkey);
+        if (concat) {
+            put_str(o, "state: none (GROUP_CONCAT: touched groups are recomputed from the integral)");
+        } else {
+            put_str(o, "state: spine of each group's accumulators keyed by ");
+            put_key(o, nd->nkey);
+            if (distinct)
+                put_str(o, ", spine of DISTINCT values' multiplicities keyed by (group, aggregate, value)");
+        }
     } else if (nd->kind == DBSP_TOPK) {
         put_sep(o);
         put_str(o, "state: spine of its output, each partition's top rows, keyed by ");

@@ -6,17 +6,34 @@
  *   agg(z) = { (g, f(z|g)) : g a group of z };
  *   d out = agg(I(x)) - agg(z^-1(I(x))), which only differs on groups in dx
  *
- * For each group touched by dx the aggregates are recomputed from the
- * group's rows in the integral after this step (D2), weights read as
- * multiplicities: once over I(x), the new row, and once over I(x) - dx, the
- * group before this step, whose rows come from the same scan merged with
- * the group's rows of dx; when the two rows differ, -old +new go out (D8).
- * One seek per group and no state of its own.
- * Per step: O(sum of the sizes of the touched groups + |dx| log |I|), with a
- * log factor for DISTINCT and GROUP_CONCAT, whose values are collected and
- * sorted per group.  A linear fold of COUNT and SUM would cost O(|dx|) but
- * cannot do MIN, MAX or DISTINCT, nor SUM's exact overflow check; a later
- * issue may add it for them.
+ * The node keeps each group's accumulators in a state spine keyed by group
+ * (D8, dbsp/README.md): the group's total weight and, per aggregate, its
+ * count, exact 128-bit INT sum, REAL sum state, MIN/MAX best value.  For a
+ * group touched by dx it seeks the group's state (groups ascending, one
+ * cursor), folds only the group's rows of dx into a copy of it, and emits
+ * -old +new when the finished rows differ; -old +new state goes to the
+ * state spine.  COUNT(*), COUNT(x) and SUM, TOTAL, AVG over INT values are
+ * exact under insertions and deletions that way.  COUNT, SUM, TOTAL and AVG
+ * over DISTINCT values keep a multiplicity per (group, column, value) and
+ * FILTER in a second spine (the projection of dx, integrated: it is linear)
+ * and change only when a value's multiplicity crosses zero: one seek per
+ * distinct (group, column, value) of dx, whatever the number of FILTERs.
+ * What a fold cannot keep exactly sends the group to the recompute path,
+ * which folds every row of the group in the integral after this step (D2)
+ * as the node did before it kept state: a REAL (or non-integer text)
+ * summand in dx (a REAL sum cannot be taken back exactly; INT summands
+ * leave a group's REAL part and its order alone), a DISTINCT sum's value
+ * once the group holds a REAL value, a MIN/MAX deletion that is not strictly worse than
+ * the best, a MIN/MAX improvement while the group may hold a row of
+ * non-positive weight, an equal value of other bytes than the best (1 and
+ * 1.0), or a total weight that drops to zero or below (the group may be
+ * gone).  The recomputed accumulators become the new state, so the fold and
+ * the recompute give the same bytes.  A node with a GROUP_CONCAT keeps no
+ * state and recomputes every touched group, old and new, from the integral
+ * (D8).
+ * Per step: O(|dx| + touched groups x log |state|) for folds, plus
+ * O(|dx| log |M|) for DISTINCT (M: the multiplicity spine), plus the size of
+ * each recomputed group (times its log for DISTINCT and GROUP_CONCAT).
  *
  * Semantics as SQLite: MIN and MAX skip NULLs; SUM over INT is exact (kept
  * in 128 bits) and an "integer overflow" error if the result does not fit
@@ -50,7 +67,11 @@ typedef struct agg_acc {
     __int128 isum;            /* exact sum of INT values */
     double rsum, rcomp;       /* compensated sum of REAL values (Neumaier) */
     bool real;                /* some REAL value was summed */
+    bool seen_real;           /* DISTINCT sums: the group holds a REAL value,
+                                 maybe hidden behind an equal INT (D8) */
     bool has_best;            /* MIN/MAX: best holds a value */
+    bool unclean;             /* MIN/MAX: a row of non-positive weight may be
+                                 among the group's values (D8) */
     ivm_value best;           /* MIN/MAX; GROUP_CONCAT's result; text points into tbuf */
     char *tbuf;               /* owned text of best */
     size_t tcap;
@@ -62,17 +83,66 @@ typedef struct agg_acc {
     size_t nbytes, bcap;
 } agg_acc;
 
+/* A value of one row of dx for the DISTINCT aggregates' multiplicities: its
+ * column tag (the first such aggregate over the same column), the filter
+ * tags (the first over the same column and FILTER) whose filters the row
+ * passes, as bits of a word, its canonical encoding in the state's mbytes,
+ * and the row's weight. */
+typedef struct mult_item {
+    uint32_t ctag, slot;      /* slot: a word of filter bits of ctag */
+    uint32_t len;
+    size_t off;
+    int64_t w;
+    uint64_t mask;            /* the filter tags of slot the row passes */
+} mult_item;
+
 typedef struct aggregate_state {
     bool started;             /* the first step has run */
+    bool stateful;            /* keeps group states (no GROUP_CONCAT, D8) */
     ivm_value *vals;          /* a decoded input row */
     ivm_value *res;           /* the aggregates of one group */
-    agg_acc *acc;             /* one per aggregate */
+    agg_acc *acc;             /* one per aggregate: the group now */
+    int64_t total;            /* the group's total weight (stateful) */
     uint32_t naggs;
     uint8_t *row;             /* encoded res: the group's new row */
     size_t row_cap;
     uint8_t *orow;            /* the group's row before this step */
     size_t orow_cap;
+    /* Stateful nodes only. */
+    spine *st;                /* group -> encoded accumulators, weight 1 */
+    spine *mult;              /* (group, tag, value) -> multiplicity; NULL
+                                 without a DISTINCT count or sum */
+    spine_builder sbld, mbld; /* this step's changes of st and mult */
+    uint32_t *dtag;           /* per aggregate: its multiplicities' filter
+                                 tag, or UINT32_MAX when it keeps none */
+    uint32_t *ctag;           /* per aggregate: its column tag */
+    uint32_t nslots;          /* words of filter bits: per column tag, one
+                                 per 64 filter tags */
+    uint32_t *slot_of;        /* per filter tag: its word and bit */
+    uint8_t *bit_of;
+    uint32_t *slot_ctag;      /* per word: its column tag */
+    uint32_t *slot_ftags;     /* per word: 64 filter tags (UINT32_MAX: none) */
+    uint64_t *wmask;          /* per word: the filter tags a row passes */
+    int64_t *fw;              /* per filter tag: a value's weight in dx */
+    ivm_value *sv;            /* a state row, decoded or to encode */
+    uint8_t *sbuf;            /* a group's new state, encoded */
+    size_t sbuf_cap;
+    mult_item *mitems;        /* the touched group's DISTINCT values of dx */
+    size_t nmitems, micap;
+    uint8_t *mbytes;
+    size_t nmbytes, mbcap;
+    uint8_t *probe;           /* a key of mult being sought */
+    size_t probe_cap;
 } aggregate_state;
+
+/* Slots of a group's state row: the total, then per aggregate by kind. */
+enum {
+    SLOTS_COUNT = 1,          /* count */
+    SLOTS_SUM = 4,            /* count, isum low, isum high, flags;
+                                 with SF_REAL two more: rsum, rcomp bits */
+    SLOTS_BEST = 2            /* flags, best (NULL: none) */
+};
+enum { SF_REAL = 1, SF_UNCLEAN = 2, SF_SEEN_REAL = 4 };
 ivm_rc dbsp_plan_aggregate(dbsp_plan *p, dbsp_node in_integrated, uint32_t naggs,
                            const dbsp_agg *aggs, dbsp_node *out)
 {
@@ -102,6 +172,18 @@ ivm_rc dbsp_plan_aggregate(dbsp_plan *p, dbsp_node in_integrated, uint32_t naggs
     return dbsp_plan_add(p, &nd, out);
 }
 
+static bool is_sum(uint8_t kind)
+{
+    return kind == DBSP_AGG_SUM || kind == DBSP_AGG_AVG || kind == DBSP_AGG_TOTAL;
+}
+
+/* DISTINCT COUNT, SUM, TOTAL and AVG keep multiplicities; DISTINCT MIN and
+ * MAX need none (a value's presence is all they read). */
+static bool keeps_mult(const dbsp_agg *g)
+{
+    return (g->flags & DBSP_AGG_F_DISTINCT) && (g->kind == DBSP_AGG_COUNT || is_sum(g->kind));
+}
+
 static ivm_rc aggregate_init(dbsp_ctx *c, dbsp_node n, void *state)
 {
     aggregate_state *s = state;
@@ -112,6 +194,81 @@ static ivm_rc aggregate_init(dbsp_ctx *c, dbsp_node n, void *state)
     if (s->vals == NULL || s->res == NULL || s->acc == NULL)
         return IVM_NOMEM;
     s->naggs = nd->naggs;
+    s->stateful = true;
+    bool distinct = false;
+    for (uint32_t k = 0; k < nd->naggs; k++) {
+        if (nd->aggs[k].kind == DBSP_AGG_GROUP_CONCAT)
+            s->stateful = false;
+        distinct |= keeps_mult(&nd->aggs[k]);
+    }
+    if (!s->stateful)
+        return IVM_OK;
+    spine_builder_init(&s->sbld);
+    spine_builder_init(&s->mbld);
+    s->dtag = ivm_calloc(nd->naggs + 1, sizeof *s->dtag);
+    s->ctag = ivm_calloc(nd->naggs + 1, sizeof *s->ctag);
+    s->sv = ivm_calloc(1 + (SLOTS_SUM + 2) * (size_t)nd->naggs, sizeof *s->sv);
+    s->st = spine_new();
+    if (s->dtag == NULL || s->ctag == NULL || s->sv == NULL || s->st == NULL)
+        return IVM_NOMEM;
+    /* Aggregates over the same values (column and FILTER) share one set of
+     * multiplicities: COUNT(DISTINCT x) next to SUM(DISTINCT x).  Those
+     * over one column share a key in mult, (group, column tag, value), and
+     * keep their multiplicities as its values, one per filter tag: one seek
+     * per value of dx finds all of them. */
+    for (uint32_t k = 0; k < nd->naggs; k++) {
+        const dbsp_agg *g = &nd->aggs[k];
+        s->dtag[k] = s->ctag[k] = UINT32_MAX;
+        if (!keeps_mult(g))
+            continue;
+        s->dtag[k] = s->ctag[k] = k;
+        for (uint32_t j = 0; j < k; j++)
+            if (keeps_mult(&nd->aggs[j]) && nd->aggs[j].col == g->col) {
+                s->ctag[k] = s->ctag[j];
+                break;
+            }
+        for (uint32_t j = 0; j < k; j++) {
+            const dbsp_agg *h = &nd->aggs[j];
+            if (keeps_mult(h) && h->col == g->col &&
+                (h->flags & DBSP_AGG_F_FILTER) == (g->flags & DBSP_AGG_F_FILTER) &&
+                (!(g->flags & DBSP_AGG_F_FILTER) || h->filter_col == g->filter_col)) {
+                s->dtag[k] = s->dtag[j];
+                break;
+            }
+        }
+    }
+    if (!distinct)
+        return IVM_OK;
+    size_t na = nd->naggs;
+    s->slot_of = ivm_calloc(na, sizeof *s->slot_of);
+    s->bit_of = ivm_calloc(na, 1);
+    s->slot_ctag = ivm_calloc(na, sizeof *s->slot_ctag);
+    s->slot_ftags = ivm_calloc(na * 64, sizeof *s->slot_ftags);
+    s->wmask = ivm_calloc(na, sizeof *s->wmask);
+    s->fw = ivm_calloc(na, sizeof *s->fw);
+    if (s->slot_of == NULL || s->bit_of == NULL || s->slot_ctag == NULL ||
+        s->slot_ftags == NULL || s->wmask == NULL || s->fw == NULL ||
+        (s->mult = spine_new()) == NULL)
+        return IVM_NOMEM;
+    memset(s->slot_ftags, 0xff, na * 64 * sizeof *s->slot_ftags);
+    /* Each column tag's filter tags, in ascending order, get consecutive
+     * bits of consecutive words. */
+    for (uint32_t k = 0; k < nd->naggs; k++) {
+        if (s->ctag[k] != k)
+            continue;
+        uint32_t pos = 0, first = s->nslots;
+        for (uint32_t j = k; j < nd->naggs; j++) {
+            if (s->ctag[j] != k || s->dtag[j] != j)
+                continue;
+            uint32_t w = first + pos / 64;
+            s->slot_of[j] = w;
+            s->bit_of[j] = (uint8_t)(pos % 64);
+            s->slot_ctag[w] = k;
+            s->slot_ftags[(size_t)w * 64 + pos % 64] = j;
+            s->nslots = w + 1;
+            pos++;
+        }
+    }
     return IVM_OK;
 }
 
@@ -190,6 +347,7 @@ static void sum_value(agg_acc *a, const ivm_value *v, int64_t w)
 /* Folds one row of values, present w times, into every aggregate. */
 static ivm_rc fold(const dbsp_pnode *nd, aggregate_state *s, const ivm_value *vals, int64_t w)
 {
+    s->total += w;
     for (uint32_t k = 0; k < nd->naggs; k++) {
         const dbsp_agg *g = &nd->aggs[k];
         agg_acc *a = &s->acc[k];
@@ -202,7 +360,11 @@ static ivm_rc fold(const dbsp_pnode *nd, aggregate_state *s, const ivm_value *va
         const ivm_value *v = &vals[g->col];
         if (v->type == IVM_TNULL)
             continue;
+        if (w <= 0)
+            a->unclean = true;
         if ((g->flags & DBSP_AGG_F_DISTINCT) || g->kind == DBSP_AGG_GROUP_CONCAT) {
+            if (v->type == IVM_TREAL)
+                a->seen_real = true;
             /* Counted when the collection is finished. */
             ivm_value empty = ivm_value_text("", 0);
             const ivm_value *sep = NULL;
@@ -240,7 +402,10 @@ static ivm_rc fold(const dbsp_pnode *nd, aggregate_state *s, const ivm_value *va
     return IVM_OK;
 }
 
-/* Sorting collected items: by value (SQL order), then separator bytes. */
+/* Sorting collected items: by value (SQL order), then separator bytes,
+ * then value bytes, so that of equal values of two classes (1 and 1.0) the
+ * INT comes first whatever order they were collected in: DISTINCT takes a
+ * run's first value, MIN the first present value, MAX the last. */
 static int item_cmp(const void *pa, const void *pb, void *ctx)
 {
     const uint8_t *bytes = ctx;
@@ -251,7 +416,10 @@ static int item_cmp(const void *pa, const void *pb, void *ctx)
     int c = dbsp_value_cmp(&u, &v);
     if (c != 0)
         return c;
-    return spine_row_cmp(bytes + x->soff, x->slen, bytes + y->soff, y->slen);
+    c = spine_row_cmp(bytes + x->soff, x->slen, bytes + y->soff, y->slen);
+    if (c != 0)
+        return c;
+    return spine_row_cmp(bytes + x->voff, x->vlen, bytes + y->voff, y->vlen);
 }
 
 /* Finishes a DISTINCT aggregate or a GROUP_CONCAT from its collection:
@@ -276,8 +444,12 @@ static ivm_rc finish_collection(dbsp_ctx *c, const dbsp_agg *g, agg_acc *a)
             spine_row_decode(a->bytes + a->items[j].voff, a->items[j].vlen, &u, 1);
             if (dbsp_value_cmp(&u, &v) != 0)
                 break;
-            if (!distinct && spine_row_cmp(a->bytes + a->items[j].soff, a->items[j].slen,
-                                           a->bytes + a->items[i].soff, a->items[i].slen) != 0)
+            /* Without DISTINCT 1 and 1.0 are two values (joined as both). */
+            if (!distinct &&
+                (spine_row_cmp(a->bytes + a->items[j].soff, a->items[j].slen,
+                               a->bytes + a->items[i].soff, a->items[i].slen) != 0 ||
+                 spine_row_cmp(a->bytes + a->items[j].voff, a->items[j].vlen,
+                               a->bytes + a->items[i].voff, a->items[i].vlen) != 0))
                 break;
             w += a->items[j].w;
         }
@@ -326,6 +498,9 @@ static ivm_rc finish_collection(dbsp_ctx *c, const dbsp_agg *g, agg_acc *a)
     }
     if (concat && !first)
         a->best = ivm_value_text(a->tbuf, (uint32_t)out);
+    /* Folded into count, sums and best: a second finish adds nothing. */
+    a->nitems = 0;
+    a->nbytes = 0;
     return IVM_OK;
 }
 
@@ -340,12 +515,12 @@ static double real_total(const agg_acc *a)
 
 /* The aggregate values of a group from its folds; res[] as SQLite gives them
  * (an empty group gives COUNT 0, TOTAL 0.0 and NULL for the others). */
-static ivm_rc finish(dbsp_ctx *c, const dbsp_pnode *nd, aggregate_state *s)
+static ivm_rc finish(dbsp_ctx *c, const dbsp_pnode *nd, agg_acc *accs, ivm_value *res)
 {
     for (uint32_t k = 0; k < nd->naggs; k++) {
         const dbsp_agg *g = &nd->aggs[k];
-        agg_acc *a = &s->acc[k];
-        ivm_value *r = &s->res[k];
+        agg_acc *a = &accs[k];
+        ivm_value *r = &res[k];
         if ((g->flags & DBSP_AGG_F_DISTINCT) || g->kind == DBSP_AGG_GROUP_CONCAT) {
             ivm_rc rc = finish_collection(c, g, a);
             if (rc != IVM_OK)
@@ -393,10 +568,10 @@ static ivm_rc finish(dbsp_ctx *c, const dbsp_pnode *nd, aggregate_state *s)
     return IVM_OK;
 }
 
-static void acc_reset(aggregate_state *s, uint32_t naggs)
+static void acc_reset(agg_acc *accs, uint32_t naggs)
 {
     for (uint32_t k = 0; k < naggs; k++) {
-        agg_acc *a = &s->acc[k];
+        agg_acc *a = &accs[k];
         agg_acc keep = *a;
         memset(a, 0, sizeof *a);
         /* Buffers stay for the next group. */
@@ -409,12 +584,12 @@ static void acc_reset(aggregate_state *s, uint32_t naggs)
     }
 }
 
-/* Finishes the fold in s->acc and encodes it into *buf; *len_out is its
+/* Finishes the fold in accs and encodes it into *buf; *len_out is its
  * length. */
-static ivm_rc encode_group(dbsp_ctx *c, const dbsp_pnode *nd, aggregate_state *s, uint8_t **buf,
-                           size_t *cap, size_t *len_out)
+static ivm_rc encode_group(dbsp_ctx *c, const dbsp_pnode *nd, aggregate_state *s, agg_acc *accs,
+                           uint8_t **buf, size_t *cap, size_t *len_out)
 {
-    ivm_rc rc = finish(c, nd, s);
+    ivm_rc rc = finish(c, nd, accs, s->res);
     if (rc != IVM_OK)
         return rc;
     size_t len = spine_row_size(s->res, nd->naggs);
@@ -446,7 +621,7 @@ static ivm_rc group_rows(dbsp_ctx *c, const dbsp_pnode *nd, uint32_t in_cols, ag
                          bool old_global, const uint8_t *key, size_t klen, size_t *nlen_out,
                          size_t *olen_out)
 {
-    acc_reset(s, nd->naggs);
+    acc_reset(s->acc, nd->naggs);
     bool found = dbsp_cursor_seek_exact(in, key, klen);
     if (spine_row_decode(key, klen, s->vals, nd->nkey) != (int)nd->nkey)
         return ivm_err_set(&c->err, IVM_CORRUPT, 0, 0, "aggregate: bad key encoding");
@@ -463,11 +638,11 @@ static ivm_rc group_rows(dbsp_ctx *c, const dbsp_pnode *nd, uint32_t in_cols, ag
         }
     }
     if (rc == IVM_OK && (found || nd->nkey == 0))
-        rc = encode_group(c, nd, s, &s->row, &s->row_cap, nlen_out);
+        rc = encode_group(c, nd, s, s->acc, &s->row, &s->row_cap, nlen_out);
     if (rc != IVM_OK)
         return rc;
     /* The old row: a merge of the group's rows in I and in dx, by value. */
-    acc_reset(s, nd->naggs);
+    acc_reset(s->acc, nd->naggs);
     bool existed = old_global;
     if (found)
         spine_cursor_rewind_vals(in);
@@ -500,7 +675,7 @@ static ivm_rc group_rows(dbsp_ctx *c, const dbsp_pnode *nd, uint32_t in_cols, ag
     }
     *olen_out = SIZE_MAX;
     if (existed)
-        rc = encode_group(c, nd, s, &s->orow, &s->orow_cap, olen_out);
+        rc = encode_group(c, nd, s, s->acc, &s->orow, &s->orow_cap, olen_out);
     return rc;
 }
 
@@ -536,9 +711,494 @@ static ivm_rc update_group(dbsp_ctx *c, const dbsp_pnode *nd, uint32_t in_cols,
     return rc;
 }
 
+/* ---- Group states (D8) ----------------------------------------------------- */
+
+/* Encodes total and the finished accumulators accs as a group's state row
+ * into *buf (layout: SLOTS_*); *len_out is its length. */
+static ivm_rc state_encode(const dbsp_pnode *nd, aggregate_state *s, const agg_acc *accs,
+                           int64_t total, uint8_t **buf, size_t *cap, size_t *len_out)
+{
+    ivm_value *sv = s->sv;
+    uint32_t n = 0;
+    sv[n++] = ivm_value_int(total);
+    for (uint32_t k = 0; k < nd->naggs; k++) {
+        const dbsp_agg *g = &nd->aggs[k];
+        const agg_acc *a = &accs[k];
+        if (g->kind == DBSP_AGG_MIN || g->kind == DBSP_AGG_MAX) {
+            sv[n++] = ivm_value_int(a->unclean ? SF_UNCLEAN : 0);
+            sv[n++] = a->has_best ? a->best : ivm_value_null();
+        } else if (is_sum(g->kind)) {
+            unsigned __int128 u = (unsigned __int128)a->isum;
+            sv[n++] = ivm_value_int(a->count);
+            sv[n++] = ivm_value_int((int64_t)(uint64_t)u);
+            sv[n++] = ivm_value_int((int64_t)(uint64_t)(u >> 64));
+            sv[n++] = ivm_value_int((a->real ? SF_REAL : 0) | (a->seen_real ? SF_SEEN_REAL : 0));
+            if (a->real) {
+                /* As bits: a REAL column would turn NaN into NULL. */
+                int64_t b;
+                memcpy(&b, &a->rsum, sizeof b);
+                sv[n++] = ivm_value_int(b);
+                memcpy(&b, &a->rcomp, sizeof b);
+                sv[n++] = ivm_value_int(b);
+            }
+        } else {
+            sv[n++] = ivm_value_int(a->count);
+        }
+    }
+    size_t len = spine_row_size(sv, n);
+    if (len > *cap && ivm_grow((void **)buf, cap, len, 1) != IVM_OK)
+        return IVM_NOMEM;
+    spine_row_encode(sv, n, *buf);
+    *len_out = len;
+    return IVM_OK;
+}
+
+/* Decodes a state row into accs (reset by the caller) and *total_out; a
+ * best's text is copied, the row's bytes die when the cursor moves. */
+static ivm_rc state_decode(dbsp_ctx *c, const dbsp_pnode *nd, aggregate_state *s,
+                           const uint8_t *row, size_t len, agg_acc *accs, int64_t *total_out)
+{
+    uint32_t max = 1 + (SLOTS_SUM + 2) * nd->naggs;
+    int got = spine_row_decode(row, len, s->sv, max);
+    const ivm_value *sv = s->sv;
+    uint32_t n = 0;
+#define STATE_INT(dst)                                                      \
+    do {                                                                    \
+        if ((int)n >= got || sv[n].type != IVM_TINT)                        \
+            goto corrupt;                                                   \
+        (dst) = sv[n++].u.i;                                                \
+    } while (0)
+    STATE_INT(*total_out);
+    for (uint32_t k = 0; k < nd->naggs; k++) {
+        const dbsp_agg *g = &nd->aggs[k];
+        agg_acc *a = &accs[k];
+        int64_t flags = 0;
+        if (g->kind == DBSP_AGG_MIN || g->kind == DBSP_AGG_MAX) {
+            STATE_INT(flags);
+            a->unclean = (flags & SF_UNCLEAN) != 0;
+            if ((int)n >= got)
+                goto corrupt;
+            if (sv[n].type != IVM_TNULL && keep_best(a, &sv[n]) != IVM_OK)
+                return IVM_NOMEM;
+            n++;
+        } else if (is_sum(g->kind)) {
+            int64_t lo, hi;
+            STATE_INT(a->count);
+            STATE_INT(lo);
+            STATE_INT(hi);
+            STATE_INT(flags);
+            a->isum = (__int128)(((unsigned __int128)(uint64_t)hi << 64) | (uint64_t)lo);
+            a->real = (flags & SF_REAL) != 0;
+            a->seen_real = (flags & SF_SEEN_REAL) != 0;
+            if (a->real) {
+                int64_t b;
+                STATE_INT(b);
+                memcpy(&a->rsum, &b, sizeof b);
+                STATE_INT(b);
+                memcpy(&a->rcomp, &b, sizeof b);
+            }
+        } else {
+            STATE_INT(a->count);
+        }
+    }
+#undef STATE_INT
+    if ((int)n == got)
+        return IVM_OK;
+corrupt:
+    return ivm_err_set(&c->err, IVM_CORRUPT, 0, 0, "aggregate: bad state encoding");
+}
+
+/* A DISTINCT value's canonical form: values equal under dbsp_value_cmp
+ * get one encoding, so a REAL with an integral value in range is the INT. */
+static ivm_value canonical(const ivm_value *v)
+{
+    if (v->type == IVM_TREAL) {
+        double r = v->u.r;
+        if (r >= -9223372036854775808.0 && r < 9223372036854775808.0 && r == (double)(int64_t)r)
+            return ivm_value_int((int64_t)r);
+    }
+    return *v;
+}
+
+/* Adds value v (tag, weight w) to the touched group's DISTINCT values. */
+static ivm_rc mult_collect(aggregate_state *s, uint32_t slot, const ivm_value *v, int64_t w,
+                           uint64_t mask)
+{
+    ivm_value cv = canonical(v);
+    size_t len = spine_row_size(&cv, 1);
+    if (s->nmitems == s->micap &&
+        ivm_grow((void **)&s->mitems, &s->micap, s->nmitems + 1, sizeof *s->mitems) != IVM_OK)
+        return IVM_NOMEM;
+    if (s->nmbytes + len > s->mbcap &&
+        ivm_grow((void **)&s->mbytes, &s->mbcap, s->nmbytes + len, 1) != IVM_OK)
+        return IVM_NOMEM;
+    s->mitems[s->nmitems++] =
+        (mult_item){s->slot_ctag[slot], slot, (uint32_t)len, s->nmbytes, w, mask};
+    s->nmbytes += spine_value_encode(&cv, s->mbytes + s->nmbytes);
+    return IVM_OK;
+}
+
+static int mult_cmp(const void *pa, const void *pb, void *ctx)
+{
+    const uint8_t *bytes = ctx;
+    const mult_item *x = pa, *y = pb;
+    if (x->ctag != y->ctag)
+        return x->ctag < y->ctag ? -1 : 1;
+    int c = spine_row_cmp(bytes + x->off, x->len, bytes + y->off, y->len);
+    if (c != 0)
+        return c;
+    return (x->slot > y->slot) - (x->slot < y->slot);
+}
+
+/* Same column tag and value: one key of mult. */
+static bool mult_same_key(const mult_item *x, const mult_item *y, const uint8_t *bytes)
+{
+    return x->ctag == y->ctag &&
+           spine_row_cmp(bytes + x->off, x->len, bytes + y->off, y->len) == 0;
+}
+
+/* Folds a MIN or MAX over one row of dx (value v, weight w) into a, or
+ * sets *need when only a recompute can say (D8). */
+static ivm_rc minmax_delta(const dbsp_agg *g, agg_acc *a, const ivm_value *v, int64_t w,
+                           bool *need)
+{
+    int cmp = a->has_best ? dbsp_value_cmp(v, &a->best) : 0;
+    bool better = !a->has_best || (g->kind == DBSP_AGG_MIN ? cmp < 0 : cmp > 0);
+    if (w < 0) {
+        /* Only a value strictly worse than the best (or no best at all)
+         * leaves it as it is; the row may now weigh less than zero. */
+        if (a->has_best && (better || cmp == 0))
+            *need = true;
+        else
+            a->unclean = true;
+        return IVM_OK;
+    }
+    if (better) {
+        /* The new value counts only if its row now weighs more than zero,
+         * which is known while no row of the group weighs less. */
+        if (a->unclean) {
+            *need = true;
+            return IVM_OK;
+        }
+        return keep_best(a, v);
+    }
+    /* Equal values of two classes (1 and 1.0): which one is the best
+     * depends on the order of the group's rows. */
+    if (cmp == 0 && v->type != a->best.type)
+        *need = true;
+    return IVM_OK;
+}
+
+/* Folds one row of dx (weight w) into the touched group's accumulators;
+ * *need is set when the group must be recomputed (D8). */
+static ivm_rc fold_delta(const dbsp_pnode *nd, aggregate_state *s, const ivm_value *vals,
+                         int64_t w, bool *need)
+{
+    s->total += w;
+    if (s->nslots > 0)
+        memset(s->wmask, 0, s->nslots * sizeof *s->wmask);
+    for (uint32_t k = 0; k < nd->naggs; k++) {
+        const dbsp_agg *g = &nd->aggs[k];
+        agg_acc *a = &s->acc[k];
+        if ((g->flags & DBSP_AGG_F_FILTER) && dbsp_value_truth(&vals[g->filter_col]) != 1)
+            continue;
+        if (g->kind == DBSP_AGG_COUNT_STAR) {
+            a->count += w;
+            continue;
+        }
+        const ivm_value *v = &vals[g->col];
+        if (v->type == IVM_TNULL)
+            continue;
+        ivm_rc rc = IVM_OK;
+        if (g->kind == DBSP_AGG_MIN || g->kind == DBSP_AGG_MAX) {
+            rc = minmax_delta(g, a, v, w, need);
+        } else if (s->dtag[k] != UINT32_MAX) {
+            /* A REAL summand: canonical() would make 1.0 the INT 1.  Once
+             * the group holds a REAL, an INT 1 beside a REAL 1.0 is the
+             * value that counts and the REAL the one left when it goes
+             * (the INT comes first, D8). */
+            if (is_sum(g->kind) && v->type == IVM_TREAL)
+                a->seen_real = true;
+            if (is_sum(g->kind) && a->seen_real)
+                *need = true;
+            if (s->dtag[k] == k)
+                s->wmask[s->slot_of[k]] |= (uint64_t)1 << s->bit_of[k];
+        } else {
+            a->count += w;
+            if (is_sum(g->kind)) {
+                ivm_value x = *v;
+                if (x.type == IVM_TTEXT)
+                    x = dbsp_value_sum_numeric(&x);
+                if (x.type == IVM_TINT)
+                    a->isum += (__int128)x.u.i * w;
+                else
+                    *need = true; /* a REAL sum cannot be taken back exactly */
+            }
+        }
+        if (rc != IVM_OK)
+            return rc;
+    }
+    /* One value per column tag, whatever the number of its filters. */
+    for (uint32_t i = 0; i < s->nslots; i++) {
+        if (s->wmask[i] == 0)
+            continue;
+        ivm_rc rc = mult_collect(s, i, &vals[nd->aggs[s->slot_ctag[i]].col], w, s->wmask[i]);
+        if (rc != IVM_OK)
+            return rc;
+    }
+    return IVM_OK;
+}
+
+/* Applies the touched group's DISTINCT values: each one's multiplicities
+ * before the step come from one seek in mult (keys ascending: groups, then
+ * column tags, then values) and a walk through the key's filter tags; a
+ * value that appears or disappears changes the counts and sums of the
+ * aggregates of its filter tag.  The multiplicities' change goes to
+ * s->mbld. */
+static ivm_rc mult_apply(dbsp_ctx *c, const dbsp_pnode *nd, aggregate_state *s, spine_cursor *mc,
+                         const uint8_t *key, size_t klen, bool *need)
+{
+    if (s->nmitems > 1)
+        qsort_r(s->mitems, s->nmitems, sizeof *s->mitems, mult_cmp, s->mbytes);
+    ivm_rc rc = IVM_OK;
+    for (size_t i = 0; i < s->nmitems && rc == IVM_OK;) {
+        const mult_item *it = &s->mitems[i];
+        size_t e = i + 1;
+        while (e < s->nmitems && mult_same_key(&s->mitems[e], it, s->mbytes))
+            e++;
+        ivm_value ct = ivm_value_int(it->ctag);
+        size_t plen = klen + spine_row_size(&ct, 1) + it->len;
+        if (plen > s->probe_cap && ivm_grow((void **)&s->probe, &s->probe_cap, plen, 1) != IVM_OK)
+            return IVM_NOMEM;
+        memcpy(s->probe, key, klen);
+        size_t o = klen + spine_value_encode(&ct, s->probe + klen);
+        memcpy(s->probe + o, s->mbytes + it->off, it->len);
+        bool found = false;
+        ivm_value v;
+        bool decoded = false;
+        /* The weights per filter tag, then the filter tags in ascending
+         * order (words, then bits). */
+        for (size_t j = i; j < e; j++)
+            for (uint64_t m = s->mitems[j].mask; m != 0; m &= m - 1)
+                s->fw[s->slot_ftags[(size_t)s->mitems[j].slot * 64 + __builtin_ctzll(m)]] +=
+                    s->mitems[j].w;
+        for (size_t q = 64 * (size_t)it->slot;
+             q < 64 * (size_t)s->nslots && s->slot_ctag[q / 64] == it->ctag && rc == IVM_OK; q++) {
+            uint32_t ftag = s->slot_ftags[q];
+            if (ftag == UINT32_MAX)
+                continue;
+            int64_t w = s->fw[ftag];
+            s->fw[ftag] = 0;
+            if (w == 0)
+                continue;
+            if (!decoded) {
+                found = dbsp_cursor_seek_exact(mc, s->probe, plen);
+                if (spine_row_decode(s->mbytes + it->off, it->len, &v, 1) != 1)
+                    return ivm_err_set(&c->err, IVM_CORRUPT, 0, 0, "aggregate: bad value encoding");
+                if (v.type == IVM_TTEXT)
+                    v = dbsp_value_sum_numeric(&v);
+                decoded = true;
+            }
+            uint8_t fb[16];
+            ivm_value fv = ivm_value_int(ftag);
+            size_t fl = spine_value_encode(&fv, fb);
+            int64_t m_old = 0, m_new;
+            /* The key's values (filter tags) ascend, as ours do. */
+            for (; found && spine_cursor_val_valid(mc); spine_cursor_step_val(mc)) {
+                size_t cl;
+                const uint8_t *cv = spine_cursor_val(mc, &cl);
+                int cmp = spine_row_cmp(cv, cl, fb, fl);
+                if (cmp == 0)
+                    m_old = spine_cursor_weight(mc);
+                if (cmp >= 0)
+                    break;
+            }
+            if (__builtin_add_overflow(m_old, w, &m_new))
+                return ivm_err_set(&c->err, IVM_INVALID, 0, 0, "aggregate: weight overflow");
+            rc = spine_builder_push(&s->mbld, s->probe, plen, fb, fl, w);
+            int sign = (m_old <= 0 && m_new > 0) - (m_new <= 0 && m_old > 0);
+            for (uint32_t k = 0; sign != 0 && k < nd->naggs; k++) {
+                if (s->dtag[k] != ftag)
+                    continue;
+                agg_acc *a = &s->acc[k];
+                a->count += sign;
+                if (is_sum(nd->aggs[k].kind)) {
+                    if (v.type == IVM_TINT)
+                        a->isum += (__int128)v.u.i * sign;
+                    else
+                        *need = true;
+                }
+            }
+        }
+        i = e;
+    }
+    s->nmitems = 0;
+    s->nmbytes = 0;
+    return rc;
+}
+
+/* The group after this step from every row it has in the integral: the
+ * recompute path (D8).  *exists_out: the group has a row. */
+static ivm_rc recompute(dbsp_ctx *c, const dbsp_pnode *nd, uint32_t in_cols, aggregate_state *s,
+                        spine_cursor **in, const uint8_t *key, size_t klen, bool *exists_out)
+{
+    ivm_rc rc = IVM_OK;
+    if (*in == NULL) {
+        const spine *trace = dbsp_ctx_trace(c, nd->in[0]);
+        if ((rc = spine_cursor_new(&trace, 1, NULL, 0, in)) != IVM_OK)
+            return rc;
+    }
+    acc_reset(s->acc, nd->naggs);
+    s->total = 0;
+    bool found = dbsp_cursor_seek_exact(*in, key, klen);
+    if (spine_row_decode(key, klen, s->vals, nd->nkey) != (int)nd->nkey)
+        return ivm_err_set(&c->err, IVM_CORRUPT, 0, 0, "aggregate: bad key encoding");
+    for (; found && spine_cursor_val_valid(*in) && rc == IVM_OK; spine_cursor_step_val(*in)) {
+        size_t vlen;
+        const uint8_t *val = spine_cursor_val(*in, &vlen);
+        rc = decode_val(c, nd, in_cols, s, val, vlen);
+        if (rc == IVM_OK)
+            rc = fold(nd, s, s->vals, spine_cursor_weight(*in));
+    }
+    *exists_out = found;
+    return rc;
+}
+
+/* Pushes -old +new of one group's (value) rows to b in value order, when
+ * they differ; a length of SIZE_MAX is no row. */
+static ivm_rc push_change(spine_builder *b, const uint8_t *key, size_t klen, const uint8_t *ov,
+                          size_t olen, const uint8_t *nv, size_t nlen)
+{
+    bool has_old = olen != SIZE_MAX, has_new = nlen != SIZE_MAX;
+    if (!has_old && !has_new)
+        return IVM_OK;
+    int cmp = !has_old ? 1 : !has_new ? -1 : spine_row_cmp(ov, olen, nv, nlen);
+    if (cmp == 0)
+        return IVM_OK;
+    ivm_rc rc;
+    if (cmp < 0) {
+        rc = spine_builder_push(b, key, klen, ov, olen, -1);
+        if (rc == IVM_OK && has_new)
+            rc = spine_builder_push(b, key, klen, nv, nlen, 1);
+    } else {
+        rc = spine_builder_push(b, key, klen, nv, nlen, 1);
+        if (rc == IVM_OK && has_old)
+            rc = spine_builder_push(b, key, klen, ov, olen, -1);
+    }
+    return rc;
+}
+
+/* Brings group `key` up to date from its state and its rows dx[lo, hi)
+ * (D8): output -old +new, state -old +new. */
+static ivm_rc update_group_state(dbsp_ctx *c, const dbsp_pnode *nd, uint32_t in_cols,
+                                 aggregate_state *s, spine_cursor *sc, spine_cursor *mc,
+                                 spine_cursor **in, const spine_batch *dx, size_t lo, size_t hi,
+                                 const uint8_t *key, size_t klen)
+{
+    acc_reset(s->acc, nd->naggs);
+    s->total = 0;
+    size_t olen = SIZE_MAX, nlen = SIZE_MAX, oslen = SIZE_MAX, nslen = SIZE_MAX;
+    const uint8_t *os = NULL;
+    ivm_rc rc = IVM_OK;
+    if (dbsp_cursor_seek_exact(sc, key, klen) && spine_cursor_val_valid(sc)) {
+        os = spine_cursor_val(sc, &oslen);
+        if ((rc = state_decode(c, nd, s, os, oslen, s->acc, &s->total)) != IVM_OK ||
+            (rc = encode_group(c, nd, s, s->acc, &s->orow, &s->orow_cap, &olen)) != IVM_OK)
+            return rc;
+    }
+    bool need = false;
+    for (size_t i = lo; i < hi && rc == IVM_OK; i++) {
+        size_t len;
+        const uint8_t *row = spine_batch_row(dx, i, &len);
+        rc = dbsp_row_decode(c, row, len, in_cols, s->vals);
+        if (rc == IVM_OK)
+            rc = fold_delta(nd, s, s->vals, dx->w[i], &need);
+    }
+    if (rc == IVM_OK && s->nmitems > 0)
+        rc = mult_apply(c, nd, s, mc, key, klen, &need);
+    if (rc != IVM_OK)
+        return rc;
+    /* A total of zero or less: the group may have no row left (or rows of
+     * opposite weights). */
+    bool exists = true;
+    if (need || s->total <= 0) {
+        rc = recompute(c, nd, in_cols, s, in, key, klen, &exists);
+        exists |= nd->nkey == 0; /* D9 */
+    }
+    if (rc == IVM_OK && exists)
+        rc = encode_group(c, nd, s, s->acc, &s->row, &s->row_cap, &nlen);
+    if (rc == IVM_OK && exists)
+        rc = state_encode(nd, s, s->acc, s->total, &s->sbuf, &s->sbuf_cap, &nslen);
+    if (rc == IVM_OK)
+        rc = push_change(&c->bld, key, klen, s->orow, olen, s->row, nlen);
+    if (rc == IVM_OK)
+        rc = push_change(&s->sbld, key, klen, os, oslen, s->sbuf, nslen);
+    return rc;
+}
+
+/* Finishes a builder of state changes into spine sp (NULL: none kept). */
+static ivm_rc state_insert(spine *sp, spine_builder *b, ivm_rc rc)
+{
+    if (rc != IVM_OK || sp == NULL) {
+        spine_builder_clear(b);
+        return rc;
+    }
+    spine_batch *d = NULL;
+    if ((rc = spine_builder_finish(b, &d)) != IVM_OK)
+        return rc;
+    return spine_insert_take(sp, d);
+}
+
+static ivm_rc stateful_eval(dbsp_ctx *c, dbsp_node n, aggregate_state *s, spine_batch **out)
+{
+    /* D5: backpressure; nothing is done before this, so eval can resume. */
+    if (!spine_ready(s->st, c->waker) || (s->mult != NULL && !spine_ready(s->mult, c->waker)))
+        return IVM_PENDING;
+    const dbsp_pnode *nd = &c->plan->nodes[n];
+    uint32_t in_cols = c->plan->nodes[nd->in[0]].ncols;
+    const spine_batch *dx = dbsp_ctx_in(c, n, 0);
+    static const uint8_t no_key[1];
+    bool owner = nd->nkey == 0 && c->worker == xchg_owner(c->nworkers, no_key, 0);
+    bool global_first = !s->started && owner;
+    s->started = true;
+    if (dx->n == 0 && !global_first) {
+        *out = dbsp_ctx_empty(c);
+        return IVM_OK;
+    }
+    const spine *st = s->st, *mult = s->mult;
+    spine_cursor *sc = NULL, *mc = NULL, *in = NULL;
+    ivm_rc rc = spine_cursor_new(&st, 1, NULL, 0, &sc);
+    if (rc == IVM_OK && mult != NULL)
+        rc = spine_cursor_new(&mult, 1, NULL, 0, &mc);
+    spine_builder_set_sorted(&c->bld, true);
+    spine_builder_set_sorted(&s->sbld, true);
+    spine_builder_set_sorted(&s->mbld, true);
+    if (rc == IVM_OK && dx->n == 0)
+        rc = update_group_state(c, nd, in_cols, s, sc, mc, &in, dx, 0, 0, no_key, 0);
+    for (size_t i = 0; i < dx->n && rc == IVM_OK;) {
+        size_t klen;
+        const uint8_t *key = spine_batch_key(dx, i, &klen);
+        size_t e = i + 1;
+        while (e < dx->n && dx->klen[e] == klen && memcmp(dx->data + dx->off[e], key, klen) == 0)
+            e++;
+        rc = update_group_state(c, nd, in_cols, s, sc, mc, &in, dx, i, e, key, klen);
+        i = e;
+    }
+    spine_cursor_free(sc);
+    spine_cursor_free(mc);
+    spine_cursor_free(in);
+    s->nmitems = 0;
+    s->nmbytes = 0;
+    rc = state_insert(s->st, &s->sbld, rc);
+    rc = state_insert(s->mult, &s->mbld, rc);
+    return dbsp_ctx_build(c, rc, out);
+}
+
 static ivm_rc aggregate_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch **out)
 {
     aggregate_state *s = state;
+    if (s->stateful)
+        return stateful_eval(c, n, s, out);
     const dbsp_pnode *nd = &c->plan->nodes[n];
     uint32_t in_cols = c->plan->nodes[nd->in[0]].ncols;
     const spine_batch *dx = dbsp_ctx_in(c, n, 0);
@@ -585,15 +1245,57 @@ static void aggregate_fini(void *state)
     ivm_free(s->acc);
     ivm_free(s->row);
     ivm_free(s->orow);
+    ivm_free(s->dtag);
+    ivm_free(s->ctag);
+    ivm_free(s->slot_of);
+    ivm_free(s->bit_of);
+    ivm_free(s->slot_ctag);
+    ivm_free(s->slot_ftags);
+    ivm_free(s->wmask);
+    ivm_free(s->fw);
+    ivm_free(s->sv);
+    ivm_free(s->sbuf);
+    ivm_free(s->mitems);
+    ivm_free(s->mbytes);
+    ivm_free(s->probe);
+    spine_free(s->st);
+    spine_free(s->mult);
+    spine_builder_fini(&s->sbld);
+    spine_builder_fini(&s->mbld);
+}
+
+static void aggregate_stats(const void *state, spine_stats *acc)
+{
+    const aggregate_state *s = state;
+    spine_stats st;
+    if (s->st != NULL) {
+        spine_stats_get(s->st, &st);
+        dbsp_stats_add(acc, &st);
+    }
+    if (s->mult != NULL) {
+        spine_stats_get(s->mult, &st);
+        dbsp_stats_add(acc, &st);
+    }
+}
+
+static ivm_rc aggregate_compact(void *state)
+{
+    aggregate_state *s = state;
+    ivm_rc rc = s->st != NULL ? spine_compact(s->st) : IVM_OK;
+    if (rc == IVM_OK && s->mult != NULL)
+        rc = spine_compact(s->mult);
+    return rc;
 }
 
 const dbsp_op_vtab dbsp_op_aggregate_vt = {
     .name = "aggregate",
-    .state_desc = NULL,
+    .state_desc = "each group's accumulators as a spine by group; multiplicities of DISTINCT "
+                  "values by (group, value)",
     .state_size = sizeof(aggregate_state),
     .init = aggregate_init,
     .eval = aggregate_eval,
     .trace = NULL,
-    .stats = NULL,
+    .stats = aggregate_stats,
     .fini = aggregate_fini,
+    .compact = aggregate_compact,
 };

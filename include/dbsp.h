@@ -261,8 +261,12 @@ ivm_rc dbsp_plan_join(dbsp_plan *p, dbsp_node a_integrated, dbsp_node b_integrat
 /* GROUP BY the key of an integrate node: output columns are the key columns
  * then one per aggregate; key = the group.  With nkey == 0 the one group
  * exists even when empty (COUNT 0, TOTAL 0.0, others NULL), as SQL wants.
- * Per step O(sum of sizes of touched groups), times log of the group's size
- * for DISTINCT and GROUP_CONCAT (their values are sorted).  IVM_INVALID for
+ * Keeps each group's accumulators (and DISTINCT values' multiplicities) in
+ * spines: per step O(|d in|) folds plus a seek per touched group (and per
+ * distinct value of a DISTINCT), except for the groups a fold cannot keep
+ * exactly (REAL sums, a MIN/MAX losing its best, any GROUP_CONCAT), which
+ * are recomputed from the integral at O(size of the group), times its log
+ * for DISTINCT and GROUP_CONCAT (dbsp/README.md, D8).  IVM_INVALID for
  * an unknown kind or flag, or a column (argument, filter, separator) beyond
  * the input's. */
 ivm_rc dbsp_plan_aggregate(dbsp_plan *p, dbsp_node in_integrated, uint32_t naggs,
