@@ -1152,7 +1152,7 @@ static ivm_rc state_insert(spine *sp, spine_builder *b, ivm_rc rc)
 static ivm_rc stateful_eval(dbsp_ctx *c, dbsp_node n, aggregate_state *s, spine_batch **out)
 {
     /* D5: backpressure; nothing is done before this, so eval can resume. */
-    if (!spine_ready(s->st, c->waker) || (s->mult != NULL && !spine_ready(s->mult, c->waker)))
+    if (!dbsp_ctx_spine_ready(c, s->st) || (s->mult != NULL && !dbsp_ctx_spine_ready(c, s->mult)))
         return IVM_PENDING;
     const dbsp_pnode *nd = &c->plan->nodes[n];
     uint32_t in_cols = c->plan->nodes[nd->in[0]].ncols;
