@@ -3,9 +3,10 @@
  * catalog and the FROM clause, gives every expression its static class,
  * turns aggregates and GROUP BY into an LP_AGGREGATE node and builds the
  * logical plan: scans, cross joins, one filter for WHERE, the aggregate,
- * HAVING, the projection and DISTINCT.  rewrite.c then moves filters and
- * join keys where they belong; lower.c makes the circuit.  Constructs the
- * planner does not maintain are refused here, with their position (keeps P1).
+ * HAVING, a bounded ROW_NUMBER's LP_TOPK, the projection and DISTINCT.
+ * rewrite.c then moves filters and join keys where they belong; lower.c
+ * makes the circuit.  Constructs the planner does not maintain are refused
+ * here, with their position (keeps P1).
  */
 #include "planner_int.h"
 

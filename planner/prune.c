@@ -16,9 +16,11 @@
  * outputs, and below each side of a join a map keeps only the columns the
  * join's keys, its residual condition and the nodes above it read, so that
  * the join's arrangement (lower.c) carries no column it does not need.
- * Aggregates already arrange only their groups and operands, distinct needs
- * every column and scans give every column.  Neither rewrite changes a
- * result column (P2).  planner/README.md, "Folding and pruning".
+ * Aggregates already arrange only their groups and operands, an LP_TOPK
+ * (ROW_NUMBER) arranges what is needed above it and what its partition and
+ * sort key read, distinct needs every column and scans give every column.
+ * Neither rewrite changes a result column (P2).  planner/README.md,
+ * "Folding and pruning".
  */
 #include "planner_int.h"
 
