@@ -121,7 +121,7 @@ static void put_key(obuf *o, uint32_t nkey)
 }
 
 /* What the node computes: predicate, expressions, aggregates, bounds. */
-static void put_what(obuf *o, const dbsp_pnode *nd)
+static void put_what(obuf *o, const dbsp_plan *p, const dbsp_pnode *nd)
 {
     switch (nd->kind) {
     case DBSP_FILTER:
@@ -159,6 +159,9 @@ static void put_what(obuf *o, const dbsp_pnode *nd)
         break;
     case DBSP_TOPK:
         put_fmt(o, " offset=%lld limit=%lld", (long long)nd->offset, (long long)nd->limit);
+        /* One column wider than its input: the last is each row's number. */
+        if (nd->ncols > p->nodes[nd->in[0]].ncols)
+            put_fmt(o, " row_number=#%u", (unsigned)(nd->ncols - 1));
         break;
     default:
         break;
@@ -257,7 +260,7 @@ static void put_node(obuf *o, const dbsp_plan *p, uint32_t i)
     else
         put_lit(o, " ");
     put_fmt(o, "cols=%u key=%u", (unsigned)nd->ncols, (unsigned)nd->nkey);
-    put_what(o, nd);
+    put_what(o, p, nd);
     if (nd->partitioned)
         put_lit(o, " sharded");
     put_role(o, p, nd);

@@ -6,6 +6,12 @@
  *               a value of weight w counting as w rows (clipped at the ends) };
  *   d out = topk(I(x)) - topk(z^-1(I(x))), which only differs on keys in dx
  *
+ * With rank (ROW_NUMBER ... WHERE rn <= n), each emitted row carries one
+ * more column, its 1-based position in the partition: a value of weight w
+ * at positions r .. r+w-1 becomes w rows (value, r) .. (value, r+w-1) of
+ * weight 1.  A row whose position changes is then a different row, so the
+ * comparison with what was emitted sends -(value, old) +(value, new).
+ *
  * The input integral's values are kept in byte order by the spine, and the
  * planner makes that order the ORDER BY order by putting a DBSP_FN_SORTKEY
  * column first among them (sortkey.c); the rest of the row breaks ties, so
@@ -37,12 +43,14 @@ typedef struct topk_state {
 } topk_state;
 
 ivm_rc dbsp_plan_topk(dbsp_plan *p, dbsp_node in_integrated, int64_t offset, int64_t limit,
-                      dbsp_node *out)
+                      bool rank, dbsp_node *out)
 {
     const dbsp_pnode *src = dbsp_plan_node(p, in_integrated);
     if (src == NULL || src->kind != DBSP_INTEGRATE || offset < 0 || limit < 0)
         return IVM_INVALID;
-    dbsp_pnode nd = {.kind = DBSP_TOPK, .vt = &dbsp_op_topk_vt, .ncols = src->ncols,
+    /* The node is one column wider than its input exactly when it numbers
+     * its rows (ranked() reads it back). */
+    dbsp_pnode nd = {.kind = DBSP_TOPK, .vt = &dbsp_op_topk_vt, .ncols = src->ncols + rank,
                      .nkey = src->nkey, .nin = 1, .in = {in_integrated},
                      .partitioned = src->partitioned, .offset = offset, .limit = limit};
     return dbsp_plan_add(p, &nd, out);
@@ -55,24 +63,38 @@ static ivm_rc topk_init(dbsp_ctx *c, dbsp_node n, void *state)
     return s->prev == NULL ? IVM_NOMEM : IVM_OK;
 }
 
-/* Appends a row of the new top (copied: the cursor's bytes are borrowed). */
-static ivm_rc keep(topk_state *s, const uint8_t *val, size_t len, int64_t w)
+/* True when node nd appends each row's position (dbsp_plan_topk). */
+static bool ranked(const dbsp_plan *p, const dbsp_pnode *nd)
 {
+    return nd->ncols > p->nodes[nd->in[0]].ncols;
+}
+
+/* Appends a row of the new top (copied: the cursor's bytes are borrowed),
+ * followed by the encoding of its position pos when pos > 0. */
+static ivm_rc keep(topk_state *s, const uint8_t *val, size_t len, int64_t w, int64_t pos)
+{
+    ivm_value r = ivm_value_int(pos);
+    size_t rlen = pos > 0 ? spine_row_size(&r, 1) : 0;
     if (s->nitems == s->icap &&
         ivm_grow((void **)&s->items, &s->icap, s->nitems + 1, sizeof *s->items) != IVM_OK)
         return IVM_NOMEM;
-    if (s->nbytes + len > s->bcap &&
-        ivm_grow((void **)&s->bytes, &s->bcap, s->nbytes + len, 1) != IVM_OK)
+    if (s->nbytes + len + rlen > s->bcap &&
+        ivm_grow((void **)&s->bytes, &s->bcap, s->nbytes + len + rlen, 1) != IVM_OK)
         return IVM_NOMEM;
     if (len > 0)
         memcpy(s->bytes + s->nbytes, val, len);
-    s->items[s->nitems++] = (topk_item){s->nbytes, len, w};
-    s->nbytes += len;
+    if (rlen > 0)
+        spine_row_encode(&r, 1, s->bytes + s->nbytes + len);
+    s->items[s->nitems++] = (topk_item){s->nbytes, len + rlen, w};
+    s->nbytes += len + rlen;
     return IVM_OK;
 }
 
-/* The rows ranked offset+1 .. offset+limit of partition key in I(x). */
-static ivm_rc new_top(const dbsp_pnode *nd, topk_state *s, spine_cursor *in,
+/* The rows ranked offset+1 .. offset+limit of partition key in I(x), in
+ * byte order.  With rank, a value's copies are numbered rows: appending the
+ * (order-preserving) position to values of one width keeps them in byte
+ * order, since no row encoding is a prefix of another of as many columns. */
+static ivm_rc new_top(const dbsp_pnode *nd, bool rank, topk_state *s, spine_cursor *in,
                       const uint8_t *key, size_t klen)
 {
     s->nitems = 0;
@@ -93,10 +115,18 @@ static ivm_rc new_top(const dbsp_pnode *nd, topk_state *s, spine_cursor *in,
         skip = 0;
         if (u > room)
             u = room;
-        room -= u;
         size_t vlen;
         const uint8_t *val = spine_cursor_val(in, &vlen);
-        ivm_rc rc = keep(s, val, vlen, (int64_t)u);
+        ivm_rc rc = IVM_OK;
+        if (!rank) {
+            rc = keep(s, val, vlen, (int64_t)u, 0);
+        } else {
+            /* Positions already taken: the offset and the rows kept. */
+            uint64_t pos = (uint64_t)nd->offset + (uint64_t)nd->limit - room;
+            for (uint64_t j = 1; j <= u && rc == IVM_OK; j++)
+                rc = keep(s, val, vlen, 1, (int64_t)(pos + j));
+        }
+        room -= u;
         if (rc != IVM_OK)
             return rc;
     }
@@ -105,11 +135,11 @@ static ivm_rc new_top(const dbsp_pnode *nd, topk_state *s, spine_cursor *in,
 
 /* Emits new top - old top for partition key, in value order (the builder
  * is sorted). */
-static ivm_rc update_partition(dbsp_ctx *c, const dbsp_pnode *nd, topk_state *s,
+static ivm_rc update_partition(dbsp_ctx *c, const dbsp_pnode *nd, bool rank, topk_state *s,
                                spine_cursor *in, spine_cursor *old, const uint8_t *key,
                                size_t klen)
 {
-    ivm_rc rc = new_top(nd, s, in, key, klen);
+    ivm_rc rc = new_top(nd, rank, s, in, key, klen);
     if (rc != IVM_OK)
         return rc;
     bool has_old = dbsp_cursor_seek_exact(old, key, klen);
@@ -158,11 +188,12 @@ static ivm_rc topk_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch **out
     ivm_rc rc = spine_cursor_new(&trace, 1, NULL, 0, &in);
     if (rc == IVM_OK)
         rc = spine_cursor_new(&prev, 1, NULL, 0, &old);
+    bool rank = ranked(c->plan, nd);
     spine_builder_set_sorted(&c->bld, true);
     for (size_t i = 0; i < dx->n && rc == IVM_OK;) {
         size_t klen;
         const uint8_t *key = spine_batch_key(dx, i, &klen);
-        rc = update_partition(c, nd, s, in, old, key, klen);
+        rc = update_partition(c, nd, rank, s, in, old, key, klen);
         while (i < dx->n && dx->klen[i] == klen && memcmp(dx->data + dx->off[i], key, klen) == 0)
             i++;
     }

@@ -286,10 +286,13 @@ ivm_rc dbsp_plan_setop(dbsp_plan *p, dbsp_setop_kind kind, dbsp_node a_integrate
  * planner puts a DBSP_FN_SORTKEY column first among the values so that byte
  * order is the ORDER BY order, ties broken by the rest of the row.  Per
  * step, for each partition in d in: O(|d in| + offset + limit) cursor steps
- * (each O(log batches)), whatever the partition's size.  IVM_INVALID for a
- * negative offset or limit, or an input that is not an integrate node. */
+ * (each O(log batches)), whatever the partition's size.  With rank, the
+ * output has one more column, last: the row's 1-based position in its
+ * partition (ROW_NUMBER), a value present w times becoming w rows of
+ * weight 1 with consecutive positions.  IVM_INVALID for a negative offset
+ * or limit, or an input that is not an integrate node. */
 ivm_rc dbsp_plan_topk(dbsp_plan *p, dbsp_node in_integrated, int64_t offset, int64_t limit,
-                      dbsp_node *out);
+                      bool rank, dbsp_node *out);
 /* A view's output: keeps I(in), the view's contents, and the last delta. */
 ivm_rc dbsp_plan_output(dbsp_plan *p, dbsp_node in, dbsp_node *out);
 

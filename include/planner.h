@@ -58,6 +58,8 @@ typedef enum plan_ekind {
     PLAN_E_LIKE,       /* a [NOT] LIKE|GLOB b [ESCAPE c]; op PLAN_OP_LIKE / PLAN_OP_GLOB */
     PLAN_E_COLLATE,    /* a COLLATE name */
     PLAN_E_PARAM,      /* ? parameter: ival = index */
+    PLAN_E_WINDOW,     /* name() OVER (window): ROW_NUMBER only (the parser
+                          refuses other window functions) */
     PLAN_E_KIND_COUNT_
 } plan_ekind;
 
@@ -76,6 +78,7 @@ typedef enum plan_op {
 
 typedef struct plan_expr plan_expr;
 typedef struct plan_select plan_select;
+typedef struct plan_window plan_window;
 
 typedef struct plan_expr_list {
     uint32_t n;
@@ -100,6 +103,7 @@ struct plan_expr {
     double rval;
     plan_type cast_type;
     plan_expr *filter;      /* FILTER (WHERE ...) of an aggregate */
+    plan_window *window;    /* PLAN_E_WINDOW: its OVER (...) */
 };
 
 typedef struct plan_result_col {
@@ -138,6 +142,15 @@ typedef struct plan_order {
     bool desc;
     int8_t nulls;           /* 0 default, -1 NULLS FIRST, 1 NULLS LAST */
 } plan_order;
+
+/* OVER ([PARTITION BY partition] [ORDER BY order_by]) of a window function;
+ * frames and named windows are refused by the parser. */
+struct plan_window {
+    plan_pos pos;           /* the OVER keyword */
+    plan_expr_list partition;
+    uint32_t norder;
+    plan_order *order_by;
+};
 
 typedef enum plan_compound {
     PLAN_C_NONE, PLAN_C_UNION, PLAN_C_UNION_ALL, PLAN_C_INTERSECT, PLAN_C_EXCEPT

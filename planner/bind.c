@@ -3,9 +3,10 @@
  * catalog and the FROM clause, gives every expression its static class,
  * turns aggregates and GROUP BY into an LP_AGGREGATE node and builds the
  * logical plan: scans, cross joins, one filter for WHERE, the aggregate,
- * HAVING, the projection and DISTINCT.  rewrite.c then moves filters and
- * join keys where they belong; lower.c makes the circuit.  Constructs the
- * planner does not maintain are refused here, with their position (keeps P1).
+ * HAVING, a bounded ROW_NUMBER's LP_TOPK, the projection and DISTINCT.
+ * rewrite.c then moves filters and join keys where they belong; lower.c
+ * makes the circuit.  Constructs the planner does not maintain are refused
+ * here, with their position (keeps P1).
  */
 #include "planner_int.h"
 
@@ -65,6 +66,13 @@ typedef struct bctx {
     uint32_t nmerge;
     uint32_t *partner;       /* the next column merged into this one, or UINT32_MAX */
     bool *hidden;
+    /* ROW_NUMBER bounds (win_bound): the WHERE of the query whose FROM is
+     * being bound, and the references to a bounded column, each with the
+     * combined column it must resolve to. */
+    const plan_expr *where;
+    uint32_t nwchecks;
+    const plan_expr **wcheck_ref;
+    uint32_t *wcheck_col;
 } bctx;
 
 static ivm_rc fail_at(bctx *b, ivm_rc rc, plan_pos pos, const char *fmt, const char *arg)
@@ -1155,6 +1163,12 @@ static ivm_rc bind_expr(bctx *b, const plan_expr *e, bmode mode, dbsp_expr **out
     }
     case PLAN_E_PARAM:
         return unsupported(b, e->pos, "a ? parameter");
+    case PLAN_E_WINDOW:
+        return fail_at(b, IVM_UNSUPPORTED, e->pos,
+                       "%s() OVER (...) is not supported here: ivm maintains ROW_NUMBER() only "
+                       "as a result column of a subquery in FROM whose enclosing query's WHERE "
+                       "bounds it by a constant (WHERE rn <= K)",
+                       e->name);
     case PLAN_E_STAR:
         return fail_at(b, IVM_SYNTAX, e->pos, "%s", "near \"*\": syntax error");
     default:
@@ -1238,6 +1252,156 @@ static ivm_rc add_range(bctx *b, const plan_from *f, lp_node **out)
     return IVM_OK;
 }
 
+/* ---- ROW_NUMBER bounds ------------------------------------------------------ */
+
+static const char *column_name(pctx *c, const plan_result_col *rc, const plan_expr *e);
+
+/* e names column name of FROM item alias (unqualified, or by alias). */
+static bool names_col(const plan_expr *e, const char *name, const char *alias)
+{
+    return e->kind == PLAN_E_COLUMN && strcasecmp(e->name, name) == 0 &&
+           (e->table == NULL || (alias != NULL && strcasecmp(e->table, alias) == 0));
+}
+
+/* The largest row number conjunct e lets through when it bounds column
+ * name of FROM item alias from above by an integer constant: rn <= K,
+ * rn < K, rn = K and their mirror images (K >= rn ...).  False for anything
+ * else (a lower bound, a non-integer, an expression of rn). */
+static bool win_conjunct(bctx *b, const plan_expr *e, const char *name, const char *alias,
+                         int64_t *max_out)
+{
+    if (e->kind != PLAN_E_BINARY)
+        return false;
+    plan_op op = e->op;
+    const plan_expr *k;
+    if (names_col(e->a, name, alias)) {
+        k = e->b;
+    } else if (names_col(e->b, name, alias)) {
+        k = e->a;
+        op = op == PLAN_OP_GE ? PLAN_OP_LE : op == PLAN_OP_GT ? PLAN_OP_LT
+             : op == PLAN_OP_EQ ? PLAN_OP_EQ : PLAN_OP_NONE;
+    } else {
+        return false;
+    }
+    if (op != PLAN_OP_LE && op != PLAN_OP_LT && op != PLAN_OP_EQ)
+        return false;
+    /* Quietly: a constant that is not an integer bounds nothing here. */
+    ivm_err quiet, *keep = b->c->err;
+    ivm_err_clear(&quiet);
+    b->c->err = &quiet;
+    int64_t v = 0;
+    ivm_rc rc = bind_const_int(b->c, k, "a bound", &v);
+    b->c->err = keep;
+    if (rc != IVM_OK)
+        return false;
+    if (op == PLAN_OP_LT)
+        v = v == INT64_MIN ? v : v - 1;
+    *max_out = v;
+    return true;
+}
+
+/* Collects the conjuncts of WHERE w that bound column name (wb->refs has
+ * room for every conjunct). */
+static void win_scan(bctx *b, const plan_expr *w, const char *name, const char *alias,
+                     win_bound *wb)
+{
+    if (w->kind == PLAN_E_BINARY && w->op == PLAN_OP_AND) {
+        win_scan(b, w->a, name, alias, wb);
+        win_scan(b, w->b, name, alias, wb);
+        return;
+    }
+    int64_t v;
+    if (!win_conjunct(b, w, name, alias, &v))
+        return;
+    wb->limit = wb->nrefs == 0 || v < wb->limit ? v : wb->limit;
+    wb->refs[wb->nrefs++] = names_col(w->a, name, alias) ? w->a : w->b;
+}
+
+static uint32_t conjuncts(const plan_expr *w)
+{
+    if (w->kind == PLAN_E_BINARY && w->op == PLAN_OP_AND)
+        return conjuncts(w->a) + conjuncts(w->b);
+    return 1;
+}
+
+/* Looks for a bound on a ROW_NUMBER result column of FROM subquery f in
+ * the enclosing query's WHERE (b->where); wb->sel is NULL when there is
+ * none.  Only a single SELECT core qualifies: a compound's or a WITH
+ * table's rows are not one partitioned relation. */
+static ivm_rc find_win_bound(bctx *b, const plan_from *f, win_bound *wb)
+{
+    memset(wb, 0, sizeof *wb);
+    const plan_select *sub = f->sub;
+    if (b->where == NULL || sub->prior != NULL || sub->ncte > 0)
+        return IVM_OK;
+    for (uint32_t i = 0; i < sub->ncols; i++) {
+        const plan_expr *e = sub->cols[i].expr;
+        if (e->kind != PLAN_E_WINDOW)
+            continue;
+        const char *name = column_name(b->c, &sub->cols[i], e);
+        wb->refs = rt_arena_alloc(&b->c->arena, sizeof *wb->refs * conjuncts(b->where));
+        if (name == NULL || wb->refs == NULL)
+            return IVM_NOMEM;
+        win_scan(b, b->where, name, f->alias, wb);
+        if (wb->nrefs > 0) {
+            wb->sel = sub;
+            wb->win = e;
+            wb->limit = wb->limit < 0 ? 0 : wb->limit;
+            return IVM_OK;
+        }
+    }
+    memset(wb, 0, sizeof *wb);
+    return IVM_OK;
+}
+
+/* The bound's references must read the subquery's column (combined
+ * column col) once the whole FROM clause is bound (check_win_bounds). */
+static ivm_rc add_win_checks(bctx *b, const win_bound *wb, uint32_t col)
+{
+    uint32_t n = b->nwchecks + wb->nrefs;
+    const plan_expr **refs = rt_arena_alloc(&b->c->arena, sizeof *refs * n);
+    uint32_t *cols = rt_arena_alloc(&b->c->arena, sizeof *cols * n);
+    if (refs == NULL || cols == NULL)
+        return IVM_NOMEM;
+    for (uint32_t i = 0; i < b->nwchecks; i++) {
+        refs[i] = b->wcheck_ref[i];
+        cols[i] = b->wcheck_col[i];
+    }
+    for (uint32_t i = 0; i < wb->nrefs; i++) {
+        refs[b->nwchecks + i] = wb->refs[i];
+        cols[b->nwchecks + i] = col;
+    }
+    b->wcheck_ref = refs;
+    b->wcheck_col = cols;
+    b->nwchecks = n;
+    return IVM_OK;
+}
+
+/* After FROM: a bound that reads another column than the one it was taken
+ * for (a name another FROM item also has, resolved elsewhere) would not
+ * bound it (P1).  A name that does not resolve is left for WHERE's own
+ * error. */
+static ivm_rc check_win_bounds(bctx *b)
+{
+    for (uint32_t i = 0; i < b->nwchecks; i++) {
+        const plan_expr *ref = b->wcheck_ref[i];
+        ivm_err quiet, *keep = b->c->err;
+        ivm_err_clear(&quiet);
+        b->c->err = &quiet;
+        uint32_t col = 0;
+        ivm_rc rc = resolve_column(b, ref, &col);
+        b->c->err = keep;
+        if (rc == IVM_OK && col != b->wcheck_col[i])
+            return fail_at(b, IVM_UNSUPPORTED, ref->pos,
+                           "ROW_NUMBER() bounded through %s is not supported: the name reads "
+                           "another column of FROM; give the ROW_NUMBER column a name of "
+                           "its own",
+                           ref->name);
+    }
+    b->nwchecks = 0;
+    return IVM_OK;
+}
+
 /* A subquery in FROM: bound on its own (it sees no column of the outer
  * query), then a FROM item like a view. */
 static ivm_rc add_subquery_range(bctx *b, const plan_from *f, lp_node **out)
@@ -1245,9 +1409,18 @@ static ivm_rc add_subquery_range(bctx *b, const plan_from *f, lp_node **out)
     pctx *c = b->c;
     const plan_relation *rel = NULL;
     lp_node *root = NULL;
-    ivm_rc rc = bind_from_query(c, f->sub, c->ctes, f->alias, 0, NULL, f->pos, &root, &rel);
+    win_bound wb;
+    ivm_rc rc = find_win_bound(b, f, &wb);
+    if (rc != IVM_OK)
+        return rc;
+    c->win = wb.sel != NULL ? &wb : NULL;
+    rc = bind_from_query(c, f->sub, c->ctes, f->alias, 0, NULL, f->pos, &root, &rel);
+    c->win = NULL;
+    uint32_t off = b->ncols;
     if (rc == IVM_OK)
         rc = add_range_rel(b, rel, rel->name, f->pos);
+    if (rc == IVM_OK && wb.used)
+        rc = add_win_checks(b, &wb, off + wb.col);
     if (rc != IVM_OK) {
         lp_free_exprs(root);
         return rc;
@@ -1658,8 +1831,11 @@ static ivm_rc bind_sub_rel(bctx *b, const plan_expr *e, bool want_y, subrel *out
     if (rc != IVM_OK)
         return rc;
     dbsp_expr *cond = NULL;
+    sb->where = sub->where;
     if (sub->from != NULL) {
         rc = bind_from(sb, sub->from, &out->tree, &cond);
+        if (rc == IVM_OK)
+            rc = check_win_bounds(sb);
     } else {
         out->tree = lp_new(c, LP_SCAN, 0);
         rc = out->tree ? IVM_OK : IVM_NOMEM;
@@ -2742,6 +2918,73 @@ static ivm_rc const_int(bctx *b, const plan_expr *e, const char *what, int64_t *
     return IVM_OK;
 }
 
+/* A bounded ROW_NUMBER's window over the rows the result columns read (in
+ * mode): *wx_out = its PARTITION BY terms (REAL-typed ones made REAL, as
+ * GROUP BY keys: 2 and 2.0 are one partition), then, with ORDER BY, one
+ * DBSP_FN_SORTKEY of its terms (dbsp/README.md, "Top-k and order keys"). */
+static ivm_rc bind_window(bctx *b, const plan_expr *e, bmode mode, dbsp_expr ***wx_out,
+                          uint32_t *nwx_out)
+{
+    const plan_window *w = e->window;
+    uint32_t np = w->partition.n, n = 0;
+    dbsp_expr **wx = ivm_calloc(np + 2, sizeof *wx);
+    dbsp_expr **terms = ivm_calloc(2 * (size_t)w->norder + 1, sizeof *terms);
+    ivm_rc rc = wx == NULL || terms == NULL ? IVM_NOMEM : IVM_OK;
+    for (uint32_t i = 0; i < np && rc == IVM_OK; i++) {
+        const plan_expr *t = w->partition.items[i];
+        if (contains_agg(t) && mode == MODE_ROW) {
+            rc = misuse(b, t);
+            break;
+        }
+        rc = bind_expr(b, t, mode, &wx[n]);
+        if (rc == IVM_OK && (wx[n] = real_key(b, wx[n])) == NULL)
+            rc = IVM_NOMEM;
+        if (rc == IVM_OK)
+            n++;
+    }
+    uint32_t nt = 0;
+    for (uint32_t i = 0; i < w->norder && rc == IVM_OK; i++) {
+        const plan_order *o = &w->order_by[i];
+        if (contains_agg(o->expr) && mode == MODE_ROW) {
+            rc = misuse(b, o->expr);
+            break;
+        }
+        int8_t nulls = o->nulls ? o->nulls : (o->desc ? 1 : -1);
+        ivm_value f = ivm_value_int((o->desc ? DBSP_ORDER_DESC : 0) |
+                                    (nulls > 0 ? DBSP_ORDER_NULLS_LAST : 0));
+        terms[nt] = dbsp_expr_const(&f);
+        if (terms[nt] == NULL) {
+            rc = IVM_NOMEM;
+            break;
+        }
+        nt++;
+        rc = bind_expr(b, o->expr, mode, &terms[nt]);
+        if (rc == IVM_OK)
+            nt++;
+    }
+    if (rc == IVM_OK && nt > 0) {
+        /* dbsp_expr_func takes the terms, also when it fails. */
+        wx[n] = dbsp_expr_func(DBSP_FN_SORTKEY, IVM_TTEXT, nt, terms);
+        nt = 0;
+        if (wx[n] == NULL)
+            rc = IVM_NOMEM;
+        else
+            n++;
+    }
+    for (uint32_t i = 0; i < nt; i++)
+        dbsp_expr_free(terms[i]);
+    ivm_free(terms);
+    if (rc != IVM_OK) {
+        for (uint32_t i = 0; i < n; i++)
+            dbsp_expr_free(wx[i]);
+        ivm_free(wx);
+        return rc;
+    }
+    *wx_out = wx;
+    *nwx_out = n;
+    return IVM_OK;
+}
+
 ivm_rc bind_core(pctx *c, const plan_select *sel, lp_node **out, plan_query *q)
 {
     bctx bb, *b = &bb;
@@ -2752,9 +2995,19 @@ ivm_rc bind_core(pctx *c, const plan_select *sel, lp_node **out, plan_query *q)
     dbsp_expr *cond = NULL;
     dbsp_expr **proj = NULL;
     uint32_t nproj = 0;
+    /* A bound on one of this SELECT's ROW_NUMBER columns, from the query
+     * whose FROM this SELECT is in; nothing bound below sees it. */
+    win_bound *wb = c->win != NULL && c->win->sel == sel ? c->win : NULL;
+    c->win = NULL;
+    int64_t wcol = -1;
+    uint32_t nwx = 0;
+    dbsp_expr **wx = NULL;   /* its partition terms, then its sort key */
 
+    b->where = sel->where;
     if (sel->from != NULL) {
         rc = bind_from(b, sel->from, &tree, &cond);
+        if (rc == IVM_OK)
+            rc = check_win_bounds(b);
         if (rc != IVM_OK)
             goto fail;
     } else {
@@ -2772,6 +3025,9 @@ ivm_rc bind_core(pctx *c, const plan_select *sel, lp_node **out, plan_query *q)
         goto fail;
     b->oc = oc;
     b->noc = noc;
+    for (uint32_t i = 0; wb != NULL && i < noc && wcol < 0; i++)
+        if (oc[i].expr == wb->win)
+            wcol = i;
 
     b->treep = &tree;
     b->sub_ok = true;
@@ -2835,15 +3091,27 @@ ivm_rc bind_core(pctx *c, const plan_select *sel, lp_node **out, plan_query *q)
         }
     }
 
+    /* The bounded ROW_NUMBER's window, over the rows the results read. */
+    if (wcol >= 0) {
+        rc = bind_window(b, wb->win, mode, &wx, &nwx);
+        if (rc != IVM_OK)
+            goto fail;
+    }
     /* Result columns, then HAVING, then ORDER BY terms not among them. */
     uint32_t cap = noc + sel->norder + 1;
     proj = ivm_calloc(cap, sizeof *proj);
     if (proj == NULL)
         goto nomem;
     for (uint32_t i = 0; i < noc; i++) {
-        rc = bind_outcol(b, &oc[i], mode, &proj[i]);
-        if (rc != IVM_OK)
+        if ((int64_t)i == wcol) {
+            /* The row number: the LP_TOPK's last column, once it is made. */
+            ivm_value zero = ivm_value_int(0);
+            proj[i] = dbsp_expr_const(&zero);
+            if (proj[i] == NULL)
+                goto nomem;
+        } else if ((rc = bind_outcol(b, &oc[i], mode, &proj[i])) != IVM_OK) {
             goto fail;
+        }
         nproj++;
     }
     dbsp_expr *having = NULL;
@@ -2981,6 +3249,8 @@ ivm_rc bind_core(pctx *c, const plan_select *sel, lp_node **out, plan_query *q)
         }
         for (uint32_t i = 0; b->npost && i < nproj; i++)
             post_remap(proj[i], at);
+        for (uint32_t i = 0; b->npost && i < nwx; i++)
+            post_remap(wx[i], at);
         post_remap(having, at);
         b->npost = 0;
         if (having != NULL) {
@@ -2988,6 +3258,34 @@ ivm_rc bind_core(pctx *c, const plan_select *sel, lp_node **out, plan_query *q)
             if (tree == NULL)
                 goto nomem;
         }
+    }
+
+    /* ROW_NUMBER ... <= limit: the first rows of each partition, numbered,
+     * after WHERE, GROUP BY and HAVING and before DISTINCT, as in SQL. */
+    if (wcol >= 0) {
+        lp_node *t = lp_new(c, LP_TOPK, tree->ncols + 1);
+        if (t == NULL)
+            goto nomem;
+        t->exprs = rt_arena_alloc(&c->arena, sizeof *t->exprs * (nwx + 1));
+        if (t->exprs == NULL)
+            goto nomem;
+        memcpy(t->exprs, wx, sizeof *wx * nwx);
+        t->nexprs = nwx;
+        t->npart = wb->win->window->partition.n;
+        t->limit = wb->limit;
+        t->in = tree;
+        memcpy(t->types, tree->types, sizeof(ivm_type) * tree->ncols);
+        t->types[tree->ncols] = IVM_TINT;
+        ivm_free(wx);
+        wx = NULL;
+        nwx = 0;
+        tree = t;
+        dbsp_expr_free(proj[wcol]);
+        proj[wcol] = dbsp_expr_col(t->ncols - 1, IVM_TINT);
+        if (proj[wcol] == NULL)
+            goto nomem;
+        wb->used = true;
+        wb->col = (uint32_t)wcol;
     }
 
     /* DISTINCT keeps 2 and 2.0 once, as GROUP BY does (real_key); with an
@@ -3044,6 +3342,9 @@ fail:
     for (uint32_t i = 0; i < nproj; i++)
         dbsp_expr_free(proj[i]);
     ivm_free(proj);
+    for (uint32_t i = 0; i < nwx; i++)
+        dbsp_expr_free(wx[i]);
+    ivm_free(wx);
     for (uint32_t i = 0; i < b->ngroup; i++)
         dbsp_expr_free(b->group[i]);
     for (uint32_t i = 0; i < b->naggs; i++)

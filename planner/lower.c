@@ -570,6 +570,47 @@ static ivm_rc lower_node(pctx *c, const lp_node *n, plan_query *q, lowered *out)
             return rc;
         return identity(c, out, node, n->ncols);
     }
+    case LP_TOPK: {
+        rc = lower(c, n->in, q, &in);
+        if (rc != IVM_OK)
+            return rc;
+        /* map [partition..., sortkey, row...] keyed by the partition ->
+         * exchange -> integrate -> topk(0, limit, numbered): each
+         * partition's first rows on the worker that owns it (P5). */
+        uint32_t nx = n->nexprs, width = nx + in.nphys;
+        dbsp_expr **ex = ivm_calloc(width + 1, sizeof *ex);
+        if (ex == NULL)
+            return IVM_NOMEM;
+        for (uint32_t i = 0; i < width && rc == IVM_OK; i++) {
+            ex[i] = i < nx ? xremap(n->exprs[i], in.map, 0) : dbsp_expr_col(i - nx, IVM_TNULL);
+            if (ex[i] == NULL) {
+                for (uint32_t j = 0; j < i; j++)
+                    dbsp_expr_free(ex[j]);
+                rc = IVM_NOMEM;
+            }
+        }
+        dbsp_node m, integ;
+        if (rc == IVM_OK)
+            rc = dbsp_plan_map(p, in.node, width, ex, n->npart, &m);
+        ivm_free(ex);
+        if (rc == IVM_OK)
+            rc = shard(p, m, &integ);
+        if (rc == IVM_OK)
+            rc = dbsp_plan_topk(p, integ, 0, n->limit, true, &node);
+        if (rc != IVM_OK)
+            return rc;
+        /* in's columns after the partition and the sort key; the number
+         * last. */
+        out->node = node;
+        out->nphys = width + 1;
+        out->map = rt_arena_alloc(&c->arena, sizeof(uint32_t) * (n->ncols + 1));
+        if (out->map == NULL)
+            return IVM_NOMEM;
+        for (uint32_t i = 0; i + 1 < n->ncols; i++)
+            out->map[i] = nx + in.map[i];
+        out->map[n->ncols - 1] = width;
+        return IVM_OK;
+    }
     case LP_UNION_ALL:
     case LP_SETOP: {
         lowered right = {0};

@@ -21,7 +21,12 @@ typedef enum lp_kind {
     LP_AGGREGATE,  /* GROUP BY exprs (the first ngroup output columns), then aggs */
     LP_DISTINCT,   /* set of in's rows */
     LP_UNION_ALL,  /* in + right (same columns): Z-set sum */
-    LP_SETOP       /* setop(in, right) row by row (UNION, INTERSECT, EXCEPT) */
+    LP_SETOP,      /* setop(in, right) row by row (UNION, INTERSECT, EXCEPT) */
+    LP_TOPK        /* ROW_NUMBER() OVER (PARTITION BY exprs[0..npart) ORDER BY
+                      ...) <= limit: per partition, in's rows numbered 1 ..
+                      limit in the order of exprs[npart] (a DBSP_FN_SORTKEY;
+                      absent when nexprs == npart), ties by the whole row;
+                      output: in's columns, then the number (INT) */
 } lp_kind;
 
 /* Kinds of LP_JOIN.  Keys and pred read in's columns then right's, for
@@ -62,6 +67,8 @@ struct lp_node {
     uint32_t naggs;          /* LP_AGGREGATE */
     lp_agg *aggs;
     dbsp_setop_kind setop;   /* LP_SETOP */
+    uint32_t npart;          /* LP_TOPK: partition terms among exprs */
+    int64_t limit;           /* LP_TOPK: rows kept per partition */
     const plan_cte *cte;     /* the root of a WITH table's body: every
                                 reference lowers to the same nodes */
 };
@@ -91,6 +98,20 @@ struct cte_active {
     const cte_active *up;
 };
 
+/* A bound on a ROW_NUMBER column found in an enclosing query's WHERE
+ * (`rn <= K` ...), passed to the binding of the FROM subquery whose result
+ * column it is (bind.c): that subquery then keeps only the first limit
+ * rows of each partition (LP_TOPK), which is all the WHERE lets through. */
+typedef struct win_bound {
+    const plan_select *sel;  /* the subquery (a core) */
+    const plan_expr *win;    /* its ROW_NUMBER result expression */
+    int64_t limit;
+    uint32_t nrefs;          /* the WHERE's references to the column */
+    const plan_expr **refs;
+    bool used;               /* out: the subquery made its LP_TOPK */
+    uint32_t col;            /* out: the subquery's result column of it */
+} win_bound;
+
 /* Planning context: the arena owns every lp_node and array; expressions are
  * heap objects owned by their node until lp_free_exprs. */
 typedef struct pctx {
@@ -109,6 +130,9 @@ typedef struct pctx {
      * enclosing query's scope, so that a reference to its columns is
      * refused as a correlation the planner cannot decorrelate there. */
     const void *outer;
+    /* The bound for the FROM subquery about to be bound, or NULL; the
+     * subquery's bind_core takes it (win->sel is that subquery). */
+    win_bound *win;
 } pctx;
 
 lp_node *lp_new(pctx *c, lp_kind kind, uint32_t ncols);

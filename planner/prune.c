@@ -16,9 +16,11 @@
  * outputs, and below each side of a join a map keeps only the columns the
  * join's keys, its residual condition and the nodes above it read, so that
  * the join's arrangement (lower.c) carries no column it does not need.
- * Aggregates already arrange only their groups and operands, distinct needs
- * every column and scans give every column.  Neither rewrite changes a
- * result column (P2).  planner/README.md, "Folding and pruning".
+ * Aggregates already arrange only their groups and operands, an LP_TOPK
+ * (ROW_NUMBER) arranges what is needed above it and what its partition and
+ * sort key read, distinct needs every column and scans give every column.
+ * Neither rewrite changes a result column (P2).  planner/README.md,
+ * "Folding and pruning".
  */
 #include "planner_int.h"
 
@@ -163,6 +165,7 @@ static ivm_rc fold_node(pctx *c, lp_node **np)
         return rc;
     case LP_MAP:
     case LP_AGGREGATE:
+    case LP_TOPK:
         for (uint32_t i = 0; i < n->nexprs && rc == IVM_OK; i++)
             rc = fold_expr(&n->exprs[i]);
         for (uint32_t i = 0; i < n->naggs && rc == IVM_OK; i++) {
@@ -399,6 +402,36 @@ static ivm_rc prune_node(pctx *c, lp_node **np, const bool *need, uint32_t **map
                 rc = remap(&n->aggs[i].filter, m);
         }
         return rc;
+    }
+    case LP_TOPK: {
+        /* The partition, the sort key and what is needed above; the rows
+         * it arranges keep nothing else (prune_narrow).  The number stays
+         * last. */
+        uint32_t nin_cols = n->in->ncols;
+        bool *nin = need_new(c, nin_cols, false);
+        if (nin == NULL)
+            return IVM_NOMEM;
+        memcpy(nin, need, nin_cols);
+        for (uint32_t i = 0; i < n->nexprs; i++)
+            mark_cols(n->exprs[i], nin);
+        uint32_t *m;
+        if ((rc = prune_narrow(c, &n->in, nin, &m)) != IVM_OK)
+            return rc;
+        for (uint32_t i = 0; i < n->nexprs && rc == IVM_OK; i++)
+            rc = remap(&n->exprs[i], m);
+        if (rc != IVM_OK)
+            return rc;
+        uint32_t w = n->in->ncols;
+        for (uint32_t i = 0; i < nin_cols; i++)
+            map[i] = m[i];
+        map[nin_cols] = w;
+        n->ncols = w + 1;
+        n->types = rt_arena_alloc(&c->arena, sizeof(ivm_type) * (w + 1));
+        if (n->types == NULL)
+            return IVM_NOMEM;
+        memcpy(n->types, n->in->types, sizeof(ivm_type) * w);
+        n->types[w] = IVM_TINT;
+        return IVM_OK;
     }
     default: {
         /* Distinct, and any operator this pass does not know: every input

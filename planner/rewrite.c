@@ -4,8 +4,10 @@
  * join, or, when it equates an expression over the left side with one over
  * the right side, into the join's keys.  What reads both sides otherwise
  * stays as the join's residual condition.  Outer, semi and anti joins
- * limit what may move (push_join).  Keeps P3 (a filter reads only columns
- * of its input) and P4 (join keys on each side read only that side).
+ * limit what may move (push_join); nothing moves into a subquery in FROM,
+ * a WITH table, a compound or through a ROW_NUMBER's LP_TOPK.  Keeps P3
+ * (a filter reads only columns of its input) and P4 (join keys on each
+ * side read only that side).
  */
 #include "planner_int.h"
 

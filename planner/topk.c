@@ -90,7 +90,7 @@ ivm_rc lower_topk(pctx *c, plan_query *q, dbsp_node in, uint32_t width, dbsp_nod
     if (rc == IVM_OK)
         rc = dbsp_plan_integrate(p, x, &integ);
     if (rc == IVM_OK)
-        rc = dbsp_plan_topk(p, integ, q->offset > 0 ? q->offset : 0, q->limit, &top);
+        rc = dbsp_plan_topk(p, integ, q->offset > 0 ? q->offset : 0, q->limit, false, &top);
     if (rc != IVM_OK)
         return rc;
     /* The view's columns: drop the sort key and the hidden ORDER BY columns. */

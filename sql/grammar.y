@@ -37,7 +37,7 @@
 
 /* Keywords that may also serve as names where a keyword cannot stand. */
 %fallback ID ASC DESC BEGIN COMMIT END ROLLBACK TRANSACTION EXPLAIN KEY VIEW IF
-             FIRST LAST NULLS FILTER TRUE FALSE LIKE GLOB OFFSET RECURSIVE OVER
+             FIRST LAST NULLS FILTER TRUE FALSE LIKE GLOB OFFSET RECURSIVE OVER PARTITION
              REPLACE IGNORE ABORT FAIL.
 
 /* Matches any token that has no other action where it appears. */
@@ -357,15 +357,24 @@ expr(A) ::= ID(N) LP STAR RP filter_opt(F).
 filter_opt(A) ::= .                                 { A = NULL; }
 filter_opt(A) ::= FILTER LP WHERE expr(X) RP.       { A = X; }
 
-/* Window functions: the statement tree has no place for them, so the whole
- * OVER clause is read (to report the construct, not a syntax error) and
- * rejected at its first token. */
-expr(A) ::= ID LP distinct exprlist RP filter_opt over_clause.  { A = NULL; }
-expr(A) ::= ID LP STAR RP filter_opt over_clause.               { A = NULL; }
-over_clause ::= OVER(O) LP anylist RP.
-    { sql_ctx_error(ctx, IVM_UNSUPPORTED, O.line, O.col, "window functions (OVER) are not supported: ivm does not maintain them yet"); }
-over_clause ::= OVER(O) ID.
-    { sql_ctx_error(ctx, IVM_UNSUPPORTED, O.line, O.col, "window functions (OVER) are not supported: ivm does not maintain them yet"); }
+/* Window functions: ROW_NUMBER() OVER ([PARTITION BY ...] [ORDER BY ...])
+ * becomes PLAN_E_WINDOW (sql_expr_window); any other function, a frame
+ * (ROWS/RANGE/GROUPS ...) or a named window is read whole, so that the
+ * construct is reported at OVER rather than as a syntax error. */
+expr(A) ::= ID(N) LP distinct(D) exprlist(L) RP filter_opt(F) over_clause(W).
+    { A = sql_expr_window(ctx, &N, &L, D, false, F, &W); }
+expr(A) ::= ID(N) LP STAR RP filter_opt(F) over_clause(W).
+    { A = sql_expr_window(ctx, &N, NULL, false, true, F, &W); }
+%type over_clause {sql_window}
+%type window_part {sql_elist}
+over_clause(A) ::= OVER(O) LP window_part(P) orderby_opt(R) RP.
+    { A.over = O; A.ok = true; A.partition = P; A.order = R; }
+over_clause(A) ::= OVER(O) LP window_part orderby_opt ID anylist RP.
+    { memset(&A, 0, sizeof A); A.over = O; }
+over_clause(A) ::= OVER(O) ID.
+    { memset(&A, 0, sizeof A); A.over = O; }
+window_part(A) ::= .                            { memset(&A, 0, sizeof A); }
+window_part(A) ::= PARTITION BY nexprlist(L).   { A = L; }
 anylist ::= .
 anylist ::= anylist LP anylist RP.
 anylist ::= anylist ANY.

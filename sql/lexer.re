@@ -152,6 +152,7 @@ int sql_lex_next(sql_lexer *lx, sql_token *tok)
         'order'         { code = TK_ORDER; goto done; }
         'outer'         { code = TK_OUTER; goto done; }
         'over'          { code = TK_OVER; goto done; }
+        'partition'     { code = TK_PARTITION; goto done; }
         'primary'       { code = TK_PRIMARY; goto done; }
         'recursive'     { code = TK_RECURSIVE; goto done; }
         'replace'       { code = TK_REPLACE; goto done; }

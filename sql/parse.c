@@ -366,6 +366,13 @@ static plan_expr *finish_expr(sql_pctx *ctx, ast_expr *x)
     h = IVM_MAX(h, expr_height(e->filter));
     h = IVM_MAX(h, list_height((const plan_expr *const *)e->list.items, e->list.n));
     h = IVM_MAX(h, select_height(e->sub));
+    if (e->window != NULL) {
+        const plan_window *w = e->window;
+        h = IVM_MAX(h, list_height((const plan_expr *const *)w->partition.items,
+                                   w->partition.n));
+        for (uint32_t i = 0; i < w->norder; i++)
+            h = IVM_MAX(h, expr_height(w->order_by[i].expr));
+    }
     x->height = h + 1;
     return height_ok(ctx, x->height, e->pos) ? e : NULL;
 }
@@ -699,6 +706,34 @@ plan_expr *sql_expr_func(sql_pctx *ctx, const sql_token *name, sql_elist *args, 
         x->e.list.n = args->n;
         x->e.list.items = args->items;
     }
+    return finish_expr(ctx, x);
+}
+
+plan_expr *sql_expr_window(sql_pctx *ctx, const sql_token *name, sql_elist *args, bool distinct,
+                           bool star, plan_expr *filter, sql_window *win)
+{
+    const char *fn = sql_name(ctx, name);
+    bool row_number = fn != NULL && strcasecmp(fn, "row_number") == 0 &&
+                      (args == NULL || args->n == 0) && !star && !distinct && filter == NULL;
+    if (!win->ok || !row_number) {
+        sql_ctx_error(ctx, IVM_UNSUPPORTED, win->over.line, win->over.col,
+                      "window functions (OVER) are not supported: ivm maintains only "
+                      "ROW_NUMBER() OVER ([PARTITION BY ...] [ORDER BY ...]) in a subquery "
+                      "in FROM whose enclosing WHERE bounds it (rn <= K)");
+        return NULL;
+    }
+    ast_expr *x = new_expr(ctx, PLAN_E_WINDOW, sql_tok_pos(name));
+    plan_window *w = ctx_alloc(ctx, sizeof *w);
+    if (x == NULL || w == NULL)
+        return NULL;
+    memset(w, 0, sizeof *w);
+    w->pos = sql_tok_pos(&win->over);
+    w->partition.n = win->partition.n;
+    w->partition.items = win->partition.items;
+    w->norder = win->order.n;
+    w->order_by = win->order.items;
+    x->e.name = fn;
+    x->e.window = w;
     return finish_expr(ctx, x);
 }
 

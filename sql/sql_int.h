@@ -103,6 +103,15 @@ typedef struct sql_limit {
 #define SQL_JOIN_NATURAL 0x10
 #define SQL_JOIN_COMMA 0x20
 
+/* OVER (...) while it is parsed: ok is false for the forms ivm refuses (a
+ * frame, a named window), reported at over. */
+typedef struct sql_window {
+    sql_token over;
+    bool ok;
+    sql_elist partition;
+    sql_olist order;
+} sql_window;
+
 /* ON e or USING (names) after a FROM item. */
 typedef struct sql_onusing {
     plan_expr *on;
@@ -175,6 +184,11 @@ plan_expr *sql_expr_cast(sql_pctx *ctx, const sql_token *t, plan_expr *a, plan_t
 plan_expr *sql_expr_collate(sql_pctx *ctx, plan_expr *a, const sql_token *name);
 plan_expr *sql_expr_func(sql_pctx *ctx, const sql_token *name, sql_elist *args, bool distinct,
                          bool star, plan_expr *filter);
+/* name(args) [FILTER] OVER (...): ROW_NUMBER() with a plain window becomes
+ * PLAN_E_WINDOW; every other window function or window form is
+ * IVM_UNSUPPORTED at the OVER keyword. */
+plan_expr *sql_expr_window(sql_pctx *ctx, const sql_token *name, sql_elist *args, bool distinct,
+                           bool star, plan_expr *filter, sql_window *win);
 
 /* LIKE operator codes for sql_expr_like: PLAN_OP_LIKE or PLAN_OP_GLOB, plus
  * SQL_LIKE_NOT for the negated form. */

@@ -1301,18 +1301,23 @@ typedef struct tk_case {
     int64_t offset, limit;
     uint32_t nterms;
     tk_term terms[3];
+    bool rank;                 /* each row numbered (ROW_NUMBER) */
 } tk_case;
 
 static const tk_case tk_cases[] = {
-    {1, 1, 3, 2, {{1, 0}, {2, DBSP_ORDER_DESC | DBSP_ORDER_NULLS_LAST}}},
-    {0, 0, 4, 2, {{2, DBSP_ORDER_NULLS_LAST}, {1, DBSP_ORDER_DESC}}},
-    {0, 5, 2, 1, {{1, DBSP_ORDER_DESC}}},
-    {1, 0, 0, 1, {{3, 0}}},
+    {1, 1, 3, 2, {{1, 0}, {2, DBSP_ORDER_DESC | DBSP_ORDER_NULLS_LAST}}, false},
+    {0, 0, 4, 2, {{2, DBSP_ORDER_NULLS_LAST}, {1, DBSP_ORDER_DESC}}, false},
+    {0, 5, 2, 1, {{1, DBSP_ORDER_DESC}}, false},
+    {1, 0, 0, 1, {{3, 0}}, false},
+    {1, 0, 3, 1, {{1, DBSP_ORDER_DESC}}, true},
+    {1, 2, 4, 2, {{3, 0}, {2, DBSP_ORDER_NULLS_LAST}}, true},
+    {0, 1, 5, 1, {{2, 0}}, true},
+    {1, 0, 1, 1, {{3, DBSP_ORDER_DESC}}, true},
 };
 static const tk_case *tk_now;
 
 /* map [p..., sortkey(terms), p, x, s, y] -> exchange -> integrate -> topk
- * -> map [p, x, s, y] (the sort key dropped). */
+ * -> map [p, x, s, y (, position)] (the sort key dropped). */
 static void build_topk(dbsp_plan *p, const dbsp_node *in, dbsp_node *out)
 {
     const tk_case *tc = tk_now;
@@ -1331,13 +1336,13 @@ static void build_topk(dbsp_plan *p, const dbsp_node *in, dbsp_node *out)
     assert_int_equal(dbsp_plan_map(p, in[0], n, ex, tc->nkey, &m), IVM_OK);
     assert_int_equal(dbsp_plan_exchange(p, m, &x), IVM_OK);
     assert_int_equal(dbsp_plan_integrate(p, x, &i), IVM_OK);
-    assert_int_equal(dbsp_plan_topk(p, i, -1, 3, &t), IVM_INVALID);
-    assert_int_equal(dbsp_plan_topk(p, x, 0, 3, &t), IVM_INVALID);
-    assert_int_equal(dbsp_plan_topk(p, i, tc->offset, tc->limit, &t), IVM_OK);
-    assert_int_equal(dbsp_plan_ncols(p, t), n);
-    for (uint32_t c = 0; c < 4; c++)
+    assert_int_equal(dbsp_plan_topk(p, i, -1, 3, tc->rank, &t), IVM_INVALID);
+    assert_int_equal(dbsp_plan_topk(p, x, 0, 3, tc->rank, &t), IVM_INVALID);
+    assert_int_equal(dbsp_plan_topk(p, i, tc->offset, tc->limit, tc->rank, &t), IVM_OK);
+    assert_int_equal(dbsp_plan_ncols(p, t), n + tc->rank);
+    for (uint32_t c = 0; c < 4u + tc->rank; c++)
         ex[c] = col(n - 4 + c);
-    assert_int_equal(dbsp_plan_map(p, t, 4, ex, tc->nkey, &f), IVM_OK);
+    assert_int_equal(dbsp_plan_map(p, t, 4 + tc->rank, ex, tc->nkey, &f), IVM_OK);
     assert_int_equal(dbsp_plan_output(p, f, out), IVM_OK);
 }
 
@@ -1385,7 +1390,8 @@ static int tk_row_cmp(const void *pa, const void *pb)
 }
 
 /* Sorts each partition's present rows and keeps ranks offset+1 ..
- * offset+limit, counting a row of weight w as w rows. */
+ * offset+limit, counting a row of weight w as w rows; with rank, each of
+ * those w rows is its own, numbered by its position. */
 static void ref_topk(const zset *now, const zset *prev, zset *out)
 {
     (void)prev;
@@ -1414,10 +1420,18 @@ static void ref_topk(const zset *now, const zset *prev, zset *out)
             skip = 0;
             if (w > room)
                 w = room;
+            int64_t pos = tk_now->offset + tk_now->limit - room;
             room -= w;
-            ivm_value v[4];
+            ivm_value v[5];
             assert_int_equal(zrow_decode(rows[i], v, 4), 4);
-            zset_add_vals(out, v, 4, tk_now->nkey, w);
+            if (!tk_now->rank) {
+                zset_add_vals(out, v, 4, tk_now->nkey, w);
+                continue;
+            }
+            for (int64_t j = 1; j <= w; j++) {
+                v[4] = ivm_value_int(pos + j);
+                zset_add_vals(out, v, 5, tk_now->nkey, 1);
+            }
         }
         lo = hi;
     }

@@ -152,7 +152,7 @@ static dbsp_plan *explain_plan(void)
     assert_int_equal(dbsp_plan_integrate(p, x, &i), IVM_OK);
     dbsp_agg cnt = {.kind = DBSP_AGG_COUNT_STAR, .type = IVM_TINT};
     assert_int_equal(dbsp_plan_aggregate(p, i, 1, &cnt, &g), IVM_OK);
-    assert_int_equal(dbsp_plan_topk(p, i, 1, 2, &t), IVM_OK);
+    assert_int_equal(dbsp_plan_topk(p, i, 1, 2, false, &t), IVM_OK);
     assert_int_equal(dbsp_plan_output(p, t, &o), IVM_OK);
     (void)g;
     return p;

@@ -235,6 +235,67 @@ static void test_plan_view_topk(void **state)
     plan_query_free(q);
 }
 
+/* The topk node of a plan, its description in buf. */
+static uint32_t topk_node(const plan_query *q, char *buf, size_t cap)
+{
+    uint32_t t = UINT32_MAX;
+    for (uint32_t i = 0; i < dbsp_plan_nodes(q->plan); i++)
+        if (dbsp_plan_kind(q->plan, i) == DBSP_TOPK)
+            t = i;
+    assert_true(t != UINT32_MAX);
+    assert_true(dbsp_plan_describe(q->plan, buf, cap) < cap);
+    return t;
+}
+
+/* ROW_NUMBER() in a FROM subquery bounded by the enclosing WHERE: one topk
+ * node keyed by the partition, numbering its rows (one column more than
+ * its arrangement), limited by the bound; the arrangement holds only what
+ * is read above and by the window (c is pruned). */
+static void test_plan_row_number_is_topk_per_partition(void **state)
+{
+    (void)state;
+    plan_query *q;
+    ivm_err err;
+    char buf[4096];
+    assert_int_equal(plan_sql("SELECT a, rn FROM (SELECT a, b, c, ROW_NUMBER() OVER (PARTITION "
+                              "BY a ORDER BY b DESC) AS rn FROM r) WHERE rn <= 3",
+                              true, &q, &err),
+                     IVM_OK);
+    assert_int_equal(count_kind(q, DBSP_TOPK), 1);
+    uint32_t t = topk_node(q, buf, sizeof buf);
+    assert_int_equal(dbsp_plan_nkey(q->plan, t), 1);
+    /* key a, sortkey(b), a, b, then the number */
+    assert_int_equal(dbsp_plan_ncols(q->plan, t), 5);
+    assert_non_null(strstr(buf, "limit=3 row_number=#4"));
+    assert_int_equal(q->ncols, 2);
+    assert_int_equal(q->col_types[1], IVM_TINT);
+    plan_query_free(q);
+    /* No partition: one global one; a mirrored strict bound; two bounds
+     * keep the smaller. */
+    assert_int_equal(plan_sql("SELECT * FROM (SELECT a, ROW_NUMBER() OVER (ORDER BY c) AS n "
+                              "FROM r) AS x WHERE 3 > x.n AND n <= 7",
+                              true, &q, &err),
+                     IVM_OK);
+    t = topk_node(q, buf, sizeof buf);
+    assert_int_equal(dbsp_plan_nkey(q->plan, t), 0);
+    assert_non_null(strstr(buf, "limit=2 row_number="));
+    plan_query_free(q);
+    /* Unbounded, bounded from below, in a view's own results: refused at
+     * the function's name. */
+    assert_int_equal(plan_sql("SELECT * FROM (SELECT a, ROW_NUMBER() OVER (ORDER BY c) AS n "
+                              "FROM r) WHERE n > 2",
+                              true, &q, &err),
+                     IVM_UNSUPPORTED);
+    assert_int_equal(err.col, 26);
+    assert_int_equal(plan_sql("SELECT a, ROW_NUMBER() OVER (ORDER BY c) FROM r", true, &q, &err),
+                     IVM_UNSUPPORTED);
+    assert_int_equal(err.col, 11);
+    assert_int_equal(plan_sql("SELECT * FROM (SELECT a, ROW_NUMBER() OVER (ORDER BY c) AS n "
+                              "FROM r) WHERE n <= a",
+                              true, &q, &err),
+                     IVM_UNSUPPORTED);
+}
+
 /* Columns nobody above a join needs are not arranged: r keeps (key, a, c)
  * and s (key, a) instead of (key, a, b, c) and (key, a, x, y). */
 static void test_plan_prune_narrows_join_arrangements(void **state)
@@ -282,6 +343,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plan_join_extracts_key),
         cmocka_unit_test(test_plan_view_topk),
+        cmocka_unit_test(test_plan_row_number_is_topk_per_partition),
         cmocka_unit_test(test_plan_prune_narrows_join_arrangements),
         cmocka_unit_test(test_plan_fold_constant_filters),
         cmocka_unit_test(test_plan_mixed_class_key_is_cast),

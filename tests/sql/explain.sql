@@ -11,6 +11,8 @@ CREATE VIEW big AS SELECT c.name, sum(o.amount) AS total FROM orders o JOIN cust
 EXPLAIN VIEW big;
 EXPLAIN SELECT DISTINCT cust FROM orders WHERE amount > 10;
 EXPLAIN CREATE VIEW top2 AS SELECT id, note FROM orders ORDER BY amount LIMIT 2 OFFSET 1;
+EXPLAIN CREATE VIEW last2 AS SELECT id, rn FROM (SELECT id, note, ROW_NUMBER() OVER
+  (PARTITION BY cust ORDER BY amount DESC) AS rn FROM orders) WHERE rn <= 2;
 EXPLAIN DOT SELECT id FROM orders WHERE note <> 'say "hi"';
 .explain dot big
 .explain nope

@@ -63,7 +63,18 @@ static void check_expr(check_ctx *c, const plan_expr *e)
     }
     if (e->sub != NULL)
         check_select(c, e->sub);
+    if (e->window != NULL) {
+        assert_int_equal(e->kind, PLAN_E_WINDOW);
+        check_pos(c, e->window->pos);
+        for (uint32_t i = 0; i < e->window->partition.n; i++)
+            check_expr(c, e->window->partition.items[i]);
+        for (uint32_t i = 0; i < e->window->norder; i++)
+            check_expr(c, e->window->order_by[i].expr);
+    }
     switch (e->kind) {
+    case PLAN_E_WINDOW:
+        assert_non_null(e->window);
+        /* fall through */
     case PLAN_E_COLUMN:
     case PLAN_E_FUNC:
     case PLAN_E_COLLATE:
@@ -380,6 +391,22 @@ static void fmt_expr(char **p, char *end, const plan_expr *e)
         break;
     case PLAN_E_PARAM:
         put(p, end, "?%lld", (long long)e->ival);
+        break;
+    case PLAN_E_WINDOW:
+        put(p, end, "(window %s partition", e->name);
+        for (uint32_t i = 0; i < e->window->partition.n; i++) {
+            put(p, end, " ");
+            fmt_expr(p, end, e->window->partition.items[i]);
+        }
+        put(p, end, " order");
+        for (uint32_t i = 0; i < e->window->norder; i++) {
+            const plan_order *o = &e->window->order_by[i];
+            put(p, end, " ");
+            fmt_expr(p, end, o->expr);
+            put(p, end, "%s%s", o->desc ? " desc" : "",
+                o->nulls < 0 ? " nullsfirst" : o->nulls > 0 ? " nullslast" : "");
+        }
+        put(p, end, ")");
         break;
     default:
         put(p, end, "<?>");
@@ -939,11 +966,40 @@ static void test_parse_errors(void **state)
     err = parse_err("SELECT id, row_number() OVER (PARTITION BY g ORDER BY id ROWS BETWEEN "
                     "1 PRECEDING AND CURRENT ROW) AS rn FROM t",
                     IVM_UNSUPPORTED);
-    assert_string_equal(err.msg, "window functions (OVER) are not supported: ivm does not maintain them yet");
+    assert_string_equal(err.msg, "window functions (OVER) are not supported: ivm maintains "
+                                 "only ROW_NUMBER() OVER ([PARTITION BY ...] [ORDER BY ...]) in "
+                                 "a subquery in FROM whose enclosing WHERE bounds it (rn <= K)");
     assert_int_equal(err.col, 25);
     err = parse_err("SELECT sum(x) FILTER (WHERE x > 1) OVER w FROM t", IVM_UNSUPPORTED);
     assert_int_equal(err.col, 36);
     assert_expr("a over", "a"); /* a keyword only after a function call */
+    /* ROW_NUMBER() with a plain window is an expression (the planner
+     * decides where it may stand); other window functions, arguments,
+     * FILTER, frames and named windows are refused at OVER. */
+    assert_expr("row_number() OVER (PARTITION BY a, b + 1 ORDER BY c DESC, d NULLS LAST)",
+                "(window row_number partition a (+ b 1) order c desc d nullslast)");
+    assert_expr("ROW_NUMBER() over (order by x)", "(window ROW_NUMBER partition order x)");
+    assert_expr("row_number() OVER ()", "(window row_number partition order)");
+    assert_expr("row_number() OVER (PARTITION BY g)", "(window row_number partition g order)");
+    assert_expr("partition", "partition"); /* a keyword only inside OVER */
+    err = parse_err("SELECT rank() OVER (ORDER BY x) FROM t", IVM_UNSUPPORTED);
+    assert_int_equal(err.col, 15);
+    err = parse_err("SELECT row_number(x) OVER (ORDER BY x) FROM t", IVM_UNSUPPORTED);
+    assert_int_equal(err.col, 22);
+    err = parse_err("SELECT row_number(*) OVER (ORDER BY x) FROM t", IVM_UNSUPPORTED);
+    assert_int_equal(err.col, 22);
+    err = parse_err("SELECT row_number() FILTER (WHERE x) OVER (ORDER BY x) FROM t",
+                    IVM_UNSUPPORTED);
+    assert_int_equal(err.col, 38);
+    err = parse_err("SELECT row_number() OVER w FROM t", IVM_UNSUPPORTED);
+    assert_int_equal(err.col, 21);
+    err = parse_err("SELECT row_number() OVER (w ORDER BY x) FROM t", IVM_UNSUPPORTED);
+    assert_int_equal(err.col, 21);
+    err = parse_err("SELECT row_number() OVER (ORDER BY x RANGE UNBOUNDED PRECEDING) FROM t",
+                    IVM_UNSUPPORTED);
+    assert_int_equal(err.col, 21);
+    err = parse_err("SELECT row_number() OVER (ORDER BY x", IVM_SYNTAX);
+    err = parse_err("SELECT row_number() OVER (PARTITION x)", IVM_SYNTAX);
 
     static const char nul_in_string[] = "SELECT 'a\0b'";
     sql_parser *p = NULL;
