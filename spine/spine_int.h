@@ -46,8 +46,14 @@ typedef struct spine_level {
 
 /* ---- Fences ---------------------------------------------------------------- */
 
-/* Every SPINE_FENCE-th entry's key prefix (spine_entry_pfx of its key),
- * stored after the data, speeds up seeks (batch.c).  Part of S5. */
+/* Every SPINE_FENCE-th entry's key, stored after the data as the padded
+ * 8-byte prefix (spine_entry_pfx) of the key's bytes from fence_at on,
+ * speeds up seeks (batch.c).  fence_at is the length of the prefix all keys
+ * of the batch share: skipping it (the tag byte, the high zero bytes of
+ * small integers, a common text start) leaves 8 bytes that tell keys
+ * apart, where the key's first 8 bytes would leave integers that differ
+ * in their low byte only with one fence value for hundreds of entries.
+ * Part of S5. */
 #define SPINE_FENCE 16
 
 static inline const uint64_t *spine_batch_fences(const spine_batch *b)
@@ -67,7 +73,7 @@ static inline bool spine_batch_use_fences(const spine_batch *b)
     return b->n > 2 * SPINE_FENCE;
 }
 
-/* Given flo, the first fence >= kp (the probe key's prefix), the stretch of
+/* Given flo, the first fence >= kp (the probe's fence key: spine_fence_key), the stretch of
  * entries [*from, *to) that holds the first key >= the probe: fences before
  * flo hold smaller keys, so entry 16(flo - 1) is smaller; the first fence
  * > kp, found by galloping from flo (usually flo itself), holds a larger
@@ -205,6 +211,29 @@ static inline bool spine_mem_eq(const uint8_t *a, const uint8_t *b, size_t n)
     return memcmp(a, b, n) == 0;
 }
 
+/* Order of a[0..n) and b[0..n), n > 8, whose first 8 bytes are known to be
+ * equal: 8-byte big-endian words, the last one overlapping bytes already
+ * found equal, so that short tails (a 9-byte key's one byte) cost one
+ * compare and no call to memcmp. */
+static inline int spine_mem_cmp_after8(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    uint64_t x, y;
+    size_t i = 8;
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&x, a + i, 8);
+        memcpy(&y, b + i, 8);
+        if (x != y)
+            return __builtin_bswap64(x) < __builtin_bswap64(y) ? -1 : 1;
+    }
+    if (i < n) {
+        memcpy(&x, a + n - 8, 8);
+        memcpy(&y, b + n - 8, 8);
+        if (x != y)
+            return __builtin_bswap64(x) < __builtin_bswap64(y) ? -1 : 1;
+    }
+    return 0;
+}
+
 /* ---- Runs: positions in batches ------------------------------------------- */
 
 /* Big-endian first 8 bytes of e[0..len), zero-padded.  Padded order is
@@ -220,6 +249,29 @@ static inline uint64_t spine_entry_pfx(const uint8_t *e, size_t len)
     for (size_t i = 0; i < 8; i++)
         p = (p << 8) | (i < len ? e[i] : 0);
     return p;
+}
+
+/* Where key lies against batch b's keys, for a search through its fences:
+ * -1 if it is smaller than every key (it is below the prefix all keys
+ * share, or a proper prefix of it), 1 if it is larger than every key,
+ * otherwise 0 with *kp_out its fence key, which orders against the fences
+ * as key against their keys (all share the first fence_at bytes). */
+static inline int spine_fence_key(const spine_batch *b, const uint8_t *key, size_t klen,
+                                  uint64_t *kp_out)
+{
+    size_t at = b->fence_at;
+    if (at > 0) {
+        /* Entry 0's key starts at data; the shared prefix is a few bytes,
+         * so a loop beats a call. */
+        size_t m = klen < at ? klen : at;
+        for (size_t i = 0; i < m; i++)
+            if (key[i] != b->data[i])
+                return key[i] < b->data[i] ? -1 : 1;
+        if (klen < at)
+            return -1;
+    }
+    *kp_out = spine_entry_pfx(key + at, klen - at);
+    return 0;
 }
 
 /* True if two prefixes agree on their first klen bytes (all 8 if klen >=
@@ -281,6 +333,16 @@ static inline bool spine_run_less(const spine_run *x, const spine_run *y)
         return x->pfx < y->pfx; /* an ended run's SPINE_PFX_END included */
     if (x->e == NULL || y->e == NULL)
         return false; /* both ended: equal */
+    if (x->len >= 8 && y->len >= 8) {
+        /* Equal prefixes of whole words: the first 8 bytes are equal. */
+        size_t m = x->len < y->len ? x->len : y->len;
+        int c = m > 8 ? spine_mem_cmp_after8(x->e, y->e, m) : 0;
+        if (c != 0)
+            return c < 0;
+        if (x->len != y->len)
+            return x->len < y->len;
+        return x->klen < y->klen;
+    }
     return spine_entry_cmp_raw(x->e, x->len, x->klen, y->e, y->len, y->klen) < 0;
 }
 
