@@ -92,8 +92,9 @@ static inline void tree_fix(spine_cursor *c, uint32_t r)
          * arithmetic, not a branch (as spine_tree_replay). */
         uint32_t o = t[j ^ 1];
         uint64_t po = runs[o].pfx, pw = runs[win].pfx;
-        uint32_t swap = po < pw;
-        if (__builtin_expect(po == pw, 0))
+        uint64_t qo = runs[o].pfx2, qw = runs[win].pfx2;
+        uint32_t swap = (po < pw) | ((po == pw) & (qo < qw));
+        if (__builtin_expect((po == pw) & (qo == qw), 0))
             swap = spine_run_less(&runs[o], &runs[win]);
         win ^= (o ^ win) & (0u - swap);
         t[j / 2] = win;

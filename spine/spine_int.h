@@ -294,6 +294,7 @@ static inline bool spine_pfx_key_eq(uint64_t a, uint64_t b, size_t klen)
  * merges and cursors keep one per input batch; e == NULL at the end. */
 typedef struct spine_run {
     uint64_t pfx;
+    uint64_t pfx2;    /* the next 8 bytes, the same way (0 past the end) */
     const uint8_t *e;
     size_t len;
     uint32_t klen;
@@ -307,7 +308,7 @@ static inline void spine_run_load(spine_run *r)
     const spine_batch *b = r->b;
     if (r->pos >= b->n) {
         r->e = NULL;
-        r->pfx = SPINE_PFX_END;
+        r->pfx = r->pfx2 = SPINE_PFX_END;
         return;
     }
     uint64_t o = b->off[r->pos];
@@ -315,6 +316,7 @@ static inline void spine_run_load(spine_run *r)
     r->len = (size_t)(b->off[r->pos + 1] - o);
     r->klen = b->klen[r->pos];
     r->pfx = spine_entry_pfx(r->e, r->len);
+    r->pfx2 = r->len > 8 ? spine_entry_pfx(r->e + 8, r->len - 8) : 0;
     /* A k-way merge reads 4 streams per input (off, klen, w, data), more
      * than hardware prefetchers follow once k grows: fetch each a few
      * cache lines ahead.  Prefetches never fault, so running past the end
@@ -326,11 +328,17 @@ static inline void spine_run_load(spine_run *r)
 }
 
 /* Strict entry order of two runs; a run at its end is larger than every
- * entry. */
+ * entry.  (pfx, pfx2) is the entry's first 16 bytes, zero-padded, whose
+ * order is consistent with entry order as the 8-byte prefix's is: small
+ * integer keys share their first 8 bytes (a tag, then zero bytes), so
+ * entries at nearby keys are mostly told apart by pfx2, without touching
+ * their bytes. */
 static inline bool spine_run_less(const spine_run *x, const spine_run *y)
 {
     if (__builtin_expect(x->pfx != y->pfx, 1))
         return x->pfx < y->pfx; /* an ended run's SPINE_PFX_END included */
+    if (x->pfx2 != y->pfx2)
+        return x->pfx2 < y->pfx2;
     if (x->e == NULL || y->e == NULL)
         return false; /* both ended: equal */
     if (x->len >= 8 && y->len >= 8) {
@@ -379,8 +387,9 @@ static inline void spine_tree_replay(const spine_run *runs, uint32_t *tree, size
          * prefixes (rare, and predictable) take the full comparison. */
         uint32_t x = tree[j];
         uint64_t px = runs[x].pfx, pw = runs[win].pfx;
-        uint32_t swap = px < pw;
-        if (__builtin_expect(px == pw, 0))
+        uint64_t qx = runs[x].pfx2, qw = runs[win].pfx2;
+        uint32_t swap = (px < pw) | ((px == pw) & (qx < qw));
+        if (__builtin_expect((px == pw) & (qx == qw), 0))
             swap = spine_run_less(&runs[x], &runs[win]);
         uint32_t diff = (x ^ win) & (0u - swap); /* all ones if swap */
         tree[j] = x ^ diff;
