@@ -295,9 +295,9 @@ void spine_cursor_rewind(spine_cursor *c);
  * point anywhere, the cursor's own key included.  Any order of targets
  * works; targets in ascending order (each >= the last, as a sorted delta's
  * keys) are cheapest: a target after the current key moves only the
- * batches behind it, from where they stand, in O(log distance), and a
- * target at the current key, or between the last target and the key it
- * landed on, costs no search at all.  Never fails, never allocates but
+ * batches behind it, from where they stand (a near one costs a cache line
+ * or two per batch), and a target at the current key, or between the last
+ * target and the key it landed on, costs no search at all.  Never fails, never allocates but
  * rarely (a longer key than any before). */
 void spine_cursor_seek_key(spine_cursor *c, const uint8_t *key, size_t klen);
 
