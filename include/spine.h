@@ -85,7 +85,9 @@ bool spine_text_valid(const char *t, size_t n);
  * data[off[i] .. off[i+1]); the first klen[i] of them are the key. */
 typedef struct spine_batch {
     uint32_t refs;           /* atomic; see spine_batch_ref/unref */
-    uint32_t flags;
+    uint32_t fence_at;       /* spine-private: every key starts with the first
+                                key's first fence_at bytes; fences sample the
+                                bytes after them (spine/README.md, Batches) */
     size_t n;                /* entries */
     const uint64_t *off;     /* n + 1 offsets into data */
     const uint32_t *klen;    /* n key lengths */
@@ -299,7 +301,14 @@ ivm_rc spine_cursor_new(const spine *const *spines, size_t nspines,
 void spine_cursor_free(spine_cursor *c);
 /* Back to the first key. */
 void spine_cursor_rewind(spine_cursor *c);
-/* Positions at the first key >= key (then at its first value). */
+/* Positions at the first key >= key (then at its first value).  key may
+ * point anywhere, the cursor's own key included.  Any order of targets
+ * works; targets in ascending order (each >= the last, as a sorted delta's
+ * keys) are cheapest: a target after the current key moves only the
+ * batches behind it, from where they stand (a near one costs a cache line
+ * or two per batch), and a target at the current key, or between the last
+ * target and the key it landed on, costs no search at all.  Never fails, never allocates but
+ * rarely (a longer key than any before). */
 void spine_cursor_seek_key(spine_cursor *c, const uint8_t *key, size_t klen);
 
 bool spine_cursor_key_valid(const spine_cursor *c);
@@ -312,7 +321,8 @@ bool spine_cursor_val_valid(const spine_cursor *c);
 const uint8_t *spine_cursor_val(const spine_cursor *c, size_t *vlen_out);
 int64_t spine_cursor_weight(const spine_cursor *c);
 void spine_cursor_step_val(spine_cursor *c);
-/* Back to the first value of the current key. */
+/* Back to the first value of the current key (nothing to do when standing
+ * on it). */
 void spine_cursor_rewind_vals(spine_cursor *c);
 
 #endif /* IVM_SPINE_H */

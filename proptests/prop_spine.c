@@ -7,8 +7,9 @@
  * batch of insertions and retractions, run merge slices of a random budget,
  * compact, wait for a spine to be idle, free a spine with merges in
  * progress and rebuild it, ask spine_ready, or keep a cursor for later.
- * After every step each spine is read in full and by random seeks and
- * compared with its model, spine_check runs, the statistics are checked
+ * After every step each spine is read in full, by random seeks and by a
+ * walk of mostly ascending seeks mixed with steps, and compared with its
+ * model, spine_check runs, the statistics are checked
  * against each other, and every kept cursor must still read its snapshot.
  * A failure prints the seed, case and step, which replay with
  * --seed S --cases C+1 (cases are drawn in sequence from the seed).
@@ -278,6 +279,130 @@ static void check_seek(spine_cursor *c, const elist *m, const domain *d)
     CHECK(spine_cursor_weight(c) == m->v[i].w);
 }
 
+/* The model's cursor: the entry a cursor stands on (m->n past the end),
+ * the first entry of its key, and whether it stands on a value. */
+typedef struct mcur {
+    size_t i, first;
+    bool val;
+} mcur;
+
+static void check_same(spine_cursor *c, const elist *m, const mcur *mc)
+{
+    if (mc->first == m->n) {
+        CHECK(!spine_cursor_key_valid(c) && !spine_cursor_val_valid(c));
+        return;
+    }
+    CHECK(spine_cursor_key_valid(c));
+    size_t klen;
+    const uint8_t *ck = spine_cursor_key(c, &klen);
+    const ent *f = &m->v[mc->first];
+    CHECK(klen == f->klen && memcmp(ck, f->e, klen) == 0);
+    CHECK(spine_cursor_val_valid(c) == mc->val);
+    if (!mc->val) {
+        CHECK(spine_cursor_weight(c) == 0);
+        return;
+    }
+    const ent *e = &m->v[mc->i];
+    size_t vlen;
+    const uint8_t *cv = spine_cursor_val(c, &vlen);
+    CHECK(vlen == e->len - klen && (vlen == 0 || memcmp(cv, e->e + klen, vlen) == 0));
+    CHECK(spine_cursor_weight(c) == e->w);
+}
+
+static int ent_key_cmp(const ent *e, const uint8_t *k, size_t kl)
+{
+    return spine_row_cmp(e->e, e->klen, k, kl);
+}
+
+static int cmp_probe(const void *a, const void *b)
+{
+    const uint8_t *x = a, *y = b; /* length byte, then the key */
+    return spine_row_cmp(x + 1, x[0], y + 1, y[0]);
+}
+
+/* A walk of seeks in mostly ascending order, as joins and aggregates probe
+ * (the cursor's forward path), mixed with seeks back, to the current key,
+ * past the end, and with stepping over values and keys, each compared with
+ * a search of the sorted model. */
+static void check_seek_walk(spine_cursor *c, const elist *m, const domain *d)
+{
+    enum { NP = 48, W = 64 };
+    uint8_t probes[NP][W];
+    size_t np = 0;
+    for (; np < NP; np++) {
+        uint8_t k[256];
+        size_t kl = gen_key(d, k, true);
+        if (kl >= W)
+            break;
+        probes[np][0] = (uint8_t)kl;
+        memcpy(probes[np] + 1, k, kl);
+    }
+    qsort(probes, np, W, cmp_probe);
+    mcur mc = {0, 0, false};
+    spine_cursor_rewind(c);
+    mc.val = m->n > 0;
+    check_same(c, m, &mc);
+    size_t next = 0;
+    for (int op = 0; op < 120; op++) {
+        size_t what = below(20);
+        const uint8_t *k = NULL;
+        size_t kl = 0;
+        uint8_t kbuf[W];
+        if (what < 10 && next < np) {
+            k = probes[next] + 1; /* the next probe up, often absent */
+            kl = probes[next][0];
+            next += 1 + (below(4) == 0 ? below(4) : 0);
+        } else if (what < 12) {
+            k = probes[below(np)] + 1; /* anywhere: often back */
+            kl = k[-1];
+        } else if (what < 13 && mc.first < m->n) {
+            kl = m->v[mc.first].klen; /* the current key, from a copy */
+            memcpy(kbuf, m->v[mc.first].e, kl < W ? kl : W);
+            k = kl < W ? kbuf : NULL;
+        } else if (what < 14) {
+            kbuf[0] = 0x04; /* one TEXT column: above every key */
+            kbuf[1] = 0x00;
+            k = kbuf;
+            kl = 2;
+        } else if (what < 16) {
+            spine_cursor_step_key(c);
+            if (mc.first < m->n) {
+                size_t j = mc.first;
+                while (j < m->n && same_key(&m->v[j], &m->v[mc.first]))
+                    j++;
+                mc.i = mc.first = j;
+                mc.val = j < m->n;
+            }
+        } else if (what < 18) {
+            spine_cursor_step_val(c);
+            if (mc.val) {
+                mc.i++;
+                mc.val = mc.i < m->n && same_key(&m->v[mc.i], &m->v[mc.first]);
+            }
+        } else {
+            spine_cursor_rewind_vals(c);
+            if (mc.first < m->n) {
+                mc.i = mc.first;
+                mc.val = true;
+            }
+        }
+        if (k != NULL) {
+            spine_cursor_seek_key(c, k, kl);
+            size_t lo = 0, hi = m->n;
+            while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (ent_key_cmp(&m->v[mid], k, kl) < 0)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            mc.i = mc.first = lo;
+            mc.val = lo < m->n;
+        }
+        check_same(c, m, &mc);
+    }
+}
+
 static size_t rest_bound(size_t rows)
 {
     size_t levels = 1;
@@ -343,6 +468,7 @@ static void check_sp(world *w, sp *p)
     check_cursor(c, &p->m);
     for (int i = 0; i < 4; i++)
         check_seek(c, &p->m, &w->d);
+    check_seek_walk(c, &p->m, &w->d);
     spine_cursor_free(c);
 }
 
@@ -421,6 +547,8 @@ static void step(world *w)
             continue;
         check_cursor(w->kept[i].c, &w->kept[i].m);
         check_seek(w->kept[i].c, &w->kept[i].m, &w->d);
+        if (below(4) == 0)
+            check_seek_walk(w->kept[i].c, &w->kept[i].m, &w->d);
     }
 }
 

@@ -56,7 +56,7 @@ spine_batch *spine_batch_alloc(size_t ncap, size_t bcap, spine_batch_mut *m_out)
     if (b == NULL)
         return NULL;
     b->refs = 1;
-    b->flags = 0;
+    b->fence_at = 0;
     b->n = 0;
     b->bytes = 0;
     set_layout(b, ncap);
@@ -90,9 +90,19 @@ spine_batch *spine_batch_seal(spine_batch_mut *m)
     b->bytes = bytes;
     /* The fences go after everything moved above; the block had room for
      * them at its capacity, so it has for fewer entries and bytes. */
+    /* Keys are sorted, so what the first and the last share, every key
+     * shares (S3); the fences sample the bytes after it. */
+    size_t at = 0;
+    if (n > 0) {
+        const uint8_t *k0 = b->data, *k1 = b->data + b->off[n - 1];
+        size_t lim = b->klen[0] < b->klen[n - 1] ? b->klen[0] : b->klen[n - 1];
+        while (at < lim && k0[at] == k1[at])
+            at++;
+    }
+    b->fence_at = (uint32_t)at;
     uint64_t *fence = (uint64_t *)spine_batch_fences(b);
     for (size_t f = 0, i = 0; i < n; f++, i += SPINE_FENCE)
-        fence[f] = spine_entry_pfx(b->data + b->off[i], b->klen[i]);
+        fence[f] = spine_entry_pfx(b->data + b->off[i] + at, b->klen[i] - at);
     spine_batch *nb = rt_mem_realloc(b, block_size(n, bytes));
     if (nb != NULL && nb != b) {
         b = nb;
@@ -154,7 +164,10 @@ size_t spine_batch_seek(const spine_batch *b, const uint8_t *key, size_t klen)
      * one through the entries touches three arrays and the bytes per step.
      * (spine_cursor_seek_key does the same for all its batches at once.) */
     const uint64_t *fence = spine_batch_fences(b);
-    uint64_t kp = spine_entry_pfx(key, klen);
+    uint64_t kp;
+    int where = spine_fence_key(b, key, klen, &kp);
+    if (where != 0)
+        return where < 0 ? 0 : b->n;
     size_t lo = 0, hi = spine_fence_count(b->n);
     while (lo < hi) { /* first fence >= kp */
         size_t mid = lo + (hi - lo) / 2;
@@ -351,8 +364,11 @@ ivm_rc spine_batch_check(const spine_batch *b)
         key_cols = kc;
         if (i > 0 && spine_entry_cmp(b, i - 1, b, i) >= 0)
             return IVM_CORRUPT; /* S3 */
+        if (b->klen[i] < b->fence_at || memcmp(e, b->data, b->fence_at) != 0)
+            return IVM_CORRUPT; /* S5: the shared prefix the fences skip */
         if (i % SPINE_FENCE == 0 &&
-            spine_batch_fences(b)[i / SPINE_FENCE] != spine_entry_pfx(e, b->klen[i]))
+            spine_batch_fences(b)[i / SPINE_FENCE] !=
+                spine_entry_pfx(e + b->fence_at, b->klen[i] - b->fence_at))
             return IVM_CORRUPT; /* S5: fences */
     }
     return IVM_OK;

@@ -1,26 +1,34 @@
 /*
  * cursor.c: reads spines and extra batches as one consolidated batch.  It
  * snapshots each spine under the spine's lock.  One run (position, with its
- * entry and 8-byte prefix decoded) per batch and a loser tree over the runs
- * do the merging, as in a k-way merge: the winner is the run with the
+ * entry and 8-byte prefix decoded) per batch and a winner tree over the
+ * runs do the merging, as in a k-way merge: the winner is the run with the
  * smallest (key, value) entry; standing on a value means having read every
- * run's copy of that entry (advancing each and replaying the tree) and
- * summed their weights, so each entry of each batch costs one replay of
- * ceil(log2 k) matches.  Stepping over a key gallops each run that is still
- * at it.  Seeks search all batches in lockstep.  All memory is taken at
- * creation: stepping allocates nothing.  The cursor holds a reference to
- * every batch it reads, so the spines may change (or be freed) under it
- * (S10).  It does not know how spines place batches.  README "Cursors".
+ * run's copy of that entry (advancing each and fixing its path in the tree)
+ * and summed their weights, so each entry of each batch costs ceil(log2 k)
+ * matches.  Stepping over a key gallops each run that is still at it.
+ * Seeks search the batches in lockstep; a seek to a key after the current
+ * one (joins and aggregates probe in ascending order) moves only the runs
+ * behind the target, galloping from where they stand, and fixes their
+ * paths instead of rebuilding the tree.  All memory is taken at creation:
+ * stepping and seeking allocate nothing (but a rare growth of the copy of
+ * the last target).  The cursor holds a reference to every batch it reads,
+ * so the spines may change (or be freed) under it (S10).  It does not know
+ * how spines place batches.  README "Cursors".
  */
 #include "spine_int.h"
 
 struct spine_cursor {
     size_t nruns;
+    unsigned depth;   /* ceil(log2 nruns): matches per leaf fix */
     spine_run *runs;
-    uint32_t *tree;   /* loser tree over the runs; 2 * nruns (scratch for builds) */
+    uint32_t *tree;   /* winner tree over the runs, 2 * nruns (tree_build) */
     uint32_t *at_key; /* runs met at the current key, for rewind_vals */
     size_t nat_key;
+    uint32_t *mv;     /* scratch: the runs a seek moves */
+    uint64_t *fkp;    /* scratch: per run, the target's fence key */
     size_t *lo;       /* per run: its first entry of the current key */
+    size_t *hi, *step; /* scratch: per run, a seek's upper bound and gallop */
     uint64_t *seen;   /* per run: the key epoch it was last met in */
     uint64_t epoch;   /* bumped at every new key */
     const uint8_t *key, *val; /* point into held batches */
@@ -28,6 +36,15 @@ struct spine_cursor {
     uint64_t kpfx;    /* prefix of the entry the key was taken from */
     int64_t w;
     bool key_valid, val_valid;
+    bool first_val;   /* standing on the key's first value */
+    /* The floor (S17): no key in [floor, key) has a value of non-zero
+     * weight (with no key valid: no key >= floor has), so a seek to a
+     * target in [floor, key] lands on key.  Kept by seeks (the target) and
+     * rewind (the empty key); stepping over a key forgets it. */
+    bool floor_valid;
+    uint8_t *floor;   /* floor_small or owned */
+    size_t floor_len, floor_cap;
+    uint8_t floor_small[48];
 };
 
 /* The run with the smallest entry, or NULL if every run is at its end. */
@@ -39,20 +56,77 @@ static inline spine_run *winner(const spine_cursor *c)
     return r->e != NULL ? r : NULL;
 }
 
+/*
+ * The winner tree: leaf r is node k + r (tree[k + r] = r), node j's
+ * children are 2j and 2j + 1, and internal node j (1 <= j < k) holds the
+ * run with the smallest entry below it; tree[0] repeats the root's.  Unlike
+ * the loser tree of a merge, where only the winner may move, any run may
+ * move either way (a forward seek moves the runs behind the target,
+ * rewind_vals moves runs back): fixing its leaf's path recomputes each node
+ * from its two children, one match per level.  Fixing the paths of several
+ * moved runs one after the other leaves every node right: a node's last
+ * recomputation comes after that of every moved run below it.
+ */
+static void tree_build(spine_cursor *c)
+{
+    size_t k = c->nruns;
+    uint32_t *t = c->tree;
+    if (k == 0)
+        return;
+    for (size_t r = 0; r < k; r++)
+        t[k + r] = (uint32_t)r;
+    for (size_t j = k - 1; j >= 1; j--) {
+        uint32_t a = t[2 * j], b = t[2 * j + 1];
+        t[j] = spine_run_less(&c->runs[b], &c->runs[a]) ? b : a;
+    }
+    t[0] = t[1];
+}
+
+/* Run r's entry changed: recomputes the nodes on its leaf's path. */
+static inline void tree_fix(spine_cursor *c, uint32_t r)
+{
+    const spine_run *runs = c->runs;
+    uint32_t *t = c->tree, win = r;
+    for (size_t j = c->nruns + r; j > 1; j /= 2) {
+        /* With random keys each match is a coin toss: select with
+         * arithmetic, not a branch (as spine_tree_replay). */
+        uint32_t o = t[j ^ 1];
+        uint64_t po = runs[o].pfx, pw = runs[win].pfx;
+        uint64_t qo = runs[o].pfx2, qw = runs[win].pfx2;
+        uint32_t swap = (po < pw) | ((po == pw) & (qo < qw));
+        if (__builtin_expect((po == pw) & (qo == qw), 0))
+            swap = spine_run_less(&runs[o], &runs[win]);
+        win ^= (o ^ win) & (0u - swap);
+        t[j / 2] = win;
+    }
+    t[0] = win;
+}
+
 /* Loads every run at its position and rebuilds the tree. */
 static void tree_make(spine_cursor *c)
 {
     for (size_t r = 0; r < c->nruns; r++)
         spine_run_load(&c->runs[r]);
-    if (c->nruns > 0)
-        spine_tree_build(c->runs, c->tree, c->nruns, c->tree + c->nruns);
+    tree_build(c);
 }
 
-/* Run r's position changed: reload it and replay its leaf. */
+/* After the runs listed in rs[0..n) moved (and were loaded): fixes their
+ * paths, or rebuilds the tree when that is fewer matches. */
+static void tree_update(spine_cursor *c, const uint32_t *rs, size_t n)
+{
+    if (n * c->depth >= c->nruns) {
+        tree_build(c);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        tree_fix(c, rs[i]);
+}
+
+/* Run r's position changed: reload it and fix its path. */
 static inline void moved(spine_cursor *c, uint32_t r)
 {
     spine_run_load(&c->runs[r]);
-    spine_tree_replay(c->runs, c->tree, c->nruns, r);
+    tree_fix(c, r);
 }
 
 /* From the runs as they stand, finds the next (key, value) of the current
@@ -103,7 +177,7 @@ static void settle_key(spine_cursor *c)
     for (;;) {
         spine_run *top = winner(c);
         if (top == NULL) {
-            c->key_valid = c->val_valid = false;
+            c->key_valid = c->val_valid = c->first_val = false;
             c->key = c->val = NULL;
             c->klen = c->vlen = 0;
             return;
@@ -116,6 +190,7 @@ static void settle_key(spine_cursor *c)
         settle_val(c);
         if (c->val_valid) {
             c->key_valid = true;
+            c->first_val = true;
             return;
         }
         /* Every value of the key cancelled; settle_val left all runs past it. */
@@ -154,8 +229,9 @@ static bool snapshot(spine_cursor *c, const spine *cs, size_t room)
 
 static spine_cursor *cursor_alloc(size_t cap)
 {
-    /* One block: the cursor, then the 8-byte arrays, then the 4-byte ones. */
-    size_t per_run = sizeof(spine_run) + sizeof(size_t) + sizeof(uint64_t) + 3 * sizeof(uint32_t);
+    /* One block: the cursor, then the 8-byte arrays, then the 4-byte ones
+     * (tree 2 * cap, at_key and mv cap each). */
+    size_t per_run = sizeof(spine_run) + 3 * sizeof(size_t) + 2 * sizeof(uint64_t) + 4 * sizeof(uint32_t);
     if (cap > (SIZE_MAX - sizeof(spine_cursor)) / per_run)
         return NULL;
     spine_cursor *c = ivm_malloc(sizeof(spine_cursor) + cap * per_run);
@@ -164,9 +240,15 @@ static spine_cursor *cursor_alloc(size_t cap)
     memset(c, 0, sizeof *c);
     c->runs = (spine_run *)(c + 1);
     c->lo = (size_t *)(c->runs + cap);
-    c->seen = (uint64_t *)(c->lo + cap);
-    c->tree = (uint32_t *)(c->seen + cap);
+    c->hi = c->lo + cap;
+    c->step = c->hi + cap;
+    c->seen = (uint64_t *)(c->step + cap);
+    c->fkp = c->seen + cap;
+    c->tree = (uint32_t *)(c->fkp + cap);
     c->at_key = c->tree + 2 * cap;
+    c->mv = c->at_key + cap;
+    c->floor = c->floor_small;
+    c->floor_cap = sizeof c->floor_small;
     return c;
 }
 
@@ -205,6 +287,8 @@ ivm_rc spine_cursor_new(const spine *const *spines, size_t nspines,
                 c->runs[c->nruns++].b = spine_batch_ref(extra[i]);
         for (size_t r = 0; r < c->nruns; r++)
             c->seen[r] = 0; /* epochs start at 1 */
+        while (((size_t)1 << c->depth) < c->nruns)
+            c->depth++;
         spine_cursor_rewind(c);
         *out = c;
         return IVM_OK;
@@ -217,6 +301,8 @@ void spine_cursor_free(spine_cursor *c)
         return;
     for (size_t r = 0; r < c->nruns; r++)
         spine_batch_unref((spine_batch *)c->runs[r].b);
+    if (c->floor != c->floor_small)
+        ivm_free(c->floor);
     ivm_free(c);
 }
 
@@ -226,90 +312,296 @@ void spine_cursor_rewind(spine_cursor *c)
         c->runs[r].pos = 0;
     tree_make(c);
     settle_key(c);
+    c->floor_len = 0; /* the empty key is below every key */
+    c->floor_valid = true;
 }
 
-/* Sets every run's pos to its batch's first entry with key >= key, as
- * spine_batch_seek would, but searching all batches in lockstep: each round
- * first computes every batch's next probe and prefetches it, then reads
- * them all, so the cache misses of the batches overlap instead of following
- * one another (a seek over B large batches costs about the misses of one,
- * not B times as many).  lo[] and pos serve as each run's bounds (lo[] is
- * scratch here: the key it describes is being left). */
-static void seek_runs(spine_cursor *c, const uint8_t *key, size_t klen)
+/* Three-way order of keys a and b, given their padded 8-byte prefixes
+ * (spine_entry_pfx): spine_row_cmp's order, without a call to memcmp for
+ * the short keys joins and aggregates probe with. */
+static inline int key_cmp(const uint8_t *a, size_t al, uint64_t ap, const uint8_t *b, size_t bl,
+                          uint64_t bp)
 {
-    size_t nr = c->nruns, *lo = c->lo;
+    if (ap != bp)
+        return ap < bp ? -1 : 1;
+    /* Equal padded prefixes: the first min(al, bl, 8) bytes are equal. */
+    size_t m = al < bl ? al : bl;
+    if (m > 8) {
+        int c = spine_mem_cmp_after8(a, b, m);
+        if (c != 0)
+            return c;
+    }
+    return (al > bl) - (al < bl);
+}
+
+/* key_cmp of entry i's key in b with key (prefix kp). */
+static inline int key_cmp_at(const spine_batch *b, size_t i, const uint8_t *key, size_t klen,
+                             uint64_t kp)
+{
+    size_t il;
+    const uint8_t *ik = spine_batch_key(b, i, &il);
+    return key_cmp(ik, il, spine_entry_pfx(ik, il), key, klen, kp);
+}
+
+/* key_cmp of the key a run stands on (not at its end) with key. */
+static inline int run_key_cmp(const spine_run *r, const uint8_t *key, size_t klen, uint64_t kp)
+{
+    /* The run's prefix is its entry's: the key's own only if the key has 8
+     * bytes or more. */
+    uint64_t rp = r->klen >= 8 ? r->pfx : spine_entry_pfx(r->e, r->klen);
+    return key_cmp(r->e, r->klen, rp, key, klen, kp);
+}
+
+/* A forward seek gallops over the fences for at most this many probes
+ * (1, 3 and 7 fences after the position's own: the cache line it already
+ * touched and the next), then binary searches the rest: a near target
+ * (ascending probes of a sorted delta) costs a line or two, a far one (a
+ * random jump ahead) about what a full search costs.  A fourth probe (15
+ * ahead, one more line) made random seeks about 10% slower. */
+#define GALLOP_PROBES 3
+
+/* A seek fetches a stretch's entry bytes ahead when they are at most this
+ * many (about 16 lines). */
+#define PREFETCH_BYTES 1024
+
+/* Sets the position of each run listed in rs[0..n) to its batch's first
+ * entry with key >= key, as spine_batch_seek would, but searching the
+ * batches in lockstep: each round first computes every batch's next probe
+ * and prefetches it, then reads them all, so the cache misses of the
+ * batches overlap instead of following one another (a seek over B large
+ * batches costs about the misses of one, not B times as many).
+ *
+ * forward: every entry up to a listed run's position has a key < key (the
+ * forward seek's precondition, checked by the caller), so the search
+ * starts after it, galloping: the fences 1, 3, 7, ... after the position's
+ * stretch, then a binary search of the bracket found.  Otherwise the search
+ * covers each whole batch.  lo[] is scratch (the key it describes is being
+ * left), as are hi[], step[] and fkp[]. */
+static void seek_runs(spine_cursor *c, const uint32_t *rs, size_t n, const uint8_t *key,
+                      size_t klen, uint64_t kp, bool forward)
+{
+    size_t *lo = c->lo, *hi = c->hi, *step = c->step;
     spine_run *runs = c->runs;
-    uint64_t kp = spine_entry_pfx(key, klen);
+    uint64_t *fkp = c->fkp;
     bool any = false;
-    /* Fences: lo..pos bound the first fence >= kp. */
-    for (size_t r = 0; r < nr; r++) {
-        lo[r] = 0;
-        runs[r].pos = spine_batch_use_fences(runs[r].b) ? spine_fence_count(runs[r].b->n) : 0;
-        any |= runs[r].pos > 0;
-    }
-    while (any) {
-        any = false;
-        for (size_t r = 0; r < nr; r++)
-            if (lo[r] < runs[r].pos)
-                __builtin_prefetch(spine_batch_fences(runs[r].b) + (lo[r] + runs[r].pos) / 2);
-        for (size_t r = 0; r < nr; r++) {
-            if (lo[r] >= runs[r].pos)
-                continue;
-            size_t mid = (lo[r] + runs[r].pos) / 2;
-            if (spine_batch_fences(runs[r].b)[mid] < kp)
-                lo[r] = mid + 1;
-            else
-                runs[r].pos = mid;
-            any |= lo[r] < runs[r].pos;
-        }
-    }
-    /* Entries: lo..pos bound the first key >= key. */
-    for (size_t r = 0; r < nr; r++) {
+    /* Fences: the first fence >= fkp is in [lo, hi]; step > 0 while
+     * galloping (hi is then the fence count).  Batches without fences, and
+     * those whose keys all lie on one side of key, skip this (lo = hi =
+     * SIZE_MAX) and leave their entry bounds in pos and fkp. */
+    for (size_t i = 0; i < n; i++) {
+        uint32_t r = rs[i];
         const spine_batch *b = runs[r].b;
-        if (spine_batch_use_fences(b)) {
-            spine_fence_stretch(b, lo[r], kp, &lo[r], &runs[r].pos);
-        } else {
-            lo[r] = 0;
-            runs[r].pos = b->n;
+        size_t after = forward ? runs[r].pos + 1 : 0;
+        lo[r] = hi[r] = SIZE_MAX;
+        step[r] = 0;
+        if (!spine_batch_use_fences(b)) {
+            runs[r].pos = after;
+            fkp[r] = b->n;
+            continue;
         }
-        any |= lo[r] < runs[r].pos;
+        int where = spine_fence_key(b, key, klen, &fkp[r]);
+        if (where != 0) {
+            /* Below every key cannot happen going forward (the key at pos
+             * is smaller), so after is right either way. */
+            runs[r].pos = where < 0 ? after : b->n;
+            fkp[r] = runs[r].pos;
+            continue;
+        }
+        /* Going forward, fence pos / 16 is an entry's at or before pos:
+         * its key is smaller, its fence <= fkp. */
+        lo[r] = forward ? runs[r].pos / SPINE_FENCE + 1 : 0;
+        hi[r] = spine_fence_count(b->n);
+        step[r] = forward && lo[r] < hi[r];
+        any |= lo[r] < hi[r];
     }
     while (any) {
         any = false;
-        for (size_t r = 0; r < nr; r++) {
-            if (lo[r] >= runs[r].pos)
+        for (size_t i = 0; i < n; i++) {
+            uint32_t r = rs[i];
+            if (lo[r] < hi[r]) {
+                size_t at = step[r] ? lo[r] + step[r] - 1 : (lo[r] + hi[r]) / 2;
+                __builtin_prefetch(spine_batch_fences(runs[r].b) + (at < hi[r] ? at : hi[r] - 1));
+            }
+        }
+        for (size_t i = 0; i < n; i++) {
+            uint32_t r = rs[i];
+            if (lo[r] >= hi[r])
                 continue;
-            size_t mid = (lo[r] + runs[r].pos) / 2;
+            const uint64_t *fence = spine_batch_fences(runs[r].b);
+            if (step[r] > 0) {
+                /* Galloping: every fence before lo is < fkp. */
+                size_t at = lo[r] + step[r] - 1;
+                if (at >= hi[r]) {
+                    step[r] = 0; /* the rest, [lo, count) */
+                } else if (fence[at] >= fkp[r]) {
+                    hi[r] = at; /* bracketed: [lo, at] */
+                    step[r] = 0;
+                } else {
+                    lo[r] = at + 1;
+                    step[r] = step[r] < ((size_t)1 << (GALLOP_PROBES - 1)) ? 2 * step[r] : 0;
+                }
+            } else {
+                size_t mid = (lo[r] + hi[r]) / 2;
+                if (fence[mid] < fkp[r])
+                    lo[r] = mid + 1;
+                else
+                    hi[r] = mid;
+            }
+            any |= lo[r] < hi[r];
+        }
+    }
+    /* Entries: lo..hi bound the first key >= key. */
+    for (size_t i = 0; i < n; i++) {
+        uint32_t r = rs[i];
+        if (lo[r] == SIZE_MAX) {
+            lo[r] = runs[r].pos;
+            hi[r] = (size_t)fkp[r];
+        } else {
+            /* The stretch starts after a fence < fkp, except going forward
+             * when the fence after pos's stretch is already >= fkp (a
+             * fence at or before pos may equal fkp): then the stretch
+             * starts at or before pos, and the search after it. */
+            size_t after = forward ? runs[r].pos + 1 : 0;
+            spine_fence_stretch(runs[r].b, lo[r], fkp[r], &lo[r], &hi[r]);
+            if (lo[r] < after)
+                lo[r] = after;
+        }
+        any |= lo[r] < hi[r];
+    }
+    /* A stretch is short (under 32 entries; a small batch is one): fetch
+     * its offsets and key lengths, then its bytes, all lines at once, in
+     * two rounds over the runs, rather than two dependent misses per step
+     * of the binary search below. */
+    for (size_t i = 0; any && i < n; i++) {
+        uint32_t r = rs[i];
+        const spine_batch *b = runs[r].b;
+        if (lo[r] >= hi[r] || hi[r] - lo[r] > 2 * SPINE_FENCE)
+            continue;
+        __builtin_prefetch(&b->off[lo[r]]);
+        __builtin_prefetch(&b->off[hi[r]]);
+        __builtin_prefetch(&b->klen[lo[r]]);
+        __builtin_prefetch(&b->klen[hi[r] - 1]);
+    }
+    for (size_t i = 0; any && i < n; i++) {
+        uint32_t r = rs[i];
+        const spine_batch *b = runs[r].b;
+        if (lo[r] >= hi[r] || hi[r] - lo[r] > 2 * SPINE_FENCE)
+            continue;
+        const uint8_t *from = b->data + b->off[lo[r]], *to = b->data + b->off[hi[r]];
+        if (to - from <= PREFETCH_BYTES)
+            for (const uint8_t *at = from; at < to; at += 64)
+                __builtin_prefetch(at);
+    }
+    while (any) {
+        any = false;
+        for (size_t i = 0; i < n; i++) {
+            uint32_t r = rs[i];
+            if (lo[r] >= hi[r])
+                continue;
+            size_t mid = (lo[r] + hi[r]) / 2;
             __builtin_prefetch(&runs[r].b->off[mid]);
             __builtin_prefetch(&runs[r].b->klen[mid]);
         }
-        for (size_t r = 0; r < nr; r++) {
-            if (lo[r] >= runs[r].pos)
+        for (size_t i = 0; i < n; i++) {
+            uint32_t r = rs[i];
+            if (lo[r] >= hi[r])
                 continue;
             const spine_batch *b = runs[r].b;
-            __builtin_prefetch(b->data + b->off[(lo[r] + runs[r].pos) / 2]);
+            __builtin_prefetch(b->data + b->off[(lo[r] + hi[r]) / 2]);
         }
-        for (size_t r = 0; r < nr; r++) {
-            if (lo[r] >= runs[r].pos)
+        for (size_t i = 0; i < n; i++) {
+            uint32_t r = rs[i];
+            if (lo[r] >= hi[r])
                 continue;
-            const spine_batch *b = runs[r].b;
-            size_t mid = (lo[r] + runs[r].pos) / 2, mklen;
-            const uint8_t *mk = spine_batch_key(b, mid, &mklen);
-            if (spine_row_cmp(mk, mklen, key, klen) < 0)
+            size_t mid = (lo[r] + hi[r]) / 2;
+            if (key_cmp_at(runs[r].b, mid, key, klen, kp) < 0)
                 lo[r] = mid + 1;
             else
-                runs[r].pos = mid;
-            any |= lo[r] < runs[r].pos;
+                hi[r] = mid;
+            any |= lo[r] < hi[r];
         }
     }
+    for (size_t i = 0; i < n; i++)
+        runs[rs[i]].pos = lo[rs[i]];
+}
+
+/* Moves every run that stands on a key < key to its first entry with a key
+ * >= key, and repairs the tree.  Valid when every entry before each run's
+ * position has a key < key (the runs stand at or after the position a full
+ * search would give). */
+static void seek_runs_forward(spine_cursor *c, const uint8_t *key, size_t klen, uint64_t kp)
+{
+    size_t nm = 0;
+    for (size_t r = 0; r < c->nruns; r++) {
+        spine_run *run = &c->runs[r];
+        if (run->e != NULL && run_key_cmp(run, key, klen, kp) < 0)
+            c->mv[nm++] = (uint32_t)r;
+    }
+    seek_runs(c, c->mv, nm, key, klen, kp, true);
+    for (size_t i = 0; i < nm; i++)
+        spine_run_load(&c->runs[c->mv[i]]);
+    tree_update(c, c->mv, nm);
+}
+
+/* Remembers key as the floor (a copy: the caller's bytes may change). */
+static void set_floor(spine_cursor *c, const uint8_t *key, size_t klen)
+{
+    if (klen > c->floor_cap) {
+        /* Grows rarely (keys longer than any before), never per row. */
+        size_t cap = klen > 2 * c->floor_cap ? klen : 2 * c->floor_cap;
+        uint8_t *nf = ivm_malloc(cap);
+        if (nf == NULL) {
+            c->floor_valid = false; /* seeks below the key search in full */
+            return;
+        }
+        if (c->floor != c->floor_small)
+            ivm_free(c->floor);
+        c->floor = nf;
+        c->floor_cap = cap;
+    }
+    if (klen > 0)
+        memcpy(c->floor, key, klen);
+    c->floor_len = klen;
+    c->floor_valid = true;
+}
+
+/* True if the floor is known and <= key. */
+static bool floor_at_or_below(const spine_cursor *c, const uint8_t *key, size_t klen, uint64_t kp)
+{
+    return c->floor_valid && key_cmp(c->floor, c->floor_len, spine_entry_pfx(c->floor, c->floor_len),
+                                     key, klen, kp) <= 0;
 }
 
 void spine_cursor_seek_key(spine_cursor *c, const uint8_t *key, size_t klen)
 {
     /* key may point into a held batch (the cursor's own key): it stays
      * valid, as the cursor keeps every batch alive. */
-    seek_runs(c, key, klen);
+    uint64_t kp = spine_entry_pfx(key, klen);
+    if (c->key_valid) {
+        uint64_t cp = c->klen >= 8 ? c->kpfx : spine_entry_pfx(c->key, c->klen);
+        int cmp = key_cmp(c->key, c->klen, cp, key, klen, kp);
+        if (cmp < 0) {
+            /* Forward: every run stands at or after where a full search
+             * would put it (entries before them have keys <= the current
+             * key < key: S17); the floor rises to key (keeps S17). */
+            seek_runs_forward(c, key, klen, kp);
+            set_floor(c, key, klen);
+            settle_key(c);
+            return;
+        }
+        if (cmp == 0 || floor_at_or_below(c, key, klen, kp)) {
+            /* The target is in [floor, key]: the cursor's key is the answer. */
+            spine_cursor_rewind_vals(c);
+            return;
+        }
+    } else if (floor_at_or_below(c, key, klen, kp)) {
+        return; /* no key at or after the floor, so none after key */
+    }
+    for (size_t r = 0; r < c->nruns; r++)
+        c->mv[r] = (uint32_t)r;
+    seek_runs(c, c->mv, c->nruns, key, klen, kp, false);
     tree_make(c);
+    set_floor(c, key, klen);
     settle_key(c);
 }
 
@@ -386,6 +678,7 @@ void spine_cursor_step_key(spine_cursor *c)
         top->pos = skip_key(top->b, top->pos, c->key, c->klen, c->kpfx);
         moved(c, c->tree[0]);
     }
+    c->floor_valid = false; /* the key stepped over lies below the next */
     settle_key(c);
 }
 
@@ -409,17 +702,22 @@ void spine_cursor_step_val(spine_cursor *c)
 {
     if (!c->val_valid)
         return;
+    c->first_val = false;
     settle_val(c); /* the runs already stand past the current value */
 }
 
 void spine_cursor_rewind_vals(spine_cursor *c)
 {
-    if (!c->key_valid)
-        return;
+    if (!c->key_valid || c->first_val)
+        return; /* standing on the first value already */
     /* Runs met at this key go back to its start; runs at the key but not
      * met yet never moved; the rest stand past it and stay. */
-    for (size_t a = 0; a < c->nat_key; a++)
-        c->runs[c->at_key[a]].pos = c->lo[c->at_key[a]];
-    tree_make(c);
+    for (size_t a = 0; a < c->nat_key; a++) {
+        spine_run *run = &c->runs[c->at_key[a]];
+        run->pos = c->lo[c->at_key[a]];
+        spine_run_load(run);
+    }
+    tree_update(c, c->at_key, c->nat_key);
     settle_val(c);
+    c->first_val = true;
 }

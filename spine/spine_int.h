@@ -46,8 +46,14 @@ typedef struct spine_level {
 
 /* ---- Fences ---------------------------------------------------------------- */
 
-/* Every SPINE_FENCE-th entry's key prefix (spine_entry_pfx of its key),
- * stored after the data, speeds up seeks (batch.c).  Part of S5. */
+/* Every SPINE_FENCE-th entry's key, stored after the data as the padded
+ * 8-byte prefix (spine_entry_pfx) of the key's bytes from fence_at on,
+ * speeds up seeks (batch.c).  fence_at is the length of the prefix all keys
+ * of the batch share: skipping it (the tag byte, the high zero bytes of
+ * small integers, a common text start) leaves 8 bytes that tell keys
+ * apart, where the key's first 8 bytes would leave integers that differ
+ * in their low byte only with one fence value for hundreds of entries.
+ * Part of S5. */
 #define SPINE_FENCE 16
 
 static inline const uint64_t *spine_batch_fences(const spine_batch *b)
@@ -67,7 +73,7 @@ static inline bool spine_batch_use_fences(const spine_batch *b)
     return b->n > 2 * SPINE_FENCE;
 }
 
-/* Given flo, the first fence >= kp (the probe key's prefix), the stretch of
+/* Given flo, the first fence >= kp (the probe's fence key: spine_fence_key), the stretch of
  * entries [*from, *to) that holds the first key >= the probe: fences before
  * flo hold smaller keys, so entry 16(flo - 1) is smaller; the first fence
  * > kp, found by galloping from flo (usually flo itself), holds a larger
@@ -205,6 +211,29 @@ static inline bool spine_mem_eq(const uint8_t *a, const uint8_t *b, size_t n)
     return memcmp(a, b, n) == 0;
 }
 
+/* Order of a[0..n) and b[0..n), n > 8, whose first 8 bytes are known to be
+ * equal: 8-byte big-endian words, the last one overlapping bytes already
+ * found equal, so that short tails (a 9-byte key's one byte) cost one
+ * compare and no call to memcmp. */
+static inline int spine_mem_cmp_after8(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    uint64_t x, y;
+    size_t i = 8;
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&x, a + i, 8);
+        memcpy(&y, b + i, 8);
+        if (x != y)
+            return __builtin_bswap64(x) < __builtin_bswap64(y) ? -1 : 1;
+    }
+    if (i < n) {
+        memcpy(&x, a + n - 8, 8);
+        memcpy(&y, b + n - 8, 8);
+        if (x != y)
+            return __builtin_bswap64(x) < __builtin_bswap64(y) ? -1 : 1;
+    }
+    return 0;
+}
+
 /* ---- Runs: positions in batches ------------------------------------------- */
 
 /* Big-endian first 8 bytes of e[0..len), zero-padded.  Padded order is
@@ -220,6 +249,29 @@ static inline uint64_t spine_entry_pfx(const uint8_t *e, size_t len)
     for (size_t i = 0; i < 8; i++)
         p = (p << 8) | (i < len ? e[i] : 0);
     return p;
+}
+
+/* Where key lies against batch b's keys, for a search through its fences:
+ * -1 if it is smaller than every key (it is below the prefix all keys
+ * share, or a proper prefix of it), 1 if it is larger than every key,
+ * otherwise 0 with *kp_out its fence key, which orders against the fences
+ * as key against their keys (all share the first fence_at bytes). */
+static inline int spine_fence_key(const spine_batch *b, const uint8_t *key, size_t klen,
+                                  uint64_t *kp_out)
+{
+    size_t at = b->fence_at;
+    if (at > 0) {
+        /* Entry 0's key starts at data; the shared prefix is a few bytes,
+         * so a loop beats a call. */
+        size_t m = klen < at ? klen : at;
+        for (size_t i = 0; i < m; i++)
+            if (key[i] != b->data[i])
+                return key[i] < b->data[i] ? -1 : 1;
+        if (klen < at)
+            return -1;
+    }
+    *kp_out = spine_entry_pfx(key + at, klen - at);
+    return 0;
 }
 
 /* True if two prefixes agree on their first klen bytes (all 8 if klen >=
@@ -242,6 +294,7 @@ static inline bool spine_pfx_key_eq(uint64_t a, uint64_t b, size_t klen)
  * merges and cursors keep one per input batch; e == NULL at the end. */
 typedef struct spine_run {
     uint64_t pfx;
+    uint64_t pfx2;    /* the next 8 bytes, the same way (0 past the end) */
     const uint8_t *e;
     size_t len;
     uint32_t klen;
@@ -255,7 +308,7 @@ static inline void spine_run_load(spine_run *r)
     const spine_batch *b = r->b;
     if (r->pos >= b->n) {
         r->e = NULL;
-        r->pfx = SPINE_PFX_END;
+        r->pfx = r->pfx2 = SPINE_PFX_END;
         return;
     }
     uint64_t o = b->off[r->pos];
@@ -263,6 +316,7 @@ static inline void spine_run_load(spine_run *r)
     r->len = (size_t)(b->off[r->pos + 1] - o);
     r->klen = b->klen[r->pos];
     r->pfx = spine_entry_pfx(r->e, r->len);
+    r->pfx2 = r->len > 8 ? spine_entry_pfx(r->e + 8, r->len - 8) : 0;
     /* A k-way merge reads 4 streams per input (off, klen, w, data), more
      * than hardware prefetchers follow once k grows: fetch each a few
      * cache lines ahead.  Prefetches never fault, so running past the end
@@ -274,13 +328,29 @@ static inline void spine_run_load(spine_run *r)
 }
 
 /* Strict entry order of two runs; a run at its end is larger than every
- * entry. */
+ * entry.  (pfx, pfx2) is the entry's first 16 bytes, zero-padded, whose
+ * order is consistent with entry order as the 8-byte prefix's is: small
+ * integer keys share their first 8 bytes (a tag, then zero bytes), so
+ * entries at nearby keys are mostly told apart by pfx2, without touching
+ * their bytes. */
 static inline bool spine_run_less(const spine_run *x, const spine_run *y)
 {
     if (__builtin_expect(x->pfx != y->pfx, 1))
         return x->pfx < y->pfx; /* an ended run's SPINE_PFX_END included */
+    if (x->pfx2 != y->pfx2)
+        return x->pfx2 < y->pfx2;
     if (x->e == NULL || y->e == NULL)
         return false; /* both ended: equal */
+    if (x->len >= 8 && y->len >= 8) {
+        /* Equal prefixes of whole words: the first 8 bytes are equal. */
+        size_t m = x->len < y->len ? x->len : y->len;
+        int c = m > 8 ? spine_mem_cmp_after8(x->e, y->e, m) : 0;
+        if (c != 0)
+            return c < 0;
+        if (x->len != y->len)
+            return x->len < y->len;
+        return x->klen < y->klen;
+    }
     return spine_entry_cmp_raw(x->e, x->len, x->klen, y->e, y->len, y->klen) < 0;
 }
 
@@ -317,8 +387,9 @@ static inline void spine_tree_replay(const spine_run *runs, uint32_t *tree, size
          * prefixes (rare, and predictable) take the full comparison. */
         uint32_t x = tree[j];
         uint64_t px = runs[x].pfx, pw = runs[win].pfx;
-        uint32_t swap = px < pw;
-        if (__builtin_expect(px == pw, 0))
+        uint64_t qx = runs[x].pfx2, qw = runs[win].pfx2;
+        uint32_t swap = (px < pw) | ((px == pw) & (qx < qw));
+        if (__builtin_expect((px == pw) & (qx == qw), 0))
             swap = spine_run_less(&runs[x], &runs[win]);
         uint32_t diff = (x ^ win) & (0u - swap); /* all ones if swap */
         tree[j] = x ^ diff;

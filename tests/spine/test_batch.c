@@ -157,6 +157,53 @@ static void test_batch_seek_with_fences(void **state)
     }
 }
 
+/* Seeks in batches whose keys all share a prefix, which the fences skip:
+ * probes below it, above it, a proper prefix of it (one column of two-column
+ * keys), inside it; and a batch of one key with many values. */
+static void test_batch_seek_shared_prefix(void **state)
+{
+    (void)state;
+    tlist a = {0}, one = {0};
+    uint8_t k[256], v[256], probe[256];
+    for (int64_t i = 0; i < 300; i++) {
+        ivm_value key[2] = {ivm_value_int(7), ivm_value_int(i * 3)}, val = ivm_value_int(i % 5);
+        tlist_push(&a, k, enc(key, 2, k), v, enc(&val, 1, v), 1);
+        ivm_value k1 = ivm_value_int(3), v1 = ivm_value_int(i);
+        tlist_push(&one, k, enc(&k1, 1, k), v, enc(&v1, 1, v), 1);
+    }
+    tlist_consolidate(&a);
+    tlist_consolidate(&one);
+    spine_batch *b = tlist_build(&a, true), *b1 = tlist_build(&one, true);
+    assert_int_equal(spine_batch_check(b), IVM_OK);
+    assert_int_equal(spine_batch_check(b1), IVM_OK);
+    assert_int_equal(b1->n, 300);
+    struct {
+        int64_t c0, c1;
+        int ncols;
+        size_t expect;
+    } cases[] = {
+        {7, 0, 1, 0},      {6, 0, 1, 0},   {8, 0, 1, 300},   {7, 150, 2, 50},
+        {7, 151, 2, 51},   {7, -1, 2, 0},  {7, 897, 2, 299}, {7, 898, 2, 300},
+        {6, 1000, 2, 0},   {8, -5, 2, 300}, {7, 0, 2, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ivm_value key[2] = {ivm_value_int(cases[i].c0), ivm_value_int(cases[i].c1)};
+        size_t plen = enc(key, (uint32_t)cases[i].ncols, probe);
+        assert_int_equal(spine_batch_seek(b, probe, plen), cases[i].expect);
+    }
+    for (int64_t x = 2; x <= 4; x++) {
+        ivm_value key[2] = {ivm_value_int(x), ivm_value_int(0)};
+        size_t plen = enc(key, 1, probe);
+        assert_int_equal(spine_batch_seek(b1, probe, plen), x <= 3 ? 0 : 300);
+        plen = enc(key, 2, probe); /* longer than the keys */
+        assert_int_equal(spine_batch_seek(b1, probe, plen), x <= 2 ? 0 : 300);
+    }
+    spine_batch_unref(b);
+    spine_batch_unref(b1);
+    tlist_free(&a);
+    tlist_free(&one);
+}
+
 static void test_batch_ref_counts(void **state)
 {
     (void)state;
@@ -280,6 +327,7 @@ int main(void)
         cmocka_unit_test(test_batch_merge_consolidates),
         cmocka_unit_test(test_batch_seek_finds_first_key),
         cmocka_unit_test(test_batch_seek_with_fences),
+        cmocka_unit_test(test_batch_seek_shared_prefix),
         cmocka_unit_test(test_batch_ref_counts),
         cmocka_unit_test(test_batch_check_detects_damage),
     };

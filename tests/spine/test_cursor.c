@@ -1,7 +1,8 @@
 /*
  * test_cursor.c: cursors (spine/cursor.c) over several spines plus extra
  * batches against the model of their sum; keys whose values all cancel
- * across batches are skipped by stepping and by seeking; a cursor keeps
+ * across batches are skipped by stepping and by seeking; ascending seeks
+ * (the forward path) land where a search of the model does; a cursor keeps
  * reading its snapshot while the spine merges, compacts or is freed.
  */
 #include "spine_testlib.h"
@@ -159,6 +160,115 @@ static void test_cursor_skips_cancelled_keys(void **state)
     tlist_free(&model);
 }
 
+/* Checks every value of the cursor's current key against the model, from
+ * entry i (the key's first), the way a join reads a probed key. */
+static void assert_key_values(spine_cursor *c, const tlist *m, size_t i)
+{
+    assert_true(spine_cursor_key_valid(c));
+    size_t j = i;
+    for (; spine_cursor_val_valid(c); spine_cursor_step_val(c), j++) {
+        assert_true(j < m->n && tentry_same_key(&m->v[j], &m->v[i]));
+        size_t vlen;
+        const uint8_t *v = spine_cursor_val(c, &vlen);
+        assert_int_equal(vlen, m->v[j].len - m->v[j].klen);
+        assert_memory_equal(v, m->v[j].e + m->v[j].klen, vlen);
+        assert_int_equal(spine_cursor_weight(c), m->v[j].w);
+    }
+    assert_true(j == m->n || !tentry_same_key(&m->v[j], &m->v[i]));
+}
+
+/* Ascending seeks, as joins and aggregates probe, over many batches (a
+ * spine's and extras, large ones searched through their fences) of
+ * integer keys whose first 8 bytes are shared by hundreds of keys, with
+ * entries that cancel across batches: every seek lands where a search of
+ * the sorted model does, whether the target is present, absent, the
+ * current key, behind the cursor or past the end, and whatever was read
+ * of the key before. */
+static void test_cursor_seeks_forward_over_many_batches(void **state)
+{
+    (void)state;
+    rng_seed(42);
+    enum { NX = 9, KEYS = 6000 };
+    for (int round = 0; round < 6; round++) {
+        spine *s = spine_new();
+        tlist model = {0}, xl[NX] = {{0}};
+        spine_batch *extra[NX];
+        for (int x = 0; x < NX + 6; x++) {
+            tlist b = {0};
+            size_t n = rng_below(3) == 0 ? rng_below(30) : rng_below(4000);
+            for (size_t i = 0; i < n; i++) {
+                uint8_t kb[16], vb[16];
+                ivm_value k = ivm_value_int((int64_t)(rng_below(KEYS) * (round % 2 ? 1 : 300)));
+                ivm_value v = ivm_value_int((int64_t)rng_below(4));
+                tlist_push(&b, kb, enc(&k, 1, kb), vb, enc(&v, 1, vb), (int64_t)rng_below(3) + 1);
+            }
+            /* Retract part of what came before: zero sums across batches. */
+            for (size_t i = 0; model.n > 0 && i < n / 3; i++) {
+                const tentry *t = &model.v[rng_below(model.n)];
+                tlist_push(&b, t->e, t->klen, t->e + t->klen, t->len - t->klen, -t->w);
+            }
+            tlist_consolidate(&b);
+            tlist_add(&model, &b, 1);
+            tlist_consolidate(&model);
+            if (x < 6) {
+                assert_int_equal(spine_insert_take(s, tlist_build(&b, false)), IVM_OK);
+                tlist_free(&b);
+            } else {
+                extra[x - 6] = tlist_build(&b, false);
+                xl[x - 6] = b;
+            }
+        }
+        const spine *const arr[1] = {s};
+        spine_cursor *c;
+        assert_int_equal(spine_cursor_new(arr, 1, extra, NX, &c), IVM_OK);
+        int64_t scale = round % 2 ? 1 : 300, k = -5;
+        while (k < (int64_t)KEYS * scale + 10) {
+            uint8_t probe[16];
+            ivm_value pk = ivm_value_int(k);
+            size_t plen = enc(&pk, 1, probe);
+            assert_seek(c, &model, probe, plen);
+            size_t i = 0;
+            while (i < model.n && spine_row_cmp(model.v[i].e, model.v[i].klen, probe, plen) < 0)
+                i++;
+            size_t what = rng_below(8);
+            if (i < model.n && what == 0) {
+                assert_key_values(c, &model, i); /* read all, then seek on */
+            } else if (i < model.n && what == 1) {
+                spine_cursor_step_val(c);
+                assert_seek(c, &model, probe, plen); /* the same target again */
+            } else if (what == 2) {
+                /* Back a little (often into the gap the last seek crossed),
+                 * or anywhere. */
+                int64_t back = rng_below(2) ? k - (int64_t)rng_below(3) * scale / 2
+                                            : (int64_t)rng_below(KEYS) * scale;
+                ivm_value bk = ivm_value_int(back);
+                size_t blen = enc(&bk, 1, probe);
+                assert_seek(c, &model, probe, blen);
+            } else if (i < model.n && what == 3) {
+                spine_cursor_step_key(c);
+            }
+            k += 1 + (int64_t)rng_below(rng_below(4) == 0 ? 40 * (size_t)scale : 3 * (size_t)scale);
+        }
+        /* Past the end, then below the start. */
+        uint8_t probe[16];
+        ivm_value pk = ivm_value_int(INT64_MAX);
+        size_t plen = enc(&pk, 1, probe);
+        assert_seek(c, &model, probe, plen);
+        assert_seek(c, &model, probe, plen);
+        pk = ivm_value_int(INT64_MIN);
+        plen = enc(&pk, 1, probe);
+        assert_seek(c, &model, probe, plen);
+        assert_cursor_is(c, &model);
+        spine_cursor_free(c);
+        spine_free(s);
+        for (int x = 0; x < NX; x++) {
+            spine_batch_unref(extra[x]);
+            tlist_free(&xl[x]);
+        }
+        tlist_free(&model);
+    }
+}
+
 static void test_cursor_empty(void **state)
 {
     (void)state;
@@ -192,6 +302,7 @@ int main(void)
         cmocka_unit_test(test_cursor_reads_spines_and_extras),
         cmocka_unit_test(test_cursor_survives_spine_changes),
         cmocka_unit_test(test_cursor_skips_cancelled_keys),
+        cmocka_unit_test(test_cursor_seeks_forward_over_many_batches),
         cmocka_unit_test(test_cursor_empty),
     };
     return cmocka_run_group_tests_name("spine/cursor", tests, NULL, NULL);
