@@ -568,7 +568,12 @@ static void step_drive(dbsp_circuit *c, bool solo)
     if (!solo)
         for (uint32_t wi = 1; wi < nw; wi++)
             nspawned += hand_over(c, wi);
-    uint64_t t0 = solo && nw > 1 && c->opts.solo_budget_ns != UINT64_MAX ? rt_now_ns() : 0;
+    /* The budget is work done: the wall clock is read every round, the
+     * thread's CPU time (a system call) only once the wall clock says the
+     * budget may be spent, so a thread that was merely preempted keeps its
+     * step. */
+    bool timed = solo && nw > 1 && c->opts.solo_budget_ns != UINT64_MAX;
+    uint64_t t0 = timed ? rt_now_ns() : 0, cpu0 = timed ? rt_thread_cpu_ns() : 0;
     for (;;) {
         bool all = true;
         for (uint32_t wi = 0; wi < nw; wi++) {
@@ -582,7 +587,8 @@ static void step_drive(dbsp_circuit *c, bool solo)
         }
         if (all)
             break;
-        if (solo && t0 != 0 && rt_now_ns() - t0 >= c->opts.solo_budget_ns) {
+        if (solo && timed && rt_now_ns() - t0 >= c->opts.solo_budget_ns &&
+            rt_thread_cpu_ns() - cpu0 >= c->opts.solo_budget_ns) {
             /* Long for a solo step: the other shares go to their threads. */
             solo = false;
             for (uint32_t wi = 1; wi < nw; wi++)

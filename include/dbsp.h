@@ -343,9 +343,9 @@ uint32_t dbsp_circuit_segments(const dbsp_circuit *c);
 /* Which threads run a step (dbsp/README.md, D5).  The calling thread always
  * runs worker 0's share.  A step fed fewer than solo_max entries (counted
  * over every dbsp_seg_feed_take since the last step) runs every worker's
- * share on the calling thread too, in turns, until it has run solo_budget_ns;
- * then, and for any other step, workers 1..N-1 run on their scheduler
- * threads.  Results never depend on these; only the thread hand-offs do.
+ * share on the calling thread too, in turns, until it has used
+ * solo_budget_ns of that thread's CPU time; then, and for any other step,
+ * workers 1..N-1 run on their scheduler threads.  Results never depend on these; only the thread hand-offs do.
  * solo_max 0 spreads every step; solo_budget_ns UINT64_MAX never hands a
  * solo step over. */
 typedef struct dbsp_step_opts {
