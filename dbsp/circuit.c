@@ -2,15 +2,16 @@
  * circuit.c: one circuit per worker pool, shared by every view.  A circuit
  * holds segments, each an instance of one plan on every worker (D6), in an
  * order where a segment comes after every segment it reads (links, D12).
- * A step is ONE task per worker that runs every dirty segment in that order;
- * a link hands a segment's output delta on worker w to a later segment's
- * input on worker w inside the task, with no trip through the controlling
- * thread.  Segments fail alone (D13): a failing segment stops on every
+ * A step is ONE share per worker that runs every dirty segment in that
+ * order; the controlling thread runs worker 0's share (and every share of a
+ * small step), tasks on the scheduler the others (D5).  A link hands a
+ * segment's output delta on worker w to a later segment's input on worker w
+ * inside the share, with no trip through the controlling thread.  Segments fail alone (D13): a failing segment stops on every
  * worker, the segments reading it are failed with it, the others go on.
  * When every task is done the outputs of every segment that stepped are
  * published at once (D11).  Segments are added and removed between steps.
  * dbsp_host (host.c) is a circuit of one segment.  Design: dbsp/README.md,
- * "Circuits: segments, links, one task per worker".
+ * "Circuits: segments, links, one share per worker".
  */
 #include "dbsp_int.h"
 
@@ -51,12 +52,16 @@ struct dbsp_seg {
     ivm_err err;
 };
 
-/* One worker's task for a step: a position in the run list. */
+/* One worker's share of a step: a position in the run list.  It is run by
+ * the controlling thread or by a task on the worker's scheduler thread,
+ * never both: `task` is set when it is handed to the scheduler, and from
+ * then on only the task touches it (the spawn orders everything before). */
 typedef struct cwork {
     dbsp_circuit *circ;
     uint32_t worker;
     uint32_t i;               /* index in circ->run */
-    rt_task *task;
+    bool done;                /* ran to the end on the controlling thread */
+    rt_task *task;            /* handed to the scheduler, or NULL */
 } cwork;
 
 typedef struct inline_wake {
@@ -78,10 +83,12 @@ struct dbsp_circuit {
     size_t runcap;
     cwork *w;
     uint64_t steps;           /* circuit steps run */
-    inline_wake iw;           /* one worker: the controlling thread's waker */
+    size_t fed;               /* entries fed since the last step */
+    dbsp_step_opts opts;
+    inline_wake iw;           /* the controlling thread's waker */
     pthread_mutex_t done_mu;  /* guards ndone */
-    pthread_cond_t done_cv;   /* signalled when every task of a step is done */
-    uint32_t ndone;
+    pthread_cond_t done_cv;   /* signalled when a task of a step is done */
+    uint32_t ndone;           /* tasks of this step that are done */
 };
 
 /* ---- Creation -------------------------------------------------------------- */
@@ -115,6 +122,11 @@ ivm_rc dbsp_circuit_new(rt_sched *sched, dbsp_circuit **out)
         c->w[wi].circ = c;
         c->w[wi].worker = wi;
     }
+    c->opts.solo_max = DBSP_SOLO_MAX_DEFAULT;
+    c->opts.solo_budget_ns = DBSP_SOLO_BUDGET_DEFAULT_NS;
+    const char *env = getenv("IVM_SOLO_MAX");
+    if (env != NULL && *env != '\0')
+        c->opts.solo_max = (size_t)strtoull(env, NULL, 10);
     *out = c;
     return IVM_OK;
 }
@@ -321,6 +333,7 @@ ivm_rc dbsp_seg_feed_take(dbsp_seg *s, dbsp_node input, spine_batch *b_owned)
         return IVM_INVALID;
     }
     s->dirty = true;
+    s->circ->fed += b_owned->n;
     uint32_t k = s->circ->nworkers;
     /* D6: a big batch is cut into one contiguous slice per worker, so that
      * every worker runs its share of the stages before the first exchange;
@@ -510,20 +523,21 @@ static rt_poll step_poll(void *arg, rt_task *self)
     rt_poll r = step_run(cw, rt_task_waker(self));
     if (r == RT_DONE) {
         /* Counted after the last exchange call of this worker's step: see
-         * dbsp_circuit_step, which joins only once every task is here. */
+         * step_drive, which joins only once every task is here. */
         dbsp_circuit *c = cw->circ;
         pthread_mutex_lock(&c->done_mu);
-        if (++c->ndone == c->nworkers)
-            pthread_cond_signal(&c->done_cv);
+        c->ndone++;
+        pthread_cond_signal(&c->done_cv);
         pthread_mutex_unlock(&c->done_mu);
     }
     return r;
 }
 
-/* With one worker the controlling thread runs the step itself (D5): there
- * is no exchange partner to overlap with, and a spawn and a join cost two
- * thread wake-ups per commit.  An operator that must wait registers this
- * waker, and the thread sleeps on the condition until it is called. */
+/* The controlling thread runs worker 0's share of every step, and every
+ * worker's share of a small one (D5): a spawn and a join cost thread
+ * wake-ups, and a step of a few rows has nothing to overlap.  An operator
+ * that must wait on the controlling thread registers this waker, and the
+ * thread sleeps on the condition until it is called. */
 static void inline_wake_fn(void *arg)
 {
     inline_wake *iw = arg;
@@ -533,22 +547,79 @@ static void inline_wake_fn(void *arg)
     pthread_mutex_unlock(&iw->mu);
 }
 
-static void step_inline(cwork *cw)
+/* Hands worker wi's share to its scheduler thread.  The task resumes where
+ * the controlling thread left it (cw->i and the segments' positions); a
+ * waker the controlling thread registered for it may still fire, which
+ * costs a spurious poll of the others and nothing more.  False if the task
+ * could not be made (out of memory): the share stays on this thread. */
+static bool hand_over(dbsp_circuit *c, uint32_t wi)
 {
-    /* The waker lives as long as the circuit, so one a spine still holds
-     * after the step (registered, then not needed) wakes nothing that is
-     * gone: it only makes the next wait return at once, and the loop polls
-     * again. */
-    inline_wake *iw = &cw->circ->iw;
+    cwork *cw = &c->w[wi];
+    return rt_task_spawn(c->sched, wi, step_poll, cw, &cw->task) == IVM_OK;
+}
+
+/* Runs a step (D5).  The controlling thread polls its shares in turns:
+ * worker 0's always, every worker's in a solo step until the budget is
+ * spent.  Every share it polls registers the same waker, so a wake of any
+ * of them makes it poll them all again; it sleeps only after a round in
+ * which none finished and nothing woke it.  Shares handed to the scheduler
+ * are joined once every one of them has counted itself done. */
+static void step_drive(dbsp_circuit *c, bool solo)
+{
+    inline_wake *iw = &c->iw;
     rt_waker waker = {inline_wake_fn, iw};
-    while (step_run(cw, waker) != RT_DONE) {
-        /* A wake that came during the poll is not lost: woken stays set. */
+    uint32_t nw = c->nworkers;
+    uint32_t nspawned = 0;
+    if (!solo)
+        for (uint32_t wi = 1; wi < nw; wi++)
+            nspawned += hand_over(c, wi);
+    /* The budget is work done: the wall clock is read every round, the
+     * thread's CPU time (a system call) only once the wall clock says the
+     * budget may be spent, so a thread that was merely preempted keeps its
+     * step. */
+    bool timed = solo && nw > 1 && c->opts.solo_budget_ns != UINT64_MAX;
+    uint64_t t0 = timed ? rt_now_ns() : 0, cpu0 = timed ? rt_thread_cpu_ns() : 0;
+    for (;;) {
+        bool all = true;
+        for (uint32_t wi = 0; wi < nw; wi++) {
+            cwork *cw = &c->w[wi];
+            if (cw->done || cw->task != NULL)
+                continue;
+            if (step_run(cw, waker) == RT_DONE)
+                cw->done = true;
+            else
+                all = false;
+        }
+        if (all)
+            break;
+        if (solo && timed && rt_now_ns() - t0 >= c->opts.solo_budget_ns &&
+            rt_thread_cpu_ns() - cpu0 >= c->opts.solo_budget_ns) {
+            /* Long for a solo step: the other shares go to their threads. */
+            solo = false;
+            for (uint32_t wi = 1; wi < nw; wi++)
+                if (!c->w[wi].done)
+                    nspawned += hand_over(c, wi);
+            continue;
+        }
+        /* A wake that came during the round is not lost: woken stays set. */
         pthread_mutex_lock(&iw->mu);
         while (!iw->woken)
             pthread_cond_wait(&iw->cv, &iw->mu);
         iw->woken = false;
         pthread_mutex_unlock(&iw->mu);
     }
+    if (nspawned == 0)
+        return;
+    /* A worker may still wake another's task through an exchange after
+     * that task is done; joining frees a task, so the joins wait until
+     * every task has finished its last exchange call (ndone). */
+    pthread_mutex_lock(&c->done_mu);
+    while (c->ndone < nspawned)
+        pthread_cond_wait(&c->done_cv, &c->done_mu);
+    pthread_mutex_unlock(&c->done_mu);
+    for (uint32_t wi = 1; wi < nw; wi++)
+        if (c->w[wi].task != NULL)
+            rt_task_join(c->w[wi].task);
 }
 
 /* Enters s's sticky error state with rc and why's message. */
@@ -648,54 +719,28 @@ ivm_rc dbsp_circuit_step(dbsp_circuit *c, ivm_err *err)
         }
     }
     if (c->nrun == 0) {
+        c->fed = 0;
         c->steps++;
         return IVM_OK;
     }
-    ivm_rc rc = IVM_OK;
     for (uint32_t wi = 0; wi < c->nworkers; wi++) {
         c->w[wi].i = 0;
+        c->w[wi].done = false;
         c->w[wi].task = NULL;
     }
     c->ndone = 0; /* no task runs: ordered before them by the spawns */
     /* The spawns are ordered before the tasks' reads by the scheduler's
      * queue (runtime/README.md); so is every write above. */
-    if (c->nworkers == 1)
-        step_inline(&c->w[0]);
-    for (uint32_t wi = 0; wi < c->nworkers && rc == IVM_OK && c->nworkers > 1; wi++)
-        rc = rt_task_spawn(c->sched, wi, step_poll, &c->w[wi], &c->w[wi].task);
-    if (rc != IVM_OK) {
-        /* Workers without a task never start: every running segment fails. */
-        for (uint32_t r = 0; r < c->nrun; r++) {
-            atomic_store(&c->run[r]->failing, true);
-            seg_wake_all(c->run[r]);
-        }
-    }
-    /* A worker may still wake another's task through an exchange after
-     * that task is done; joining frees a task, so the joins wait until
-     * every task has finished its last exchange call (ndone). */
-    if (rc == IVM_OK && c->nworkers > 1) {
-        pthread_mutex_lock(&c->done_mu);
-        while (c->ndone < c->nworkers)
-            pthread_cond_wait(&c->done_cv, &c->done_mu);
-        pthread_mutex_unlock(&c->done_mu);
-    }
-    for (uint32_t wi = 0; wi < c->nworkers; wi++)
-        if (c->w[wi].task != NULL)
-            rt_task_join(c->w[wi].task);
+    step_drive(c, c->nworkers == 1 || c->fed < c->opts.solo_max);
+    c->fed = 0;
     for (uint32_t r = 0; r < c->nrun; r++) {
         dbsp_seg *s = c->run[r];
         /* No waker may outlive the tasks it wakes. */
         for (uint32_t i = 0; i < s->nnodes; i++)
             if (s->xchgs[i] != NULL)
                 xchg_disarm_all(s->xchgs[i]);
-        if (rc != IVM_OK) {
-            for (uint32_t i = 0; i < s->nnodes; i++)
-                if (s->xchgs[i] != NULL)
-                    xchg_reset(s->xchgs[i]);
-            seg_sticky(s, rc, NULL);
-        } else if (atomic_load(&s->failing)) {
+        if (atomic_load(&s->failing))
             seg_settle_failure(s);
-        }
     }
     publish(c);
     c->steps++;
@@ -706,9 +751,12 @@ ivm_rc dbsp_circuit_step(dbsp_circuit *c, ivm_err *err)
             s->ran_at = c->steps;
         }
     }
-    if (rc != IVM_OK)
-        return ivm_err_set(err, rc, 0, 0, "circuit step could not start: %s", ivm_rc_str(rc));
     return IVM_OK;
+}
+
+void dbsp_circuit_set_step_opts(dbsp_circuit *c, const dbsp_step_opts *o)
+{
+    c->opts = *o;
 }
 
 /* ---- Segment results ------------------------------------------------------- */

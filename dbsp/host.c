@@ -158,3 +158,8 @@ void dbsp_host_stats(dbsp_host *h, spine_stats *out)
 {
     dbsp_seg_stats(h->s, out);
 }
+
+void dbsp_host_set_step_opts(dbsp_host *h, const dbsp_step_opts *o)
+{
+    dbsp_circuit_set_step_opts(h->c, o);
+}

@@ -314,8 +314,9 @@ size_t dbsp_plan_dot(const dbsp_plan *p, const char *name, char *buf, size_t cap
 /* ---- Circuits: every view's plan on one pool of workers -------------------- */
 
 /* A circuit runs several plans ("segments", one per view) on the workers of
- * one scheduler.  A step is one task per worker that runs every dirty
- * segment in order; a link feeds an output node of one segment into an
+ * one scheduler.  A step is one share per worker that runs every dirty
+ * segment in order (worker 0's on the calling thread, the others as tasks,
+ * or all on the calling thread when small: dbsp_step_opts); a link feeds an output node of one segment into an
  * input node of a later one on each worker, inside the task.  A segment
  * whose step fails enters its own sticky error state, and so does every
  * segment reading it in that step; the others are not affected.  All calls
@@ -348,6 +349,25 @@ ivm_rc dbsp_circuit_link(dbsp_circuit *c, dbsp_seg *from, dbsp_node output, dbsp
  * returns an error only when no step could run (IVM_NOMEM). */
 ivm_rc dbsp_circuit_step(dbsp_circuit *c, ivm_err *err);
 uint32_t dbsp_circuit_segments(const dbsp_circuit *c);
+
+/* Which threads run a step (dbsp/README.md, D5).  The calling thread always
+ * runs worker 0's share.  A step fed fewer than solo_max entries (counted
+ * over every dbsp_seg_feed_take since the last step) runs every worker's
+ * share on the calling thread too, in turns, until it has used
+ * solo_budget_ns of that thread's CPU time; then, and for any other step,
+ * workers 1..N-1 run on their scheduler threads.  Results never depend on these; only the thread hand-offs do.
+ * solo_max 0 spreads every step; solo_budget_ns UINT64_MAX never hands a
+ * solo step over. */
+typedef struct dbsp_step_opts {
+    size_t solo_max;
+    uint64_t solo_budget_ns;
+} dbsp_step_opts;
+#define DBSP_SOLO_MAX_DEFAULT 1024
+#define DBSP_SOLO_BUDGET_DEFAULT_NS 1000000u
+/* Between steps.  A new circuit has the defaults above, or solo_max from
+ * the environment variable IVM_SOLO_MAX when set (tests use it to force
+ * either way through a whole engine). */
+void dbsp_circuit_set_step_opts(dbsp_circuit *c, const dbsp_step_opts *o);
 
 /* Queues a batch (reference taken, even on failure) for an input node of s
  * for the next step, and marks s dirty.  Batches are spread over workers
@@ -403,6 +423,8 @@ ivm_rc dbsp_host_delta(dbsp_host *h, dbsp_node output, spine_batch **out);
 ivm_rc dbsp_host_cursor(dbsp_host *h, dbsp_node output, spine_cursor **out);
 /* Rows and bytes held by the host's spines (all workers). */
 void dbsp_host_stats(dbsp_host *h, spine_stats *out);
+/* As dbsp_circuit_set_step_opts, for the host's circuit. */
+void dbsp_host_set_step_opts(dbsp_host *h, const dbsp_step_opts *o);
 /* Merges every spine of every operator on every worker into one batch, in
  * the calling thread, so that retractions cancel their insertions now
  * rather than when the merger reaches them (the engine does this while over

@@ -33,6 +33,9 @@ void rt_arena_reset(rt_arena *a);
 
 /* Monotonic clock in nanoseconds. */
 uint64_t rt_now_ns(void);
+/* CPU time the calling thread has used, in nanoseconds (a system call:
+ * not for per-row use). */
+uint64_t rt_thread_cpu_ns(void);
 
 /* ---- Memory accounting ------------------------------------------------------ */
 

@@ -14,6 +14,27 @@ static const uint32_t worker_counts[] = {1, 2, 4, 7};
 #define NCOUNTS (sizeof worker_counts / sizeof worker_counts[0])
 static rt_sched *pools[NCOUNTS];
 
+/* The ways a step can use the workers' threads (dbsp/README.md, D5): every
+ * share but worker 0's on its own thread; every share on the calling
+ * thread; and a solo start handed over to the threads after one round. */
+static const dbsp_step_opts step_modes[] = {
+    {.solo_max = 0, .solo_budget_ns = 0},
+    {.solo_max = SIZE_MAX, .solo_budget_ns = UINT64_MAX},
+    {.solo_max = SIZE_MAX, .solo_budget_ns = 0},
+};
+#define NMODES (sizeof step_modes / sizeof step_modes[0])
+
+/* Runs: one worker (one way only), then every other count in every mode. */
+#define NRUNS (1 + (NCOUNTS - 1) * NMODES)
+static size_t run_count(size_t run)
+{
+    return run == 0 ? 0 : 1 + (run - 1) / NMODES;
+}
+static const dbsp_step_opts *run_mode(size_t run)
+{
+    return &step_modes[run == 0 ? 0 : (run - 1) % NMODES];
+}
+
 static int setup_pools(void **state)
 {
     (void)state;

@@ -226,7 +226,7 @@ static uint64_t circuit_rows(dbsp_seg *const *segs, size_t n)
 
 /* ---- Tests -------------------------------------------------------------------- */
 
-static void run_views_on_views(rt_sched *pool, uint64_t seed)
+static void run_views_on_views(rt_sched *pool, const dbsp_step_opts *mode, uint64_t seed)
 {
     uint32_t nw = rt_sched_size(pool);
     rng r = {seed};
@@ -235,6 +235,7 @@ static void run_views_on_views(rt_sched *pool, uint64_t seed)
     seg_plan pa = plan_a(), pb = plan_b(), pc = plan_c(), pd = plan_d();
     dbsp_circuit *c = NULL;
     assert_int_equal(dbsp_circuit_new(pool, &c), IVM_OK);
+    dbsp_circuit_set_step_opts(c, mode);
     dbsp_seg *a, *b, *sc, *d;
     assert_int_equal(dbsp_circuit_add(c, pa.p, &a), IVM_OK);
     assert_int_equal(dbsp_circuit_add(c, pb.p, &b), IVM_OK);
@@ -343,15 +344,15 @@ static void run_views_on_views(rt_sched *pool, uint64_t seed)
 static void test_circuit_views_on_views_match_recomputation(void **state)
 {
     (void)state;
-    for (size_t i = 0; i < NCOUNTS; i++)
+    for (size_t run = 0; run < NRUNS; run++)
         for (uint64_t seed = 1; seed <= 3; seed++)
-            run_views_on_views(pools[i], seed * 7919 + i);
+            run_views_on_views(pools[run_count(run)], run_mode(run), seed * 7919 + run);
 }
 
 /* E fails on abs(INT64_MIN): E and F (which reads E) are broken with E's
  * message; A and B, stepped by the same tasks, stay exact, and keep
  * stepping afterwards. */
-static void run_failure_isolation(rt_sched *pool)
+static void run_failure_isolation(rt_sched *pool, const dbsp_step_opts *mode)
 {
     uint32_t nw = rt_sched_size(pool);
     rng r = {42};
@@ -360,6 +361,7 @@ static void run_failure_isolation(rt_sched *pool)
     seg_plan pa = plan_a(), pb = plan_b(), pe = plan_e(), pf = plan_f();
     dbsp_circuit *c = NULL;
     assert_int_equal(dbsp_circuit_new(pool, &c), IVM_OK);
+    dbsp_circuit_set_step_opts(c, mode);
     dbsp_seg *a, *b, *e, *f;
     assert_int_equal(dbsp_circuit_add(c, pa.p, &a), IVM_OK);
     assert_int_equal(dbsp_circuit_add(c, pe.p, &e), IVM_OK);
@@ -442,8 +444,8 @@ static void run_failure_isolation(rt_sched *pool)
 static void test_circuit_failure_is_isolated(void **state)
 {
     (void)state;
-    for (size_t i = 0; i < NCOUNTS; i++)
-        run_failure_isolation(pools[i]);
+    for (size_t run = 0; run < NRUNS; run++)
+        run_failure_isolation(pools[run_count(run)], run_mode(run));
 }
 
 /* Several workers: a plan whose stateful operator reads unsharded rows is
@@ -469,12 +471,111 @@ static void test_circuit_add_checks_sharding(void **state)
     dbsp_plan_free(p);
 }
 
+/* D5: a step fed fewer than solo_max entries runs on the calling thread
+ * alone (the scheduler polls nothing); a bigger one, or a small one past
+ * its budget, runs workers 1..N-1 on their threads.  The results agree.
+ * C reads A, so that a step crosses two exchanges and worker 1 still waits
+ * on worker 0 after the first round (a hand-over has something to hand). */
+static spine_batch *rows_batch(uint64_t first, uint64_t n)
+{
+    zset z;
+    zset_init(&z);
+    for (uint64_t i = first; i < first + n; i++) {
+        ivm_value v[2] = {ivm_value_int((int64_t)(i % NK)), ivm_value_int((int64_t)i)};
+        zset_add_vals(&z, v, 2, 1, 1);
+    }
+    zset_consolidate(&z);
+    spine_batch *b = zset_to_batch(&z);
+    zset_free(&z);
+    return b;
+}
+
+static uint64_t sched_polls(rt_sched *s)
+{
+    rt_sched_stats st;
+    rt_sched_stats_get(s, &st);
+    return st.polls;
+}
+
+static void test_circuit_small_steps_stay_on_the_caller(void **state)
+{
+    (void)state;
+    rt_sched *pool = pools[1];
+    assert_int_equal(rt_sched_size(pool), 2);
+    seg_plan pa = plan_a(), pc = plan_c();
+    dbsp_circuit *c = NULL;
+    assert_int_equal(dbsp_circuit_new(pool, &c), IVM_OK);
+    dbsp_seg *a = NULL, *sc = NULL;
+    assert_int_equal(dbsp_circuit_add(c, pa.p, &a), IVM_OK);
+    assert_int_equal(dbsp_circuit_add(c, pc.p, &sc), IVM_OK);
+    assert_int_equal(dbsp_circuit_link(c, a, pa.out, sc, pc.in), IVM_OK);
+    ivm_err err;
+    ivm_err_clear(&err);
+    int64_t cnt[NK] = {0}, sum[NK] = {0};
+    /* The budget is wall-clock time, which a loaded machine (or a
+     * sanitizer) can spend on a tiny step: steps that must stay on the
+     * caller have none; the defaults' step checks results only. */
+    enum { ANY, CALLER, THREADS };
+    struct {
+        uint64_t rows;
+        dbsp_step_opts opts;
+        int expect;
+    } steps[] = {
+        {10, {DBSP_SOLO_MAX_DEFAULT, DBSP_SOLO_BUDGET_DEFAULT_NS}, ANY},
+        {10, {DBSP_SOLO_MAX_DEFAULT, UINT64_MAX}, CALLER},
+        {DBSP_SOLO_MAX_DEFAULT - 1, {DBSP_SOLO_MAX_DEFAULT, UINT64_MAX}, CALLER},
+        {DBSP_SOLO_MAX_DEFAULT, {DBSP_SOLO_MAX_DEFAULT, UINT64_MAX}, THREADS},
+        {5000, {DBSP_SOLO_MAX_DEFAULT, DBSP_SOLO_BUDGET_DEFAULT_NS}, THREADS},
+        {10, {SIZE_MAX, 0}, THREADS}, /* handed over after one round */
+        {5000, {SIZE_MAX, UINT64_MAX}, CALLER},
+        {10, {0, 0}, THREADS},
+    };
+    uint64_t next = 0;
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        dbsp_circuit_set_step_opts(c, &steps[i].opts);
+        assert_int_equal(dbsp_seg_feed_take(a, pa.in, rows_batch(next, steps[i].rows)), IVM_OK);
+        for (uint64_t r = next; r < next + steps[i].rows; r++) {
+            cnt[r % NK]++;
+            sum[r % NK] += (int64_t)r;
+        }
+        next += steps[i].rows;
+        uint64_t before = sched_polls(pool);
+        assert_int_equal(dbsp_circuit_step(c, &err), IVM_OK);
+        assert_int_equal(dbsp_seg_status(a, NULL), IVM_OK);
+        assert_int_equal(dbsp_seg_status(sc, NULL), IVM_OK);
+        if (steps[i].expect == THREADS)
+            assert_true(sched_polls(pool) > before);
+        else if (steps[i].expect == CALLER)
+            assert_int_equal(sched_polls(pool), before);
+        zset want, got;
+        zset_init(&want);
+        zset_init(&got);
+        for (int k = 0; k < NK; k++) {
+            ivm_value row[3] = {ivm_value_int(k), ivm_value_int(cnt[k]), ivm_value_int(sum[k])};
+            if (cnt[k] > 0)
+                zset_add_vals(&want, row, 3, 1, 1);
+        }
+        zset_consolidate(&want);
+        spine_cursor *cur = NULL;
+        assert_int_equal(dbsp_seg_cursor(a, pa.out, &cur), IVM_OK);
+        zset_from_cursor(&got, cur);
+        spine_cursor_free(cur);
+        zset_expect("contents", &got, &want, 2, i, 0);
+        zset_free(&want);
+        zset_free(&got);
+    }
+    dbsp_circuit_free(c);
+    dbsp_plan_free(pa.p);
+    dbsp_plan_free(pc.p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_circuit_views_on_views_match_recomputation),
         cmocka_unit_test(test_circuit_failure_is_isolated),
         cmocka_unit_test(test_circuit_add_checks_sharding),
+        cmocka_unit_test(test_circuit_small_steps_stay_on_the_caller),
     };
     return cmocka_run_group_tests(tests, setup_pools, teardown_pools);
 }

@@ -122,9 +122,11 @@ static void run_prop(const prop *pr)
         assert_int_equal(dbsp_plan_input(p, pr->in[j].ncols, pr->in[j].nkey, &in[j]), IVM_OK);
     pr->build(p, in, &out);
 
-    for (size_t wc = 0; wc < NCOUNTS; wc++) {
+    for (size_t run = 0; run < NRUNS; run++) {
+        size_t wc = run_count(run);
         dbsp_host *h = NULL;
         assert_int_equal(dbsp_host_new(p, pools[wc], &h), IVM_OK);
+        dbsp_host_set_step_opts(h, run_mode(run));
         rng r = {pr->seed};
         zset integ[2], prev[2], want, prev_want, got, d;
         for (int j = 0; j < 2; j++) {

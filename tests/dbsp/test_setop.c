@@ -149,9 +149,11 @@ static void run_case(const setop_case *sc)
     assert_int_equal(dbsp_plan_nkey(p, s), sc->nkey);
     assert_int_equal(dbsp_plan_output(p, s, &out), IVM_OK);
 
-    for (size_t wc = 0; wc < NCOUNTS; wc++) {
+    for (size_t run = 0; run < NRUNS; run++) {
+        size_t wc = run_count(run);
         dbsp_host *h = NULL;
         assert_int_equal(dbsp_host_new(p, pools[wc], &h), IVM_OK);
+        dbsp_host_set_step_opts(h, run_mode(run));
         rng r = {sc->seed};
         zset integ[2], want, prev_want, got, d, tmp;
         zset_init(&integ[0]);
