@@ -199,7 +199,8 @@ static void stage_clear(ivm_input *in)
     spine_builder_clear(&in->b);
     in->nstaged = 0;
     in->tracked = 0;
-    for (size_t i = 0; i < in->cap; i++)
+    /* A table grown by one big flush is not walked after every small one. */
+    for (size_t i = 0; in->used > 0 && i < in->cap; i++)
         in->slots[i].off = UINT64_MAX;
     in->used = 0;
     in->kbytes = 0;

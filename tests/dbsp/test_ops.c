@@ -593,10 +593,14 @@ static void ref_group(const zset *z, size_t lo, size_t hi, uint32_t nkey, zset *
     zset_add_vals(out, row, nkey + (uint32_t)NAGGS, nkey, 1);
 }
 
-static void ref_aggregate_by(const zset *z, uint32_t nkey, zset *out)
+/* Calls group(z, lo, hi, nkey, out) for every group of z's rows [lo, hi)
+ * sharing a key; with nkey == 0 once, for the one group that exists even
+ * when z is empty. */
+static void ref_groups(const zset *z, uint32_t nkey,
+                       void (*group)(const zset *, size_t, size_t, uint32_t, zset *), zset *out)
 {
     if (nkey == 0) {
-        ref_group(z, 0, z->n, 0, out); /* the one group exists even empty */
+        group(z, 0, z->n, 0, out);
         return;
     }
     for (size_t lo = 0; lo < z->n;) {
@@ -604,7 +608,7 @@ static void ref_aggregate_by(const zset *z, uint32_t nkey, zset *out)
         while (hi < z->n && z->r[hi].klen == z->r[lo].klen &&
                memcmp(z->r[hi].b, z->r[lo].b, z->r[lo].klen) == 0)
             hi++;
-        ref_group(z, lo, hi, nkey, out);
+        group(z, lo, hi, nkey, out);
         lo = hi;
     }
 }
@@ -612,13 +616,13 @@ static void ref_aggregate_by(const zset *z, uint32_t nkey, zset *out)
 static void ref_aggregate(const zset *now, const zset *prev, zset *out)
 {
     (void)prev;
-    ref_aggregate_by(&now[0], 1, out);
+    ref_groups(&now[0], 1, ref_group, out);
 }
 
 static void ref_aggregate_global(const zset *now, const zset *prev, zset *out)
 {
     (void)prev;
-    ref_aggregate_by(&now[0], 0, out);
+    ref_groups(&now[0], 0, ref_group, out);
 }
 
 static void test_aggregate_matches_recomputation(void **state)
@@ -991,32 +995,16 @@ static void ref_group3(const zset *z, size_t lo, size_t hi, uint32_t nkey, zset 
     zset_add_vals(out, row, nkey + (uint32_t)NAGGS3, nkey, 1);
 }
 
-static void ref_aggregate3_by(const zset *z, uint32_t nkey, zset *out)
-{
-    if (nkey == 0) {
-        ref_group3(z, 0, z->n, 0, out);
-        return;
-    }
-    for (size_t lo = 0; lo < z->n;) {
-        size_t hi = lo + 1;
-        while (hi < z->n && z->r[hi].klen == z->r[lo].klen &&
-               memcmp(z->r[hi].b, z->r[lo].b, z->r[lo].klen) == 0)
-            hi++;
-        ref_group3(z, lo, hi, nkey, out);
-        lo = hi;
-    }
-}
-
 static void ref_aggregate3(const zset *now, const zset *prev, zset *out)
 {
     (void)prev;
-    ref_aggregate3_by(&now[0], 1, out);
+    ref_groups(&now[0], 1, ref_group3, out);
 }
 
 static void ref_aggregate3_global(const zset *now, const zset *prev, zset *out)
 {
     (void)prev;
-    ref_aggregate3_by(&now[0], 0, out);
+    ref_groups(&now[0], 0, ref_group3, out);
 }
 
 /* Insertions and deletions of present rows into a few big groups and many
