@@ -344,6 +344,21 @@ static void sum_value(agg_acc *a, const ivm_value *v, int64_t w)
     }
 }
 
+/* The value aggregate g folds from a row present w times, or NULL when
+ * the row adds nothing more to it: its FILTER is not true, its argument is
+ * NULL, or it is COUNT(*), which this counts. */
+static const ivm_value *agg_arg(const dbsp_agg *g, agg_acc *a, const ivm_value *vals, int64_t w)
+{
+    if ((g->flags & DBSP_AGG_F_FILTER) && dbsp_value_truth(&vals[g->filter_col]) != 1)
+        return NULL;
+    if (g->kind == DBSP_AGG_COUNT_STAR) {
+        a->count += w;
+        return NULL;
+    }
+    const ivm_value *v = &vals[g->col];
+    return v->type == IVM_TNULL ? NULL : v;
+}
+
 /* Folds one row of values, present w times, into every aggregate. */
 static ivm_rc fold(const dbsp_pnode *nd, aggregate_state *s, const ivm_value *vals, int64_t w)
 {
@@ -351,14 +366,8 @@ static ivm_rc fold(const dbsp_pnode *nd, aggregate_state *s, const ivm_value *va
     for (uint32_t k = 0; k < nd->naggs; k++) {
         const dbsp_agg *g = &nd->aggs[k];
         agg_acc *a = &s->acc[k];
-        if ((g->flags & DBSP_AGG_F_FILTER) && dbsp_value_truth(&vals[g->filter_col]) != 1)
-            continue;
-        if (g->kind == DBSP_AGG_COUNT_STAR) {
-            a->count += w;
-            continue;
-        }
-        const ivm_value *v = &vals[g->col];
-        if (v->type == IVM_TNULL)
+        const ivm_value *v = agg_arg(g, a, vals, w);
+        if (v == NULL)
             continue;
         if (w <= 0)
             a->unclean = true;
@@ -900,14 +909,8 @@ static ivm_rc fold_delta(const dbsp_pnode *nd, aggregate_state *s, const ivm_val
     for (uint32_t k = 0; k < nd->naggs; k++) {
         const dbsp_agg *g = &nd->aggs[k];
         agg_acc *a = &s->acc[k];
-        if ((g->flags & DBSP_AGG_F_FILTER) && dbsp_value_truth(&vals[g->filter_col]) != 1)
-            continue;
-        if (g->kind == DBSP_AGG_COUNT_STAR) {
-            a->count += w;
-            continue;
-        }
-        const ivm_value *v = &vals[g->col];
-        if (v->type == IVM_TNULL)
+        const ivm_value *v = agg_arg(g, a, vals, w);
+        if (v == NULL)
             continue;
         ivm_rc rc = IVM_OK;
         if (g->kind == DBSP_AGG_MIN || g->kind == DBSP_AGG_MAX) {
