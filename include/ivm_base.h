@@ -67,6 +67,10 @@ char *ivm_strndup(const char *s, size_t n);
 /* Grows *buf (of *cap elements of elem bytes) to hold at least need elements,
  * doubling.  Returns IVM_NOMEM and leaves *buf untouched on failure. */
 ivm_rc ivm_grow(void **buf, size_t *cap, size_t need, size_t elem);
+/* The capacity ivm_grow moves to from cap (doubling from at least 8) to
+ * hold need elements of elem bytes; false if its byte size would overflow.
+ * For growers that allocate their own way (runtime/mem.c). */
+bool ivm_grow_cap(size_t cap, size_t need, size_t elem, size_t *ncap_out);
 
 #ifdef NDEBUG
 #define IVM_ASSERT(cond) ((void)0)

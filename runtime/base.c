@@ -102,16 +102,25 @@ char *ivm_strndup(const char *s, size_t n)
     return d;
 }
 
-ivm_rc ivm_grow(void **buf, size_t *cap, size_t need, size_t elem)
+bool ivm_grow_cap(size_t cap, size_t need, size_t elem, size_t *ncap_out)
 {
-    if (need <= *cap)
-        return IVM_OK;
-    size_t ncap = *cap ? *cap : 8;
+    size_t ncap = cap ? cap : 8;
     while (ncap < need) {
         if (ncap > SIZE_MAX / 2 / elem)
-            return IVM_NOMEM;
+            return false;
         ncap *= 2;
     }
+    *ncap_out = ncap;
+    return true;
+}
+
+ivm_rc ivm_grow(void **buf, size_t *cap, size_t need, size_t elem)
+{
+    size_t ncap;
+    if (need <= *cap)
+        return IVM_OK;
+    if (!ivm_grow_cap(*cap, need, elem, &ncap))
+        return IVM_NOMEM;
     void *nb = realloc(*buf, ncap * elem);
     if (nb == NULL)
         return IVM_NOMEM;

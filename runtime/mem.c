@@ -52,14 +52,11 @@ void rt_mem_free(void *p)
 
 ivm_rc rt_mem_grow(void **buf, size_t *cap, size_t need, size_t elem)
 {
+    size_t ncap;
     if (need <= *cap)
         return IVM_OK;
-    size_t ncap = *cap ? *cap : 8;
-    while (ncap < need) {
-        if (ncap > SIZE_MAX / 2 / elem)
-            return IVM_NOMEM;
-        ncap *= 2;
-    }
+    if (!ivm_grow_cap(*cap, need, elem, &ncap))
+        return IVM_NOMEM;
     void *nb = rt_mem_realloc(*buf, ncap * elem);
     if (nb == NULL)
         return IVM_NOMEM;
