@@ -1784,7 +1784,7 @@ static bool reads_below(const dbsp_expr *e, uint32_t n)
     return e != NULL && xhas_cols(e) && !xcols_within(e, n, UINT32_MAX);
 }
 
-static ivm_rc bind_sub_rel(bctx *b, const plan_expr *e, bool want_y, subrel *out)
+static ivm_rc sub_rel(bctx *b, const plan_expr *e, bool want_y, subrel *out)
 {
     pctx *c = b->c;
     const plan_select *sub = e->sub;
@@ -1893,6 +1893,18 @@ static ivm_rc bind_sub_rel(bctx *b, const plan_expr *e, bool want_y, subrel *out
     return IVM_OK;
 }
 
+/* sub_rel with the enclosing query's scalar subqueries refused while the
+ * subquery binds: one joining the enclosing FROM tree there would land
+ * among the subquery's columns. */
+static ivm_rc bind_sub_rel(bctx *b, const plan_expr *e, bool want_y, subrel *out)
+{
+    bool keep_ok = b->sub_ok;
+    b->sub_ok = false;
+    ivm_rc rc = sub_rel(b, e, want_y, out);
+    b->sub_ok = keep_ok;
+    return rc;
+}
+
 /* A join of kind t of the tree at *b->treep with r (consumed) on cond
  * (consumed, may be NULL). */
 static ivm_rc sub_join(bctx *b, lp_jtype t, lp_node *r, dbsp_expr *cond)
@@ -1929,7 +1941,6 @@ static ivm_rc bind_where_sub(bctx *b, const plan_expr *e, bool neg)
     bool in = e->kind == PLAN_E_IN_SELECT;
     bool anti = neg != e->not_;
     subrel r;
-    bool keep_ok = b->sub_ok;
     /* x first: a scalar subquery in it joins the FROM tree, and the
      * subquery's columns come after the tree's. */
     dbsp_expr *x = NULL, *x2 = NULL;
@@ -1946,9 +1957,7 @@ static ivm_rc bind_where_sub(bctx *b, const plan_expr *e, bool neg)
             return IVM_NOMEM;
         }
     }
-    b->sub_ok = false;
     rc = bind_sub_rel(b, e, in, &r);
-    b->sub_ok = keep_ok;
     if (rc != IVM_OK) {
         dbsp_expr_free(x);
         dbsp_expr_free(x2);
@@ -2507,9 +2516,7 @@ static ivm_rc bind_sub_value(bctx *b, const plan_expr *e, dbsp_expr **out)
     }
     uint32_t nout = b->ncols;
     subrel r;
-    b->sub_ok = false;
     rc = bind_sub_rel(b, e, in, &r);
-    b->sub_ok = true;
     if (rc != IVM_OK) {
         dbsp_expr_free(x);
         return rc;
@@ -2640,9 +2647,7 @@ static ivm_rc bind_sub_value(bctx *b, const plan_expr *e, dbsp_expr **out)
      * the keys: no row means no row of sub for this key. */
     uint32_t fo = b->ncols;
     subrel f;
-    b->sub_ok = false;
     rc = bind_sub_rel(b, e, true, &f);
-    b->sub_ok = true;
     if (rc != IVM_OK) {
         dbsp_expr_free(xnull);
         return rc;
