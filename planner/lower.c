@@ -390,12 +390,15 @@ static ivm_rc lower_join(pctx *c, const lp_node *n, plan_query *q, lowered *out)
     uint32_t *cols = rt_arena_alloc(&c->arena, sizeof *cols * (jphys + 1));
     if (cols == NULL)
         return IVM_NOMEM;
+    /* Both sides' matched rows come from the inner join: the left's padded
+     * rows, added to jn first, would match a right row of NULLs. */
+    dbsp_node inner = jn;
     for (int s = 0; s < 2 && rc == IVM_OK; s++) {
         bool keep = s == 0 ? n->jtype == LP_J_LEFT || n->jtype == LP_J_FULL
                            : n->jtype == LP_J_RIGHT || n->jtype == LP_J_FULL;
         if (!keep)
             continue;
-        rc = side_rows(c, p, n, s == 0 ? &ls : &rs, jn, false, &koff, &side);
+        rc = side_rows(c, p, n, s == 0 ? &ls : &rs, inner, false, &koff, &side);
         if (rc != IVM_OK)
             return rc;
         /* Pad to J's layout: NULL keys and a NULL row for the other side. */
