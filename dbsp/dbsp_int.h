@@ -242,15 +242,11 @@ static inline spine_batch *dbsp_ctx_empty(const dbsp_ctx *c)
 ivm_rc dbsp_ctx_build(dbsp_ctx *c, ivm_rc rc, spine_batch **out);
 
 /* Seeks c to key; true if the cursor then stands on exactly that key (which
- * has at least one value of non-zero weight). */
+ * has at least one value of non-zero weight).  After false the cursor shows
+ * nothing until the next seek (spine_cursor_seek_exact). */
 static inline bool dbsp_cursor_seek_exact(spine_cursor *c, const uint8_t *key, size_t klen)
 {
-    spine_cursor_seek_key(c, key, klen);
-    if (!spine_cursor_key_valid(c))
-        return false;
-    size_t ck;
-    const uint8_t *k = spine_cursor_key(c, &ck);
-    return spine_row_cmp(k, ck, key, klen) == 0;
+    return spine_cursor_seek_exact(c, key, klen);
 }
 
 /* Decodes a whole row (key then value bytes) into vals[0..ncols): IVM_CORRUPT

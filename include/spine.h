@@ -94,6 +94,10 @@ typedef struct spine_batch {
     const int64_t *w;        /* n weights, never 0 */
     const uint8_t *data;
     size_t bytes;            /* data bytes: off[n] */
+    const uint64_t *filter;  /* spine-private: a blocked Bloom filter of the
+                                keys, NULL if the batch is too small to have
+                                one (spine/README.md, Key filters) */
+    size_t filter_blocks;
 } spine_batch;
 
 static inline const uint8_t *spine_batch_key(const spine_batch *b, size_t i, size_t *klen_out)
@@ -310,6 +314,21 @@ void spine_cursor_rewind(spine_cursor *c);
  * target and the key it landed on, costs no search at all.  Never fails, never allocates but
  * rarely (a longer key than any before). */
 void spine_cursor_seek_key(spine_cursor *c, const uint8_t *key, size_t klen);
+
+/* Positions at key, exactly: true if the cursor then stands on key, at its
+ * first value (which has a non-zero weight: the key has one); false if the
+ * snapshot holds no such value.  For callers that only want one key's
+ * values (joins and aggregates probing with the keys of a delta): after
+ * true, val, weight, step_val and rewind_vals read them as after
+ * spine_cursor_seek_key; after false the cursor shows no key (key_valid and
+ * val_valid are false; step_key, step_val and rewind_vals do nothing) until
+ * the next seek or rewind.  Cheaper than seek_key in ascending order: a
+ * batch whose key filter says it cannot hold key is not searched, and
+ * stays behind until a later move needs it (step_key, or a seek; one more
+ * exact seek that its filter rules out leaves it where it is).  key may
+ * point anywhere, the cursor's own key included.  Never fails, never
+ * allocates but rarely (as seek_key). */
+bool spine_cursor_seek_exact(spine_cursor *c, const uint8_t *key, size_t klen);
 
 bool spine_cursor_key_valid(const spine_cursor *c);
 /* Valid until the cursor moves to another key. */

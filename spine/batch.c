@@ -9,22 +9,51 @@
  */
 #include "spine_int.h"
 
-/* The block is [header | off[n+1] | w[n] | klen[n] | data[bytes] | fence]:
- * off and w start 8-byte aligned because the header size is rounded up and
- * they hold 8-byte elements ahead of the 4-byte klen; the fences start at
- * the next multiple of 8 after the data (spine_batch_fences). */
+/* The block is [header | off[n+1] | w[n] | klen[n] | data[bytes] | fence |
+ * filter]: off and w start 8-byte aligned because the header size is
+ * rounded up and they hold 8-byte elements ahead of the 4-byte klen; the
+ * fences start at the next multiple of 8 after the data
+ * (spine_batch_fences); the key filter, if any, at the first address
+ * after them that is a multiple of FILTER_ALIGN. */
 #define HDR_SIZE ((sizeof(spine_batch) + 7) & ~(size_t)7)
+#define FILTER_BLOCK_BYTES (SPINE_FILTER_WORDS * sizeof(uint64_t))
+#define FILTER_ALIGN FILTER_BLOCK_BYTES /* a block within one cache line */
 
-/* Block size for ncap entries and bcap data bytes, or 0 on overflow.  A
- * sealed batch of fewer entries or bytes fits in the block of a larger
- * capacity, fences included. */
-static size_t block_size(size_t ncap, size_t bcap)
+/* Filter blocks for a batch of n entries (S18): none below
+ * SPINE_FILTER_MIN entries, else SPINE_FILTER_BITS bits per entry, rounded
+ * up to whole blocks.  Per entry, not per distinct key: counting the keys
+ * would cost one more pass over the entries at every seal, and a batch
+ * with many values per key only gets a sparser filter (fewer false
+ * positives) for at most 1.25 bytes per entry. */
+static size_t filter_blocks_for(size_t n)
 {
-    /* Under these bounds nothing below can overflow. */
+    if (n < SPINE_FILTER_MIN)
+        return 0;
+    size_t bits = 8 * FILTER_BLOCK_BYTES;
+    return (n * SPINE_FILTER_BITS + bits - 1) / bits;
+}
+
+/* Block size for ncap entries, bcap data bytes and a filter of nblocks
+ * blocks (with room to align it), or 0 on overflow.  A sealed batch of
+ * fewer entries, bytes or filter blocks fits in the block of a larger
+ * capacity, fences and filter included. */
+static size_t block_size(size_t ncap, size_t bcap, size_t nblocks)
+{
+    /* Under these bounds nothing below can overflow (nblocks is at most
+     * ncap * SPINE_FILTER_BITS / 256 + 1). */
     if (ncap > SIZE_MAX / 64 || bcap > SIZE_MAX / 4)
         return 0;
     size_t data_end = HDR_SIZE + sizeof(uint64_t) + ncap * (2 * sizeof(uint64_t) + sizeof(uint32_t)) + bcap;
-    return ((data_end + 7) & ~(size_t)7) + spine_fence_count(ncap) * sizeof(uint64_t);
+    size_t end = ((data_end + 7) & ~(size_t)7) + spine_fence_count(ncap) * sizeof(uint64_t);
+    if (nblocks > 0)
+        end += FILTER_ALIGN - 1 + nblocks * FILTER_BLOCK_BYTES;
+    return end;
+}
+
+/* Block size with room for the filter of ncap entries. */
+static size_t block_size_cap(size_t ncap, size_t bcap)
+{
+    return block_size(ncap, bcap, filter_blocks_for(ncap));
 }
 
 /* Points the arrays of the block at base for a capacity of ncap entries. */
@@ -49,7 +78,7 @@ static void set_mut(spine_batch_mut *m, spine_batch *b)
 
 spine_batch *spine_batch_alloc(size_t ncap, size_t bcap, spine_batch_mut *m_out)
 {
-    size_t size = block_size(ncap, bcap);
+    size_t size = block_size_cap(ncap, bcap);
     if (size == 0)
         return NULL;
     spine_batch *b = rt_mem_malloc(size);
@@ -59,12 +88,64 @@ spine_batch *spine_batch_alloc(size_t ncap, size_t bcap, spine_batch_mut *m_out)
     b->fence_at = 0;
     b->n = 0;
     b->bytes = 0;
+    b->filter = NULL;
+    b->filter_blocks = 0;
     set_layout(b, ncap);
     set_mut(m_out, b);
     m_out->off[0] = 0;
     m_out->n = 0;
     m_out->bytes = 0;
     return b;
+}
+
+/* True if entry i's key (i > 0) is entry i - 1's: keys are sorted, so
+ * each distinct key is one stretch of entries. */
+static inline bool same_key_as_prev(const spine_batch *b, size_t i)
+{
+    size_t kl = b->klen[i];
+    return kl == b->klen[i - 1] && spine_mem_eq(b->data + b->off[i], b->data + b->off[i - 1], kl);
+}
+
+/* Sets hash h's bits in its block. */
+static inline void filter_add(spine_batch *b, uint64_t h)
+{
+    uint64_t *blk = (uint64_t *)spine_filter_block(b, h);
+    for (unsigned w = 0; w < SPINE_FILTER_WORDS; w++)
+        blk[w] |= spine_filter_bits(h, w);
+}
+
+/* Hashes whose blocks are fetched ahead of setting their bits. */
+#define FILTER_AHEAD 16
+
+/* Places the filter of nblocks blocks after the fences and adds every key
+ * to it (keeps S18).  One pass over the entries; each distinct key is
+ * hashed once and sets one bit in each word of one block.  Blocks are hit
+ * at random, a cache miss each once the filter outgrows the cache: each
+ * block is fetched FILTER_AHEAD keys before its bits are set, so that the
+ * misses overlap. */
+static void build_filter(spine_batch *b, size_t nblocks)
+{
+    uintptr_t at = (uintptr_t)(spine_batch_fences(b) + spine_fence_count(b->n));
+    at = (at + FILTER_ALIGN - 1) & ~(uintptr_t)(FILTER_ALIGN - 1);
+    uint64_t *f = (uint64_t *)at;
+    memset(f, 0, nblocks * FILTER_BLOCK_BYTES);
+    b->filter = f;
+    b->filter_blocks = nblocks;
+    uint64_t ahead[FILTER_AHEAD];
+    size_t na = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        if (i > 0 && same_key_as_prev(b, i))
+            continue;
+        size_t kl;
+        const uint8_t *k = spine_batch_key(b, i, &kl);
+        uint64_t h = spine_filter_hash(k, kl);
+        __builtin_prefetch(spine_filter_block(b, h), 1);
+        if (na >= FILTER_AHEAD)
+            filter_add(b, ahead[na % FILTER_AHEAD]);
+        ahead[na++ % FILTER_AHEAD] = h;
+    }
+    for (size_t j = na > FILTER_AHEAD ? na - FILTER_AHEAD : 0; j < na; j++)
+        filter_add(b, ahead[j % FILTER_AHEAD]);
 }
 
 spine_batch *spine_batch_seal(spine_batch_mut *m)
@@ -103,18 +184,26 @@ spine_batch *spine_batch_seal(spine_batch_mut *m)
     uint64_t *fence = (uint64_t *)spine_batch_fences(b);
     for (size_t f = 0, i = 0; i < n; f++, i += SPINE_FENCE)
         fence[f] = spine_entry_pfx(b->data + b->off[i] + at, b->klen[i] - at);
-    spine_batch *nb = rt_mem_realloc(b, block_size(n, bytes));
+    size_t nblocks = filter_blocks_for(n);
+    spine_batch *nb = rt_mem_realloc(b, block_size(n, bytes, nblocks));
     if (nb != NULL && nb != b) {
         b = nb;
         set_layout(b, n);
     } /* else the block stays where it was, larger or not */
+    /* The filter goes in last: where it is aligned depends on where the
+     * block ended up.  The block has room for it (reserved at alloc for
+     * ncap entries, and kept by the realloc above). */
+    b->filter = NULL;
+    b->filter_blocks = nblocks;
+    if (nblocks > 0)
+        build_filter(b, nblocks);
     set_mut(m, b);
     return b;
 }
 
 size_t spine_batch_mem(const spine_batch *b)
 {
-    return block_size(b->n, b->bytes);
+    return block_size(b->n, b->bytes, b->filter_blocks);
 }
 
 spine_batch *spine_batch_ref(spine_batch *b)
@@ -370,6 +459,12 @@ ivm_rc spine_batch_check(const spine_batch *b)
             spine_batch_fences(b)[i / SPINE_FENCE] !=
                 spine_entry_pfx(e + b->fence_at, b->klen[i] - b->fence_at))
             return IVM_CORRUPT; /* S5: fences */
+        if ((i == 0 || !same_key_as_prev(b, i)) &&
+            !spine_filter_may_hold(b, spine_filter_hash(e, b->klen[i])))
+            return IVM_CORRUPT; /* S18: a key the filter would skip */
     }
+    if ((b->filter != NULL) != (b->n >= SPINE_FILTER_MIN) ||
+        b->filter_blocks != filter_blocks_for(b->n))
+        return IVM_CORRUPT; /* S18: a filter exactly on batches large enough */
     return IVM_OK;
 }

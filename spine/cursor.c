@@ -10,7 +10,10 @@
  * Seeks search the batches in lockstep; a seek to a key after the current
  * one (joins and aggregates probe in ascending order) moves only the runs
  * behind the target, galloping from where they stand, and fixes their
- * paths instead of rebuilding the tree.  All memory is taken at creation:
+ * paths instead of rebuilding the tree.  An exact seek (only the key's
+ * values wanted) also asks each batch's key filter and leaves the runs of
+ * batches that cannot hold the key behind, lazy, until a later move needs
+ * them (S19).  All memory is taken at creation:
  * stepping and seeking allocate nothing (but a rare growth of the copy of
  * the last target).  The cursor holds a reference to every batch it reads,
  * so the spines may change (or be freed) under it (S10).  It does not know
@@ -30,6 +33,9 @@ struct spine_cursor {
     size_t *lo;       /* per run: its first entry of the current key */
     size_t *hi, *step; /* scratch: per run, a seek's upper bound and gallop */
     uint64_t *seen;   /* per run: the key epoch it was last met in */
+    uint8_t *lazy;    /* per run: left behind by an exact seek (S19); its
+                         entry reads as the end, pos stays */
+    size_t nlazy;
     uint64_t epoch;   /* bumped at every new key */
     const uint8_t *key, *val; /* point into held batches */
     size_t klen, vlen;
@@ -37,6 +43,11 @@ struct spine_cursor {
     int64_t w;
     bool key_valid, val_valid;
     bool first_val;   /* standing on the key's first value */
+    /* The last seek was an exact one that missed: the cursor shows no key
+     * until the next seek or rewind.  With key_valid, the runs stand as on
+     * that key (S17 holds for it), which is only hidden; without, the runs
+     * stand at the floor (S17's line is the floor). */
+    bool missed;
     /* The floor (S17): no key in [floor, key) has a value of non-zero
      * weight (with no key valid: no key >= floor has), so a seek to a
      * target in [floor, key] lands on key.  Kept by seeks (the target) and
@@ -174,6 +185,8 @@ static void settle_val(spine_cursor *c)
  * weights do not sum to zero, and stands on that value. */
 static void settle_key(spine_cursor *c)
 {
+    IVM_ASSERT(c->nlazy == 0); /* the winner must be every run's least */
+    c->missed = false;
     for (;;) {
         spine_run *top = winner(c);
         if (top == NULL) {
@@ -230,8 +243,9 @@ static bool snapshot(spine_cursor *c, const spine *cs, size_t room)
 static spine_cursor *cursor_alloc(size_t cap)
 {
     /* One block: the cursor, then the 8-byte arrays, then the 4-byte ones
-     * (tree 2 * cap, at_key and mv cap each). */
-    size_t per_run = sizeof(spine_run) + 3 * sizeof(size_t) + 2 * sizeof(uint64_t) + 4 * sizeof(uint32_t);
+     * (tree 2 * cap, at_key and mv cap each), then the lazy flags. */
+    size_t per_run = sizeof(spine_run) + 3 * sizeof(size_t) + 2 * sizeof(uint64_t) +
+                     4 * sizeof(uint32_t) + sizeof(uint8_t);
     if (cap > (SIZE_MAX - sizeof(spine_cursor)) / per_run)
         return NULL;
     spine_cursor *c = ivm_malloc(sizeof(spine_cursor) + cap * per_run);
@@ -247,6 +261,7 @@ static spine_cursor *cursor_alloc(size_t cap)
     c->tree = (uint32_t *)(c->fkp + cap);
     c->at_key = c->tree + 2 * cap;
     c->mv = c->at_key + cap;
+    c->lazy = (uint8_t *)(c->mv + cap);
     c->floor = c->floor_small;
     c->floor_cap = sizeof c->floor_small;
     return c;
@@ -285,8 +300,10 @@ ivm_rc spine_cursor_new(const spine *const *spines, size_t nspines,
         for (size_t i = 0; i < nextra; i++)
             if (extra[i] != NULL && extra[i]->n > 0)
                 c->runs[c->nruns++].b = spine_batch_ref(extra[i]);
-        for (size_t r = 0; r < c->nruns; r++)
+        for (size_t r = 0; r < c->nruns; r++) {
             c->seen[r] = 0; /* epochs start at 1 */
+            c->lazy[r] = 0;
+        }
         while (((size_t)1 << c->depth) < c->nruns)
             c->depth++;
         spine_cursor_rewind(c);
@@ -306,8 +323,18 @@ void spine_cursor_free(spine_cursor *c)
     ivm_free(c);
 }
 
+/* Every run is about to be placed from scratch: none is lazy. */
+static void forget_lazy(spine_cursor *c)
+{
+    if (c->nlazy == 0)
+        return;
+    memset(c->lazy, 0, c->nruns);
+    c->nlazy = 0;
+}
+
 void spine_cursor_rewind(spine_cursor *c)
 {
+    forget_lazy(c);
     for (size_t r = 0; r < c->nruns; r++)
         c->runs[r].pos = 0;
     tree_make(c);
@@ -525,18 +552,23 @@ static void seek_runs(spine_cursor *c, const uint32_t *rs, size_t n, const uint8
         runs[rs[i]].pos = lo[rs[i]];
 }
 
-/* Moves every run that stands on a key < key to its first entry with a key
- * >= key, and repairs the tree.  Valid when every entry before each run's
- * position has a key < key (the runs stand at or after the position a full
- * search would give). */
+/* Moves every lazy run, and every run that stands on a key < key, to its
+ * first entry with a key >= key, and repairs the tree.  Valid when every
+ * entry before each run's position has a key < key (the runs stand at or
+ * after the position a full search would give), and every entry up to a
+ * lazy run's position too (S19): a lazy run stands on a key below the
+ * floor <= key. */
 static void seek_runs_forward(spine_cursor *c, const uint8_t *key, size_t klen, uint64_t kp)
 {
     size_t nm = 0;
     for (size_t r = 0; r < c->nruns; r++) {
         spine_run *run = &c->runs[r];
-        if (run->e != NULL && run_key_cmp(run, key, klen, kp) < 0)
+        if (c->lazy[r] || (run->e != NULL && run_key_cmp(run, key, klen, kp) < 0)) {
+            c->lazy[r] = 0;
             c->mv[nm++] = (uint32_t)r;
+        }
     }
+    c->nlazy = 0;
     seek_runs(c, c->mv, nm, key, klen, kp, true);
     for (size_t i = 0; i < nm; i++)
         spine_run_load(&c->runs[c->mv[i]]);
@@ -565,38 +597,40 @@ static void set_floor(spine_cursor *c, const uint8_t *key, size_t klen)
     c->floor_valid = true;
 }
 
+/* Order of the floor (when valid) against key: key_cmp's. */
+static int floor_cmp(const spine_cursor *c, const uint8_t *key, size_t klen, uint64_t kp)
+{
+    IVM_ASSERT(c->floor_valid);
+    return key_cmp(c->floor, c->floor_len, spine_entry_pfx(c->floor, c->floor_len), key, klen, kp);
+}
+
 /* True if the floor is known and <= key. */
 static bool floor_at_or_below(const spine_cursor *c, const uint8_t *key, size_t klen, uint64_t kp)
 {
-    return c->floor_valid && key_cmp(c->floor, c->floor_len, spine_entry_pfx(c->floor, c->floor_len),
-                                     key, klen, kp) <= 0;
+    return c->floor_valid && floor_cmp(c, key, klen, kp) <= 0;
 }
 
-void spine_cursor_seek_key(spine_cursor *c, const uint8_t *key, size_t klen)
+/* Order of the cursor's key (key_valid) against key. */
+static int cur_cmp(const spine_cursor *c, const uint8_t *key, size_t klen, uint64_t kp)
 {
-    /* key may point into a held batch (the cursor's own key): it stays
-     * valid, as the cursor keeps every batch alive. */
-    uint64_t kp = spine_entry_pfx(key, klen);
-    if (c->key_valid) {
-        uint64_t cp = c->klen >= 8 ? c->kpfx : spine_entry_pfx(c->key, c->klen);
-        int cmp = key_cmp(c->key, c->klen, cp, key, klen, kp);
-        if (cmp < 0) {
-            /* Forward: every run stands at or after where a full search
-             * would put it (entries before them have keys <= the current
-             * key < key: S17); the floor rises to key (keeps S17). */
-            seek_runs_forward(c, key, klen, kp);
-            set_floor(c, key, klen);
-            settle_key(c);
-            return;
-        }
-        if (cmp == 0 || floor_at_or_below(c, key, klen, kp)) {
-            /* The target is in [floor, key]: the cursor's key is the answer. */
-            spine_cursor_rewind_vals(c);
-            return;
-        }
-    } else if (floor_at_or_below(c, key, klen, kp)) {
-        return; /* no key at or after the floor, so none after key */
-    }
+    uint64_t cp = c->klen >= 8 ? c->kpfx : spine_entry_pfx(c->key, c->klen);
+    return key_cmp(c->key, c->klen, cp, key, klen, kp);
+}
+
+/* Forward: every run stands at or after where a full search would put it
+ * (entries before them have keys <= the line < key: S17; lazy ones stand
+ * below the floor: S19); the floor rises to key (keeps S17). */
+static void seek_forward(spine_cursor *c, const uint8_t *key, size_t klen, uint64_t kp)
+{
+    seek_runs_forward(c, key, klen, kp);
+    set_floor(c, key, klen);
+    settle_key(c);
+}
+
+/* Searches every batch in full for key, as if nothing were known. */
+static void seek_full(spine_cursor *c, const uint8_t *key, size_t klen, uint64_t kp)
+{
+    forget_lazy(c);
     for (size_t r = 0; r < c->nruns; r++)
         c->mv[r] = (uint32_t)r;
     seek_runs(c, c->mv, c->nruns, key, klen, kp, false);
@@ -605,15 +639,165 @@ void spine_cursor_seek_key(spine_cursor *c, const uint8_t *key, size_t klen)
     settle_key(c);
 }
 
+void spine_cursor_seek_key(spine_cursor *c, const uint8_t *key, size_t klen)
+{
+    /* key may point into a held batch (the cursor's own key): it stays
+     * valid, as the cursor keeps every batch alive. */
+    uint64_t kp = spine_entry_pfx(key, klen);
+    if (c->key_valid) {
+        /* Shown, or hidden by an exact seek that missed: either way the
+         * runs stand as on the key (S17). */
+        int cmp = cur_cmp(c, key, klen, kp);
+        if (cmp < 0) {
+            seek_forward(c, key, klen, kp);
+            return;
+        }
+        if (cmp == 0 || floor_at_or_below(c, key, klen, kp)) {
+            /* The target is in [floor, key]: the cursor's key is the answer. */
+            c->missed = false;
+            spine_cursor_rewind_vals(c);
+            return;
+        }
+    } else if (c->missed) {
+        /* An exact seek missed its target, the floor: the runs stand at or
+         * after it, the lazy ones below it (S17, S19), so a target at or
+         * after the floor is forward. */
+        if (floor_cmp(c, key, klen, kp) <= 0) {
+            seek_forward(c, key, klen, kp);
+            return;
+        }
+    } else if (floor_at_or_below(c, key, klen, kp)) {
+        return; /* no key at or after the floor, so none after key */
+    }
+    seek_full(c, key, klen, kp);
+}
+
+/* After a search that settled on a key (or none): true if it is key;
+ * otherwise the cursor hides it (a miss). */
+static bool landed_on(spine_cursor *c, const uint8_t *key, size_t klen, uint64_t kp)
+{
+    if (c->key_valid && cur_cmp(c, key, klen, kp) == 0)
+        return true;
+    c->missed = c->key_valid;
+    return false;
+}
+
+/* The exact seek forward (key after the line): the runs a forward seek
+ * would move are those standing below key, and the lazy ones.  Of these,
+ * the batches whose filters cannot hold key are left where they stand,
+ * lazy (keeps S19: their entries up to there are below the line < key,
+ * and they hold no key); the others are searched from where they stand.
+ * Then the cursor stands on key if the searched runs hold a value of it
+ * with non-zero weight, reading only their copies of it: a lazy run holds
+ * none. */
+static bool seek_exact_forward(spine_cursor *c, const uint8_t *key, size_t klen, uint64_t kp)
+{
+    set_floor(c, key, klen);
+    if (!c->floor_valid) {
+        /* No copy of the target to catch lazy runs up to later: move
+         * everything now. */
+        seek_runs_forward(c, key, klen, kp);
+        settle_key(c);
+        return landed_on(c, key, klen, kp);
+    }
+    spine_run *runs = c->runs;
+    uint32_t *mv = c->mv, *gone = c->at_key; /* at_key: scratch, the key is left */
+    uint64_t h = spine_filter_hash(key, klen);
+    size_t nc = 0;
+    for (size_t r = 0; r < c->nruns; r++) {
+        spine_run *run = &runs[r];
+        if (c->lazy[r] || (run->e != NULL && run_key_cmp(run, key, klen, kp) < 0)) {
+            mv[nc++] = (uint32_t)r;
+            if (run->b->filter != NULL) /* the probes' misses overlap */
+                __builtin_prefetch(spine_filter_block(run->b, h));
+        }
+    }
+    size_t nm = 0, ngone = 0;
+    for (size_t i = 0; i < nc; i++) {
+        uint32_t r = mv[i];
+        if (spine_filter_may_hold(runs[r].b, h)) {
+            mv[nm++] = r; /* nm <= i: in place */
+            if (c->lazy[r]) {
+                c->lazy[r] = 0;
+                c->nlazy--;
+            }
+        } else if (!c->lazy[r]) {
+            c->lazy[r] = 1;
+            c->nlazy++;
+            runs[r].e = NULL; /* out of the tree: reads as its end */
+            runs[r].pfx = runs[r].pfx2 = SPINE_PFX_END;
+            gone[ngone++] = r;
+        }
+    }
+    seek_runs(c, mv, nm, key, klen, kp, true);
+    for (size_t i = 0; i < nm; i++)
+        spine_run_load(&runs[mv[i]]);
+    memcpy(mv + nm, gone, ngone * sizeof *mv);
+    tree_update(c, mv, nm + ngone);
+    /* Only the key's values: settle_val, not settle_key, which would take
+     * the least key of the runs that are not lazy for the next one. */
+    c->epoch++;
+    c->nat_key = 0;
+    c->missed = false;
+    spine_run *top = winner(c);
+    if (top != NULL && spine_run_key_eq(top, key, klen, kp)) {
+        c->key = top->e;
+        c->klen = top->klen;
+        c->kpfx = top->pfx;
+        settle_val(c);
+        if (c->val_valid) {
+            c->key_valid = true;
+            c->first_val = true;
+            return true;
+        }
+    }
+    /* No value of key: the runs that held it stand past it, the others at
+     * or after it, the lazy ones below it (S17 with the floor as line). */
+    c->key_valid = c->val_valid = c->first_val = false;
+    c->key = c->val = NULL;
+    c->klen = c->vlen = 0;
+    c->missed = true;
+    return false;
+}
+
+bool spine_cursor_seek_exact(spine_cursor *c, const uint8_t *key, size_t klen)
+{
+    uint64_t kp = spine_entry_pfx(key, klen);
+    if (c->key_valid) {
+        int cmp = cur_cmp(c, key, klen, kp);
+        if (cmp < 0)
+            return seek_exact_forward(c, key, klen, kp);
+        if (cmp == 0) {
+            c->missed = false;
+            spine_cursor_rewind_vals(c);
+            return true;
+        }
+        if (floor_at_or_below(c, key, klen, kp)) {
+            c->missed = true; /* in [floor, key): no key there (S17) */
+            return false;
+        }
+    } else if (c->missed) {
+        int cmp = floor_cmp(c, key, klen, kp);
+        if (cmp < 0)
+            return seek_exact_forward(c, key, klen, kp);
+        if (cmp == 0)
+            return false; /* the target that just missed */
+    } else if (floor_at_or_below(c, key, klen, kp)) {
+        return false; /* no key at or after the floor */
+    }
+    seek_full(c, key, klen, kp);
+    return landed_on(c, key, klen, kp);
+}
+
 bool spine_cursor_key_valid(const spine_cursor *c)
 {
-    return c->key_valid;
+    return c->key_valid && !c->missed;
 }
 
 const uint8_t *spine_cursor_key(const spine_cursor *c, size_t *klen_out)
 {
-    *klen_out = c->klen;
-    return c->key;
+    *klen_out = c->missed ? 0 : c->klen;
+    return c->missed ? NULL : c->key;
 }
 
 /* True if entry i of b has key key[0..klen), whose first 8 bytes (or all
@@ -664,10 +848,32 @@ static size_t skip_key(const spine_batch *b, size_t i, const uint8_t *key, size_
     return lo;
 }
 
+/* Brings the lazy runs up to the current key (S19: every entry up to
+ * their positions is below it, and they do not hold it), so that they
+ * stand on their first key after it. */
+static void catch_up(spine_cursor *c)
+{
+    if (c->nlazy == 0)
+        return;
+    size_t n = 0;
+    for (size_t r = 0; r < c->nruns; r++)
+        if (c->lazy[r]) {
+            c->lazy[r] = 0;
+            c->mv[n++] = (uint32_t)r;
+        }
+    c->nlazy = 0;
+    uint64_t kp = spine_entry_pfx(c->key, c->klen);
+    seek_runs(c, c->mv, n, c->key, c->klen, kp, true);
+    for (size_t i = 0; i < n; i++)
+        spine_run_load(&c->runs[c->mv[i]]);
+    tree_update(c, c->mv, n);
+}
+
 void spine_cursor_step_key(spine_cursor *c)
 {
-    if (!c->key_valid)
+    if (!c->key_valid || c->missed)
         return;
+    catch_up(c);
     /* Runs still at the current key come out of the tree as winners, one
      * after the other; each gallops past the key.  Every other run already
      * stands past it. */
@@ -684,23 +890,24 @@ void spine_cursor_step_key(spine_cursor *c)
 
 bool spine_cursor_val_valid(const spine_cursor *c)
 {
-    return c->val_valid;
+    return c->val_valid && !c->missed;
 }
 
 const uint8_t *spine_cursor_val(const spine_cursor *c, size_t *vlen_out)
 {
-    *vlen_out = c->val_valid ? c->vlen : 0;
-    return c->val_valid ? c->val : NULL;
+    bool v = spine_cursor_val_valid(c);
+    *vlen_out = v ? c->vlen : 0;
+    return v ? c->val : NULL;
 }
 
 int64_t spine_cursor_weight(const spine_cursor *c)
 {
-    return c->val_valid ? c->w : 0;
+    return spine_cursor_val_valid(c) ? c->w : 0;
 }
 
 void spine_cursor_step_val(spine_cursor *c)
 {
-    if (!c->val_valid)
+    if (!c->val_valid || c->missed)
         return;
     c->first_val = false;
     settle_val(c); /* the runs already stand past the current value */
@@ -708,8 +915,8 @@ void spine_cursor_step_val(spine_cursor *c)
 
 void spine_cursor_rewind_vals(spine_cursor *c)
 {
-    if (!c->key_valid || c->first_val)
-        return; /* standing on the first value already */
+    if (!c->key_valid || c->first_val || c->missed)
+        return; /* standing on the first value already, or on no key */
     /* Runs met at this key go back to its start; runs at the key but not
      * met yet never moved; the rest stand past it and stay. */
     for (size_t a = 0; a < c->nat_key; a++) {

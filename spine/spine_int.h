@@ -111,6 +111,69 @@ static inline void spine_fence_stretch(const spine_batch *b, size_t flo, uint64_
     *to = hi < nf ? hi * SPINE_FENCE : b->n;
 }
 
+/* ---- Key filters ----------------------------------------------------------- */
+
+/* A batch of at least SPINE_FILTER_MIN entries carries a blocked Bloom
+ * filter of its keys (S18): filter_blocks blocks of 4 64-bit words (32
+ * bytes, aligned so that a block never straddles a cache line),
+ * SPINE_FILTER_BITS bits per entry.  A key's hash picks one block
+ * and two bits in each of its words, so a probe reads one cache line.  An
+ * exact seek asks the filters of the batches it would search and leaves
+ * those that cannot hold the key where they stand (README: Key filters,
+ * Cursors). */
+#define SPINE_FILTER_MIN 4
+#define SPINE_FILTER_BITS 10
+#define SPINE_FILTER_WORDS 4 /* per block */
+
+/* The key's hash for the filters.  Not the shard hash (spine_row_hash):
+ * a worker's keys all agree on that one modulo the worker count, which
+ * would correlate with the bits picked here; other constants make the two
+ * independent. */
+static inline uint64_t spine_filter_hash(const uint8_t *key, size_t klen)
+{
+    const uint64_t s0 = 0xa0761d6478bd642fULL, s1 = 0xe7037ed1a0b428dbULL;
+    if (klen >= 8 && klen <= 16) {
+        /* The common keys (an INT or REAL column: 9 bytes) in one 64x64
+         * multiply of two overlapping words, where ivm_hash_bytes takes
+         * three: filters hash every key of every batch built. */
+        uint64_t a, b;
+        memcpy(&a, key, 8);
+        memcpy(&b, key + klen - 8, 8);
+        return ivm_hash_mix(a ^ s0, b ^ s1 ^ (uint64_t)klen);
+    }
+    return ivm_hash_bytes(key, klen, s0);
+}
+
+/* The block of the filter that hash h falls in: the high 32 bits scaled to
+ * the block count (multiply and shift, no division). */
+static inline const uint64_t *spine_filter_block(const spine_batch *b, uint64_t h)
+{
+    return b->filter + SPINE_FILTER_WORDS * (size_t)(((h >> 32) * (uint64_t)b->filter_blocks) >> 32);
+}
+
+/* The bits hash h sets in word i of its block: two, at the positions that
+ * two 6-bit fields of h times an odd constant give.  (The product's low 48
+ * bits mostly depend on other bits of h than the block's high 32.) */
+static inline uint64_t spine_filter_bits(uint64_t h, unsigned i)
+{
+    uint64_t g = (h * 0x9e3779b97f4a7c15ULL) >> (12 * i);
+    return ((uint64_t)1 << (g & 63)) | ((uint64_t)1 << ((g >> 6) & 63));
+}
+
+/* False if batch b holds no key whose spine_filter_hash is h; true if it
+ * may (a false positive is a wasted search, never a wrong answer), and
+ * always for a batch without a filter. */
+static inline bool spine_filter_may_hold(const spine_batch *b, uint64_t h)
+{
+    if (b->filter == NULL)
+        return true;
+    const uint64_t *blk = spine_filter_block(b, h);
+    uint64_t miss = 0;
+    for (unsigned i = 0; i < SPINE_FILTER_WORDS; i++)
+        miss |= spine_filter_bits(h, i) & ~blk[i];
+    return miss == 0;
+}
+
 /* ---- Batch writer -------------------------------------------------------- */
 
 /* Writable views of a batch under construction.  A batch is written once,

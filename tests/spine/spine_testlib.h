@@ -255,6 +255,66 @@ static inline void assert_seek(spine_cursor *c, const tlist *m, const uint8_t *p
     assert_int_equal(spine_cursor_weight(c), m->v[i].w);
 }
 
+/* Index of the model's first entry whose key is >= probe (m->n if none). */
+static inline size_t tlist_lower_bound(const tlist *m, const uint8_t *probe, size_t plen)
+{
+    size_t lo = 0, hi = m->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (spine_row_cmp(m->v[mid].e, m->v[mid].klen, probe, plen) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Asserts that the cursor stands on the model's entry i (the first of its
+ * key), or shows no key if i is m->n. */
+static inline void assert_at(spine_cursor *c, const tlist *m, size_t i)
+{
+    if (i == m->n) {
+        assert_false(spine_cursor_key_valid(c));
+        assert_false(spine_cursor_val_valid(c));
+        return;
+    }
+    assert_true(spine_cursor_key_valid(c));
+    size_t klen, vlen;
+    const uint8_t *k = spine_cursor_key(c, &klen);
+    assert_int_equal(klen, m->v[i].klen);
+    assert_true(klen == 0 || memcmp(k, m->v[i].e, klen) == 0);
+    assert_true(spine_cursor_val_valid(c));
+    const uint8_t *v = spine_cursor_val(c, &vlen);
+    assert_int_equal(vlen, m->v[i].len - m->v[i].klen);
+    assert_true(vlen == 0 || memcmp(v, m->v[i].e + m->v[i].klen, vlen) == 0);
+    assert_int_equal(spine_cursor_weight(c), m->v[i].w);
+}
+
+/* Seeks exactly to probe and asserts the answer the model gives: on the
+ * key's first value if the model holds the key, else false and no key or
+ * value shown.  Returns the model index of the key's first entry, or m->n
+ * for a miss. */
+static inline size_t assert_seek_exact(spine_cursor *c, const tlist *m, const uint8_t *probe,
+                                       size_t plen)
+{
+    bool found = spine_cursor_seek_exact(c, probe, plen);
+    size_t i = tlist_lower_bound(m, probe, plen);
+    bool has = i < m->n && m->v[i].klen == plen && (plen == 0 || memcmp(m->v[i].e, probe, plen) == 0);
+    assert_int_equal(found, has);
+    if (!has) {
+        size_t klen = 1, vlen = 1;
+        assert_false(spine_cursor_key_valid(c));
+        assert_false(spine_cursor_val_valid(c));
+        assert_null(spine_cursor_key(c, &klen));
+        assert_int_equal(klen, 0);
+        assert_null(spine_cursor_val(c, &vlen));
+        assert_int_equal(spine_cursor_weight(c), 0);
+        return m->n;
+    }
+    assert_at(c, m, i);
+    return i;
+}
+
 /* ---- Random Z-sets over small domains ------------------------------------ */
 
 /* An entry of the small domain: key (INT, TEXT) with 9 x 5 values, value

@@ -306,6 +306,22 @@ static void test_batch_check_detects_damage(void **state)
     ((uint8_t *)&c)[((offsetof(copy, data) + c.b.bytes + 7) & ~(size_t)7) + 3] ^= 1;
     assert_int_equal(spine_batch_check(&c.b), IVM_CORRUPT);
 
+    /* S18: the key filter (blocks of 4 64-bit words, spine_int.h) must
+     * hold every key, and a batch of 8 entries must have one. */
+    assert_non_null(b->filter);
+    assert_true(b->filter_blocks >= 1 && b->filter_blocks <= 2);
+    uint64_t fz[8];
+    make_copy(&c, b);
+    memcpy(fz, b->filter, b->filter_blocks * 4 * sizeof *fz);
+    c.b.filter = fz;
+    assert_int_equal(spine_batch_check(&c.b), IVM_OK);
+    memset(fz, 0, sizeof fz); /* holds no key */
+    assert_int_equal(spine_batch_check(&c.b), IVM_CORRUPT);
+    make_copy(&c, b);
+    c.b.filter = NULL;
+    c.b.filter_blocks = 0;
+    assert_int_equal(spine_batch_check(&c.b), IVM_CORRUPT);
+
     spine_batch_unref(b);
     tlist_free(&a);
 

@@ -269,6 +269,138 @@ static void test_cursor_seeks_forward_over_many_batches(void **state)
     }
 }
 
+/* Exact seeks, as joins and aggregates probe, over a spine that holds many
+ * batches (its merger never runs) and extras: small ones without key
+ * filters, mid-sized and large ones with (large ones searched through
+ * their fences), keys held by few batches each, pairs that cancel across
+ * batches (keys that batches hold but the sum does not: a search that
+ * finds the key and reads nothing), and so many absent targets that some
+ * filters answer "maybe" wrongly.  Between seeks the walk reads values,
+ * rewinds them, steps to the next key (which must catch up the batches
+ * the exact seeks left behind), seeks the same target again, seeks with
+ * seek_key forward, at the target and back, seeks exactly backwards, and
+ * rewinds; every answer and position is checked against the model. */
+static void test_cursor_seek_exact_skips_batches(void **state)
+{
+    (void)state;
+    rng_seed(7);
+    enum { NB = 40, NX = 4, KEYS = 5000 };
+    for (int round = 0; round < 4; round++) {
+        spine_merger *m;
+        assert_int_equal(spine_merger_new_manual(&m), IVM_OK);
+        spine_opts o = {.merger = m, .max_pending = 1000};
+        spine *s = spine_new_opts(&o);
+        assert_non_null(s);
+        int64_t scale = round % 2 ? 1 : 1000;
+        tlist model = {0}, xl[NX] = {{0}};
+        spine_batch *extra[NX];
+        for (int x = 0; x < NB + NX; x++) {
+            tlist b = {0};
+            size_t kind = rng_below(4);
+            size_t n = kind == 0 ? rng_below(4) : kind == 1 ? rng_below(60) : kind == 2 ? rng_below(600)
+                                                                                      : rng_below(3000);
+            for (size_t i = 0; i < n; i++) {
+                uint8_t kb[16], vb[16];
+                ivm_value k = ivm_value_int((int64_t)rng_below(KEYS) * scale);
+                ivm_value v = ivm_value_int((int64_t)rng_below(3));
+                tlist_push(&b, kb, enc(&k, 1, kb), vb, enc(&v, 1, vb), (int64_t)rng_below(3) + 1);
+            }
+            for (size_t i = 0; model.n > 0 && i < n / 4 + rng_below(3); i++) {
+                const tentry *t = &model.v[rng_below(model.n)];
+                tlist_push(&b, t->e, t->klen, t->e + t->klen, t->len - t->klen, -t->w);
+            }
+            tlist_consolidate(&b);
+            tlist_add(&model, &b, 1);
+            tlist_consolidate(&model);
+            if (x < NB) {
+                assert_int_equal(spine_insert_take(s, tlist_build(&b, false)), IVM_OK);
+                tlist_free(&b);
+            } else {
+                extra[x - NB] = tlist_build(&b, false);
+                xl[x - NB] = b;
+            }
+        }
+        const spine *const arr[1] = {s};
+        spine_cursor *c;
+        assert_int_equal(spine_cursor_new(arr, 1, extra, NX, &c), IVM_OK);
+        int64_t k = -3 * scale;
+        while (k < (int64_t)KEYS * scale + 5) {
+            uint8_t probe[16], p2[16];
+            ivm_value pk = ivm_value_int(k);
+            size_t plen = enc(&pk, 1, probe);
+            size_t i = tlist_lower_bound(&model, probe, plen);
+            if (rng_below(2) == 0 && i < model.n) {
+                /* Half the targets: the next key the model holds. */
+                memcpy(probe, model.v[i].e, model.v[i].klen);
+                plen = model.v[i].klen;
+                ivm_value dv;
+                assert_int_equal(spine_row_decode(probe, plen, &dv, 1), 1);
+                k = dv.u.i;
+            }
+            size_t at = assert_seek_exact(c, &model, probe, plen);
+            size_t what = rng_below(12);
+            size_t next = tlist_lower_bound(&model, probe, plen);
+            while (next < model.n && spine_row_cmp(model.v[next].e, model.v[next].klen, probe, plen) == 0)
+                next++;
+            if (what == 0 && at < model.n) {
+                assert_key_values(c, &model, at);
+            } else if (what == 1) {
+                /* Step to the next key: lazy batches catch up.  After a
+                 * miss the cursor shows nothing and stepping keeps it so. */
+                spine_cursor_step_key(c);
+                assert_at(c, &model, at < model.n ? next : model.n);
+                if (at < model.n && rng_below(2))
+                    assert_cursor_is(c, &model); /* everything, from the start */
+            } else if (what == 2) {
+                assert_seek_exact(c, &model, probe, plen); /* the same target again */
+            } else if (what == 3) {
+                spine_cursor_step_val(c);
+                spine_cursor_rewind_vals(c);
+                if (at < model.n)
+                    assert_key_values(c, &model, at);
+                else
+                    assert_false(spine_cursor_val_valid(c));
+            } else if (what == 4) {
+                /* seek_key to the target (catching up what was left) or a
+                 * little after it. */
+                int64_t fwd = k + (int64_t)rng_below(3) * scale;
+                ivm_value fk = ivm_value_int(rng_below(2) ? k : fwd);
+                assert_seek(c, &model, p2, enc(&fk, 1, p2));
+            } else if (what == 5) {
+                /* Back: exactly, or with seek_key. */
+                int64_t back = rng_below(2) ? k - (int64_t)rng_below(3) * scale
+                                            : (int64_t)rng_below(KEYS) * scale;
+                ivm_value bk = ivm_value_int(back);
+                size_t blen = enc(&bk, 1, p2);
+                if (rng_below(2))
+                    assert_seek_exact(c, &model, p2, blen);
+                else
+                    assert_seek(c, &model, p2, blen);
+            } else if (what == 6 && rng_below(8) == 0) {
+                spine_cursor_rewind(c);
+                assert_at(c, &model, 0);
+            }
+            k += 1 + (int64_t)rng_below(rng_below(4) == 0 ? 60 * (size_t)scale : 4 * (size_t)scale);
+        }
+        uint8_t probe[16];
+        ivm_value pk = ivm_value_int(INT64_MAX);
+        size_t plen = enc(&pk, 1, probe);
+        assert_seek_exact(c, &model, probe, plen);
+        spine_cursor_step_key(c);
+        assert_false(spine_cursor_key_valid(c));
+        assert_cursor_is(c, &model);
+        spine_cursor_free(c);
+        assert_int_equal(spine_check(s), IVM_OK);
+        spine_free(s);
+        spine_merger_free(m);
+        for (int x = 0; x < NX; x++) {
+            spine_batch_unref(extra[x]);
+            tlist_free(&xl[x]);
+        }
+        tlist_free(&model);
+    }
+}
+
 static void test_cursor_empty(void **state)
 {
     (void)state;
@@ -303,6 +435,7 @@ int main(void)
         cmocka_unit_test(test_cursor_survives_spine_changes),
         cmocka_unit_test(test_cursor_skips_cancelled_keys),
         cmocka_unit_test(test_cursor_seeks_forward_over_many_batches),
+        cmocka_unit_test(test_cursor_seek_exact_skips_batches),
         cmocka_unit_test(test_cursor_empty),
     };
     return cmocka_run_group_tests_name("spine/cursor", tests, NULL, NULL);
