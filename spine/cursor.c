@@ -387,6 +387,9 @@ static inline int run_key_cmp(const spine_run *r, const uint8_t *key, size_t kle
  * ahead, one more line) made random seeks about 10% slower. */
 #define GALLOP_PROBES 3
 
+/* Fences on a cache line. */
+#define FENCES_PER_LINE (64 / sizeof(uint64_t))
+
 /* A seek fetches a stretch's entry bytes ahead when they are at most this
  * many (about 16 lines). */
 #define PREFETCH_BYTES 1024
@@ -446,8 +449,18 @@ static void seek_runs(spine_cursor *c, const uint32_t *rs, size_t n, const uint8
         for (size_t i = 0; i < n; i++) {
             uint32_t r = rs[i];
             if (lo[r] < hi[r]) {
+                const uint64_t *fence = spine_batch_fences(runs[r].b);
                 size_t at = step[r] ? lo[r] + step[r] - 1 : (lo[r] + hi[r]) / 2;
-                __builtin_prefetch(spine_batch_fences(runs[r].b) + (at < hi[r] ? at : hi[r] - 1));
+                __builtin_prefetch(fence + (at < hi[r] ? at : hi[r] - 1));
+                if (step[r] == 0 && hi[r] - lo[r] > 2 * FENCES_PER_LINE) {
+                    /* Bisecting: the next round probes one of the middles
+                     * of the two halves; fetch both now, so that its miss
+                     * overlaps this one instead of following it (a lone
+                     * batch, whose rounds have nothing else to overlap,
+                     * waits about half as long). */
+                    __builtin_prefetch(fence + (lo[r] + at) / 2);
+                    __builtin_prefetch(fence + (at + 1 + hi[r]) / 2);
+                }
             }
         }
         for (size_t i = 0; i < n; i++) {
