@@ -36,6 +36,10 @@ struct spine_cursor {
     uint8_t *lazy;    /* per run: left behind by an exact seek (S19); its
                          entry reads as the end, pos stays */
     size_t nlazy;
+    uint8_t *near;    /* per run: the last exact seek moved it one entry at
+                         most, so the next one searches it without asking
+                         its filter */
+    size_t *was;      /* scratch: per run, its position before a seek */
     uint64_t epoch;   /* bumped at every new key */
     const uint8_t *key, *val; /* point into held batches */
     size_t klen, vlen;
@@ -243,9 +247,10 @@ static bool snapshot(spine_cursor *c, const spine *cs, size_t room)
 static spine_cursor *cursor_alloc(size_t cap)
 {
     /* One block: the cursor, then the 8-byte arrays, then the 4-byte ones
-     * (tree 2 * cap, at_key and mv cap each), then the lazy flags. */
-    size_t per_run = sizeof(spine_run) + 3 * sizeof(size_t) + 2 * sizeof(uint64_t) +
-                     4 * sizeof(uint32_t) + sizeof(uint8_t);
+     * (tree 2 * cap, at_key and mv cap each), then the lazy and near
+     * flags. */
+    size_t per_run = sizeof(spine_run) + 4 * sizeof(size_t) + 2 * sizeof(uint64_t) +
+                     4 * sizeof(uint32_t) + 2 * sizeof(uint8_t);
     if (cap > (SIZE_MAX - sizeof(spine_cursor)) / per_run)
         return NULL;
     spine_cursor *c = ivm_malloc(sizeof(spine_cursor) + cap * per_run);
@@ -256,12 +261,14 @@ static spine_cursor *cursor_alloc(size_t cap)
     c->lo = (size_t *)(c->runs + cap);
     c->hi = c->lo + cap;
     c->step = c->hi + cap;
-    c->seen = (uint64_t *)(c->step + cap);
+    c->was = c->step + cap;
+    c->seen = (uint64_t *)(c->was + cap);
     c->fkp = c->seen + cap;
     c->tree = (uint32_t *)(c->fkp + cap);
     c->at_key = c->tree + 2 * cap;
     c->mv = c->at_key + cap;
     c->lazy = (uint8_t *)(c->mv + cap);
+    c->near = c->lazy + cap;
     c->floor = c->floor_small;
     c->floor_cap = sizeof c->floor_small;
     return c;
@@ -303,6 +310,7 @@ ivm_rc spine_cursor_new(const spine *const *spines, size_t nspines,
         for (size_t r = 0; r < c->nruns; r++) {
             c->seen[r] = 0; /* epochs start at 1 */
             c->lazy[r] = 0;
+            c->near[r] = 0;
         }
         while (((size_t)1 << c->depth) < c->nruns)
             c->depth++;
@@ -323,9 +331,11 @@ void spine_cursor_free(spine_cursor *c)
     ivm_free(c);
 }
 
-/* Every run is about to be placed from scratch: none is lazy. */
+/* Every run is about to be placed from scratch: none is lazy, and how
+ * far the last seeks moved them says nothing about the next. */
 static void forget_lazy(spine_cursor *c)
 {
+    memset(c->near, 0, c->nruns);
     if (c->nlazy == 0)
         return;
     memset(c->lazy, 0, c->nruns);
@@ -721,14 +731,19 @@ static bool seek_exact_forward(spine_cursor *c, const uint8_t *key, size_t klen,
         spine_run *run = &runs[r];
         if (c->lazy[r] || (run->e != NULL && run_key_cmp(run, key, klen, kp) < 0)) {
             mv[nc++] = (uint32_t)r;
-            if (run->b->filter != NULL) /* the probes' misses overlap */
+            if (!c->near[r] && run->b->filter != NULL) /* the probes' misses overlap */
                 __builtin_prefetch(spine_filter_block(run->b, h));
         }
     }
     size_t nm = 0, ngone = 0;
     for (size_t i = 0; i < nc; i++) {
         uint32_t r = mv[i];
-        if (spine_filter_may_hold(runs[r].b, h)) {
+        /* Probes denser than the batch's keys (the last seek moved the run
+         * one entry at most: a large delta into a trace of a similar size)
+         * find the key next to where the run stands, on lines its last
+         * search touched, which costs less than asking the filter, a line
+         * at a random place. */
+        if (c->near[r] || spine_filter_may_hold(runs[r].b, h)) {
             mv[nm++] = r; /* nm <= i: in place */
             if (c->lazy[r]) {
                 c->lazy[r] = 0;
@@ -742,9 +757,16 @@ static bool seek_exact_forward(spine_cursor *c, const uint8_t *key, size_t klen,
             gone[ngone++] = r;
         }
     }
-    seek_runs(c, mv, nm, key, klen, kp, true);
     for (size_t i = 0; i < nm; i++)
-        spine_run_load(&runs[mv[i]]);
+        c->was[mv[i]] = runs[mv[i]].pos;
+    seek_runs(c, mv, nm, key, klen, kp, true);
+    for (size_t i = 0; i < nm; i++) {
+        uint32_t r = mv[i];
+        spine_run_load(&runs[r]);
+        /* A small batch has no fences to gallop on, and its filter is one
+         * block, likely in cache. */
+        c->near[r] = spine_batch_use_fences(runs[r].b) && runs[r].pos - c->was[r] <= 1;
+    }
     memcpy(mv + nm, gone, ngone * sizeof *mv);
     tree_update(c, mv, nm + ngone);
     /* Only the key's values: settle_val, not settle_key, which would take
