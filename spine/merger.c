@@ -39,11 +39,21 @@ struct spine_merger {
     bool joinable;          /* a thread was started and not yet joined */
     pthread_t th;
     size_t slice;
+    /* The thread waits on `work` and no one has signalled it since it went
+     * to sleep: the one signal that ends this sleep is owed by whoever
+     * queues work next (README: the merger, waking it). */
+    bool sleeping;
+    spine_merger_stats stats;
 };
 
 /* ---- Queue (caller holds m->mu) ------------------------------------------------ */
 
-static void q_push_locked(spine_merger *m, spine *s)
+/* Queues s at the tail.  Returns true if the caller must wake the thread
+ * (signal `work`, best after unlocking): it sleeps and nobody has signalled
+ * it yet.  A merger that is awake, or already signalled, sees the queue
+ * before it sleeps again (it checks it under the lock), so a push then
+ * costs no system call; at most one signal per sleep (S18). */
+static bool q_push_locked(spine_merger *m, spine *s)
 {
     IVM_ASSERT(s->mstate == SPINE_M_IDLE && !s->held);
     s->q_next = NULL;
@@ -54,7 +64,20 @@ static void q_push_locked(spine_merger *m, spine *s)
         m->qhead = s;
     m->qtail = s;
     s->mstate = SPINE_M_QUEUED;
-    pthread_cond_signal(&m->work);
+    if (!m->sleeping)
+        return false;
+    m->sleeping = false;
+    m->stats.wakes++;
+    return true;
+}
+
+/* For the rare paths (slice end from another thread, release): signalling
+ * under the lock makes the woken thread wait for it once more, which only
+ * matters where it happens per batch (notify). */
+static void q_push_wake_locked(spine_merger *m, spine *s)
+{
+    if (q_push_locked(m, s))
+        pthread_cond_signal(&m->work);
 }
 
 static void q_unlink_locked(spine_merger *m, spine *s)
@@ -86,17 +109,20 @@ static spine *q_take_locked(spine_merger *m)
 
 /* After a slice of s: back to the end of the queue if it still has work
  * (so every spine with work gets a slice before any gets a second), else
- * idle; wakes whoever waits for the slice to end. */
-static void slice_end_locked(spine_merger *m, spine *s)
+ * idle; wakes whoever waits for the slice to end.  more is what the slice
+ * saw under the spine's lock at its end; work that arrived since then
+ * notified while s was BUSY and set `again` (keeps S12 without taking the
+ * spine's lock here, under the merger's: an insert holding it would keep
+ * the merger's lock held too, and the insert's own notify would wait). */
+static void slice_end_locked(spine_merger *m, spine *s, bool more)
 {
     IVM_ASSERT(s->mstate == SPINE_M_BUSY);
     s->mstate = SPINE_M_IDLE;
     if (!s->held) {
-        /* Lock order: merger, then spine (spine_has_work takes s->mu). */
-        bool more = s->again || spine_has_work(s);
+        more = more || s->again;
         s->again = false;
         if (more)
-            q_push_locked(m, s);
+            q_push_wake_locked(m, s);
     }
     pthread_cond_broadcast(&m->idle);
 }
@@ -113,9 +139,11 @@ static size_t run_one_locked(spine_merger *m, size_t budget, bool (*fault)(void)
         return 0;
     pthread_mutex_unlock(&m->mu);
     size_t read = 0;
-    spine_slice_rc r = spine_slice(s, budget, fault, &read);
+    bool more = false;
+    spine_slice_rc r = spine_slice(s, budget, fault, &read, &more);
     pthread_mutex_lock(&m->mu);
-    slice_end_locked(m, s);
+    m->stats.slices++;
+    slice_end_locked(m, s, more);
     if (r == SPINE_SLICE_FAULT && faulted_out != NULL)
         *faulted_out = true;
     return read > 0 ? read : 1;
@@ -180,17 +208,34 @@ void spine_merger_release(spine_merger *m, spine *s)
     bool more = s->again || spine_has_work(s);
     s->again = false;
     if (more)
-        q_push_locked(m, s);
+        q_push_wake_locked(m, s);
     pthread_mutex_unlock(&m->mu);
 }
 
 void spine_merger_notify(spine_merger *m, spine *s)
 {
+    bool wake = false;
     pthread_mutex_lock(&m->mu);
+    m->stats.notifies++;
     if (s->held || s->mstate == SPINE_M_BUSY)
         s->again = true; /* seen when the slice ends or the hold is released */
     else if (s->mstate == SPINE_M_IDLE)
-        q_push_locked(m, s);
+        wake = q_push_locked(m, s);
+    pthread_mutex_unlock(&m->mu);
+    /* After unlocking: signalled under the lock, the woken thread would
+     * first block on it, and the unlock here would have to wake it a
+     * second time.  The condition variable lives as long as the process
+     * (only a threaded merger has a sleeping thread, and it is never
+     * freed), and the thread cannot miss the signal: it was recorded as
+     * sleeping under the lock, inside pthread_cond_wait. */
+    if (wake)
+        pthread_cond_signal(&m->work);
+}
+
+void spine_merger_stats_get(spine_merger *m, spine_merger_stats *out)
+{
+    pthread_mutex_lock(&m->mu);
+    *out = m->stats;
     pthread_mutex_unlock(&m->mu);
 }
 
@@ -276,9 +321,11 @@ void spine_wait_idle(spine *s)
         s->mstate = SPINE_M_BUSY;
         pthread_mutex_unlock(&m->mu);
         size_t read;
-        spine_slice(s, SIZE_MAX, NULL, &read);
+        bool more = false;
+        spine_slice(s, SIZE_MAX, NULL, &read, &more);
         pthread_mutex_lock(&m->mu);
-        slice_end_locked(m, s);
+        m->stats.slices++;
+        slice_end_locked(m, s, more);
     }
     pthread_mutex_unlock(&m->mu);
 }
@@ -321,8 +368,14 @@ static void *merger_main(void *arg)
     pthread_mutex_lock(&m->mu);
     while (m->run && !faulted) {
         if (m->qhead == NULL) {
-            /* Nothing to do: sleep until a spine has work or stop. */
+            /* Nothing to do: sleep until a spine has work or stop.  The
+             * flag tells producers that a signal is owed (S18); whoever
+             * signals clears it, and so does this thread on a spurious
+             * wake-up, since it looks at the queue before sleeping again. */
+            m->sleeping = true;
+            m->stats.sleeps++;
             pthread_cond_wait(&m->work, &m->mu);
+            m->sleeping = false;
             continue;
         }
         run_one_locked(m, m->slice, merger_fault, &faulted);
