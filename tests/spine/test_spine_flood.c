@@ -16,7 +16,7 @@
  *
  * Wakes: bursts of inserts that give the merger thread work; it is
  * signalled at most once per sleep (S18), however many notifies arrive
- * while it is awake or already signalled.
+ * while it is awake, napping or already signalled; idle, it sleeps.
  *
  * Threads other than the main one do not call cmocka: they record the first
  * failure, which the main thread asserts on.  The models are dense weight
@@ -25,6 +25,7 @@
 #include "spine_testlib.h"
 
 #include <pthread.h>
+#include <unistd.h>
 
 /* Keys 0 .. KEYS-1, each with values 0 .. VALS-1: the model is w[k * VALS + v]. */
 enum { KEYS = 3000, VALS = 3 };
@@ -462,6 +463,23 @@ static void test_spine_merger_wakes_once_per_sleep(void **state)
                 (unsigned long long)wakes, (unsigned long long)sleeps);
     assert_true(wakes <= sleeps + 1);
     assert_true(s1.wakes <= s1.sleeps);
+    /* Idle, the thread naps a bounded number of times, then sleeps until
+     * signalled, and then does not wake at all: no naps go by while it
+     * sleeps.  (The bound on the wait only keeps a broken merger from
+     * hanging the test; it takes a few milliseconds.) */
+    spine_merger_stats s2, s3;
+    for (int i = 0; i < 20000; i++) {
+        spine_merger_stats_get(mg, &s2);
+        if (s2.asleep)
+            break;
+        usleep(1000);
+    }
+    assert_true(s2.asleep);
+    usleep(20000);
+    spine_merger_stats_get(mg, &s3);
+    assert_true(s3.asleep);
+    assert_true(s3.naps == s2.naps);
+    assert_true(s3.sleeps == s2.sleeps);
     for (int i = 0; i < WAKE_SPINES; i++) {
         assert_int_equal(spine_check(sp[i]), IVM_OK);
         spine_free(sp[i]);
