@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "join_agg_work.h"
+#include "spine.h"
 
 int main(int argc, char **argv)
 {
@@ -28,13 +29,22 @@ int main(int argc, char **argv)
     for (char *save = NULL, *t = strtok_r(ws, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
         p.workers = (uint32_t)strtoul(t, NULL, 10);
         ja_result r;
+        spine_merger_stats m0, m1;
+        spine_merger_stats_get(spine_merger_global(), &m0);
         if (ja_run_ivm(&p, &r) != 0)
             return 1;
+        spine_merger_stats_get(spine_merger_global(), &m1);
+        /* The merger's work and wake-ups over the whole run (load and
+         * transactions), per transaction. */
         printf("{\"bench\":\"commit_latency\",\"workers\":%u,\"rows\":%zu,\"s_rows\":%zu,"
                "\"txn_rows\":10,\"txns\":%zu,\"load_s\":%.3f,\"p50_us\":%.1f,\"p99_us\":%.1f,"
-               "\"p50_vs_load\":%.6f}\n",
+               "\"p50_vs_load\":%.6f,\"merger_notifies_per_txn\":%.3f,"
+               "\"merger_wakes_per_txn\":%.3f,\"merger_naps_per_txn\":%.3f}\n",
                p.workers, p.r_rows, p.s_rows, p.txns, r.load_s, r.p50_us, r.p99_us,
-               r.p50_us / 1e6 / r.load_s);
+               r.p50_us / 1e6 / r.load_s,
+               (double)(m1.notifies - m0.notifies) / (double)p.txns,
+               (double)(m1.wakes - m0.wakes) / (double)p.txns,
+               (double)(m1.naps - m0.naps) / (double)p.txns);
         fflush(stdout);
     }
     return 0;

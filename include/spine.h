@@ -288,6 +288,22 @@ bool spine_merger_work(spine_merger *m, size_t budget);
  * forever if the supervisor gave up on the merger. */
 void spine_wait_idle(spine *s);
 
+/* What a merger did, counted under its lock since it was created, and
+ * whether its thread sleeps. */
+typedef struct spine_merger_stats {
+    uint64_t notifies; /* inserts that gave it work (a level filled) */
+    uint64_t slices;   /* slices run, by its thread or by callers */
+    uint64_t sleeps;   /* times its thread went to sleep on an empty queue */
+    uint64_t naps;     /* timed waits of its thread, after work, before a
+                          sleep (spine/README.md: waking the merger) */
+    uint64_t wakes;    /* signals that ended such a sleep; never more than
+                          sleeps (spine/README.md, S20) */
+    bool asleep;       /* its thread sleeps now, until signalled */
+} spine_merger_stats;
+
+/* A consistent snapshot of m's counters.  Any thread. */
+void spine_merger_stats_get(spine_merger *m, spine_merger_stats *out);
+
 /* ---- Cursors ------------------------------------------------------------- */
 
 /* Reads a snapshot of spines and batches as if it were one consolidated batch: keys

@@ -43,14 +43,23 @@ void spine_builder_fini(spine_builder *b)
 }
 
 /* What finish keeps for the next batch: a builder reused step after step
- * keeps its buffers, but not the peak of one huge step for the rest of the
- * process's life (the memory limit counts them, runtime/mem.c). */
+ * keeps its buffers while its batches use them, but not the peak of one
+ * huge step for the rest of the process's life (the memory limit counts
+ * them, runtime/mem.c).  Buffers up to these sizes are always kept;
+ * larger ones are kept while the batch just finished filled at least
+ * 1/KEEP_USED of them (n entries, bytes of data), and freed by the first
+ * finish that used less: a producer whose steps are all large reuses its
+ * buffers (regrowing them every step faulted fresh pages in every step),
+ * and one huge step is held until the next finish at most. */
 #define KEEP_BYTES   (64u << 10)
 #define KEEP_ENTRIES (4u << 10)
+#define KEEP_USED    4
 
-static void release_big(spine_builder *b)
+static void release_big(spine_builder *b, size_t n, size_t bytes)
 {
     if (b->data_cap <= KEEP_BYTES && b->cap <= KEEP_ENTRIES)
+        return;
+    if (n >= b->cap / KEEP_USED && bytes >= b->data_cap / KEEP_USED)
         return;
     bool sorted = b->sorted;
     spine_builder_fini(b);
@@ -457,7 +466,8 @@ ivm_rc spine_builder_finish(spine_builder *b, spine_batch **out)
         *out = batch;
 fail:
     ivm_free(items);
+    size_t n = b->n, bytes = b->bytes;
     spine_builder_clear(b);
-    release_big(b);
+    release_big(b, n, bytes);
     return rc;
 }

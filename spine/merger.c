@@ -6,11 +6,12 @@
  * spine_compact and spine_wait_idle take a spine away from it or wait for
  * it.  A manual merger runs only when spine_merger_work or spine_wait_idle
  * drives it; the process-wide merger has its own thread, a process under
- * the runtime's root supervisor that sleeps on a condition variable when no
- * spine has work.  Every piece of work (queue, jobs) lives in the merger
- * and spine objects, never in the thread, so a restarted thread takes it up
- * again.  It does not merge entries (batch.c) or decide what to merge
- * (spine.c).  README "Merger", "Locking" and "Failures".
+ * the runtime's root supervisor that naps briefly and then sleeps on a
+ * condition variable when no spine has work.  Every piece of work (queue,
+ * jobs) lives in the merger and spine objects, never in the thread, so a
+ * restarted thread takes it up again.  It does not merge entries (batch.c)
+ * or decide what to merge (spine.c).  README "Merger", "Locking" and
+ * "Failures".
  */
 #include "spine_int.h"
 
@@ -21,6 +22,18 @@
  * against it, small enough (one to two milliseconds) that a small merge waits
  * little behind a large one. */
 #define SLICE_ENTRIES ((size_t)1 << 15)
+
+/* When the queue empties, the thread naps before it sleeps: up to
+ * NAP_ROUNDS timed waits of NAP_NS each (2 ms in all), during which
+ * producers queue work without signalling it, and it finds that work when
+ * the nap ends.  Under a steady stream of small commits work arrives every
+ * few hundred microseconds, and each signal cost the committing thread a
+ * futex wake (an inter-processor interrupt on a virtual machine, about 5
+ * us); a nap costs the merger's thread a timer wake-up instead, and delays
+ * a merge by at most NAP_NS.  After 2 ms without work it sleeps until
+ * signalled: idle, it does not wake at all (README: waking the merger). */
+#define NAP_NS 200000L
+#define NAP_ROUNDS 10u
 
 struct spine_merger {
     pthread_mutex_t mu;     /* guards everything below and every spine's
@@ -39,11 +52,21 @@ struct spine_merger {
     bool joinable;          /* a thread was started and not yet joined */
     pthread_t th;
     size_t slice;
+    /* The thread waits on `work` and no one has signalled it since it went
+     * to sleep: the one signal that ends this sleep is owed by whoever
+     * queues work next (README: the merger, waking it). */
+    bool sleeping;
+    spine_merger_stats stats;
 };
 
 /* ---- Queue (caller holds m->mu) ------------------------------------------------ */
 
-static void q_push_locked(spine_merger *m, spine *s)
+/* Queues s at the tail.  Returns true if the caller must wake the thread
+ * (signal `work`, best after unlocking): it sleeps and nobody has signalled
+ * it yet.  A merger that is awake, napping or already signalled sees the
+ * queue before it sleeps again (it checks it under the lock), so a push
+ * then costs no system call; at most one signal per sleep (S20). */
+static bool q_push_locked(spine_merger *m, spine *s)
 {
     IVM_ASSERT(s->mstate == SPINE_M_IDLE && !s->held);
     s->q_next = NULL;
@@ -54,7 +77,20 @@ static void q_push_locked(spine_merger *m, spine *s)
         m->qhead = s;
     m->qtail = s;
     s->mstate = SPINE_M_QUEUED;
-    pthread_cond_signal(&m->work);
+    if (!m->sleeping)
+        return false;
+    m->sleeping = false;
+    m->stats.wakes++;
+    return true;
+}
+
+/* For the rare paths (slice end from another thread, release): signalling
+ * under the lock makes the woken thread wait for it once more, which only
+ * matters where it happens per batch (notify). */
+static void q_push_wake_locked(spine_merger *m, spine *s)
+{
+    if (q_push_locked(m, s))
+        pthread_cond_signal(&m->work);
 }
 
 static void q_unlink_locked(spine_merger *m, spine *s)
@@ -86,17 +122,20 @@ static spine *q_take_locked(spine_merger *m)
 
 /* After a slice of s: back to the end of the queue if it still has work
  * (so every spine with work gets a slice before any gets a second), else
- * idle; wakes whoever waits for the slice to end. */
-static void slice_end_locked(spine_merger *m, spine *s)
+ * idle; wakes whoever waits for the slice to end.  more is what the slice
+ * saw under the spine's lock at its end; work that arrived since then
+ * notified while s was BUSY and set `again` (keeps S12 without taking the
+ * spine's lock here, under the merger's: an insert holding it would keep
+ * the merger's lock held too, and the insert's own notify would wait). */
+static void slice_end_locked(spine_merger *m, spine *s, bool more)
 {
     IVM_ASSERT(s->mstate == SPINE_M_BUSY);
     s->mstate = SPINE_M_IDLE;
     if (!s->held) {
-        /* Lock order: merger, then spine (spine_has_work takes s->mu). */
-        bool more = s->again || spine_has_work(s);
+        more = more || s->again;
         s->again = false;
         if (more)
-            q_push_locked(m, s);
+            q_push_wake_locked(m, s);
     }
     pthread_cond_broadcast(&m->idle);
 }
@@ -113,9 +152,11 @@ static size_t run_one_locked(spine_merger *m, size_t budget, bool (*fault)(void)
         return 0;
     pthread_mutex_unlock(&m->mu);
     size_t read = 0;
-    spine_slice_rc r = spine_slice(s, budget, fault, &read);
+    bool more = false;
+    spine_slice_rc r = spine_slice(s, budget, fault, &read, &more);
     pthread_mutex_lock(&m->mu);
-    slice_end_locked(m, s);
+    m->stats.slices++;
+    slice_end_locked(m, s, more);
     if (r == SPINE_SLICE_FAULT && faulted_out != NULL)
         *faulted_out = true;
     return read > 0 ? read : 1;
@@ -180,17 +221,35 @@ void spine_merger_release(spine_merger *m, spine *s)
     bool more = s->again || spine_has_work(s);
     s->again = false;
     if (more)
-        q_push_locked(m, s);
+        q_push_wake_locked(m, s);
     pthread_mutex_unlock(&m->mu);
 }
 
 void spine_merger_notify(spine_merger *m, spine *s)
 {
+    bool wake = false;
     pthread_mutex_lock(&m->mu);
+    m->stats.notifies++;
     if (s->held || s->mstate == SPINE_M_BUSY)
         s->again = true; /* seen when the slice ends or the hold is released */
     else if (s->mstate == SPINE_M_IDLE)
-        q_push_locked(m, s);
+        wake = q_push_locked(m, s);
+    pthread_mutex_unlock(&m->mu);
+    /* After unlocking: signalled under the lock, the woken thread would
+     * first block on it, and the unlock here would have to wake it a
+     * second time.  The condition variable lives as long as the process
+     * (only a threaded merger has a sleeping thread, and it is never
+     * freed), and the thread cannot miss the signal: it was recorded as
+     * sleeping under the lock, inside pthread_cond_wait. */
+    if (wake)
+        pthread_cond_signal(&m->work);
+}
+
+void spine_merger_stats_get(spine_merger *m, spine_merger_stats *out)
+{
+    pthread_mutex_lock(&m->mu);
+    *out = m->stats;
+    out->asleep = m->sleeping;
     pthread_mutex_unlock(&m->mu);
 }
 
@@ -212,7 +271,13 @@ static ivm_rc merger_new(bool threaded, spine_merger **out)
         return IVM_NOMEM;
     if (pthread_mutex_init(&m->mu, NULL) != 0)
         goto fail_mu;
-    if (pthread_cond_init(&m->work, NULL) != 0)
+    pthread_condattr_t ca; /* naps time out on the monotonic clock */
+    if (pthread_condattr_init(&ca) != 0)
+        goto fail_work;
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    int e = pthread_cond_init(&m->work, &ca);
+    pthread_condattr_destroy(&ca);
+    if (e != 0)
         goto fail_work;
     if (pthread_cond_init(&m->idle, NULL) != 0)
         goto fail_idle;
@@ -276,9 +341,11 @@ void spine_wait_idle(spine *s)
         s->mstate = SPINE_M_BUSY;
         pthread_mutex_unlock(&m->mu);
         size_t read;
-        spine_slice(s, SIZE_MAX, NULL, &read);
+        bool more = false;
+        spine_slice(s, SIZE_MAX, NULL, &read, &more);
         pthread_mutex_lock(&m->mu);
-        slice_end_locked(m, s);
+        m->stats.slices++;
+        slice_end_locked(m, s, more);
     }
     pthread_mutex_unlock(&m->mu);
 }
@@ -318,13 +385,36 @@ static void *merger_main(void *arg)
 {
     spine_merger *m = arg;
     bool faulted = false;
+    unsigned naps = NAP_ROUNDS; /* since the last slice; a new run sleeps at once */
     pthread_mutex_lock(&m->mu);
     while (m->run && !faulted) {
-        if (m->qhead == NULL) {
-            /* Nothing to do: sleep until a spine has work or stop. */
-            pthread_cond_wait(&m->work, &m->mu);
+        if (m->qhead == NULL && naps < NAP_ROUNDS) {
+            /* Recently busy: a timed wait that no producer signals (the
+             * flag stays clear); a stop still ends it (broadcast). */
+            struct timespec dl;
+            clock_gettime(CLOCK_MONOTONIC, &dl);
+            dl.tv_nsec += NAP_NS;
+            if (dl.tv_nsec >= 1000000000L) {
+                dl.tv_sec++;
+                dl.tv_nsec -= 1000000000L;
+            }
+            naps++;
+            m->stats.naps++;
+            pthread_cond_timedwait(&m->work, &m->mu, &dl);
             continue;
         }
+        if (m->qhead == NULL) {
+            /* Nothing to do: sleep until a spine has work or stop.  The
+             * flag tells producers that a signal is owed (S20); whoever
+             * signals clears it, and so does this thread on a spurious
+             * wake-up, since it looks at the queue before sleeping again. */
+            m->sleeping = true;
+            m->stats.sleeps++;
+            pthread_cond_wait(&m->work, &m->mu);
+            m->sleeping = false;
+            continue;
+        }
+        naps = 0;
         run_one_locked(m, m->slice, merger_fault, &faulted);
     }
     if (faulted)

@@ -324,8 +324,10 @@ static ivm_rc job_start(spine *s, unsigned l)
 
 /* Replaces the job's inputs by its output under the lock (keeps S7: the
  * output is their consolidated sum), then releases the inputs and wakes a
- * producer that waits for the spine to come back under its threshold. */
-static ivm_rc job_publish(spine *s, unsigned l)
+ * producer that waits for the spine to come back under its threshold.
+ * *more_out: whether the spine has merge work left, seen under the same
+ * lock (the merger needs no second look, S12). */
+static ivm_rc job_publish(spine *s, unsigned l, bool *more_out)
 {
     spine_job *j = s->job[l];
     size_t read = j->mg.read;
@@ -347,6 +349,7 @@ static ivm_rc job_publish(spine *s, unsigned l)
         pthread_mutex_unlock(&s->mu);
         spine_batch_unref(out);
         fail_spine(s, rc);
+        *more_out = false; /* a failed spine has no work */
         return rc;
     }
     remove_oldest_locked(s, l, k, dropped);
@@ -355,6 +358,7 @@ static ivm_rc job_publish(spine *s, unsigned l)
         place_locked(s, out);
     s->merges++;
     s->merge_rows += read;
+    *more_out = has_work_locked(s);
     rt_waker w = take_waker_locked(s);
     rt_waker_wake(&w); /* under the lock: S11 */
     pthread_mutex_unlock(&s->mu);
@@ -366,9 +370,11 @@ static ivm_rc job_publish(spine *s, unsigned l)
     return IVM_OK;
 }
 
-spine_slice_rc spine_slice(spine *s, size_t budget, bool (*fault)(void), size_t *read_out)
+spine_slice_rc spine_slice(spine *s, size_t budget, bool (*fault)(void), size_t *read_out,
+                           bool *more_out)
 {
     *read_out = 0;
+    *more_out = false;
     /* The next level in turn that has a job or needs one: every level with
      * work gets a slice before any gets a second one (README: fairness). */
     unsigned l = SPINE_LEVELS;
@@ -389,8 +395,10 @@ spine_slice_rc spine_slice(spine *s, size_t budget, bool (*fault)(void), size_t 
         return SPINE_SLICE_NONE;
     s->rr = (l + 1) % SPINE_LEVELS;
     if (start) {
-        if (fault != NULL && fault())
+        if (fault != NULL && fault()) {
+            *more_out = true; /* the level still needs its merge */
             return SPINE_SLICE_FAULT;
+        }
         ivm_rc rc = job_start(s, l);
         if (rc != IVM_OK) {
             fail_spine(s, rc);
@@ -402,7 +410,9 @@ spine_slice_rc spine_slice(spine *s, size_t budget, bool (*fault)(void), size_t 
     bool done = spine_merge_step(&j->mg, budget);
     *read_out = j->mg.read - before;
     if (done)
-        job_publish(s, l);
+        job_publish(s, l, more_out);
+    else
+        *more_out = true; /* the job goes on */
     return SPINE_SLICE_WORKED;
 }
 

@@ -568,8 +568,11 @@ typedef enum spine_slice_rc {
 /* Runs about budget entries of one of s's merges (the next level with work,
  * in turn), starting a job if the level needs one (calling fault first, if
  * not NULL: true abandons the slice) and publishing it if it completes.
- * *read_out: entries read.  Caller has s BUSY. */
-spine_slice_rc spine_slice(spine *s, size_t budget, bool (*fault)(void), size_t *read_out);
+ * *read_out: entries read; *more_out: whether s had merge work left when
+ * the slice last looked under its lock (work that arrives later notifies
+ * while s is BUSY).  Caller has s BUSY. */
+spine_slice_rc spine_slice(spine *s, size_t budget, bool (*fault)(void), size_t *read_out,
+                           bool *more_out);
 /* True if s has merge work: a job, or a level that needs one.  Takes s->mu. */
 bool spine_has_work(spine *s);
 /* Drops every merge job of s; the inputs stay on their levels.  Caller has

@@ -296,6 +296,66 @@ static void test_builder_empty_and_zero_weights(void **state)
     spine_builder_fini(&bld); /* fini twice is harmless */
 }
 
+/* A builder reused for large batches keeps its buffers from one finish to
+ * the next while the batches fill at least a quarter of them (no regrowing,
+ * so no fresh pages, every step), frees them at the first finish that used
+ * less (one huge step is not held for good), and the memory count returns
+ * exactly to where it was after fini. */
+static void test_builder_keeps_buffers_in_use(void **state)
+{
+    (void)state;
+    enum { BIG = 20000, SMALL = 10 };
+    uint64_t used0 = rt_mem_used();
+    spine_builder bld;
+    spine_builder_init(&bld);
+    uint8_t *data = NULL;
+    uint64_t *off = NULL;
+    size_t cap = 0, data_cap = 0;
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < BIG; i++) {
+            uint8_t k[16], v[16];
+            ivm_value key = ivm_value_int(i), val = ivm_value_int(round);
+            size_t kl = enc(&key, 1, k), vl = enc(&val, 1, v);
+            assert_int_equal(spine_builder_push(&bld, k, kl, v, vl, 1), IVM_OK);
+        }
+        spine_batch *b = NULL;
+        assert_int_equal(spine_builder_finish(&bld, &b), IVM_OK);
+        assert_int_equal(b->n, BIG);
+        spine_batch_unref(b);
+        /* Past the always-kept sizes, and kept: the same blocks each round
+         * (no push grew them after the first). */
+        assert_non_null(bld.data);
+        assert_true(bld.cap > 4096 && bld.data_cap > 65536);
+        if (round > 0) {
+            assert_ptr_equal(bld.data, data);
+            assert_ptr_equal(bld.off, off);
+            assert_int_equal(bld.cap, cap);
+            assert_int_equal(bld.data_cap, data_cap);
+        }
+        data = bld.data;
+        off = bld.off;
+        cap = bld.cap;
+        data_cap = bld.data_cap;
+    }
+    assert_true(rt_mem_used() > used0);
+    /* A small batch after the big ones: the big buffers go. */
+    for (int i = 0; i < SMALL; i++) {
+        uint8_t k[16];
+        ivm_value key = ivm_value_int(i);
+        size_t kl = enc(&key, 1, k);
+        assert_int_equal(spine_builder_push(&bld, k, kl, NULL, 0, 1), IVM_OK);
+    }
+    spine_batch *b = NULL;
+    assert_int_equal(spine_builder_finish(&bld, &b), IVM_OK);
+    assert_int_equal(b->n, SMALL);
+    spine_batch_unref(b);
+    assert_null(bld.data);
+    assert_int_equal(bld.cap, 0);
+    assert_int_equal(rt_mem_used(), used0);
+    spine_builder_fini(&bld);
+    assert_int_equal(rt_mem_used(), used0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -305,6 +365,7 @@ int main(void)
         cmocka_unit_test(test_builder_same_bytes_other_split),
         cmocka_unit_test(test_builder_reserve_commit),
         cmocka_unit_test(test_builder_empty_and_zero_weights),
+        cmocka_unit_test(test_builder_keeps_buffers_in_use),
     };
     return cmocka_run_group_tests_name("spine/builder", tests, NULL, NULL);
 }

@@ -14,6 +14,10 @@
  * cursors, compact, free and recreate them while the one merger thread
  * merges all of them; every read equals the owner's model.
  *
+ * Wakes: bursts of inserts that give the merger thread work; it is
+ * signalled at most once per sleep (S20), however many notifies arrive
+ * while it is awake, napping or already signalled; idle, it sleeps.
+ *
  * Threads other than the main one do not call cmocka: they record the first
  * failure, which the main thread asserts on.  The models are dense weight
  * arrays over a small key domain, so that retractions meet insertions.
@@ -21,6 +25,7 @@
 #include "spine_testlib.h"
 
 #include <pthread.h>
+#include <unistd.h>
 
 /* Keys 0 .. KEYS-1, each with values 0 .. VALS-1: the model is w[k * VALS + v]. */
 enum { KEYS = 3000, VALS = 3 };
@@ -410,11 +415,85 @@ static void test_spine_many_spines_one_thread(void **state)
     }
 }
 
+/* Bursts of level fills across many spines, each burst followed by a wait
+ * for the merger to finish (so that it goes back to sleep in between):
+ * every burst notifies many times, mostly while the thread is awake or
+ * already signalled, and only a signal to a sleeping, unsignalled thread
+ * counts as a wake.  A merger that signalled per notify counts one wake
+ * per queued spine, far more than it sleeps.  The bound allows the one
+ * sleep that began before the first snapshot. */
+enum { WAKE_SPINES = 64, WAKE_ROUNDS = 20 };
+
+static void test_spine_merger_wakes_once_per_sleep(void **state)
+{
+    (void)state;
+    spine *sp[WAKE_SPINES];
+    model *m = calloc(1, sizeof *m);
+    spine_builder bld;
+    trng r = {77};
+    assert_non_null(m);
+    spine_builder_init(&bld);
+    for (int i = 0; i < WAKE_SPINES; i++) {
+        sp[i] = spine_new();
+        assert_non_null(sp[i]);
+    }
+    spine_merger *mg = spine_merger_global();
+    spine_merger_stats s0, s1;
+    spine_merger_stats_get(mg, &s0);
+    for (int round = 0; round < WAKE_ROUNDS; round++) {
+        /* SPINE_FANOUT = 4 one-entry batches fill level 0 of each spine. */
+        for (int b = 0; b < 4; b++)
+            for (int i = 0; i < WAKE_SPINES; i++) {
+                memset(m, 0, sizeof *m); /* the contents are not what is tested */
+                spine_batch *x = gen_batch(&r, &bld, m, 1);
+                assert_non_null(x);
+                assert_int_equal(spine_insert_take(sp[i], x), IVM_OK);
+            }
+        for (int i = 0; i < WAKE_SPINES; i++)
+            spine_wait_idle(sp[i]);
+    }
+    spine_merger_stats_get(mg, &s1);
+    uint64_t notifies = s1.notifies - s0.notifies, wakes = s1.wakes - s0.wakes;
+    uint64_t sleeps = s1.sleeps - s0.sleeps;
+    /* Every round fills level 0 of every spine (cancellation aside, a
+     * batch of one entry holds one entry). */
+    assert_true(notifies >= (uint64_t)WAKE_SPINES * WAKE_ROUNDS / 2);
+    if (wakes > sleeps + 1)
+        fprintf(stderr, "notifies %llu wakes %llu sleeps %llu\n", (unsigned long long)notifies,
+                (unsigned long long)wakes, (unsigned long long)sleeps);
+    assert_true(wakes <= sleeps + 1);
+    assert_true(s1.wakes <= s1.sleeps);
+    /* Idle, the thread naps a bounded number of times, then sleeps until
+     * signalled, and then does not wake at all: no naps go by while it
+     * sleeps.  (The bound on the wait only keeps a broken merger from
+     * hanging the test; it takes a few milliseconds.) */
+    spine_merger_stats s2, s3;
+    for (int i = 0; i < 20000; i++) {
+        spine_merger_stats_get(mg, &s2);
+        if (s2.asleep)
+            break;
+        usleep(1000);
+    }
+    assert_true(s2.asleep);
+    usleep(20000);
+    spine_merger_stats_get(mg, &s3);
+    assert_true(s3.asleep);
+    assert_true(s3.naps == s2.naps);
+    assert_true(s3.sleeps == s2.sleeps);
+    for (int i = 0; i < WAKE_SPINES; i++) {
+        assert_int_equal(spine_check(sp[i]), IVM_OK);
+        spine_free(sp[i]);
+    }
+    spine_builder_fini(&bld);
+    free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_spine_flood_backpressure),
         cmocka_unit_test(test_spine_many_spines_one_thread),
+        cmocka_unit_test(test_spine_merger_wakes_once_per_sleep),
     };
     return cmocka_run_group_tests_name("spine/flood", tests, NULL, NULL);
 }
