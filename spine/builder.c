@@ -4,7 +4,9 @@
  * Sorting is an LSD radix sort on 8 key bytes per entry, taken at the first
  * positions where entries differ (so bytes that all entries share cost
  * nothing), refined the same way inside runs of equal keys; small runs use
- * insertion sort.  It does not merge batches (batch.c).
+ * insertion sort.  Entries that arrive in order (noticed as they come) are
+ * not sorted, and when strictly increasing are copied whole.  It does not
+ * merge batches (batch.c).
  * README "Builder" explains the sort and why it is correct.
  */
 #include "spine_int.h"
@@ -43,32 +45,36 @@ void spine_builder_fini(spine_builder *b)
 }
 
 /* What finish keeps for the next batch: a builder reused step after step
- * keeps its buffers, but not the peak of one huge step for the rest of the
- * process's life (the memory limit counts them, runtime/mem.c). */
+ * keeps its buffers, so that steps of a steady size neither grow them
+ * again by doubling nor touch fresh pages; but not the peak of one huge
+ * step for the rest of the process's life (the memory limit counts them,
+ * runtime/mem.c): buffers past these sizes go as soon as a batch uses
+ * less than a quarter of them.  (Freeing them after every batch that
+ * passed 64 KiB cost a commit of 10,000 rows a dozen reallocs and a page
+ * fault per 4 KiB in each builder.) */
 #define KEEP_BYTES   (64u << 10)
 #define KEEP_ENTRIES (4u << 10)
 
-static void release_big(spine_builder *b)
+static void release_big(spine_builder *b, size_t used_n, size_t used_bytes)
 {
-    if (b->data_cap <= KEEP_BYTES && b->cap <= KEEP_ENTRIES)
-        return;
-    bool sorted = b->sorted;
-    spine_builder_fini(b);
-    b->sorted = sorted;
+    bool big_data = b->data_cap > KEEP_BYTES && used_bytes < b->data_cap / 4;
+    bool big_entries = b->cap > KEEP_ENTRIES && used_n < b->cap / 4;
+    if (big_data || big_entries)
+        spine_builder_fini(b);
 }
 
-/* The sorted promise describes the producer, not one batch, so it survives
- * clear and finish. */
 void spine_builder_clear(spine_builder *b)
 {
     b->n = 0;
     b->bytes = 0;
+    b->order = SPINE_BUILDER_ASCENDING;
     b->failed = false;
 }
 
 void spine_builder_set_sorted(spine_builder *b, bool sorted)
 {
-    b->sorted = sorted;
+    IVM_UNUSED(b);
+    IVM_UNUSED(sorted);
 }
 
 /* Room for need entries; off has one more slot than cap (off[n] = bytes). */
@@ -136,6 +142,17 @@ ivm_rc spine_builder_commit(spine_builder *b, size_t klen, size_t len, int64_t w
         return IVM_INVALID;
     if (w == 0)
         return IVM_OK;
+    /* Order so far: compare with the entry before, until one is smaller
+     * (then nothing more is compared: a sort is due anyway). */
+    if (b->order != SPINE_BUILDER_UNORDERED && b->n > 0) {
+        size_t p = b->n - 1;
+        int c = spine_entry_cmp_raw(b->data + b->off[p], (size_t)(b->off[p + 1] - b->off[p]),
+                                    b->klen[p], b->data + b->bytes, len, (uint32_t)klen);
+        if (c > 0)
+            b->order = SPINE_BUILDER_UNORDERED;
+        else if (c == 0)
+            b->order = SPINE_BUILDER_EQUALS;
+    }
     b->klen[b->n] = (uint32_t)klen;
     b->w[b->n] = w;
     b->bytes += len;
@@ -373,10 +390,11 @@ static void sort_run(const spine_builder *b, item *a, item *tmp, size_t n, size_
 
 /* ---- Finishing ----------------------------------------------------------- */
 
-/* Writes the entries in the order of perm (NULL: push order) into a new
- * batch, summing equal neighbours and dropping zeros (keeps S3, S4).  With
- * perm NULL the order is only promised: returns IVM_INVALID, having built
- * nothing, at the first entry smaller than the last one written.  Comparing
+/* Writes the entries in the order of perm (NULL: push order, which commit
+ * found non-decreasing) into a new batch, summing equal neighbours and
+ * dropping zeros (keeps S3, S4).  An entry smaller than the last one
+ * written cannot come (IVM_ASSERT; IVM_INVALID, having built nothing, where
+ * assertions are off).  Comparing
  * with the last one written (not the previous input) is what matters: the
  * output is then strictly increasing whatever happened to cancelled
  * groups, and each output weight is the sum of all equal inputs. */
@@ -410,7 +428,7 @@ static ivm_rc write_sorted(const spine_builder *b, const item *perm, spine_batch
                 continue;
             }
             if (c > 0) {
-                IVM_ASSERT(perm == NULL);
+                IVM_ASSERT(!"entries out of order");
                 rt_mem_free(m.b);
                 return IVM_INVALID;
             }
@@ -425,20 +443,40 @@ static ivm_rc write_sorted(const spine_builder *b, const item *perm, spine_batch
     return IVM_OK;
 }
 
+/* Entries strictly increasing (so no two equal) and none of weight 0
+ * (commit drops those): the batch is the builder's arrays, copied whole. */
+static ivm_rc write_ascending(const spine_builder *b, spine_batch **out)
+{
+    spine_batch_mut m;
+    if (spine_batch_alloc(b->n, b->bytes, &m) == NULL)
+        return IVM_NOMEM;
+    if (b->n > 0) {
+        memcpy(m.off, b->off, (b->n + 1) * sizeof *m.off);
+        memcpy(m.klen, b->klen, b->n * sizeof *m.klen);
+        memcpy(m.w, b->w, b->n * sizeof *m.w);
+        if (b->bytes > 0)
+            memcpy(m.data, b->data, b->bytes);
+    }
+    m.n = b->n;
+    m.bytes = b->bytes;
+    *out = spine_batch_seal(&m);
+    return IVM_OK;
+}
+
 ivm_rc spine_builder_finish(spine_builder *b, spine_batch **out)
 {
     item *items = NULL;
     spine_batch *batch = NULL;
     ivm_rc rc = IVM_NOMEM;
+    size_t used_n = b->n, used_bytes = b->bytes;
 
     if (b->failed)
         goto fail;
-    rc = IVM_INVALID; /* "not in order yet" */
-    if (b->n < 2 || b->sorted)
+    if (b->order == SPINE_BUILDER_ASCENDING)
+        rc = write_ascending(b, &batch);
+    else if (b->order == SPINE_BUILDER_EQUALS)
         rc = write_sorted(b, NULL, &batch);
-    if (rc == IVM_INVALID) {
-        /* Unordered, or a broken promise, which costs a sort but never
-         * yields a wrong batch. */
+    else {
         rc = IVM_NOMEM;
         if (b->n > SIZE_MAX / 2 / sizeof *items)
             goto fail;
@@ -458,6 +496,34 @@ ivm_rc spine_builder_finish(spine_builder *b, spine_batch **out)
 fail:
     ivm_free(items);
     spine_builder_clear(b);
-    release_big(b);
+    release_big(b, used_n, used_bytes);
     return rc;
+}
+
+/* ---- Whole rows ---------------------------------------------------------- */
+
+ivm_rc spine_batch_rows(spine_batch *b, spine_batch **out)
+{
+    size_t i = 0;
+    while (i < b->n && b->klen[i] == 0)
+        i++;
+    if (i == b->n) {
+        *out = spine_batch_ref(b);
+        return IVM_OK;
+    }
+    /* Entries of a valid batch differ in their bytes (S3, S5: keys of one
+     * column count, prefix-free), so with every key empty they are still
+     * strictly increasing: the arrays are copied whole, no comparison. */
+    spine_batch_mut m;
+    if (spine_batch_alloc(b->n, b->bytes, &m) == NULL)
+        return IVM_NOMEM;
+    memcpy(m.off, b->off, (b->n + 1) * sizeof *m.off);
+    memset(m.klen, 0, b->n * sizeof *m.klen);
+    memcpy(m.w, b->w, b->n * sizeof *m.w);
+    if (b->bytes > 0)
+        memcpy(m.data, b->data, b->bytes);
+    m.n = b->n;
+    m.bytes = b->bytes;
+    *out = spine_batch_seal(&m);
+    return IVM_OK;
 }
