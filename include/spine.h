@@ -38,6 +38,22 @@ enum {
     SPINE_TAG_TEXT = 0x04
 };
 
+/* Bytes that spine_value_encode writes for v (exact): inline, for loops
+ * over a row's values. */
+static inline size_t spine_value_size(const ivm_value *v)
+{
+    switch (v->type) {
+    case IVM_TINT:
+        return 9;
+    case IVM_TREAL:
+        return v->u.r != v->u.r ? 1 : 9; /* NaN is encoded as NULL */
+    case IVM_TTEXT:
+        return (size_t)v->u.s.n + 2;
+    default:
+        return 1;
+    }
+}
+
 /* Bytes that spine_row_encode needs for these values (exact). */
 size_t spine_row_size(const ivm_value *vals, uint32_t n);
 
@@ -50,6 +66,11 @@ size_t spine_row_encode(const ivm_value *vals, uint32_t n, uint8_t *out);
 
 /* Encodes one value at out; returns bytes written. */
 size_t spine_value_encode(const ivm_value *v, uint8_t *out);
+/* Encodes one value at out as spine_value_encode does, checking text for
+ * a NUL byte as it copies it (one pass over the bytes where
+ * spine_text_valid and the copy make two): returns 0, with out partly
+ * written, if the text holds one.  For input paths. */
+size_t spine_value_encode_checked(const ivm_value *v, uint8_t *out);
 
 /* Decodes up to max columns of row[0..len) into out.  Text values point into
  * row (zero copy) and live as long as the row's bytes.  Returns the number of

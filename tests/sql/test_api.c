@@ -254,12 +254,15 @@ static void test_input_failures_change_nothing(void **state)
     exec_ok(db, "CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, n INTEGER);"
                 "INSERT INTO t VALUES (1, 'a', 10), (2, 'b', 20);"
                 "CREATE TABLE m(x INTEGER, y TEXT);"
-                "INSERT INTO m VALUES (1, 'p'), (1, 'p');");
-    ivm_input *in = NULL, *im = NULL;
+                "INSERT INTO m VALUES (1, 'p'), (1, 'p');"
+                "CREATE TABLE k(name TEXT PRIMARY KEY, v INTEGER);"
+                "INSERT INTO k VALUES ('0123456789', 1);");
+    ivm_input *in = NULL, *im = NULL, *ik = NULL;
     ivm_err err;
     ivm_err_clear(&err);
     assert_int_equal(ivm_input_open(db, "t", &in, &err), IVM_OK);
     assert_int_equal(ivm_input_open(db, "m", &im, &err), IVM_OK);
+    assert_int_equal(ivm_input_open(db, "k", &ik, &err), IVM_OK);
     const char *before = "1|a|10 x1\n2|b|20 x1\n";
     struct {
         ivm_value row[4];
@@ -286,10 +289,37 @@ static void test_input_failures_change_nothing(void **state)
             fail_msg("case %zu: rc %d msg \"%s\"", i, rc, err.msg);
         assert_dump(db, "t", before);
     }
-    /* Text with a NUL byte. */
-    ivm_value nul[] = {I(5), ivm_value_text("a\0b", 3), I(0)};
+    /* Text with a NUL byte, early, past the first 8 bytes or last (text
+     * stored as it is is checked as it is encoded, 8 bytes at a time),
+     * or read by a conversion: refused, nothing staged. */
+    static const struct {
+        const char *p;
+        uint32_t n;
+    } nuls[] = {{"a\0b", 3}, {"0123456789\0abcdef", 17}, {"01234567\0", 9}, {"\0", 1}};
+    for (size_t i = 0; i < sizeof nuls / sizeof nuls[0]; i++) {
+        ivm_value nul[] = {I(5), ivm_value_text(nuls[i].p, nuls[i].n), I(0)};
+        ivm_err_clear(&err);
+        assert_int_equal(ivm_input_insert(in, nul, 3, &err), IVM_INVALID);
+        assert_string_equal(err.msg, "text for t.name holds a NUL byte");
+        ivm_err_clear(&err);
+        assert_int_equal(ivm_input_upsert(in, nul, 3, &err), IVM_INVALID);
+        assert_string_equal(err.msg, "text for t.name holds a NUL byte");
+        ivm_value nuln[] = {I(5), T("ok"), ivm_value_text(nuls[i].p, nuls[i].n)};
+        ivm_err_clear(&err);
+        assert_int_equal(ivm_input_insert(in, nuln, 3, &err), IVM_INVALID);
+        assert_string_equal(err.msg, "text for t.n holds a NUL byte");
+        ivm_value nulm[] = {I(5), ivm_value_text(nuls[i].p, nuls[i].n)};
+        ivm_err_clear(&err);
+        assert_int_equal(ivm_input_push(im, nulm, 2, 1, &err), IVM_INVALID);
+        assert_string_equal(err.msg, "text for m.y holds a NUL byte");
+        assert_dump(db, "t", before);
+        assert_dump(db, "m", "1|p x2\n");
+    }
+    ivm_value nulkey[] = {ivm_value_text("0123456789\0", 11)};
     ivm_err_clear(&err);
-    assert_int_equal(ivm_input_insert(in, nul, 3, &err), IVM_INVALID);
+    assert_int_equal(ivm_input_delete(ik, nulkey, 1, NULL, &err), IVM_INVALID);
+    assert_string_equal(err.msg, "text for k.name holds a NUL byte");
+    assert_dump(db, "k", "0123456789|1 x1\n");
     /* Collisions with the transaction's own pushes count too. */
     ivm_value ok3[] = {I(3), T("c"), I(30)};
     ivm_err_clear(&err);
@@ -322,6 +352,7 @@ static void test_input_failures_change_nothing(void **state)
     assert_dump(db, "m", "");
     ivm_input_close(in);
     ivm_input_close(im);
+    ivm_input_close(ik);
     ivm_close(db);
 }
 
