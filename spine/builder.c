@@ -352,11 +352,25 @@ static void sort_run(const spine_builder *b, item *a, item *tmp, size_t n, size_
             p = (p << 8) | (d < npos ? padded(b, a[k].i, pos[d]) : 0);
         a[k].pfx = p;
     }
-    for (size_t d = 0; d < npos; d++)
+    /* Counted in two tables, odd and even items apart: keys where most
+     * items share a byte (a hot value) would otherwise chain every
+     * increment through the same counter, one store after the other. */
+    for (size_t d = 0; d < npos; d++) {
         memset(cnt[d], 0, sizeof cnt[d]);
-    for (size_t k = 0; k < n; k++)
-        for (size_t d = 0; d < npos; d++)
-            cnt[d][(a[k].pfx >> (8 * (7 - d))) & 0xff]++;
+        memset(cnt[8 + d], 0, sizeof cnt[8 + d]);
+    }
+    size_t odd = n & 1;
+    for (size_t d = 0; d < npos && odd; d++)
+        cnt[d][(a[0].pfx >> (8 * (7 - d))) & 0xff]++;
+    for (size_t k = odd; k < n; k += 2)
+        for (size_t d = 0; d < npos; d++) {
+            unsigned shift = 8 * (7 - (unsigned)d);
+            cnt[d][(a[k].pfx >> shift) & 0xff]++;
+            cnt[8 + d][(a[k + 1].pfx >> shift) & 0xff]++;
+        }
+    for (size_t d = 0; d < npos; d++)
+        for (int v = 0; v < 256; v++)
+            cnt[d][v] += cnt[8 + d][v];
     item *src = a, *dst = tmp;
     for (size_t d = npos; d-- > 0;) {
         unsigned shift = 8 * (7 - (unsigned)d);
@@ -419,6 +433,15 @@ static ivm_rc write_sorted(const spine_builder *b, const item *perm, spine_batch
             __builtin_prefetch(b->data + b->off[perm[k + PREFETCH].i]);
         const uint8_t *e = b->data + b->off[x];
         size_t len = (size_t)(b->off[x + 1] - b->off[x]);
+        /* Sort keys that differ mean entries that differ: equal entries
+         * meet the same positions in the same runs at every level of the
+         * sort, so they end with equal keys.  Only ties are compared. */
+        if (perm != NULL && k > 0 && perm[k].pfx != perm[k - 1].pfx) {
+            if (m.w[m.n - 1] == 0)
+                spine_mut_drop_last(&m);
+            spine_mut_put(&m, e, len, b->klen[x], b->w[x]);
+            continue;
+        }
         if (m.n > 0) {
             size_t last = m.n - 1;
             int c = spine_entry_cmp_raw(m.data + m.off[last], (size_t)(m.off[last + 1] - m.off[last]),
@@ -483,7 +506,7 @@ ivm_rc spine_builder_finish(spine_builder *b, spine_batch **out)
         items = ivm_malloc(2 * b->n * sizeof *items);
         if (items == NULL)
             goto fail;
-        size_t cnt[8][256]; /* on the stack: builders on other threads sort at once */
+        size_t cnt[16][256]; /* on the stack: builders on other threads sort at once */
         for (size_t x = 0; x < b->n; x++) {
             items[x].pfx = 0;
             items[x].i = x;
