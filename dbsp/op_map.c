@@ -10,7 +10,7 @@
  * rows come out in order (a projection that keeps the leading columns).
  * Each row is read only as far as the expressions need (dbsp_colread), and
  * an output column that is an input column is copied as bytes.  No state
- * but one row of values.
+ * between steps, only scratch for one row.
  * Design: dbsp/README.md.
  */
 #include "dbsp_int.h"
@@ -89,7 +89,7 @@ static ivm_rc map_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch **out)
                 s->out_len[k] = off[e->col + 1] - off[e->col];
             } else {
                 rc = dbsp_expr_eval(e, s->in_vals, &c->scratch, &s->out_vals[k], &c->err);
-                s->out_len[k] = spine_row_size(&s->out_vals[k], 1);
+                s->out_len[k] = spine_value_size(&s->out_vals[k]);
             }
             olen += s->out_len[k];
             if (k + 1 == nd->nkey)

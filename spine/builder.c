@@ -316,7 +316,8 @@ static size_t pick_positions(const spine_builder *b, const item *a, size_t n, si
 }
 
 /* Sorts a[0..n) by entry, with tmp (n items) as scratch and cnt as the
- * counting table; the entries agree (padded) on their first `from` bytes.
+ * counting tables (16 of them); the entries agree (padded) on their first
+ * `from` bytes.
  * The sort key of an entry is its bytes at the first 8 positions from
  * `from` where entries differ: for int keys and values that skips the tag
  * and high zero bytes and usually covers the whole entry.  LSD radix sort

@@ -1,12 +1,15 @@
 /*
  * row.c: the row encoding: typed values to memcomparable bytes and back
- * (spine_row_*, spine_value_encode, spine_col_len, spine_text_valid).  A row
- * here is only a sequence of self-describing columns; this file knows no
- * schema and allocates nothing.  Decoding trusts nothing: every length is
- * checked against the end of the buffer, and bytes the encoder would never
- * write (unknown tags, NaN, -0.0, unterminated text) are rejected, so that
- * byte equality stays SQL equality (S1).  The encoding and the reasons for
- * it are in spine/README.md ("Row encoding").
+ * (spine_row_* including spine_row_split, spine_value_encode and its
+ * _checked form for input, spine_col_len, spine_col_decode,
+ * spine_text_valid).  A row here is only a sequence of self-describing
+ * columns; this file knows no schema and allocates nothing.  Encoding
+ * trusts its values (text without NUL: input paths check it); decoding
+ * trusts nothing: every length is checked against the end of the buffer,
+ * and bytes the encoder would never write (unknown tags, NaN, -0.0,
+ * unterminated text) are rejected, so that byte equality stays SQL
+ * equality (S1).  The encoding and the reasons for it are in
+ * spine/README.md ("Row encoding").
  */
 #include "spine_int.h"
 
