@@ -367,6 +367,33 @@ static void test_row_split_finds_columns(void **state)
     assert_int_equal(off[2], 5);
 }
 
+/* The end of a text is found 8 bytes at a time: every length around the
+ * word boundaries, bytes that look like borrows (0x01, 0x80, 0xff), the
+ * terminator at the buffer's last byte, and text cut before it. */
+static void test_row_text_end_every_length(void **state)
+{
+    (void)state;
+    static const char bytes[] = {'a', 0x01, (char)0x80, (char)0xff};
+    rng_seed(3);
+    for (size_t n = 0; n <= 40; n++) {
+        for (int rep = 0; rep < 20; rep++) {
+            char t[48];
+            for (size_t i = 0; i < n; i++)
+                t[i] = bytes[rng_below(4)];
+            ivm_value in[2] = {ivm_value_text(t, (uint32_t)n), ivm_value_int(7)};
+            uint8_t buf[64];
+            size_t len = enc(in, 2, buf);
+            assert_int_equal(spine_col_len(buf, buf + len), n + 2);
+            assert_int_equal(spine_col_len(buf, buf + n + 2), n + 2);
+            assert_int_equal(spine_col_len(buf, buf + n + 1), 0);
+            assert_int_equal(spine_row_prefix_len(buf, len, 2), len);
+            ivm_value out[2];
+            assert_int_equal(spine_row_decode(buf, len, out, 2), 2);
+            assert_int_equal(out[0].u.s.n, n);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -379,6 +406,7 @@ int main(void)
         cmocka_unit_test(test_row_prefix_len_counts_columns),
         cmocka_unit_test(test_row_text_valid_rejects_nul),
         cmocka_unit_test(test_row_split_finds_columns),
+        cmocka_unit_test(test_row_text_end_every_length),
     };
     return cmocka_run_group_tests_name("spine/row", tests, NULL, NULL);
 }
