@@ -2106,8 +2106,27 @@ static ivm_rc views_step(ivm_db *db, ivm_err *err)
     return rc;
 }
 
+/* True if anything reads table t's delta at this commit: a view that is
+ * not broken (views_step feeds those) or, since any of them may be on t,
+ * a subscription. */
+static bool delta_read(const ivm_db *db, const table *t)
+{
+    if (db->api.subs != NULL)
+        return true;
+    for (size_t i = 0; i < db->nrels; i++) {
+        const view *v = db->rels[i].v;
+        if (v == NULL || v->broken != IVM_OK)
+            continue;
+        for (uint32_t k = 0; k < v->q->ninputs; k++)
+            if (v->q->inputs[k].rel_id == t->rel.id)
+                return true;
+    }
+    return false;
+}
+
 /* Makes the transaction's changes permanent and brings every view up to
- * date in one circuit step (keeps E2). */
+ * date in one circuit step (keeps E2).  A table's delta as input rows is
+ * made only when something reads it. */
 static ivm_rc txn_commit(ivm_db *db, ivm_err *err)
 {
     ivm_rc rc = IVM_OK;
@@ -2116,7 +2135,8 @@ static ivm_rc txn_commit(ivm_db *db, ivm_err *err)
         table *t = db->rels[i].t;
         if (t == NULL || t->pending == NULL)
             continue;
-        rc = table_delta_rows(t, t->pending, &t->delta);
+        if (delta_read(db, t))
+            rc = table_delta_rows(t, t->pending, &t->delta);
         if (rc != IVM_OK)
             break;
         rc = spine_insert_take(t->data, t->pending);

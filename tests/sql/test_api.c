@@ -831,6 +831,52 @@ static void test_subscribe_sql_commits(void **state)
     assert_int_equal(w.calls, 2);
 }
 
+/* A table no view reads has its delta made only for subscriptions: a
+ * subscription on it still sees every commit's change, and views on
+ * other tables stay right while it takes rows nobody reads. */
+static void test_subscribe_table_no_view_reads(void **state)
+{
+    (void)state;
+    ivm_db *db = open_db(1);
+    exec_ok(db, "CREATE TABLE a(x INTEGER);"
+                "CREATE TABLE b(y INTEGER);"
+                "CREATE VIEW vb AS SELECT y + 1 AS z FROM b;");
+    ivm_input *ia = NULL, *ib = NULL;
+    ivm_err err;
+    ivm_err_clear(&err);
+    assert_int_equal(ivm_input_open(db, "a", &ia, &err), IVM_OK);
+    assert_int_equal(ivm_input_open(db, "b", &ib, &err), IVM_OK);
+    ivm_value r1[] = {I(1)}, r2[] = {I(2)};
+    assert_int_equal(ivm_input_insert(ia, r1, 1, &err), IVM_OK);
+    assert_int_equal(ivm_input_insert(ib, r1, 1, &err), IVM_OK);
+    assert_int_equal(ivm_commit(db, &err), IVM_OK);
+    static watch w;
+    memset(&w, 0, sizeof w);
+    w.name = "a";
+    w.order_ok = true;
+    ivm_subscription *s = NULL;
+    assert_int_equal(ivm_subscribe(db, "a", on_delta, &w, &s, &err), IVM_OK);
+    assert_int_equal(ivm_input_insert(ia, r2, 1, &err), IVM_OK);
+    assert_int_equal(ivm_input_push(ia, r1, 1, -1, &err), IVM_OK);
+    assert_int_equal(ivm_input_insert(ib, r2, 1, &err), IVM_OK);
+    assert_int_equal(ivm_commit(db, &err), IVM_OK);
+    assert_int_equal(w.calls, 1);
+    assert_true(w.order_ok);
+    assert_int_equal(ms_get(&w.got, "2"), 1);
+    assert_int_equal(ms_get(&w.got, "1"), -1);
+    ivm_unsubscribe(s);
+    assert_int_equal(ivm_input_insert(ia, r1, 1, &err), IVM_OK);
+    assert_int_equal(ivm_input_insert(ib, r1, 1, &err), IVM_OK);
+    assert_int_equal(ivm_commit(db, &err), IVM_OK);
+    assert_int_equal(w.calls, 1);
+    assert_dump(db, "a", "1 x1\n2 x1\n");
+    assert_dump(db, "vb", "2 x2\n3 x1\n");
+    ms_clear(&w.got);
+    ivm_input_close(ia);
+    ivm_input_close(ib);
+    ivm_close(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -843,6 +889,7 @@ int main(void)
         cmocka_unit_test(test_cursor_basics),
         cmocka_unit_test(test_subscribe_deltas_equal_differences),
         cmocka_unit_test(test_subscribe_sql_commits),
+        cmocka_unit_test(test_subscribe_table_no_view_reads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
