@@ -238,12 +238,12 @@ check: all
 
 asan:
 	@$(MAKE) --no-print-directory check BUILD=build/asan OPT=-O1 \
-	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all -DIVM_SLOW_CHECKS" \
 	    ALLOC_LIB=
 
 tsan:
 	@$(MAKE) --no-print-directory check BUILD=build/tsan OPT=-O1 \
-	    SAN="-fsanitize=thread" ALLOC_LIB=
+	    SAN="-fsanitize=thread -DIVM_SLOW_CHECKS" ALLOC_LIB=
 
 # ---- Fuzzing -----------------------------------------------------------------
 # clang's libFuzzer with ASan and UBSan (Debian: clang, libclang-rt-dev,

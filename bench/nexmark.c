@@ -33,6 +33,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bench_util.h"
@@ -446,6 +447,8 @@ typedef struct run_result {
     bool failed;
     char msg[MSG_MAX];
     double seconds, p50_us, p99_us, max_rss_mb, rss_growth_mb;
+    double push_cpu_s, cpu_s;   /* CPU over the clocked part: the pushing
+                                   thread's, and the whole child's */
     bench_sum sum;
 } run_result;
 
@@ -692,6 +695,13 @@ static void ivm_fail(run_result *r, const char *what, const ivm_err *err)
 }
 
 /* One ivm run, in a child process. */
+static double cpu_seconds(clockid_t clock)
+{
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static void ivm_child(const nx_events *chunks, uint32_t nchunks, const query *q,
                       const char *sql, uint32_t workers, const options *o, run_result *r)
 {
@@ -714,6 +724,7 @@ static void ivm_child(const nx_events *chunks, uint32_t nchunks, const query *q,
     size_t ntxn = (size_t)((o->events + o->txn - 1) / o->txn);
     uint64_t *lat = calloc(ntxn ? ntxn : 1, sizeof *lat);
     uint64_t t0 = bench_now_ns();
+    double tcpu0 = cpu_seconds(CLOCK_THREAD_CPUTIME_ID), pcpu0 = cpu_seconds(CLOCK_PROCESS_CPUTIME_ID);
     uint32_t c = 0;
     for (size_t t = 0; t < ntxn; t++) {
         uint64_t a = t * o->txn, b = a + o->txn < o->events ? a + o->txn : o->events;
@@ -728,6 +739,8 @@ static void ivm_child(const nx_events *chunks, uint32_t nchunks, const query *q,
         lat[t] = bench_now_ns() - s;
     }
     r->seconds = (double)(bench_now_ns() - t0) / 1e9;
+    r->push_cpu_s = cpu_seconds(CLOCK_THREAD_CPUTIME_ID) - tcpu0;
+    r->cpu_s = cpu_seconds(CLOCK_PROCESS_CPUTIME_ID) - pcpu0;
     r->p50_us = bench_quantile_us(lat, ntxn, 0.5);
     r->p99_us = bench_quantile_us(lat, ntxn, 0.99);
     r->max_rss_mb = bench_max_rss_mb();
@@ -832,10 +845,12 @@ static void print_run(const options *o, size_t q, const form_choice *fc, uint32_
     }
     printf(",\"seconds\":%.3f,\"per_s\":%.0f,\"per_s_per_core\":%.0f,"
            "\"commit_p50_us\":%.0f,\"commit_p99_us\":%.0f,\"rows\":%llu,"
-           "\"max_rss_mb\":%.0f,\"rss_growth_mb\":%.0f,\"events_mb\":%.0f",
+           "\"max_rss_mb\":%.0f,\"rss_growth_mb\":%.0f,\"events_mb\":%.0f,"
+           "\"push_cpu_s\":%.3f,\"cpu_s\":%.3f",
            r->seconds, (double)o->events / r->seconds,
            (double)o->events / r->seconds / workers, r->p50_us, r->p99_us,
-           (unsigned long long)r->sum.rows, r->max_rss_mb, r->rss_growth_mb, events_mb);
+           (unsigned long long)r->sum.rows, r->max_rss_mb, r->rss_growth_mb, events_mb,
+           r->push_cpu_s, r->cpu_s);
     if (p != NULL && p->done && !p->failed) {
         bool match = p->sum.rows == r->sum.rows && p->sum.hash == r->sum.hash;
         printf(",\"sqlite_seconds\":%.3f,\"sqlite_ratio\":%.2f,\"sqlite_rows\":%llu,"

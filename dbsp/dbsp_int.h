@@ -250,9 +250,38 @@ static inline bool dbsp_cursor_seek_exact(spine_cursor *c, const uint8_t *key, s
 }
 
 /* Decodes a whole row (key then value bytes) into vals[0..ncols): IVM_CORRUPT
- * if it does not hold exactly ncols columns.  Text points into the bytes. */
+ * if it does not hold exactly ncols columns.  Text points into the bytes.
+ * One validating pass (spine_row_decode counts every column). */
 ivm_rc dbsp_row_decode(dbsp_ctx *c, const uint8_t *row, size_t len, uint32_t ncols,
                        ivm_value *vals);
+
+/* The columns of its input rows a node's expressions read, so that a row
+ * is looked at only as far as they need (D1).  Each row is split up to the
+ * last column read (`walk` columns: spine_row_split validates those, and
+ * when they are all of the row's ncols, that it ends there); only the
+ * columns some expression computes with are decoded.  A map made with
+ * `copy_cols` leaves out of that the columns it only copies (an
+ * expression that is a bare column): it copies their bytes from the
+ * split's offsets instead of decoding and encoding them again. */
+typedef struct dbsp_colread {
+    uint32_t ncols;           /* columns of an input row */
+    uint32_t walk;            /* 1 + the last column read; 0: none */
+    uint32_t ndec;
+    uint32_t *dec;            /* the columns to decode, ascending */
+    size_t *off;              /* walk + 1 offsets of the row last split */
+} dbsp_colread;
+
+/* Sets r up for n expressions over rows of ncols columns; IVM_NOMEM. */
+ivm_rc dbsp_colread_init(dbsp_colread *r, dbsp_expr *const *exprs, uint32_t n, uint32_t ncols,
+                         bool copy_cols);
+void dbsp_colread_fini(dbsp_colread *r);
+
+/* Splits row[0..len) (r->off) and decodes the columns r decodes into vals
+ * (the others are left as they were): IVM_CORRUPT, with a message in c,
+ * if the row is too short for the columns read, or longer than ncols
+ * columns when they reach its end.  Text points into the row. */
+ivm_rc dbsp_colread_row(dbsp_ctx *c, dbsp_colread *r, const uint8_t *row, size_t len,
+                        ivm_value *vals);
 
 /* Sums batches (consuming the references in bs[0..n)) into one consolidated
  * batch by a balanced tree of pairwise merges; empty is returned (ref'd) for

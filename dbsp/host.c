@@ -27,11 +27,71 @@ ivm_rc dbsp_ctx_build(dbsp_ctx *c, ivm_rc rc, spine_batch **out)
 ivm_rc dbsp_row_decode(dbsp_ctx *c, const uint8_t *row, size_t len, uint32_t ncols,
                        ivm_value *vals)
 {
-    int got = spine_row_decode(row, len, vals, ncols);
-    /* D1: an entry is the whole row; a shorter or longer one is corrupt. */
-    if (got != (int)ncols || spine_row_prefix_len(row, len, ncols) != len)
+    /* D1: an entry is the whole row; a shorter or longer one is corrupt.
+     * spine_row_decode validates the whole row and counts all its columns,
+     * however many it decodes, so its count alone says both. */
+    if (spine_row_decode(row, len, vals, ncols) != (int)ncols)
         return ivm_err_set(&c->err, IVM_CORRUPT, 0, 0,
                            "a row does not hold the %u columns its node has", (unsigned)ncols);
+    return IVM_OK;
+}
+
+/* Marks the columns e reads: used[c] |= 1, or 2 where e is not a bare
+ * column (the column is computed with, so it must be decoded). */
+static void cols_read(const dbsp_expr *e, uint8_t *used, bool top)
+{
+    if (e->op == DBSP_X_COL) {
+        used[e->col] |= top ? 1 : 2;
+        return;
+    }
+    for (uint32_t i = 0; i < e->nargs; i++)
+        cols_read(e->args[i], used, false);
+}
+
+ivm_rc dbsp_colread_init(dbsp_colread *r, dbsp_expr *const *exprs, uint32_t n, uint32_t ncols,
+                         bool copy_cols)
+{
+    memset(r, 0, sizeof *r);
+    r->ncols = ncols;
+    uint8_t *used = ivm_calloc(ncols + 1, 1);
+    r->dec = ivm_calloc(ncols + 1, sizeof *r->dec);
+    r->off = ivm_calloc(ncols + 1, sizeof *r->off);
+    if (used == NULL || r->dec == NULL || r->off == NULL) {
+        ivm_free(used);
+        dbsp_colread_fini(r);
+        return IVM_NOMEM;
+    }
+    for (uint32_t k = 0; k < n; k++)
+        cols_read(exprs[k], used, copy_cols);
+    for (uint32_t col = 0; col < ncols; col++) {
+        if (used[col] != 0)
+            r->walk = col + 1;
+        if (used[col] & 2 || (used[col] != 0 && !copy_cols))
+            r->dec[r->ndec++] = col;
+    }
+    ivm_free(used);
+    return IVM_OK;
+}
+
+void dbsp_colread_fini(dbsp_colread *r)
+{
+    ivm_free(r->dec);
+    ivm_free(r->off);
+    r->dec = NULL;
+    r->off = NULL;
+}
+
+ivm_rc dbsp_colread_row(dbsp_ctx *c, dbsp_colread *r, const uint8_t *row, size_t len,
+                        ivm_value *vals)
+{
+    if (!spine_row_split(row, len, r->walk, r->off) ||
+        (r->walk == r->ncols && r->off[r->walk] != len))
+        return ivm_err_set(&c->err, IVM_CORRUPT, 0, 0,
+                           "a row does not hold the %u columns its node has", (unsigned)r->ncols);
+    for (uint32_t k = 0; k < r->ndec; k++) {
+        uint32_t col = r->dec[k];
+        spine_col_decode(row + r->off[col], r->off[col + 1] - r->off[col], &vals[col]);
+    }
     return IVM_OK;
 }
 

@@ -7,13 +7,16 @@
  * Per step: O(|d in|) predicate evaluations; the input's order is kept (a
  * subset of a sorted, consolidated batch is sorted and consolidated), so the
  * builder runs in sorted mode, and a delta that passes whole is returned
- * without a copy.  No state but a row of decoded values.  NULL and false
+ * without a copy.  A row is decoded only as far as the predicate reads it
+ * (dbsp_colread), and passes as bytes.  No state but a row of decoded
+ * values.  NULL and false
  * drop the row, as SQL's WHERE does.  Design: dbsp/README.md.
  */
 #include "dbsp_int.h"
 
 typedef struct filter_state {
-    ivm_value *vals;          /* the decoded input row */
+    dbsp_colread cr;          /* the columns the predicate reads */
+    ivm_value *vals;          /* the decoded ones */
 } filter_state;
 
 ivm_rc dbsp_plan_filter(dbsp_plan *p, dbsp_node in, dbsp_expr *pred_owned, dbsp_node *out)
@@ -32,8 +35,11 @@ ivm_rc dbsp_plan_filter(dbsp_plan *p, dbsp_node in, dbsp_expr *pred_owned, dbsp_
 static ivm_rc filter_init(dbsp_ctx *c, dbsp_node n, void *state)
 {
     filter_state *s = state;
-    s->vals = ivm_calloc(c->plan->nodes[n].ncols + 1, sizeof *s->vals);
-    return s->vals != NULL ? IVM_OK : IVM_NOMEM;
+    const dbsp_pnode *nd = &c->plan->nodes[n];
+    s->vals = ivm_calloc(nd->ncols + 1, sizeof *s->vals);
+    if (s->vals == NULL)
+        return IVM_NOMEM;
+    return dbsp_colread_init(&s->cr, nd->exprs, 1, nd->ncols, false);
 }
 
 static ivm_rc filter_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch **out)
@@ -51,7 +57,7 @@ static ivm_rc filter_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch **o
         size_t len;
         const uint8_t *row = spine_batch_row(in, i, &len);
         ivm_value v;
-        if ((rc = dbsp_row_decode(c, row, len, nd->ncols, s->vals)) != IVM_OK)
+        if ((rc = dbsp_colread_row(c, &s->cr, row, len, s->vals)) != IVM_OK)
             break;
         rc = dbsp_expr_eval(nd->exprs[0], s->vals, &c->scratch, &v, &c->err);
         dbsp_ctx_scratch_check(c);
@@ -86,6 +92,7 @@ static ivm_rc filter_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch **o
 static void filter_fini(void *state)
 {
     filter_state *s = state;
+    dbsp_colread_fini(&s->cr);
     ivm_free(s->vals);
 }
 

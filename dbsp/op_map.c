@@ -6,14 +6,20 @@
  *
  * Per step: O(|d in| log |d in|): one evaluation per row, then the output is
  * sorted and consolidated again, since f neither keeps order nor is
- * one-to-one (two rows may map to one).  No state but two rows of values.
+ * one-to-one (two rows may map to one); the builder skips the sort when the
+ * rows come out in order (a projection that keeps the leading columns).
+ * Each row is read only as far as the expressions need (dbsp_colread), and
+ * an output column that is an input column is copied as bytes.  No state
+ * between steps, only scratch for one row.
  * Design: dbsp/README.md.
  */
 #include "dbsp_int.h"
 
 typedef struct map_state {
-    ivm_value *in_vals;       /* the decoded input row */
-    ivm_value *out_vals;      /* the computed output row */
+    dbsp_colread cr;          /* which input columns are read, how */
+    ivm_value *in_vals;       /* the input row's decoded columns */
+    ivm_value *out_vals;      /* the computed output columns */
+    size_t *out_len;          /* each output column's encoded length */
 } map_state;
 
 /* The map keeps the input's sharding when its key columns are the input's
@@ -50,36 +56,60 @@ static ivm_rc map_init(dbsp_ctx *c, dbsp_node n, void *state)
 {
     map_state *s = state;
     const dbsp_pnode *nd = &c->plan->nodes[n];
-    s->in_vals = ivm_calloc(c->plan->nodes[nd->in[0]].ncols + 1, sizeof *s->in_vals);
+    uint32_t in_cols = c->plan->nodes[nd->in[0]].ncols;
+    s->in_vals = ivm_calloc(in_cols + 1, sizeof *s->in_vals);
     s->out_vals = ivm_calloc(nd->ncols + 1, sizeof *s->out_vals);
-    return s->in_vals != NULL && s->out_vals != NULL ? IVM_OK : IVM_NOMEM;
+    s->out_len = ivm_calloc(nd->ncols + 1, sizeof *s->out_len);
+    if (s->in_vals == NULL || s->out_vals == NULL || s->out_len == NULL)
+        return IVM_NOMEM;
+    return dbsp_colread_init(&s->cr, nd->exprs, nd->nexprs, in_cols, true);
 }
 
+/* An output column that is a bare input column is the input's bytes,
+ * copied (the encoding is canonical, S1, so decoding and encoding again
+ * would give the same bytes); the others are evaluated over the decoded
+ * columns and encoded. */
 static ivm_rc map_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch **out)
 {
     map_state *s = state;
     const dbsp_pnode *nd = &c->plan->nodes[n];
-    uint32_t in_cols = c->plan->nodes[nd->in[0]].ncols;
     const spine_batch *in = dbsp_ctx_in(c, n, 0);
     spine_builder *b = &c->bld;
+    const size_t *off = s->cr.off;
     ivm_rc rc = IVM_OK;
     for (size_t i = 0; i < in->n && rc == IVM_OK; i++) {
         size_t len;
         const uint8_t *row = spine_batch_row(in, i, &len);
-        if ((rc = dbsp_row_decode(c, row, len, in_cols, s->in_vals)) != IVM_OK)
+        if ((rc = dbsp_colread_row(c, &s->cr, row, len, s->in_vals)) != IVM_OK)
             break;
-        for (uint32_t k = 0; k < nd->nexprs && rc == IVM_OK; k++)
-            rc = dbsp_expr_eval(nd->exprs[k], s->in_vals, &c->scratch, &s->out_vals[k], &c->err);
+        size_t klen = 0, olen = 0;
+        for (uint32_t k = 0; k < nd->nexprs && rc == IVM_OK; k++) {
+            const dbsp_expr *e = nd->exprs[k];
+            if (e->op == DBSP_X_COL) {
+                s->out_len[k] = off[e->col + 1] - off[e->col];
+            } else {
+                rc = dbsp_expr_eval(e, s->in_vals, &c->scratch, &s->out_vals[k], &c->err);
+                s->out_len[k] = spine_value_size(&s->out_vals[k]);
+            }
+            olen += s->out_len[k];
+            if (k + 1 == nd->nkey)
+                klen = olen;
+        }
         if (rc != IVM_OK)
             break;
-        size_t klen = spine_row_size(s->out_vals, nd->nkey);
-        size_t olen = klen + spine_row_size(s->out_vals + nd->nkey, nd->nexprs - nd->nkey);
         uint8_t *dst = spine_builder_reserve(b, olen);
         if (dst == NULL) {
             rc = IVM_NOMEM;
             break;
         }
-        spine_row_encode(s->out_vals, nd->nexprs, dst);
+        for (uint32_t k = 0; k < nd->nexprs; k++) {
+            const dbsp_expr *e = nd->exprs[k];
+            if (e->op == DBSP_X_COL)
+                memcpy(dst, row + off[e->col], s->out_len[k]);
+            else
+                spine_value_encode(&s->out_vals[k], dst);
+            dst += s->out_len[k];
+        }
         rc = spine_builder_commit(b, klen, olen, in->w[i]);
         /* Values computed for this row are encoded: scratch may go. */
         dbsp_ctx_scratch_check(c);
@@ -90,8 +120,10 @@ static ivm_rc map_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch **out)
 static void map_fini(void *state)
 {
     map_state *s = state;
+    dbsp_colread_fini(&s->cr);
     ivm_free(s->in_vals);
     ivm_free(s->out_vals);
+    ivm_free(s->out_len);
 }
 
 const dbsp_op_vtab dbsp_op_map_vt = {

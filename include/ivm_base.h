@@ -80,6 +80,16 @@ void ivm_assert_fail(const char *expr, const char *file, int line);
     ((cond) ? (void)0 : ivm_assert_fail(#cond, __FILE__, __LINE__))
 #endif
 
+/* Invariant checks that cost time in proportion to the data (scanning a
+ * value's bytes) on paths taken per row: only in builds that define
+ * IVM_SLOW_CHECKS (`make asan`, `make tsan`).  IVM_ASSERT's constant-time
+ * checks stay on in every build without NDEBUG. */
+#if defined(IVM_SLOW_CHECKS) && !defined(NDEBUG)
+#define IVM_ASSERT_SLOW(cond) IVM_ASSERT(cond)
+#else
+#define IVM_ASSERT_SLOW(cond) ((void)0)
+#endif
+
 #define IVM_UNUSED(x) ((void)(x))
 #define IVM_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define IVM_MAX(a, b) ((a) > (b) ? (a) : (b))

@@ -38,17 +38,39 @@ enum {
     SPINE_TAG_TEXT = 0x04
 };
 
+/* Bytes that spine_value_encode writes for v (exact): inline, for loops
+ * over a row's values. */
+static inline size_t spine_value_size(const ivm_value *v)
+{
+    switch (v->type) {
+    case IVM_TINT:
+        return 9;
+    case IVM_TREAL:
+        return v->u.r != v->u.r ? 1 : 9; /* NaN is encoded as NULL */
+    case IVM_TTEXT:
+        return (size_t)v->u.s.n + 2;
+    default:
+        return 1;
+    }
+}
+
 /* Bytes that spine_row_encode needs for these values (exact). */
 size_t spine_row_size(const ivm_value *vals, uint32_t n);
 
 /* Encodes n values into out, which holds at least spine_row_size() bytes.
  * A REAL NaN is encoded as NULL, -0.0 as 0.0.  Returns bytes written.
- * Text must not contain a NUL byte (checked by IVM_ASSERT; input paths reject
- * it first with spine_text_valid). */
+ * Text must not contain a NUL byte: input paths reject it with
+ * spine_text_valid, and only builds with IVM_SLOW_CHECKS check it again
+ * here (IVM_ASSERT_SLOW). */
 size_t spine_row_encode(const ivm_value *vals, uint32_t n, uint8_t *out);
 
 /* Encodes one value at out; returns bytes written. */
 size_t spine_value_encode(const ivm_value *v, uint8_t *out);
+/* Encodes one value at out as spine_value_encode does, checking text for
+ * a NUL byte as it copies it (one pass over the bytes where
+ * spine_text_valid and the copy make two): returns 0, with out partly
+ * written, if the text holds one.  For input paths. */
+size_t spine_value_encode_checked(const ivm_value *v, uint8_t *out);
 
 /* Decodes up to max columns of row[0..len) into out.  Text values point into
  * row (zero copy) and live as long as the row's bytes.  Returns the number of
@@ -57,6 +79,21 @@ int spine_row_decode(const uint8_t *row, size_t len, ivm_value *out, uint32_t ma
 
 /* Length in bytes of the first column encoded at p (p < end); 0 if invalid. */
 size_t spine_col_len(const uint8_t *p, const uint8_t *end);
+
+/* Decodes the column of cl bytes at p, which spine_col_len (or
+ * spine_row_split) has validated: cl is what it returned.  Text points
+ * into p. */
+void spine_col_decode(const uint8_t *p, size_t cl, ivm_value *out);
+
+/* Finds where the first ncols columns of row[0..len) lie, validating each
+ * as spine_col_len does (and text of at most UINT32_MAX bytes, as
+ * spine_row_decode): column i is row[off_out[i] .. off_out[i + 1]), so
+ * off_out holds ncols + 1 offsets.  Bytes after the ncols-th column are
+ * not looked at (the caller compares off_out[ncols] with len when the row
+ * must end there).  False if the row holds fewer than ncols valid columns;
+ * off_out is then undefined.  Lets a reader copy columns as bytes and
+ * decode only those it computes with. */
+bool spine_row_split(const uint8_t *row, size_t len, uint32_t ncols, size_t *off_out);
 
 /* Byte length of the first ncols columns of row; 0 if the row is shorter. */
 size_t spine_row_prefix_len(const uint8_t *row, size_t len, uint32_t ncols);
@@ -138,11 +175,22 @@ ivm_rc spine_batch_merge_many(const spine_batch *const *in, size_t k, spine_batc
  * valid encodings).  Returns IVM_OK or IVM_CORRUPT. */
 ivm_rc spine_batch_check(const spine_batch *b);
 
+/* The entries of b as whole rows: every key empty, the entry's bytes its
+ * value (how circuits take rows in, dbsp/README.md D1); weights and order
+ * kept (entries of a valid batch differ in their bytes, S3 and S5, so
+ * they stay strictly increasing).  b itself with one more reference when
+ * its keys are all empty already, else a copy: one allocation, the arrays
+ * copied whole.  IVM_NOMEM. */
+ivm_rc spine_batch_rows(spine_batch *b, spine_batch **out);
+
 /* ---- Builder ------------------------------------------------------------- */
 
 /* Collects entries in any order, then sorts (radix on an 8-byte key prefix,
  * then comparison within ties) and consolidates into a batch.  Entries are
  * copied into builder-owned contiguous memory: no allocation per entry.
+ * Entries that come in (key, value) order are noticed as they come (each
+ * is compared with the one before until one is smaller): finish then
+ * skips the sort, and copies entries that are strictly increasing in bulk.
  * Caller's memory (init/fini); not thread-safe. */
 typedef struct spine_builder {
     uint8_t *data;
@@ -151,16 +199,20 @@ typedef struct spine_builder {
     uint32_t *klen;
     int64_t *w;
     size_t n, cap;
-    bool sorted;          /* caller promised (key, value) order */
+    uint8_t order;        /* of the entries so far: SPINE_BUILDER_ASCENDING,
+                             _EQUALS (non-decreasing, some equal), _UNORDERED */
     bool failed;          /* sticky: an allocation failed */
 } spine_builder;
+
+enum { SPINE_BUILDER_ASCENDING, SPINE_BUILDER_EQUALS, SPINE_BUILDER_UNORDERED };
 
 void spine_builder_init(spine_builder *b);
 void spine_builder_fini(spine_builder *b);
 /* Forgets all entries, keeps memory. */
 void spine_builder_clear(spine_builder *b);
-/* Promise that entries will be pushed in non-decreasing (key, value) order:
- * finish then only consolidates neighbours. */
+/* A producer's statement that it pushes entries in non-decreasing (key,
+ * value) order.  The builder notices order by itself (see above), so this
+ * changes nothing; a broken statement costs nothing either. */
 void spine_builder_set_sorted(spine_builder *b, bool sorted);
 
 /* Appends one entry (key bytes, value bytes, weight).  w == 0 is ignored. */

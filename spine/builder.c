@@ -4,7 +4,9 @@
  * Sorting is an LSD radix sort on 8 key bytes per entry, taken at the first
  * positions where entries differ (so bytes that all entries share cost
  * nothing), refined the same way inside runs of equal keys; small runs use
- * insertion sort.  It does not merge batches (batch.c).
+ * insertion sort.  Entries that arrive in order (noticed as they come) are
+ * not sorted, and when strictly increasing are copied whole.  It does not
+ * merge batches (batch.c).
  * README "Builder" explains the sort and why it is correct.
  */
 #include "spine_int.h"
@@ -43,41 +45,36 @@ void spine_builder_fini(spine_builder *b)
 }
 
 /* What finish keeps for the next batch: a builder reused step after step
- * keeps its buffers while its batches use them, but not the peak of one
- * huge step for the rest of the process's life (the memory limit counts
- * them, runtime/mem.c).  Buffers up to these sizes are always kept;
- * larger ones are kept while the batch just finished filled at least
- * 1/KEEP_USED of them (n entries, bytes of data), and freed by the first
- * finish that used less: a producer whose steps are all large reuses its
- * buffers (regrowing them every step faulted fresh pages in every step),
- * and one huge step is held until the next finish at most. */
+ * keeps its buffers, so that steps of a steady size neither grow them
+ * again by doubling nor touch fresh pages; but not the peak of one huge
+ * step for the rest of the process's life (the memory limit counts them,
+ * runtime/mem.c): buffers past these sizes go as soon as a batch uses
+ * less than a quarter of them.  (Freeing them after every batch that
+ * passed 64 KiB cost a commit of 10,000 rows a dozen reallocs and a page
+ * fault per 4 KiB in each builder.) */
 #define KEEP_BYTES   (64u << 10)
 #define KEEP_ENTRIES (4u << 10)
-#define KEEP_USED    4
 
-static void release_big(spine_builder *b, size_t n, size_t bytes)
+static void release_big(spine_builder *b, size_t used_n, size_t used_bytes)
 {
-    if (b->data_cap <= KEEP_BYTES && b->cap <= KEEP_ENTRIES)
-        return;
-    if (n >= b->cap / KEEP_USED && bytes >= b->data_cap / KEEP_USED)
-        return;
-    bool sorted = b->sorted;
-    spine_builder_fini(b);
-    b->sorted = sorted;
+    bool big_data = b->data_cap > KEEP_BYTES && used_bytes < b->data_cap / 4;
+    bool big_entries = b->cap > KEEP_ENTRIES && used_n < b->cap / 4;
+    if (big_data || big_entries)
+        spine_builder_fini(b);
 }
 
-/* The sorted promise describes the producer, not one batch, so it survives
- * clear and finish. */
 void spine_builder_clear(spine_builder *b)
 {
     b->n = 0;
     b->bytes = 0;
+    b->order = SPINE_BUILDER_ASCENDING;
     b->failed = false;
 }
 
 void spine_builder_set_sorted(spine_builder *b, bool sorted)
 {
-    b->sorted = sorted;
+    IVM_UNUSED(b);
+    IVM_UNUSED(sorted);
 }
 
 /* Room for need entries; off has one more slot than cap (off[n] = bytes). */
@@ -145,6 +142,17 @@ ivm_rc spine_builder_commit(spine_builder *b, size_t klen, size_t len, int64_t w
         return IVM_INVALID;
     if (w == 0)
         return IVM_OK;
+    /* Order so far: compare with the entry before, until one is smaller
+     * (then nothing more is compared: a sort is due anyway). */
+    if (b->order != SPINE_BUILDER_UNORDERED && b->n > 0) {
+        size_t p = b->n - 1;
+        int c = spine_entry_cmp_raw(b->data + b->off[p], (size_t)(b->off[p + 1] - b->off[p]),
+                                    b->klen[p], b->data + b->bytes, len, (uint32_t)klen);
+        if (c > 0)
+            b->order = SPINE_BUILDER_UNORDERED;
+        else if (c == 0)
+            b->order = SPINE_BUILDER_EQUALS;
+    }
     b->klen[b->n] = (uint32_t)klen;
     b->w[b->n] = w;
     b->bytes += len;
@@ -308,7 +316,8 @@ static size_t pick_positions(const spine_builder *b, const item *a, size_t n, si
 }
 
 /* Sorts a[0..n) by entry, with tmp (n items) as scratch and cnt as the
- * counting table; the entries agree (padded) on their first `from` bytes.
+ * counting tables (16 of them); the entries agree (padded) on their first
+ * `from` bytes.
  * The sort key of an entry is its bytes at the first 8 positions from
  * `from` where entries differ: for int keys and values that skips the tag
  * and high zero bytes and usually covers the whole entry.  LSD radix sort
@@ -344,11 +353,25 @@ static void sort_run(const spine_builder *b, item *a, item *tmp, size_t n, size_
             p = (p << 8) | (d < npos ? padded(b, a[k].i, pos[d]) : 0);
         a[k].pfx = p;
     }
-    for (size_t d = 0; d < npos; d++)
+    /* Counted in two tables, odd and even items apart: keys where most
+     * items share a byte (a hot value) would otherwise chain every
+     * increment through the same counter, one store after the other. */
+    for (size_t d = 0; d < npos; d++) {
         memset(cnt[d], 0, sizeof cnt[d]);
-    for (size_t k = 0; k < n; k++)
-        for (size_t d = 0; d < npos; d++)
-            cnt[d][(a[k].pfx >> (8 * (7 - d))) & 0xff]++;
+        memset(cnt[8 + d], 0, sizeof cnt[8 + d]);
+    }
+    size_t odd = n & 1;
+    for (size_t d = 0; d < npos && odd; d++)
+        cnt[d][(a[0].pfx >> (8 * (7 - d))) & 0xff]++;
+    for (size_t k = odd; k < n; k += 2)
+        for (size_t d = 0; d < npos; d++) {
+            unsigned shift = 8 * (7 - (unsigned)d);
+            cnt[d][(a[k].pfx >> shift) & 0xff]++;
+            cnt[8 + d][(a[k + 1].pfx >> shift) & 0xff]++;
+        }
+    for (size_t d = 0; d < npos; d++)
+        for (int v = 0; v < 256; v++)
+            cnt[d][v] += cnt[8 + d][v];
     item *src = a, *dst = tmp;
     for (size_t d = npos; d-- > 0;) {
         unsigned shift = 8 * (7 - (unsigned)d);
@@ -382,10 +405,11 @@ static void sort_run(const spine_builder *b, item *a, item *tmp, size_t n, size_
 
 /* ---- Finishing ----------------------------------------------------------- */
 
-/* Writes the entries in the order of perm (NULL: push order) into a new
- * batch, summing equal neighbours and dropping zeros (keeps S3, S4).  With
- * perm NULL the order is only promised: returns IVM_INVALID, having built
- * nothing, at the first entry smaller than the last one written.  Comparing
+/* Writes the entries in the order of perm (NULL: push order, which commit
+ * found non-decreasing) into a new batch, summing equal neighbours and
+ * dropping zeros (keeps S3, S4).  An entry smaller than the last one
+ * written cannot come (IVM_ASSERT; IVM_INVALID, having built nothing, where
+ * assertions are off).  Comparing
  * with the last one written (not the previous input) is what matters: the
  * output is then strictly increasing whatever happened to cancelled
  * groups, and each output weight is the sum of all equal inputs. */
@@ -410,6 +434,15 @@ static ivm_rc write_sorted(const spine_builder *b, const item *perm, spine_batch
             __builtin_prefetch(b->data + b->off[perm[k + PREFETCH].i]);
         const uint8_t *e = b->data + b->off[x];
         size_t len = (size_t)(b->off[x + 1] - b->off[x]);
+        /* Sort keys that differ mean entries that differ: equal entries
+         * meet the same positions in the same runs at every level of the
+         * sort, so they end with equal keys.  Only ties are compared. */
+        if (perm != NULL && k > 0 && perm[k].pfx != perm[k - 1].pfx) {
+            if (m.w[m.n - 1] == 0)
+                spine_mut_drop_last(&m);
+            spine_mut_put(&m, e, len, b->klen[x], b->w[x]);
+            continue;
+        }
         if (m.n > 0) {
             size_t last = m.n - 1;
             int c = spine_entry_cmp_raw(m.data + m.off[last], (size_t)(m.off[last + 1] - m.off[last]),
@@ -419,7 +452,7 @@ static ivm_rc write_sorted(const spine_builder *b, const item *perm, spine_batch
                 continue;
             }
             if (c > 0) {
-                IVM_ASSERT(perm == NULL);
+                IVM_ASSERT(!"entries out of order");
                 rt_mem_free(m.b);
                 return IVM_INVALID;
             }
@@ -434,27 +467,47 @@ static ivm_rc write_sorted(const spine_builder *b, const item *perm, spine_batch
     return IVM_OK;
 }
 
+/* Entries strictly increasing (so no two equal) and none of weight 0
+ * (commit drops those): the batch is the builder's arrays, copied whole. */
+static ivm_rc write_ascending(const spine_builder *b, spine_batch **out)
+{
+    spine_batch_mut m;
+    if (spine_batch_alloc(b->n, b->bytes, &m) == NULL)
+        return IVM_NOMEM;
+    if (b->n > 0) {
+        memcpy(m.off, b->off, (b->n + 1) * sizeof *m.off);
+        memcpy(m.klen, b->klen, b->n * sizeof *m.klen);
+        memcpy(m.w, b->w, b->n * sizeof *m.w);
+        if (b->bytes > 0)
+            memcpy(m.data, b->data, b->bytes);
+    }
+    m.n = b->n;
+    m.bytes = b->bytes;
+    *out = spine_batch_seal(&m);
+    return IVM_OK;
+}
+
 ivm_rc spine_builder_finish(spine_builder *b, spine_batch **out)
 {
     item *items = NULL;
     spine_batch *batch = NULL;
     ivm_rc rc = IVM_NOMEM;
+    size_t used_n = b->n, used_bytes = b->bytes;
 
     if (b->failed)
         goto fail;
-    rc = IVM_INVALID; /* "not in order yet" */
-    if (b->n < 2 || b->sorted)
+    if (b->order == SPINE_BUILDER_ASCENDING)
+        rc = write_ascending(b, &batch);
+    else if (b->order == SPINE_BUILDER_EQUALS)
         rc = write_sorted(b, NULL, &batch);
-    if (rc == IVM_INVALID) {
-        /* Unordered, or a broken promise, which costs a sort but never
-         * yields a wrong batch. */
+    else {
         rc = IVM_NOMEM;
         if (b->n > SIZE_MAX / 2 / sizeof *items)
             goto fail;
         items = ivm_malloc(2 * b->n * sizeof *items);
         if (items == NULL)
             goto fail;
-        size_t cnt[8][256]; /* on the stack: builders on other threads sort at once */
+        size_t cnt[16][256]; /* on the stack: builders on other threads sort at once */
         for (size_t x = 0; x < b->n; x++) {
             items[x].pfx = 0;
             items[x].i = x;
@@ -466,8 +519,35 @@ ivm_rc spine_builder_finish(spine_builder *b, spine_batch **out)
         *out = batch;
 fail:
     ivm_free(items);
-    size_t n = b->n, bytes = b->bytes;
     spine_builder_clear(b);
-    release_big(b, n, bytes);
+    release_big(b, used_n, used_bytes);
     return rc;
+}
+
+/* ---- Whole rows ---------------------------------------------------------- */
+
+ivm_rc spine_batch_rows(spine_batch *b, spine_batch **out)
+{
+    size_t i = 0;
+    while (i < b->n && b->klen[i] == 0)
+        i++;
+    if (i == b->n) {
+        *out = spine_batch_ref(b);
+        return IVM_OK;
+    }
+    /* Entries of a valid batch differ in their bytes (S3, S5: keys of one
+     * column count, prefix-free), so with every key empty they are still
+     * strictly increasing: the arrays are copied whole, no comparison. */
+    spine_batch_mut m;
+    if (spine_batch_alloc(b->n, b->bytes, &m) == NULL)
+        return IVM_NOMEM;
+    memcpy(m.off, b->off, (b->n + 1) * sizeof *m.off);
+    memset(m.klen, 0, b->n * sizeof *m.klen);
+    memcpy(m.w, b->w, b->n * sizeof *m.w);
+    if (b->bytes > 0)
+        memcpy(m.data, b->data, b->bytes);
+    m.n = b->n;
+    m.bytes = b->bytes;
+    *out = spine_batch_seal(&m);
+    return IVM_OK;
 }

@@ -561,9 +561,13 @@ static ivm_rc convert_row(ivm_input *in, table *t, const ivm_value *row, uint32_
     if (ncols != t->ncols)
         return ivm_err_set(err, IVM_INVALID, 0, 0, "table %s has %u columns but %u values were supplied",
                            t->name, t->ncols, ncols);
+    size_t rowlen = 0;
     for (uint32_t c = 0; c < ncols; c++) {
         in->vals[c] = row[c];
-        if (row[c].type == IVM_TTEXT && !spine_text_valid(row[c].u.s.p, row[c].u.s.n))
+        /* Text stored as it is is checked for NUL as it is encoded
+         * (encode_entry); text that coercion reads is checked first. */
+        if (row[c].type == IVM_TTEXT && t->col_types[c] != IVM_TTEXT &&
+            !spine_text_valid(row[c].u.s.p, row[c].u.s.n))
             return ivm_err_set(err, IVM_INVALID, 0, 0, "text for %s.%s holds a NUL byte",
                                t->name, t->col_names[c]);
         if (row[c].type > IVM_TTEXT)
@@ -571,16 +575,16 @@ static ivm_rc convert_row(ivm_input *in, table *t, const ivm_value *row, uint32_
                                (int)row[c].type, t->name, t->col_names[c]);
         /* A value of the column's own class is stored as it is: the common
          * case skips the call (eng_coerce would return at once). */
-        if (row[c].type != IVM_TNULL && row[c].type == t->col_types[c])
-            continue;
-        ivm_rc rc = eng_coerce(in->db, t, c, &in->vals[c], err);
-        if (rc != IVM_OK)
-            return rc;
+        if (row[c].type == IVM_TNULL || row[c].type != t->col_types[c]) {
+            ivm_rc rc = eng_coerce(in->db, t, c, &in->vals[c], err);
+            if (rc != IVM_OK)
+                return rc;
+        }
+        rowlen += spine_value_size(&in->vals[c]);
     }
-    size_t rowlen = spine_row_size(in->vals, t->ncols);
     size_t klen = 0;
     for (uint32_t i = 0; i < t->npk; i++)
-        klen += spine_row_size(&in->vals[t->pk[i]], 1);
+        klen += spine_value_size(&in->vals[t->pk[i]]);
     if (t->npk == 0)
         klen = rowlen;
     *klen_out = klen;
@@ -588,13 +592,25 @@ static ivm_rc convert_row(ivm_input *in, table *t, const ivm_value *row, uint32_
     return IVM_OK;
 }
 
-/* Encodes the entry of the converted row in->vals at out. */
-static void encode_entry(const ivm_input *in, const table *t, uint8_t *out)
+/* Encodes the entry of the converted row in->vals at out, checking text
+ * for NUL bytes as it copies it (one pass, not a scan and a copy): the
+ * column whose text holds one, or UINT32_MAX. */
+static uint32_t encode_entry(const ivm_input *in, const table *t, uint8_t *out)
 {
     uint8_t *q = out;
-    for (uint32_t i = 0; i < t->npk; i++)
-        q += spine_value_encode(&in->vals[t->pk[i]], q);
-    spine_row_encode(in->vals, t->ncols, q);
+    for (uint32_t i = 0; i < t->npk; i++) {
+        size_t n = spine_value_encode_checked(&in->vals[t->pk[i]], q);
+        if (n == 0)
+            return t->pk[i];
+        q += n;
+    }
+    for (uint32_t c = 0; c < t->ncols; c++) {
+        size_t n = spine_value_encode_checked(&in->vals[c], q);
+        if (n == 0)
+            return c;
+        q += n;
+    }
+    return UINT32_MAX;
 }
 
 static ivm_rc push_row(ivm_input *in, const ivm_value *row, uint32_t ncols, int64_t w,
@@ -623,7 +639,10 @@ static ivm_rc push_row(ivm_input *in, const ivm_value *row, uint32_t ncols, int6
     uint8_t *ent = spine_builder_reserve(&in->b, len);
     if (ent == NULL)
         return IVM_NOMEM;
-    encode_entry(in, t, ent);
+    uint32_t bad = encode_entry(in, t, ent);
+    if (bad != UINT32_MAX)
+        return ivm_err_set(err, IVM_INVALID, 0, 0, "text for %s.%s holds a NUL byte", t->name,
+                           t->col_names[bad]);
     return stage_entry(in, t, ent, klen, len, in->vals, w, true, err);
 }
 
@@ -733,6 +752,9 @@ static ivm_rc delete_key(ivm_input *in, const ivm_value *key, uint32_t nkey, boo
     size_t klen = 0;
     for (uint32_t i = 0; i < nkey; i++) {
         kv[i] = key[i];
+        if (key[i].type == IVM_TTEXT && !spine_text_valid(key[i].u.s.p, key[i].u.s.n))
+            return ivm_err_set(err, IVM_INVALID, 0, 0, "text for %s.%s holds a NUL byte",
+                               t->name, t->col_names[t->pk[i]]);
         if ((rc = eng_coerce(in->db, t, t->pk[i], &kv[i], err)) != IVM_OK)
             return rc;
         klen += spine_row_size(&kv[i], 1);
@@ -782,7 +804,10 @@ static ivm_rc upsert(ivm_input *in, const ivm_value *row, uint32_t ncols, ivm_er
     ivm_value *ov = rt_arena_alloc(&in->db->scratch, sizeof *ov * (t->ncols + 1));
     if (ent == NULL || nv == NULL || ov == NULL)
         return IVM_NOMEM;
-    encode_entry(in, t, ent);
+    uint32_t bad = encode_entry(in, t, ent);
+    if (bad != UINT32_MAX)
+        return ivm_err_set(err, IVM_INVALID, 0, 0, "text for %s.%s holds a NUL byte", t->name,
+                           t->col_names[bad]);
     memcpy(nv, in->vals, sizeof *nv * t->ncols);
     uint8_t *old = NULL;
     if (current_row(in, t, ent, klen, &oldlen, &rc)) {

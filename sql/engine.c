@@ -281,36 +281,21 @@ static ivm_rc table_contents(const table *t, spine_batch **out)
 }
 
 /* Input rows (klen 0) from a batch in a table's storage layout.  Without a
- * PRIMARY KEY the entries are whole rows already in row order (E3), so
- * they are copied in order, not sorted again. */
-static ivm_rc table_delta_rows(const table *t, const spine_batch *d, spine_batch **out)
+ * PRIMARY KEY the entries are whole rows already in row order (E3): the
+ * batch is copied whole with its keys emptied (spine_batch_rows), with no
+ * comparison per row.  With one, the rows are the values, in key order:
+ * the builder sorts them. */
+static ivm_rc table_delta_rows(const table *t, spine_batch *d, spine_batch **out)
 {
+    if (t->npk == 0)
+        return spine_batch_rows(d, out);
     spine_builder b;
     spine_builder_init(&b);
-    spine_builder_set_sorted(&b, t->npk == 0);
     /* Room for every row at once, not doubling up to it. */
     ivm_rc rc = d->n > 0 && spine_builder_reserve(&b, d->bytes) == NULL ? IVM_NOMEM : IVM_OK;
     for (size_t i = 0; i < d->n && rc == IVM_OK; i++) {
         size_t len;
-        const uint8_t *row = t->npk ? spine_batch_val(d, i, &len) : spine_batch_key(d, i, &len);
-        rc = spine_builder_push(&b, NULL, 0, row, len, d->w[i]);
-    }
-    if (rc == IVM_OK)
-        rc = spine_builder_finish(&b, out);
-    spine_builder_fini(&b);
-    return rc;
-}
-
-/* Input rows (klen 0) from any batch: key and value bytes together. */
-static ivm_rc whole_rows(const spine_batch *d, spine_batch **out)
-{
-    spine_builder b;
-    spine_builder_init(&b);
-    spine_builder_set_sorted(&b, true);
-    ivm_rc rc = IVM_OK;
-    for (size_t i = 0; i < d->n && rc == IVM_OK; i++) {
-        size_t len;
-        const uint8_t *row = spine_batch_row(d, i, &len);
+        const uint8_t *row = spine_batch_val(d, i, &len);
         rc = spine_builder_push(&b, NULL, 0, row, len, d->w[i]);
     }
     if (rc == IVM_OK)
@@ -442,7 +427,7 @@ static ivm_rc rel_contents(ivm_db *db, uint32_t id, spine_batch **out, ivm_err *
     }
     if (rc != IVM_OK)
         return rc;
-    rc = whole_rows(b, out);
+    rc = spine_batch_rows(b, out); /* input rows: klen 0 */
     spine_batch_unref(b);
     return rc;
 }
@@ -2082,7 +2067,7 @@ static ivm_rc views_step(ivm_db *db, ivm_err *err)
             spine_batch *out = NULL;
             vrc = dbsp_seg_delta(v->seg, v->q->output, &out);
             if (vrc == IVM_OK) {
-                vrc = whole_rows(out, &v->delta);
+                vrc = spine_batch_rows(out, &v->delta);
                 spine_batch_unref(out);
             }
             if (vrc != IVM_OK)
@@ -2121,8 +2106,27 @@ static ivm_rc views_step(ivm_db *db, ivm_err *err)
     return rc;
 }
 
+/* True if anything reads table t's delta at this commit: a view that is
+ * not broken (views_step feeds those) or, since any of them may be on t,
+ * a subscription. */
+static bool delta_read(const ivm_db *db, const table *t)
+{
+    if (db->api.subs != NULL)
+        return true;
+    for (size_t i = 0; i < db->nrels; i++) {
+        const view *v = db->rels[i].v;
+        if (v == NULL || v->broken != IVM_OK)
+            continue;
+        for (uint32_t k = 0; k < v->q->ninputs; k++)
+            if (v->q->inputs[k].rel_id == t->rel.id)
+                return true;
+    }
+    return false;
+}
+
 /* Makes the transaction's changes permanent and brings every view up to
- * date in one circuit step (keeps E2). */
+ * date in one circuit step (keeps E2).  A table's delta as input rows is
+ * made only when something reads it. */
 static ivm_rc txn_commit(ivm_db *db, ivm_err *err)
 {
     ivm_rc rc = IVM_OK;
@@ -2131,7 +2135,8 @@ static ivm_rc txn_commit(ivm_db *db, ivm_err *err)
         table *t = db->rels[i].t;
         if (t == NULL || t->pending == NULL)
             continue;
-        rc = table_delta_rows(t, t->pending, &t->delta);
+        if (delta_read(db, t))
+            rc = table_delta_rows(t, t->pending, &t->delta);
         if (rc != IVM_OK)
             break;
         rc = spine_insert_take(t->data, t->pending);

@@ -284,6 +284,91 @@ static void test_map_matches_recomputation(void **state)
     run_prop(&pr);
 }
 
+/* Bare columns are copied as bytes, the others computed: [t, y, x + 1, x,
+ * g, t] over (g, x, y, t), key (t, y), with NULLs, REALs and text copied
+ * out of their order and twice. */
+static void build_map_copy(dbsp_plan *p, const dbsp_node *in, dbsp_node *out)
+{
+    dbsp_node m;
+    dbsp_expr *e[6] = {col(3), col(2), op2(DBSP_X_ADD, col(1), kint(1)), col(1), col(0), col(3)};
+    assert_int_equal(dbsp_plan_map(p, in[0], 6, e, 2, &m), IVM_OK);
+    assert_int_equal(dbsp_plan_output(p, m, out), IVM_OK);
+}
+
+static void ref_map_copy(const zset *now, const zset *prev, zset *out)
+{
+    (void)prev;
+    for (size_t i = 0; i < now[0].n; i++) {
+        ivm_value v[4];
+        assert_int_equal(zrow_decode(&now[0].r[i], v, 4), 4);
+        ivm_value o[6] = {v[3], v[2],
+                          v[1].type == IVM_TNULL ? ivm_value_null() : ivm_value_int(v[1].u.i + 1),
+                          v[1], v[0], v[3]};
+        zset_add_vals(out, o, 6, 2, now[0].r[i].w);
+    }
+}
+
+static void test_map_copy_matches_recomputation(void **state)
+{
+    (void)state;
+    prop pr = {1, {{4, 1, gen_agg}}, false, build_map_copy, ref_map_copy, 13};
+    run_prop(&pr);
+}
+
+/* The leading columns kept in order, [g, x]: the output comes in order
+ * (the builder notices it and skips the sort) and rows collide. */
+static void build_map_prefix(dbsp_plan *p, const dbsp_node *in, dbsp_node *out)
+{
+    dbsp_node m;
+    dbsp_expr *e[2] = {col(0), col(1)};
+    assert_int_equal(dbsp_plan_map(p, in[0], 2, e, 0, &m), IVM_OK);
+    assert_int_equal(dbsp_plan_output(p, m, out), IVM_OK);
+}
+
+static void ref_map_prefix(const zset *now, const zset *prev, zset *out)
+{
+    (void)prev;
+    for (size_t i = 0; i < now[0].n; i++) {
+        ivm_value v[4];
+        assert_int_equal(zrow_decode(&now[0].r[i], v, 4), 4);
+        zset_add_vals(out, v, 2, 0, now[0].r[i].w);
+    }
+}
+
+static void test_map_prefix_matches_recomputation(void **state)
+{
+    (void)state;
+    prop pr = {1, {{4, 1, gen_agg}}, false, build_map_prefix, ref_map_prefix, 14};
+    run_prop(&pr);
+}
+
+/* A predicate on the first column only: rows are read no further, and
+ * pass as they are. */
+static void build_filter_first(dbsp_plan *p, const dbsp_node *in, dbsp_node *out)
+{
+    dbsp_node f;
+    assert_int_equal(dbsp_plan_filter(p, in[0], op2(DBSP_X_GT, col(0), kint(1)), &f), IVM_OK);
+    assert_int_equal(dbsp_plan_output(p, f, out), IVM_OK);
+}
+
+static void ref_filter_first(const zset *now, const zset *prev, zset *out)
+{
+    (void)prev;
+    for (size_t i = 0; i < now[0].n; i++) {
+        ivm_value v[4];
+        assert_int_equal(zrow_decode(&now[0].r[i], v, 4), 4);
+        if (v[0].u.i > 1)
+            zset_add_bytes(out, now[0].r[i].b, now[0].r[i].len, now[0].r[i].klen, now[0].r[i].w);
+    }
+}
+
+static void test_filter_first_column_matches_recomputation(void **state)
+{
+    (void)state;
+    prop pr = {1, {{4, 1, gen_agg}}, false, build_filter_first, ref_filter_first, 15};
+    run_prop(&pr);
+}
+
 /* ---- plus, negate, exchange, integrate, z1 ----------------------------------------- */
 
 static void build_plus(dbsp_plan *p, const dbsp_node *in, dbsp_node *out)
@@ -1443,6 +1528,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_filter_matches_recomputation),
         cmocka_unit_test(test_map_matches_recomputation),
+        cmocka_unit_test(test_map_copy_matches_recomputation),
+        cmocka_unit_test(test_map_prefix_matches_recomputation),
+        cmocka_unit_test(test_filter_first_column_matches_recomputation),
         cmocka_unit_test(test_plus_matches_recomputation),
         cmocka_unit_test(test_negate_matches_recomputation),
         cmocka_unit_test(test_exchange_matches_recomputation),

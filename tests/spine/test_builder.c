@@ -4,7 +4,9 @@
  * for consolidation, wide random keys, long shared text prefixes that make
  * the radix prefixes tie, small integer keys whose leading bytes all agree)
  * and sizes on both sides of the insertion-sort cut-off; the sorted promise,
- * kept and broken; reserve/commit; empty input and zero weights.
+ * kept and broken; reserve/commit; empty input and zero weights; order
+ * noticed as entries come; buffers kept across batches; whole rows from a
+ * batch (spine_batch_rows).
  */
 #include "spine_testlib.h"
 
@@ -296,64 +298,171 @@ static void test_builder_empty_and_zero_weights(void **state)
     spine_builder_fini(&bld); /* fini twice is harmless */
 }
 
-/* A builder reused for large batches keeps its buffers from one finish to
- * the next while the batches fill at least a quarter of them (no regrowing,
- * so no fresh pages, every step), frees them at the first finish that used
- * less (one huge step is not held for good), and the memory count returns
- * exactly to where it was after fini. */
-static void test_builder_keeps_buffers_in_use(void **state)
+/* Entries that come in order are noticed as they come: strictly
+ * increasing ones are copied whole, equal neighbours only consolidated,
+ * and the first smaller entry sends the batch to the sort; each finish
+ * starts over. */
+static void test_builder_notices_order(void **state)
 {
     (void)state;
-    enum { BIG = 20000, SMALL = 10 };
-    uint64_t used0 = rt_mem_used();
+    rng_seed(14);
+    tlist in = {0}, model = {0};
+    for (int i = 0; i < 3000; i++) {
+        uint8_t k[256], v[256];
+        size_t kl, vl;
+        gen_long(k, &kl, v, &vl);
+        tlist_push(&in, k, kl, v, vl, (int64_t)rng_below(3) + 1);
+    }
+    tlist_add(&model, &in, 1);
+    tlist_consolidate(&model);
     spine_builder bld;
-    spine_builder_init(&bld);
-    uint8_t *data = NULL;
-    uint64_t *off = NULL;
-    size_t cap = 0, data_cap = 0;
-    for (int round = 0; round < 3; round++) {
-        for (int i = 0; i < BIG; i++) {
-            uint8_t k[16], v[16];
-            ivm_value key = ivm_value_int(i), val = ivm_value_int(round);
-            size_t kl = enc(&key, 1, k), vl = enc(&val, 1, v);
-            assert_int_equal(spine_builder_push(&bld, k, kl, v, vl, 1), IVM_OK);
-        }
-        spine_batch *b = NULL;
-        assert_int_equal(spine_builder_finish(&bld, &b), IVM_OK);
-        assert_int_equal(b->n, BIG);
-        spine_batch_unref(b);
-        /* Past the always-kept sizes, and kept: the same blocks each round
-         * (no push grew them after the first). */
-        assert_non_null(bld.data);
-        assert_true(bld.cap > 4096 && bld.data_cap > 65536);
-        if (round > 0) {
-            assert_ptr_equal(bld.data, data);
-            assert_ptr_equal(bld.off, off);
-            assert_int_equal(bld.cap, cap);
-            assert_int_equal(bld.data_cap, data_cap);
-        }
-        data = bld.data;
-        off = bld.off;
-        cap = bld.cap;
-        data_cap = bld.data_cap;
-    }
-    assert_true(rt_mem_used() > used0);
-    /* A small batch after the big ones: the big buffers go. */
-    for (int i = 0; i < SMALL; i++) {
-        uint8_t k[16];
-        ivm_value key = ivm_value_int(i);
-        size_t kl = enc(&key, 1, k);
-        assert_int_equal(spine_builder_push(&bld, k, kl, NULL, 0, 1), IVM_OK);
-    }
     spine_batch *b = NULL;
+    spine_builder_init(&bld);
+    assert_int_equal(bld.order, SPINE_BUILDER_ASCENDING);
+    /* Strictly increasing, with ignored zero weights between. */
+    for (size_t i = 0; i < model.n; i++) {
+        const tentry *t = &model.v[i];
+        assert_int_equal(spine_builder_push(&bld, t->e, t->klen, t->e + t->klen,
+                                            t->len - t->klen, t->w),
+                         IVM_OK);
+        if (i + 1 < model.n) {
+            const tentry *u = &model.v[i + 1];
+            assert_int_equal(spine_builder_push(&bld, u->e, u->klen, u->e + u->klen,
+                                                u->len - u->klen, 0),
+                             IVM_OK);
+        }
+    }
+    assert_int_equal(bld.order, SPINE_BUILDER_ASCENDING);
     assert_int_equal(spine_builder_finish(&bld, &b), IVM_OK);
-    assert_int_equal(b->n, SMALL);
+    assert_batch_is(b, &model);
+    spine_batch_unref(b);
+    /* Each entry in two pushes that cancel in part: equal neighbours. */
+    assert_int_equal(bld.order, SPINE_BUILDER_ASCENDING);
+    for (size_t i = 0; i < model.n; i++) {
+        const tentry *t = &model.v[i];
+        assert_int_equal(spine_builder_push(&bld, t->e, t->klen, t->e + t->klen,
+                                            t->len - t->klen, t->w + 2),
+                         IVM_OK);
+        assert_int_equal(spine_builder_push(&bld, t->e, t->klen, t->e + t->klen,
+                                            t->len - t->klen, -2),
+                         IVM_OK);
+    }
+    assert_int_equal(bld.order, SPINE_BUILDER_EQUALS);
+    assert_int_equal(spine_builder_finish(&bld, &b), IVM_OK);
+    assert_batch_is(b, &model);
+    spine_batch_unref(b);
+    /* Push order: unordered (gen_long repeats rows, so some are equal). */
+    for (size_t i = 0; i < in.n; i++) {
+        const tentry *t = &in.v[i];
+        assert_int_equal(spine_builder_push(&bld, t->e, t->klen, t->e + t->klen,
+                                            t->len - t->klen, t->w),
+                         IVM_OK);
+    }
+    assert_int_equal(bld.order, SPINE_BUILDER_UNORDERED);
+    assert_int_equal(spine_builder_finish(&bld, &b), IVM_OK);
+    assert_batch_is(b, &model);
+    spine_batch_unref(b);
+    /* In order but for the last entry. */
+    for (size_t i = 1; i < model.n; i++) {
+        const tentry *t = &model.v[i];
+        assert_int_equal(spine_builder_push(&bld, t->e, t->klen, t->e + t->klen,
+                                            t->len - t->klen, t->w),
+                         IVM_OK);
+    }
+    assert_int_equal(bld.order, SPINE_BUILDER_ASCENDING);
+    const tentry *t0 = &model.v[0];
+    assert_int_equal(spine_builder_push(&bld, t0->e, t0->klen, t0->e + t0->klen,
+                                        t0->len - t0->klen, t0->w),
+                     IVM_OK);
+    assert_int_equal(bld.order, SPINE_BUILDER_UNORDERED);
+    assert_int_equal(spine_builder_finish(&bld, &b), IVM_OK);
+    assert_batch_is(b, &model);
+    spine_batch_unref(b);
+    spine_builder_fini(&bld);
+    tlist_free(&in);
+    tlist_free(&model);
+}
+
+/* Pushes n entries of about 30 bytes (INT key i, TEXT value). */
+static void push_n(spine_builder *bld, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        ivm_value key = ivm_value_int((int64_t)i), val = tv("a value of some twenty bytes");
+        uint8_t e[64];
+        size_t kl = enc(&key, 1, e), vl = enc(&val, 1, e + kl);
+        assert_int_equal(spine_builder_push(bld, e, kl, e + kl, vl, 1), IVM_OK);
+    }
+}
+
+/* A builder keeps its buffers from batch to batch of a steady size, even
+ * past 64 KiB, and gives them back once a batch uses less than a quarter
+ * of them. */
+static void test_builder_keeps_buffers(void **state)
+{
+    (void)state;
+    spine_builder bld;
+    spine_batch *b = NULL;
+    spine_builder_init(&bld);
+    push_n(&bld, 10000);
+    assert_true(bld.bytes > (64u << 10));
+    assert_int_equal(spine_builder_finish(&bld, &b), IVM_OK);
+    assert_int_equal(b->n, 10000);
+    spine_batch_unref(b);
+    const uint8_t *data = bld.data;
+    size_t data_cap = bld.data_cap, cap = bld.cap;
+    assert_non_null(data);
+    assert_true(cap >= 10000);
+    /* The same size again: no new buffers. */
+    push_n(&bld, 9000);
+    assert_ptr_equal(bld.data, data);
+    assert_int_equal(bld.data_cap, data_cap);
+    assert_int_equal(bld.cap, cap);
+    assert_int_equal(spine_builder_finish(&bld, &b), IVM_OK);
+    assert_int_equal(b->n, 9000);
+    assert_int_equal(spine_batch_check(b), IVM_OK);
+    spine_batch_unref(b);
+    assert_ptr_equal(bld.data, data);
+    /* A small batch after them: the big buffers go. */
+    push_n(&bld, 100);
+    assert_int_equal(spine_builder_finish(&bld, &b), IVM_OK);
+    assert_int_equal(b->n, 100);
     spine_batch_unref(b);
     assert_null(bld.data);
     assert_int_equal(bld.cap, 0);
-    assert_int_equal(rt_mem_used(), used0);
     spine_builder_fini(&bld);
-    assert_int_equal(rt_mem_used(), used0);
+}
+
+/* spine_batch_rows: keys emptied, bytes, order and weights kept; a batch
+ * whose keys are empty already is returned itself. */
+static void test_batch_rows(void **state)
+{
+    (void)state;
+    rng_seed(15);
+    tlist in = {0}, model = {0}, rows = {0};
+    for (int i = 0; i < 2000; i++) {
+        uint8_t k[256], v[256];
+        size_t kl, vl;
+        gen_two_col(k, &kl, v, &vl);
+        tlist_push(&in, k, kl, v, vl, (int64_t)rng_below(5) - 2);
+    }
+    tlist_add(&model, &in, 1);
+    tlist_consolidate(&model);
+    for (size_t i = 0; i < model.n; i++)
+        tlist_push(&rows, NULL, 0, model.v[i].e, model.v[i].len, model.v[i].w);
+    spine_batch *b = tlist_build(&in, false), *r = NULL, *r2 = NULL;
+    assert_batch_is(b, &model);
+    assert_int_equal(spine_batch_rows(b, &r), IVM_OK);
+    assert_ptr_not_equal(r, b);
+    assert_batch_is(r, &rows);
+    assert_int_equal(spine_batch_rows(r, &r2), IVM_OK);
+    assert_ptr_equal(r2, r);
+    spine_batch_unref(r2);
+    assert_batch_is(r, &rows);
+    spine_batch_unref(r);
+    spine_batch_unref(b);
+    tlist_free(&in);
+    tlist_free(&model);
+    tlist_free(&rows);
 }
 
 int main(void)
@@ -365,7 +474,9 @@ int main(void)
         cmocka_unit_test(test_builder_same_bytes_other_split),
         cmocka_unit_test(test_builder_reserve_commit),
         cmocka_unit_test(test_builder_empty_and_zero_weights),
-        cmocka_unit_test(test_builder_keeps_buffers_in_use),
+        cmocka_unit_test(test_builder_notices_order),
+        cmocka_unit_test(test_builder_keeps_buffers),
+        cmocka_unit_test(test_batch_rows),
     };
     return cmocka_run_group_tests_name("spine/builder", tests, NULL, NULL);
 }

@@ -331,6 +331,69 @@ static void test_row_text_valid_rejects_nul(void **state)
     assert_true(spine_text_valid("a\0c", 1));
 }
 
+/* spine_row_split finds where columns lie, as spine_col_len measures
+ * them, and looks no further than the columns asked for. */
+static void test_row_split_finds_columns(void **state)
+{
+    (void)state;
+    ivm_value in[5] = {ivm_value_null(), tv("ab"), ivm_value_int(-5), ivm_value_real(2.5), tv("")};
+    uint8_t buf[64];
+    size_t len = enc(in, 5, buf), off[7];
+    for (uint32_t n = 0; n <= 5; n++) {
+        assert_true(spine_row_split(buf, len, n, off));
+        assert_int_equal(off[0], 0);
+        assert_int_equal(off[n], spine_row_prefix_len(buf, len, n));
+        for (uint32_t c = 0; c < n; c++) {
+            ivm_value v;
+            uint8_t again[16];
+            size_t cl = off[c + 1] - off[c];
+            assert_int_equal(cl, spine_col_len(buf + off[c], buf + len));
+            spine_col_decode(buf + off[c], cl, &v);
+            assert_int_equal(v.type, in[c].type);
+            assert_int_equal(enc(&v, 1, again), cl);
+            assert_memory_equal(again, buf + off[c], cl);
+        }
+    }
+    assert_int_equal(off[5], len);
+    assert_false(spine_row_split(buf, len, 6, off));
+    /* Bytes past the columns asked for are not looked at; within them a
+     * bad column is refused. */
+    buf[off[2]] = 0x09;
+    assert_true(spine_row_split(buf, len, 2, off));
+    assert_false(spine_row_split(buf, len, 3, off));
+    /* Text without its terminator within the row. */
+    assert_false(spine_row_split(buf, 3, 2, off));
+    assert_true(spine_row_split(buf, 5, 2, off));
+    assert_int_equal(off[2], 5);
+}
+
+/* The end of a text is found 8 bytes at a time: every length around the
+ * word boundaries, bytes that look like borrows (0x01, 0x80, 0xff), the
+ * terminator at the buffer's last byte, and text cut before it. */
+static void test_row_text_end_every_length(void **state)
+{
+    (void)state;
+    static const char bytes[] = {'a', 0x01, (char)0x80, (char)0xff};
+    rng_seed(3);
+    for (size_t n = 0; n <= 40; n++) {
+        for (int rep = 0; rep < 20; rep++) {
+            char t[48];
+            for (size_t i = 0; i < n; i++)
+                t[i] = bytes[rng_below(4)];
+            ivm_value in[2] = {ivm_value_text(t, (uint32_t)n), ivm_value_int(7)};
+            uint8_t buf[64];
+            size_t len = enc(in, 2, buf);
+            assert_int_equal(spine_col_len(buf, buf + len), n + 2);
+            assert_int_equal(spine_col_len(buf, buf + n + 2), n + 2);
+            assert_int_equal(spine_col_len(buf, buf + n + 1), 0);
+            assert_int_equal(spine_row_prefix_len(buf, len, 2), len);
+            ivm_value out[2];
+            assert_int_equal(spine_row_decode(buf, len, out, 2), 2);
+            assert_int_equal(out[0].u.s.n, n);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -342,6 +405,8 @@ int main(void)
         cmocka_unit_test(test_row_decode_stops_at_max),
         cmocka_unit_test(test_row_prefix_len_counts_columns),
         cmocka_unit_test(test_row_text_valid_rejects_nul),
+        cmocka_unit_test(test_row_split_finds_columns),
+        cmocka_unit_test(test_row_text_end_every_length),
     };
     return cmocka_run_group_tests_name("spine/row", tests, NULL, NULL);
 }

@@ -254,12 +254,15 @@ static void test_input_failures_change_nothing(void **state)
     exec_ok(db, "CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, n INTEGER);"
                 "INSERT INTO t VALUES (1, 'a', 10), (2, 'b', 20);"
                 "CREATE TABLE m(x INTEGER, y TEXT);"
-                "INSERT INTO m VALUES (1, 'p'), (1, 'p');");
-    ivm_input *in = NULL, *im = NULL;
+                "INSERT INTO m VALUES (1, 'p'), (1, 'p');"
+                "CREATE TABLE k(name TEXT PRIMARY KEY, v INTEGER);"
+                "INSERT INTO k VALUES ('0123456789', 1);");
+    ivm_input *in = NULL, *im = NULL, *ik = NULL;
     ivm_err err;
     ivm_err_clear(&err);
     assert_int_equal(ivm_input_open(db, "t", &in, &err), IVM_OK);
     assert_int_equal(ivm_input_open(db, "m", &im, &err), IVM_OK);
+    assert_int_equal(ivm_input_open(db, "k", &ik, &err), IVM_OK);
     const char *before = "1|a|10 x1\n2|b|20 x1\n";
     struct {
         ivm_value row[4];
@@ -286,10 +289,37 @@ static void test_input_failures_change_nothing(void **state)
             fail_msg("case %zu: rc %d msg \"%s\"", i, rc, err.msg);
         assert_dump(db, "t", before);
     }
-    /* Text with a NUL byte. */
-    ivm_value nul[] = {I(5), ivm_value_text("a\0b", 3), I(0)};
+    /* Text with a NUL byte, early, past the first 8 bytes or last (text
+     * stored as it is is checked as it is encoded, 8 bytes at a time),
+     * or read by a conversion: refused, nothing staged. */
+    static const struct {
+        const char *p;
+        uint32_t n;
+    } nuls[] = {{"a\0b", 3}, {"0123456789\0abcdef", 17}, {"01234567\0", 9}, {"\0", 1}};
+    for (size_t i = 0; i < sizeof nuls / sizeof nuls[0]; i++) {
+        ivm_value nul[] = {I(5), ivm_value_text(nuls[i].p, nuls[i].n), I(0)};
+        ivm_err_clear(&err);
+        assert_int_equal(ivm_input_insert(in, nul, 3, &err), IVM_INVALID);
+        assert_string_equal(err.msg, "text for t.name holds a NUL byte");
+        ivm_err_clear(&err);
+        assert_int_equal(ivm_input_upsert(in, nul, 3, &err), IVM_INVALID);
+        assert_string_equal(err.msg, "text for t.name holds a NUL byte");
+        ivm_value nuln[] = {I(5), T("ok"), ivm_value_text(nuls[i].p, nuls[i].n)};
+        ivm_err_clear(&err);
+        assert_int_equal(ivm_input_insert(in, nuln, 3, &err), IVM_INVALID);
+        assert_string_equal(err.msg, "text for t.n holds a NUL byte");
+        ivm_value nulm[] = {I(5), ivm_value_text(nuls[i].p, nuls[i].n)};
+        ivm_err_clear(&err);
+        assert_int_equal(ivm_input_push(im, nulm, 2, 1, &err), IVM_INVALID);
+        assert_string_equal(err.msg, "text for m.y holds a NUL byte");
+        assert_dump(db, "t", before);
+        assert_dump(db, "m", "1|p x2\n");
+    }
+    ivm_value nulkey[] = {ivm_value_text("0123456789\0", 11)};
     ivm_err_clear(&err);
-    assert_int_equal(ivm_input_insert(in, nul, 3, &err), IVM_INVALID);
+    assert_int_equal(ivm_input_delete(ik, nulkey, 1, NULL, &err), IVM_INVALID);
+    assert_string_equal(err.msg, "text for k.name holds a NUL byte");
+    assert_dump(db, "k", "0123456789|1 x1\n");
     /* Collisions with the transaction's own pushes count too. */
     ivm_value ok3[] = {I(3), T("c"), I(30)};
     ivm_err_clear(&err);
@@ -322,6 +352,7 @@ static void test_input_failures_change_nothing(void **state)
     assert_dump(db, "m", "");
     ivm_input_close(in);
     ivm_input_close(im);
+    ivm_input_close(ik);
     ivm_close(db);
 }
 
@@ -800,6 +831,52 @@ static void test_subscribe_sql_commits(void **state)
     assert_int_equal(w.calls, 2);
 }
 
+/* A table no view reads has its delta made only for subscriptions: a
+ * subscription on it still sees every commit's change, and views on
+ * other tables stay right while it takes rows nobody reads. */
+static void test_subscribe_table_no_view_reads(void **state)
+{
+    (void)state;
+    ivm_db *db = open_db(1);
+    exec_ok(db, "CREATE TABLE a(x INTEGER);"
+                "CREATE TABLE b(y INTEGER);"
+                "CREATE VIEW vb AS SELECT y + 1 AS z FROM b;");
+    ivm_input *ia = NULL, *ib = NULL;
+    ivm_err err;
+    ivm_err_clear(&err);
+    assert_int_equal(ivm_input_open(db, "a", &ia, &err), IVM_OK);
+    assert_int_equal(ivm_input_open(db, "b", &ib, &err), IVM_OK);
+    ivm_value r1[] = {I(1)}, r2[] = {I(2)};
+    assert_int_equal(ivm_input_insert(ia, r1, 1, &err), IVM_OK);
+    assert_int_equal(ivm_input_insert(ib, r1, 1, &err), IVM_OK);
+    assert_int_equal(ivm_commit(db, &err), IVM_OK);
+    static watch w;
+    memset(&w, 0, sizeof w);
+    w.name = "a";
+    w.order_ok = true;
+    ivm_subscription *s = NULL;
+    assert_int_equal(ivm_subscribe(db, "a", on_delta, &w, &s, &err), IVM_OK);
+    assert_int_equal(ivm_input_insert(ia, r2, 1, &err), IVM_OK);
+    assert_int_equal(ivm_input_push(ia, r1, 1, -1, &err), IVM_OK);
+    assert_int_equal(ivm_input_insert(ib, r2, 1, &err), IVM_OK);
+    assert_int_equal(ivm_commit(db, &err), IVM_OK);
+    assert_int_equal(w.calls, 1);
+    assert_true(w.order_ok);
+    assert_int_equal(ms_get(&w.got, "2"), 1);
+    assert_int_equal(ms_get(&w.got, "1"), -1);
+    ivm_unsubscribe(s);
+    assert_int_equal(ivm_input_insert(ia, r1, 1, &err), IVM_OK);
+    assert_int_equal(ivm_input_insert(ib, r1, 1, &err), IVM_OK);
+    assert_int_equal(ivm_commit(db, &err), IVM_OK);
+    assert_int_equal(w.calls, 1);
+    assert_dump(db, "a", "1 x1\n2 x1\n");
+    assert_dump(db, "vb", "2 x2\n3 x1\n");
+    ms_clear(&w.got);
+    ivm_input_close(ia);
+    ivm_input_close(ib);
+    ivm_close(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -812,6 +889,7 @@ int main(void)
         cmocka_unit_test(test_cursor_basics),
         cmocka_unit_test(test_subscribe_deltas_equal_differences),
         cmocka_unit_test(test_subscribe_sql_commits),
+        cmocka_unit_test(test_subscribe_table_no_view_reads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
