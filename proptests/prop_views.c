@@ -235,6 +235,8 @@ static void print_summary(const char *what, const opts *o, const pstats *st, int
         printf("%llu oracle errors, ", (unsigned long long)st->oracle_errors);
     if (st->unflattened)
         printf("%llu prepared unflattened, ", (unsigned long long)st->unflattened);
+    if (st->given_up)
+        printf("%llu cases given up (SQLite too slow), ", (unsigned long long)st->given_up);
     if (st->count_checks)
         printf("%llu checks by count, ", (unsigned long long)st->count_checks);
     if (st->known_diffs)
