@@ -2854,17 +2854,166 @@ static dbsp_expr *mk_cast_real(dbsp_expr *x)
     return mk_op(DBSP_X_CAST, IVM_TREAL, x, NULL);
 }
 
-static dbsp_expr *real_key(const bctx *b, dbsp_expr *x)
+/* True if x, typed REAL, may yield an INTEGER: anything but a table's REAL
+ * column. */
+static bool real_may_be_int(const bctx *b, const dbsp_expr *x)
 {
     if (x == NULL || x->type != IVM_TREAL)
-        return x;
+        return false;
     if (x->op == DBSP_X_COL)
         for (uint32_t i = 0; i < b->nranges; i++) {
             const range *r = &b->ranges[i];
             if (x->col >= r->off && x->col - r->off < r->rel->ncols)
-                return r->rel->kind == PLAN_REL_TABLE ? x : mk_cast_real(x);
+                return r->rel->kind != PLAN_REL_TABLE;
         }
-    return mk_cast_real(x);
+    return true;
+}
+
+static dbsp_expr *real_key(const bctx *b, dbsp_expr *x)
+{
+    return real_may_be_int(b, x) ? mk_cast_real(x) : x;
+}
+
+/* GROUP BY keys typed REAL that may yield an INTEGER (real_may_be_int;
+ * fix[i] for keys[i]).  SQLite puts 2 and 2.0 in one group and shows the
+ * value of a row of the group: 2 when every row gave 2, 2.0 when every row
+ * gave 2.0 (a group with both shows whichever SQLite met last).  So such a
+ * key groups by numkey(x) (2 and 2.0 are the INTEGER 2; 2^53 + 1 stays
+ * apart from 2^53), and a hidden aggregate counts the group's REAL values
+ * (COUNT(*) FILTER (WHERE typeof(x) = 'real'), linear), appended to
+ * *aggs; real_groups_show then maps the key back to a REAL where that
+ * count is not 0.  key_of[k] is the key the k-th hidden aggregate counts
+ * for; *n_out their number.  Replaces keys[i] (consumed) by numkey(x). */
+static ivm_rc real_groups(dbsp_expr **keys, uint32_t nkeys, const bool *fix, lp_agg **aggs,
+                          uint32_t *naggs, size_t *aggcap, uint32_t *key_of, uint32_t *n_out)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < nkeys; i++) {
+        dbsp_expr *x = keys[i];
+        if (!fix[i])
+            continue;
+        ivm_value real = ivm_value_text("real", 4);
+        dbsp_expr *targ[1] = {dbsp_expr_dup(x)};
+        dbsp_expr *ty = targ[0] ? dbsp_expr_func(DBSP_FN_TYPEOF, IVM_TTEXT, 1, targ) : NULL;
+        lp_agg g;
+        memset(&g, 0, sizeof g);
+        g.kind = DBSP_AGG_COUNT_STAR;
+        g.type = IVM_TINT;
+        g.filter = mk_op(DBSP_X_EQ, IVM_TINT, ty, dbsp_expr_const(&real));
+        if (g.filter == NULL || ivm_grow((void **)aggs, aggcap, *naggs + 1, sizeof **aggs) != IVM_OK) {
+            lp_agg_fini(&g);
+            return IVM_NOMEM;
+        }
+        dbsp_expr *kargs[1] = {x};
+        keys[i] = dbsp_expr_func(DBSP_FN_NUMKEY, IVM_TNULL, 1, kargs);
+        if (keys[i] == NULL) {
+            lp_agg_fini(&g);
+            return IVM_NOMEM;
+        }
+        (*aggs)[(*naggs)++] = g;
+        key_of[n++] = i;
+    }
+    *n_out = n;
+    return IVM_OK;
+}
+
+/* A map over aggregate a that drops its last nreal (hidden) aggregates and
+ * shows each key they count REAL values for as `CASE WHEN count > 0 THEN
+ * real_affinity(key) ELSE key END`, typed REAL (keeps P2: the columns the
+ * results read keep their places). */
+static lp_node *real_groups_show(pctx *c, lp_node *a, const uint32_t *key_of, uint32_t nreal)
+{
+    uint32_t nout = a->ncols - nreal;
+    lp_node *m = lp_new(c, LP_MAP, nout);
+    if (m == NULL)
+        return NULL;
+    m->exprs = rt_arena_alloc(&c->arena, sizeof *m->exprs * (nout + 1));
+    if (m->exprs == NULL)
+        return NULL;
+    m->in = a;
+    for (uint32_t j = 0; j < nout; j++) {
+        dbsp_expr *x = dbsp_expr_col(j, a->types[j]);
+        for (uint32_t k = 0; k < nreal && x != NULL; k++) {
+            if (key_of[k] != j)
+                continue;
+            ivm_value zero = ivm_value_int(0);
+            dbsp_expr *raff[1] = {dbsp_expr_col(j, a->types[j])};
+            dbsp_expr *args[3] = {
+                mk_op(DBSP_X_GT, IVM_TINT, dbsp_expr_col(nout + k, IVM_TINT),
+                      dbsp_expr_const(&zero)),
+                raff[0] ? dbsp_expr_func(DBSP_FN_REAL_AFF, IVM_TNULL, 1, raff) : NULL, x};
+            if (args[0] == NULL || args[1] == NULL) {
+                dbsp_expr_free(args[0]);
+                dbsp_expr_free(args[1]);
+                dbsp_expr_free(x);
+                x = NULL;
+                break;
+            }
+            x = dbsp_expr_op(DBSP_X_CASE, IVM_TREAL, 3, args);
+        }
+        if (x == NULL) {
+            m->in = NULL; /* a stays the caller's */
+            lp_free_exprs(m);
+            return NULL;
+        }
+        m->exprs[j] = x;
+        m->nexprs = j + 1;
+        m->types[j] = x->type;
+    }
+    return m;
+}
+
+/* DISTINCT over m whose columns fix[] may yield an INTEGER where typed
+ * REAL: an aggregate grouping by every column of m (keys through numkey),
+ * then real_groups_show, so that 2 and 2.0 are one row showing what SQLite
+ * shows.  Returns the map on top, or NULL (out of memory; m stays the
+ * caller's). */
+static lp_node *distinct_real(pctx *c, lp_node *m, const bool *fix)
+{
+    uint32_t n = m->ncols;
+    dbsp_expr **keys = rt_arena_alloc(&c->arena, sizeof *keys * (n + 1));
+    uint32_t *key_of = rt_arena_alloc(&c->arena, sizeof *key_of * (n + 1));
+    lp_agg *aggs = NULL;
+    uint32_t naggs = 0, nreal = 0;
+    size_t cap = 0;
+    if (keys == NULL || key_of == NULL)
+        return NULL;
+    memset(keys, 0, sizeof *keys * (n + 1));
+    for (uint32_t j = 0; j < n; j++)
+        if ((keys[j] = dbsp_expr_col(j, m->types[j])) == NULL)
+            goto fail;
+    if (real_groups(keys, n, fix, &aggs, &naggs, &cap, key_of, &nreal) != IVM_OK)
+        goto fail;
+    lp_node *a = lp_new(c, LP_AGGREGATE, n + naggs);
+    if (a == NULL)
+        goto fail;
+    a->aggs = rt_arena_alloc(&c->arena, sizeof *a->aggs * (naggs + 1));
+    if (a->aggs == NULL)
+        goto fail;
+    memcpy(a->aggs, aggs, sizeof *aggs * naggs);
+    ivm_free(aggs);
+    aggs = NULL;
+    a->naggs = naggs;
+    a->in = m;
+    a->nexprs = n;
+    a->exprs = keys;
+    for (uint32_t j = 0; j < n; j++)
+        a->types[j] = keys[j]->type;
+    for (uint32_t k = 0; k < naggs; k++)
+        a->types[n + k] = IVM_TINT;
+    lp_node *shown = real_groups_show(c, a, key_of, nreal);
+    if (shown == NULL) {
+        a->in = NULL;
+        lp_free_exprs(a);
+    }
+    return shown;
+fail:
+    for (uint32_t k = 0; k < naggs; k++)
+        lp_agg_fini(&aggs[k]);
+    ivm_free(aggs);
+    for (uint32_t j = 0; j < n; j++)
+        dbsp_expr_free(keys[j]);
+    return NULL;
 }
 
 static ivm_rc bind_outcol(bctx *b, const outcol *oc, bmode mode, dbsp_expr **out)
@@ -3211,6 +3360,17 @@ ivm_rc bind_core(pctx *c, const plan_select *sel, lp_node **out, plan_query *q)
     }
 
     if (agg) {
+        uint32_t *key_of = rt_arena_alloc(&c->arena, sizeof *key_of * (b->ngroup + 1));
+        bool *fix = rt_arena_alloc(&c->arena, sizeof *fix * (b->ngroup + 1));
+        uint32_t nreal = 0;
+        for (uint32_t i = 0; fix != NULL && i < b->ngroup; i++)
+            fix[i] = real_may_be_int(b, b->group[i]);
+        if (key_of == NULL || fix == NULL ||
+            real_groups(b->group, b->ngroup, fix, &b->aggs, &b->naggs, &b->aggcap, key_of,
+                        &nreal) != IVM_OK) {
+            dbsp_expr_free(having);
+            goto nomem;
+        }
         lp_node *a = lp_new(c, LP_AGGREGATE, b->ngroup + b->naggs);
         if (a == NULL) {
             dbsp_expr_free(having);
@@ -3220,7 +3380,7 @@ ivm_rc bind_core(pctx *c, const plan_select *sel, lp_node **out, plan_query *q)
         a->nexprs = b->ngroup;
         a->exprs = b->group;
         for (uint32_t i = 0; i < b->ngroup; i++) {
-            if ((b->group[i] = real_key(b, b->group[i])) == NULL)
+            if (b->group[i] == NULL)
                 goto nomem;
             a->types[i] = b->group[i]->type;
         }
@@ -3241,8 +3401,14 @@ ivm_rc bind_core(pctx *c, const plan_select *sel, lp_node **out, plan_query *q)
         b->naggs = 0;
         b->ngroup = 0;
         tree = a;
+        lp_node *shown = nreal > 0 ? real_groups_show(c, a, key_of, nreal) : a;
+        if (shown == NULL) {
+            dbsp_expr_free(having);
+            goto nomem;
+        }
+        tree = shown;
         /* Scalar subqueries of the results and HAVING join the groups. */
-        uint32_t at = a->ncols;
+        uint32_t at = tree->ncols;
         for (uint32_t i = 0; i < b->npost; i++) {
             b->treep = &tree;
             rc = sub_join(b, LP_J_LEFT, b->post[i], NULL);
@@ -3293,11 +3459,17 @@ ivm_rc bind_core(pctx *c, const plan_select *sel, lp_node **out, plan_query *q)
         wb->col = (uint32_t)wcol;
     }
 
-    /* DISTINCT keeps 2 and 2.0 once, as GROUP BY does (real_key); with an
-     * aggregate the results read its columns, not the FROM row's. */
-    for (uint32_t i = 0; sel->distinct && !agg && i < nproj; i++)
-        if ((proj[i] = real_key(b, proj[i])) == NULL)
-            goto nomem;
+    /* DISTINCT keeps 2 and 2.0 once and shows what SQLite shows, as GROUP
+     * BY does (real_groups); with an aggregate the results read its
+     * columns, not the FROM row's. */
+    bool *dfix = rt_arena_alloc(&c->arena, sizeof *dfix * (nproj + 1));
+    bool any_dfix = false;
+    if (dfix == NULL)
+        goto nomem;
+    for (uint32_t i = 0; i < nproj; i++) {
+        dfix[i] = sel->distinct && !agg && real_may_be_int(b, proj[i]);
+        any_dfix |= dfix[i];
+    }
     lp_node *m = lp_new(c, LP_MAP, nproj);
     if (m == NULL)
         goto nomem;
@@ -3315,7 +3487,12 @@ ivm_rc bind_core(pctx *c, const plan_select *sel, lp_node **out, plan_query *q)
     proj = NULL;
     nproj = 0;
     tree = m;
-    if (sel->distinct) {
+    if (sel->distinct && any_dfix) {
+        if ((tree = distinct_real(c, m, dfix)) == NULL) {
+            tree = m;
+            goto nomem;
+        }
+    } else if (sel->distinct) {
         lp_node *d = lp_new(c, LP_DISTINCT, m->ncols);
         if (d == NULL)
             goto nomem;

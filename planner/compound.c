@@ -212,13 +212,36 @@ static ivm_rc combine(pctx *c, lp_node *l, lp_node *r, const plan_select *at, lp
 /* A compound read as a relation (a view, a subquery) whose column has REAL
  * affinity reads another member's INTEGER as a REAL, as SQLite does (a
  * top-level SELECT does not): a map over *tree applies DBSP_FN_REAL_AFF to
- * such columns when some member may yield an INTEGER there. */
+ * such columns when some member may yield an INTEGER there.  A column
+ * typed REAL may too: CASE, coalesce and the like with an INTEGER and a
+ * REAL branch are typed REAL and yield the INTEGER when it is taken. */
+static bool real_only(const lp_node *t, uint32_t i)
+{
+    if (t->types[i] != IVM_TREAL)
+        return false;
+    switch (t->kind) {
+    case LP_UNION_ALL:
+    case LP_SETOP:
+        return real_only(t->in, i) && real_only(t->right, i);
+    case LP_MAP: {
+        const dbsp_expr *x = t->exprs[i];
+        return x->op == DBSP_X_CONST || x->op == DBSP_X_CAST ||
+               (x->op == DBSP_X_COL && t->in != NULL && x->col < t->in->ncols &&
+                real_only(t->in, x->col));
+    }
+    default:
+        /* A scan may read a view's column (any expression); an aggregate's
+         * MIN or MAX may yield either class: not known to be REAL. */
+        return false;
+    }
+}
+
 static ivm_rc real_columns(pctx *c, const plan_query *q, lp_node **tree)
 {
     lp_node *t = *tree;
     bool any = false;
     for (uint32_t i = 0; i < q->ncols; i++)
-        any |= q->col_affs[i] == PLAN_AFF_REAL && t->types[i] != IVM_TREAL;
+        any |= q->col_affs[i] == PLAN_AFF_REAL && !real_only(t, i);
     if (!any)
         return IVM_OK;
     lp_node *m = lp_new(c, LP_MAP, t->ncols);
@@ -231,10 +254,11 @@ static ivm_rc real_columns(pctx *c, const plan_query *q, lp_node **tree)
     m->nexprs = t->ncols;
     for (uint32_t i = 0; i < t->ncols; i++) {
         dbsp_expr *x = dbsp_expr_col(i, t->types[i]);
-        if (x != NULL && i < q->ncols && q->col_affs[i] == PLAN_AFF_REAL &&
-            t->types[i] != IVM_TREAL) {
+        if (x != NULL && i < q->ncols && q->col_affs[i] == PLAN_AFF_REAL && !real_only(t, i)) {
             dbsp_expr *args[1] = {x};
-            x = dbsp_expr_func(DBSP_FN_REAL_AFF, t->types[i] == IVM_TINT ? IVM_TREAL : IVM_TNULL,
+            x = dbsp_expr_func(DBSP_FN_REAL_AFF,
+                               t->types[i] == IVM_TINT || t->types[i] == IVM_TREAL ? IVM_TREAL
+                                                                                   : IVM_TNULL,
                                1, args);
         }
         m->exprs[i] = x;

@@ -298,6 +298,10 @@ extern const char *const pt_fail_names[F_KINDS];
 typedef struct pstats {
     uint64_t cases, statements, stmt_failed, commits, rollbacks;
     uint64_t views, refused, skipped, checks, table_checks, rows_compared, oracle_errors;
+    uint64_t unflattened;    /* statements SQLite prepared again without flattening */
+    uint64_t known_diffs;    /* writes of values a typed column refuses (run.c) */
+    uint64_t count_checks;   /* view checks by row count only (too many rows) */
+    uint64_t given_up;       /* cases stopped: SQLite took too long (run.c) */
     uint64_t cons_seen[PC_COUNT], cons_refused[PC_COUNT];
     int nreasons;
     struct {

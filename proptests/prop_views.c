@@ -233,6 +233,14 @@ static void print_summary(const char *what, const opts *o, const pstats *st, int
     printf("], ");
     if (st->oracle_errors)
         printf("%llu oracle errors, ", (unsigned long long)st->oracle_errors);
+    if (st->unflattened)
+        printf("%llu prepared unflattened, ", (unsigned long long)st->unflattened);
+    if (st->given_up)
+        printf("%llu cases given up (SQLite too slow), ", (unsigned long long)st->given_up);
+    if (st->count_checks)
+        printf("%llu checks by count, ", (unsigned long long)st->count_checks);
+    if (st->known_diffs)
+        printf("%llu known differences (typed columns), ", (unsigned long long)st->known_diffs);
     printf("%d failures, %.1f s, %.0f cases/min\n", failures, secs,
            secs > 0 ? (double)st->cases * 60.0 / secs : 0.0);
     if (o->verbose) {

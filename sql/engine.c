@@ -1569,9 +1569,10 @@ static ivm_rc accept_row(ins_ctx *ic, const ivm_value *vals)
  * defaults for the others, the next id for a NULL rowid alias, conversion to
  * the columns' classes, NOT NULL as the conflict resolution says, then the
  * row goes into the change (or, with OR IGNORE / OR REPLACE, is resolved
- * against the rows it conflicts with). */
+ * against the rows it conflicts with).  A value that does not convert is
+ * reported at vpos[i], where given[i] was written; the rest at pos. */
 static ivm_rc insert_row(ins_ctx *ic, const uint32_t *colmap, uint32_t nvals,
-                         const ivm_value *given, plan_pos pos)
+                         const ivm_value *given, const plan_pos *vpos, plan_pos pos)
 {
     exec_ctx *x = ic->x;
     table *t = ic->t;
@@ -1628,7 +1629,11 @@ static ivm_rc insert_row(ins_ctx *ic, const uint32_t *colmap, uint32_t nvals,
                 return IVM_OK;
     }
     for (uint32_t c = 0; c < t->ncols; c++) {
-        ivm_rc rc = coerce(x->db, t, c, &vals[c], pos, x->err);
+        plan_pos at = pos;
+        for (uint32_t i = 0; i < nvals; i++)
+            if (colmap[i] == c)
+                at = vpos[i];
+        ivm_rc rc = coerce(x->db, t, c, &vals[c], at, x->err);
         if (rc != IVM_OK)
             return rc;
     }
@@ -1667,6 +1672,21 @@ static ivm_rc insert_finish(ins_ctx *ic)
     return rc;
 }
 
+/* Where INSERT ... SELECT writes each of its ncol values: the result
+ * columns of the query's first member (a compound's columns are the first
+ * member's), or the SELECT itself when a `*` stands among them. */
+static void select_positions(const plan_select *sel, uint32_t ncol, plan_pos *vpos_out)
+{
+    const plan_select *first = sel;
+    while (first->prior != NULL)
+        first = first->prior;
+    bool each = first->ncols == ncol;
+    for (uint32_t i = 0; each && i < ncol; i++)
+        each = first->cols[i].expr->kind != PLAN_E_STAR;
+    for (uint32_t i = 0; i < ncol; i++)
+        vpos_out[i] = each ? first->cols[i].expr->pos : first->pos;
+}
+
 static ivm_rc exec_insert(exec_ctx *x, const plan_stmt *st)
 {
     table *t = NULL;
@@ -1680,7 +1700,8 @@ static ivm_rc exec_insert(exec_ctx *x, const plan_stmt *st)
     uint32_t ncol = st->ncols ? st->ncols : t->ncols;
     uint32_t *colmap = rt_arena_alloc(&x->db->scratch, sizeof *colmap * (ncol + 1));
     ivm_value *vals = rt_arena_alloc(&x->db->scratch, sizeof *vals * (ncol + 1));
-    if (colmap == NULL || vals == NULL)
+    plan_pos *vpos = rt_arena_alloc(&x->db->scratch, sizeof *vpos * (ncol + 1));
+    if (colmap == NULL || vals == NULL || vpos == NULL)
         return IVM_NOMEM;
     for (uint32_t i = 0; i < ncol; i++) {
         if (st->ncols == 0) {
@@ -1730,8 +1751,10 @@ static ivm_rc exec_insert(exec_ctx *x, const plan_stmt *st)
         ordered o = {0};
         if (rc == IVM_OK)
             rc = order_rows(q, rows, &o, x->err);
+        if (rc == IVM_OK)
+            select_positions(st->select, ncol, vpos);
         for (size_t i = o.from; rc == IVM_OK && i < o.to; i++)
-            rc = insert_row(&ic, colmap, ncol, o.order[i], st->pos);
+            rc = insert_row(&ic, colmap, ncol, o.order[i], vpos, st->pos);
         ordered_fini(&o);
         spine_batch_unref(rows);
         plan_query_free(q);
@@ -1759,8 +1782,10 @@ static ivm_rc exec_insert(exec_ctx *x, const plan_stmt *st)
                 }
                 dbsp_expr_free(e);
             }
+            for (uint32_t i = 0; i < ncol; i++)
+                vpos[i] = row->items[i]->pos;
             if (rc == IVM_OK)
-                rc = insert_row(&ic, colmap, ncol, vals, row->items[0]->pos);
+                rc = insert_row(&ic, colmap, ncol, vals, vpos, row->items[0]->pos);
         }
     }
     if (rc == IVM_OK)
@@ -1903,8 +1928,15 @@ static ivm_rc exec_modify(exec_ctx *x, const plan_stmt *st)
             memcpy(nv, vals, sizeof(ivm_value) * t->ncols);
             for (uint32_t i = 0; i < st->set.n && rc == IVM_OK; i++)
                 rc = dbsp_expr_eval(set[i], vals, &x->db->scratch, &nv[setcol[i]], x->err);
-            for (uint32_t col = 0; col < t->ncols && rc == IVM_OK; col++)
-                rc = coerce(x->db, t, col, &nv[col], st->pos, x->err);
+            for (uint32_t col = 0; col < t->ncols && rc == IVM_OK; col++) {
+                /* A value that does not convert is reported where SET
+                 * wrote it (the last assignment to the column wins). */
+                plan_pos at = st->pos;
+                for (uint32_t i = 0; i < st->set.n; i++)
+                    if (setcol[i] == col)
+                        at = st->set.items[i]->pos;
+                rc = coerce(x->db, t, col, &nv[col], at, x->err);
+            }
             if (rc == IVM_OK)
                 rc = push_table_row(t, nv, &b, w);
         }
