@@ -74,6 +74,7 @@ typedef struct dbsp_pnode {
     bool partitioned;
     uint32_t nexprs;           /* filter: 1 (the predicate); map: the outputs */
     dbsp_expr **exprs;         /* owned */
+    uint32_t nmemo;            /* slots of exprs' shared subexpressions */
     uint32_t naggs;
     dbsp_agg *aggs;            /* owned */
     int64_t offset, limit;     /* topk: ranks offset+1 .. offset+limit */
@@ -116,7 +117,38 @@ typedef struct dbsp_evalctx {
     const ivm_value *row;
     rt_arena *scratch;
     ivm_err *err;
+    struct dbsp_memo *memo;    /* NULL: no sharing */
 } dbsp_evalctx;
+
+/* Values of a plan node's shared subexpressions (dbsp_expr.memo) for the
+ * row being evaluated: slot s holds v[s] when at[s] == row.  An operator
+ * calls dbsp_memo_next before each row, so that nothing carries over from
+ * one row to the next; text in v lives as long as the row's scratch. */
+typedef struct dbsp_memo {
+    uint64_t row;
+    uint32_t n;
+    uint64_t *at;
+    ivm_value *v;
+} dbsp_memo;
+
+/* Numbers the subexpressions that occur more than once among exprs[0..n)
+ * (equal operators, classes, columns, constants and arguments), setting
+ * their memo fields (the others get 0), and returns how many slots it used:
+ * the size of the dbsp_memo that evaluates them.  Leaves (columns,
+ * constants) are never numbered.  Out of memory it numbers nothing (the
+ * expressions still evaluate, only without sharing). */
+uint32_t dbsp_exprs_share(dbsp_expr *const *exprs, uint32_t n);
+ivm_rc dbsp_memo_init(dbsp_memo *m, uint32_t nslots);
+void dbsp_memo_fini(dbsp_memo *m);
+static inline void dbsp_memo_next(dbsp_memo *m)
+{
+    m->row++;
+}
+/* dbsp_expr_eval with a memo: each numbered subexpression is evaluated at
+ * most once per row (CASE, AND, OR and coalesce stay lazy: a shared
+ * subexpression is evaluated where it is first needed). */
+ivm_rc dbsp_expr_eval_memo(const dbsp_expr *e, const ivm_value *row, rt_arena *scratch,
+                           dbsp_memo *memo, ivm_value *out, ivm_err *err);
 
 /* Evaluates e (expr.c). */
 ivm_rc dbsp_eval(const dbsp_expr *e, dbsp_evalctx *x, ivm_value *out);

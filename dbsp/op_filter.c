@@ -14,6 +14,7 @@
 
 typedef struct filter_state {
     ivm_value *vals;          /* the decoded input row */
+    dbsp_memo memo;           /* the row's shared subexpressions */
 } filter_state;
 
 ivm_rc dbsp_plan_filter(dbsp_plan *p, dbsp_node in, dbsp_expr *pred_owned, dbsp_node *out)
@@ -33,7 +34,8 @@ static ivm_rc filter_init(dbsp_ctx *c, dbsp_node n, void *state)
 {
     filter_state *s = state;
     s->vals = ivm_calloc(c->plan->nodes[n].ncols + 1, sizeof *s->vals);
-    return s->vals != NULL ? IVM_OK : IVM_NOMEM;
+    ivm_rc rc = dbsp_memo_init(&s->memo, c->plan->nodes[n].nmemo);
+    return s->vals != NULL ? rc : IVM_NOMEM;
 }
 
 static ivm_rc filter_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch **out)
@@ -53,7 +55,8 @@ static ivm_rc filter_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch **o
         ivm_value v;
         if ((rc = dbsp_row_decode(c, row, len, nd->ncols, s->vals)) != IVM_OK)
             break;
-        rc = dbsp_expr_eval(nd->exprs[0], s->vals, &c->scratch, &v, &c->err);
+        dbsp_memo_next(&s->memo);
+        rc = dbsp_expr_eval_memo(nd->exprs[0], s->vals, &c->scratch, &s->memo, &v, &c->err);
         dbsp_ctx_scratch_check(c);
         if (rc != IVM_OK)
             break;
@@ -87,6 +90,7 @@ static void filter_fini(void *state)
 {
     filter_state *s = state;
     ivm_free(s->vals);
+    dbsp_memo_fini(&s->memo);
 }
 
 const dbsp_op_vtab dbsp_op_filter_vt = {

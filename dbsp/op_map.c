@@ -14,6 +14,7 @@
 typedef struct map_state {
     ivm_value *in_vals;       /* the decoded input row */
     ivm_value *out_vals;      /* the computed output row */
+    dbsp_memo memo;           /* the row's shared subexpressions */
 } map_state;
 
 /* The map keeps the input's sharding when its key columns are the input's
@@ -52,7 +53,8 @@ static ivm_rc map_init(dbsp_ctx *c, dbsp_node n, void *state)
     const dbsp_pnode *nd = &c->plan->nodes[n];
     s->in_vals = ivm_calloc(c->plan->nodes[nd->in[0]].ncols + 1, sizeof *s->in_vals);
     s->out_vals = ivm_calloc(nd->ncols + 1, sizeof *s->out_vals);
-    return s->in_vals != NULL && s->out_vals != NULL ? IVM_OK : IVM_NOMEM;
+    ivm_rc rc = dbsp_memo_init(&s->memo, nd->nmemo);
+    return s->in_vals != NULL && s->out_vals != NULL ? rc : IVM_NOMEM;
 }
 
 static ivm_rc map_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch **out)
@@ -68,8 +70,10 @@ static ivm_rc map_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch **out)
         const uint8_t *row = spine_batch_row(in, i, &len);
         if ((rc = dbsp_row_decode(c, row, len, in_cols, s->in_vals)) != IVM_OK)
             break;
+        dbsp_memo_next(&s->memo);
         for (uint32_t k = 0; k < nd->nexprs && rc == IVM_OK; k++)
-            rc = dbsp_expr_eval(nd->exprs[k], s->in_vals, &c->scratch, &s->out_vals[k], &c->err);
+            rc = dbsp_expr_eval_memo(nd->exprs[k], s->in_vals, &c->scratch, &s->memo,
+                                     &s->out_vals[k], &c->err);
         if (rc != IVM_OK)
             break;
         size_t klen = spine_row_size(s->out_vals, nd->nkey);
@@ -92,6 +96,7 @@ static void map_fini(void *state)
     map_state *s = state;
     ivm_free(s->in_vals);
     ivm_free(s->out_vals);
+    dbsp_memo_fini(&s->memo);
 }
 
 const dbsp_op_vtab dbsp_op_map_vt = {

@@ -49,6 +49,7 @@ ivm_rc dbsp_plan_add(dbsp_plan *p, const dbsp_pnode *proto, dbsp_node *out)
         if (nd.exprs == NULL)
             goto fail;
         memcpy(nd.exprs, proto->exprs, sizeof *nd.exprs * proto->nexprs);
+        nd.nmemo = dbsp_exprs_share(nd.exprs, nd.nexprs);
     }
     if (proto->naggs > 0) {
         nd.aggs = ivm_malloc(sizeof *nd.aggs * proto->naggs);

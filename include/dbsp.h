@@ -117,6 +117,10 @@ struct dbsp_expr {
     uint32_t nargs;
     dbsp_expr **args;    /* owned */
     ivm_value k;         /* DBSP_X_CONST; text bytes owned by the node */
+    uint32_t memo;       /* 1 + the slot of a subexpression that occurs more than
+                            once in its plan node's expressions (set by the node's
+                            constructor; an operator evaluates it once per row);
+                            0 for none.  Constructors and dbsp_expr_dup leave 0 */
 };
 
 /* Constructors return NULL on allocation failure (and on a wrong argument

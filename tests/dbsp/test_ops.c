@@ -284,6 +284,82 @@ static void test_map_matches_recomputation(void **state)
     run_prop(&pr);
 }
 
+/* ---- shared subexpressions ------------------------------------------------------ */
+
+/* s || k, which every expression below reads several times: a map or
+ * filter evaluates it once per row (its memo), the reference evaluates
+ * copies of the expressions one by one without sharing. */
+static dbsp_expr *sk(void)
+{
+    return op2(DBSP_X_CONCAT, col(2), col(0));
+}
+
+static dbsp_expr *fn(dbsp_fn f, uint32_t n, dbsp_expr *a, dbsp_expr *b)
+{
+    dbsp_expr *args[2] = {a, b};
+    return dbsp_expr_func(f, IVM_TNULL, n, args);
+}
+
+#define NSHARED 4
+static dbsp_expr *shared_ref[NSHARED + 1];
+
+/* [length(sk) % 3, CASE WHEN v > 2 THEN sk ELSE sk || sk END,
+ *  substr(sk, v), (v % 3) + (v % 3)], key the first; then a filter
+ *  length(sk) > 1 AND length(sk) < 4 over the input. */
+static void shared_exprs(dbsp_expr **e)
+{
+    e[0] = op2(DBSP_X_MOD, fn(DBSP_FN_LENGTH, 1, sk(), NULL), kint(3));
+    dbsp_expr *c[3] = {op2(DBSP_X_GT, col(1), kint(2)), sk(), op2(DBSP_X_CONCAT, sk(), sk())};
+    e[1] = dbsp_expr_op(DBSP_X_CASE, IVM_TNULL, 3, c);
+    e[2] = fn(DBSP_FN_SUBSTR, 2, sk(), col(1));
+    e[3] = op2(DBSP_X_ADD, op2(DBSP_X_MOD, col(1), kint(3)), op2(DBSP_X_MOD, col(1), kint(3)));
+    e[4] = op2(DBSP_X_AND, op2(DBSP_X_GT, fn(DBSP_FN_LENGTH, 1, sk(), NULL), kint(1)),
+               op2(DBSP_X_LT, fn(DBSP_FN_LENGTH, 1, sk(), NULL), kint(4)));
+}
+
+static void build_shared(dbsp_plan *p, const dbsp_node *in, dbsp_node *out)
+{
+    dbsp_expr *e[NSHARED + 1];
+    shared_exprs(e);
+    dbsp_node f, m;
+    assert_int_equal(dbsp_plan_filter(p, in[0], e[NSHARED], &f), IVM_OK);
+    assert_int_equal(dbsp_plan_map(p, f, NSHARED, e, 1, &m), IVM_OK);
+    assert_int_equal(dbsp_plan_output(p, m, out), IVM_OK);
+    /* The constructors numbered the shared parts: the plan explains
+     * the same expressions, and the copies have no numbers. */
+    shared_exprs(shared_ref);
+    for (int i = 0; i <= NSHARED; i++)
+        assert_non_null(shared_ref[i]);
+}
+
+static void ref_shared(const zset *now, const zset *prev, zset *out)
+{
+    (void)prev;
+    rt_arena a;
+    rt_arena_init(&a);
+    for (size_t i = 0; i < now[0].n; i++) {
+        ivm_value v[3], o[NSHARED], pass;
+        ivm_err err;
+        assert_int_equal(zrow_decode(&now[0].r[i], v, 3), 3);
+        assert_int_equal(dbsp_expr_eval(shared_ref[NSHARED], v, &a, &pass, &err), IVM_OK);
+        if (dbsp_value_truth(&pass) != 1)
+            continue;
+        for (int k = 0; k < NSHARED; k++)
+            assert_int_equal(dbsp_expr_eval(shared_ref[k], v, &a, &o[k], &err), IVM_OK);
+        zset_add_vals(out, o, NSHARED, 1, now[0].r[i].w);
+    }
+    rt_arena_fini(&a);
+}
+
+static void test_map_filter_shared_subexpressions_match_recomputation(void **state)
+{
+    (void)state;
+    prop pr = {1, {{3, 1, gen_kvs}}, false, build_shared, ref_shared, 13};
+    run_prop(&pr);
+    for (int i = 0; i <= NSHARED; i++)
+        dbsp_expr_free(shared_ref[i]);
+}
+
 /* ---- plus, negate, exchange, integrate, z1 ----------------------------------------- */
 
 static void build_plus(dbsp_plan *p, const dbsp_node *in, dbsp_node *out)
@@ -1443,6 +1519,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_filter_matches_recomputation),
         cmocka_unit_test(test_map_matches_recomputation),
+        cmocka_unit_test(test_map_filter_shared_subexpressions_match_recomputation),
         cmocka_unit_test(test_plus_matches_recomputation),
         cmocka_unit_test(test_negate_matches_recomputation),
         cmocka_unit_test(test_exchange_matches_recomputation),
