@@ -74,7 +74,11 @@ typedef struct dbsp_pnode {
     bool partitioned;
     uint32_t nexprs;           /* filter: 1 (the predicate); map: the outputs */
     dbsp_expr **exprs;         /* owned */
-    uint32_t nmemo;            /* slots of exprs' shared subexpressions */
+    dbsp_expr *where;          /* map: rows for which it is not true are
+                                  dropped before exprs (a fused filter,
+                                  dbsp_plan_fuse); NULL: none; owned */
+    uint32_t nmemo;            /* slots of exprs' and where's shared
+                                  subexpressions */
     uint32_t naggs;
     dbsp_agg *aggs;            /* owned */
     int64_t offset, limit;     /* topk: ranks offset+1 .. offset+limit */
@@ -92,6 +96,9 @@ const dbsp_pnode *dbsp_plan_node(const dbsp_plan *p, dbsp_node n);
  * proto->aggs are borrowed and copied; the expressions in proto->exprs are
  * taken over, and freed on failure. */
 ivm_rc dbsp_plan_add(dbsp_plan *p, const dbsp_pnode *proto, dbsp_node *out);
+/* A map keeps its input's sharding when its key columns are the input's
+ * key columns copied in place (op_map.c). */
+bool dbsp_map_keeps_key(const dbsp_pnode *src, dbsp_expr *const *exprs, uint32_t nkey);
 /* True if every column e reads is below ncols. */
 bool dbsp_expr_cols_below(const dbsp_expr *e, uint32_t ncols);
 /* Frees args_owned[0..nargs) (constructor failure paths). */

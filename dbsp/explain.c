@@ -136,6 +136,10 @@ static void put_what(obuf *o, const dbsp_plan *p, const dbsp_pnode *nd)
             put_expr(o, nd->exprs[k]);
         }
         put_lit(o, "]");
+        if (nd->where != NULL) {
+            put_str(o, " where ");
+            put_expr(o, nd->where);
+        }
         break;
     case DBSP_AGGREGATE:
         put_lit(o, " [");

@@ -6,7 +6,9 @@
  *
  * Per step: O(|d in| log |d in|): one evaluation per row, then the output is
  * sorted and consolidated again, since f neither keeps order nor is
- * one-to-one (two rows may map to one).  No state but two rows of values.
+ * one-to-one (two rows may map to one).  A map made by dbsp_plan_fuse may
+ * also drop the rows its `where` predicate does not hold for (a filter
+ * fused into it: out = sum over (r, w) in in with where(r) of (f(r), w)).  No state but two rows of values.
  * Design: dbsp/README.md.
  */
 #include "dbsp_int.h"
@@ -20,7 +22,7 @@ typedef struct map_state {
 /* The map keeps the input's sharding when its key columns are the input's
  * key columns, copied in place: the key bytes, and so their owner, do not
  * change (D4). */
-static bool keeps_key(const dbsp_pnode *src, dbsp_expr *const *exprs, uint32_t nkey)
+bool dbsp_map_keeps_key(const dbsp_pnode *src, dbsp_expr *const *exprs, uint32_t nkey)
 {
     if (!src->partitioned || nkey != src->nkey)
         return false;
@@ -42,7 +44,7 @@ ivm_rc dbsp_plan_map(dbsp_plan *p, dbsp_node in, uint32_t nexprs, dbsp_expr **ex
         return IVM_INVALID;
     }
     dbsp_pnode nd = {.kind = DBSP_MAP, .vt = &dbsp_op_map_vt, .ncols = nexprs, .nkey = nkey,
-                     .nin = 1, .in = {in}, .partitioned = keeps_key(src, exprs_owned, nkey),
+                     .nin = 1, .in = {in}, .partitioned = dbsp_map_keeps_key(src, exprs_owned, nkey),
                      .nexprs = nexprs, .exprs = exprs_owned};
     return dbsp_plan_add(p, &nd, out);
 }
@@ -71,6 +73,17 @@ static ivm_rc map_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch **out)
         if ((rc = dbsp_row_decode(c, row, len, in_cols, s->in_vals)) != IVM_OK)
             break;
         dbsp_memo_next(&s->memo);
+        if (nd->where != NULL) {
+            ivm_value pass;
+            rc = dbsp_expr_eval_memo(nd->where, s->in_vals, &c->scratch, &s->memo, &pass,
+                                     &c->err);
+            if (rc != IVM_OK)
+                break;
+            if (dbsp_value_truth(&pass) != 1) {
+                dbsp_ctx_scratch_check(c);
+                continue;
+            }
+        }
         for (uint32_t k = 0; k < nd->nexprs && rc == IVM_OK; k++)
             rc = dbsp_expr_eval_memo(nd->exprs[k], s->in_vals, &c->scratch, &s->memo,
                                      &s->out_vals[k], &c->err);

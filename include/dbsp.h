@@ -300,10 +300,28 @@ ivm_rc dbsp_plan_topk(dbsp_plan *p, dbsp_node in_integrated, int64_t offset, int
 /* A view's output: keeps I(in), the view's contents, and the last delta. */
 ivm_rc dbsp_plan_output(dbsp_plan *p, dbsp_node in, dbsp_node *out);
 
+/* Fuses chains of stateless nodes of a finished plan: a map or filter whose
+ * input is a map or filter that nothing else reads, or a map that only
+ * moves columns (one of the two a map),
+ * becomes one map over that node's input, which evaluates the chain's
+ * predicates and expressions row by row and builds one batch instead of
+ * one per node; then drops the nodes nothing reads any more, except
+ * inputs and outputs (a dropped node did no more than feed a dropped or
+ * fused reader).  Results do not change, nor does any node's sharding.
+ * Node ids change, keeping their order: remap_out (one entry per node of
+ * the plan before the call) receives each old id's new id, or UINT32_MAX
+ * for a dropped node.  IVM_NOMEM leaves a valid plan (perhaps fused, with
+ * ids unchanged and remap_out unset). */
+ivm_rc dbsp_plan_fuse(dbsp_plan *p, dbsp_node *remap_out);
+
 uint32_t dbsp_plan_nodes(const dbsp_plan *p);
 dbsp_kind dbsp_plan_kind(const dbsp_plan *p, dbsp_node n);
 uint32_t dbsp_plan_ncols(const dbsp_plan *p, dbsp_node n);
 uint32_t dbsp_plan_nkey(const dbsp_plan *p, dbsp_node n);
+/* True when every row of n's stream sits on the worker that owns its key
+ * at every step (D4: an exchange's output, and what keeps that), so that a
+ * stateful operator may read n's integral without another exchange. */
+bool dbsp_plan_sharded(const dbsp_plan *p, dbsp_node n);
 /* Writes a readable listing of the plan to buf like snprintf (returns the
  * length needed; NUL-terminated when cap > 0; buf may be NULL when cap is
  * 0): one line per node with its id, operator, inputs, width and key, what

@@ -360,6 +360,95 @@ static void test_map_filter_shared_subexpressions_match_recomputation(void **sta
         dbsp_expr_free(shared_ref[i]);
 }
 
+/* ---- fused chains ------------------------------------------------------------------ */
+
+static dbsp_expr *ktext(const char *t)
+{
+    ivm_value v = ivm_value_text(t, (uint32_t)strlen(t));
+    return dbsp_expr_const(&v);
+}
+
+/* Two branches into one output, fused by dbsp_plan_fuse:
+ *   A: map [v, s || k, k] -> filter #0 > 1 -> map [#1, #0 * 2, #2] key 1
+ *      -> filter length(#0) < 3
+ *   B: map [k, v, s] (moves only, read twice) -> map [s || 'x', v, k] key 1
+ *      plus  -> filter v IS NULL -> map [s, v, k] key 1
+ * The fused plan must have fewer nodes and compute what the chain does. */
+static void build_fused(dbsp_plan *p, const dbsp_node *in, dbsp_node *out)
+{
+    dbsp_node m1, f1, m2, f2, m0, b1, b2, b2m, pb, pall, o;
+    dbsp_expr *e1[3] = {col(1), op2(DBSP_X_CONCAT, col(2), col(0)), col(0)};
+    assert_int_equal(dbsp_plan_map(p, in[0], 3, e1, 0, &m1), IVM_OK);
+    assert_int_equal(dbsp_plan_filter(p, m1, op2(DBSP_X_GT, col(0), kint(1)), &f1), IVM_OK);
+    dbsp_expr *e2[3] = {col(1), op2(DBSP_X_MUL, col(0), kint(2)), col(2)};
+    assert_int_equal(dbsp_plan_map(p, f1, 3, e2, 1, &m2), IVM_OK);
+    assert_int_equal(dbsp_plan_filter(p, m2, op2(DBSP_X_LT, fn(DBSP_FN_LENGTH, 1, col(0), NULL),
+                                                 kint(3)), &f2),
+                     IVM_OK);
+    dbsp_expr *e0[3] = {col(0), col(1), col(2)};
+    assert_int_equal(dbsp_plan_map(p, in[0], 3, e0, 0, &m0), IVM_OK);
+    dbsp_expr *eb1[3] = {op2(DBSP_X_CONCAT, col(2), ktext("x")), col(1), col(0)};
+    assert_int_equal(dbsp_plan_map(p, m0, 3, eb1, 1, &b1), IVM_OK);
+    assert_int_equal(dbsp_plan_filter(p, m0, op1(DBSP_X_ISNULL, col(1)), &b2), IVM_OK);
+    dbsp_expr *eb2[3] = {col(2), col(1), col(0)};
+    assert_int_equal(dbsp_plan_map(p, b2, 3, eb2, 1, &b2m), IVM_OK);
+    assert_int_equal(dbsp_plan_plus(p, b1, b2m, &pb), IVM_OK);
+    assert_int_equal(dbsp_plan_plus(p, f2, pb, &pall), IVM_OK);
+    assert_int_equal(dbsp_plan_output(p, pall, &o), IVM_OK);
+    uint32_t before = dbsp_plan_nodes(p);
+    dbsp_node remap[32];
+    assert_true(before <= 32);
+    assert_int_equal(dbsp_plan_fuse(p, remap), IVM_OK);
+    /* m1, f1, m2 and m0, b2 go: 5 fewer nodes. */
+    assert_int_equal(dbsp_plan_nodes(p), before - 5);
+    assert_int_equal(remap[in[0]], in[0]);
+    *out = remap[o];
+    assert_int_equal(dbsp_plan_kind(p, *out), DBSP_OUTPUT);
+}
+
+static void ref_fused(const zset *now, const zset *prev, zset *out)
+{
+    (void)prev;
+    for (size_t i = 0; i < now[0].n; i++) {
+        ivm_value v[3], o[3];
+        char buf[64];
+        int64_t w = now[0].r[i].w;
+        assert_int_equal(zrow_decode(&now[0].r[i], v, 3), 3);
+        const ivm_value *k = &v[0], *x = &v[1], *t = &v[2];
+        /* A */
+        if (x->type == IVM_TINT && x->u.i > 1 && k->type == IVM_TINT) {
+            int n = snprintf(buf, sizeof buf, "%.*s%lld", (int)t->u.s.n, t->u.s.p,
+                             (long long)k->u.i);
+            if (n < 3) {
+                o[0] = ivm_value_text(buf, (uint32_t)n);
+                o[1] = ivm_value_int(x->u.i * 2);
+                o[2] = *k;
+                zset_add_vals(out, o, 3, 1, w);
+            }
+        }
+        /* B1 */
+        int n = snprintf(buf, sizeof buf, "%.*sx", (int)t->u.s.n, t->u.s.p);
+        o[0] = ivm_value_text(buf, (uint32_t)n);
+        o[1] = *x;
+        o[2] = *k;
+        zset_add_vals(out, o, 3, 1, w);
+        /* B2 */
+        if (x->type == IVM_TNULL) {
+            o[0] = *t;
+            o[1] = *x;
+            o[2] = *k;
+            zset_add_vals(out, o, 3, 1, w);
+        }
+    }
+}
+
+static void test_fused_chains_match_recomputation(void **state)
+{
+    (void)state;
+    prop pr = {1, {{3, 1, gen_kvs}}, false, build_fused, ref_fused, 14};
+    run_prop(&pr);
+}
+
 /* ---- plus, negate, exchange, integrate, z1 ----------------------------------------- */
 
 static void build_plus(dbsp_plan *p, const dbsp_node *in, dbsp_node *out)
@@ -1520,6 +1609,7 @@ int main(void)
         cmocka_unit_test(test_filter_matches_recomputation),
         cmocka_unit_test(test_map_matches_recomputation),
         cmocka_unit_test(test_map_filter_shared_subexpressions_match_recomputation),
+        cmocka_unit_test(test_fused_chains_match_recomputation),
         cmocka_unit_test(test_plus_matches_recomputation),
         cmocka_unit_test(test_negate_matches_recomputation),
         cmocka_unit_test(test_exchange_matches_recomputation),
