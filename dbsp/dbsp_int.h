@@ -234,6 +234,10 @@ struct dbsp_ctx {
     ivm_err err;
 };
 
+/* What a worker's builder keeps between the batches it builds (its peak,
+ * up to this; spine_builder_set_keep). */
+#define DBSP_BUILDER_KEEP ((size_t)16 << 20)
+
 /* Operators that evaluate expressions row by row reset the scratch arena once
  * it holds this much, so that memory stays bounded within one big batch. */
 #define DBSP_SCRATCH_SOFT ((size_t)256 * 1024)

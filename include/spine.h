@@ -149,6 +149,7 @@ typedef struct spine_builder {
     size_t n, cap;
     bool sorted;          /* caller promised (key, value) order */
     bool failed;          /* sticky: an allocation failed */
+    size_t keep;          /* bytes finish keeps for the next batch; 0: 64 KiB */
 } spine_builder;
 
 void spine_builder_init(spine_builder *b);
@@ -158,6 +159,12 @@ void spine_builder_clear(spine_builder *b);
 /* Promise that entries will be pushed in non-decreasing (key, value) order:
  * finish then only consolidates neighbours. */
 void spine_builder_set_sorted(spine_builder *b, bool sorted);
+/* Buffers of at most `bytes` data bytes (and bytes / 16 entries) survive
+ * finish for the next batch (default 64 KiB and 4 Ki entries): a builder
+ * that builds a batch of megabytes every step should not allocate, copy
+ * while doubling and fault in its pages again each time.  What it keeps
+ * counts as memory in use (runtime/mem.c) until fini. */
+void spine_builder_set_keep(spine_builder *b, size_t bytes);
 
 /* Appends one entry (key bytes, value bytes, weight).  w == 0 is ignored. */
 ivm_rc spine_builder_push(spine_builder *b, const uint8_t *key, size_t klen,

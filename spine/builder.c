@@ -50,11 +50,18 @@ void spine_builder_fini(spine_builder *b)
 
 static void release_big(spine_builder *b)
 {
-    if (b->data_cap <= KEEP_BYTES && b->cap <= KEEP_ENTRIES)
+    size_t keep = IVM_MAX(b->keep, (size_t)KEEP_BYTES);
+    if (b->data_cap <= keep && b->cap <= IVM_MAX(keep / 16, (size_t)KEEP_ENTRIES))
         return;
     bool sorted = b->sorted;
     spine_builder_fini(b);
     b->sorted = sorted;
+    b->keep = keep;
+}
+
+void spine_builder_set_keep(spine_builder *b, size_t bytes)
+{
+    b->keep = bytes;
 }
 
 /* The sorted promise describes the producer, not one batch, so it survives
