@@ -573,10 +573,21 @@ static ivm_rc lower_node(pctx *c, const lp_node *n, plan_query *q, lowered *out)
         ivm_free(ex);
         if (rc == IVM_OK)
             rc = lower_exchange(p, m, &x);
-        if (rc == IVM_OK)
-            rc = dbsp_plan_integrate(p, x, &integ);
-        if (rc == IVM_OK)
-            rc = dbsp_plan_aggregate(p, integ, na, aggs, &node);
+        /* Counts fold exactly and only read the integral to see that a
+         * group whose total fell to zero is gone; the rows of a query are
+         * a multiset at every step (tables refuse deleting what they do
+         * not hold), so such an aggregate keeps no integral. */
+        bool counts = true;
+        for (uint32_t i = 0; i < na; i++)
+            counts &= aggs[i].kind == DBSP_AGG_COUNT_STAR || aggs[i].kind == DBSP_AGG_COUNT;
+        if (rc == IVM_OK && counts) {
+            rc = dbsp_plan_count(p, x, na, aggs, &node);
+        } else {
+            if (rc == IVM_OK)
+                rc = dbsp_plan_integrate(p, x, &integ);
+            if (rc == IVM_OK)
+                rc = dbsp_plan_aggregate(p, integ, na, aggs, &node);
+        }
         ivm_free(aggs);
         if (rc != IVM_OK)
             return rc;
