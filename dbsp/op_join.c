@@ -10,6 +10,9 @@
  * Each term walks one delta key by key and seeks the key in the other side's
  * integral (or, for dA join dB, merges the two sorted deltas).
  *
+ * Each term comes out in (key, A row, B row) order, so a step with one
+ * delta empty builds a batch that needs no sort.
+ *
  * Per step: O((|dA| + |dB|) log |I| + output).  Output rows are key, A's
  * value columns, B's value columns, weight wA * wB; keys match when their
  * encodings are equal, so NULL keys match each other and 1 differs from 1.0

@@ -549,7 +549,7 @@ static void test_expr_substr_instr_match_reference(void **state)
         seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
         uint32_t sn = (uint32_t)(seed % 24), fn = (uint32_t)(seed >> 8) % 4;
         for (uint32_t i = 0; i < sn; i++)
-            s[i] = bytes[(seed >> (i % 16 * 4)) % sizeof bytes ^ i % 3];
+            s[i] = bytes[((seed >> (i % 16 * 4)) ^ i) % sizeof bytes];
         for (uint32_t i = 0; i < fn; i++)
             f[i] = bytes[(seed >> (20 + i * 5)) % sizeof bytes];
         if (iter % 2 == 0 && sn > 2 && fn > 0) /* often a real occurrence */
