@@ -518,6 +518,10 @@ static rt_poll step_run(cwork *cw, rt_waker waker)
             IVM_ASSERT(out != NULL); /* D10 */
             x->inst[n].delta = out;
             sw->next++;
+            /* The builder kept its peak for the next node and step; a step
+             * whose batches were all far smaller gives it back. */
+            if (sw->next == s->nnodes)
+                spine_builder_trim(&x->bld);
         }
     }
     return RT_DONE;

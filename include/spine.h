@@ -150,6 +150,7 @@ typedef struct spine_builder {
     bool sorted;          /* caller promised (key, value) order */
     bool failed;          /* sticky: an allocation failed */
     size_t keep;          /* bytes finish keeps for the next batch; 0: 64 KiB */
+    size_t hw;            /* most bytes a batch held since the last trim */
 } spine_builder;
 
 void spine_builder_init(spine_builder *b);
@@ -165,6 +166,11 @@ void spine_builder_set_sorted(spine_builder *b, bool sorted);
  * while doubling and fault in its pages again each time.  What it keeps
  * counts as memory in use (runtime/mem.c) until fini. */
 void spine_builder_set_keep(spine_builder *b, size_t bytes);
+/* Frees the buffers when they are over four times the largest batch built
+ * since the last trim (and over 64 KiB), then starts counting again: a
+ * builder kept large by set_keep shrinks once its batches have become
+ * small, rather than holding one huge step's peak. */
+void spine_builder_trim(spine_builder *b);
 
 /* Appends one entry (key bytes, value bytes, weight).  w == 0 is ignored. */
 ivm_rc spine_builder_push(spine_builder *b, const uint8_t *key, size_t klen,

@@ -64,6 +64,19 @@ void spine_builder_set_keep(spine_builder *b, size_t bytes)
     b->keep = bytes;
 }
 
+void spine_builder_trim(spine_builder *b)
+{
+    size_t hw = IVM_MAX(b->hw, (size_t)KEEP_BYTES);
+    b->hw = 0;
+    if (b->n > 0 || b->data_cap / 4 <= hw)
+        return;
+    bool sorted = b->sorted;
+    size_t keep = b->keep;
+    spine_builder_fini(b);
+    b->sorted = sorted;
+    b->keep = keep;
+}
+
 /* The sorted promise describes the producer, not one batch, so it survives
  * clear and finish. */
 void spine_builder_clear(spine_builder *b)
@@ -464,6 +477,7 @@ ivm_rc spine_builder_finish(spine_builder *b, spine_batch **out)
         *out = batch;
 fail:
     ivm_free(items);
+    b->hw = IVM_MAX(b->hw, b->bytes);
     spine_builder_clear(b);
     release_big(b);
     return rc;
