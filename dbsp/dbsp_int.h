@@ -74,6 +74,11 @@ typedef struct dbsp_pnode {
     bool partitioned;
     uint32_t nexprs;           /* filter: 1 (the predicate); map: the outputs */
     dbsp_expr **exprs;         /* owned */
+    dbsp_expr *where;          /* map: rows for which it is not true are
+                                  dropped before exprs (a fused filter,
+                                  dbsp_plan_fuse); NULL: none; owned */
+    uint32_t nmemo;            /* slots of exprs' and where's shared
+                                  subexpressions */
     uint32_t naggs;
     dbsp_agg *aggs;            /* owned */
     int64_t offset, limit;     /* topk: ranks offset+1 .. offset+limit */
@@ -91,6 +96,9 @@ const dbsp_pnode *dbsp_plan_node(const dbsp_plan *p, dbsp_node n);
  * proto->aggs are borrowed and copied; the expressions in proto->exprs are
  * taken over, and freed on failure. */
 ivm_rc dbsp_plan_add(dbsp_plan *p, const dbsp_pnode *proto, dbsp_node *out);
+/* A map keeps its input's sharding when its key columns are the input's
+ * key columns copied in place (op_map.c). */
+bool dbsp_map_keeps_key(const dbsp_pnode *src, dbsp_expr *const *exprs, uint32_t nkey);
 /* True if every column e reads is below ncols. */
 bool dbsp_expr_cols_below(const dbsp_expr *e, uint32_t ncols);
 /* Frees args_owned[0..nargs) (constructor failure paths). */
@@ -116,7 +124,38 @@ typedef struct dbsp_evalctx {
     const ivm_value *row;
     rt_arena *scratch;
     ivm_err *err;
+    struct dbsp_memo *memo;    /* NULL: no sharing */
 } dbsp_evalctx;
+
+/* Values of a plan node's shared subexpressions (dbsp_expr.memo) for the
+ * row being evaluated: slot s holds v[s] when at[s] == row.  An operator
+ * calls dbsp_memo_next before each row, so that nothing carries over from
+ * one row to the next; text in v lives as long as the row's scratch. */
+typedef struct dbsp_memo {
+    uint64_t row;
+    uint32_t n;
+    uint64_t *at;
+    ivm_value *v;
+} dbsp_memo;
+
+/* Numbers the subexpressions that occur more than once among exprs[0..n)
+ * (equal operators, classes, columns, constants and arguments), setting
+ * their memo fields (the others get 0), and returns how many slots it used:
+ * the size of the dbsp_memo that evaluates them.  Leaves (columns,
+ * constants) are never numbered.  Out of memory it numbers nothing (the
+ * expressions still evaluate, only without sharing). */
+uint32_t dbsp_exprs_share(dbsp_expr *const *exprs, uint32_t n);
+ivm_rc dbsp_memo_init(dbsp_memo *m, uint32_t nslots);
+void dbsp_memo_fini(dbsp_memo *m);
+static inline void dbsp_memo_next(dbsp_memo *m)
+{
+    m->row++;
+}
+/* dbsp_expr_eval with a memo: each numbered subexpression is evaluated at
+ * most once per row (CASE, AND, OR and coalesce stay lazy: a shared
+ * subexpression is evaluated where it is first needed). */
+ivm_rc dbsp_expr_eval_memo(const dbsp_expr *e, const ivm_value *row, rt_arena *scratch,
+                           dbsp_memo *memo, ivm_value *out, ivm_err *err);
 
 /* Evaluates e (expr.c). */
 ivm_rc dbsp_eval(const dbsp_expr *e, dbsp_evalctx *x, ivm_value *out);
@@ -195,6 +234,10 @@ struct dbsp_ctx {
     ivm_err err;
 };
 
+/* What a worker's builder keeps between the batches it builds (its peak,
+ * up to this; spine_builder_set_keep). */
+#define DBSP_BUILDER_KEEP ((size_t)16 << 20)
+
 /* Operators that evaluate expressions row by row reset the scratch arena once
  * it holds this much, so that memory stays bounded within one big batch. */
 #define DBSP_SCRATCH_SOFT ((size_t)256 * 1024)
@@ -271,9 +314,10 @@ typedef struct dbsp_colread {
     size_t *off;              /* walk + 1 offsets of the row last split */
 } dbsp_colread;
 
-/* Sets r up for n expressions over rows of ncols columns; IVM_NOMEM. */
-ivm_rc dbsp_colread_init(dbsp_colread *r, dbsp_expr *const *exprs, uint32_t n, uint32_t ncols,
-                         bool copy_cols);
+/* Sets r up for n expressions, and a condition cond (NULL: none) whose
+ * columns are always decoded, over rows of ncols columns; IVM_NOMEM. */
+ivm_rc dbsp_colread_init(dbsp_colread *r, dbsp_expr *const *exprs, uint32_t n,
+                         const dbsp_expr *cond, uint32_t ncols, bool copy_cols);
 void dbsp_colread_fini(dbsp_colread *r);
 
 /* Splits row[0..len) (r->off) and decodes the columns r decodes into vals

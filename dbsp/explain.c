@@ -136,6 +136,10 @@ static void put_what(obuf *o, const dbsp_plan *p, const dbsp_pnode *nd)
             put_expr(o, nd->exprs[k]);
         }
         put_lit(o, "]");
+        if (nd->where != NULL) {
+            put_str(o, " where ");
+            put_expr(o, nd->where);
+        }
         break;
     case DBSP_AGGREGATE:
         put_lit(o, " [");
@@ -200,8 +204,11 @@ static void put_role(obuf *o, const dbsp_plan *p, const dbsp_pnode *nd)
     case DBSP_DISTINCT:
     case DBSP_AGGREGATE:
     case DBSP_TOPK:
-        put_sep(o);
-        put_fmt(o, "reads: I(%u)", (unsigned)nd->in[0]);
+        /* dbsp_plan_count reads no integral. */
+        if (p->nodes[nd->in[0]].kind == DBSP_INTEGRATE) {
+            put_sep(o);
+            put_fmt(o, "reads: I(%u)", (unsigned)nd->in[0]);
+        }
         break;
     case DBSP_SETOP:
         put_sep(o);

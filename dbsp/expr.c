@@ -803,7 +803,7 @@ static ivm_value bitwise(dbsp_xop op, const ivm_value *a, const ivm_value *b)
     }
 }
 
-static ivm_rc eval(const dbsp_expr *e, evalctx *x, ivm_value *out)
+static ivm_rc eval_op(const dbsp_expr *e, evalctx *x, ivm_value *out)
 {
     ivm_value a, b;
     ivm_rc rc;
@@ -916,15 +916,158 @@ static ivm_rc eval(const dbsp_expr *e, evalctx *x, ivm_value *out)
     }
 }
 
+/* A shared subexpression is evaluated once per row: later occurrences read
+ * the memo.  Evaluation is a function of the row, so this changes no
+ * result, and an error stops the row at the first occurrence anyway. */
+static ivm_rc eval(const dbsp_expr *e, evalctx *x, ivm_value *out)
+{
+    if (e->memo == 0 || x->memo == NULL)
+        return eval_op(e, x, out);
+    dbsp_memo *m = x->memo;
+    uint32_t s = e->memo - 1;
+    if (m->at[s] == m->row) {
+        *out = m->v[s];
+        return IVM_OK;
+    }
+    ivm_rc rc = eval_op(e, x, out);
+    if (rc == IVM_OK) {
+        m->v[s] = *out;
+        m->at[s] = m->row;
+    }
+    return rc;
+}
+
 ivm_rc dbsp_expr_eval(const dbsp_expr *e, const ivm_value *row, rt_arena *scratch,
                       ivm_value *out, ivm_err *err)
 {
-    evalctx x = {row, scratch, err};
+    return dbsp_expr_eval_memo(e, row, scratch, NULL, out, err);
+}
+
+ivm_rc dbsp_expr_eval_memo(const dbsp_expr *e, const ivm_value *row, rt_arena *scratch,
+                           dbsp_memo *memo, ivm_value *out, ivm_err *err)
+{
+    evalctx x = {row, scratch, err, memo};
     ivm_value v;
     ivm_rc rc = eval(e, &x, &v);
     if (rc == IVM_OK)
         *out = v;
     return rc;
+}
+
+/* ---- Shared subexpressions ------------------------------------------------ */
+
+typedef struct sub {
+    uint64_t hash;
+    dbsp_expr *e;
+} sub;
+
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+    h ^= v + 0x9E3779B97F4A7C15ULL + (h << 6) + (h >> 2);
+    return h * 0xFF51AFD7ED558CCDULL;
+}
+
+static bool same_const(const ivm_value *a, const ivm_value *b)
+{
+    if (a->type != b->type)
+        return false;
+    switch (a->type) {
+    case IVM_TINT:
+        return a->u.i == b->u.i;
+    case IVM_TREAL:
+        return memcmp(&a->u.r, &b->u.r, sizeof a->u.r) == 0;
+    case IVM_TTEXT:
+        return a->u.s.n == b->u.s.n && (a->u.s.n == 0 || memcmp(a->u.s.p, b->u.s.p, a->u.s.n) == 0);
+    default:
+        return true;
+    }
+}
+
+/* Structural equality: the same tree evaluates to the same value on every row. */
+static bool same_expr(const dbsp_expr *a, const dbsp_expr *b)
+{
+    if (a->op != b->op || a->type != b->type || a->fn != b->fn || a->col != b->col ||
+        a->nargs != b->nargs || !same_const(&a->k, &b->k))
+        return false;
+    for (uint32_t i = 0; i < a->nargs; i++)
+        if (!same_expr(a->args[i], b->args[i]))
+            return false;
+    return true;
+}
+
+/* The hash of e's tree; appends every interior node to subs (when there is
+ * room: *n counts them all). */
+static uint64_t hash_expr(dbsp_expr *e, sub *subs, size_t cap, size_t *n)
+{
+    uint64_t h = mix(mix(mix(e->op, e->type), e->fn), e->col);
+    h = mix(h, e->k.type);
+    if (e->k.type == IVM_TINT)
+        h = mix(h, (uint64_t)e->k.u.i);
+    else if (e->k.type == IVM_TTEXT)
+        for (uint32_t i = 0; i < e->k.u.s.n; i++)
+            h = mix(h, (unsigned char)e->k.u.s.p[i]);
+    for (uint32_t i = 0; i < e->nargs; i++)
+        h = mix(h, hash_expr(e->args[i], subs, cap, n));
+    e->memo = 0;
+    if (e->nargs > 0) {
+        if (*n < cap)
+            subs[*n] = (sub){h, e};
+        (*n)++;
+    }
+    return h;
+}
+
+static int sub_cmp(const void *a, const void *b)
+{
+    const sub *x = a, *y = b;
+    return x->hash < y->hash ? -1 : x->hash > y->hash;
+}
+
+uint32_t dbsp_exprs_share(dbsp_expr *const *exprs, uint32_t n)
+{
+    size_t count = 0;
+    for (uint32_t i = 0; i < n; i++)
+        hash_expr(exprs[i], NULL, 0, &count);
+    if (count < 2)
+        return 0;
+    sub *subs = ivm_malloc(sizeof *subs * count);
+    if (subs == NULL)
+        return 0;
+    size_t got = 0;
+    for (uint32_t i = 0; i < n; i++)
+        hash_expr(exprs[i], subs, count, &got);
+    qsort(subs, count, sizeof *subs, sub_cmp);
+    uint32_t slots = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (subs[i].e->memo != 0)
+            continue;
+        for (size_t j = i + 1; j < count && subs[j].hash == subs[i].hash; j++) {
+            if (subs[j].e->memo == 0 && same_expr(subs[i].e, subs[j].e)) {
+                if (subs[i].e->memo == 0)
+                    subs[i].e->memo = ++slots;
+                subs[j].e->memo = subs[i].e->memo;
+            }
+        }
+    }
+    ivm_free(subs);
+    return slots;
+}
+
+ivm_rc dbsp_memo_init(dbsp_memo *m, uint32_t nslots)
+{
+    m->row = 1;
+    m->n = nslots;
+    m->at = ivm_calloc(nslots + 1, sizeof *m->at);
+    m->v = ivm_calloc(nslots + 1, sizeof *m->v);
+    return m->at != NULL && m->v != NULL ? IVM_OK : IVM_NOMEM;
+}
+
+void dbsp_memo_fini(dbsp_memo *m)
+{
+    ivm_free(m->at);
+    ivm_free(m->v);
+    m->at = NULL;
+    m->v = NULL;
 }
 
 /* ---- Description (EXPLAIN) ------------------------------------------------ */

@@ -35,13 +35,35 @@ static uint32_t char_len(const char *p, uint32_t n, uint32_t i)
     return j - i;
 }
 
-/* Characters of text: every byte that does not continue a sequence. */
+/* Characters of text as SQLite's length() and substr() count them,
+ * stepping as char_len does: a continuation byte after a lead byte is part
+ * of its character, a stray one is a character of its own. */
 static int64_t utf8_chars(const char *p, uint32_t n)
 {
     int64_t c = 0;
-    for (uint32_t i = 0; i < n; i++)
-        c += !is_cont(p[i]);
+    for (uint32_t i = 0; i < n; c++)
+        i += (unsigned char)p[i] < 0xC0 ? 1 : char_len(p, n, i);
     return c;
+}
+
+/* Byte offset of the character `count` characters after p[i] (n when the
+ * text ends first), stepping as char_len does.  A run of ASCII bytes is
+ * one character per byte whatever follows it, so it is skipped whole. */
+static uint32_t skip_chars(const char *p, uint32_t n, uint32_t i, int64_t count)
+{
+    while (count > 0 && i < n) {
+        uint32_t run = n - i < count ? n - i : (uint32_t)count;
+        uint32_t k = 0;
+        while (k < run && (unsigned char)p[i + k] < 0x80)
+            k++;
+        i += k;
+        count -= k;
+        if (count > 0 && i < n) {
+            i += char_len(p, n, i);
+            count--;
+        }
+    }
+    return i;
 }
 
 /* The code point of the character at p[i] (i < n), advancing *i past it;
@@ -200,12 +222,10 @@ static ivm_rc fn_substr(evalctx *x, const ivm_value *v, uint32_t n, ivm_value *o
             p1 = 0;
         }
     }
-    uint32_t i = 0;
-    for (; i < zn && p1 > 0; p1--)
-        i += char_len(z, zn, i);
-    uint32_t j = i;
-    for (; j < zn && p2 > 0; p2--)
-        j += char_len(z, zn, j);
+    uint32_t i = skip_chars(z, zn, 0, p1);
+    /* Every character is at least a byte: a count of at least the bytes
+     * left takes the rest of the text (the usual substr(s, i)). */
+    uint32_t j = p2 >= zn - i ? zn : skip_chars(z, zn, i, p2);
     *out = ivm_value_text(z + i, j - i);
     return v[0].type == IVM_TTEXT ? IVM_OK : keep_text(x, out);
 }
@@ -280,18 +300,43 @@ static ivm_rc fn_replace(evalctx *x, const ivm_value *v, ivm_value *out)
 }
 
 /* instr(s, sub): the 1-based character position of the first occurrence,
- * 0 when there is none, 1 for an empty sub. */
+ * 0 when there is none, 1 for an empty sub.  As SQLite 3.40's instr, the
+ * candidates are the first byte and every later byte that does not
+ * continue a sequence, numbered in that order (so a stray continuation
+ * byte is no character here, unlike in length and substr). */
 static ivm_value fn_instr(const ivm_value *v)
 {
     char b0[40], b1[40];
     ivm_value s = dbsp_value_text_form(&v[0], b0, sizeof b0);
     ivm_value f = dbsp_value_text_form(&v[1], b1, sizeof b1);
-    int64_t pos = 1;
-    for (uint32_t i = 0; i + f.u.s.n <= s.u.s.n; i += char_len(s.u.s.p, s.u.s.n, i), pos++) {
-        if (f.u.s.n == 0 || memcmp(s.u.s.p + i, f.u.s.p, f.u.s.n) == 0)
-            return ivm_value_int(pos);
+    const char *h = s.u.s.p, *nd = f.u.s.p;
+    uint32_t hn = s.u.s.n, fn = f.u.s.n;
+    if (fn == 0)
+        return ivm_value_int(1);
+    if (fn > hn)
+        return ivm_value_int(0);
+    if (!is_cont(nd[0])) {
+        /* Only a candidate can hold the needle's first byte (or the
+         * first byte of all), so the first byte match is the first
+         * candidate match: its number is 1 + the candidates before it. */
+        const char *m = memmem(h, hn, nd, fn);
+        if (m == NULL)
+            return ivm_value_int(0);
+        uint32_t at = (uint32_t)(m - h);
+        int64_t before = at > 0 && is_cont(h[0]);
+        for (uint32_t i = 0; i < at; i++)
+            before += !is_cont(h[i]);
+        return ivm_value_int(1 + before);
     }
-    return ivm_value_int(f.u.s.n == 0 ? 1 : 0);
+    int64_t pos = 1;
+    uint32_t i = 0;
+    while (fn <= hn - i && memcmp(h + i, nd, fn) != 0) {
+        pos++;
+        do
+            i++;
+        while (i < hn && is_cont(h[i]));
+    }
+    return ivm_value_int(fn <= hn - i ? pos : 0);
 }
 
 /* ---- hex, quote, unicode, typeof --------------------------------------------------- */

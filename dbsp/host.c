@@ -48,8 +48,8 @@ static void cols_read(const dbsp_expr *e, uint8_t *used, bool top)
         cols_read(e->args[i], used, false);
 }
 
-ivm_rc dbsp_colread_init(dbsp_colread *r, dbsp_expr *const *exprs, uint32_t n, uint32_t ncols,
-                         bool copy_cols)
+ivm_rc dbsp_colread_init(dbsp_colread *r, dbsp_expr *const *exprs, uint32_t n,
+                         const dbsp_expr *cond, uint32_t ncols, bool copy_cols)
 {
     memset(r, 0, sizeof *r);
     r->ncols = ncols;
@@ -63,6 +63,8 @@ ivm_rc dbsp_colread_init(dbsp_colread *r, dbsp_expr *const *exprs, uint32_t n, u
     }
     for (uint32_t k = 0; k < n; k++)
         cols_read(exprs[k], used, copy_cols);
+    if (cond != NULL)
+        cols_read(cond, used, false); /* a condition computes with all it reads */
     for (uint32_t col = 0; col < ncols; col++) {
         if (used[col] != 0)
             r->walk = col + 1;

@@ -143,12 +143,15 @@ enum {
     SLOTS_BEST = 2            /* flags, best (NULL: none) */
 };
 enum { SF_REAL = 1, SF_UNCLEAN = 2, SF_SEEN_REAL = 4 };
-ivm_rc dbsp_plan_aggregate(dbsp_plan *p, dbsp_node in_integrated, uint32_t naggs,
-                           const dbsp_agg *aggs, dbsp_node *out)
+static ivm_rc plan_aggregate(dbsp_plan *p, dbsp_node in_integrated, bool counts,
+                             uint32_t naggs, const dbsp_agg *aggs, dbsp_node *out)
 {
     const dbsp_pnode *src = dbsp_plan_node(p, in_integrated);
-    if (src == NULL || src->kind != DBSP_INTEGRATE || (naggs > 0 && aggs == NULL))
+    if (src == NULL || (src->kind != DBSP_INTEGRATE && !counts) || (naggs > 0 && aggs == NULL))
         return IVM_INVALID;
+    for (uint32_t i = 0; counts && i < naggs; i++)
+        if (aggs[i].kind != DBSP_AGG_COUNT_STAR && aggs[i].kind != DBSP_AGG_COUNT)
+            return IVM_INVALID;
     for (uint32_t i = 0; i < naggs; i++) {
         const dbsp_agg *g = &aggs[i];
         if (g->kind >= DBSP_AGG_KIND_COUNT_)
@@ -170,6 +173,18 @@ ivm_rc dbsp_plan_aggregate(dbsp_plan *p, dbsp_node in_integrated, uint32_t naggs
                      .in = {in_integrated}, .partitioned = src->partitioned,
                      .naggs = naggs, .aggs = (dbsp_agg *)aggs};
     return dbsp_plan_add(p, &nd, out);
+}
+
+ivm_rc dbsp_plan_aggregate(dbsp_plan *p, dbsp_node in_integrated, uint32_t naggs,
+                           const dbsp_agg *aggs, dbsp_node *out)
+{
+    return plan_aggregate(p, in_integrated, false, naggs, aggs, out);
+}
+
+ivm_rc dbsp_plan_count(dbsp_plan *p, dbsp_node in, uint32_t naggs, const dbsp_agg *aggs,
+                       dbsp_node *out)
+{
+    return plan_aggregate(p, in, true, naggs, aggs, out);
 }
 
 static bool is_sum(uint8_t kind)
@@ -1046,6 +1061,16 @@ static ivm_rc recompute(dbsp_ctx *c, const dbsp_pnode *nd, uint32_t in_cols, agg
                         spine_cursor **in, const uint8_t *key, size_t klen, bool *exists_out)
 {
     ivm_rc rc = IVM_OK;
+    if (c->plan->nodes[nd->in[0]].kind != DBSP_INTEGRATE) {
+        /* dbsp_plan_count: only a total of zero gets here, and over a
+         * multiset that is a group without rows. */
+        acc_reset(s->acc, nd->naggs);
+        s->total = 0;
+        *exists_out = false;
+        return spine_row_decode(key, klen, s->vals, nd->nkey) == (int)nd->nkey
+                   ? IVM_OK
+                   : ivm_err_set(&c->err, IVM_CORRUPT, 0, 0, "aggregate: bad key encoding");
+    }
     if (*in == NULL) {
         const spine *trace = dbsp_ctx_trace(c, nd->in[0]);
         if ((rc = spine_cursor_new(&trace, 1, NULL, 0, in)) != IVM_OK)

@@ -17,6 +17,7 @@
 typedef struct filter_state {
     dbsp_colread cr;          /* the columns the predicate reads */
     ivm_value *vals;          /* the decoded ones */
+    dbsp_memo memo;           /* the row's shared subexpressions */
 } filter_state;
 
 ivm_rc dbsp_plan_filter(dbsp_plan *p, dbsp_node in, dbsp_expr *pred_owned, dbsp_node *out)
@@ -39,7 +40,10 @@ static ivm_rc filter_init(dbsp_ctx *c, dbsp_node n, void *state)
     s->vals = ivm_calloc(nd->ncols + 1, sizeof *s->vals);
     if (s->vals == NULL)
         return IVM_NOMEM;
-    return dbsp_colread_init(&s->cr, nd->exprs, 1, nd->ncols, false);
+    ivm_rc rc = dbsp_memo_init(&s->memo, nd->nmemo);
+    if (rc != IVM_OK)
+        return rc;
+    return dbsp_colread_init(&s->cr, nd->exprs, 1, NULL, nd->ncols, false);
 }
 
 static ivm_rc filter_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch **out)
@@ -59,7 +63,8 @@ static ivm_rc filter_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch **o
         ivm_value v;
         if ((rc = dbsp_colread_row(c, &s->cr, row, len, s->vals)) != IVM_OK)
             break;
-        rc = dbsp_expr_eval(nd->exprs[0], s->vals, &c->scratch, &v, &c->err);
+        dbsp_memo_next(&s->memo);
+        rc = dbsp_expr_eval_memo(nd->exprs[0], s->vals, &c->scratch, &s->memo, &v, &c->err);
         dbsp_ctx_scratch_check(c);
         if (rc != IVM_OK)
             break;
@@ -94,6 +99,7 @@ static void filter_fini(void *state)
     filter_state *s = state;
     dbsp_colread_fini(&s->cr);
     ivm_free(s->vals);
+    dbsp_memo_fini(&s->memo);
 }
 
 const dbsp_op_vtab dbsp_op_filter_vt = {

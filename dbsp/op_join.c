@@ -10,6 +10,9 @@
  * Each term walks one delta key by key and seeks the key in the other side's
  * integral (or, for dA join dB, merges the two sorted deltas).
  *
+ * Each term comes out in (key, A row, B row) order, so a step with one
+ * delta empty builds a batch that needs no sort.
+ *
  * Per step: O((|dA| + |dB|) log |I| + output).  Output rows are key, A's
  * value columns, B's value columns, weight wA * wB; keys match when their
  * encodings are equal, so NULL keys match each other and 1 differs from 1.0
@@ -80,7 +83,12 @@ static ivm_rc delta_join_trace(dbsp_ctx *c, const spine_batch *d, const spine *o
         size_t klen;
         const uint8_t *key = spine_batch_key(d, i, &klen);
         size_t end = key_group_end(d, i);
-        if (dbsp_cursor_seek_exact(cur, key, klen)) {
+        /* A's values outer, B's inner, both ascending: the term's rows
+         * come out in (key, A row, B row) order, which is row order (the
+         * rows are prefix-free), so a step whose other delta is empty
+         * builds its batch without sorting it. */
+        bool found = dbsp_cursor_seek_exact(cur, key, klen);
+        if (found && delta_is_a) {
             for (size_t j = i; j < end && rc == IVM_OK; j++) {
                 size_t dl;
                 const uint8_t *dv = spine_batch_val(d, j, &dl);
@@ -88,11 +96,18 @@ static ivm_rc delta_join_trace(dbsp_ctx *c, const spine_batch *d, const spine *o
                 for (; spine_cursor_val_valid(cur) && rc == IVM_OK; spine_cursor_step_val(cur)) {
                     size_t ol;
                     const uint8_t *ov = spine_cursor_val(cur, &ol);
-                    int64_t ow = spine_cursor_weight(cur);
-                    if (delta_is_a)
-                        rc = emit(c, key, klen, dv, dl, ov, ol, d->w[j], ow, 1);
-                    else
-                        rc = emit(c, key, klen, ov, ol, dv, dl, ow, d->w[j], 1);
+                    rc = emit(c, key, klen, dv, dl, ov, ol, d->w[j], spine_cursor_weight(cur), 1);
+                }
+            }
+        } else if (found) {
+            for (; spine_cursor_val_valid(cur) && rc == IVM_OK; spine_cursor_step_val(cur)) {
+                size_t ol;
+                const uint8_t *ov = spine_cursor_val(cur, &ol);
+                int64_t ow = spine_cursor_weight(cur);
+                for (size_t j = i; j < end && rc == IVM_OK; j++) {
+                    size_t dl;
+                    const uint8_t *dv = spine_batch_val(d, j, &dl);
+                    rc = emit(c, key, klen, ov, ol, dv, dl, ow, d->w[j], 1);
                 }
             }
         }
@@ -144,6 +159,9 @@ static ivm_rc join_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch **out
         return IVM_OK;
     }
     ivm_rc rc = IVM_OK;
+    /* One term alone is built in row order (delta_join_trace); the
+     * builder checks the promise and sorts when it does not hold. */
+    spine_builder_set_sorted(&c->bld, da->n == 0 || db->n == 0);
     if (da->n > 0)
         rc = delta_join_trace(c, da, dbsp_ctx_trace(c, nd->in[1]), true);
     if (rc == IVM_OK && db->n > 0)

@@ -7,10 +7,13 @@
  * Per step: O(|d in| log |d in|): one evaluation per row, then the output is
  * sorted and consolidated again, since f neither keeps order nor is
  * one-to-one (two rows may map to one); the builder skips the sort when the
- * rows come out in order (a projection that keeps the leading columns).
- * Each row is read only as far as the expressions need (dbsp_colread), and
- * an output column that is an input column is copied as bytes.  No state
- * between steps, only scratch for one row.
+ * rows come out in order (a projection that keeps the leading columns).  A
+ * map made by dbsp_plan_fuse may also drop the rows its `where` predicate
+ * does not hold for (a filter fused into it: out = sum over (r, w) in in
+ * with where(r) of (f(r), w)).  Each row is read only as far as the
+ * expressions and the predicate need (dbsp_colread), and an output column
+ * that is an input column is copied as bytes.  No state between steps,
+ * only scratch for one row.
  * Design: dbsp/README.md.
  */
 #include "dbsp_int.h"
@@ -20,12 +23,13 @@ typedef struct map_state {
     ivm_value *in_vals;       /* the input row's decoded columns */
     ivm_value *out_vals;      /* the computed output columns */
     size_t *out_len;          /* each output column's encoded length */
+    dbsp_memo memo;           /* the row's shared subexpressions */
 } map_state;
 
 /* The map keeps the input's sharding when its key columns are the input's
  * key columns, copied in place: the key bytes, and so their owner, do not
  * change (D4). */
-static bool keeps_key(const dbsp_pnode *src, dbsp_expr *const *exprs, uint32_t nkey)
+bool dbsp_map_keeps_key(const dbsp_pnode *src, dbsp_expr *const *exprs, uint32_t nkey)
 {
     if (!src->partitioned || nkey != src->nkey)
         return false;
@@ -47,7 +51,7 @@ ivm_rc dbsp_plan_map(dbsp_plan *p, dbsp_node in, uint32_t nexprs, dbsp_expr **ex
         return IVM_INVALID;
     }
     dbsp_pnode nd = {.kind = DBSP_MAP, .vt = &dbsp_op_map_vt, .ncols = nexprs, .nkey = nkey,
-                     .nin = 1, .in = {in}, .partitioned = keeps_key(src, exprs_owned, nkey),
+                     .nin = 1, .in = {in}, .partitioned = dbsp_map_keeps_key(src, exprs_owned, nkey),
                      .nexprs = nexprs, .exprs = exprs_owned};
     return dbsp_plan_add(p, &nd, out);
 }
@@ -62,7 +66,10 @@ static ivm_rc map_init(dbsp_ctx *c, dbsp_node n, void *state)
     s->out_len = ivm_calloc(nd->ncols + 1, sizeof *s->out_len);
     if (s->in_vals == NULL || s->out_vals == NULL || s->out_len == NULL)
         return IVM_NOMEM;
-    return dbsp_colread_init(&s->cr, nd->exprs, nd->nexprs, in_cols, true);
+    ivm_rc rc = dbsp_memo_init(&s->memo, nd->nmemo);
+    if (rc != IVM_OK)
+        return rc;
+    return dbsp_colread_init(&s->cr, nd->exprs, nd->nexprs, nd->where, in_cols, true);
 }
 
 /* An output column that is a bare input column is the input's bytes,
@@ -82,13 +89,26 @@ static ivm_rc map_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch **out)
         const uint8_t *row = spine_batch_row(in, i, &len);
         if ((rc = dbsp_colread_row(c, &s->cr, row, len, s->in_vals)) != IVM_OK)
             break;
+        dbsp_memo_next(&s->memo);
+        if (nd->where != NULL) {
+            ivm_value pass;
+            rc = dbsp_expr_eval_memo(nd->where, s->in_vals, &c->scratch, &s->memo, &pass,
+                                     &c->err);
+            if (rc != IVM_OK)
+                break;
+            if (dbsp_value_truth(&pass) != 1) {
+                dbsp_ctx_scratch_check(c);
+                continue;
+            }
+        }
         size_t klen = 0, olen = 0;
         for (uint32_t k = 0; k < nd->nexprs && rc == IVM_OK; k++) {
             const dbsp_expr *e = nd->exprs[k];
             if (e->op == DBSP_X_COL) {
                 s->out_len[k] = off[e->col + 1] - off[e->col];
             } else {
-                rc = dbsp_expr_eval(e, s->in_vals, &c->scratch, &s->out_vals[k], &c->err);
+                rc = dbsp_expr_eval_memo(e, s->in_vals, &c->scratch, &s->memo, &s->out_vals[k],
+                                         &c->err);
                 s->out_len[k] = spine_value_size(&s->out_vals[k]);
             }
             olen += s->out_len[k];
@@ -124,6 +144,7 @@ static void map_fini(void *state)
     ivm_free(s->in_vals);
     ivm_free(s->out_vals);
     ivm_free(s->out_len);
+    dbsp_memo_fini(&s->memo);
 }
 
 const dbsp_op_vtab dbsp_op_map_vt = {

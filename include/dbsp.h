@@ -117,6 +117,10 @@ struct dbsp_expr {
     uint32_t nargs;
     dbsp_expr **args;    /* owned */
     ivm_value k;         /* DBSP_X_CONST; text bytes owned by the node */
+    uint32_t memo;       /* 1 + the slot of a subexpression that occurs more than
+                            once in its plan node's expressions (set by the node's
+                            constructor; an operator evaluates it once per row);
+                            0 for none.  Constructors and dbsp_expr_dup leave 0 */
 };
 
 /* Constructors return NULL on allocation failure (and on a wrong argument
@@ -271,6 +275,16 @@ ivm_rc dbsp_plan_join(dbsp_plan *p, dbsp_node a_integrated, dbsp_node b_integrat
  * the input's. */
 ivm_rc dbsp_plan_aggregate(dbsp_plan *p, dbsp_node in_integrated, uint32_t naggs,
                            const dbsp_agg *aggs, dbsp_node *out);
+/* dbsp_plan_aggregate for counts only (COUNT(*) and COUNT(x), DISTINCT or
+ * not, with or without FILTER) over a sharded stream `in` rather than its
+ * integral, for a caller that promises that the integral of in is a
+ * multiset at every step (no row's total weight below zero: every SQL
+ * relation's stream).  Counts fold exactly and never recompute a group
+ * (D8) but for a total weight that drops to zero, which then means the
+ * group is gone: so the node needs no integral, and none is kept.
+ * IVM_INVALID as dbsp_plan_aggregate, and for any other aggregate. */
+ivm_rc dbsp_plan_count(dbsp_plan *p, dbsp_node in, uint32_t naggs, const dbsp_agg *aggs,
+                       dbsp_node *out);
 /* A set operation over two integrate nodes of equal ncols and nkey (the
  * planner keys both on the whole row): out = f(I(A), I(B)) row by row, f as
  * dbsp_setop_kind says; output columns and key are the inputs'.  Rows match
@@ -296,10 +310,28 @@ ivm_rc dbsp_plan_topk(dbsp_plan *p, dbsp_node in_integrated, int64_t offset, int
 /* A view's output: keeps I(in), the view's contents, and the last delta. */
 ivm_rc dbsp_plan_output(dbsp_plan *p, dbsp_node in, dbsp_node *out);
 
+/* Fuses chains of stateless nodes of a finished plan: a map or filter whose
+ * input is a map or filter that nothing else reads, or a map that only
+ * moves columns (one of the two a map),
+ * becomes one map over that node's input, which evaluates the chain's
+ * predicates and expressions row by row and builds one batch instead of
+ * one per node; then drops the nodes nothing reads any more, except
+ * inputs and outputs (a dropped node did no more than feed a dropped or
+ * fused reader).  Results do not change, nor does any node's sharding.
+ * Node ids change, keeping their order: remap_out (one entry per node of
+ * the plan before the call) receives each old id's new id, or UINT32_MAX
+ * for a dropped node.  IVM_NOMEM leaves a valid plan (perhaps fused, with
+ * ids unchanged and remap_out unset). */
+ivm_rc dbsp_plan_fuse(dbsp_plan *p, dbsp_node *remap_out);
+
 uint32_t dbsp_plan_nodes(const dbsp_plan *p);
 dbsp_kind dbsp_plan_kind(const dbsp_plan *p, dbsp_node n);
 uint32_t dbsp_plan_ncols(const dbsp_plan *p, dbsp_node n);
 uint32_t dbsp_plan_nkey(const dbsp_plan *p, dbsp_node n);
+/* True when every row of n's stream sits on the worker that owns its key
+ * at every step (D4: an exchange's output, and what keeps that), so that a
+ * stateful operator may read n's integral without another exchange. */
+bool dbsp_plan_sharded(const dbsp_plan *p, dbsp_node n);
 /* Writes a readable listing of the plan to buf like snprintf (returns the
  * length needed; NUL-terminated when cap > 0; buf may be NULL when cap is
  * 0): one line per node with its id, operator, inputs, width and key, what

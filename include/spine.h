@@ -202,6 +202,8 @@ typedef struct spine_builder {
     uint8_t order;        /* of the entries so far: SPINE_BUILDER_ASCENDING,
                              _EQUALS (non-decreasing, some equal), _UNORDERED */
     bool failed;          /* sticky: an allocation failed */
+    size_t keep;          /* bytes finish keeps for the next batch; 0: 64 KiB */
+    size_t hw;            /* most bytes a batch held since the last trim */
 } spine_builder;
 
 enum { SPINE_BUILDER_ASCENDING, SPINE_BUILDER_EQUALS, SPINE_BUILDER_UNORDERED };
@@ -214,6 +216,19 @@ void spine_builder_clear(spine_builder *b);
  * value) order.  The builder notices order by itself (see above), so this
  * changes nothing; a broken statement costs nothing either. */
 void spine_builder_set_sorted(spine_builder *b, bool sorted);
+/* Buffers of at most `bytes` data bytes (and bytes / 16 entries) survive
+ * every finish for the next batch, until spine_builder_trim gives them
+ * back (by default, 0, finish itself frees buffers past 64 KiB and 4 Ki
+ * entries when a batch used less than a quarter of them): for a builder
+ * that several producers share within a step, where a small batch after
+ * a large one says nothing about the next step.  What it keeps counts as
+ * memory in use (runtime/mem.c) until fini. */
+void spine_builder_set_keep(spine_builder *b, size_t bytes);
+/* Frees the buffers when they are over four times the largest batch built
+ * since the last trim (and over 64 KiB), then starts counting again: a
+ * builder kept large by set_keep shrinks once its batches have become
+ * small, rather than holding one huge step's peak. */
+void spine_builder_trim(spine_builder *b);
 
 /* Appends one entry (key bytes, value bytes, weight).  w == 0 is ignored. */
 ivm_rc spine_builder_push(spine_builder *b, const uint8_t *key, size_t klen,

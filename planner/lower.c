@@ -40,6 +40,15 @@ static ivm_rc add_input(plan_query *q, uint32_t rel_id, dbsp_node node)
     return IVM_OK;
 }
 
+ivm_rc lower_exchange(dbsp_plan *p, dbsp_node in, dbsp_node *out)
+{
+    if (dbsp_plan_sharded(p, in)) {
+        *out = in;
+        return IVM_OK;
+    }
+    return dbsp_plan_exchange(p, in, out);
+}
+
 /* map (keys..., every physical column) with the keys as the key, an exchange
  * on them and an integrate: the arrangement a stateful operator reads. */
 static ivm_rc arrange(dbsp_plan *p, const lowered *in, uint32_t nkeys, dbsp_expr *const *keys,
@@ -67,7 +76,7 @@ static ivm_rc arrange(dbsp_plan *p, const lowered *in, uint32_t nkeys, dbsp_expr
     rc = dbsp_plan_map(p, in->node, n, ex, whole_row ? n : nkeys, &m);
     ivm_free(ex);
     if (rc == IVM_OK)
-        rc = dbsp_plan_exchange(p, m, &x);
+        rc = lower_exchange(p, m, &x);
     if (rc == IVM_OK)
         rc = dbsp_plan_integrate(p, x, out);
     return rc;
@@ -188,7 +197,7 @@ static ivm_rc pick(dbsp_plan *p, dbsp_node src, uint32_t n, const uint32_t *cols
 static ivm_rc shard(dbsp_plan *p, dbsp_node in, dbsp_node *out)
 {
     dbsp_node x;
-    ivm_rc rc = dbsp_plan_exchange(p, in, &x);
+    ivm_rc rc = lower_exchange(p, in, &x);
     return rc == IVM_OK ? dbsp_plan_integrate(p, x, out) : rc;
 }
 
@@ -359,6 +368,19 @@ static ivm_rc lower_join(pctx *c, const lp_node *n, plan_query *q, lowered *out)
         jmap[i] = nk + in.map[i];
     for (uint32_t i = 0; i < n->right->ncols; i++)
         jmap[nl + i] = nk + in.nphys + right.map[i];
+    if (n->jtype == LP_J_INNER) {
+        /* A key that is a column as it is holds that column's bytes (both
+         * sides' keys are equal bytes in every joined row), so readers
+         * take the key column: a map above that keys by it then keeps the
+         * join's sharding and needs no exchange (q9's ROW_NUMBER per
+         * auction).  Not for outer joins: padded rows have NULL keys. */
+        for (uint32_t i = 0; i < nk; i++) {
+            if (n->lkeys[i]->op == DBSP_X_COL)
+                jmap[n->lkeys[i]->col] = i;
+            if (n->rkeys[i]->op == DBSP_X_COL)
+                jmap[nl + n->rkeys[i]->col] = i;
+        }
+    }
     if (!semi || n->pred != NULL) {
         rc = dbsp_plan_join(p, la, ra, &jn);
         if (rc == IVM_OK && n->pred != NULL) {
@@ -550,11 +572,22 @@ static ivm_rc lower_node(pctx *c, const lp_node *n, plan_query *q, lowered *out)
         }
         ivm_free(ex);
         if (rc == IVM_OK)
-            rc = dbsp_plan_exchange(p, m, &x);
-        if (rc == IVM_OK)
-            rc = dbsp_plan_integrate(p, x, &integ);
-        if (rc == IVM_OK)
-            rc = dbsp_plan_aggregate(p, integ, na, aggs, &node);
+            rc = lower_exchange(p, m, &x);
+        /* Counts fold exactly and only read the integral to see that a
+         * group whose total fell to zero is gone; the rows of a query are
+         * a multiset at every step (tables refuse deleting what they do
+         * not hold), so such an aggregate keeps no integral. */
+        bool counts = true;
+        for (uint32_t i = 0; i < na; i++)
+            counts &= aggs[i].kind == DBSP_AGG_COUNT_STAR || aggs[i].kind == DBSP_AGG_COUNT;
+        if (rc == IVM_OK && counts) {
+            rc = dbsp_plan_count(p, x, na, aggs, &node);
+        } else {
+            if (rc == IVM_OK)
+                rc = dbsp_plan_integrate(p, x, &integ);
+            if (rc == IVM_OK)
+                rc = dbsp_plan_aggregate(p, integ, na, aggs, &node);
+        }
         ivm_free(aggs);
         if (rc != IVM_OK)
             return rc;
@@ -660,5 +693,18 @@ ivm_rc lower_plan(pctx *c, lp_node *root, plan_query *q)
     if (c->for_view && q->limit >= 0 &&
         (rc = lower_topk(c, q, top.node, root->ncols, &top.node)) != IVM_OK)
         return rc;
-    return dbsp_plan_output(q->plan, top.node, &q->output);
+    if ((rc = dbsp_plan_output(q->plan, top.node, &q->output)) != IVM_OK)
+        return rc;
+    /* One map instead of each chain of maps and filters (a filter on the
+     * join's residual condition, the projection above it, the arranging
+     * map below an exchange): one batch built per chain, not per node. */
+    dbsp_node *remap = rt_arena_alloc(&c->arena, sizeof *remap * (dbsp_plan_nodes(q->plan) + 1));
+    if (remap == NULL)
+        return IVM_NOMEM;
+    if ((rc = dbsp_plan_fuse(q->plan, remap)) != IVM_OK)
+        return rc;
+    for (uint32_t i = 0; i < q->ninputs; i++)
+        q->inputs[i].node = remap[q->inputs[i].node];
+    q->output = remap[q->output];
+    return IVM_OK;
 }

@@ -182,6 +182,10 @@ ivm_rc topk_check_bounds(pctx *c, const plan_select *sel, const plan_query *q);
  * OFFSET; *out has the q->ncols result columns.  Clears q's sort keys and
  * bounds, which readers of a view must not apply again (topk.c). */
 ivm_rc lower_topk(pctx *c, plan_query *q, dbsp_node in, uint32_t width, dbsp_node *out);
+/* An exchange on in's key, or in itself when its rows already sit on the
+ * workers that own their keys (dbsp_plan_sharded: keeps P5 without moving
+ * a row). */
+ivm_rc lower_exchange(dbsp_plan *p, dbsp_node in, dbsp_node *out);
 /* Lowers a logical plan into q->plan and q->inputs, ending in an output node. */
 ivm_rc lower_plan(pctx *c, lp_node *root, plan_query *q);
 

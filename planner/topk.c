@@ -86,7 +86,7 @@ ivm_rc lower_topk(pctx *c, plan_query *q, dbsp_node in, uint32_t width, dbsp_nod
     dbsp_node m, x, integ, top;
     ivm_rc rc = keyed_map(p, q, in, width, &m);
     if (rc == IVM_OK)
-        rc = dbsp_plan_exchange(p, m, &x);
+        rc = lower_exchange(p, m, &x);
     if (rc == IVM_OK)
         rc = dbsp_plan_integrate(p, x, &integ);
     if (rc == IVM_OK)

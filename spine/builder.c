@@ -51,16 +51,45 @@ void spine_builder_fini(spine_builder *b)
  * runtime/mem.c): buffers past these sizes go as soon as a batch uses
  * less than a quarter of them.  (Freeing them after every batch that
  * passed 64 KiB cost a commit of 10,000 rows a dozen reallocs and a page
- * fault per 4 KiB in each builder.) */
+ * fault per 4 KiB in each builder.)  A builder given a keep bound
+ * (spine_builder_set_keep) keeps them up to it instead, and gives them
+ * back in spine_builder_trim. */
 #define KEEP_BYTES   (64u << 10)
 #define KEEP_ENTRIES (4u << 10)
 
 static void release_big(spine_builder *b, size_t used_n, size_t used_bytes)
 {
-    bool big_data = b->data_cap > KEEP_BYTES && used_bytes < b->data_cap / 4;
-    bool big_entries = b->cap > KEEP_ENTRIES && used_n < b->cap / 4;
-    if (big_data || big_entries)
-        spine_builder_fini(b);
+    if (b->keep != 0) {
+        /* Kept until spine_builder_trim, up to keep bytes (and keep / 16
+         * entries): a builder that several nodes share in one step must not
+         * give back a large node's buffers because a small one came after. */
+        if (b->data_cap <= b->keep && b->cap <= IVM_MAX(b->keep / 16, (size_t)KEEP_ENTRIES))
+            return;
+    } else {
+        bool big_data = b->data_cap > KEEP_BYTES && used_bytes < b->data_cap / 4;
+        bool big_entries = b->cap > KEEP_ENTRIES && used_n < b->cap / 4;
+        if (!big_data && !big_entries)
+            return;
+    }
+    size_t keep = b->keep;
+    spine_builder_fini(b);
+    b->keep = keep;
+}
+
+void spine_builder_set_keep(spine_builder *b, size_t bytes)
+{
+    b->keep = bytes;
+}
+
+void spine_builder_trim(spine_builder *b)
+{
+    size_t hw = IVM_MAX(b->hw, (size_t)KEEP_BYTES);
+    b->hw = 0;
+    if (b->n > 0 || b->data_cap / 4 <= hw)
+        return;
+    size_t keep = b->keep;
+    spine_builder_fini(b);
+    b->keep = keep;
 }
 
 void spine_builder_clear(spine_builder *b)
@@ -519,6 +548,7 @@ ivm_rc spine_builder_finish(spine_builder *b, spine_batch **out)
         *out = batch;
 fail:
     ivm_free(items);
+    b->hw = IVM_MAX(b->hw, b->bytes);
     spine_builder_clear(b);
     release_big(b, used_n, used_bytes);
     return rc;

@@ -459,6 +459,118 @@ static dbsp_expr *FN(dbsp_fn fn, uint32_t n, ...)
     return dbsp_expr_func(fn, IVM_TNULL, n, args);
 }
 
+/* Reference substr and instr stepping one character at a time the way
+ * SQLite does (a lead byte takes the continuation bytes after it, any other
+ * byte is a character of its own), to check the evaluator's shortcuts on
+ * text with malformed sequences too. */
+static uint32_t ref_char_len(const char *p, uint32_t n, uint32_t i)
+{
+    uint32_t j = i + 1;
+    if ((unsigned char)p[i] >= 0xC0)
+        while (j < n && ((unsigned char)p[j] & 0xC0) == 0x80)
+            j++;
+    return j - i;
+}
+
+static void ref_substr(const char *z, uint32_t zn, int64_t p1, int64_t p2, bool has2,
+                       uint32_t *from, uint32_t *to)
+{
+    bool neg2 = false;
+    if (!has2)
+        p2 = 1000000000;
+    if (p2 < 0) {
+        p2 = -p2;
+        neg2 = true;
+    }
+    if (p1 < 0) {
+        int64_t chars = 0;
+        for (uint32_t i = 0; i < zn; i += ref_char_len(z, zn, i))
+            chars++;
+        p1 += chars;
+        if (p1 < 0) {
+            p2 += p1;
+            if (p2 < 0)
+                p2 = 0;
+            p1 = 0;
+        }
+    } else if (p1 > 0) {
+        p1--;
+    } else if (p2 > 0) {
+        p2--;
+    }
+    if (neg2) {
+        p1 -= p2;
+        if (p1 < 0) {
+            p2 += p1;
+            p1 = 0;
+        }
+    }
+    uint32_t i = 0;
+    for (; i < zn && p1 > 0; p1--)
+        i += ref_char_len(z, zn, i);
+    uint32_t j = i;
+    for (; j < zn && p2 > 0; p2--)
+        j += ref_char_len(z, zn, j);
+    *from = i;
+    *to = j;
+}
+
+/* SQLite 3.40's instr loop: candidates are byte 0 and every later byte
+ * that does not continue a sequence. */
+static int64_t ref_instr(const char *s, uint32_t sn, const char *f, uint32_t fn)
+{
+    if (fn == 0)
+        return 1;
+    int64_t pos = 1;
+    uint32_t i = 0;
+    while (fn + i <= sn && memcmp(s + i, f, fn) != 0) {
+        pos++;
+        do
+            i++;
+        while (i < sn && ((unsigned char)s[i] & 0xC0) == 0x80);
+    }
+    return fn + i <= sn ? pos : 0;
+}
+
+static dbsp_expr *TN(const char *s, uint32_t n)
+{
+    ivm_value v = ivm_value_text(s, n);
+    return dbsp_expr_const(&v);
+}
+
+static void test_expr_substr_instr_match_reference(void **state)
+{
+    (void)state;
+    /* ASCII, a two-byte character, lead bytes and stray continuations. */
+    static const char bytes[] = {'a', 'b', '/', 'x', '\xc3', '\xa9', '\x80', '\xe2', '\xf0'};
+    uint64_t seed = 88172645463325252ULL;
+    char s[24], f[4];
+    for (int iter = 0; iter < 20000; iter++) {
+        seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+        uint32_t sn = (uint32_t)(seed % 24), fn = (uint32_t)(seed >> 8) % 4;
+        for (uint32_t i = 0; i < sn; i++)
+            s[i] = bytes[((seed >> (i % 16 * 4)) ^ i) % sizeof bytes];
+        for (uint32_t i = 0; i < fn; i++)
+            f[i] = bytes[(seed >> (20 + i * 5)) % sizeof bytes];
+        if (iter % 2 == 0 && sn > 2 && fn > 0) /* often a real occurrence */
+            memcpy(f, s + (seed >> 40) % sn, fn <= sn - (seed >> 40) % sn ? fn : 1);
+        int64_t p1 = (int64_t)((seed >> 32) % 60) - 30, p2 = (int64_t)((seed >> 44) % 60) - 30;
+        bool has2 = (seed >> 50) & 1;
+        uint32_t from, to;
+        ref_substr(s, sn, p1, p2, has2, &from, &to);
+        ivm_value v = has2 ? ev(FN(DBSP_FN_SUBSTR, 3, TN(s, sn), I(p1), I(p2)))
+                           : ev(FN(DBSP_FN_SUBSTR, 2, TN(s, sn), I(p1)));
+        assert_int_equal(v.type, IVM_TTEXT);
+        assert_int_equal(v.u.s.n, to - from);
+        if (to > from)
+            assert_memory_equal(v.u.s.p, s + from, to - from);
+        is_int(ev(FN(DBSP_FN_INSTR, 2, TN(s, sn), TN(f, fn))), ref_instr(s, sn, f, fn));
+        /* The graveyard holds the expressions until teardown. */
+        teardown(NULL);
+        setup(NULL);
+    }
+}
+
 static void test_expr_text_functions(void **state)
 {
     (void)state;
@@ -489,6 +601,14 @@ static void test_expr_text_functions(void **state)
     is_int(ev(FN(DBSP_FN_INSTR, 2, T("abc"), T(""))), 1);
     is_int(ev(FN(DBSP_FN_INSTR, 2, T(""), T("a"))), 0);
     is_int(ev(FN(DBSP_FN_INSTR, 2, I(12345), I(34))), 3);
+    /* Malformed UTF-8 as SQLite 3.40 counts it: length and substr step a
+     * stray continuation byte as a character, instr skips it. */
+    is_int(ev(F1(DBSP_FN_LENGTH, T("a\x80" "b"))), 3);
+    is_text(ev(FN(DBSP_FN_SUBSTR, 2, T("a\x80" "b"), I(-1))), "b");
+    is_text(ev(FN(DBSP_FN_SUBSTR, 2, T("a\x80" "bc"), I(3))), "bc");
+    is_int(ev(FN(DBSP_FN_INSTR, 2, T("a\x80" "b"), T("b"))), 2);
+    is_int(ev(FN(DBSP_FN_INSTR, 2, T("\x80" "ab"), T("b"))), 3);
+    is_int(ev(FN(DBSP_FN_INSTR, 2, T("a\xc3\x80"), T("\x80"))), 0);
 
     is_text(ev(F1(DBSP_FN_HEX, T("ab"))), "6162");
     is_text(ev(F1(DBSP_FN_HEX, N())), "");
@@ -806,6 +926,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_expr_bitwise, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expr_like_glob, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expr_printf, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expr_substr_instr_match_reference, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expr_constructors_reject_bad_arity, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expr_describe_and_dup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expr_sortkey_orders_like_order_by, setup, teardown),

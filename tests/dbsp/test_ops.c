@@ -369,6 +369,171 @@ static void test_filter_first_column_matches_recomputation(void **state)
     run_prop(&pr);
 }
 
+/* ---- shared subexpressions ------------------------------------------------------ */
+
+/* s || k, which every expression below reads several times: a map or
+ * filter evaluates it once per row (its memo), the reference evaluates
+ * copies of the expressions one by one without sharing. */
+static dbsp_expr *sk(void)
+{
+    return op2(DBSP_X_CONCAT, col(2), col(0));
+}
+
+static dbsp_expr *fn(dbsp_fn f, uint32_t n, dbsp_expr *a, dbsp_expr *b)
+{
+    dbsp_expr *args[2] = {a, b};
+    return dbsp_expr_func(f, IVM_TNULL, n, args);
+}
+
+#define NSHARED 4
+static dbsp_expr *shared_ref[NSHARED + 1];
+
+/* [length(sk) % 3, CASE WHEN v > 2 THEN sk ELSE sk || sk END,
+ *  substr(sk, v), (v % 3) + (v % 3)], key the first; then a filter
+ *  length(sk) > 1 AND length(sk) < 4 over the input. */
+static void shared_exprs(dbsp_expr **e)
+{
+    e[0] = op2(DBSP_X_MOD, fn(DBSP_FN_LENGTH, 1, sk(), NULL), kint(3));
+    dbsp_expr *c[3] = {op2(DBSP_X_GT, col(1), kint(2)), sk(), op2(DBSP_X_CONCAT, sk(), sk())};
+    e[1] = dbsp_expr_op(DBSP_X_CASE, IVM_TNULL, 3, c);
+    e[2] = fn(DBSP_FN_SUBSTR, 2, sk(), col(1));
+    e[3] = op2(DBSP_X_ADD, op2(DBSP_X_MOD, col(1), kint(3)), op2(DBSP_X_MOD, col(1), kint(3)));
+    e[4] = op2(DBSP_X_AND, op2(DBSP_X_GT, fn(DBSP_FN_LENGTH, 1, sk(), NULL), kint(1)),
+               op2(DBSP_X_LT, fn(DBSP_FN_LENGTH, 1, sk(), NULL), kint(4)));
+}
+
+static void build_shared(dbsp_plan *p, const dbsp_node *in, dbsp_node *out)
+{
+    dbsp_expr *e[NSHARED + 1];
+    shared_exprs(e);
+    dbsp_node f, m;
+    assert_int_equal(dbsp_plan_filter(p, in[0], e[NSHARED], &f), IVM_OK);
+    assert_int_equal(dbsp_plan_map(p, f, NSHARED, e, 1, &m), IVM_OK);
+    assert_int_equal(dbsp_plan_output(p, m, out), IVM_OK);
+    /* The constructors numbered the shared parts: the plan explains
+     * the same expressions, and the copies have no numbers. */
+    shared_exprs(shared_ref);
+    for (int i = 0; i <= NSHARED; i++)
+        assert_non_null(shared_ref[i]);
+}
+
+static void ref_shared(const zset *now, const zset *prev, zset *out)
+{
+    (void)prev;
+    rt_arena a;
+    rt_arena_init(&a);
+    for (size_t i = 0; i < now[0].n; i++) {
+        ivm_value v[3], o[NSHARED], pass;
+        ivm_err err;
+        assert_int_equal(zrow_decode(&now[0].r[i], v, 3), 3);
+        assert_int_equal(dbsp_expr_eval(shared_ref[NSHARED], v, &a, &pass, &err), IVM_OK);
+        if (dbsp_value_truth(&pass) != 1)
+            continue;
+        for (int k = 0; k < NSHARED; k++)
+            assert_int_equal(dbsp_expr_eval(shared_ref[k], v, &a, &o[k], &err), IVM_OK);
+        zset_add_vals(out, o, NSHARED, 1, now[0].r[i].w);
+    }
+    rt_arena_fini(&a);
+}
+
+static void test_map_filter_shared_subexpressions_match_recomputation(void **state)
+{
+    (void)state;
+    prop pr = {1, {{3, 1, gen_kvs}}, false, build_shared, ref_shared, 13};
+    run_prop(&pr);
+    for (int i = 0; i <= NSHARED; i++)
+        dbsp_expr_free(shared_ref[i]);
+}
+
+/* ---- fused chains ------------------------------------------------------------------ */
+
+static dbsp_expr *ktext(const char *t)
+{
+    ivm_value v = ivm_value_text(t, (uint32_t)strlen(t));
+    return dbsp_expr_const(&v);
+}
+
+/* Two branches into one output, fused by dbsp_plan_fuse:
+ *   A: map [v, s || k, k] -> filter #0 > 1 -> map [#1, #0 * 2, #2] key 1
+ *      -> filter length(#0) < 3
+ *   B: map [k, v, s] (moves only, read twice) -> map [s || 'x', v, k] key 1
+ *      plus  -> filter v IS NULL -> map [s, v, k] key 1
+ * The fused plan must have fewer nodes and compute what the chain does. */
+static void build_fused(dbsp_plan *p, const dbsp_node *in, dbsp_node *out)
+{
+    dbsp_node m1, f1, m2, f2, m0, b1, b2, b2m, pb, pall, o;
+    dbsp_expr *e1[3] = {col(1), op2(DBSP_X_CONCAT, col(2), col(0)), col(0)};
+    assert_int_equal(dbsp_plan_map(p, in[0], 3, e1, 0, &m1), IVM_OK);
+    assert_int_equal(dbsp_plan_filter(p, m1, op2(DBSP_X_GT, col(0), kint(1)), &f1), IVM_OK);
+    dbsp_expr *e2[3] = {col(1), op2(DBSP_X_MUL, col(0), kint(2)), col(2)};
+    assert_int_equal(dbsp_plan_map(p, f1, 3, e2, 1, &m2), IVM_OK);
+    assert_int_equal(dbsp_plan_filter(p, m2, op2(DBSP_X_LT, fn(DBSP_FN_LENGTH, 1, col(0), NULL),
+                                                 kint(3)), &f2),
+                     IVM_OK);
+    dbsp_expr *e0[3] = {col(0), col(1), col(2)};
+    assert_int_equal(dbsp_plan_map(p, in[0], 3, e0, 0, &m0), IVM_OK);
+    dbsp_expr *eb1[3] = {op2(DBSP_X_CONCAT, col(2), ktext("x")), col(1), col(0)};
+    assert_int_equal(dbsp_plan_map(p, m0, 3, eb1, 1, &b1), IVM_OK);
+    assert_int_equal(dbsp_plan_filter(p, m0, op1(DBSP_X_ISNULL, col(1)), &b2), IVM_OK);
+    dbsp_expr *eb2[3] = {col(2), col(1), col(0)};
+    assert_int_equal(dbsp_plan_map(p, b2, 3, eb2, 1, &b2m), IVM_OK);
+    assert_int_equal(dbsp_plan_plus(p, b1, b2m, &pb), IVM_OK);
+    assert_int_equal(dbsp_plan_plus(p, f2, pb, &pall), IVM_OK);
+    assert_int_equal(dbsp_plan_output(p, pall, &o), IVM_OK);
+    uint32_t before = dbsp_plan_nodes(p);
+    dbsp_node remap[32];
+    assert_true(before <= 32);
+    assert_int_equal(dbsp_plan_fuse(p, remap), IVM_OK);
+    /* m1, f1, m2 and m0, b2 go: 5 fewer nodes. */
+    assert_int_equal(dbsp_plan_nodes(p), before - 5);
+    assert_int_equal(remap[in[0]], in[0]);
+    *out = remap[o];
+    assert_int_equal(dbsp_plan_kind(p, *out), DBSP_OUTPUT);
+}
+
+static void ref_fused(const zset *now, const zset *prev, zset *out)
+{
+    (void)prev;
+    for (size_t i = 0; i < now[0].n; i++) {
+        ivm_value v[3], o[3];
+        char buf[64];
+        int64_t w = now[0].r[i].w;
+        assert_int_equal(zrow_decode(&now[0].r[i], v, 3), 3);
+        const ivm_value *k = &v[0], *x = &v[1], *t = &v[2];
+        /* A */
+        if (x->type == IVM_TINT && x->u.i > 1 && k->type == IVM_TINT) {
+            int n = snprintf(buf, sizeof buf, "%.*s%lld", (int)t->u.s.n, t->u.s.p,
+                             (long long)k->u.i);
+            if (n < 3) {
+                o[0] = ivm_value_text(buf, (uint32_t)n);
+                o[1] = ivm_value_int(x->u.i * 2);
+                o[2] = *k;
+                zset_add_vals(out, o, 3, 1, w);
+            }
+        }
+        /* B1 */
+        int n = snprintf(buf, sizeof buf, "%.*sx", (int)t->u.s.n, t->u.s.p);
+        o[0] = ivm_value_text(buf, (uint32_t)n);
+        o[1] = *x;
+        o[2] = *k;
+        zset_add_vals(out, o, 3, 1, w);
+        /* B2 */
+        if (x->type == IVM_TNULL) {
+            o[0] = *t;
+            o[1] = *x;
+            o[2] = *k;
+            zset_add_vals(out, o, 3, 1, w);
+        }
+    }
+}
+
+static void test_fused_chains_match_recomputation(void **state)
+{
+    (void)state;
+    prop pr = {1, {{3, 1, gen_kvs}}, false, build_fused, ref_fused, 14};
+    run_prop(&pr);
+}
+
 /* ---- plus, negate, exchange, integrate, z1 ----------------------------------------- */
 
 static void build_plus(dbsp_plan *p, const dbsp_node *in, dbsp_node *out)
@@ -723,6 +888,93 @@ static void test_aggregate_global_matches_recomputation(void **state)
     (void)state;
     prop pr = {1, {{4, 0, gen_agg}}, true, build_aggregate, ref_aggregate_global, 23};
     run_prop(&pr);
+}
+
+/* dbsp_plan_count: counts over the exchanged stream, no integral (its
+ * inputs are multisets, as the planner promises). */
+static const dbsp_agg count_list[] = {
+    {.kind = DBSP_AGG_COUNT_STAR, .type = IVM_TINT},
+    {.kind = DBSP_AGG_COUNT, .type = IVM_TINT, .col = 1},
+    {.kind = DBSP_AGG_COUNT, .type = IVM_TINT, .col = 3},
+    {.kind = DBSP_AGG_COUNT, .type = IVM_TINT, .flags = DBSP_AGG_F_DISTINCT, .col = 3},
+    {.kind = DBSP_AGG_COUNT_STAR, .type = IVM_TINT, .flags = DBSP_AGG_F_FILTER, .filter_col = 1},
+};
+#define NCOUNT_AGGS (sizeof count_list / sizeof count_list[0])
+
+static void build_count(dbsp_plan *p, const dbsp_node *in, dbsp_node *out)
+{
+    dbsp_node x, a, i;
+    assert_int_equal(dbsp_plan_exchange(p, in[0], &x), IVM_OK);
+    assert_int_equal(dbsp_plan_count(p, x, NCOUNT_AGGS, count_list, &a), IVM_OK);
+    assert_int_equal(dbsp_plan_ncols(p, a), dbsp_plan_nkey(p, x) + NCOUNT_AGGS);
+    /* Only counts. */
+    assert_int_equal(dbsp_plan_integrate(p, x, &i), IVM_OK);
+    assert_int_equal(dbsp_plan_count(p, x, 1, &agg_list[2], &i), IVM_INVALID);
+    assert_int_equal(dbsp_plan_output(p, a, out), IVM_OK);
+}
+
+static void ref_count_group(const zset *z, size_t lo, size_t hi, uint32_t nkey, zset *out)
+{
+    ivm_value key[4], v[4];
+    int64_t c[NCOUNT_AGGS] = {0};
+    const char *seen[8];
+    int64_t seen_w[8];
+    uint32_t seen_n[8], nseen = 0;
+    if (lo < hi)
+        assert_int_equal(zrow_decode(&z->r[lo], key, 4), 4);
+    for (size_t i = lo; i < hi; i++) {
+        assert_int_equal(zrow_decode(&z->r[i], v, 4), 4);
+        int64_t w = z->r[i].w;
+        c[0] += w;
+        c[1] += v[1].type != IVM_TNULL ? w : 0;
+        c[2] += v[3].type != IVM_TNULL ? w : 0;
+        c[4] += v[1].type == IVM_TINT && v[1].u.i != 0 ? w : 0;
+        if (v[3].type == IVM_TNULL)
+            continue;
+        uint32_t k = 0;
+        while (k < nseen && !(seen_n[k] == v[3].u.s.n &&
+                              memcmp(seen[k], v[3].u.s.p, v[3].u.s.n) == 0))
+            k++;
+        if (k == nseen) {
+            assert_true(nseen < 8);
+            seen[k] = v[3].u.s.p;
+            seen_n[k] = v[3].u.s.n;
+            seen_w[k] = 0;
+            nseen++;
+        }
+        seen_w[k] += w;
+    }
+    for (uint32_t k = 0; k < nseen; k++)
+        c[3] += seen_w[k] > 0;
+    if (nkey > 0 && c[0] <= 0)
+        return; /* a group without rows */
+    ivm_value row[4 + NCOUNT_AGGS];
+    for (uint32_t i = 0; i < nkey; i++)
+        row[i] = key[i];
+    for (size_t k = 0; k < NCOUNT_AGGS; k++)
+        row[nkey + k] = ivm_value_int(c[k]);
+    zset_add_vals(out, row, nkey + (uint32_t)NCOUNT_AGGS, nkey, 1);
+}
+
+static void ref_count(const zset *now, const zset *prev, zset *out)
+{
+    (void)prev;
+    ref_groups(&now[0], 1, ref_count_group, out);
+}
+
+static void ref_count_global(const zset *now, const zset *prev, zset *out)
+{
+    (void)prev;
+    ref_groups(&now[0], 0, ref_count_group, out);
+}
+
+static void test_count_without_integral_matches_recomputation(void **state)
+{
+    (void)state;
+    prop pr = {1, {{4, 1, gen_agg}}, true, build_count, ref_count, 26};
+    run_prop(&pr);
+    prop gl = {1, {{4, 0, gen_agg}}, true, build_count, ref_count_global, 27};
+    run_prop(&gl);
 }
 
 /* DISTINCT, FILTER, TOTAL and GROUP_CONCAT over (k INT, v INT, r REAL, s
@@ -1531,6 +1783,9 @@ int main(void)
         cmocka_unit_test(test_map_copy_matches_recomputation),
         cmocka_unit_test(test_map_prefix_matches_recomputation),
         cmocka_unit_test(test_filter_first_column_matches_recomputation),
+        cmocka_unit_test(test_map_filter_shared_subexpressions_match_recomputation),
+        cmocka_unit_test(test_fused_chains_match_recomputation),
+        cmocka_unit_test(test_count_without_integral_matches_recomputation),
         cmocka_unit_test(test_plus_matches_recomputation),
         cmocka_unit_test(test_negate_matches_recomputation),
         cmocka_unit_test(test_exchange_matches_recomputation),

@@ -62,4 +62,30 @@ static int count_kind(const plan_query *q, dbsp_kind k)
     return n;
 }
 
+/* True when node i drops rows by a predicate: a filter, or a map that a
+ * filter was fused into (EXPLAIN prints " where " for both). */
+static bool filters_rows(const plan_query *q, uint32_t i)
+{
+    size_t need = dbsp_plan_describe(q->plan, NULL, 0) + 1;
+    char *buf = malloc(need);
+    assert_non_null(buf);
+    dbsp_plan_describe(q->plan, buf, need);
+    char *line = buf;
+    for (uint32_t k = 0; k < i; k++)
+        line = strchr(line, '\n') + 1;
+    char *end = strchr(line, '\n');
+    char *w = strstr(line, " where ");
+    bool yes = w != NULL && (end == NULL || w < end);
+    free(buf);
+    return yes;
+}
+
+static int count_filtering(const plan_query *q)
+{
+    int n = 0;
+    for (uint32_t i = 0; i < dbsp_plan_nodes(q->plan); i++)
+        n += filters_rows(q, i);
+    return n;
+}
+
 #endif /* TESTS_PLANNER_TESTLIB_H */

@@ -465,6 +465,50 @@ static void test_batch_rows(void **state)
     tlist_free(&rows);
 }
 
+/* set_keep keeps a big batch's buffers for the next one; trim gives them
+ * back once the batches built since the last trim were far smaller. */
+static void test_builder_keep_and_trim(void **state)
+{
+    (void)state;
+    spine_builder b;
+    spine_builder_init(&b);
+    spine_builder_set_keep(&b, (size_t)4 << 20);
+    uint8_t row[64];
+    memset(row, 'x', sizeof row);
+    for (uint32_t i = 0; i < 20000; i++) {
+        row[0] = (uint8_t)(i >> 8);
+        row[1] = (uint8_t)i;
+        assert_int_equal(spine_builder_push(&b, row, 2, row + 2, sizeof row - 2, 1), IVM_OK);
+    }
+    spine_batch *big = NULL;
+    assert_int_equal(spine_builder_finish(&b, &big), IVM_OK);
+    assert_int_equal(big->n, 20000);
+    spine_batch_unref(big);
+    size_t cap = b.data_cap;
+    assert_true(cap >= (size_t)20000 * sizeof row); /* kept */
+    /* A trim right after the big batch keeps it: it was that big. */
+    spine_builder_trim(&b);
+    assert_int_equal(b.data_cap, cap);
+    for (int k = 0; k < 3; k++) {
+        spine_batch *small = NULL;
+        assert_int_equal(spine_builder_push(&b, row, 2, row + 2, 8, 1), IVM_OK);
+        assert_int_equal(spine_builder_finish(&b, &small), IVM_OK);
+        assert_int_equal(small->n, 1);
+        spine_batch_unref(small);
+        assert_int_equal(b.data_cap, cap);
+    }
+    spine_builder_trim(&b);
+    assert_true(b.data_cap == 0 && b.cap == 0);
+    /* It still builds, and keeps its bound. */
+    assert_int_equal(b.keep, (size_t)4 << 20);
+    spine_batch *again = NULL;
+    assert_int_equal(spine_builder_push(&b, row, 2, row + 2, 8, 1), IVM_OK);
+    assert_int_equal(spine_builder_finish(&b, &again), IVM_OK);
+    assert_int_equal(again->n, 1);
+    spine_batch_unref(again);
+    spine_builder_fini(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -477,6 +521,7 @@ int main(void)
         cmocka_unit_test(test_builder_notices_order),
         cmocka_unit_test(test_builder_keeps_buffers),
         cmocka_unit_test(test_batch_rows),
+        cmocka_unit_test(test_builder_keep_and_trim),
     };
     return cmocka_run_group_tests_name("spine/builder", tests, NULL, NULL);
 }
