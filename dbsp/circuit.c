@@ -351,7 +351,6 @@ ivm_rc dbsp_seg_feed_take(dbsp_seg *s, dbsp_node input, spine_batch *b_owned)
         spine_builder_init(&bl);
         for (uint32_t part = 0; part < k && rc == IVM_OK; part++) {
             size_t lo = b->n * part / k, hi = b->n * (part + 1) / k;
-            spine_builder_set_sorted(&bl, true); /* a run of a sorted batch */
             for (size_t i = lo; i < hi && rc == IVM_OK; i++) {
                 size_t len;
                 const uint8_t *row = spine_batch_row(b, i, &len);
@@ -412,7 +411,6 @@ static ivm_rc link_batch(dbsp_ctx *x, const dbsp_pnode *in, const dbsp_pnode *ou
         return IVM_OK;
     }
     spine_builder *b = &x->bld;
-    spine_builder_set_sorted(b, in->nkey == 0);
     ivm_rc rc = IVM_OK;
     for (size_t i = 0; i < d->n && rc == IVM_OK; i++) {
         size_t len;

@@ -20,7 +20,6 @@ ivm_rc dbsp_ctx_build(dbsp_ctx *c, ivm_rc rc, spine_batch **out)
         rc = spine_builder_finish(&c->bld, out);
     else
         spine_builder_clear(&c->bld);
-    spine_builder_set_sorted(&c->bld, false);
     return rc;
 }
 

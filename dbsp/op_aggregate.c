@@ -1198,9 +1198,6 @@ static ivm_rc stateful_eval(dbsp_ctx *c, dbsp_node n, aggregate_state *s, spine_
     ivm_rc rc = spine_cursor_new(&st, 1, NULL, 0, &sc);
     if (rc == IVM_OK && mult != NULL)
         rc = spine_cursor_new(&mult, 1, NULL, 0, &mc);
-    spine_builder_set_sorted(&c->bld, true);
-    spine_builder_set_sorted(&s->sbld, true);
-    spine_builder_set_sorted(&s->mbld, true);
     if (rc == IVM_OK && dx->n == 0)
         rc = update_group_state(c, nd, in_cols, s, sc, mc, &in, dx, 0, 0, no_key, 0);
     for (size_t i = 0; i < dx->n && rc == IVM_OK;) {
@@ -1244,7 +1241,6 @@ static ivm_rc aggregate_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch 
     const spine *trace = dbsp_ctx_trace(c, nd->in[0]);
     spine_cursor *in = NULL;
     ivm_rc rc = spine_cursor_new(&trace, 1, NULL, 0, &in);
-    spine_builder_set_sorted(&c->bld, true);
     if (rc == IVM_OK && dx->n == 0)
         rc = update_group(c, nd, in_cols, s, in, dx, 0, 0, old_global, no_key, 0);
     for (size_t i = 0; i < dx->n && rc == IVM_OK;) {

@@ -53,7 +53,6 @@ static ivm_rc distinct_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch *
     if (rc != IVM_OK)
         return rc;
     spine_builder *b = &c->bld;
-    spine_builder_set_sorted(b, true);
     for (size_t i = 0; i < dx->n && rc == IVM_OK;) {
         size_t klen;
         const uint8_t *key = spine_batch_key(dx, i, &klen);

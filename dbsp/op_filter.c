@@ -52,7 +52,6 @@ static ivm_rc filter_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch **o
     const dbsp_pnode *nd = &c->plan->nodes[n];
     spine_batch *in = dbsp_ctx_in(c, n, 0);
     spine_builder *b = &c->bld;
-    spine_builder_set_sorted(b, true);
     /* Until the first rejected row nothing is copied: rows [0, kept) pass. */
     size_t kept = 0;
     bool copying = false;
@@ -87,7 +86,6 @@ static ivm_rc filter_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch **o
         }
     }
     if (rc == IVM_OK && !copying) {
-        spine_builder_set_sorted(b, false); /* nothing was pushed */
         *out = spine_batch_ref(in);
         return IVM_OK;
     }

@@ -159,9 +159,8 @@ static ivm_rc join_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch **out
         return IVM_OK;
     }
     ivm_rc rc = IVM_OK;
-    /* One term alone is built in row order (delta_join_trace); the
-     * builder checks the promise and sorts when it does not hold. */
-    spine_builder_set_sorted(&c->bld, da->n == 0 || db->n == 0);
+    /* One term alone is built in row order (delta_join_trace), which the
+     * builder notices: no sort; two terms interleave and are sorted. */
     if (da->n > 0)
         rc = delta_join_trace(c, da, dbsp_ctx_trace(c, nd->in[1]), true);
     if (rc == IVM_OK && db->n > 0)

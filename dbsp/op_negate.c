@@ -35,7 +35,6 @@ static ivm_rc negate_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch **o
         return IVM_OK;
     }
     spine_builder *b = &c->bld;
-    spine_builder_set_sorted(b, true);
     ivm_rc rc = IVM_OK;
     for (size_t i = 0; i < in->n && rc == IVM_OK; i++) {
         size_t klen, vlen;

@@ -120,7 +120,6 @@ static ivm_rc setop_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch **ou
     if (rc == IVM_OK)
         rc = spine_cursor_new(&tb, 1, NULL, 0, &pb.cur);
     spine_builder *bld = &c->bld;
-    spine_builder_set_sorted(bld, true);
     size_t i = 0, j = 0;
     while (rc == IVM_OK && (i < da->n || j < db->n)) {
         /* The next row of the merged deltas, and its delta on each side. */

@@ -189,7 +189,6 @@ static ivm_rc topk_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch **out
     if (rc == IVM_OK)
         rc = spine_cursor_new(&prev, 1, NULL, 0, &old);
     bool rank = ranked(c->plan, nd);
-    spine_builder_set_sorted(&c->bld, true);
     for (size_t i = 0; i < dx->n && rc == IVM_OK;) {
         size_t klen;
         const uint8_t *key = spine_batch_key(dx, i, &klen);

@@ -84,7 +84,6 @@ ivm_rc xchg_new(uint32_t nworkers, uint32_t queue_cap, xchg **out)
             goto nomem;
         for (uint32_t to = 0; to < nworkers; to++) {
             spine_builder_init(&s->bld[to]);
-            spine_builder_set_sorted(&s->bld[to], true);
         }
     }
     spine_builder eb;
@@ -215,7 +214,6 @@ ivm_rc xchg_send_take(xchg *x, uint32_t from, spine_batch *b_owned, rt_waker wak
         }
         spine_batch *piece = NULL;
         rc = spine_builder_finish(&s->bld[to], &piece);
-        spine_builder_set_sorted(&s->bld[to], true);
         if (rc == IVM_OK && queue_piece(x, from, to, piece, waker) == IVM_PENDING)
             parked = true;
     }
@@ -442,7 +440,6 @@ void xchg_reset(xchg *x)
             s->outbox[to] = NULL;
             s->marker_due[to] = false;
             spine_builder_clear(&s->bld[to]);
-            spine_builder_set_sorted(&s->bld[to], true);
         }
         s->nparked = 0;
         s->ndue = 0;

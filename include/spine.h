@@ -212,10 +212,6 @@ void spine_builder_init(spine_builder *b);
 void spine_builder_fini(spine_builder *b);
 /* Forgets all entries, keeps memory. */
 void spine_builder_clear(spine_builder *b);
-/* A producer's statement that it pushes entries in non-decreasing (key,
- * value) order.  The builder notices order by itself (see above), so this
- * changes nothing; a broken statement costs nothing either. */
-void spine_builder_set_sorted(spine_builder *b, bool sorted);
 /* Buffers of at most `bytes` data bytes (and bytes / 16 entries) survive
  * every finish for the next batch, until spine_builder_trim gives them
  * back (by default, 0, finish itself frees buffers past 64 KiB and 4 Ki

@@ -100,12 +100,6 @@ void spine_builder_clear(spine_builder *b)
     b->failed = false;
 }
 
-void spine_builder_set_sorted(spine_builder *b, bool sorted)
-{
-    IVM_UNUSED(b);
-    IVM_UNUSED(sorted);
-}
-
 /* Room for need entries; off has one more slot than cap (off[n] = bytes). */
 static ivm_rc grow_entries(spine_builder *b, size_t need)
 {

@@ -264,8 +264,8 @@ static ivm_rc table_contents(const table *t, spine_batch **out)
         return rc;
     spine_builder b;
     spine_builder_init(&b);
-    /* With a PK the rows come in key order, not row order: let finish sort. */
-    spine_builder_set_sorted(&b, t->npk == 0);
+    /* With a PK the rows come in key order, not row order: finish sorts
+     * them (the builder notices which). */
     for (; rc == IVM_OK && spine_cursor_key_valid(c); spine_cursor_step_key(c)) {
         for (; rc == IVM_OK && spine_cursor_val_valid(c); spine_cursor_step_val(c)) {
             size_t len;
@@ -401,7 +401,6 @@ static ivm_rc rel_contents(ivm_db *db, uint32_t id, spine_batch **out, ivm_err *
             return rc;
         spine_builder bl;
         spine_builder_init(&bl);
-        spine_builder_set_sorted(&bl, true);
         for (; rc == IVM_OK && spine_cursor_key_valid(c); spine_cursor_step_key(c)) {
             size_t klen;
             const uint8_t *k = spine_cursor_key(c, &klen);

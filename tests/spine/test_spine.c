@@ -418,7 +418,6 @@ static spine_batch *run_of(int64_t first, size_t n)
     spine_builder bld;
     spine_batch *b;
     spine_builder_init(&bld);
-    spine_builder_set_sorted(&bld, true);
     for (size_t i = 0; i < n; i++) {
         uint8_t k[16];
         ivm_value kv = ivm_value_int(first + (int64_t)i);
