@@ -492,22 +492,34 @@ static ivm_rc write_sorted(const spine_builder *b, const item *perm, spine_batch
 
 /* Entries strictly increasing (so no two equal) and none of weight 0
  * (commit drops those): the batch is the builder's arrays, copied whole. */
-static ivm_rc write_ascending(const spine_builder *b, spine_batch **out)
+/* A new batch of n entries whose arrays are copies of these (klen NULL:
+ * every key empty), in their order: the caller knows they are strictly
+ * increasing. */
+static ivm_rc copy_batch(size_t n, size_t bytes, const uint64_t *off, const uint32_t *klen,
+                         const int64_t *w, const uint8_t *data, spine_batch **out)
 {
     spine_batch_mut m;
-    if (spine_batch_alloc(b->n, b->bytes, &m) == NULL)
+    if (spine_batch_alloc(n, bytes, &m) == NULL)
         return IVM_NOMEM;
-    if (b->n > 0) {
-        memcpy(m.off, b->off, (b->n + 1) * sizeof *m.off);
-        memcpy(m.klen, b->klen, b->n * sizeof *m.klen);
-        memcpy(m.w, b->w, b->n * sizeof *m.w);
-        if (b->bytes > 0)
-            memcpy(m.data, b->data, b->bytes);
+    if (n > 0) {
+        memcpy(m.off, off, (n + 1) * sizeof *m.off);
+        if (klen != NULL)
+            memcpy(m.klen, klen, n * sizeof *m.klen);
+        else
+            memset(m.klen, 0, n * sizeof *m.klen);
+        memcpy(m.w, w, n * sizeof *m.w);
+        if (bytes > 0)
+            memcpy(m.data, data, bytes);
     }
-    m.n = b->n;
-    m.bytes = b->bytes;
+    m.n = n;
+    m.bytes = bytes;
     *out = spine_batch_seal(&m);
     return IVM_OK;
+}
+
+static ivm_rc write_ascending(const spine_builder *b, spine_batch **out)
+{
+    return copy_batch(b->n, b->bytes, b->off, b->klen, b->w, b->data, out);
 }
 
 ivm_rc spine_builder_finish(spine_builder *b, spine_batch **out)
@@ -562,16 +574,5 @@ ivm_rc spine_batch_rows(spine_batch *b, spine_batch **out)
     /* Entries of a valid batch differ in their bytes (S3, S5: keys of one
      * column count, prefix-free), so with every key empty they are still
      * strictly increasing: the arrays are copied whole, no comparison. */
-    spine_batch_mut m;
-    if (spine_batch_alloc(b->n, b->bytes, &m) == NULL)
-        return IVM_NOMEM;
-    memcpy(m.off, b->off, (b->n + 1) * sizeof *m.off);
-    memset(m.klen, 0, b->n * sizeof *m.klen);
-    memcpy(m.w, b->w, b->n * sizeof *m.w);
-    if (b->bytes > 0)
-        memcpy(m.data, b->data, b->bytes);
-    m.n = b->n;
-    m.bytes = b->bytes;
-    *out = spine_batch_seal(&m);
-    return IVM_OK;
+    return copy_batch(b->n, b->bytes, b->off, NULL, b->w, b->data, out);
 }
