@@ -233,28 +233,6 @@ static inline void assert_cursor_is(spine_cursor *c, const tlist *m)
     assert_false(spine_cursor_val_valid(c));
 }
 
-/* Seeks to probe and asserts the cursor stands where the model says. */
-static inline void assert_seek(spine_cursor *c, const tlist *m, const uint8_t *probe, size_t plen)
-{
-    spine_cursor_seek_key(c, probe, plen);
-    size_t i = 0;
-    while (i < m->n && spine_row_cmp(m->v[i].e, m->v[i].klen, probe, plen) < 0)
-        i++;
-    if (i == m->n) {
-        assert_false(spine_cursor_key_valid(c));
-        return;
-    }
-    assert_true(spine_cursor_key_valid(c));
-    size_t klen, vlen;
-    const uint8_t *k = spine_cursor_key(c, &klen);
-    assert_int_equal(klen, m->v[i].klen);
-    assert_true(klen == 0 || memcmp(k, m->v[i].e, klen) == 0);
-    const uint8_t *v = spine_cursor_val(c, &vlen);
-    assert_int_equal(vlen, m->v[i].len - m->v[i].klen);
-    assert_true(vlen == 0 || memcmp(v, m->v[i].e + m->v[i].klen, vlen) == 0);
-    assert_int_equal(spine_cursor_weight(c), m->v[i].w);
-}
-
 /* Index of the model's first entry whose key is >= probe (m->n if none). */
 static inline size_t tlist_lower_bound(const tlist *m, const uint8_t *probe, size_t plen)
 {
@@ -288,6 +266,13 @@ static inline void assert_at(spine_cursor *c, const tlist *m, size_t i)
     assert_int_equal(vlen, m->v[i].len - m->v[i].klen);
     assert_true(vlen == 0 || memcmp(v, m->v[i].e + m->v[i].klen, vlen) == 0);
     assert_int_equal(spine_cursor_weight(c), m->v[i].w);
+}
+
+/* Seeks to probe and asserts the cursor stands where the model says. */
+static inline void assert_seek(spine_cursor *c, const tlist *m, const uint8_t *probe, size_t plen)
+{
+    spine_cursor_seek_key(c, probe, plen);
+    assert_at(c, m, tlist_lower_bound(m, probe, plen));
 }
 
 /* Seeks exactly to probe and asserts the answer the model gives: on the

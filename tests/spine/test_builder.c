@@ -298,6 +298,13 @@ static void test_builder_empty_and_zero_weights(void **state)
     spine_builder_fini(&bld); /* fini twice is harmless */
 }
 
+/* Pushes entry t with weight w; asserts the push succeeds. */
+static void push_entry(spine_builder *bld, const tentry *t, int64_t w)
+{
+    assert_int_equal(spine_builder_push(bld, t->e, t->klen, t->e + t->klen, t->len - t->klen, w),
+                     IVM_OK);
+}
+
 /* Entries that come in order are noticed as they come: strictly
  * increasing ones are copied whole, equal neighbours only consolidated,
  * and the first smaller entry sends the batch to the sort; each finish
@@ -321,16 +328,9 @@ static void test_builder_notices_order(void **state)
     assert_int_equal(bld.order, SPINE_BUILDER_ASCENDING);
     /* Strictly increasing, with ignored zero weights between. */
     for (size_t i = 0; i < model.n; i++) {
-        const tentry *t = &model.v[i];
-        assert_int_equal(spine_builder_push(&bld, t->e, t->klen, t->e + t->klen,
-                                            t->len - t->klen, t->w),
-                         IVM_OK);
-        if (i + 1 < model.n) {
-            const tentry *u = &model.v[i + 1];
-            assert_int_equal(spine_builder_push(&bld, u->e, u->klen, u->e + u->klen,
-                                                u->len - u->klen, 0),
-                             IVM_OK);
-        }
+        push_entry(&bld, &model.v[i], model.v[i].w);
+        if (i + 1 < model.n)
+            push_entry(&bld, &model.v[i + 1], 0);
     }
     assert_int_equal(bld.order, SPINE_BUILDER_ASCENDING);
     assert_int_equal(spine_builder_finish(&bld, &b), IVM_OK);
@@ -339,41 +339,25 @@ static void test_builder_notices_order(void **state)
     /* Each entry in two pushes that cancel in part: equal neighbours. */
     assert_int_equal(bld.order, SPINE_BUILDER_ASCENDING);
     for (size_t i = 0; i < model.n; i++) {
-        const tentry *t = &model.v[i];
-        assert_int_equal(spine_builder_push(&bld, t->e, t->klen, t->e + t->klen,
-                                            t->len - t->klen, t->w + 2),
-                         IVM_OK);
-        assert_int_equal(spine_builder_push(&bld, t->e, t->klen, t->e + t->klen,
-                                            t->len - t->klen, -2),
-                         IVM_OK);
+        push_entry(&bld, &model.v[i], model.v[i].w + 2);
+        push_entry(&bld, &model.v[i], -2);
     }
     assert_int_equal(bld.order, SPINE_BUILDER_EQUALS);
     assert_int_equal(spine_builder_finish(&bld, &b), IVM_OK);
     assert_batch_is(b, &model);
     spine_batch_unref(b);
     /* Push order: unordered (gen_long repeats rows, so some are equal). */
-    for (size_t i = 0; i < in.n; i++) {
-        const tentry *t = &in.v[i];
-        assert_int_equal(spine_builder_push(&bld, t->e, t->klen, t->e + t->klen,
-                                            t->len - t->klen, t->w),
-                         IVM_OK);
-    }
+    for (size_t i = 0; i < in.n; i++)
+        push_entry(&bld, &in.v[i], in.v[i].w);
     assert_int_equal(bld.order, SPINE_BUILDER_UNORDERED);
     assert_int_equal(spine_builder_finish(&bld, &b), IVM_OK);
     assert_batch_is(b, &model);
     spine_batch_unref(b);
     /* In order but for the last entry. */
-    for (size_t i = 1; i < model.n; i++) {
-        const tentry *t = &model.v[i];
-        assert_int_equal(spine_builder_push(&bld, t->e, t->klen, t->e + t->klen,
-                                            t->len - t->klen, t->w),
-                         IVM_OK);
-    }
+    for (size_t i = 1; i < model.n; i++)
+        push_entry(&bld, &model.v[i], model.v[i].w);
     assert_int_equal(bld.order, SPINE_BUILDER_ASCENDING);
-    const tentry *t0 = &model.v[0];
-    assert_int_equal(spine_builder_push(&bld, t0->e, t0->klen, t0->e + t0->klen,
-                                        t0->len - t0->klen, t0->w),
-                     IVM_OK);
+    push_entry(&bld, &model.v[0], model.v[0].w);
     assert_int_equal(bld.order, SPINE_BUILDER_UNORDERED);
     assert_int_equal(spine_builder_finish(&bld, &b), IVM_OK);
     assert_batch_is(b, &model);
