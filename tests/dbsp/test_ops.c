@@ -738,6 +738,42 @@ static void test_join_self_matches_recomputation(void **state)
     run_prop(&pr);
 }
 
+/* (k INT 0..1, a TEXT) and (k INT 0..1, b INT 0..3, c REAL): two keys,
+ * so most steps change both sides on the same key, where the join merges
+ * the values of dA with I(A)'s and pairs each with dB's and I(B)'s. */
+static void gen_join_dense_a(rng *r, ivm_value *v)
+{
+    v[0] = ivm_value_int(rng_below(r, 2));
+    const char *t = texts[rng_below(r, 4)];
+    v[1] = ivm_value_text(t, (uint32_t)strlen(t));
+}
+
+static void gen_join_dense_b(rng *r, ivm_value *v)
+{
+    v[0] = ivm_value_int(rng_below(r, 2));
+    v[1] = ivm_value_int(rng_below(r, 4));
+    v[2] = ivm_value_real(0.5 * rng_below(r, 2));
+}
+
+static void test_join_both_sides_one_key_match_recomputation(void **state)
+{
+    (void)state;
+    prop pr = {2, {{2, 1, gen_join_dense_a}, {3, 1, gen_join_dense_b}}, false, build_join,
+               ref_join, 22};
+    run_prop(&pr);
+    prop ms = {2, {{2, 1, gen_join_dense_a}, {3, 1, gen_join_dense_b}}, true, build_join,
+               ref_join, 23};
+    run_prop(&ms);
+}
+
+/* A self join of free weights: rows cancel within a step's delta. */
+static void test_join_self_free_weights_match_recomputation(void **state)
+{
+    (void)state;
+    prop pr = {1, {{2, 1, gen_join_dense_a}}, false, build_self_join, ref_self_join, 24};
+    run_prop(&pr);
+}
+
 /* ---- aggregate ------------------------------------------------------------------------- */
 
 static const dbsp_agg agg_list[] = {
@@ -1795,6 +1831,8 @@ int main(void)
         cmocka_unit_test(test_distinct_whole_row_key),
         cmocka_unit_test(test_join_matches_recomputation),
         cmocka_unit_test(test_join_self_matches_recomputation),
+        cmocka_unit_test(test_join_both_sides_one_key_match_recomputation),
+        cmocka_unit_test(test_join_self_free_weights_match_recomputation),
         cmocka_unit_test(test_aggregate_matches_recomputation),
         cmocka_unit_test(test_aggregate_global_matches_recomputation),
         cmocka_unit_test(test_aggregate_distinct_filter_concat_match_recomputation),
