@@ -803,6 +803,22 @@ static ivm_value bitwise(dbsp_xop op, const ivm_value *a, const ivm_value *b)
     }
 }
 
+/* An operand: a column or a constant read in place (leaves are never
+ * shared subexpressions, so the memo has nothing to say), anything else
+ * evaluated. */
+static inline ivm_rc operand(const dbsp_expr *e, evalctx *x, ivm_value *out)
+{
+    if (e->op == DBSP_X_COL) {
+        *out = x->row[e->col];
+        return IVM_OK;
+    }
+    if (e->op == DBSP_X_CONST) {
+        *out = e->k;
+        return IVM_OK;
+    }
+    return eval(e, x, out);
+}
+
 static ivm_rc eval_op(const dbsp_expr *e, evalctx *x, ivm_value *out)
 {
     ivm_value a, b;
@@ -831,10 +847,27 @@ static ivm_rc eval_op(const dbsp_expr *e, evalctx *x, ivm_value *out)
     case DBSP_X_ADD: case DBSP_X_SUB: case DBSP_X_MUL: case DBSP_X_DIV: case DBSP_X_MOD:
     case DBSP_X_EQ: case DBSP_X_NE: case DBSP_X_LT: case DBSP_X_LE: case DBSP_X_GT:
     case DBSP_X_GE: case DBSP_X_IS: case DBSP_X_ISNOT: case DBSP_X_CONCAT:
-        if ((rc = eval(e->args[0], x, &a)) != IVM_OK)
+        if ((rc = operand(e->args[0], x, &a)) != IVM_OK)
             return rc;
-        if ((rc = eval(e->args[1], x, &b)) != IVM_OK)
+        if ((rc = operand(e->args[1], x, &b)) != IVM_OK)
             return rc;
+        /* Two INTs compared (a FILTER's range, a WHERE on a column): no
+         * conversion can apply, so the comparison is the integers'. */
+        if (a.type == IVM_TINT && b.type == IVM_TINT && e->op >= DBSP_X_EQ &&
+            e->op <= DBSP_X_GE) {
+            int64_t i = a.u.i, j = b.u.i;
+            bool t;
+            switch (e->op) {
+            case DBSP_X_EQ: t = i == j; break;
+            case DBSP_X_NE: t = i != j; break;
+            case DBSP_X_LT: t = i < j; break;
+            case DBSP_X_LE: t = i <= j; break;
+            case DBSP_X_GT: t = i > j; break;
+            default: t = i >= j; break;
+            }
+            *out = ivm_value_int(t);
+            return IVM_OK;
+        }
         if (e->op == DBSP_X_CONCAT)
             return concat(x, &a, &b, out);
         if (e->op <= DBSP_X_MOD)

@@ -94,6 +94,8 @@ typedef struct mult_item {
     size_t off;
     int64_t w;
     uint64_t mask;            /* the filter tags of slot the row passes */
+    uint64_t pfx[2];          /* the encoding's first 16 bytes, big-endian,
+                                 zero-padded: most comparisons end here */
 } mult_item;
 
 typedef struct aggregate_state {
@@ -856,22 +858,82 @@ static ivm_rc mult_collect(aggregate_state *s, uint32_t slot, const ivm_value *v
     if (s->nmbytes + len > s->mbcap &&
         ivm_grow((void **)&s->mbytes, &s->mbcap, s->nmbytes + len, 1) != IVM_OK)
         return IVM_NOMEM;
-    s->mitems[s->nmitems++] =
-        (mult_item){s->slot_ctag[slot], slot, (uint32_t)len, s->nmbytes, w, mask};
+    mult_item *it = &s->mitems[s->nmitems++];
+    *it = (mult_item){s->slot_ctag[slot], slot, (uint32_t)len, s->nmbytes, w, mask, {0, 0}};
+    const uint8_t *b = s->mbytes + s->nmbytes;
     s->nmbytes += spine_value_encode(&cv, s->mbytes + s->nmbytes);
+    for (size_t i = 0; i < 16; i++)
+        it->pfx[i / 8] = it->pfx[i / 8] << 8 | (i < len ? b[i] : 0);
     return IVM_OK;
 }
 
-static int mult_cmp(const void *pa, const void *pb, void *ctx)
+/* Column tag, then value bytes as spine_row_cmp orders them, then slot.
+ * Equal zero-padded prefixes of encodings no longer than the prefix mean
+ * one encoding is the other's prefix: the shorter comes first. */
+static inline int mult_cmp(const mult_item *x, const mult_item *y, const uint8_t *bytes)
 {
-    const uint8_t *bytes = ctx;
-    const mult_item *x = pa, *y = pb;
     if (x->ctag != y->ctag)
         return x->ctag < y->ctag ? -1 : 1;
-    int c = spine_row_cmp(bytes + x->off, x->len, bytes + y->off, y->len);
+    for (int i = 0; i < 2; i++)
+        if (x->pfx[i] != y->pfx[i])
+            return x->pfx[i] < y->pfx[i] ? -1 : 1;
+    int c = x->len <= 16 && y->len <= 16
+                ? (x->len > y->len) - (x->len < y->len)
+                : spine_row_cmp(bytes + x->off, x->len, bytes + y->off, y->len);
     if (c != 0)
         return c;
     return (x->slot > y->slot) - (x->slot < y->slot);
+}
+
+static void mult_swap(mult_item *x, mult_item *y)
+{
+    mult_item t = *x;
+    *x = *y;
+    *y = t;
+}
+
+/* Sorts a touched group's DISTINCT values in place (quicksort, median of
+ * three, insertion sort below 16 items; recursion only into the smaller
+ * part): the library's qsort_r calls its comparison through a pointer and
+ * may allocate a buffer per call, once per touched group. */
+static void mult_sort(mult_item *a, size_t n, const uint8_t *bytes)
+{
+    while (n > 16) {
+        size_t m = n / 2;
+        if (mult_cmp(&a[m], &a[0], bytes) < 0)
+            mult_swap(&a[m], &a[0]);
+        if (mult_cmp(&a[n - 1], &a[m], bytes) < 0) {
+            mult_swap(&a[n - 1], &a[m]);
+            if (mult_cmp(&a[m], &a[0], bytes) < 0)
+                mult_swap(&a[m], &a[0]);
+        }
+        /* a[0] <= a[m] <= a[n - 1]: the pivot, kept at a[n - 2]. */
+        mult_swap(&a[m], &a[n - 2]);
+        const mult_item *pv = &a[n - 2];
+        size_t i = 0, j = n - 2;
+        for (;;) {
+            while (mult_cmp(&a[++i], pv, bytes) < 0)
+                ;
+            while (mult_cmp(pv, &a[--j], bytes) < 0)
+                ;
+            if (i >= j)
+                break;
+            mult_swap(&a[i], &a[j]);
+        }
+        mult_swap(&a[i], &a[n - 2]);
+        /* a[0 .. i) <= a[i] <= a[i + 1 .. n) */
+        if (i < n - 1 - i) {
+            mult_sort(a, i, bytes);
+            a += i + 1;
+            n -= i + 1;
+        } else {
+            mult_sort(a + i + 1, n - 1 - i, bytes);
+            n = i;
+        }
+    }
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && mult_cmp(&a[j], &a[j - 1], bytes) < 0; j--)
+            mult_swap(&a[j], &a[j - 1]);
 }
 
 /* Same column tag and value: one key of mult. */
@@ -977,7 +1039,7 @@ static ivm_rc mult_apply(dbsp_ctx *c, const dbsp_pnode *nd, aggregate_state *s, 
                          const uint8_t *key, size_t klen, bool *need)
 {
     if (s->nmitems > 1)
-        qsort_r(s->mitems, s->nmitems, sizeof *s->mitems, mult_cmp, s->mbytes);
+        mult_sort(s->mitems, s->nmitems, s->mbytes);
     ivm_rc rc = IVM_OK;
     for (size_t i = 0; i < s->nmitems && rc == IVM_OK;) {
         const mult_item *it = &s->mitems[i];

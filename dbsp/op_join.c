@@ -7,11 +7,17 @@
  *
  * where I(.) is the integral after this step, which is what the integrate
  * inputs expose (D2): the second form needs no state of the join's own.
- * Each term walks one delta key by key and seeks the key in the other side's
- * integral (or, for dA join dB, merges the two sorted deltas).
+ * The node walks the keys of dA and dB merged in order.  A key of one
+ * delta only is sought in the other side's integral and its values paired
+ * (dA join I(B), or I(A) join dB, where I(A) is z^-1(I(A)) on a key dA
+ * does not touch).  A key of both merges its A values of dA and I(A) and,
+ * for each, its B values of dB and I(B), and gives each pair (a, b) its
+ * weight in all three terms at once:
  *
- * Each term comes out in (key, A row, B row) order, so a step with one
- * delta empty builds a batch that needs no sort.
+ *   w(a, b) = dA[a] I(B)[b] + I(A)[a] dB[b] - dA[a] dB[b]
+ *
+ * So the output comes out in (key, A row, B row) order, which is row order,
+ * and the builder writes it without sorting whichever sides changed.
  *
  * Per step: O((|dA| + |dB|) log |I| + output).  Output rows are key, A's
  * value columns, B's value columns, weight wA * wB; keys match when their
@@ -43,20 +49,27 @@ static ivm_rc join_init(dbsp_ctx *c, dbsp_node n, void *state)
     return IVM_OK;
 }
 
-/* Appends (key, va, vb) with weight sign * wa * wb. */
-static ivm_rc emit(dbsp_ctx *c, const uint8_t *key, size_t klen, const uint8_t *va, size_t la,
-                   const uint8_t *vb, size_t lb, int64_t wa, int64_t wb, int sign)
+/* Appends (key, va, vb) with weight w (not zero). */
+static ivm_rc emit_w(dbsp_ctx *c, const uint8_t *key, size_t klen, const uint8_t *va,
+                     size_t la, const uint8_t *vb, size_t lb, int64_t w)
 {
-    int64_t w;
-    if (__builtin_mul_overflow(wa, wb, &w) || (sign < 0 && w == INT64_MIN))
-        return ivm_err_set(&c->err, IVM_INVALID, 0, 0, "join: weight overflow");
     uint8_t *dst = spine_builder_reserve(&c->bld, klen + la + lb);
     if (dst == NULL)
         return IVM_NOMEM;
     memcpy(dst, key, klen);
     memcpy(dst + klen, va, la);
     memcpy(dst + klen + la, vb, lb);
-    return spine_builder_commit(&c->bld, klen, klen + la + lb, sign < 0 ? -w : w);
+    return spine_builder_commit(&c->bld, klen, klen + la + lb, w);
+}
+
+/* Appends (key, va, vb) with weight wa * wb. */
+static ivm_rc emit(dbsp_ctx *c, const uint8_t *key, size_t klen, const uint8_t *va, size_t la,
+                   const uint8_t *vb, size_t lb, int64_t wa, int64_t wb)
+{
+    int64_t w;
+    if (__builtin_mul_overflow(wa, wb, &w))
+        return ivm_err_set(&c->err, IVM_INVALID, 0, 0, "join: weight overflow");
+    return emit_w(c, key, klen, va, la, vb, lb, w);
 }
 
 static size_t key_group_end(const spine_batch *d, size_t i)
@@ -69,82 +82,172 @@ static size_t key_group_end(const spine_batch *d, size_t i)
     return e;
 }
 
-/* One term delta join I(other): for each key of the delta, seek the key in
- * the other side's integral and pair every value with every value there.
- * delta_is_a says which side the delta's values belong to in the output. */
-static ivm_rc delta_join_trace(dbsp_ctx *c, const spine_batch *d, const spine *other,
-                               bool delta_is_a)
+/* A key of dA only: dA[k] join I(B)[k], A's values outer, B's inner. */
+static ivm_rc key_a_only(dbsp_ctx *c, const spine_batch *da, size_t i, size_t ea,
+                         spine_cursor *cb)
 {
-    spine_cursor *cur = NULL;
-    ivm_rc rc = spine_cursor_new(&other, 1, NULL, 0, &cur);
-    if (rc != IVM_OK)
-        return rc;
-    for (size_t i = 0; i < d->n && rc == IVM_OK;) {
-        size_t klen;
-        const uint8_t *key = spine_batch_key(d, i, &klen);
-        size_t end = key_group_end(d, i);
-        /* A's values outer, B's inner, both ascending: the term's rows
-         * come out in (key, A row, B row) order, which is row order (the
-         * rows are prefix-free), so a step whose other delta is empty
-         * builds its batch without sorting it. */
-        bool found = dbsp_cursor_seek_exact(cur, key, klen);
-        if (found && delta_is_a) {
-            for (size_t j = i; j < end && rc == IVM_OK; j++) {
-                size_t dl;
-                const uint8_t *dv = spine_batch_val(d, j, &dl);
-                spine_cursor_rewind_vals(cur);
-                for (; spine_cursor_val_valid(cur) && rc == IVM_OK; spine_cursor_step_val(cur)) {
-                    size_t ol;
-                    const uint8_t *ov = spine_cursor_val(cur, &ol);
-                    rc = emit(c, key, klen, dv, dl, ov, ol, d->w[j], spine_cursor_weight(cur), 1);
-                }
-            }
-        } else if (found) {
-            for (; spine_cursor_val_valid(cur) && rc == IVM_OK; spine_cursor_step_val(cur)) {
-                size_t ol;
-                const uint8_t *ov = spine_cursor_val(cur, &ol);
-                int64_t ow = spine_cursor_weight(cur);
-                for (size_t j = i; j < end && rc == IVM_OK; j++) {
-                    size_t dl;
-                    const uint8_t *dv = spine_batch_val(d, j, &dl);
-                    rc = emit(c, key, klen, ov, ol, dv, dl, ow, d->w[j], 1);
-                }
-            }
+    size_t klen;
+    const uint8_t *key = spine_batch_key(da, i, &klen);
+    if (!dbsp_cursor_seek_exact(cb, key, klen))
+        return IVM_OK;
+    ivm_rc rc = IVM_OK;
+    for (size_t x = i; x < ea && rc == IVM_OK; x++) {
+        size_t la;
+        const uint8_t *va = spine_batch_val(da, x, &la);
+        spine_cursor_rewind_vals(cb);
+        for (; spine_cursor_val_valid(cb) && rc == IVM_OK; spine_cursor_step_val(cb)) {
+            size_t lb;
+            const uint8_t *vb = spine_cursor_val(cb, &lb);
+            rc = emit(c, key, klen, va, la, vb, lb, da->w[x], spine_cursor_weight(cb));
         }
-        i = end;
     }
-    spine_cursor_free(cur);
     return rc;
 }
 
-/* The correction term -(dA join dB): a merge of the two sorted deltas. */
-static ivm_rc delta_join_delta(dbsp_ctx *c, const spine_batch *da, const spine_batch *db)
+/* A key of dB only: I(A)[k] join dB[k] (I(A)[k] is z^-1(I(A))[k] here). */
+static ivm_rc key_b_only(dbsp_ctx *c, const spine_batch *db, size_t j, size_t eb,
+                         spine_cursor *ca)
+{
+    size_t klen;
+    const uint8_t *key = spine_batch_key(db, j, &klen);
+    if (!dbsp_cursor_seek_exact(ca, key, klen))
+        return IVM_OK;
+    ivm_rc rc = IVM_OK;
+    for (; spine_cursor_val_valid(ca) && rc == IVM_OK; spine_cursor_step_val(ca)) {
+        size_t la;
+        const uint8_t *va = spine_cursor_val(ca, &la);
+        int64_t wa = spine_cursor_weight(ca);
+        for (size_t y = j; y < eb && rc == IVM_OK; y++) {
+            size_t lb;
+            const uint8_t *vb = spine_batch_val(db, y, &lb);
+            rc = emit(c, key, klen, va, la, vb, lb, wa, db->w[y]);
+        }
+    }
+    return rc;
+}
+
+/* wd * wib + wi * wdb - wd * wdb, false when a step overflows. */
+static bool pair_weight(int64_t wd, int64_t wi, int64_t wdb, int64_t wib, int64_t *w_out)
+{
+    int64_t p, q, r, s;
+    if (__builtin_mul_overflow(wd, wib, &p) || __builtin_mul_overflow(wi, wdb, &q) ||
+        __builtin_mul_overflow(wd, wdb, &r) || __builtin_add_overflow(p, q, &s) ||
+        __builtin_sub_overflow(s, r, w_out))
+        return false;
+    return true;
+}
+
+/* One A value a of a key in both deltas, weighing wd in dA and wi in
+ * I(A): its pairs with the key's B values, in B order.  A pair (a, b)
+ * weighs wd * I(B)[b] + z^-1(I(A))[a] * dB[b] = wd * wib + (wi - wd) * wdb.
+ * With wd = 0 only dB's values can pair. */
+static ivm_rc pair_a(dbsp_ctx *c, const uint8_t *key, size_t klen, const uint8_t *va,
+                     size_t la, int64_t wd, int64_t wi, const spine_batch *db, size_t j,
+                     size_t eb, spine_cursor *cb)
+{
+    if (wd == 0) {
+        ivm_rc rc = IVM_OK;
+        for (size_t y = j; y < eb && rc == IVM_OK; y++) {
+            size_t lb;
+            const uint8_t *vb = spine_batch_val(db, y, &lb);
+            rc = emit(c, key, klen, va, la, vb, lb, wi, db->w[y]);
+        }
+        return rc;
+    }
+    spine_cursor_rewind_vals(cb);
+    size_t y = j;
+    for (;;) {
+        bool ind = y < eb, ini = spine_cursor_val_valid(cb);
+        if (!ind && !ini)
+            return IVM_OK;
+        size_t ld = 0, li = 0;
+        const uint8_t *vd = ind ? spine_batch_val(db, y, &ld) : NULL;
+        const uint8_t *vi = ini ? spine_cursor_val(cb, &li) : NULL;
+        int cmp = !ind ? 1 : !ini ? -1 : spine_row_cmp(vd, ld, vi, li);
+        int64_t wdb = cmp <= 0 ? db->w[y] : 0, wib = cmp >= 0 ? spine_cursor_weight(cb) : 0;
+        int64_t w;
+        if (!pair_weight(wd, wi, wdb, wib, &w))
+            return ivm_err_set(&c->err, IVM_INVALID, 0, 0, "join: weight overflow");
+        if (w != 0) {
+            ivm_rc rc = cmp <= 0 ? emit_w(c, key, klen, va, la, vd, ld, w)
+                                 : emit_w(c, key, klen, va, la, vi, li, w);
+            if (rc != IVM_OK)
+                return rc;
+        }
+        if (cmp <= 0)
+            y++;
+        if (cmp >= 0)
+            spine_cursor_step_val(cb);
+    }
+}
+
+/* A key in both deltas: the A values of dA and of I(A) merged in order,
+ * each paired with B's values in order (pair_a), so that the key's rows
+ * of all three terms come out in row order, each pair once. */
+static ivm_rc key_both(dbsp_ctx *c, const spine_batch *da, size_t i, size_t ea,
+                       const spine_batch *db, size_t j, size_t eb, spine_cursor *ca,
+                       spine_cursor *cb)
+{
+    size_t klen;
+    const uint8_t *key = spine_batch_key(da, i, &klen);
+    /* After a failed exact seek a cursor shows no value: its side of the
+     * merge is empty. */
+    dbsp_cursor_seek_exact(ca, key, klen);
+    dbsp_cursor_seek_exact(cb, key, klen);
+    size_t x = i;
+    for (;;) {
+        bool ind = x < ea, ini = spine_cursor_val_valid(ca);
+        if (!ind && !ini)
+            return IVM_OK;
+        size_t ld = 0, li = 0;
+        const uint8_t *vd = ind ? spine_batch_val(da, x, &ld) : NULL;
+        const uint8_t *vi = ini ? spine_cursor_val(ca, &li) : NULL;
+        int cmp = !ind ? 1 : !ini ? -1 : spine_row_cmp(vd, ld, vi, li);
+        int64_t wd = cmp <= 0 ? da->w[x] : 0, wi = cmp >= 0 ? spine_cursor_weight(ca) : 0;
+        /* vi stays valid: pair_a moves cb only. */
+        ivm_rc rc = cmp <= 0 ? pair_a(c, key, klen, vd, ld, wd, wi, db, j, eb, cb)
+                             : pair_a(c, key, klen, vi, li, wd, wi, db, j, eb, cb);
+        if (rc != IVM_OK)
+            return rc;
+        if (cmp <= 0)
+            x++;
+        if (cmp >= 0)
+            spine_cursor_step_val(ca);
+    }
+}
+
+/* Walks the keys of dA and dB merged in order.  Every row of the step's
+ * delta has the key it came from, and within a key the rows come out in
+ * (A value, B value) order, so the whole output is in row order (the rows
+ * are prefix-free) and the builder writes it without sorting, whichever
+ * sides changed. */
+static ivm_rc join_merged(dbsp_ctx *c, const spine_batch *da, const spine_batch *db,
+                          spine_cursor *ca, spine_cursor *cb)
 {
     ivm_rc rc = IVM_OK;
     size_t i = 0, j = 0;
-    while (i < da->n && j < db->n && rc == IVM_OK) {
-        size_t ka, kb;
-        const uint8_t *keya = spine_batch_key(da, i, &ka);
-        const uint8_t *keyb = spine_batch_key(db, j, &kb);
-        int cmp = spine_row_cmp(keya, ka, keyb, kb);
-        if (cmp < 0) {
-            i = key_group_end(da, i);
-        } else if (cmp > 0) {
-            j = key_group_end(db, j);
+    while ((i < da->n || j < db->n) && rc == IVM_OK) {
+        int cmp;
+        if (i == da->n) {
+            cmp = 1;
+        } else if (j == db->n) {
+            cmp = -1;
         } else {
-            size_t ea = key_group_end(da, i), eb = key_group_end(db, j);
-            for (size_t x = i; x < ea && rc == IVM_OK; x++) {
-                size_t la;
-                const uint8_t *va = spine_batch_val(da, x, &la);
-                for (size_t y = j; y < eb && rc == IVM_OK; y++) {
-                    size_t lb;
-                    const uint8_t *vb = spine_batch_val(db, y, &lb);
-                    rc = emit(c, keya, ka, va, la, vb, lb, da->w[x], db->w[y], -1);
-                }
-            }
-            i = ea;
-            j = eb;
+            size_t ka, kb;
+            const uint8_t *keya = spine_batch_key(da, i, &ka);
+            const uint8_t *keyb = spine_batch_key(db, j, &kb);
+            cmp = spine_row_cmp(keya, ka, keyb, kb);
         }
+        size_t ea = cmp <= 0 ? key_group_end(da, i) : i;
+        size_t eb = cmp >= 0 ? key_group_end(db, j) : j;
+        if (cmp < 0)
+            rc = key_a_only(c, da, i, ea, cb);
+        else if (cmp > 0)
+            rc = key_b_only(c, db, j, eb, ca);
+        else
+            rc = key_both(c, da, i, ea, db, j, eb, ca, cb);
+        i = ea;
+        j = eb;
     }
     return rc;
 }
@@ -158,15 +261,19 @@ static ivm_rc join_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch **out
         *out = dbsp_ctx_empty(c);
         return IVM_OK;
     }
+    const spine *ta = dbsp_ctx_trace(c, nd->in[0]), *tb = dbsp_ctx_trace(c, nd->in[1]);
+    spine_cursor *ca = NULL, *cb = NULL;
+    /* A cursor over I(A) is read only for keys of dB, one over I(B) only
+     * for keys of dA. */
     ivm_rc rc = IVM_OK;
-    /* One term alone is built in row order (delta_join_trace), which the
-     * builder notices: no sort; two terms interleave and are sorted. */
-    if (da->n > 0)
-        rc = delta_join_trace(c, da, dbsp_ctx_trace(c, nd->in[1]), true);
-    if (rc == IVM_OK && db->n > 0)
-        rc = delta_join_trace(c, db, dbsp_ctx_trace(c, nd->in[0]), false);
-    if (rc == IVM_OK && da->n > 0 && db->n > 0)
-        rc = delta_join_delta(c, da, db);
+    if (db->n > 0)
+        rc = spine_cursor_new(&ta, 1, NULL, 0, &ca);
+    if (rc == IVM_OK && da->n > 0)
+        rc = spine_cursor_new(&tb, 1, NULL, 0, &cb);
+    if (rc == IVM_OK)
+        rc = join_merged(c, da, db, ca, cb);
+    spine_cursor_free(ca);
+    spine_cursor_free(cb);
     return dbsp_ctx_build(c, rc, out);
 }
 

@@ -1,7 +1,8 @@
 /*
  * lower.c: logical plan -> dbsp plan.  Every logical column is traced to its
  * physical column in the operator that produces it (a join emits its key,
- * then the left row, then the right row), and expressions are rewritten
+ * then the left row, then the right row, an inner join's rows without
+ * their key columns), and expressions are rewritten
  * through that layout as they are placed.  Before every stateful operator
  * (join, aggregate, distinct) the lowering puts a map that moves the
  * operator's key to the front, an exchange (shard_accumulate) on that key,
@@ -50,11 +51,16 @@ ivm_rc lower_exchange(dbsp_plan *p, dbsp_node in, dbsp_node *out)
 }
 
 /* map (keys..., every physical column) with the keys as the key, an exchange
- * on them and an integrate: the arrangement a stateful operator reads. */
+ * on them and an integrate: the arrangement a stateful operator reads.
+ * With drop, the physical columns i with drop[i] != NO_COL are left out
+ * (an inner join's key columns, which the key holds already). */
 static ivm_rc arrange(dbsp_plan *p, const lowered *in, uint32_t nkeys, dbsp_expr *const *keys,
-                      bool whole_row, dbsp_node *out)
+                      bool whole_row, const uint32_t *drop, dbsp_node *out)
 {
-    uint32_t n = whole_row ? in->nphys : nkeys + in->nphys;
+    uint32_t ndrop = 0;
+    for (uint32_t i = 0; drop != NULL && i < in->nphys; i++)
+        ndrop += drop[i] != UINT32_MAX;
+    uint32_t n = whole_row ? in->nphys : nkeys + in->nphys - ndrop;
     dbsp_expr **ex = ivm_calloc(n ? n : 1, sizeof *ex);
     if (ex == NULL)
         return IVM_NOMEM;
@@ -67,10 +73,13 @@ static ivm_rc arrange(dbsp_plan *p, const lowered *in, uint32_t nkeys, dbsp_expr
                 goto nomem;
         }
     }
-    for (uint32_t i = 0; i < in->nphys; i++, k++) {
+    for (uint32_t i = 0; i < in->nphys; i++) {
+        if (drop != NULL && drop[i] != UINT32_MAX)
+            continue;
         ex[k] = dbsp_expr_col(i, IVM_TNULL);
         if (ex[k] == NULL)
             goto nomem;
+        k++;
     }
     dbsp_node m, x;
     rc = dbsp_plan_map(p, in->node, n, ex, whole_row ? n : nkeys, &m);
@@ -349,38 +358,58 @@ static ivm_rc lower_join(pctx *c, const lp_node *n, plan_query *q, lowered *out)
     rc = nonnull_keys(p, &in, n->nkeys, n->lkeys);
     if (rc == IVM_OK)
         rc = nonnull_keys(p, &right, n->nkeys, n->rkeys);
-    dbsp_node la, ra, jn = 0;
-    if (rc == IVM_OK)
-        rc = arrange(p, &in, n->nkeys, n->lkeys, false, &la);
-    if (rc == IVM_OK)
-        rc = arrange(p, &right, n->nkeys, n->rkeys, false, &ra);
     if (rc != IVM_OK)
         return rc;
     bool semi = n->jtype == LP_J_SEMI || n->jtype == LP_J_ANTI;
     uint32_t nk = n->nkeys, nl = n->in->ncols;
-    /* Join output: keys, then the left's physical row, then the right's
-     * (each arranged row is keys + physical row). */
-    uint32_t jphys = nk + in.nphys + right.nphys;
+    /* An inner join's key that is a column as it is holds that column's
+     * bytes (both sides' keys are equal bytes in every joined row), so
+     * readers take the key column, and the arrangements leave the column
+     * out of their values: each row is not kept with it twice.  A map
+     * above that keys by it then also keeps the join's sharding and needs
+     * no exchange (q9's ROW_NUMBER per auction).  Not for outer joins:
+     * padded rows have NULL keys; nor semi and anti joins, whose sides
+     * are read whole.  ldrop/rdrop: per physical column, the key it is, or
+     * NO_COL. */
+    uint32_t *ldrop = rt_arena_alloc(&c->arena, sizeof(uint32_t) * (in.nphys + 1));
+    uint32_t *rdrop = rt_arena_alloc(&c->arena, sizeof(uint32_t) * (right.nphys + 1));
+    if (ldrop == NULL || rdrop == NULL)
+        return IVM_NOMEM;
+    for (uint32_t i = 0; i < in.nphys; i++)
+        ldrop[i] = NO_COL;
+    for (uint32_t i = 0; i < right.nphys; i++)
+        rdrop[i] = NO_COL;
+    for (uint32_t i = 0; n->jtype == LP_J_INNER && i < nk; i++) {
+        if (n->lkeys[i]->op == DBSP_X_COL && ldrop[in.map[n->lkeys[i]->col]] == NO_COL)
+            ldrop[in.map[n->lkeys[i]->col]] = i;
+        if (n->rkeys[i]->op == DBSP_X_COL && rdrop[right.map[n->rkeys[i]->col]] == NO_COL)
+            rdrop[right.map[n->rkeys[i]->col]] = i;
+    }
+    dbsp_node la, ra, jn = 0;
+    rc = arrange(p, &in, n->nkeys, n->lkeys, false, ldrop, &la);
+    if (rc == IVM_OK)
+        rc = arrange(p, &right, n->nkeys, n->rkeys, false, rdrop, &ra);
+    if (rc != IVM_OK)
+        return rc;
+    /* Join output: keys, then the left's physical row, then the right's,
+     * each without its dropped columns (each arranged row is keys +
+     * physical row).  lpos/rpos: a physical column's place there. */
+    uint32_t *lpos = rt_arena_alloc(&c->arena, sizeof(uint32_t) * (in.nphys + 1));
+    uint32_t *rpos = rt_arena_alloc(&c->arena, sizeof(uint32_t) * (right.nphys + 1));
+    if (lpos == NULL || rpos == NULL)
+        return IVM_NOMEM;
+    uint32_t jphys = nk;
+    for (uint32_t i = 0; i < in.nphys; i++)
+        lpos[i] = ldrop[i] != NO_COL ? ldrop[i] : jphys++;
+    for (uint32_t i = 0; i < right.nphys; i++)
+        rpos[i] = rdrop[i] != NO_COL ? rdrop[i] : jphys++;
     uint32_t *jmap = rt_arena_alloc(&c->arena, sizeof(uint32_t) * (nl + n->right->ncols + 1));
     if (jmap == NULL)
         return IVM_NOMEM;
     for (uint32_t i = 0; i < nl; i++)
-        jmap[i] = nk + in.map[i];
+        jmap[i] = lpos[in.map[i]];
     for (uint32_t i = 0; i < n->right->ncols; i++)
-        jmap[nl + i] = nk + in.nphys + right.map[i];
-    if (n->jtype == LP_J_INNER) {
-        /* A key that is a column as it is holds that column's bytes (both
-         * sides' keys are equal bytes in every joined row), so readers
-         * take the key column: a map above that keys by it then keeps the
-         * join's sharding and needs no exchange (q9's ROW_NUMBER per
-         * auction).  Not for outer joins: padded rows have NULL keys. */
-        for (uint32_t i = 0; i < nk; i++) {
-            if (n->lkeys[i]->op == DBSP_X_COL)
-                jmap[n->lkeys[i]->col] = i;
-            if (n->rkeys[i]->op == DBSP_X_COL)
-                jmap[nl + n->rkeys[i]->col] = i;
-        }
-    }
+        jmap[nl + i] = rpos[right.map[i]];
     if (!semi || n->pred != NULL) {
         rc = dbsp_plan_join(p, la, ra, &jn);
         if (rc == IVM_OK && n->pred != NULL) {
@@ -599,7 +628,7 @@ static ivm_rc lower_node(pctx *c, const lp_node *n, plan_query *q, lowered *out)
             return rc;
         /* The input of DISTINCT is a map with identity layout (bind.c). */
         dbsp_node integ;
-        rc = arrange(p, &in, 0, NULL, true, &integ);
+        rc = arrange(p, &in, 0, NULL, true, NULL, &integ);
         if (rc == IVM_OK)
             rc = dbsp_plan_distinct(p, integ, &node);
         if (rc != IVM_OK)
@@ -665,9 +694,9 @@ static ivm_rc lower_node(pctx *c, const lp_node *n, plan_query *q, lowered *out)
         } else {
             /* Both sides arranged by the whole row (P5). */
             dbsp_node ia, ib;
-            rc = arrange(p, &in, 0, NULL, true, &ia);
+            rc = arrange(p, &in, 0, NULL, true, NULL, &ia);
             if (rc == IVM_OK)
-                rc = arrange(p, &right, 0, NULL, true, &ib);
+                rc = arrange(p, &right, 0, NULL, true, NULL, &ib);
             if (rc == IVM_OK)
                 rc = dbsp_plan_setop(p, n->setop, ia, ib, &node);
         }

@@ -738,6 +738,42 @@ static void test_join_self_matches_recomputation(void **state)
     run_prop(&pr);
 }
 
+/* (k INT 0..1, a TEXT) and (k INT 0..1, b INT 0..3, c REAL): two keys,
+ * so most steps change both sides on the same key, where the join merges
+ * the values of dA with I(A)'s and pairs each with dB's and I(B)'s. */
+static void gen_join_dense_a(rng *r, ivm_value *v)
+{
+    v[0] = ivm_value_int(rng_below(r, 2));
+    const char *t = texts[rng_below(r, 4)];
+    v[1] = ivm_value_text(t, (uint32_t)strlen(t));
+}
+
+static void gen_join_dense_b(rng *r, ivm_value *v)
+{
+    v[0] = ivm_value_int(rng_below(r, 2));
+    v[1] = ivm_value_int(rng_below(r, 4));
+    v[2] = ivm_value_real(0.5 * rng_below(r, 2));
+}
+
+static void test_join_both_sides_one_key_match_recomputation(void **state)
+{
+    (void)state;
+    prop pr = {2, {{2, 1, gen_join_dense_a}, {3, 1, gen_join_dense_b}}, false, build_join,
+               ref_join, 22};
+    run_prop(&pr);
+    prop ms = {2, {{2, 1, gen_join_dense_a}, {3, 1, gen_join_dense_b}}, true, build_join,
+               ref_join, 23};
+    run_prop(&ms);
+}
+
+/* A self join of free weights: rows cancel within a step's delta. */
+static void test_join_self_free_weights_match_recomputation(void **state)
+{
+    (void)state;
+    prop pr = {1, {{2, 1, gen_join_dense_a}}, false, build_self_join, ref_self_join, 24};
+    run_prop(&pr);
+}
+
 /* ---- aggregate ------------------------------------------------------------------------- */
 
 static const dbsp_agg agg_list[] = {
@@ -1538,6 +1574,107 @@ static void test_aggregate_distinct_many_filters_match_recomputation(void **stat
     run_prop(&pr);
 }
 
+/* Steps of a few hundred rows into three groups, so that a touched group
+ * has many DISTINCT values to sort: INTs, texts longer than 16 bytes that
+ * share their first 16 and more, and texts that are prefixes of others.
+ * COUNT(DISTINCT x) must be the number of values of positive weight. */
+static void test_aggregate_distinct_large_steps_match_recomputation(void **state)
+{
+    (void)state;
+    static const char *const vt[] = {
+        "a", "ab", "abc", "", "abcdefghijklmnop", "abcdefghijklmnopq",
+        "abcdefghijklmnopqr", "abcdefghijklmnopqrstuvwxyz-1", "abcdefghijklmnopqrstuvwxyz-2",
+        "abcdefghijklmnopqrstuvwxyz", "abcdefghijklmno", "abcdefghijklmnoq"};
+    const uint32_t nv = 15 + (uint32_t)(sizeof vt / sizeof vt[0]);
+    static const dbsp_agg aggs[] = {
+        {.kind = DBSP_AGG_COUNT, .type = IVM_TINT, .col = 1, .flags = DBSP_AGG_F_DISTINCT}};
+    dbsp_plan *p = dbsp_plan_new();
+    assert_non_null(p);
+    dbsp_node in, x, i, a, o;
+    assert_int_equal(dbsp_plan_input(p, 3, 1, &in), IVM_OK);
+    assert_int_equal(dbsp_plan_exchange(p, in, &x), IVM_OK);
+    assert_int_equal(dbsp_plan_integrate(p, x, &i), IVM_OK);
+    assert_int_equal(dbsp_plan_aggregate(p, i, 1, aggs, &a), IVM_OK);
+    assert_int_equal(dbsp_plan_output(p, a, &o), IVM_OK);
+    for (size_t wc = 0; wc < NCOUNTS; wc++) {
+        dbsp_host *h = NULL;
+        assert_int_equal(dbsp_host_new(p, pools[wc], &h), IVM_OK);
+        rng r = {45};
+        zset integ, b, got, want;
+        zset_init(&integ);
+        zset_init(&b);
+        zset_init(&got);
+        zset_init(&want);
+        for (int step = 0; step < 30; step++) {
+            zset_clear(&b);
+            uint32_t rows = 100 + rng_below(&r, 300);
+            for (uint32_t k = 0; k < rows; k++) {
+                if (integ.n > 0 && rng_below(&r, 3) == 0) {
+                    zrow *z = &integ.r[rng_below(&r, (uint32_t)integ.n)];
+                    if (z->w <= 0)
+                        continue;
+                    zset_add_bytes(&b, z->b, z->len, z->klen, -1);
+                    z->w -= 1;
+                    continue;
+                }
+                ivm_value v[3];
+                v[0] = ivm_value_int(rng_below(&r, 3));
+                v[2] = ivm_value_int(rng_below(&r, 4));
+                uint32_t c = rng_below(&r, nv);
+                v[1] = c < 15 ? ivm_value_int((int64_t)c - 7)
+                              : ivm_value_text(vt[c - 15], (uint32_t)strlen(vt[c - 15]));
+                zset_add_vals(&b, v, 3, 1, 1);
+                zset_add_vals(&integ, v, 3, 1, 1);
+            }
+            zset_consolidate(&b);
+            zset_consolidate(&integ);
+            assert_int_equal(dbsp_host_feed_take(h, in, zset_to_batch(&b)), IVM_OK);
+            ivm_err err;
+            ivm_err_clear(&err);
+            assert_int_equal(dbsp_host_step(h, &err), IVM_OK);
+            /* integ is consolidated and sorted: a value's rows (g, x, y)
+             * are neighbours. */
+            zset_clear(&want);
+            int64_t g = -1, n = 0;
+            const ivm_value *last = NULL;
+            ivm_value prev[3], v[3];
+            for (size_t k = 0; k <= integ.n; k++) {
+                if (k < integ.n && integ.r[k].w <= 0)
+                    continue;
+                if (k < integ.n)
+                    assert_int_equal(zrow_decode(&integ.r[k], v, 3), 3);
+                if (k == integ.n || v[0].u.i != g) {
+                    if (n > 0) {
+                        ivm_value row[2] = {ivm_value_int(g), ivm_value_int(n)};
+                        zset_add_vals(&want, row, 2, 1, 1);
+                    }
+                    if (k == integ.n)
+                        break;
+                    g = v[0].u.i;
+                    n = 0;
+                    last = NULL;
+                }
+                if (last == NULL || dbsp_value_cmp(last, &v[1]) != 0)
+                    n++;
+                memcpy(prev, v, sizeof prev);
+                last = &prev[1];
+            }
+            zset_consolidate(&want);
+            spine_cursor *c = NULL;
+            assert_int_equal(dbsp_host_cursor(h, o, &c), IVM_OK);
+            zset_from_cursor(&got, c);
+            spine_cursor_free(c);
+            zset_expect("contents", &got, &want, worker_counts[wc], 45, step);
+        }
+        dbsp_host_free(h);
+        zset_free(&integ);
+        zset_free(&b);
+        zset_free(&got);
+        zset_free(&want);
+    }
+    dbsp_plan_free(p);
+}
+
 /* ---- A deeper circuit: two exchange levels in one step ---------------------------------- */
 
 /* join(A, B) -> map to (b, a) keyed by b -> exchange -> integrate ->
@@ -1795,6 +1932,8 @@ int main(void)
         cmocka_unit_test(test_distinct_whole_row_key),
         cmocka_unit_test(test_join_matches_recomputation),
         cmocka_unit_test(test_join_self_matches_recomputation),
+        cmocka_unit_test(test_join_both_sides_one_key_match_recomputation),
+        cmocka_unit_test(test_join_self_free_weights_match_recomputation),
         cmocka_unit_test(test_aggregate_matches_recomputation),
         cmocka_unit_test(test_aggregate_global_matches_recomputation),
         cmocka_unit_test(test_aggregate_distinct_filter_concat_match_recomputation),
@@ -1803,6 +1942,7 @@ int main(void)
         cmocka_unit_test(test_aggregate_state_free_weights_match_recomputation),
         cmocka_unit_test(test_aggregate_int_and_real_of_one_value),
         cmocka_unit_test(test_aggregate_distinct_many_filters_match_recomputation),
+        cmocka_unit_test(test_aggregate_distinct_large_steps_match_recomputation),
         cmocka_unit_test(test_pipeline_matches_recomputation),
         cmocka_unit_test(test_topk_matches_recomputation),
     };

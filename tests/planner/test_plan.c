@@ -296,8 +296,9 @@ static void test_plan_row_number_is_topk_per_partition(void **state)
                      IVM_UNSUPPORTED);
 }
 
-/* Columns nobody above a join needs are not arranged: r keeps (key, a, c)
- * and s (key, a) instead of (key, a, b, c) and (key, a, x, y). */
+/* Columns nobody above a join needs are not arranged, nor an inner join's
+ * key columns (the key holds them): r keeps (key, c) and s (key) instead
+ * of (key, a, b, c) and (key, a, x, y). */
 static void test_plan_prune_narrows_join_arrangements(void **state)
 {
     (void)state;
@@ -309,9 +310,54 @@ static void test_plan_prune_narrows_join_arrangements(void **state)
         if (dbsp_plan_kind(q->plan, i) == DBSP_INTEGRATE && n < 2)
             widths[n++] = dbsp_plan_ncols(q->plan, i);
     assert_int_equal(n, 2);
-    assert_int_equal(widths[0], 3);
-    assert_int_equal(widths[1], 2);
+    assert_int_equal(widths[0], 2);
+    assert_int_equal(widths[1], 1);
     assert_int_equal(q->ncols, 1);
+    plan_query_free(q);
+}
+
+/* The widths of a plan's first two integrate nodes. */
+static void first_integrals(const plan_query *q, uint32_t *w0, uint32_t *w1)
+{
+    uint32_t widths[2] = {0, 0}, n = 0;
+    for (uint32_t i = 0; i < dbsp_plan_nodes(q->plan); i++)
+        if (dbsp_plan_kind(q->plan, i) == DBSP_INTEGRATE && n < 2)
+            widths[n++] = dbsp_plan_ncols(q->plan, i);
+    assert_int_equal(n, 2);
+    *w0 = widths[0];
+    *w1 = widths[1];
+}
+
+/* An inner join's arrangements keep a key column once, as the key, and
+ * every reference to it (either side's, selected or in the residual
+ * condition) reads the key; a key computed from a column keeps the column;
+ * an outer join keeps the column (its padded rows have NULL keys). */
+static void test_plan_inner_join_keeps_key_columns_once(void **state)
+{
+    (void)state;
+    plan_query *q;
+    ivm_err err;
+    uint32_t w0, w1;
+    assert_int_equal(plan_sql("SELECT r.a, s.a, r.c, s.x FROM r JOIN s ON r.a = s.a "
+                              "WHERE r.a + s.a > r.c",
+                              true, &q, &err),
+                     IVM_OK);
+    first_integrals(q, &w0, &w1);
+    assert_int_equal(w0, 2); /* (a; c) */
+    assert_int_equal(w1, 2); /* (a; x) */
+    assert_int_equal(q->ncols, 4);
+    plan_query_free(q);
+    assert_int_equal(plan_sql("SELECT r.a, s.x FROM r JOIN s ON r.a + 1 = s.a", true, &q, &err),
+                     IVM_OK);
+    first_integrals(q, &w0, &w1);
+    assert_int_equal(w0, 2); /* (a + 1; a) */
+    assert_int_equal(w1, 2); /* (a; x) */
+    plan_query_free(q);
+    assert_int_equal(plan_sql("SELECT r.a, s.x FROM r LEFT JOIN s ON r.a = s.a", true, &q, &err),
+                     IVM_OK);
+    first_integrals(q, &w0, &w1);
+    assert_int_equal(w0, 2); /* (a; a) */
+    assert_int_equal(w1, 3); /* (a; a, x) */
     plan_query_free(q);
 }
 
@@ -345,6 +391,7 @@ int main(void)
         cmocka_unit_test(test_plan_view_topk),
         cmocka_unit_test(test_plan_row_number_is_topk_per_partition),
         cmocka_unit_test(test_plan_prune_narrows_join_arrangements),
+        cmocka_unit_test(test_plan_inner_join_keeps_key_columns_once),
         cmocka_unit_test(test_plan_fold_constant_filters),
         cmocka_unit_test(test_plan_mixed_class_key_is_cast),
         cmocka_unit_test(test_plan_group_by_arranges_by_group),
