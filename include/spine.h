@@ -71,6 +71,15 @@ size_t spine_value_encode(const ivm_value *v, uint8_t *out);
  * spine_text_valid and the copy make two): returns 0, with out partly
  * written, if the text holds one.  For input paths. */
 size_t spine_value_encode_checked(const ivm_value *v, uint8_t *out);
+/* Encodes the values vals[cols[0]], ..., vals[cols[n - 1]] (cols NULL:
+ * vals[0 .. n)) one after the other at out, as spine_value_encode does,
+ * checking text for NUL bytes as spine_value_encode_checked does; out
+ * holds at least their spine_value_size bytes.  Returns n, or the index k
+ * (into cols, or vals when cols is NULL) of the first value whose text
+ * holds a NUL, with out partly written.  For input paths: one call per
+ * row. */
+uint32_t spine_row_encode_checked(const ivm_value *vals, const uint32_t *cols, uint32_t n,
+                                  uint8_t *out);
 
 /* Decodes up to max columns of row[0..len) into out.  Text values point into
  * row (zero copy) and live as long as the row's bytes.  Returns the number of
