@@ -71,6 +71,15 @@ size_t spine_value_encode(const ivm_value *v, uint8_t *out);
  * spine_text_valid and the copy make two): returns 0, with out partly
  * written, if the text holds one.  For input paths. */
 size_t spine_value_encode_checked(const ivm_value *v, uint8_t *out);
+/* Encodes the values vals[cols[0]], ..., vals[cols[n - 1]] (cols NULL:
+ * vals[0 .. n)) one after the other at out, as spine_value_encode does,
+ * checking text for NUL bytes as spine_value_encode_checked does; out
+ * holds at least their spine_value_size bytes.  Returns n, or the index k
+ * (into cols, or vals when cols is NULL) of the first value whose text
+ * holds a NUL, with out partly written.  For input paths: one call per
+ * row. */
+uint32_t spine_row_encode_checked(const ivm_value *vals, const uint32_t *cols, uint32_t n,
+                                  uint8_t *out);
 
 /* Decodes up to max columns of row[0..len) into out.  Text values point into
  * row (zero copy) and live as long as the row's bytes.  Returns the number of
@@ -185,12 +194,19 @@ ivm_rc spine_batch_rows(spine_batch *b, spine_batch **out);
 
 /* ---- Builder ------------------------------------------------------------- */
 
+/* Entries that come smaller than an entry before them ("late") that a
+ * builder puts in place by search rather than sorting the batch. */
+#define SPINE_BUILDER_LATE 64
+
 /* Collects entries in any order, then sorts (radix on an 8-byte key prefix,
  * then comparison within ties) and consolidates into a batch.  Entries are
  * copied into builder-owned contiguous memory: no allocation per entry.
  * Entries that come in (key, value) order are noticed as they come (each
- * is compared with the one before until one is smaller): finish then
- * skips the sort, and copies entries that are strictly increasing in bulk.
+ * is compared with the largest before it): finish then skips the sort,
+ * and copies entries that are strictly increasing in bulk; up to
+ * SPINE_BUILDER_LATE entries that come late (smaller than one before
+ * them) are put in place by binary search; past that the batch is sorted
+ * and nothing more is compared.
  * Caller's memory (init/fini); not thread-safe. */
 typedef struct spine_builder {
     uint8_t *data;
@@ -200,13 +216,24 @@ typedef struct spine_builder {
     int64_t *w;
     size_t n, cap;
     uint8_t order;        /* of the entries so far: SPINE_BUILDER_ASCENDING,
-                             _EQUALS (non-decreasing, some equal), _UNORDERED */
+                             _EQUALS (non-decreasing, some equal), _NEARLY (in
+                             order but for the late ones), _UNORDERED */
+    bool ties;            /* some entry equalled the largest before it */
     bool failed;          /* sticky: an allocation failed */
+    size_t top;           /* index of the largest entry so far (the last one
+                             of those in order) */
+    size_t nlate;         /* entries smaller than one before them ... */
+    size_t late[SPINE_BUILDER_LATE]; /* ... and their indexes, ascending */
     size_t keep;          /* bytes finish keeps for the next batch; 0: 64 KiB */
     size_t hw;            /* most bytes a batch held since the last trim */
 } spine_builder;
 
-enum { SPINE_BUILDER_ASCENDING, SPINE_BUILDER_EQUALS, SPINE_BUILDER_UNORDERED };
+enum {
+    SPINE_BUILDER_ASCENDING,
+    SPINE_BUILDER_EQUALS,
+    SPINE_BUILDER_NEARLY,
+    SPINE_BUILDER_UNORDERED
+};
 
 void spine_builder_init(spine_builder *b);
 void spine_builder_fini(spine_builder *b);

@@ -5,7 +5,8 @@
  * positions where entries differ (so bytes that all entries share cost
  * nothing), refined the same way inside runs of equal keys; small runs use
  * insertion sort.  Entries that arrive in order (noticed as they come) are
- * not sorted, and when strictly increasing are copied whole.  It does not
+ * not sorted, and when strictly increasing are copied whole; a few that
+ * arrive late among them are put in place by binary search.  It does not
  * merge batches (batch.c).
  * README "Builder" explains the sort and why it is correct.
  */
@@ -97,6 +98,9 @@ void spine_builder_clear(spine_builder *b)
     b->n = 0;
     b->bytes = 0;
     b->order = SPINE_BUILDER_ASCENDING;
+    b->ties = false;
+    b->top = 0;
+    b->nlate = 0;
     b->failed = false;
 }
 
@@ -165,16 +169,29 @@ ivm_rc spine_builder_commit(spine_builder *b, size_t klen, size_t len, int64_t w
         return IVM_INVALID;
     if (w == 0)
         return IVM_OK;
-    /* Order so far: compare with the entry before, until one is smaller
-     * (then nothing more is compared: a sort is due anyway). */
+    /* Order so far: compare with the largest entry before (the last one
+     * while all are in order).  One that is smaller comes late: its index
+     * is kept, the largest stays; past SPINE_BUILDER_LATE of them nothing
+     * more is compared (a sort is due anyway). */
     if (b->order != SPINE_BUILDER_UNORDERED && b->n > 0) {
-        size_t p = b->n - 1;
+        size_t p = b->top;
         int c = spine_entry_cmp_raw(b->data + b->off[p], (size_t)(b->off[p + 1] - b->off[p]),
                                     b->klen[p], b->data + b->bytes, len, (uint32_t)klen);
-        if (c > 0)
-            b->order = SPINE_BUILDER_UNORDERED;
-        else if (c == 0)
-            b->order = SPINE_BUILDER_EQUALS;
+        if (c > 0) {
+            if (b->nlate < SPINE_BUILDER_LATE) {
+                b->late[b->nlate++] = b->n;
+                b->order = SPINE_BUILDER_NEARLY;
+            } else {
+                b->order = SPINE_BUILDER_UNORDERED;
+            }
+        } else {
+            if (c == 0) {
+                b->ties = true;
+                if (b->order == SPINE_BUILDER_ASCENDING)
+                    b->order = SPINE_BUILDER_EQUALS;
+            }
+            b->top = b->n;
+        }
     }
     b->klen[b->n] = (uint32_t)klen;
     b->w[b->n] = w;
@@ -522,6 +539,64 @@ static ivm_rc write_ascending(const spine_builder *b, spine_batch **out)
     return copy_batch(b->n, b->bytes, b->off, b->klen, b->w, b->data, out);
 }
 
+/* Orders the entries of a builder that found them in order but for its
+ * late ones (SPINE_BUILDER_NEARLY) into items[0 .. n), with items[n ..
+ * 2n) as scratch: the others, in push order, are sorted already; the
+ * late ones are sorted among themselves by insertion and each is placed
+ * after the last of the others that is not larger (binary search from
+ * where the one before went), so a batch with k late entries costs about
+ * k log n comparisons here, not a sort.  Sort keys for write_sorted:
+ * where none of the others tied (b->ties), two neighbours that are both
+ * in order differ, and get different keys, so that only pairs with a
+ * late entry are compared; else every key is 0 and every pair is. */
+static void order_nearly(const spine_builder *b, item *items)
+{
+    size_t n = b->n, k = b->nlate;
+    item late[SPINE_BUILDER_LATE];
+    for (size_t j = 0; j < k; j++) {
+        late[j].i = b->late[j];
+        late[j].pfx = 1;
+    }
+    insertion_sort(b, late, k);
+    item *in_order = items + n;
+    size_t m = 0;
+    for (size_t x = 0, j = 0; x < n; x++) {
+        if (j < k && b->late[j] == x) {
+            j++;
+            continue;
+        }
+        in_order[m].i = x;
+        in_order[m++].pfx = 0;
+    }
+    size_t o = 0, from = 0;
+    for (size_t j = 0; j < k; j++) {
+        /* The first of in_order[from .. m) larger than late[j]. */
+        size_t lo = from, hi = m;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (cmp_entries(b, in_order[mid].i, late[j].i) <= 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        memcpy(items + o, in_order + from, (lo - from) * sizeof *items);
+        o += lo - from;
+        from = lo;
+        items[o++] = late[j];
+    }
+    memcpy(items + o, in_order + from, (m - from) * sizeof *items);
+    /* pfx marked the late entries; now the keys. */
+    uint64_t key = 0;
+    bool prev_late = false;
+    for (size_t x = 0; x < n; x++) {
+        bool is_late = items[x].pfx != 0;
+        if (!b->ties && x > 0 && !is_late && !prev_late)
+            key++;
+        items[x].pfx = b->ties ? 0 : key;
+        prev_late = is_late;
+    }
+}
+
 ivm_rc spine_builder_finish(spine_builder *b, spine_batch **out)
 {
     item *items = NULL;
@@ -542,12 +617,16 @@ ivm_rc spine_builder_finish(spine_builder *b, spine_batch **out)
         items = ivm_malloc(2 * b->n * sizeof *items);
         if (items == NULL)
             goto fail;
-        size_t cnt[16][256]; /* on the stack: builders on other threads sort at once */
-        for (size_t x = 0; x < b->n; x++) {
-            items[x].pfx = 0;
-            items[x].i = x;
+        if (b->order == SPINE_BUILDER_NEARLY) {
+            order_nearly(b, items);
+        } else {
+            size_t cnt[16][256]; /* on the stack: builders on other threads sort at once */
+            for (size_t x = 0; x < b->n; x++) {
+                items[x].pfx = 0;
+                items[x].i = x;
+            }
+            sort_run(b, items, items + b->n, b->n, 0, cnt, 0);
         }
-        sort_run(b, items, items + b->n, b->n, 0, cnt, 0);
         rc = write_sorted(b, items, &batch);
     }
     if (rc == IVM_OK)

@@ -564,22 +564,23 @@ static ivm_rc convert_row(ivm_input *in, table *t, const ivm_value *row, uint32_
     size_t rowlen = 0;
     for (uint32_t c = 0; c < ncols; c++) {
         in->vals[c] = row[c];
-        /* Text stored as it is is checked for NUL as it is encoded
-         * (encode_entry); text that coercion reads is checked first. */
-        if (row[c].type == IVM_TTEXT && t->col_types[c] != IVM_TTEXT &&
-            !spine_text_valid(row[c].u.s.p, row[c].u.s.n))
+        /* A value of the column's own class is stored as it is (its text
+         * is checked for NUL as it is encoded, encode_entry): the common
+         * case takes this one test. */
+        if (row[c].type == t->col_types[c] && row[c].type != IVM_TNULL) {
+            rowlen += spine_value_size(&row[c]);
+            continue;
+        }
+        /* Text that coercion reads is checked first. */
+        if (row[c].type == IVM_TTEXT && !spine_text_valid(row[c].u.s.p, row[c].u.s.n))
             return ivm_err_set(err, IVM_INVALID, 0, 0, "text for %s.%s holds a NUL byte",
                                t->name, t->col_names[c]);
         if (row[c].type > IVM_TTEXT)
             return ivm_err_set(err, IVM_INVALID, 0, 0, "bad value type %d for %s.%s",
                                (int)row[c].type, t->name, t->col_names[c]);
-        /* A value of the column's own class is stored as it is: the common
-         * case skips the call (eng_coerce would return at once). */
-        if (row[c].type == IVM_TNULL || row[c].type != t->col_types[c]) {
-            ivm_rc rc = eng_coerce(in->db, t, c, &in->vals[c], err);
-            if (rc != IVM_OK)
-                return rc;
-        }
+        ivm_rc rc = eng_coerce(in->db, t, c, &in->vals[c], err);
+        if (rc != IVM_OK)
+            return rc;
         rowlen += spine_value_size(&in->vals[c]);
     }
     size_t klen = 0;
@@ -592,25 +593,21 @@ static ivm_rc convert_row(ivm_input *in, table *t, const ivm_value *row, uint32_
     return IVM_OK;
 }
 
-/* Encodes the entry of the converted row in->vals at out, checking text
- * for NUL bytes as it copies it (one pass, not a scan and a copy): the
- * column whose text holds one, or UINT32_MAX. */
-static uint32_t encode_entry(const ivm_input *in, const table *t, uint8_t *out)
+/* Encodes the entry of the converted row in->vals, whose key is klen
+ * bytes (convert_row), at out, checking text for NUL bytes as it copies
+ * it (one pass, not a scan and a copy): the column whose text holds one,
+ * or UINT32_MAX. */
+static uint32_t encode_entry(const ivm_input *in, const table *t, size_t klen, uint8_t *out)
 {
-    uint8_t *q = out;
-    for (uint32_t i = 0; i < t->npk; i++) {
-        size_t n = spine_value_encode_checked(&in->vals[t->pk[i]], q);
-        if (n == 0)
-            return t->pk[i];
-        q += n;
+    uint32_t bad = 0;
+    if (t->npk > 0) {
+        bad = spine_row_encode_checked(in->vals, t->pk, t->npk, out);
+        if (bad != t->npk)
+            return t->pk[bad];
+        out += klen;
     }
-    for (uint32_t c = 0; c < t->ncols; c++) {
-        size_t n = spine_value_encode_checked(&in->vals[c], q);
-        if (n == 0)
-            return c;
-        q += n;
-    }
-    return UINT32_MAX;
+    bad = spine_row_encode_checked(in->vals, NULL, t->ncols, out);
+    return bad != t->ncols ? bad : UINT32_MAX;
 }
 
 static ivm_rc push_row(ivm_input *in, const ivm_value *row, uint32_t ncols, int64_t w,
@@ -639,7 +636,7 @@ static ivm_rc push_row(ivm_input *in, const ivm_value *row, uint32_t ncols, int6
     uint8_t *ent = spine_builder_reserve(&in->b, len);
     if (ent == NULL)
         return IVM_NOMEM;
-    uint32_t bad = encode_entry(in, t, ent);
+    uint32_t bad = encode_entry(in, t, klen, ent);
     if (bad != UINT32_MAX)
         return ivm_err_set(err, IVM_INVALID, 0, 0, "text for %s.%s holds a NUL byte", t->name,
                            t->col_names[bad]);
@@ -804,7 +801,7 @@ static ivm_rc upsert(ivm_input *in, const ivm_value *row, uint32_t ncols, ivm_er
     ivm_value *ov = rt_arena_alloc(&in->db->scratch, sizeof *ov * (t->ncols + 1));
     if (ent == NULL || nv == NULL || ov == NULL)
         return IVM_NOMEM;
-    uint32_t bad = encode_entry(in, t, ent);
+    uint32_t bad = encode_entry(in, t, klen, ent);
     if (bad != UINT32_MAX)
         return ivm_err_set(err, IVM_INVALID, 0, 0, "text for %s.%s holds a NUL byte", t->name,
                            t->col_names[bad]);

@@ -353,18 +353,120 @@ static void test_builder_notices_order(void **state)
     assert_int_equal(spine_builder_finish(&bld, &b), IVM_OK);
     assert_batch_is(b, &model);
     spine_batch_unref(b);
-    /* In order but for the last entry. */
+    /* In order but for the last entry, which is the smallest: late. */
     for (size_t i = 1; i < model.n; i++)
         push_entry(&bld, &model.v[i], model.v[i].w);
     assert_int_equal(bld.order, SPINE_BUILDER_ASCENDING);
     push_entry(&bld, &model.v[0], model.v[0].w);
+    assert_int_equal(bld.order, SPINE_BUILDER_NEARLY);
+    assert_int_equal(bld.nlate, 1);
+    assert_int_equal(spine_builder_finish(&bld, &b), IVM_OK);
+    assert_batch_is(b, &model);
+    spine_batch_unref(b);
+    /* In reverse: the first SPINE_BUILDER_LATE are late, the next one
+     * sends the batch to the sort. */
+    for (size_t i = model.n; i-- > 0;)
+        push_entry(&bld, &model.v[i], model.v[i].w);
     assert_int_equal(bld.order, SPINE_BUILDER_UNORDERED);
+    assert_int_equal(bld.nlate, SPINE_BUILDER_LATE);
     assert_int_equal(spine_builder_finish(&bld, &b), IVM_OK);
     assert_batch_is(b, &model);
     spine_batch_unref(b);
     spine_builder_fini(&bld);
     tlist_free(&in);
     tlist_free(&model);
+}
+
+/* Entries in order but for a few that come late: the model's entries in
+ * order, up to k of them (k on both sides of SPINE_BUILDER_LATE) held
+ * back and pushed after a random later one; in half the builds some
+ * entries are split into two pushes (equal neighbours) or cancelled and
+ * pushed again, so that builds where entries tie and builds where none
+ * does are both seen; shapes with long shared prefixes, short entries
+ * and many equal keys.  Each build against the model, and the builder's
+ * state as expected: NEARLY with at most SPINE_BUILDER_LATE late. */
+static void test_builder_puts_late_entries_in_place(void **state)
+{
+    (void)state;
+    static const gen_fn gens[] = {gen_small, gen_prefix, gen_ints, gen_two_col, gen_long};
+    static const size_t lates[] = {0, 1, 2, 5, 20, SPINE_BUILDER_LATE - 1, SPINE_BUILDER_LATE,
+                                   SPINE_BUILDER_LATE + 1, 200};
+    rng_seed(15);
+    spine_builder bld;
+    spine_builder_init(&bld);
+    for (size_t g = 0; g < sizeof gens / sizeof *gens; g++) {
+        for (size_t l = 0; l < sizeof lates / sizeof *lates; l++) {
+            for (int rep = 0; rep < 4; rep++) {
+                tlist in = {0}, model = {0};
+                size_t n = 1 + rng_below(rep < 2 ? 40 : 2000);
+                bool splits = rep & 1; /* else no entry ties with the one before */
+                for (size_t i = 0; i < n; i++) {
+                    uint8_t k[256], v[256];
+                    size_t kl, vl;
+                    gens[g](k, &kl, v, &vl);
+                    tlist_push(&in, k, kl, v, vl, (int64_t)rng_below(3) + 1);
+                }
+                tlist_add(&model, &in, 1);
+                tlist_consolidate(&model);
+                /* Push order: each model entry once, in order, except that
+                 * up to k of them are held back and pushed after a random
+                 * later entry (or at the end, i == m), sometimes split. */
+                size_t m = model.n, k = IVM_MIN(lates[l], m);
+                size_t *when = calloc(m + 1, sizeof *when);
+                assert_non_null(when);
+                for (size_t j = 0; j < k; j++) {
+                    size_t x = rng_below(m);
+                    when[x] = x + 2 + rng_below(m - x); /* pushed just before entry when - 1 */
+                }
+                size_t pushed_late = 0;
+                for (size_t i = 0; i <= m; i++) {
+                    for (size_t x = 0; x < m; x++) {
+                        if (when[x] != i + 1 || x >= i)
+                            continue;
+                        const tentry *t = &model.v[x];
+                        if (splits && rng_below(4) == 0) {
+                            push_entry(&bld, t, t->w + 1);
+                            push_entry(&bld, t, -1);
+                        } else {
+                            push_entry(&bld, t, t->w);
+                        }
+                        pushed_late++;
+                    }
+                    if (i == m)
+                        break;
+                    const tentry *t = &model.v[i];
+                    if (when[i] != 0)
+                        continue;
+                    switch (splits ? rng_below(8) : 7) {
+                    case 0: /* split: equal neighbours */
+                        push_entry(&bld, t, t->w - 1);
+                        push_entry(&bld, t, 1);
+                        break;
+                    case 1: /* cancelled, then pushed for good */
+                        push_entry(&bld, t, 5);
+                        push_entry(&bld, t, -5);
+                        push_entry(&bld, t, t->w);
+                        break;
+                    default:
+                        push_entry(&bld, t, t->w);
+                    }
+                }
+                if (bld.order == SPINE_BUILDER_NEARLY)
+                    assert_true(bld.nlate >= 1 && bld.nlate <= SPINE_BUILDER_LATE);
+                if (k == 0 || pushed_late == 0)
+                    assert_true(bld.order == SPINE_BUILDER_ASCENDING ||
+                                bld.order == SPINE_BUILDER_EQUALS);
+                spine_batch *b = NULL;
+                assert_int_equal(spine_builder_finish(&bld, &b), IVM_OK);
+                assert_batch_is(b, &model);
+                spine_batch_unref(b);
+                free(when);
+                tlist_free(&in);
+                tlist_free(&model);
+            }
+        }
+    }
+    spine_builder_fini(&bld);
 }
 
 /* Pushes n entries of about 30 bytes (INT key i, TEXT value). */
@@ -503,6 +605,7 @@ int main(void)
         cmocka_unit_test(test_builder_reserve_commit),
         cmocka_unit_test(test_builder_empty_and_zero_weights),
         cmocka_unit_test(test_builder_notices_order),
+        cmocka_unit_test(test_builder_puts_late_entries_in_place),
         cmocka_unit_test(test_builder_keeps_buffers),
         cmocka_unit_test(test_batch_rows),
         cmocka_unit_test(test_builder_keep_and_trim),

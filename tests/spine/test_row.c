@@ -394,6 +394,73 @@ static void test_row_text_end_every_length(void **state)
     }
 }
 
+/* The checked encoders copy text in words of 16, 8 and 4 bytes, the last
+ * one overlapping what was copied: every length around those sizes, a NUL
+ * at every position (and none), bytes that look like borrows.  Each text
+ * sits at the very end of its own allocation, so a read past it shows
+ * under ASan; the byte after the encoding must stay as it was.  Without a
+ * NUL both write what spine_value_encode writes; with one, the row encoder
+ * names the first value that holds one. */
+static void test_row_encode_checked_every_length(void **state)
+{
+    (void)state;
+    static const char bytes[] = {'a', 0x01, (char)0x80, (char)0xff, 0x7f};
+    rng_seed(5);
+    for (size_t n = 0; n <= 40; n++) {
+        for (size_t nul = 0; nul <= n; nul++) { /* nul == n: none */
+            char *t = malloc(n + 1);
+            assert_non_null(t);
+            t += 1; /* n bytes from here to the end of the block */
+            for (size_t i = 0; i < n; i++)
+                t[i] = bytes[rng_below(5)];
+            if (nul < n)
+                t[nul] = 0;
+            ivm_value v = ivm_value_text(t, (uint32_t)n);
+            uint8_t want[64], got[64];
+            memset(got, 0xee, sizeof got);
+            size_t wn = nul < n ? 0 : spine_value_encode(&v, want);
+            size_t gn = spine_value_encode_checked(&v, got);
+            assert_int_equal(gn, wn);
+            if (nul == n) {
+                assert_memory_equal(got, want, wn);
+                assert_int_equal(got[wn], 0xee);
+            }
+            /* The same text between two other values, and alone. */
+            ivm_value row[3] = {ivm_value_int((int64_t)n), v, tv("xyz")};
+            uint32_t cols[3] = {2, 1, 0};
+            memset(got, 0xee, sizeof got);
+            uint32_t k = spine_row_encode_checked(row, NULL, 3, got);
+            if (nul < n) {
+                assert_int_equal(k, 1);
+                assert_int_equal(spine_row_encode_checked(row, cols, 3, got), 1);
+                assert_int_equal(spine_row_encode_checked(row, cols, 1, got), 1);
+            } else {
+                assert_int_equal(k, 3);
+                size_t len = enc(row, 3, want);
+                assert_memory_equal(got, want, len);
+                assert_int_equal(got[len], 0xee);
+                ivm_value perm[3] = {row[2], row[1], row[0]};
+                memset(got, 0xee, sizeof got);
+                assert_int_equal(spine_row_encode_checked(row, cols, 3, got), 3);
+                len = enc(perm, 3, want);
+                assert_memory_equal(got, want, len);
+                assert_int_equal(got[len], 0xee);
+            }
+            free(t - 1);
+        }
+    }
+    /* Every class goes through the row encoder as spine_row_encode
+     * writes it (NaN as NULL, -0.0 as 0.0). */
+    ivm_value all[6] = {ivm_value_null(), ivm_value_int(-3), ivm_value_real(-0.0),
+                        ivm_value_real(NAN), ivm_value_real(2.5), tv("")};
+    uint8_t want[64], got[64];
+    size_t len = enc(all, 6, want);
+    memset(got, 0xee, sizeof got);
+    assert_int_equal(spine_row_encode_checked(all, NULL, 6, got), 6);
+    assert_memory_equal(got, want, len);
+    assert_int_equal(got[len], 0xee);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -407,6 +474,7 @@ int main(void)
         cmocka_unit_test(test_row_text_valid_rejects_nul),
         cmocka_unit_test(test_row_split_finds_columns),
         cmocka_unit_test(test_row_text_end_every_length),
+        cmocka_unit_test(test_row_encode_checked_every_length),
     };
     return cmocka_run_group_tests_name("spine/row", tests, NULL, NULL);
 }
