@@ -33,6 +33,12 @@ typedef struct item {
 void spine_builder_init(spine_builder *b)
 {
     memset(b, 0, sizeof *b);
+    b->filters = true;
+}
+
+void spine_builder_set_filters(spine_builder *b, bool filters)
+{
+    b->filters = filters;
 }
 
 void spine_builder_fini(spine_builder *b)
@@ -439,7 +445,7 @@ static void sort_run(const spine_builder *b, item *a, item *tmp, size_t n, size_
 static ivm_rc write_sorted(const spine_builder *b, const item *perm, spine_batch **out)
 {
     spine_batch_mut m;
-    if (spine_batch_alloc(b->n, b->bytes, &m) == NULL)
+    if (spine_batch_alloc(b->n, b->bytes, b->filters, &m) == NULL)
         return IVM_NOMEM;
     for (size_t k = 0; k < b->n; k++) {
         size_t x = perm ? perm[k].i : k;
@@ -496,10 +502,10 @@ static ivm_rc write_sorted(const spine_builder *b, const item *perm, spine_batch
  * every key empty), in their order: the caller knows they are strictly
  * increasing. */
 static ivm_rc copy_batch(size_t n, size_t bytes, const uint64_t *off, const uint32_t *klen,
-                         const int64_t *w, const uint8_t *data, spine_batch **out)
+                         const int64_t *w, const uint8_t *data, bool filter, spine_batch **out)
 {
     spine_batch_mut m;
-    if (spine_batch_alloc(n, bytes, &m) == NULL)
+    if (spine_batch_alloc(n, bytes, filter, &m) == NULL)
         return IVM_NOMEM;
     if (n > 0) {
         memcpy(m.off, off, (n + 1) * sizeof *m.off);
@@ -519,7 +525,7 @@ static ivm_rc copy_batch(size_t n, size_t bytes, const uint64_t *off, const uint
 
 static ivm_rc write_ascending(const spine_builder *b, spine_batch **out)
 {
-    return copy_batch(b->n, b->bytes, b->off, b->klen, b->w, b->data, out);
+    return copy_batch(b->n, b->bytes, b->off, b->klen, b->w, b->data, b->filters, out);
 }
 
 ivm_rc spine_builder_finish(spine_builder *b, spine_batch **out)
@@ -574,5 +580,5 @@ ivm_rc spine_batch_rows(spine_batch *b, spine_batch **out)
     /* Entries of a valid batch differ in their bytes (S3, S5: keys of one
      * column count, prefix-free), so with every key empty they are still
      * strictly increasing: the arrays are copied whole, no comparison. */
-    return copy_batch(b->n, b->bytes, b->off, NULL, b->w, b->data, out);
+    return copy_batch(b->n, b->bytes, b->off, NULL, b->w, b->data, false, out);
 }
