@@ -63,6 +63,17 @@ void spine_builder_fini(spine_builder *b)
 #define KEEP_BYTES   (64u << 10)
 #define KEEP_ENTRIES (4u << 10)
 
+/* Gives the buffers back, keeping the builder's settings (set_keep,
+ * set_filters), which apply to the batches after. */
+static void free_buffers(spine_builder *b)
+{
+    size_t keep = b->keep;
+    bool filters = b->filters;
+    spine_builder_fini(b);
+    b->keep = keep;
+    b->filters = filters;
+}
+
 static void release_big(spine_builder *b, size_t used_n, size_t used_bytes)
 {
     if (b->keep != 0) {
@@ -77,9 +88,7 @@ static void release_big(spine_builder *b, size_t used_n, size_t used_bytes)
         if (!big_data && !big_entries)
             return;
     }
-    size_t keep = b->keep;
-    spine_builder_fini(b);
-    b->keep = keep;
+    free_buffers(b);
 }
 
 void spine_builder_set_keep(spine_builder *b, size_t bytes)
@@ -93,9 +102,7 @@ void spine_builder_trim(spine_builder *b)
     b->hw = 0;
     if (b->n > 0 || b->data_cap / 4 <= hw)
         return;
-    size_t keep = b->keep;
-    spine_builder_fini(b);
-    b->keep = keep;
+    free_buffers(b);
 }
 
 void spine_builder_clear(spine_builder *b)

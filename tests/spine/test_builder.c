@@ -527,6 +527,32 @@ static void test_builder_filters_on_request(void **state)
             spine_batch_unref(b);
         }
     }
+    /* The setting outlasts the buffers: after a large batch a small one
+     * gives them back (and trim does, for a builder that keeps them), and
+     * the batches after still follow the setting. */
+    for (int f = 0; f < 2; f++) {
+        for (int keep = 0; keep < 2; keep++) {
+            spine_builder_set_filters(&bld, f == 1);
+            spine_builder_set_keep(&bld, keep ? (size_t)64 << 10 : 0);
+            for (int round = 0; round < 4; round++) {
+                size_t n = round == 0 ? 20000 : 100;
+                for (size_t i = 0; i < n; i++) {
+                    uint8_t k[16];
+                    ivm_value kv = ivm_value_int((int64_t)i);
+                    size_t kl = enc(&kv, 1, k);
+                    assert_int_equal(spine_builder_push(&bld, k, kl, k, kl, 1), IVM_OK);
+                }
+                spine_batch *b = NULL;
+                assert_int_equal(spine_builder_finish(&bld, &b), IVM_OK);
+                assert_true((b->filter != NULL) == (f == 1));
+                spine_batch_unref(b);
+                if (round == 1)
+                    spine_builder_trim(&bld);
+            }
+            assert_true(bld.data_cap < (size_t)64 << 10); /* the buffers were given back */
+        }
+    }
+    spine_builder_set_keep(&bld, 0);
     spine_builder_set_filters(&bld, true);
     for (int64_t i = 0; i < 100; i++) {
         uint8_t v[16];
