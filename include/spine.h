@@ -228,7 +228,7 @@ void spine_builder_set_keep(spine_builder *b, size_t bytes);
  * small, rather than holding one huge step's peak. */
 void spine_builder_trim(spine_builder *b);
 /* Whether the batches finish makes get key filters (S18; true after init,
- * kept across batches and clears): set it false for batches that no exact
+ * kept across batches, clears and the release of buffers): set it false for batches that no exact
  * seek will read, those of spines without spine_opts.exact_seeks and
  * deltas that only flow on.  A batch without a filter is still found by
  * exact seeks; it is searched where a filter could have ruled it out. */
