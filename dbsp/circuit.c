@@ -39,6 +39,8 @@ struct dbsp_seg {
     uint32_t nnodes;
     segw *w;                  /* one per worker */
     xchg **xchgs;             /* one per node, non-NULL at exchanges */
+    bool *filters;            /* one per node: its delta may be inserted
+                                 into a probed trace (D15) */
     clink *links;
     uint32_t nlinks;
     size_t linkcap;
@@ -153,8 +155,42 @@ static void seg_free(dbsp_seg *s)
     for (uint32_t i = 0; s->xchgs != NULL && i < s->nnodes; i++)
         xchg_free(s->xchgs[i]);
     ivm_free(s->xchgs);
+    ivm_free(s->filters);
     ivm_free(s->links);
     ivm_free(s);
+}
+
+/* True for kinds whose eval may return its input batch itself (or keep it
+ * for a later step, z^-1), so that a batch built for a node can end up
+ * wherever the forwarding node's delta goes. */
+static bool forwards(dbsp_kind k)
+{
+    return k == DBSP_FILTER || k == DBSP_PLUS || k == DBSP_EXCHANGE || k == DBSP_Z1 ||
+           k == DBSP_INPUT;
+}
+
+/* D15: which nodes' deltas need key filters.  An integrate node inserts its
+ * input's delta into a trace that joins, aggregates, distinct, top-k and set
+ * operations seek exactly into, and top-k inserts its own delta into its
+ * state; every other spine or consumer never asks a filter.  The need
+ * flows back through nodes that may pass a batch on unchanged; up to a
+ * fixed point, as z^-1 may read a later node. */
+static void mark_filters(const dbsp_plan *p, bool *need)
+{
+    for (uint32_t i = 0; i < p->n; i++)
+        need[i] = p->nodes[i].kind == DBSP_TOPK;
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (uint32_t i = p->n; i-- > 0;) {
+            const dbsp_pnode *nd = &p->nodes[i];
+            bool pass = nd->kind == DBSP_INTEGRATE || (need[i] && forwards(nd->kind));
+            for (uint32_t j = 0; pass && j < nd->nin; j++)
+                if (!need[nd->in[j]]) {
+                    need[nd->in[j]] = true;
+                    changed = true;
+                }
+        }
+    }
 }
 
 void dbsp_circuit_free(dbsp_circuit *c)
@@ -208,8 +244,10 @@ ivm_rc dbsp_circuit_add(dbsp_circuit *c, const dbsp_plan *p, dbsp_seg **out)
     ivm_rc rc = IVM_NOMEM;
     s->w = ivm_calloc(nw, sizeof *s->w);
     s->xchgs = ivm_calloc(p->n + 1, sizeof *s->xchgs);
-    if (s->w == NULL || s->xchgs == NULL)
+    s->filters = ivm_calloc(p->n + 1, sizeof *s->filters);
+    if (s->w == NULL || s->xchgs == NULL || s->filters == NULL)
         goto fail;
+    mark_filters(p, s->filters);
     /* Every context is made whole first, so that freeing after a failure
      * below finds nothing half-initialised but operator states (whose fini
      * copes with a zeroed state). */
@@ -404,13 +442,14 @@ static void seg_fail_on(dbsp_seg *s, segw *sw, ivm_rc rc)
  * widths agree, else the rows re-keyed (order kept: a key's encoding is a
  * prefix of the row, D1).  The worker's builder is free between nodes. */
 static ivm_rc link_batch(dbsp_ctx *x, const dbsp_pnode *in, const dbsp_pnode *outn,
-                         spine_batch *d, spine_batch **out)
+                         bool filters, spine_batch *d, spine_batch **out)
 {
     if (in->nkey == outn->nkey) {
         *out = spine_batch_ref(d);
         return IVM_OK;
     }
     spine_builder *b = &x->bld;
+    spine_builder_set_filters(b, filters);
     ivm_rc rc = IVM_OK;
     for (size_t i = 0; i < d->n && rc == IVM_OK; i++) {
         size_t len;
@@ -448,7 +487,7 @@ static ivm_rc seg_start(dbsp_seg *s, segw *sw, uint32_t worker)
             continue;
         spine_batch *b = NULL;
         ivm_rc rc = link_batch(x, &s->plan->nodes[k->input], &k->from->plan->nodes[k->output],
-                               d, &b);
+                               s->filters[k->input], d, &b);
         if (rc == IVM_OK)
             rc = dbsp_input_queue_take(x->inst[k->input].state, b);
         if (rc != IVM_OK)
@@ -502,6 +541,8 @@ static rt_poll step_run(cwork *cw, rt_waker waker)
             dbsp_node n = sw->next;
             const dbsp_pnode *nd = &s->plan->nodes[n];
             spine_batch *out = NULL;
+            /* D15: key filters only on deltas that may reach a probed trace. */
+            spine_builder_set_filters(&x->bld, s->filters[n]);
             ivm_rc rc = nd->vt->eval(x, n, x->inst[n].state, &out);
             /* D7: scratch holds nothing past the node that made it. */
             rt_arena_reset(&x->scratch);

@@ -275,6 +275,15 @@ static inline bool dbsp_ctx_spine_ready(dbsp_ctx *c, spine *s)
     return true;
 }
 
+/* A spine for operator state that operators probe by key
+ * (dbsp_cursor_seek_exact): its merges build key filters (D15).  NULL on
+ * allocation failure. */
+static inline spine *dbsp_spine_probed(void)
+{
+    spine_opts o = {.exact_seeks = true};
+    return spine_new_opts(&o);
+}
+
 static inline spine_batch *dbsp_ctx_empty(const dbsp_ctx *c)
 {
     return spine_batch_ref(c->empty);

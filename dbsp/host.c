@@ -208,6 +208,7 @@ void dbsp_stats_add(spine_stats *acc, const spine_stats *st)
     acc->batches += st->batches;
     for (unsigned l = 0; l < SPINE_MAX_LEVELS; l++)
         acc->level_batches[l] += st->level_batches[l];
+    acc->filtered += st->filtered;
     acc->pending += st->pending;
     acc->merges += st->merges;
     acc->merge_rows += st->merge_rows;

@@ -225,7 +225,7 @@ static ivm_rc aggregate_init(dbsp_ctx *c, dbsp_node n, void *state)
     s->dtag = ivm_calloc(nd->naggs + 1, sizeof *s->dtag);
     s->ctag = ivm_calloc(nd->naggs + 1, sizeof *s->ctag);
     s->sv = ivm_calloc(1 + (SLOTS_SUM + 2) * (size_t)nd->naggs, sizeof *s->sv);
-    s->st = spine_new();
+    s->st = dbsp_spine_probed();
     if (s->dtag == NULL || s->ctag == NULL || s->sv == NULL || s->st == NULL)
         return IVM_NOMEM;
     /* Aggregates over the same values (column and FILTER) share one set of
@@ -265,7 +265,7 @@ static ivm_rc aggregate_init(dbsp_ctx *c, dbsp_node n, void *state)
     s->fw = ivm_calloc(na, sizeof *s->fw);
     if (s->slot_of == NULL || s->bit_of == NULL || s->slot_ctag == NULL ||
         s->slot_ftags == NULL || s->wmask == NULL || s->fw == NULL ||
-        (s->mult = spine_new()) == NULL)
+        (s->mult = dbsp_spine_probed()) == NULL)
         return IVM_NOMEM;
     memset(s->slot_ftags, 0xff, na * 64 * sizeof *s->slot_ftags);
     /* Each column tag's filter tags, in ascending order, get consecutive

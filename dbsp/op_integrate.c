@@ -33,10 +33,11 @@ ivm_rc dbsp_plan_integrate(dbsp_plan *p, dbsp_node in, dbsp_node *out)
 
 ivm_rc dbsp_integrate_init(dbsp_ctx *c, dbsp_node n, void *state)
 {
-    IVM_UNUSED(c);
-    IVM_UNUSED(n);
     dbsp_integrate_state *s = state;
-    s->s = spine_new();
+    /* D15: join, aggregate, distinct, top-k and set operations probe an
+     * integrate node's trace by key; a view's contents (an output node)
+     * are only read in order, so their merges build no key filters. */
+    s->s = c->plan->nodes[n].kind == DBSP_INTEGRATE ? dbsp_spine_probed() : spine_new();
     return s->s != NULL ? IVM_OK : IVM_NOMEM;
 }
 

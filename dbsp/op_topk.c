@@ -59,7 +59,7 @@ ivm_rc dbsp_plan_topk(dbsp_plan *p, dbsp_node in_integrated, int64_t offset, int
 static ivm_rc topk_init(dbsp_ctx *c, dbsp_node n, void *state)
 {
     topk_state *s = state;
-    s->prev = spine_new();
+    s->prev = dbsp_spine_probed(); /* seek_exact on the old top-k */
     return s->prev == NULL ? IVM_NOMEM : IVM_OK;
 }
 

@@ -142,7 +142,8 @@ typedef struct spine_batch {
     size_t bytes;            /* data bytes: off[n] */
     const uint64_t *filter;  /* spine-private: a blocked Bloom filter of the
                                 keys, NULL if the batch is too small to have
-                                one (spine/README.md, Key filters) */
+                                one or was made for readers that never seek
+                                exactly (spine/README.md, Key filters) */
     size_t filter_blocks;
 } spine_batch;
 
@@ -226,6 +227,7 @@ typedef struct spine_builder {
     size_t late[SPINE_BUILDER_LATE]; /* ... and their indexes, ascending */
     size_t keep;          /* bytes finish keeps for the next batch; 0: 64 KiB */
     size_t hw;            /* most bytes a batch held since the last trim */
+    bool filters;         /* batches get key filters (set_filters) */
 } spine_builder;
 
 enum {
@@ -252,6 +254,12 @@ void spine_builder_set_keep(spine_builder *b, size_t bytes);
  * builder kept large by set_keep shrinks once its batches have become
  * small, rather than holding one huge step's peak. */
 void spine_builder_trim(spine_builder *b);
+/* Whether the batches finish makes get key filters (S18; true after init,
+ * kept across batches, clears and the release of buffers): set it false for batches that no exact
+ * seek will read, those of spines without spine_opts.exact_seeks and
+ * deltas that only flow on.  A batch without a filter is still found by
+ * exact seeks; it is searched where a filter could have ruled it out. */
+void spine_builder_set_filters(spine_builder *b, bool filters);
 
 /* Appends one entry (key bytes, value bytes, weight).  w == 0 is ignored. */
 ivm_rc spine_builder_push(spine_builder *b, const uint8_t *key, size_t klen,
@@ -293,6 +301,7 @@ typedef struct spine_stats {
     size_t bytes;         /* data + index bytes held */
     size_t batches;
     size_t level_batches[SPINE_MAX_LEVELS]; /* batches per level */
+    size_t filtered;      /* batches that carry a key filter (S18) */
     size_t pending;       /* unmerged batches: over all levels, the batches beyond
                              the FANOUT - 1 = 3 a level holds at rest (README:
                              backpressure); spine_ready compares this */
@@ -305,11 +314,16 @@ typedef struct spine_stats {
 typedef struct spine_opts {
     spine_merger *merger;   /* NULL: the process-wide merger */
     uint32_t max_pending;   /* spine_ready says no above this; 0: default */
+    bool exact_seeks;       /* readers call spine_cursor_seek_exact on it:
+                               its merges and compactions build key filters
+                               (S18); false: they build none (batches
+                               inserted keep whatever filters they have) */
 } spine_opts;
 
 /* A spine on the process-wide merger with default options (max_pending
- * 32).  NULL on allocation failure, or if the process-wide merger could not
- * be started. */
+ * 32, no exact seeks, so no filters on its merge outputs).  NULL on
+ * allocation failure, or if the process-wide merger could not be
+ * started. */
 spine *spine_new(void);
 spine *spine_new_opts(const spine_opts *opts);
 /* Unregisters from the merger (waiting for a slice of this spine in

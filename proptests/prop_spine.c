@@ -147,6 +147,9 @@ static spine_batch *el_build(const elist *l, bool promise)
     spine_batch *b = NULL;
     spine_builder_init(&bld);
     (void)promise; /* builders notice order themselves */
+    /* Batches with and without key filters (S18): exact seeks must find
+     * keys either way. */
+    spine_builder_set_filters(&bld, below(2) == 0);
     for (size_t i = 0; i < l->n; i++) {
         const ent *t = &l->v[i];
         CHECK(spine_builder_push(&bld, t->e, t->klen, t->e + t->klen, t->len - t->klen, t->w) ==
@@ -450,7 +453,8 @@ typedef struct world {
 
 static void sp_open(world *w, sp *p)
 {
-    spine_opts o = {.merger = w->mg, .max_pending = w->max_pending};
+    /* Merge outputs with filters or without (spine_opts.exact_seeks). */
+    spine_opts o = {.merger = w->mg, .max_pending = w->max_pending, .exact_seeks = below(2) == 0};
     p->s = spine_new_opts(&o);
     CHECK(p->s != NULL);
     memset(&p->last, 0, sizeof p->last);

@@ -50,10 +50,11 @@ static size_t block_size(size_t ncap, size_t bcap, size_t nblocks)
     return end;
 }
 
-/* Block size with room for the filter of ncap entries. */
-static size_t block_size_cap(size_t ncap, size_t bcap)
+/* Block size with room for the filter of ncap entries, if there is to be
+ * one. */
+static size_t block_size_cap(size_t ncap, size_t bcap, bool filter)
 {
-    return block_size(ncap, bcap, filter_blocks_for(ncap));
+    return block_size(ncap, bcap, filter ? filter_blocks_for(ncap) : 0);
 }
 
 /* Points the arrays of the block at base for a capacity of ncap entries. */
@@ -76,9 +77,9 @@ static void set_mut(spine_batch_mut *m, spine_batch *b)
     m->data = (uint8_t *)b->data;
 }
 
-spine_batch *spine_batch_alloc(size_t ncap, size_t bcap, spine_batch_mut *m_out)
+spine_batch *spine_batch_alloc(size_t ncap, size_t bcap, bool filter, spine_batch_mut *m_out)
 {
-    size_t size = block_size_cap(ncap, bcap);
+    size_t size = block_size_cap(ncap, bcap, filter);
     if (size == 0)
         return NULL;
     spine_batch *b = rt_mem_malloc(size);
@@ -95,6 +96,7 @@ spine_batch *spine_batch_alloc(size_t ncap, size_t bcap, spine_batch_mut *m_out)
     m_out->off[0] = 0;
     m_out->n = 0;
     m_out->bytes = 0;
+    m_out->filter = filter;
     return b;
 }
 
@@ -184,7 +186,11 @@ spine_batch *spine_batch_seal(spine_batch_mut *m)
     uint64_t *fence = (uint64_t *)spine_batch_fences(b);
     for (size_t f = 0, i = 0; i < n; f++, i += SPINE_FENCE)
         fence[f] = spine_entry_pfx(b->data + b->off[i] + at, b->klen[i] - at);
-    size_t nblocks = filter_blocks_for(n);
+    /* S18: a filter only where an exact seek may ask it (m->filter), and
+     * not over empty keys (every key of the batch is then the one key
+     * every probe has: the filter would always say "maybe"; S5 makes the
+     * first key's width every key's). */
+    size_t nblocks = m->filter && n > 0 && b->klen[0] > 0 ? filter_blocks_for(n) : 0;
     spine_batch *nb = rt_mem_realloc(b, block_size(n, bytes, nblocks));
     if (nb != NULL && nb != b) {
         b = nb;
@@ -275,7 +281,7 @@ ivm_rc spine_batch_merge(const spine_batch *a, const spine_batch *b, spine_batch
     spine_batch_mut m;
     if (a->n > SIZE_MAX - b->n || a->bytes > SIZE_MAX - b->bytes)
         return IVM_NOMEM;
-    if (spine_batch_alloc(a->n + b->n, a->bytes + b->bytes, &m) == NULL)
+    if (spine_batch_alloc(a->n + b->n, a->bytes + b->bytes, true, &m) == NULL)
         return IVM_NOMEM;
     size_t i = 0, j = 0, len;
     const uint8_t *e;
@@ -315,7 +321,7 @@ ivm_rc spine_batch_merge(const spine_batch *a, const spine_batch *b, spine_batch
 
 /* ---- Budgeted k-way merge ------------------------------------------------ */
 
-ivm_rc spine_merge_init(spine_merge *mg, const spine_batch *const *in, size_t k)
+ivm_rc spine_merge_init(spine_merge *mg, const spine_batch *const *in, size_t k, bool filter)
 {
     size_t ncap = 0, bcap = 0;
     memset(mg, 0, sizeof *mg);
@@ -333,7 +339,7 @@ ivm_rc spine_merge_init(spine_merge *mg, const spine_batch *const *in, size_t k)
     if (mg->runs == NULL)
         return IVM_NOMEM;
     mg->tree = (uint32_t *)(mg->runs + k);
-    if (spine_batch_alloc(ncap, bcap, &mg->out) == NULL) {
+    if (spine_batch_alloc(ncap, bcap, filter, &mg->out) == NULL) {
         ivm_free(mg->runs);
         memset(mg, 0, sizeof *mg);
         return IVM_NOMEM;
@@ -400,15 +406,20 @@ void spine_merge_fini(spine_merge *mg)
     memset(mg, 0, sizeof *mg);
 }
 
-ivm_rc spine_batch_merge_many(const spine_batch *const *in, size_t k, spine_batch **out)
+ivm_rc spine_merge_all(const spine_batch *const *in, size_t k, bool filter, spine_batch **out)
 {
     spine_merge mg;
-    ivm_rc rc = spine_merge_init(&mg, in, k);
+    ivm_rc rc = spine_merge_init(&mg, in, k, filter);
     if (rc != IVM_OK)
         return rc;
     spine_merge_step(&mg, SIZE_MAX);
     *out = spine_merge_finish(&mg);
     return IVM_OK;
+}
+
+ivm_rc spine_batch_merge_many(const spine_batch *const *in, size_t k, spine_batch **out)
+{
+    return spine_merge_all(in, k, true, out);
 }
 
 /* Checks that bytes [p, end) are whole columns; returns their count or -1. */
@@ -463,8 +474,9 @@ ivm_rc spine_batch_check(const spine_batch *b)
             !spine_filter_may_hold(b, spine_filter_hash(e, b->klen[i])))
             return IVM_CORRUPT; /* S18: a key the filter would skip */
     }
-    if ((b->filter != NULL) != (b->n >= SPINE_FILTER_MIN) ||
-        b->filter_blocks != filter_blocks_for(b->n))
-        return IVM_CORRUPT; /* S18: a filter exactly on batches large enough */
+    if (b->filter != NULL ? b->n < SPINE_FILTER_MIN || b->klen[0] == 0 ||
+                                b->filter_blocks != filter_blocks_for(b->n)
+                          : b->filter_blocks != 0)
+        return IVM_CORRUPT; /* S18: a filter only on batches large enough, of its size */
     return IVM_OK;
 }

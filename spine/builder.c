@@ -34,6 +34,12 @@ typedef struct item {
 void spine_builder_init(spine_builder *b)
 {
     memset(b, 0, sizeof *b);
+    b->filters = true;
+}
+
+void spine_builder_set_filters(spine_builder *b, bool filters)
+{
+    b->filters = filters;
 }
 
 void spine_builder_fini(spine_builder *b)
@@ -58,6 +64,17 @@ void spine_builder_fini(spine_builder *b)
 #define KEEP_BYTES   (64u << 10)
 #define KEEP_ENTRIES (4u << 10)
 
+/* Gives the buffers back, keeping the builder's settings (set_keep,
+ * set_filters), which apply to the batches after. */
+static void free_buffers(spine_builder *b)
+{
+    size_t keep = b->keep;
+    bool filters = b->filters;
+    spine_builder_fini(b);
+    b->keep = keep;
+    b->filters = filters;
+}
+
 static void release_big(spine_builder *b, size_t used_n, size_t used_bytes)
 {
     if (b->keep != 0) {
@@ -72,9 +89,7 @@ static void release_big(spine_builder *b, size_t used_n, size_t used_bytes)
         if (!big_data && !big_entries)
             return;
     }
-    size_t keep = b->keep;
-    spine_builder_fini(b);
-    b->keep = keep;
+    free_buffers(b);
 }
 
 void spine_builder_set_keep(spine_builder *b, size_t bytes)
@@ -88,9 +103,7 @@ void spine_builder_trim(spine_builder *b)
     b->hw = 0;
     if (b->n > 0 || b->data_cap / 4 <= hw)
         return;
-    size_t keep = b->keep;
-    spine_builder_fini(b);
-    b->keep = keep;
+    free_buffers(b);
 }
 
 void spine_builder_clear(spine_builder *b)
@@ -456,7 +469,7 @@ static void sort_run(const spine_builder *b, item *a, item *tmp, size_t n, size_
 static ivm_rc write_sorted(const spine_builder *b, const item *perm, spine_batch **out)
 {
     spine_batch_mut m;
-    if (spine_batch_alloc(b->n, b->bytes, &m) == NULL)
+    if (spine_batch_alloc(b->n, b->bytes, b->filters, &m) == NULL)
         return IVM_NOMEM;
     for (size_t k = 0; k < b->n; k++) {
         size_t x = perm ? perm[k].i : k;
@@ -513,10 +526,10 @@ static ivm_rc write_sorted(const spine_builder *b, const item *perm, spine_batch
  * every key empty), in their order: the caller knows they are strictly
  * increasing. */
 static ivm_rc copy_batch(size_t n, size_t bytes, const uint64_t *off, const uint32_t *klen,
-                         const int64_t *w, const uint8_t *data, spine_batch **out)
+                         const int64_t *w, const uint8_t *data, bool filter, spine_batch **out)
 {
     spine_batch_mut m;
-    if (spine_batch_alloc(n, bytes, &m) == NULL)
+    if (spine_batch_alloc(n, bytes, filter, &m) == NULL)
         return IVM_NOMEM;
     if (n > 0) {
         memcpy(m.off, off, (n + 1) * sizeof *m.off);
@@ -536,7 +549,7 @@ static ivm_rc copy_batch(size_t n, size_t bytes, const uint64_t *off, const uint
 
 static ivm_rc write_ascending(const spine_builder *b, spine_batch **out)
 {
-    return copy_batch(b->n, b->bytes, b->off, b->klen, b->w, b->data, out);
+    return copy_batch(b->n, b->bytes, b->off, b->klen, b->w, b->data, b->filters, out);
 }
 
 /* Orders the entries of a builder that found them in order but for its
@@ -653,5 +666,5 @@ ivm_rc spine_batch_rows(spine_batch *b, spine_batch **out)
     /* Entries of a valid batch differ in their bytes (S3, S5: keys of one
      * column count, prefix-free), so with every key empty they are still
      * strictly increasing: the arrays are copied whole, no comparison. */
-    return copy_batch(b->n, b->bytes, b->off, NULL, b->w, b->data, out);
+    return copy_batch(b->n, b->bytes, b->off, NULL, b->w, b->data, false, out);
 }

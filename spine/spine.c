@@ -135,6 +135,7 @@ spine *spine_new_opts(const spine_opts *opts)
     s->rc = IVM_OK;
     s->max_pending = opts != NULL && opts->max_pending > 0 ? opts->max_pending
                                                            : SPINE_DEFAULT_MAX_PENDING;
+    s->exact = opts != NULL && opts->exact_seeks;
     spine_merger_register(m, s);
     return s;
 }
@@ -242,8 +243,11 @@ void spine_stats_get(const spine *cs, spine_stats *out)
     out->rows = s->rows;
     out->bytes = s->bytes;
     out->batches = s->batches;
-    for (unsigned l = 0; l < SPINE_LEVELS; l++)
+    for (unsigned l = 0; l < SPINE_LEVELS; l++) {
         out->level_batches[l] = s->lv[l].n;
+        for (uint32_t k = 0; k < s->lv[l].n; k++)
+            out->filtered += s->lv[l].b[k]->filter != NULL;
+    }
     out->pending = s->pending;
     out->merges = s->merges;
     out->merge_rows = s->merge_rows;
@@ -309,7 +313,8 @@ static ivm_rc job_start(spine *s, unsigned l)
         in[i] = lv->b[i];
     lv->merging = k;
     pthread_mutex_unlock(&s->mu);
-    ivm_rc rc = spine_merge_init(&j->mg, in, k);
+    /* S18: filters only where exact seeks will ask them. */
+    ivm_rc rc = spine_merge_init(&j->mg, in, k, s->exact);
     if (rc != IVM_OK) {
         ivm_free(j);
         pthread_mutex_lock(&s->mu);
@@ -457,7 +462,7 @@ ivm_rc spine_compact(spine *s)
         ivm_free(all);
         all = NULL;
     }
-    rc = spine_batch_merge_many((const spine_batch *const *)all, k, &merged);
+    rc = spine_merge_all((const spine_batch *const *)all, k, s->exact, &merged);
     if (rc != IVM_OK)
         goto out; /* nothing changed: not sticky */
     size_t read = 0; /* entries read, for the statistics */

@@ -113,8 +113,9 @@ static inline void spine_fence_stretch(const spine_batch *b, size_t flo, uint64_
 
 /* ---- Key filters ----------------------------------------------------------- */
 
-/* A batch of at least SPINE_FILTER_MIN entries carries a blocked Bloom
- * filter of its keys (S18): filter_blocks blocks of 4 64-bit words (32
+/* A batch of at least SPINE_FILTER_MIN entries sealed for exact seeks
+ * (spine_batch_mut.filter) carries a blocked Bloom filter of its keys
+ * (S18): filter_blocks blocks of 4 64-bit words (32
  * bytes, aligned so that a block never straddles a cache line),
  * SPINE_FILTER_BITS bits per entry.  A key's hash picks one block
  * and two bits in each of its words, so a probe reads one cache line.  An
@@ -186,14 +187,18 @@ typedef struct spine_batch_mut {
     int64_t *w;
     uint8_t *data;
     size_t n, bytes; /* written so far */
+    bool filter;     /* seal builds a key filter (S18) */
 } spine_batch_mut;
 
 /* Allocates one block with room for ncap entries and bcap data bytes, with
- * one reference; NULL on allocation failure or size overflow. */
-spine_batch *spine_batch_alloc(size_t ncap, size_t bcap, spine_batch_mut *m_out);
-/* Records the entries written through m and trims the block to them.  Never
- * fails (a failed shrink keeps the larger block); returns the batch, which
- * may have moved. */
+ * one reference; NULL on allocation failure or size overflow.  filter:
+ * the batch is for readers that seek exactly (S18): the block has room for
+ * the key filter of ncap entries and seal builds it; else it has neither. */
+spine_batch *spine_batch_alloc(size_t ncap, size_t bcap, bool filter, spine_batch_mut *m_out);
+/* Records the entries written through m and trims the block to them; builds
+ * the key filter if m asks for one, the batch has at least SPINE_FILTER_MIN
+ * entries and its keys are not empty (S18).  Never fails (a failed shrink
+ * keeps the larger block); returns the batch, which may have moved. */
 spine_batch *spine_batch_seal(spine_batch_mut *m);
 /* Bytes the batch holds: header, index arrays and data. */
 size_t spine_batch_mem(const spine_batch *b);
@@ -503,8 +508,11 @@ typedef struct spine_merge {
 
 /* Prepares merging k >= 1 consolidated batches (borrowed: they must stay
  * alive until finish or fini), allocating the output for the sum of their
- * sizes.  IVM_NOMEM, with nothing to free, on allocation failure. */
-ivm_rc spine_merge_init(spine_merge *mg, const spine_batch *const *in, size_t k);
+ * sizes; filter: the output gets a key filter (spine_batch_alloc).
+ * IVM_NOMEM, with nothing to free, on allocation failure. */
+ivm_rc spine_merge_init(spine_merge *mg, const spine_batch *const *in, size_t k, bool filter);
+/* spine_batch_merge_many with the output's filter chosen (compaction). */
+ivm_rc spine_merge_all(const spine_batch *const *in, size_t k, bool filter, spine_batch **out);
 /* Reads about budget input entries (never stopping inside a group of equal
  * entries, which it sums) and writes their consolidated sum.  Returns true
  * when every input has been read. */
@@ -542,6 +550,8 @@ struct spine {
     uint64_t wait_ns, wait_since; /* wait_since != 0: a "no" not yet woken */
     rt_waker waker;        /* fn == NULL: none registered */
     uint32_t max_pending;
+    bool exact;            /* spine_opts.exact_seeks: merges build filters;
+                              constant */
     ivm_rc rc;             /* sticky failure */
 
     /* Owned by the thread that has the spine BUSY or held. */

@@ -242,6 +242,9 @@ ivm_rc ivm_input_open(ivm_db *db, const char *name, ivm_input **out, ivm_err *er
     in->db = db;
     in->rel_id = r->t->rel.id;
     spine_builder_init(&in->b);
+    /* The batches go to the table's spine, which no exact seek reads (the
+     * circuits take the rows again, keys emptied). */
+    spine_builder_set_filters(&in->b, false);
     in->ncur = 1 + r->t->nuniqs;
     in->cur = ivm_calloc(in->ncur, sizeof *in->cur);
     in->vals = ivm_calloc(r->t->ncols + 1, sizeof *in->vals);

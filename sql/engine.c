@@ -583,6 +583,7 @@ static ivm_rc uniq_delta(const table *t, const uniq *u, const spine_batch *d, bo
 {
     spine_builder b;
     spine_builder_init(&b);
+    spine_builder_set_filters(&b, false); /* for the index's spine: no exact seeks */
     ivm_rc rc = IVM_OK;
     for (size_t i = 0; i < d->n && rc == IVM_OK; i++) {
         size_t len;
@@ -767,7 +768,7 @@ static ivm_rc uniq_add(table *t, const char *name, const char *const *cols, uint
     memset(u, 0, sizeof *u);
     u->cols = ix;
     u->ncols = ncols;
-    u->data = spine_new();
+    u->data = spine_new(); /* probed by seek_key only: no key filters */
     u->name = name ? ivm_strndup(name, strlen(name)) : NULL;
     ivm_rc rc = IVM_OK;
     if (u->data == NULL || (name != NULL && u->name == NULL))
@@ -945,7 +946,7 @@ static ivm_rc exec_create_table(exec_ctx *x, const plan_stmt *st)
     t->not_null = ivm_calloc(n + 1, sizeof *t->not_null);
     t->defaults = ivm_calloc(n + 1, sizeof *t->defaults);
     t->pk = ivm_calloc(n + 1, sizeof *t->pk);
-    t->data = spine_new();
+    t->data = spine_new(); /* read in order and by seek_key: no key filters */
     rc = IVM_NOMEM;
     if (!t->name || !t->col_names || !t->col_types || !t->decl_types || !t->not_null ||
         !t->defaults || !t->pk || !t->data)
@@ -1721,6 +1722,7 @@ static ivm_rc exec_insert(exec_ctx *x, const plan_stmt *st)
     }
     spine_builder b;
     spine_builder_init(&b);
+    spine_builder_set_filters(&b, false); /* a table's change: no exact seeks */
     ins_ctx ic;
     memset(&ic, 0, sizeof ic);
     ic.x = x;
@@ -1860,6 +1862,7 @@ static ivm_rc exec_modify(exec_ctx *x, const plan_stmt *st)
     spine_cursor *c = NULL;
     spine_builder b;
     spine_builder_init(&b);
+    spine_builder_set_filters(&b, false); /* a table's change: no exact seeks */
     ivm_value *vals = ivm_calloc(2 * (size_t)t->ncols + 2, sizeof *vals);
     ivm_value *nv = vals + t->ncols + 1;
     if (vals == NULL) {

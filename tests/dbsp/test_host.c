@@ -460,6 +460,56 @@ static void test_host_compact_cancels_and_keeps_contents(void **state)
     dbsp_plan_free(p);
 }
 
+/* D15: key filters on the spines operators probe and on the deltas that
+ * reach them, none on a view's contents.  input -> map (re-keyed) ->
+ * output: no filter anywhere, before or after compaction.  input -> map ->
+ * integrate -> distinct -> output: the integral's batches (the map's
+ * deltas, then the compaction's) have filters, the output's none. */
+static void test_host_key_filters_only_where_probed(void **state)
+{
+    (void)state;
+    for (int probed = 0; probed < 2; probed++) {
+        dbsp_plan *p = dbsp_plan_new();
+        dbsp_node in, m, i, d, o;
+        assert_int_equal(dbsp_plan_input(p, 2, 1, &in), IVM_OK);
+        dbsp_expr *e[2] = {dbsp_expr_col(1, IVM_TINT), dbsp_expr_col(0, IVM_TINT)};
+        assert_int_equal(dbsp_plan_map(p, in, 2, e, 1, &m), IVM_OK);
+        if (probed) {
+            assert_int_equal(dbsp_plan_integrate(p, m, &i), IVM_OK);
+            assert_int_equal(dbsp_plan_distinct(p, i, &d), IVM_OK);
+            assert_int_equal(dbsp_plan_output(p, d, &o), IVM_OK);
+        } else {
+            assert_int_equal(dbsp_plan_output(p, m, &o), IVM_OK);
+        }
+        dbsp_host *h = NULL;
+        assert_int_equal(dbsp_host_new(p, pool1, &h), IVM_OK);
+        spine_stats st;
+        for (int64_t step = 0; step < 12; step++) {
+            int64_t k[8], v[8];
+            for (int64_t j = 0; j < 8; j++) {
+                k[j] = 8 * step + j;
+                v[j] = 1000 + 8 * step + j; /* the map's key: distinct */
+            }
+            assert_int_equal(dbsp_host_feed_take(h, in, batch_kv(k, v, 8)), IVM_OK);
+            ivm_err err;
+            ivm_err_clear(&err);
+            assert_int_equal(dbsp_host_step(h, &err), IVM_OK);
+            if (step == 0) {
+                /* One batch of 8 entries per spine, none merged yet. */
+                dbsp_host_stats(h, &st);
+                assert_int_equal(st.batches, probed ? 2 : 1);
+                assert_int_equal(st.filtered, probed ? 1 : 0);
+            }
+        }
+        assert_int_equal(dbsp_host_compact(h), IVM_OK);
+        dbsp_host_stats(h, &st);
+        assert_int_equal(st.batches, probed ? 2 : 1);
+        assert_int_equal(st.filtered, probed ? 1 : 0);
+        dbsp_host_free(h);
+        dbsp_plan_free(p);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -473,6 +523,7 @@ int main(void)
         cmocka_unit_test(test_host_big_feed_is_sliced_exactly),
         cmocka_unit_test(test_host_steps_without_input),
         cmocka_unit_test(test_host_compact_cancels_and_keeps_contents),
+        cmocka_unit_test(test_host_key_filters_only_where_probed),
     };
     return cmocka_run_group_tests(tests, setup_pools, teardown_pools);
 }

@@ -144,13 +144,14 @@ static inline void tlist_add(tlist *dst, const tlist *src, int64_t sign)
     }
 }
 
-/* Builds a batch of l's entries through a builder, in l's order. */
-static inline spine_batch *tlist_build(const tlist *l, bool promise_sorted)
+/* Builds a batch of l's entries through a builder, in l's order, with key
+ * filters (S18) or without. */
+static inline spine_batch *tlist_build_filters(const tlist *l, bool filters)
 {
     spine_builder bld;
     spine_batch *b = NULL;
     spine_builder_init(&bld);
-    (void)promise_sorted; /* builders notice order themselves */
+    spine_builder_set_filters(&bld, filters);
     for (size_t i = 0; i < l->n; i++) {
         const tentry *t = &l->v[i];
         assert_int_equal(spine_builder_push(&bld, t->e, t->klen, t->e + t->klen,
@@ -161,6 +162,14 @@ static inline spine_batch *tlist_build(const tlist *l, bool promise_sorted)
     spine_builder_fini(&bld);
     assert_non_null(b);
     return b;
+}
+
+/* Builds a batch of l's entries through a builder (with its default key
+ * filters), in l's order. */
+static inline spine_batch *tlist_build(const tlist *l, bool promise_sorted)
+{
+    (void)promise_sorted; /* builders notice order themselves */
+    return tlist_build_filters(l, true);
 }
 
 /* Asserts that batch b holds exactly the consolidated model m. */

@@ -595,6 +595,81 @@ static void test_builder_keep_and_trim(void **state)
     spine_builder_fini(&b);
 }
 
+/* spine_builder_set_filters: a builder's batches carry a key filter (S18)
+ * by default and none once told so, in each of finish's three cases (in
+ * bulk, in order with equal neighbours, sorted); a batch whose keys are
+ * empty never gets one (every probe is the one key), nor does
+ * spine_batch_rows' copy.  Both kinds pass spine_batch_check. */
+static void test_builder_filters_on_request(void **state)
+{
+    (void)state;
+    spine_builder bld;
+    spine_builder_init(&bld);
+    for (int order = 0; order < 3; order++) {
+        for (int f = 0; f < 2; f++) {
+            spine_builder_set_filters(&bld, f == 1);
+            for (int64_t i = 0; i < 100; i++) {
+                /* ascending; ascending with each entry twice; descending */
+                int64_t key = order == 2 ? 99 - i : order == 1 ? i / 2 : i;
+                uint8_t k[16];
+                ivm_value kv = ivm_value_int(key);
+                size_t kl = enc(&kv, 1, k);
+                assert_int_equal(spine_builder_push(&bld, k, kl, k, kl, 1), IVM_OK);
+            }
+            spine_batch *b = NULL;
+            assert_int_equal(spine_builder_finish(&bld, &b), IVM_OK);
+            assert_int_equal(spine_batch_check(b), IVM_OK);
+            assert_true((b->filter != NULL) == (f == 1));
+            assert_true((b->filter_blocks > 0) == (f == 1));
+            spine_batch *r = NULL;
+            assert_int_equal(spine_batch_rows(b, &r), IVM_OK);
+            assert_null(r->filter);
+            assert_int_equal(spine_batch_check(r), IVM_OK);
+            spine_batch_unref(r);
+            spine_batch_unref(b);
+        }
+    }
+    /* The setting outlasts the buffers: after a large batch a small one
+     * gives them back (and trim does, for a builder that keeps them), and
+     * the batches after still follow the setting. */
+    for (int f = 0; f < 2; f++) {
+        for (int keep = 0; keep < 2; keep++) {
+            spine_builder_set_filters(&bld, f == 1);
+            spine_builder_set_keep(&bld, keep ? (size_t)64 << 10 : 0);
+            for (int round = 0; round < 4; round++) {
+                size_t n = round == 0 ? 20000 : 100;
+                for (size_t i = 0; i < n; i++) {
+                    uint8_t k[16];
+                    ivm_value kv = ivm_value_int((int64_t)i);
+                    size_t kl = enc(&kv, 1, k);
+                    assert_int_equal(spine_builder_push(&bld, k, kl, k, kl, 1), IVM_OK);
+                }
+                spine_batch *b = NULL;
+                assert_int_equal(spine_builder_finish(&bld, &b), IVM_OK);
+                assert_true((b->filter != NULL) == (f == 1));
+                spine_batch_unref(b);
+                if (round == 1)
+                    spine_builder_trim(&bld);
+            }
+            assert_true(bld.data_cap < (size_t)64 << 10); /* the buffers were given back */
+        }
+    }
+    spine_builder_set_keep(&bld, 0);
+    spine_builder_set_filters(&bld, true);
+    for (int64_t i = 0; i < 100; i++) {
+        uint8_t v[16];
+        ivm_value vv = ivm_value_int(i);
+        assert_int_equal(spine_builder_push(&bld, NULL, 0, v, enc(&vv, 1, v), 1), IVM_OK);
+    }
+    spine_batch *b = NULL;
+    assert_int_equal(spine_builder_finish(&bld, &b), IVM_OK);
+    assert_int_equal(b->n, 100);
+    assert_null(b->filter); /* empty keys */
+    assert_int_equal(spine_batch_check(b), IVM_OK);
+    spine_batch_unref(b);
+    spine_builder_fini(&bld);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -609,6 +684,7 @@ int main(void)
         cmocka_unit_test(test_builder_keeps_buffers),
         cmocka_unit_test(test_batch_rows),
         cmocka_unit_test(test_builder_keep_and_trim),
+        cmocka_unit_test(test_builder_filters_on_request),
     };
     return cmocka_run_group_tests_name("spine/builder", tests, NULL, NULL);
 }

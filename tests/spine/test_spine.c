@@ -496,6 +496,89 @@ static void test_spine_drops_empty_batches(void **state)
     spine_free(NULL);
 }
 
+/* S18 and spine_opts.exact_seeks: a probed spine builds key filters on its
+ * merge and compaction outputs, a spine not marked probed builds none; an
+ * inserted batch keeps what it came with.  Exact seeks answer as the model
+ * does in both, with and without filters (a batch without one is
+ * searched). */
+static void test_spine_filters_only_when_probed(void **state)
+{
+    (void)state;
+    spine_merger *m;
+    assert_int_equal(spine_merger_new_manual(&m), IVM_OK);
+    spine *sp[2];
+    for (int i = 0; i < 2; i++) {
+        spine_opts o = {.merger = m, .exact_seeks = i == 1};
+        assert_non_null(sp[i] = spine_new_opts(&o));
+    }
+    tlist model = {0};
+    for (int64_t b = 0; b < 40; b++) {
+        tlist batch = {0};
+        for (int64_t j = 0; j < 8; j++) {
+            uint8_t k[16];
+            ivm_value kv = ivm_value_int(2 * (b + 40 * j)); /* odd keys stay absent */
+            tlist_push(&batch, k, enc(&kv, 1, k), NULL, 0, 1);
+        }
+        for (int i = 0; i < 2; i++) {
+            /* Inserted without filters: every filter is a merge's. */
+            assert_int_equal(spine_insert_take(sp[i], tlist_build_filters(&batch, false)), IVM_OK);
+            spine_wait_idle(sp[i]);
+        }
+        tlist_add(&model, &batch, 1);
+        tlist_free(&batch);
+    }
+    tlist_consolidate(&model);
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < 2; i++) {
+            spine_stats st;
+            assert_int_equal(spine_check(sp[i]), IVM_OK);
+            spine_stats_get(sp[i], &st);
+            assert_true(st.merges > 0);
+            if (i == 0)
+                assert_int_equal(st.filtered, 0);
+            else if (round == 0) /* merge outputs (level 2 and up) only */
+                assert_int_equal(st.filtered, st.batches - st.level_batches[1]);
+            else
+                assert_int_equal(st.filtered, st.batches);
+            assert_true(round == 0 || st.batches == 1);
+            assert_true(i == 0 || st.filtered > 0);
+            spine_cursor *c;
+            const spine *const arr[1] = {sp[i]};
+            assert_int_equal(spine_cursor_new(arr, 1, NULL, 0, &c), IVM_OK);
+            for (int64_t key = -1; key < 700; key++) { /* ascending, then at random */
+                uint8_t k[16];
+                ivm_value kv = ivm_value_int(key < 660 ? key : (int64_t)rng_below(700));
+                assert_seek_exact(c, &model, k, enc(&kv, 1, k));
+            }
+            spine_cursor_free(c);
+        }
+        /* Then one batch, made by compaction. */
+        for (int i = 0; i < 2 && round == 0; i++)
+            assert_int_equal(spine_compact(sp[i]), IVM_OK);
+    }
+    /* A batch with a filter keeps it in the plain spine, until a
+     * compaction without one replaces it. */
+    tlist more = {0};
+    for (int64_t j = 0; j < 8; j++) {
+        uint8_t k[16];
+        ivm_value kv = ivm_value_int(1000 + j);
+        tlist_push(&more, k, enc(&kv, 1, k), NULL, 0, 1);
+    }
+    assert_int_equal(spine_insert_take(sp[0], tlist_build_filters(&more, true)), IVM_OK);
+    spine_stats st;
+    spine_stats_get(sp[0], &st);
+    assert_int_equal(st.filtered, 1);
+    assert_int_equal(spine_compact(sp[0]), IVM_OK);
+    spine_stats_get(sp[0], &st);
+    assert_int_equal(st.batches, 1);
+    assert_int_equal(st.filtered, 0);
+    tlist_free(&more);
+    tlist_free(&model);
+    for (int i = 0; i < 2; i++)
+        spine_free(sp[i]);
+    spine_merger_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -510,6 +593,7 @@ int main(void)
         cmocka_unit_test(test_spine_compact_and_free_mid_merge),
         cmocka_unit_test(test_spine_merger_fair),
         cmocka_unit_test(test_spine_drops_empty_batches),
+        cmocka_unit_test(test_spine_filters_only_when_probed),
     };
     return cmocka_run_group_tests_name("spine/spine", tests, NULL, NULL);
 }

@@ -27,6 +27,7 @@ static size_t rest_bound(size_t rows)
 
 typedef struct sp {
     spine *s;
+    bool exact;  /* spine_opts.exact_seeks, drawn at random */
     tlist model;
     spine_stats last;
 } sp;
@@ -47,7 +48,8 @@ typedef struct world {
 
 static void sp_open(world *w, sp *p)
 {
-    spine_opts o = {.merger = w->m, .max_pending = w->max_pending};
+    p->exact = rng_below(2) == 0;
+    spine_opts o = {.merger = w->m, .max_pending = w->max_pending, .exact_seeks = p->exact};
     p->s = spine_new_opts(&o);
     assert_non_null(p->s);
     memset(&p->last, 0, sizeof p->last);
@@ -76,6 +78,7 @@ static void check_stats(sp *p)
      * at least two when compacting). */
     assert_true(st.merge_rows - p->last.merge_rows >= 2 * (st.merges - p->last.merges));
     assert_int_equal(st.waits, 0);
+    assert_true(st.filtered <= st.batches);
     p->last = st;
 }
 
@@ -102,6 +105,22 @@ static void check_sp(world *w, sp *p)
         size_t kl;
         probe(k, &kl, w->wide);
         assert_seek(c, &p->model, k, kl);
+    }
+    /* Exact seeks, with whatever filters the batches have: none, some or
+     * all (S18: a batch without one is searched), and keys the model
+     * holds, so that hits are checked too. */
+    spine_cursor_rewind(c);
+    for (int i = 0; i < 6; i++) {
+        uint8_t k[256];
+        size_t kl;
+        if (p->model.n > 0 && rng_below(2) == 0) {
+            const tentry *t = &p->model.v[rng_below(p->model.n)];
+            kl = t->klen;
+            memcpy(k, t->e, kl);
+        } else {
+            probe(k, &kl, w->wide);
+        }
+        assert_seek_exact(c, &p->model, k, kl);
     }
     spine_cursor_free(c);
 }
@@ -148,10 +167,12 @@ static void step(world *w)
     if (what < 45) {
         tlist batch = {0};
         gen_batch(w, &batch, &p->model);
-        bool promise = rng_below(3) == 0;
-        if (promise)
+        if (rng_below(3) == 0)
             tlist_consolidate(&batch);
-        assert_int_equal(spine_insert_take(p->s, tlist_build(&batch, promise)), IVM_OK);
+        /* Inserted batches with and without filters, into spines that
+         * build them on merges or not. */
+        assert_int_equal(spine_insert_take(p->s, tlist_build_filters(&batch, rng_below(2) == 0)),
+                         IVM_OK);
         tlist_add(&p->model, &batch, 1);
         tlist_consolidate(&p->model);
         tlist_free(&batch);
@@ -162,11 +183,16 @@ static void step(world *w)
         size_t budget = r < 4 ? 1 + rng_below(4) : r < 8 ? 1 + rng_below(300) : 1 + rng_below(20000);
         spine_merger_work(w->m, budget);
     } else if (what < 88) {
+        spine_stats before, st;
+        spine_stats_get(p->s, &before);
         assert_int_equal(spine_compact(p->s), IVM_OK);
-        spine_stats st;
         spine_stats_get(p->s, &st);
         assert_true(st.batches <= 1);
         assert_int_equal(st.pending, 0);
+        /* S18: what compaction merged has a filter exactly when the
+         * spine is probed (and the batch large enough). */
+        if (before.batches > 1)
+            assert_int_equal(st.filtered, p->exact && st.rows >= 4);
     } else if (what < 91) {
         spine_wait_idle(p->s);
         spine_stats st;
