@@ -45,11 +45,6 @@ uint64_t rt_thread_cpu_ns(void);
  * counter.  A block allocated here must be resized and freed here.  One
  * relaxed atomic add per call; thread-safe. */
 void *rt_mem_malloc(size_t n);
-/* rt_mem_malloc asks for huge pages (madvise MADV_HUGEPAGE) on the aligned
- * huge pages inside a block of RT_MEM_HUGE_MIN bytes or more, and
- * rt_mem_free takes that back; see runtime/README.md, "Huge pages". */
-#define RT_MEM_HUGE_PAGE ((size_t)2 << 20)
-#define RT_MEM_HUGE_MIN ((size_t)2 << 20)
 void *rt_mem_realloc(void *p, size_t n);
 void rt_mem_free(void *p);
 ivm_rc rt_mem_grow(void **buf, size_t *cap, size_t need, size_t elem);
