@@ -1265,9 +1265,7 @@ static ivm_rc stateful_eval(dbsp_ctx *c, dbsp_node n, aggregate_state *s, spine_
     for (size_t i = 0; i < dx->n && rc == IVM_OK;) {
         size_t klen;
         const uint8_t *key = spine_batch_key(dx, i, &klen);
-        size_t e = i + 1;
-        while (e < dx->n && dx->klen[e] == klen && memcmp(dx->data + dx->off[e], key, klen) == 0)
-            e++;
+        size_t e = spine_batch_key_end(dx, i);
         rc = update_group_state(c, nd, in_cols, s, sc, mc, &in, dx, i, e, key, klen);
         i = e;
     }
@@ -1308,9 +1306,7 @@ static ivm_rc aggregate_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch 
     for (size_t i = 0; i < dx->n && rc == IVM_OK;) {
         size_t klen;
         const uint8_t *key = spine_batch_key(dx, i, &klen);
-        size_t e = i + 1;
-        while (e < dx->n && dx->klen[e] == klen && memcmp(dx->data + dx->off[e], key, klen) == 0)
-            e++;
+        size_t e = spine_batch_key_end(dx, i);
         rc = update_group(c, nd, in_cols, s, in, dx, i, e, old_global, key, klen);
         i = e;
     }

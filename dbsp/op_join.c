@@ -72,16 +72,6 @@ static ivm_rc emit(dbsp_ctx *c, const uint8_t *key, size_t klen, const uint8_t *
     return emit_w(c, key, klen, va, la, vb, lb, w);
 }
 
-static size_t key_group_end(const spine_batch *d, size_t i)
-{
-    size_t klen = d->klen[i];
-    const uint8_t *key = d->data + d->off[i];
-    size_t e = i + 1;
-    while (e < d->n && d->klen[e] == klen && memcmp(d->data + d->off[e], key, klen) == 0)
-        e++;
-    return e;
-}
-
 /* A key of dA only: dA[k] join I(B)[k], A's values outer, B's inner. */
 static ivm_rc key_a_only(dbsp_ctx *c, const spine_batch *da, size_t i, size_t ea,
                          spine_cursor *cb)
@@ -238,8 +228,8 @@ static ivm_rc join_merged(dbsp_ctx *c, const spine_batch *da, const spine_batch 
             const uint8_t *keyb = spine_batch_key(db, j, &kb);
             cmp = spine_row_cmp(keya, ka, keyb, kb);
         }
-        size_t ea = cmp <= 0 ? key_group_end(da, i) : i;
-        size_t eb = cmp >= 0 ? key_group_end(db, j) : j;
+        size_t ea = cmp <= 0 ? spine_batch_key_end(da, i) : i;
+        size_t eb = cmp >= 0 ? spine_batch_key_end(db, j) : j;
         if (cmp < 0)
             rc = key_a_only(c, da, i, ea, cb);
         else if (cmp > 0)

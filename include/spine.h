@@ -157,6 +157,9 @@ static inline const uint8_t *spine_batch_val(const spine_batch *b, size_t i, siz
     *vlen_out = (size_t)(b->off[i + 1] - b->off[i]) - b->klen[i];
     return b->data + b->off[i] + b->klen[i];
 }
+/* The index after the last entry with entry i's key (i < n): keys are
+ * sorted, so a key's entries are one stretch [i, spine_batch_key_end). */
+size_t spine_batch_key_end(const spine_batch *b, size_t i);
 /* Whole entry (key bytes then value bytes). */
 static inline const uint8_t *spine_batch_row(const spine_batch *b, size_t i, size_t *len_out)
 {

@@ -108,6 +108,14 @@ static inline bool same_key_as_prev(const spine_batch *b, size_t i)
     return kl == b->klen[i - 1] && spine_mem_eq(b->data + b->off[i], b->data + b->off[i - 1], kl);
 }
 
+size_t spine_batch_key_end(const spine_batch *b, size_t i)
+{
+    size_t e = i + 1;
+    while (e < b->n && same_key_as_prev(b, e))
+        e++;
+    return e;
+}
+
 /* Sets hash h's bits in its block. */
 static inline void filter_add(spine_batch *b, uint64_t h)
 {

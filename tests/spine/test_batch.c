@@ -86,6 +86,33 @@ static void test_batch_seek_finds_first_key(void **state)
     }
 }
 
+/* spine_batch_key_end: the end of each key's stretch, against the model
+ * (whose entries are consolidated and sorted like the batch's). */
+static void test_batch_key_end(void **state)
+{
+    (void)state;
+    rng_seed(22);
+    for (int iter = 0; iter < 200; iter++) {
+        tlist a = {0};
+        fill(&a, 1 + rng_below(80));
+        tlist_consolidate(&a);
+        if (a.n == 0) {
+            tlist_free(&a);
+            continue;
+        }
+        spine_batch *b = tlist_build(&a, false);
+        assert_int_equal(b->n, a.n);
+        for (size_t i = 0; i < a.n; i++) {
+            size_t e = i + 1;
+            while (e < a.n && tentry_same_key(&a.v[e], &a.v[i]))
+                e++;
+            assert_int_equal(spine_batch_key_end(b, i), e);
+        }
+        spine_batch_unref(b);
+        tlist_free(&a);
+    }
+}
+
 /* Large batches, where seeks go through the fences first: keys whose
  * 8-byte prefixes differ (wide integers), keys shorter than 8 bytes (short
  * text, NULL), keys that share long prefixes (text with a common start),
@@ -350,6 +377,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_batch_merge_consolidates),
         cmocka_unit_test(test_batch_seek_finds_first_key),
+        cmocka_unit_test(test_batch_key_end),
         cmocka_unit_test(test_batch_seek_with_fences),
         cmocka_unit_test(test_batch_seek_shared_prefix),
         cmocka_unit_test(test_batch_ref_counts),
