@@ -127,6 +127,42 @@ static bool pair_weight(int64_t wd, int64_t wi, int64_t wdb, int64_t wib, int64_
     return true;
 }
 
+/* One step of merging a key's values in a delta, d[x, e), with the same
+ * key's values under a cursor (which stands on the key, or shows no value
+ * after a missed seek), in value order.  A value in both comes once, with
+ * both weights. */
+typedef struct merged_val {
+    const uint8_t *v; /* the value: in d, or the cursor's */
+    size_t len;
+    int64_t wd, wi; /* its weight in d and under the cursor (0: absent) */
+    int cmp;        /* < 0: d's only, > 0: the cursor's only, 0: both */
+} merged_val;
+
+static bool merge_next(const spine_batch *d, size_t x, size_t e, spine_cursor *cur,
+                       merged_val *m)
+{
+    bool ind = x < e, ini = spine_cursor_val_valid(cur);
+    if (!ind && !ini)
+        return false;
+    size_t ld = 0, li = 0;
+    const uint8_t *vd = ind ? spine_batch_val(d, x, &ld) : NULL;
+    const uint8_t *vi = ini ? spine_cursor_val(cur, &li) : NULL;
+    m->cmp = !ind ? 1 : !ini ? -1 : spine_row_cmp(vd, ld, vi, li);
+    m->v = m->cmp <= 0 ? vd : vi;
+    m->len = m->cmp <= 0 ? ld : li;
+    m->wd = m->cmp <= 0 ? d->w[x] : 0;
+    m->wi = m->cmp >= 0 ? spine_cursor_weight(cur) : 0;
+    return true;
+}
+
+static void merge_advance(size_t *x, spine_cursor *cur, const merged_val *m)
+{
+    if (m->cmp <= 0)
+        (*x)++;
+    if (m->cmp >= 0)
+        spine_cursor_step_val(cur);
+}
+
 /* One A value a of a key in both deltas, weighing wd in dA and wi in
  * I(A): its pairs with the key's B values, in B order.  A pair (a, b)
  * weighs wd * I(B)[b] + z^-1(I(A))[a] * dB[b] = wd * wib + (wi - wd) * wdb.
@@ -145,30 +181,16 @@ static ivm_rc pair_a(dbsp_ctx *c, const uint8_t *key, size_t klen, const uint8_t
         return rc;
     }
     spine_cursor_rewind_vals(cb);
-    size_t y = j;
-    for (;;) {
-        bool ind = y < eb, ini = spine_cursor_val_valid(cb);
-        if (!ind && !ini)
-            return IVM_OK;
-        size_t ld = 0, li = 0;
-        const uint8_t *vd = ind ? spine_batch_val(db, y, &ld) : NULL;
-        const uint8_t *vi = ini ? spine_cursor_val(cb, &li) : NULL;
-        int cmp = !ind ? 1 : !ini ? -1 : spine_row_cmp(vd, ld, vi, li);
-        int64_t wdb = cmp <= 0 ? db->w[y] : 0, wib = cmp >= 0 ? spine_cursor_weight(cb) : 0;
+    merged_val m;
+    for (size_t y = j; merge_next(db, y, eb, cb, &m); merge_advance(&y, cb, &m)) {
         int64_t w;
-        if (!pair_weight(wd, wi, wdb, wib, &w))
+        if (!pair_weight(wd, wi, m.wd, m.wi, &w))
             return ivm_err_set(&c->err, IVM_INVALID, 0, 0, "join: weight overflow");
-        if (w != 0) {
-            ivm_rc rc = cmp <= 0 ? emit_w(c, key, klen, va, la, vd, ld, w)
-                                 : emit_w(c, key, klen, va, la, vi, li, w);
-            if (rc != IVM_OK)
-                return rc;
-        }
-        if (cmp <= 0)
-            y++;
-        if (cmp >= 0)
-            spine_cursor_step_val(cb);
+        ivm_rc rc = w != 0 ? emit_w(c, key, klen, va, la, m.v, m.len, w) : IVM_OK;
+        if (rc != IVM_OK)
+            return rc;
     }
+    return IVM_OK;
 }
 
 /* A key in both deltas: the A values of dA and of I(A) merged in order,
@@ -184,26 +206,14 @@ static ivm_rc key_both(dbsp_ctx *c, const spine_batch *da, size_t i, size_t ea,
      * merge is empty. */
     dbsp_cursor_seek_exact(ca, key, klen);
     dbsp_cursor_seek_exact(cb, key, klen);
-    size_t x = i;
-    for (;;) {
-        bool ind = x < ea, ini = spine_cursor_val_valid(ca);
-        if (!ind && !ini)
-            return IVM_OK;
-        size_t ld = 0, li = 0;
-        const uint8_t *vd = ind ? spine_batch_val(da, x, &ld) : NULL;
-        const uint8_t *vi = ini ? spine_cursor_val(ca, &li) : NULL;
-        int cmp = !ind ? 1 : !ini ? -1 : spine_row_cmp(vd, ld, vi, li);
-        int64_t wd = cmp <= 0 ? da->w[x] : 0, wi = cmp >= 0 ? spine_cursor_weight(ca) : 0;
-        /* vi stays valid: pair_a moves cb only. */
-        ivm_rc rc = cmp <= 0 ? pair_a(c, key, klen, vd, ld, wd, wi, db, j, eb, cb)
-                             : pair_a(c, key, klen, vi, li, wd, wi, db, j, eb, cb);
+    merged_val m;
+    for (size_t x = i; merge_next(da, x, ea, ca, &m); merge_advance(&x, ca, &m)) {
+        /* m.v stays valid: pair_a moves cb only. */
+        ivm_rc rc = pair_a(c, key, klen, m.v, m.len, m.wd, m.wi, db, j, eb, cb);
         if (rc != IVM_OK)
             return rc;
-        if (cmp <= 0)
-            x++;
-        if (cmp >= 0)
-            spine_cursor_step_val(ca);
     }
+    return IVM_OK;
 }
 
 /* Walks the keys of dA and dB merged in order.  Every row of the step's
