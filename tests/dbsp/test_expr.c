@@ -877,6 +877,94 @@ static void test_expr_sortkey_orders_like_order_by(void **state)
     }
 }
 
+/* The documented encoding (sortkey.c), one byte at a time: the model the
+ * staged writer must match byte for byte. */
+static size_t ref_byte(uint8_t *o, size_t n, uint8_t c, bool desc)
+{
+    if (desc)
+        c = (uint8_t)~c;
+    if (c <= 1) {
+        o[n++] = 1;
+        o[n++] = (uint8_t)(c + 1);
+    } else {
+        o[n++] = c;
+    }
+    return n;
+}
+
+static size_t ref_key(uint8_t *o, int flags, const ivm_value *v)
+{
+    bool desc = (flags & DBSP_ORDER_DESC) != 0;
+    size_t n = 0;
+    if (v->type == IVM_TNULL || (v->type == IVM_TREAL && isnan(v->u.r)))
+        return ref_byte(o, n, (flags & DBSP_ORDER_NULLS_LAST) ? 0x03 : 0x01, false);
+    n = ref_byte(o, n, 0x02, false);
+    if (v->type == IVM_TTEXT) {
+        n = ref_byte(o, n, 0x20, desc);
+        for (uint32_t i = 0; i < v->u.s.n; i++)
+            n = ref_byte(o, n, (uint8_t)v->u.s.p[i], desc);
+        return ref_byte(o, n, 0x00, desc);
+    }
+    double hi = v->type == IVM_TREAL ? v->u.r : (double)v->u.i;
+    uint64_t rem = 0;
+    if (v->type == IVM_TINT) {
+        if (hi >= 9223372036854775808.0 || (int64_t)hi > v->u.i)
+            hi = nextafter(hi, -INFINITY);
+        rem = (uint64_t)(v->u.i - (int64_t)hi);
+    }
+    if (hi == 0.0)
+        hi = 0.0;
+    uint64_t u;
+    memcpy(&u, &hi, sizeof u);
+    u = (u & 0x8000000000000000ULL) ? ~u : (u | 0x8000000000000000ULL);
+    n = ref_byte(o, n, 0x10, desc);
+    for (int i = 7; i >= 0; i--)
+        n = ref_byte(o, n, (uint8_t)(u >> (8 * i)), desc);
+    for (int i = 1; i >= 0; i--)
+        n = ref_byte(o, n, (uint8_t)(rem >> (8 * i)), desc);
+    return n;
+}
+
+/* Keys are the documented bytes, for every class and flag, and for texts
+ * long enough to be written in several pieces, with bytes that need
+ * escaping (0x01 ascending, 0xfe and 0xff descending) at every offset. */
+static void test_expr_sortkey_bytes(void **state)
+{
+    (void)state;
+    char text[300];
+    for (size_t i = 0; i < sizeof text; i++)
+        text[i] = (char)(i % 3 == 0 ? 0x01 : i % 3 == 1 ? 0xff : 0xfe);
+    const ivm_value vals[] = {
+        ivm_value_null(), ivm_value_real(NAN), ivm_value_int(INT64_MIN), ivm_value_int(-1),
+        ivm_value_int(0), ivm_value_int(1), ivm_value_int(256), ivm_value_int(INT64_MAX),
+        ivm_value_int(9007199254740993LL), ivm_value_real(-0.0), ivm_value_real(1.5),
+        ivm_value_real(-INFINITY), ivm_value_text("", 0), ivm_value_text("abc", 3),
+    };
+    uint8_t want[2 * sizeof text + 8];
+    for (int flags = 0; flags < 4; flags++) {
+        for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
+            size_t n = ref_key(want, flags, &vals[i]);
+            ivm_value k = sortkey1(flags, vals[i]);
+            assert_int_equal(k.u.s.n, n);
+            assert_memory_equal(k.u.s.p, want, n);
+        }
+        for (size_t len = 0; len <= sizeof text; len += len < 80 ? 1 : 37) {
+            for (size_t start = 0; start < 3; start++) {
+                if (start + len > sizeof text)
+                    continue;
+                ivm_value v = ivm_value_text(text + start, (uint32_t)len);
+                size_t n = ref_key(want, flags, &v);
+                ivm_value k = sortkey1(flags, v);
+                assert_int_equal(k.u.s.n, n);
+                assert_memory_equal(k.u.s.p, want, n);
+            }
+            rt_arena_reset(&scratch);
+            teardown(NULL);
+            setup(NULL);
+        }
+    }
+}
+
 /* Several terms: the first decides, the next breaks its ties; no terms
  * give the empty key; an odd argument count is refused. */
 static void test_expr_sortkey_terms(void **state)
@@ -931,6 +1019,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_expr_describe_and_dup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expr_sortkey_orders_like_order_by, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expr_sortkey_terms, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expr_sortkey_bytes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
