@@ -641,22 +641,45 @@ static ivm_rc lower_node(pctx *c, const lp_node *n, plan_query *q, lowered *out)
             return rc;
         /* map [partition..., sortkey, row...] keyed by the partition ->
          * exchange -> integrate -> topk(0, limit, numbered): each
-         * partition's first rows on the worker that owns it (P5). */
-        uint32_t nx = n->nexprs, width = nx + in.nphys;
-        dbsp_expr **ex = ivm_calloc(width + 1, sizeof *ex);
-        if (ex == NULL)
+         * partition's first rows on the worker that owns it (P5).  An
+         * input column that a partition term copies as it is appears once,
+         * as that key column: within a partition its bytes are the same in
+         * every row, so leaving it out of the row changes neither the
+         * order of the partition's rows nor which rows are equal, and the
+         * arrangement is that much narrower. */
+        uint32_t nx = n->nexprs, np = n->npart, nphys = in.nphys;
+        uint32_t *phys = rt_arena_alloc(&c->arena, sizeof(uint32_t) * (nphys + 1));
+        dbsp_expr **ex = ivm_calloc(nx + nphys + 1, sizeof *ex);
+        if (ex == NULL || phys == NULL) {
+            ivm_free(ex);
             return IVM_NOMEM;
-        for (uint32_t i = 0; i < width && rc == IVM_OK; i++) {
-            ex[i] = i < nx ? xremap(n->exprs[i], in.map, 0) : dbsp_expr_col(i - nx, IVM_TNULL);
-            if (ex[i] == NULL) {
-                for (uint32_t j = 0; j < i; j++)
-                    dbsp_expr_free(ex[j]);
+        }
+        uint32_t width = nx;
+        for (uint32_t i = 0; i < nx && rc == IVM_OK; i++) {
+            ex[i] = xremap(n->exprs[i], in.map, 0);
+            if (ex[i] == NULL)
                 rc = IVM_NOMEM;
-            }
+        }
+        for (uint32_t col = 0; col < nphys && rc == IVM_OK; col++) {
+            phys[col] = UINT32_MAX;
+            for (uint32_t j = 0; j < np && phys[col] == UINT32_MAX; j++)
+                if (ex[j]->op == DBSP_X_COL && ex[j]->col == col)
+                    phys[col] = j;
+            if (phys[col] != UINT32_MAX)
+                continue;
+            phys[col] = width;
+            ex[width] = dbsp_expr_col(col, IVM_TNULL);
+            if (ex[width++] == NULL)
+                rc = IVM_NOMEM;
+        }
+        if (rc != IVM_OK) {
+            for (uint32_t j = 0; j < width; j++)
+                dbsp_expr_free(ex[j]);
+            ivm_free(ex);
+            return rc;
         }
         dbsp_node m, integ;
-        if (rc == IVM_OK)
-            rc = dbsp_plan_map(p, in.node, width, ex, n->npart, &m);
+        rc = dbsp_plan_map(p, in.node, width, ex, np, &m);
         ivm_free(ex);
         if (rc == IVM_OK)
             rc = shard(p, m, &integ);
@@ -664,15 +687,14 @@ static ivm_rc lower_node(pctx *c, const lp_node *n, plan_query *q, lowered *out)
             rc = dbsp_plan_topk(p, integ, 0, n->limit, true, &node);
         if (rc != IVM_OK)
             return rc;
-        /* in's columns after the partition and the sort key; the number
-         * last. */
+        /* in's columns where the map put them; the number last. */
         out->node = node;
         out->nphys = width + 1;
         out->map = rt_arena_alloc(&c->arena, sizeof(uint32_t) * (n->ncols + 1));
         if (out->map == NULL)
             return IVM_NOMEM;
         for (uint32_t i = 0; i + 1 < n->ncols; i++)
-            out->map[i] = nx + in.map[i];
+            out->map[i] = phys[in.map[i]];
         out->map[n->ncols - 1] = width;
         return IVM_OK;
     }
