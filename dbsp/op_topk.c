@@ -16,30 +16,42 @@
  * planner makes that order the ORDER BY order by putting a DBSP_FN_SORTKEY
  * column first among them (sortkey.c); the rest of the row breaks ties, so
  * the choice among rows SQL would call equal is deterministic.  For each
- * partition touched by dx the operator seeks the partition in I(x) (after
- * this step, D2), walks its first m + n rows, and compares them with the
- * rows it emitted before, kept in its output integral keyed by partition
- * (T1, dbsp/README.md); the difference goes out.  Per step and touched
- * partition: O(m + n + |dx|) cursor steps, never the partition's size.
- * Values of non-positive weight are not rows (as MIN and MAX skip them).
- * Rows must be sharded by partition (D4); with nkey 0 every row is on the
- * worker that owns the empty key (D9).
+ * partition touched by dx the operator reads the rows it emitted before,
+ * kept in its output integral keyed by partition (T1, dbsp/README.md), and
+ * finds the new top: by walking the partition's first m + n rows in I(x)
+ * (after this step, D2), or, while every weight this operator has been fed
+ * is positive and m is 0, by merging the old top with dx's rows of the
+ * partition, which gives the same rows without a seek into I(x) (T2).  The
+ * difference goes out.  Per step and touched partition: O(m + n + |dx|)
+ * cursor steps, never the partition's size.  Values of non-positive weight
+ * are not rows (as MIN and MAX skip them).  Rows must be sharded by
+ * partition (D4); with nkey 0 every row is on the worker that owns the
+ * empty key (D9).
  */
 #include "dbsp_int.h"
 
-/* A row of the new top: its value bytes in the state's buffer, its weight. */
+/* A row kept in a topk_rows: its bytes in the buffer, its weight. */
 typedef struct topk_item {
     size_t off;
     size_t len;
     int64_t w;
 } topk_item;
 
+/* Rows copied out of a cursor or a batch (a cursor's bytes die as it
+ * moves); the buffers are kept from step to step. */
+typedef struct topk_rows {
+    topk_item *items;
+    size_t n, icap;
+    uint8_t *bytes;
+    size_t nbytes, bcap;
+} topk_rows;
+
 typedef struct topk_state {
     spine *prev;          /* the output's integral: what was emitted (T1) */
-    topk_item *items;     /* the touched partition's new top rows */
-    size_t nitems, icap;
-    uint8_t *bytes;       /* their value bytes (cursor bytes die as it moves) */
-    size_t nbytes, bcap;
+    topk_rows top;        /* the touched partition's new top rows */
+    topk_rows old;        /* its rows in prev, as they were */
+    bool signed_input;    /* some dx had a negative weight: I(x) may hold
+                             non-positive weights, so T2 does not apply */
 } topk_state;
 
 ivm_rc dbsp_plan_topk(dbsp_plan *p, dbsp_node in_integrated, int64_t offset, int64_t limit,
@@ -69,101 +81,209 @@ static bool ranked(const dbsp_plan *p, const dbsp_pnode *nd)
     return nd->ncols > p->nodes[nd->in[0]].ncols;
 }
 
-/* Appends a row of the new top (copied: the cursor's bytes are borrowed),
- * followed by the encoding of its position pos when pos > 0. */
-static ivm_rc keep(topk_state *s, const uint8_t *val, size_t len, int64_t w, int64_t pos)
+/* Appends a row (copied: a cursor's bytes are borrowed), followed by the
+ * encoding of its position pos when pos > 0. */
+static ivm_rc keep(topk_rows *r, const uint8_t *val, size_t len, int64_t w, int64_t pos)
 {
-    ivm_value r = ivm_value_int(pos);
-    size_t rlen = pos > 0 ? spine_row_size(&r, 1) : 0;
-    if (s->nitems == s->icap &&
-        ivm_grow((void **)&s->items, &s->icap, s->nitems + 1, sizeof *s->items) != IVM_OK)
+    ivm_value rv = ivm_value_int(pos);
+    size_t rlen = pos > 0 ? spine_row_size(&rv, 1) : 0;
+    if (r->n == r->icap &&
+        ivm_grow((void **)&r->items, &r->icap, r->n + 1, sizeof *r->items) != IVM_OK)
         return IVM_NOMEM;
-    if (s->nbytes + len + rlen > s->bcap &&
-        ivm_grow((void **)&s->bytes, &s->bcap, s->nbytes + len + rlen, 1) != IVM_OK)
+    if (r->nbytes + len + rlen > r->bcap &&
+        ivm_grow((void **)&r->bytes, &r->bcap, r->nbytes + len + rlen, 1) != IVM_OK)
         return IVM_NOMEM;
     if (len > 0)
-        memcpy(s->bytes + s->nbytes, val, len);
+        memcpy(r->bytes + r->nbytes, val, len);
     if (rlen > 0)
-        spine_row_encode(&r, 1, s->bytes + s->nbytes + len);
-    s->items[s->nitems++] = (topk_item){s->nbytes, len + rlen, w};
-    s->nbytes += len + rlen;
+        spine_row_encode(&rv, 1, r->bytes + r->nbytes + len);
+    r->items[r->n++] = (topk_item){r->nbytes, len + rlen, w};
+    r->nbytes += len + rlen;
     return IVM_OK;
+}
+
+/* Walks values in byte order into the new top: skip is what the offset
+ * still hides, room what the limit still takes. */
+typedef struct topk_walk {
+    const dbsp_pnode *nd;
+    bool rank;
+    uint64_t skip, room;
+} topk_walk;
+
+/* Offers the next value, of weight w, to the new top. */
+static ivm_rc offer(topk_walk *k, topk_rows *top, const uint8_t *val, size_t vlen, int64_t w)
+{
+    if (w <= 0 || k->room == 0)
+        return IVM_OK;
+    uint64_t u = (uint64_t)w;
+    if (k->skip >= u) {
+        k->skip -= u;
+        return IVM_OK;
+    }
+    u -= k->skip;
+    k->skip = 0;
+    if (u > k->room)
+        u = k->room;
+    ivm_rc rc = IVM_OK;
+    if (!k->rank) {
+        rc = keep(top, val, vlen, (int64_t)u, 0);
+    } else {
+        /* Positions already taken: the offset and the rows kept. */
+        uint64_t pos = (uint64_t)k->nd->offset + (uint64_t)k->nd->limit - k->room;
+        for (uint64_t j = 1; j <= u && rc == IVM_OK; j++)
+            rc = keep(top, val, vlen, 1, (int64_t)(pos + j));
+    }
+    k->room -= u;
+    return rc;
 }
 
 /* The rows ranked offset+1 .. offset+limit of partition key in I(x), in
  * byte order.  With rank, a value's copies are numbered rows: appending the
  * (order-preserving) position to values of one width keeps them in byte
  * order, since no row encoding is a prefix of another of as many columns. */
-static ivm_rc new_top(const dbsp_pnode *nd, bool rank, topk_state *s, spine_cursor *in,
-                      const uint8_t *key, size_t klen)
+static ivm_rc top_from_trace(const dbsp_pnode *nd, bool rank, topk_state *s, spine_cursor *in,
+                             const uint8_t *key, size_t klen)
 {
-    s->nitems = 0;
-    s->nbytes = 0;
-    uint64_t skip = (uint64_t)nd->offset, room = (uint64_t)nd->limit;
-    if (room == 0 || !dbsp_cursor_seek_exact(in, key, klen))
+    topk_walk k = {nd, rank, (uint64_t)nd->offset, (uint64_t)nd->limit};
+    if (k.room == 0 || !dbsp_cursor_seek_exact(in, key, klen))
         return IVM_OK;
-    for (; spine_cursor_val_valid(in) && room > 0; spine_cursor_step_val(in)) {
-        int64_t w = spine_cursor_weight(in);
-        if (w <= 0)
-            continue;
-        uint64_t u = (uint64_t)w;
-        if (skip >= u) {
-            skip -= u;
-            continue;
-        }
-        u -= skip;
-        skip = 0;
-        if (u > room)
-            u = room;
+    ivm_rc rc = IVM_OK;
+    for (; spine_cursor_val_valid(in) && k.room > 0 && rc == IVM_OK; spine_cursor_step_val(in)) {
         size_t vlen;
         const uint8_t *val = spine_cursor_val(in, &vlen);
-        ivm_rc rc = IVM_OK;
-        if (!rank) {
-            rc = keep(s, val, vlen, (int64_t)u, 0);
-        } else {
-            /* Positions already taken: the offset and the rows kept. */
-            uint64_t pos = (uint64_t)nd->offset + (uint64_t)nd->limit - room;
-            for (uint64_t j = 1; j <= u && rc == IVM_OK; j++)
-                rc = keep(s, val, vlen, 1, (int64_t)(pos + j));
-        }
-        room -= u;
-        if (rc != IVM_OK)
-            return rc;
+        rc = offer(&k, &s->top, val, vlen, spine_cursor_weight(in));
     }
-    return IVM_OK;
+    return rc;
 }
 
-/* Emits new top - old top for partition key, in value order (the builder
- * is sorted). */
-static ivm_rc update_partition(dbsp_ctx *c, const dbsp_pnode *nd, bool rank, topk_state *s,
-                               spine_cursor *in, spine_cursor *old, const uint8_t *key,
-                               size_t klen)
+/* Old row i's value (without its position, with rank) and the weight it
+ * counted for; false if the row is not what T1 says a row of an offset-0
+ * top holds (then T2 is not used). */
+static bool old_value(const topk_state *s, bool rank, size_t i, size_t *vlen_out, int64_t *w_out)
 {
-    ivm_rc rc = new_top(nd, rank, s, in, key, klen);
-    if (rc != IVM_OK)
-        return rc;
-    bool has_old = dbsp_cursor_seek_exact(old, key, klen);
-    size_t i = 0;
+    const topk_item *it = &s->old.items[i];
+    if (it->w <= 0)
+        return false;
+    *vlen_out = it->len;
+    *w_out = it->w;
+    if (!rank)
+        return true;
+    /* Offset 0: the rows are numbered 1, 2, ... in byte order. */
+    ivm_value rv = ivm_value_int((int64_t)i + 1);
+    uint8_t enc[16];
+    size_t rlen = spine_row_size(&rv, 1);
+    if (it->w != 1 || rlen > sizeof enc || rlen > it->len)
+        return false;
+    spine_row_encode(&rv, 1, enc);
+    if (memcmp(s->old.bytes + it->off + it->len - rlen, enc, rlen) != 0)
+        return false;
+    *vlen_out = it->len - rlen;
+    return true;
+}
+
+/* T2: the new top of a partition from its old top and dx's rows of it,
+ * entries lo .. hi of dx (all of positive weight, and so is every value in
+ * I(x)).  A value of I(x) outside the old top ranks after all of it, and the
+ * old top holds `limit` rows if any value is outside it; adding rows can
+ * only push values down, so the first `limit` rows of old top + dx are the
+ * first `limit` rows of I(x).  False in *done_out if the old rows are not
+ * what T1 says (the caller then reads I(x)). */
+static ivm_rc top_from_delta(const dbsp_pnode *nd, bool rank, topk_state *s,
+                             const spine_batch *dx, size_t lo, size_t hi, bool *done_out)
+{
+    topk_walk k = {nd, rank, 0, (uint64_t)nd->limit};
+    *done_out = false;
+    size_t i = 0, j = lo;
+    ivm_rc rc = IVM_OK;
+    while (rc == IVM_OK && k.room > 0 && (i < s->old.n || j < hi)) {
+        size_t olen = 0, dlen = 0;
+        int64_t ow = 0;
+        const uint8_t *ov = NULL, *dv = NULL;
+        if (i < s->old.n) {
+            if (!old_value(s, rank, i, &olen, &ow))
+                return IVM_OK;
+            ov = s->old.bytes + s->old.items[i].off;
+        }
+        if (j < hi)
+            dv = spine_batch_val(dx, j, &dlen);
+        int cmp = ov == NULL ? 1 : dv == NULL ? -1 : spine_row_cmp(ov, olen, dv, dlen);
+        if (cmp <= 0) {
+            /* With rank, a value's copies are consecutive old rows. */
+            size_t e = i + 1;
+            for (size_t elen; rank && e < s->old.n; e++) {
+                int64_t ew;
+                if (!old_value(s, rank, e, &elen, &ew))
+                    return IVM_OK;
+                if (elen != olen || memcmp(s->old.bytes + s->old.items[e].off, ov, olen) != 0)
+                    break;
+                ow += ew;
+            }
+            i = e;
+            if (cmp == 0)
+                ow += dx->w[j++];
+            rc = offer(&k, &s->top, ov, olen, ow);
+        } else {
+            rc = offer(&k, &s->top, dv, dlen, dx->w[j++]);
+        }
+    }
+    *done_out = rc == IVM_OK;
+    return rc;
+}
+
+/* Copies partition key's rows of prev (T1) into s->old. */
+static ivm_rc read_old(topk_state *s, spine_cursor *old, const uint8_t *key, size_t klen)
+{
+    s->old.n = 0;
+    s->old.nbytes = 0;
+    if (!dbsp_cursor_seek_exact(old, key, klen))
+        return IVM_OK;
+    ivm_rc rc = IVM_OK;
+    for (; spine_cursor_val_valid(old) && rc == IVM_OK; spine_cursor_step_val(old)) {
+        size_t vlen;
+        const uint8_t *val = spine_cursor_val(old, &vlen);
+        rc = keep(&s->old, val, vlen, spine_cursor_weight(old), 0);
+    }
+    return rc;
+}
+
+/* Emits new top - old top for partition key, whose rows in dx are entries
+ * lo .. hi, in value order (the builder is sorted). */
+static ivm_rc update_partition(dbsp_ctx *c, const dbsp_pnode *nd, bool rank, topk_state *s,
+                               spine_cursor *in, spine_cursor *old, const spine_batch *dx,
+                               size_t lo, size_t hi)
+{
+    size_t klen;
+    const uint8_t *key = spine_batch_key(dx, lo, &klen);
+    s->top.n = 0;
+    s->top.nbytes = 0;
+    ivm_rc rc = read_old(s, old, key, klen);
+    bool done = false;
+    if (rc == IVM_OK && !s->signed_input && nd->offset == 0)
+        rc = top_from_delta(nd, rank, s, dx, lo, hi, &done);
+    if (rc == IVM_OK && !done) {
+        s->top.n = 0;
+        s->top.nbytes = 0;
+        rc = top_from_trace(nd, rank, s, in, key, klen);
+    }
+    size_t i = 0, j = 0;
     spine_builder *b = &c->bld;
-    while (rc == IVM_OK && ((has_old && spine_cursor_val_valid(old)) || i < s->nitems)) {
-        const uint8_t *ov = NULL;
-        size_t olen = 0;
-        if (has_old && spine_cursor_val_valid(old))
-            ov = spine_cursor_val(old, &olen);
-        const topk_item *it = i < s->nitems ? &s->items[i] : NULL;
-        const uint8_t *nv = it ? s->bytes + it->off : NULL;
-        int cmp = ov == NULL ? 1 : it == NULL ? -1 : spine_row_cmp(ov, olen, nv, it->len);
+    while (rc == IVM_OK && (j < s->old.n || i < s->top.n)) {
+        const topk_item *ot = j < s->old.n ? &s->old.items[j] : NULL;
+        const topk_item *it = i < s->top.n ? &s->top.items[i] : NULL;
+        const uint8_t *ov = ot ? s->old.bytes + ot->off : NULL;
+        const uint8_t *nv = it ? s->top.bytes + it->off : NULL;
+        int cmp = ot == NULL ? 1 : it == NULL ? -1 : spine_row_cmp(ov, ot->len, nv, it->len);
         if (cmp < 0) {
-            rc = spine_builder_push(b, key, klen, ov, olen, -spine_cursor_weight(old));
-            spine_cursor_step_val(old);
+            rc = spine_builder_push(b, key, klen, ov, ot->len, -ot->w);
+            j++;
         } else if (cmp > 0) {
             rc = spine_builder_push(b, key, klen, nv, it->len, it->w);
             i++;
         } else {
-            int64_t d = it->w - spine_cursor_weight(old);
+            int64_t d = it->w - ot->w;
             if (d != 0)
                 rc = spine_builder_push(b, key, klen, nv, it->len, d);
-            spine_cursor_step_val(old);
+            j++;
             i++;
         }
     }
@@ -182,6 +302,10 @@ static ivm_rc topk_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch **out
         *out = dbsp_ctx_empty(c);
         return IVM_OK;
     }
+    /* T2 holds while every weight fed so far is positive (then so is every
+     * weight in I(x)); the first negative one ends it for good. */
+    for (size_t i = 0; i < dx->n && !s->signed_input; i++)
+        s->signed_input = dx->w[i] < 0;
     const spine *trace = dbsp_ctx_trace(c, nd->in[0]);
     const spine *prev = s->prev;
     spine_cursor *in = NULL, *old = NULL;
@@ -190,11 +314,9 @@ static ivm_rc topk_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch **out
         rc = spine_cursor_new(&prev, 1, NULL, 0, &old);
     bool rank = ranked(c->plan, nd);
     for (size_t i = 0; i < dx->n && rc == IVM_OK;) {
-        size_t klen;
-        const uint8_t *key = spine_batch_key(dx, i, &klen);
-        rc = update_partition(c, nd, rank, s, in, old, key, klen);
-        while (i < dx->n && dx->klen[i] == klen && memcmp(dx->data + dx->off[i], key, klen) == 0)
-            i++;
+        size_t e = spine_batch_key_end(dx, i);
+        rc = update_partition(c, nd, rank, s, in, old, dx, i, e);
+        i = e;
     }
     spine_cursor_free(in);
     spine_cursor_free(old);
@@ -221,8 +343,10 @@ static void topk_fini(void *state)
 {
     topk_state *s = state;
     spine_free(s->prev);
-    ivm_free(s->items);
-    ivm_free(s->bytes);
+    ivm_free(s->top.items);
+    ivm_free(s->top.bytes);
+    ivm_free(s->old.items);
+    ivm_free(s->old.bytes);
 }
 
 const dbsp_op_vtab dbsp_op_topk_vt = {

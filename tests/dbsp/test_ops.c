@@ -79,16 +79,20 @@ typedef struct prop {
     uint64_t seed;
 } prop;
 
+/* Steps before this one only insert (positive weights); 0 in most tests. */
+static int inserts_until;
+
 /* One random batch for input j, added to *integ as it is made (integ is
  * consolidated only when a deletion needs to pick a present row). */
-static spine_batch *gen_batch(rng *r, const shape *sh, bool multiset, zset *integ)
+static spine_batch *gen_batch(rng *r, const shape *sh, bool multiset, bool inserts,
+                              zset *integ)
 {
     zset b;
     zset_init(&b);
     uint32_t rows = rng_below(r, 6);
     for (uint32_t i = 0; i < rows; i++) {
         ivm_value v[8];
-        if (multiset && integ->n > 0 && rng_below(r, 3) == 0) {
+        if (multiset && !inserts && integ->n > 0 && rng_below(r, 3) == 0) {
             /* Delete one copy of a present row. */
             zset_consolidate(integ);
             if (integ->n == 0)
@@ -104,6 +108,8 @@ static spine_batch *gen_batch(rng *r, const shape *sh, bool multiset, zset *inte
         sh->gen(r, v);
         int64_t w = multiset ? 1 + (rng_below(r, 4) == 0)
                              : (int64_t)(rng_below(r, 2) + 1) * (rng_below(r, 3) == 0 ? -1 : 1);
+        if (inserts && w < 0)
+            w = -w;
         zset_add_vals(&b, v, sh->ncols, sh->nkey, w);
         zset_add_vals(integ, v, sh->ncols, sh->nkey, w);
     }
@@ -142,7 +148,8 @@ static void run_prop(const prop *pr)
                 zset_copy(&prev[j], &integ[j]);
                 uint32_t nb = rng_below(&r, 4);
                 for (uint32_t k = 0; k < nb; k++) {
-                    spine_batch *b = gen_batch(&r, &pr->in[j], pr->multiset, &integ[j]);
+                    spine_batch *b = gen_batch(&r, &pr->in[j], pr->multiset,
+                                               step < inserts_until, &integ[j]);
                     assert_int_equal(dbsp_host_feed_take(h, in[j], b), IVM_OK);
                 }
             }
@@ -1912,6 +1919,25 @@ static void test_topk_matches_recomputation(void **state)
     }
 }
 
+/* Inserts only for a while (the new top comes from the old one and the
+ * delta, T2), then deletions of present rows or free negative weights
+ * (read from I(x) again from the first negative weight on); and inserts
+ * only throughout. */
+static void test_topk_inserts_then_deletes_match_recomputation(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < sizeof tk_cases / sizeof tk_cases[0]; k++) {
+        tk_now = &tk_cases[k];
+        for (int mode = 0; mode < 3; mode++) {
+            prop pr = {1, {{4, tk_now->nkey, gen_topk}}, mode != 1, build_topk, ref_topk,
+                       71 + 3 * k + (uint64_t)mode};
+            inserts_until = mode == 2 ? NSTEPS : NSTEPS / 2;
+            run_prop(&pr);
+            inserts_until = 0;
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1945,6 +1971,7 @@ int main(void)
         cmocka_unit_test(test_aggregate_distinct_large_steps_match_recomputation),
         cmocka_unit_test(test_pipeline_matches_recomputation),
         cmocka_unit_test(test_topk_matches_recomputation),
+        cmocka_unit_test(test_topk_inserts_then_deletes_match_recomputation),
     };
     return cmocka_run_group_tests(tests, setup_pools, teardown_pools);
 }
