@@ -40,6 +40,29 @@ static void test_plan_join_extracts_key(void **state)
     plan_query_free(q);
 }
 
+/* A table named twice (a self-join, a subquery over it) is read through one
+ * input node, fed once per change. */
+static void test_plan_table_read_twice_has_one_input(void **state)
+{
+    (void)state;
+    plan_query *q;
+    ivm_err err;
+    assert_int_equal(plan_sql("SELECT x.c, y.c FROM r AS x JOIN r AS y ON x.a = y.b", true, &q,
+                              &err),
+                     IVM_OK);
+    assert_int_equal(count_kind(q, DBSP_JOIN), 1);
+    assert_int_equal(count_kind(q, DBSP_INPUT), 1);
+    assert_int_equal(q->ninputs, 1);
+    plan_query_free(q);
+    assert_int_equal(plan_sql("SELECT r.c, s.y FROM r JOIN s ON r.a = s.a JOIN (SELECT a, MAX(b) "
+                              "AS m FROM r GROUP BY a) AS g ON r.a = g.a AND r.b = g.m",
+                              true, &q, &err),
+                     IVM_OK);
+    assert_int_equal(count_kind(q, DBSP_INPUT), 2);
+    assert_int_equal(q->ninputs, 2);
+    plan_query_free(q);
+}
+
 static void test_plan_mixed_class_key_is_cast(void **state)
 {
     (void)state;
@@ -394,6 +417,7 @@ int main(void)
         cmocka_unit_test(test_plan_prune_narrows_join_arrangements),
         cmocka_unit_test(test_plan_inner_join_keeps_key_columns_once),
         cmocka_unit_test(test_plan_fold_constant_filters),
+        cmocka_unit_test(test_plan_table_read_twice_has_one_input),
         cmocka_unit_test(test_plan_mixed_class_key_is_cast),
         cmocka_unit_test(test_plan_group_by_arranges_by_group),
         cmocka_unit_test(test_plan_distinct_and_empty_group),
