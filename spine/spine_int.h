@@ -67,6 +67,27 @@ static inline size_t spine_fence_count(size_t n)
     return n / SPINE_FENCE + (n % SPINE_FENCE != 0);
 }
 
+/* Fence f's entry offset, off[16f], right after the fences (S5): with the
+ * fences, which seeks keep in cache, it gives a stretch's data bytes
+ * without reading off[], so a seek fetches the stretch's offsets and its
+ * bytes in one round of cache misses instead of two. */
+static inline const uint64_t *spine_batch_fence_offs(const spine_batch *b)
+{
+    return spine_batch_fences(b) + spine_fence_count(b->n);
+}
+
+/* Data bytes [*from, *to) that hold entries [efrom, eto) of a batch with
+ * fences, when eto is n or a multiple of SPINE_FENCE (as
+ * spine_fence_stretch's): from the offset of efrom's fence entry at or
+ * before it, to eto's offset. */
+static inline void spine_fence_bytes(const spine_batch *b, size_t efrom, size_t eto,
+                                     size_t *from, size_t *to)
+{
+    const uint64_t *fo = spine_batch_fence_offs(b);
+    *from = (size_t)fo[efrom / SPINE_FENCE];
+    *to = eto < b->n ? (size_t)fo[eto / SPINE_FENCE] : b->bytes;
+}
+
 /* Batches this small are searched without their fences. */
 static inline bool spine_batch_use_fences(const spine_batch *b)
 {
