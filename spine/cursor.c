@@ -397,33 +397,35 @@ static inline int run_key_cmp(const spine_run *r, const uint8_t *key, size_t kle
 
 /* A forward seek gallops over the fences for at most this many probes
  * (1, 3 and 7 fences after the position's own: the cache line it already
- * touched and the next), then binary searches the rest: a near target
- * (ascending probes of a sorted delta) costs a line or two, a far one (a
- * random jump ahead) about what a full search costs.  A fourth probe (15
- * ahead, one more line) made random seeks about 10% slower. */
+ * touched and the next one or two), then interpolates and binary searches
+ * the rest: a near target (ascending probes of a sorted delta) costs a
+ * line or two, a far one (a random jump ahead) about what a full search
+ * costs.  A fourth probe (15 ahead, one more line) made random seeks about
+ * 10% slower. */
 #define GALLOP_PROBES 3
 
 /* Fences on a cache line. */
-#define FENCES_PER_LINE (64 / sizeof(uint64_t))
+#define FENCES_PER_LINE (64 / sizeof(spine_fence))
 
 /* A seek fetches a stretch's entry bytes ahead when they are at most this
  * many (about 16 lines). */
 #define PREFETCH_BYTES 1024
 
 /* Rounds of interpolation a search of the fences makes before it bisects,
- * and how far each round's guards stand from its guess (a line of fences
- * on either side). */
+ * and how far each round's guards stand from its guess (two lines of
+ * fences, 128 entries, on either side). */
 #define INTERP_ROUNDS 2
-#define INTERP_GUARD FENCES_PER_LINE
+#define INTERP_GUARD (2 * FENCES_PER_LINE)
 
 /* Run r's next probes of its fences while interpolating: the fence where
  * k would stand if the fences between vlo (at lo) and vhi (at hi) were
- * evenly spread, *at, and a guard a line before and a line after it, all
+ * evenly spread, *at, and a guard INTERP_GUARD fences before and after it, all
  * within [lo, hi).  Keys that are evenly spread (sequential ids, hashes,
  * random numbers) put the target within the guards, so one round of
- * misses narrows the search to a line of fences where bisection takes
- * about log2(fences / 16) rounds; keys that are not lose the round, which
- * still moves one end of the search past a guard. */
+ * misses narrows the search to the fences between the guess and a guard,
+ * which bisection finishes on lines just fetched, where bisecting all the
+ * fences takes log2(fences) rounds; keys that are not lose the round,
+ * which still moves one end of the search past a guard. */
 static inline void fence_guess(const spine_cursor *c, uint32_t r, uint64_t k, size_t *gl,
                                size_t *at, size_t *gh)
 {
@@ -487,14 +489,14 @@ static void seek_runs(spine_cursor *c, const uint32_t *rs, size_t n, const uint8
         }
         /* Going forward, fence pos / 16 is an entry's at or before pos:
          * its key is smaller, its fence <= fkp. */
-        const uint64_t *fence = spine_batch_fences(b);
+        const spine_fence *fence = spine_batch_fences(b);
         lo[r] = forward ? runs[r].pos / SPINE_FENCE + 1 : 0;
         hi[r] = spine_fence_count(b->n);
         step[r] = forward && lo[r] < hi[r];
         c->ip[r] = forward ? 0 : INTERP_ROUNDS;
         if (!forward) {
-            c->vlo[r] = fence[0];
-            c->vhi[r] = fence[hi[r] - 1];
+            c->vlo[r] = fence[0].key;
+            c->vhi[r] = fence[hi[r] - 1].key;
         }
         any |= lo[r] < hi[r];
     }
@@ -504,27 +506,27 @@ static void seek_runs(spine_cursor *c, const uint32_t *rs, size_t n, const uint8
             uint32_t r = rs[i];
             if (lo[r] >= hi[r])
                 continue;
-            const uint64_t *fence = spine_batch_fences(runs[r].b);
+            const spine_fence *fence = spine_batch_fences(runs[r].b);
             if (step[r] > 0) {
                 size_t at = lo[r] + step[r] - 1;
-                __builtin_prefetch(fence + (at < hi[r] ? at : hi[r] - 1));
+                __builtin_prefetch(&fence[at < hi[r] ? at : hi[r] - 1]);
             } else if (c->ip[r] > 0 && hi[r] - lo[r] > 2 * FENCES_PER_LINE) {
                 size_t gl, at, gh;
                 fence_guess(c, r, fkp[r], &gl, &at, &gh);
-                __builtin_prefetch(fence + gl);
-                __builtin_prefetch(fence + at);
-                __builtin_prefetch(fence + gh);
+                __builtin_prefetch(&fence[gl]);
+                __builtin_prefetch(&fence[at]);
+                __builtin_prefetch(&fence[gh]);
             } else {
                 size_t at = (lo[r] + hi[r]) / 2;
-                __builtin_prefetch(fence + at);
+                __builtin_prefetch(&fence[at]);
                 if (hi[r] - lo[r] > 2 * FENCES_PER_LINE) {
                     /* Bisecting: the next round probes one of the middles
                      * of the two halves; fetch both now, so that its miss
                      * overlaps this one instead of following it (a lone
                      * batch, whose rounds have nothing else to overlap,
                      * waits about half as long). */
-                    __builtin_prefetch(fence + (lo[r] + at) / 2);
-                    __builtin_prefetch(fence + (at + 1 + hi[r]) / 2);
+                    __builtin_prefetch(&fence[(lo[r] + at) / 2]);
+                    __builtin_prefetch(&fence[(at + 1 + hi[r]) / 2]);
                 }
             }
         }
@@ -532,14 +534,14 @@ static void seek_runs(spine_cursor *c, const uint32_t *rs, size_t n, const uint8
             uint32_t r = rs[i];
             if (lo[r] >= hi[r])
                 continue;
-            const uint64_t *fence = spine_batch_fences(runs[r].b);
+            const spine_fence *fence = spine_batch_fences(runs[r].b);
             uint64_t k = fkp[r];
             if (step[r] > 0) {
                 /* Galloping: every fence before lo is < fkp. */
                 size_t at = lo[r] + step[r] - 1;
                 if (at >= hi[r]) {
                     step[r] = 0; /* the rest, [lo, count) */
-                } else if (fence[at] >= k) {
+                } else if (fence[at].key >= k) {
                     hi[r] = at; /* bracketed: [lo, at] */
                     step[r] = 0;
                 } else {
@@ -551,13 +553,13 @@ static void seek_runs(spine_cursor *c, const uint32_t *rs, size_t n, const uint8
                      * last fence passed (lo > 0 here: the gallop starts
                      * past fence 0) to the last fence. */
                     c->ip[r] = INTERP_ROUNDS;
-                    c->vlo[r] = fence[lo[r] - 1];
-                    c->vhi[r] = fence[hi[r] - 1];
+                    c->vlo[r] = fence[lo[r] - 1].key;
+                    c->vhi[r] = fence[hi[r] - 1].key;
                 }
             } else if (c->ip[r] > 0 && hi[r] - lo[r] > 2 * FENCES_PER_LINE) {
                 size_t gl, at, gh;
                 fence_guess(c, r, k, &gl, &at, &gh);
-                uint64_t fl = fence[gl], fa = fence[at], fh = fence[gh];
+                uint64_t fl = fence[gl].key, fa = fence[at].key, fh = fence[gh].key;
                 if (fl >= k) {
                     hi[r] = gl;
                     c->vhi[r] = fl;
@@ -578,7 +580,7 @@ static void seek_runs(spine_cursor *c, const uint32_t *rs, size_t n, const uint8
                 c->ip[r]--;
             } else {
                 size_t mid = (lo[r] + hi[r]) / 2;
-                if (fence[mid] < k)
+                if (fence[mid].key < k)
                     lo[r] = mid + 1;
                 else
                     hi[r] = mid;
