@@ -11,7 +11,8 @@
  * per row.  sort_ns_per_row is the time to push the same rows into one
  * spine_builder and finish it (one sort of the whole array), the yardstick.
  * spine_lookup: random seeks of keys present, through one cursor over the
- * spine at rest.  The *cpu* fields are process CPU time (all threads) over
+ * spine at rest; spine_seek_fixed: the same over four batches made
+ * directly (seek_fixed).  The *cpu* fields are process CPU time (all threads) over
  * the same spans.  Prints JSON lines; never decides pass or fail.
  */
 #include "spine.h"
@@ -87,6 +88,55 @@ static void wait_ready(spine *s, gate *g)
             pthread_cond_wait(&g->cv, &g->mu);
         pthread_mutex_unlock(&g->mu);
     }
+}
+
+/* Random seeks of keys present, through one cursor over FIXED_BATCHES
+ * batches of rows / FIXED_BATCHES keys each, made directly (no merger): a
+ * shape that does not depend on the merger's timing, so that runs compare
+ * the search itself.  exact: the batches carry key filters and the seeks
+ * are exact ones (spine_cursor_seek_exact, as joins and aggregates probe:
+ * every filter is asked, one batch searched); otherwise plain seeks
+ * (spine_cursor_seek_key) search every batch. */
+#define FIXED_BATCHES 4
+static void seek_fixed(const int64_t *keys, size_t rows, bool exact)
+{
+    spine_batch *b[FIXED_BATCHES];
+    spine_builder bld;
+    spine_builder_init(&bld);
+    spine_builder_set_filters(&bld, exact);
+    for (size_t j = 0; j < FIXED_BATCHES; j++) {
+        for (size_t i = j; i < rows; i += FIXED_BATCHES)
+            push_row(&bld, keys, i);
+        if (spine_builder_finish(&bld, &b[j]) != IVM_OK)
+            die("build failed");
+    }
+    spine_builder_fini(&bld);
+    spine_cursor *c;
+    if (spine_cursor_new(NULL, 0, b, FIXED_BATCHES, &c) != IVM_OK)
+        die("cursor failed");
+    size_t seeks = rows < 1000000 ? rows : 1000000;
+    int64_t found = 0;
+    uint64_t t0 = rt_now_ns();
+    for (size_t q = 0; q < seeks; q++) {
+        uint8_t kb[16];
+        ivm_value k = ivm_value_int(keys[rnd() % rows]);
+        size_t kl = spine_value_encode(&k, kb);
+        if (exact)
+            found += spine_cursor_seek_exact(c, kb, kl) ? spine_cursor_weight(c) : 0;
+        else {
+            spine_cursor_seek_key(c, kb, kl);
+            found += spine_cursor_key_valid(c) ? spine_cursor_weight(c) : 0;
+        }
+    }
+    uint64_t t1 = rt_now_ns();
+    if (found != (int64_t)seeks)
+        die("a seek missed a key that is there");
+    printf("{\"bench\":\"spine_seek_fixed\",\"rows\":%zu,\"batches\":%d,\"exact\":%s,"
+           "\"seeks\":%zu,\"ns_per_seek\":%.1f}\n",
+           rows, FIXED_BATCHES, exact ? "true" : "false", seeks, (double)(t1 - t0) / (double)seeks);
+    spine_cursor_free(c);
+    for (size_t j = 0; j < FIXED_BATCHES; j++)
+        spine_batch_unref(b[j]);
 }
 
 int main(int argc, char **argv)
@@ -187,6 +237,8 @@ int main(int argc, char **argv)
     spine_cursor_free(c);
     spine_free(s);
     spine_builder_fini(&bld);
+    seek_fixed(keys, rows, false);
+    seek_fixed(keys, rows, true);
     free(keys);
     return 0;
 }

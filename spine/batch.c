@@ -13,8 +13,9 @@
  * filter]: off and w start 8-byte aligned because the header size is
  * rounded up and they hold 8-byte elements ahead of the 4-byte klen; the
  * fences start at the next multiple of 8 after the data
- * (spine_batch_fences); the key filter, if any, at the first address
- * after them that is a multiple of FILTER_ALIGN. */
+ * (spine_batch_fences: pairs of a key prefix and its entry's offset); the
+ * key filter, if any, at the first address after them that is a multiple
+ * of FILTER_ALIGN. */
 #define HDR_SIZE ((sizeof(spine_batch) + 7) & ~(size_t)7)
 #define FILTER_BLOCK_BYTES (SPINE_FILTER_WORDS * sizeof(uint64_t))
 #define FILTER_ALIGN FILTER_BLOCK_BYTES /* a block within one cache line */
@@ -44,7 +45,7 @@ static size_t block_size(size_t ncap, size_t bcap, size_t nblocks)
     if (ncap > SIZE_MAX / 64 || bcap > SIZE_MAX / 4)
         return 0;
     size_t data_end = HDR_SIZE + sizeof(uint64_t) + ncap * (2 * sizeof(uint64_t) + sizeof(uint32_t)) + bcap;
-    size_t end = ((data_end + 7) & ~(size_t)7) + spine_fence_count(ncap) * sizeof(uint64_t);
+    size_t end = ((data_end + 7) & ~(size_t)7) + spine_fence_count(ncap) * sizeof(spine_fence);
     if (nblocks > 0)
         end += FILTER_ALIGN - 1 + nblocks * FILTER_BLOCK_BYTES;
     return end;
@@ -191,9 +192,10 @@ spine_batch *spine_batch_seal(spine_batch_mut *m)
             at++;
     }
     b->fence_at = (uint32_t)at;
-    uint64_t *fence = (uint64_t *)spine_batch_fences(b);
+    spine_fence *fence = (spine_fence *)spine_batch_fences(b);
     for (size_t f = 0, i = 0; i < n; f++, i += SPINE_FENCE)
-        fence[f] = spine_entry_pfx(b->data + b->off[i] + at, b->klen[i] - at);
+        fence[f] = (spine_fence){spine_entry_pfx(b->data + b->off[i] + at, b->klen[i] - at),
+                                 b->off[i]};
     /* S18: a filter only where an exact seek may ask it (m->filter), and
      * not over empty keys (every key of the batch is then the one key
      * every probe has: the filter would always say "maybe"; S5 makes the
@@ -266,7 +268,7 @@ size_t spine_batch_seek(const spine_batch *b, const uint8_t *key, size_t klen)
      * key prefixes, so a search through it touches a few cache lines where
      * one through the entries touches three arrays and the bytes per step.
      * (spine_cursor_seek_key does the same for all its batches at once.) */
-    const uint64_t *fence = spine_batch_fences(b);
+    const spine_fence *fence = spine_batch_fences(b);
     uint64_t kp;
     int where = spine_fence_key(b, key, klen, &kp);
     if (where != 0)
@@ -274,7 +276,7 @@ size_t spine_batch_seek(const spine_batch *b, const uint8_t *key, size_t klen)
     size_t lo = 0, hi = spine_fence_count(b->n);
     while (lo < hi) { /* first fence >= kp */
         size_t mid = lo + (hi - lo) / 2;
-        if (fence[mid] < kp)
+        if (fence[mid].key < kp)
             lo = mid + 1;
         else
             hi = mid;
@@ -475,9 +477,11 @@ ivm_rc spine_batch_check(const spine_batch *b)
         if (b->klen[i] < b->fence_at || memcmp(e, b->data, b->fence_at) != 0)
             return IVM_CORRUPT; /* S5: the shared prefix the fences skip */
         if (i % SPINE_FENCE == 0 &&
-            spine_batch_fences(b)[i / SPINE_FENCE] !=
+            spine_batch_fences(b)[i / SPINE_FENCE].key !=
                 spine_entry_pfx(e + b->fence_at, b->klen[i] - b->fence_at))
             return IVM_CORRUPT; /* S5: fences */
+        if (i % SPINE_FENCE == 0 && spine_batch_fences(b)[i / SPINE_FENCE].off != b->off[i])
+            return IVM_CORRUPT; /* S5: fences' offsets */
         if ((i == 0 || !same_key_as_prev(b, i)) &&
             !spine_filter_may_hold(b, spine_filter_hash(e, b->klen[i])))
             return IVM_CORRUPT; /* S18: a key the filter would skip */

@@ -30,6 +30,9 @@ struct spine_cursor {
     size_t nat_key;
     uint32_t *mv;     /* scratch: the runs a seek moves */
     uint64_t *fkp;    /* scratch: per run, the target's fence key */
+    uint64_t *vlo, *vhi; /* scratch: per run, fence values known at or below
+                            lo and at or above hi, to interpolate between */
+    uint8_t *ip;      /* scratch: per run, interpolation rounds left */
     size_t *lo;       /* per run: its first entry of the current key */
     size_t *hi, *step; /* scratch: per run, a seek's upper bound and gallop */
     uint64_t *seen;   /* per run: the key epoch it was last met in */
@@ -248,9 +251,9 @@ static spine_cursor *cursor_alloc(size_t cap)
 {
     /* One block: the cursor, then the 8-byte arrays, then the 4-byte ones
      * (tree 2 * cap, at_key and mv cap each), then the lazy and near
-     * flags. */
-    size_t per_run = sizeof(spine_run) + 4 * sizeof(size_t) + 2 * sizeof(uint64_t) +
-                     4 * sizeof(uint32_t) + 2 * sizeof(uint8_t);
+     * flags and the interpolation rounds. */
+    size_t per_run = sizeof(spine_run) + 4 * sizeof(size_t) + 4 * sizeof(uint64_t) +
+                     4 * sizeof(uint32_t) + 3 * sizeof(uint8_t);
     if (cap > (SIZE_MAX - sizeof(spine_cursor)) / per_run)
         return NULL;
     spine_cursor *c = ivm_malloc(sizeof(spine_cursor) + cap * per_run);
@@ -264,11 +267,14 @@ static spine_cursor *cursor_alloc(size_t cap)
     c->was = c->step + cap;
     c->seen = (uint64_t *)(c->was + cap);
     c->fkp = c->seen + cap;
-    c->tree = (uint32_t *)(c->fkp + cap);
+    c->vlo = c->fkp + cap;
+    c->vhi = c->vlo + cap;
+    c->tree = (uint32_t *)(c->vhi + cap);
     c->at_key = c->tree + 2 * cap;
     c->mv = c->at_key + cap;
     c->lazy = (uint8_t *)(c->mv + cap);
     c->near = c->lazy + cap;
+    c->ip = c->near + cap;
     c->floor = c->floor_small;
     c->floor_cap = sizeof c->floor_small;
     return c;
@@ -391,18 +397,51 @@ static inline int run_key_cmp(const spine_run *r, const uint8_t *key, size_t kle
 
 /* A forward seek gallops over the fences for at most this many probes
  * (1, 3 and 7 fences after the position's own: the cache line it already
- * touched and the next), then binary searches the rest: a near target
- * (ascending probes of a sorted delta) costs a line or two, a far one (a
- * random jump ahead) about what a full search costs.  A fourth probe (15
- * ahead, one more line) made random seeks about 10% slower. */
+ * touched and the next one or two), then interpolates and binary searches
+ * the rest: a near target (ascending probes of a sorted delta) costs a
+ * line or two, a far one (a random jump ahead) about what a full search
+ * costs.  A fourth probe (15 ahead, one more line) made random seeks about
+ * 10% slower. */
 #define GALLOP_PROBES 3
 
 /* Fences on a cache line. */
-#define FENCES_PER_LINE (64 / sizeof(uint64_t))
+#define FENCES_PER_LINE (64 / sizeof(spine_fence))
 
 /* A seek fetches a stretch's entry bytes ahead when they are at most this
  * many (about 16 lines). */
 #define PREFETCH_BYTES 1024
+
+/* Rounds of interpolation a search of the fences makes before it bisects,
+ * and how far each round's guards stand from its guess (two lines of
+ * fences, 128 entries, on either side). */
+#define INTERP_ROUNDS 2
+#define INTERP_GUARD (2 * FENCES_PER_LINE)
+
+/* Run r's next probes of its fences while interpolating: the fence where
+ * k would stand if the fences between vlo (at lo) and vhi (at hi) were
+ * evenly spread, *at, and a guard INTERP_GUARD fences before and after it, all
+ * within [lo, hi).  Keys that are evenly spread (sequential ids, hashes,
+ * random numbers) put the target within the guards, so one round of
+ * misses narrows the search to the fences between the guess and a guard,
+ * which bisection finishes on lines just fetched, where bisecting all the
+ * fences takes log2(fences) rounds; keys that are not lose the round,
+ * which still moves one end of the search past a guard. */
+static inline void fence_guess(const spine_cursor *c, uint32_t r, uint64_t k, size_t *gl,
+                               size_t *at, size_t *gh)
+{
+    size_t lo = c->lo[r], hi = c->hi[r];
+    uint64_t vlo = c->vlo[r], vhi = c->vhi[r];
+    size_t g = lo;
+    if (k >= vhi)
+        g = hi - 1;
+    else if (k > vlo)
+        g = lo + (size_t)((unsigned __int128)(k - vlo) * (hi - lo) / (vhi - vlo));
+    if (g >= hi)
+        g = hi - 1;
+    *at = g;
+    *gl = g >= lo + INTERP_GUARD ? g - INTERP_GUARD : lo;
+    *gh = g + INTERP_GUARD < hi ? g + INTERP_GUARD : hi - 1;
+}
 
 /* Sets the position of each run listed in rs[0..n) to its batch's first
  * entry with key >= key, as spine_batch_seek would, but searching the
@@ -425,9 +464,10 @@ static void seek_runs(spine_cursor *c, const uint32_t *rs, size_t n, const uint8
     uint64_t *fkp = c->fkp;
     bool any = false;
     /* Fences: the first fence >= fkp is in [lo, hi]; step > 0 while
-     * galloping (hi is then the fence count).  Batches without fences, and
-     * those whose keys all lie on one side of key, skip this (lo = hi =
-     * SIZE_MAX) and leave their entry bounds in pos and fkp. */
+     * galloping (hi is then the fence count), else ip rounds of
+     * interpolation (fence_guess) before bisecting.  Batches without
+     * fences, and those whose keys all lie on one side of key, skip this
+     * (lo = hi = SIZE_MAX) and leave their entry bounds in pos and fkp. */
     for (size_t i = 0; i < n; i++) {
         uint32_t r = rs[i];
         const spine_batch *b = runs[r].b;
@@ -449,27 +489,44 @@ static void seek_runs(spine_cursor *c, const uint32_t *rs, size_t n, const uint8
         }
         /* Going forward, fence pos / 16 is an entry's at or before pos:
          * its key is smaller, its fence <= fkp. */
+        const spine_fence *fence = spine_batch_fences(b);
         lo[r] = forward ? runs[r].pos / SPINE_FENCE + 1 : 0;
         hi[r] = spine_fence_count(b->n);
         step[r] = forward && lo[r] < hi[r];
+        c->ip[r] = forward ? 0 : INTERP_ROUNDS;
+        if (!forward) {
+            c->vlo[r] = fence[0].key;
+            c->vhi[r] = fence[hi[r] - 1].key;
+        }
         any |= lo[r] < hi[r];
     }
     while (any) {
         any = false;
         for (size_t i = 0; i < n; i++) {
             uint32_t r = rs[i];
-            if (lo[r] < hi[r]) {
-                const uint64_t *fence = spine_batch_fences(runs[r].b);
-                size_t at = step[r] ? lo[r] + step[r] - 1 : (lo[r] + hi[r]) / 2;
-                __builtin_prefetch(fence + (at < hi[r] ? at : hi[r] - 1));
-                if (step[r] == 0 && hi[r] - lo[r] > 2 * FENCES_PER_LINE) {
+            if (lo[r] >= hi[r])
+                continue;
+            const spine_fence *fence = spine_batch_fences(runs[r].b);
+            if (step[r] > 0) {
+                size_t at = lo[r] + step[r] - 1;
+                __builtin_prefetch(&fence[at < hi[r] ? at : hi[r] - 1]);
+            } else if (c->ip[r] > 0 && hi[r] - lo[r] > 2 * FENCES_PER_LINE) {
+                size_t gl, at, gh;
+                fence_guess(c, r, fkp[r], &gl, &at, &gh);
+                __builtin_prefetch(&fence[gl]);
+                __builtin_prefetch(&fence[at]);
+                __builtin_prefetch(&fence[gh]);
+            } else {
+                size_t at = (lo[r] + hi[r]) / 2;
+                __builtin_prefetch(&fence[at]);
+                if (hi[r] - lo[r] > 2 * FENCES_PER_LINE) {
                     /* Bisecting: the next round probes one of the middles
                      * of the two halves; fetch both now, so that its miss
                      * overlaps this one instead of following it (a lone
                      * batch, whose rounds have nothing else to overlap,
                      * waits about half as long). */
-                    __builtin_prefetch(fence + (lo[r] + at) / 2);
-                    __builtin_prefetch(fence + (at + 1 + hi[r]) / 2);
+                    __builtin_prefetch(&fence[(lo[r] + at) / 2]);
+                    __builtin_prefetch(&fence[(at + 1 + hi[r]) / 2]);
                 }
             }
         }
@@ -477,22 +534,53 @@ static void seek_runs(spine_cursor *c, const uint32_t *rs, size_t n, const uint8
             uint32_t r = rs[i];
             if (lo[r] >= hi[r])
                 continue;
-            const uint64_t *fence = spine_batch_fences(runs[r].b);
+            const spine_fence *fence = spine_batch_fences(runs[r].b);
+            uint64_t k = fkp[r];
             if (step[r] > 0) {
                 /* Galloping: every fence before lo is < fkp. */
                 size_t at = lo[r] + step[r] - 1;
                 if (at >= hi[r]) {
                     step[r] = 0; /* the rest, [lo, count) */
-                } else if (fence[at] >= fkp[r]) {
+                } else if (fence[at].key >= k) {
                     hi[r] = at; /* bracketed: [lo, at] */
                     step[r] = 0;
                 } else {
                     lo[r] = at + 1;
                     step[r] = step[r] < ((size_t)1 << (GALLOP_PROBES - 1)) ? 2 * step[r] : 0;
                 }
+                if (step[r] == 0 && hi[r] - lo[r] > 2 * FENCES_PER_LINE) {
+                    /* A far target: interpolate over the rest, from the
+                     * last fence passed (lo > 0 here: the gallop starts
+                     * past fence 0) to the last fence. */
+                    c->ip[r] = INTERP_ROUNDS;
+                    c->vlo[r] = fence[lo[r] - 1].key;
+                    c->vhi[r] = fence[hi[r] - 1].key;
+                }
+            } else if (c->ip[r] > 0 && hi[r] - lo[r] > 2 * FENCES_PER_LINE) {
+                size_t gl, at, gh;
+                fence_guess(c, r, k, &gl, &at, &gh);
+                uint64_t fl = fence[gl].key, fa = fence[at].key, fh = fence[gh].key;
+                if (fl >= k) {
+                    hi[r] = gl;
+                    c->vhi[r] = fl;
+                } else if (fa >= k) {
+                    lo[r] = gl + 1;
+                    c->vlo[r] = fl;
+                    hi[r] = at;
+                    c->vhi[r] = fa;
+                } else if (fh >= k) {
+                    lo[r] = at + 1;
+                    c->vlo[r] = fa;
+                    hi[r] = gh;
+                    c->vhi[r] = fh;
+                } else {
+                    lo[r] = gh + 1;
+                    c->vlo[r] = fh;
+                }
+                c->ip[r]--;
             } else {
                 size_t mid = (lo[r] + hi[r]) / 2;
-                if (fence[mid] < fkp[r])
+                if (fence[mid].key < k)
                     lo[r] = mid + 1;
                 else
                     hi[r] = mid;
@@ -500,9 +588,17 @@ static void seek_runs(spine_cursor *c, const uint32_t *rs, size_t n, const uint8
             any |= lo[r] < hi[r];
         }
     }
-    /* Entries: lo..hi bound the first key >= key. */
+    /* Entries: lo..hi bound the first key >= key.  A stretch is short
+     * (under 32 entries; a small batch is one): fetch its offsets, key
+     * lengths and bytes, all lines at once, rather than two dependent
+     * misses per step of the binary search below.  A batch with fences
+     * has the stretch's bytes from its fences' offsets, which sit with the
+     * fences the search just read: one round of misses (step[r] = 1 marks
+     * it done).  A small batch needs its offsets first: a second round. */
     for (size_t i = 0; i < n; i++) {
         uint32_t r = rs[i];
+        const spine_batch *b = runs[r].b;
+        step[r] = 0;
         if (lo[r] == SIZE_MAX) {
             lo[r] = runs[r].pos;
             hi[r] = (size_t)fkp[r];
@@ -512,19 +608,19 @@ static void seek_runs(spine_cursor *c, const uint32_t *rs, size_t n, const uint8
              * fence at or before pos may equal fkp): then the stretch
              * starts at or before pos, and the search after it. */
             size_t after = forward ? runs[r].pos + 1 : 0;
-            spine_fence_stretch(runs[r].b, lo[r], fkp[r], &lo[r], &hi[r]);
+            spine_fence_stretch(b, lo[r], fkp[r], &lo[r], &hi[r]);
             if (lo[r] < after)
                 lo[r] = after;
+            if (lo[r] < hi[r] && hi[r] - lo[r] <= 2 * SPINE_FENCE) {
+                size_t from, to;
+                spine_fence_bytes(b, lo[r], hi[r], &from, &to);
+                if (to - from <= PREFETCH_BYTES)
+                    for (size_t at = from; at < to; at += 64)
+                        __builtin_prefetch(b->data + at);
+                step[r] = 1;
+            }
         }
         any |= lo[r] < hi[r];
-    }
-    /* A stretch is short (under 32 entries; a small batch is one): fetch
-     * its offsets and key lengths, then its bytes, all lines at once, in
-     * two rounds over the runs, rather than two dependent misses per step
-     * of the binary search below. */
-    for (size_t i = 0; any && i < n; i++) {
-        uint32_t r = rs[i];
-        const spine_batch *b = runs[r].b;
         if (lo[r] >= hi[r] || hi[r] - lo[r] > 2 * SPINE_FENCE)
             continue;
         __builtin_prefetch(&b->off[lo[r]]);
@@ -535,7 +631,7 @@ static void seek_runs(spine_cursor *c, const uint32_t *rs, size_t n, const uint8
     for (size_t i = 0; any && i < n; i++) {
         uint32_t r = rs[i];
         const spine_batch *b = runs[r].b;
-        if (lo[r] >= hi[r] || hi[r] - lo[r] > 2 * SPINE_FENCE)
+        if (step[r] || lo[r] >= hi[r] || hi[r] - lo[r] > 2 * SPINE_FENCE)
             continue;
         const uint8_t *from = b->data + b->off[lo[r]], *to = b->data + b->off[hi[r]];
         if (to - from <= PREFETCH_BYTES)

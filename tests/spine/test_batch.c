@@ -270,14 +270,15 @@ static void make_copy(copy *c, const spine_batch *b)
     c->b.klen = c->klen;
     c->b.w = c->w;
     c->b.data = c->data;
-    /* The fences (one 8-byte key prefix per 16 entries) follow the data at
-     * the next multiple of 8 from the start of the block (spine_int.h). */
+    /* The fences (one 8-byte key prefix per 16 entries), then their
+     * entries' offsets (8 bytes each), follow the data at the next
+     * multiple of 8 from the start of the block (spine_int.h). */
     size_t from = (size_t)(b->data - (const uint8_t *)b) + b->bytes;
     size_t to = offsetof(copy, data) + b->bytes;
     size_t nf = (b->n + 15) / 16;
-    assert_true(((to + 7) & ~(size_t)7) + 8 * nf <= sizeof *c);
+    assert_true(((to + 7) & ~(size_t)7) + 16 * nf <= sizeof *c);
     memcpy((uint8_t *)c + ((to + 7) & ~(size_t)7), (const uint8_t *)b + ((from + 7) & ~(size_t)7),
-           8 * nf);
+           16 * nf);
 }
 
 static void test_batch_check_detects_damage(void **state)
@@ -331,6 +332,10 @@ static void test_batch_check_detects_damage(void **state)
 
     make_copy(&c, b); /* S5: a fence that disagrees with its entry */
     ((uint8_t *)&c)[((offsetof(copy, data) + c.b.bytes + 7) & ~(size_t)7) + 3] ^= 1;
+    assert_int_equal(spine_batch_check(&c.b), IVM_CORRUPT);
+
+    make_copy(&c, b); /* S5: a fence's offset that is not its entry's */
+    ((uint8_t *)&c)[((offsetof(copy, data) + c.b.bytes + 7) & ~(size_t)7) + 8] ^= 1;
     assert_int_equal(spine_batch_check(&c.b), IVM_CORRUPT);
 
     /* S18: the key filter (blocks of 4 64-bit words, spine_int.h) must

@@ -401,6 +401,90 @@ static void test_cursor_seek_exact_skips_batches(void **state)
     }
 }
 
+/* A key of round r's distribution: skewed ones, where the fences are far
+ * from evenly spread and a seek's guess from interpolating between them
+ * lands far from its target (squares, a few dense clusters far apart,
+ * powers of two with a little noise), and one spread evenly. */
+static int64_t skewed_key(int r)
+{
+    switch (r % 4) {
+    case 0: {
+        int64_t x = (int64_t)rng_below(1u << 20);
+        return x * x;
+    }
+    case 1:
+        return (int64_t)rng_below(6) * ((int64_t)1 << 40) + (int64_t)rng_below(5000);
+    case 2:
+        return ((int64_t)1 << rng_below(50)) + (int64_t)rng_below(64);
+    default:
+        return (int64_t)rng_below(1u << 30);
+    }
+}
+
+/* Seeks over large batches (searched through their fences) of keys with
+ * skewed distributions: full seeks to random targets, ascending seeks that
+ * jump far ahead (past the gallop) or a little, exact seeks on batches
+ * with filters, each checked against a search of the sorted model. */
+static void test_cursor_seeks_over_skewed_keys(void **state)
+{
+    (void)state;
+    rng_seed(11);
+    enum { NX = 4 };
+    for (int round = 0; round < 8; round++) {
+        tlist model = {0}, xl[NX] = {{0}};
+        spine_batch *extra[NX];
+        bool filters = round >= 4;
+        for (int x = 0; x < NX; x++) {
+            size_t n = 500 + rng_below(12000);
+            for (size_t i = 0; i < n; i++) {
+                uint8_t kb[16], vb[16];
+                ivm_value k = ivm_value_int(skewed_key(round));
+                ivm_value v = ivm_value_int((int64_t)rng_below(2));
+                tlist_push(&xl[x], kb, enc(&k, 1, kb), vb, enc(&v, 1, vb), 1);
+            }
+            tlist_consolidate(&xl[x]);
+            tlist_add(&model, &xl[x], 1);
+            extra[x] = tlist_build_filters(&xl[x], filters);
+        }
+        tlist_consolidate(&model);
+        spine_cursor *c;
+        assert_int_equal(spine_cursor_new(NULL, 0, extra, NX, &c), IVM_OK);
+        uint8_t probe[16];
+        /* Random targets, half of them keys the model holds. */
+        for (int q = 0; q < 600; q++) {
+            size_t plen;
+            if (rng_below(2)) {
+                const tentry *t = &model.v[rng_below(model.n)];
+                memcpy(probe, t->e, t->klen);
+                plen = t->klen;
+            } else {
+                ivm_value pk = ivm_value_int(skewed_key(round) + (int64_t)rng_below(3) - 1);
+                plen = enc(&pk, 1, probe);
+            }
+            if (filters && rng_below(2))
+                assert_seek_exact(c, &model, probe, plen);
+            else
+                assert_seek(c, &model, probe, plen);
+        }
+        /* Ascending targets: the model's keys, skipping ahead by a few or
+         * by thousands of entries. */
+        spine_cursor_rewind(c);
+        for (size_t i = 0; i < model.n; i += 1 + (rng_below(4) == 0 ? rng_below(3000) : rng_below(8))) {
+            memcpy(probe, model.v[i].e, model.v[i].klen);
+            if (filters && rng_below(2))
+                assert_seek_exact(c, &model, probe, model.v[i].klen);
+            else
+                assert_seek(c, &model, probe, model.v[i].klen);
+        }
+        spine_cursor_free(c);
+        for (int x = 0; x < NX; x++) {
+            spine_batch_unref(extra[x]);
+            tlist_free(&xl[x]);
+        }
+        tlist_free(&model);
+    }
+}
+
 static void test_cursor_empty(void **state)
 {
     (void)state;
@@ -436,6 +520,7 @@ int main(void)
         cmocka_unit_test(test_cursor_skips_cancelled_keys),
         cmocka_unit_test(test_cursor_seeks_forward_over_many_batches),
         cmocka_unit_test(test_cursor_seek_exact_skips_batches),
+        cmocka_unit_test(test_cursor_seeks_over_skewed_keys),
         cmocka_unit_test(test_cursor_empty),
     };
     return cmocka_run_group_tests_name("spine/cursor", tests, NULL, NULL);
