@@ -352,13 +352,21 @@ ivm_rc dbsp_circuit_link(dbsp_circuit *c, dbsp_seg *from, dbsp_node output, dbsp
  * its key columns. */
 static bool batch_fits(const spine_batch *b, uint32_t ncols, uint32_t nkey)
 {
+    if (nkey > ncols)
+        return false;
+    /* One walk over each row's columns: the key's, then the value's. */
     for (size_t i = 0; i < b->n; i++) {
         size_t len;
         const uint8_t *row = spine_batch_row(b, i, &len);
-        if (spine_row_prefix_len(row, len, ncols) != len ||
-            spine_row_prefix_len(row, len, nkey) != b->klen[i])
-            return false;
+        size_t kl = b->klen[i], rest = len - kl;
         if (ncols > 0 && len == 0)
+            return false;
+        /* prefix_len is 0 for a row short of the columns asked: a key of
+         * nkey > 0 columns is never empty, nor a value of some columns. */
+        if (spine_row_prefix_len(row, len, nkey) != kl || (nkey > 0 && kl == 0))
+            return false;
+        if (ncols > nkey ? rest == 0 || spine_row_prefix_len(row + kl, rest, ncols - nkey) != rest
+                         : rest != 0)
             return false;
     }
     return true;

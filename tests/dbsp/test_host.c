@@ -97,6 +97,15 @@ static void test_host_feed_checks_shape(void **state)
     zset_add_vals(&z, row, 2, 2, 1); /* key of two columns, not one */
     assert_int_equal(dbsp_host_feed_take(h, in, zset_to_batch(&z)), IVM_INVALID);
     zset_clear(&z);
+    zset_add_vals(&z, row, 1, 1, 1); /* one column: no value */
+    assert_int_equal(dbsp_host_feed_take(h, in, zset_to_batch(&z)), IVM_INVALID);
+    zset_clear(&z);
+    zset_add_vals(&z, row, 2, 0, 1); /* two columns, an empty key */
+    assert_int_equal(dbsp_host_feed_take(h, in, zset_to_batch(&z)), IVM_INVALID);
+    zset_clear(&z);
+    zset_add_vals(&z, row, 3, 2, 1); /* three columns, key of two */
+    assert_int_equal(dbsp_host_feed_take(h, in, zset_to_batch(&z)), IVM_INVALID);
+    zset_clear(&z);
     zset_add_vals(&z, row, 2, 1, 1);
     assert_int_equal(dbsp_host_feed_take(h, o, zset_to_batch(&z)), IVM_INVALID); /* not an input */
     assert_int_equal(dbsp_host_feed_take(h, 99, zset_to_batch(&z)), IVM_INVALID);
