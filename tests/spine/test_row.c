@@ -367,21 +367,22 @@ static void test_row_split_finds_columns(void **state)
     assert_int_equal(off[2], 5);
 }
 
-/* The end of a text is found 8 bytes at a time: every length around the
- * word boundaries, bytes that look like borrows (0x01, 0x80, 0xff), the
- * terminator at the buffer's last byte, and text cut before it. */
+/* The end of a text is found 16 bytes at a time (SSE2), then 8: every
+ * length around those boundaries, several 16-byte steps included, bytes
+ * that look like borrows (0x01, 0x80, 0xff), the terminator at the
+ * buffer's last byte, and text cut before it. */
 static void test_row_text_end_every_length(void **state)
 {
     (void)state;
     static const char bytes[] = {'a', 0x01, (char)0x80, (char)0xff};
     rng_seed(3);
-    for (size_t n = 0; n <= 40; n++) {
+    for (size_t n = 0; n <= 72; n++) {
         for (int rep = 0; rep < 20; rep++) {
-            char t[48];
+            char t[80];
             for (size_t i = 0; i < n; i++)
                 t[i] = bytes[rng_below(4)];
             ivm_value in[2] = {ivm_value_text(t, (uint32_t)n), ivm_value_int(7)};
-            uint8_t buf[64];
+            uint8_t buf[96];
             size_t len = enc(in, 2, buf);
             assert_int_equal(spine_col_len(buf, buf + len), n + 2);
             assert_int_equal(spine_col_len(buf, buf + n + 2), n + 2);
