@@ -126,6 +126,28 @@ size_t spine_value_encode(const ivm_value *v, uint8_t *out)
 static bool copy_text_checked(uint8_t *out, const char *t, size_t n)
 {
     const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+#if defined(__SSE2__)
+    /* With SSE2 a step of 16 bytes is one load, compare, mask and store
+     * (two words took twice the instructions), the tail one more step that
+     * overlaps: a bid's URL of 58 bytes in 4 steps. */
+    if (n >= 16) {
+        const __m128i zero = _mm_setzero_si128();
+        size_t i = 0;
+        for (; i + 16 <= n; i += 16) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(t + i));
+            if (_mm_movemask_epi8(_mm_cmpeq_epi8(x, zero)) != 0)
+                return false;
+            _mm_storeu_si128((__m128i *)(void *)(out + i), x);
+        }
+        if (i < n) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(t + n - 16));
+            if (_mm_movemask_epi8(_mm_cmpeq_epi8(x, zero)) != 0)
+                return false;
+            _mm_storeu_si128((__m128i *)(void *)(out + n - 16), x);
+        }
+        return true;
+    }
+#endif
     if (n >= 8) {
         size_t i = 0;
         for (; i + 16 <= n; i += 16) {
