@@ -18,11 +18,23 @@
  */
 #include "dbsp_int.h"
 
+/* A stretch of output columns made the same way: bare input columns
+ * [from, to) that follow each other in the input too, copied as one run
+ * of bytes; or one computed column (to == 0, from: its expression).  A
+ * stretch never crosses the end of the output key, so the key's length is
+ * the length of the stretches before it. */
+typedef struct map_seg {
+    uint32_t from, to;
+    bool key_end;             /* the output key ends after this stretch */
+} map_seg;
+
 typedef struct map_state {
     dbsp_colread cr;          /* which input columns are read, how */
     ivm_value *in_vals;       /* the input row's decoded columns */
     ivm_value *out_vals;      /* the computed output columns */
-    size_t *out_len;          /* each output column's encoded length */
+    size_t *seg_len;          /* each stretch's encoded length */
+    map_seg *seg;             /* the output columns' stretches, in order */
+    uint32_t nseg;
     dbsp_memo memo;           /* the row's shared subexpressions */
 } map_state;
 
@@ -63,9 +75,28 @@ static ivm_rc map_init(dbsp_ctx *c, dbsp_node n, void *state)
     uint32_t in_cols = c->plan->nodes[nd->in[0]].ncols;
     s->in_vals = ivm_calloc(in_cols + 1, sizeof *s->in_vals);
     s->out_vals = ivm_calloc(nd->ncols + 1, sizeof *s->out_vals);
-    s->out_len = ivm_calloc(nd->ncols + 1, sizeof *s->out_len);
-    if (s->in_vals == NULL || s->out_vals == NULL || s->out_len == NULL)
+    s->seg_len = ivm_calloc(nd->nexprs + 1, sizeof *s->seg_len);
+    s->seg = ivm_calloc(nd->nexprs + 1, sizeof *s->seg);
+    if (s->in_vals == NULL || s->out_vals == NULL || s->seg_len == NULL || s->seg == NULL)
         return IVM_NOMEM;
+    /* Runs of bare columns in input order: a projection that keeps
+     * neighbouring columns copies them with one memcpy per run, not one
+     * per column (the loops over a row's columns were most of a
+     * projection's own cost). */
+    for (uint32_t k = 0; k < nd->nexprs; k++) {
+        const dbsp_expr *e = nd->exprs[k];
+        map_seg *last = s->nseg > 0 ? &s->seg[s->nseg - 1] : NULL;
+        if (e->op == DBSP_X_COL && last != NULL && last->to != 0 && !last->key_end &&
+            last->to == e->col) {
+            last->to++;
+        } else if (e->op == DBSP_X_COL) {
+            s->seg[s->nseg++] = (map_seg){.from = e->col, .to = e->col + 1};
+        } else {
+            s->seg[s->nseg++] = (map_seg){.from = k, .to = 0};
+        }
+        if (k + 1 == nd->nkey)
+            s->seg[s->nseg - 1].key_end = true;
+    }
     ivm_rc rc = dbsp_memo_init(&s->memo, nd->nmemo);
     if (rc != IVM_OK)
         return rc;
@@ -102,17 +133,18 @@ static ivm_rc map_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch **out)
             }
         }
         size_t klen = 0, olen = 0;
-        for (uint32_t k = 0; k < nd->nexprs && rc == IVM_OK; k++) {
-            const dbsp_expr *e = nd->exprs[k];
-            if (e->op == DBSP_X_COL) {
-                s->out_len[k] = off[e->col + 1] - off[e->col];
+        for (uint32_t g = 0; g < s->nseg && rc == IVM_OK; g++) {
+            const map_seg *sg = &s->seg[g];
+            if (sg->to != 0) {
+                s->seg_len[g] = off[sg->to] - off[sg->from];
             } else {
-                rc = dbsp_expr_eval_memo(e, s->in_vals, &c->scratch, &s->memo, &s->out_vals[k],
-                                         &c->err);
-                s->out_len[k] = spine_value_size(&s->out_vals[k]);
+                ivm_value *v = &s->out_vals[sg->from];
+                rc = dbsp_expr_eval_memo(nd->exprs[sg->from], s->in_vals, &c->scratch, &s->memo,
+                                         v, &c->err);
+                s->seg_len[g] = spine_value_size(v);
             }
-            olen += s->out_len[k];
-            if (k + 1 == nd->nkey)
+            olen += s->seg_len[g];
+            if (sg->key_end)
                 klen = olen;
         }
         if (rc != IVM_OK)
@@ -122,13 +154,13 @@ static ivm_rc map_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch **out)
             rc = IVM_NOMEM;
             break;
         }
-        for (uint32_t k = 0; k < nd->nexprs; k++) {
-            const dbsp_expr *e = nd->exprs[k];
-            if (e->op == DBSP_X_COL)
-                memcpy(dst, row + off[e->col], s->out_len[k]);
+        for (uint32_t g = 0; g < s->nseg; g++) {
+            const map_seg *sg = &s->seg[g];
+            if (sg->to != 0)
+                memcpy(dst, row + off[sg->from], s->seg_len[g]);
             else
-                spine_value_encode(&s->out_vals[k], dst);
-            dst += s->out_len[k];
+                spine_value_encode(&s->out_vals[sg->from], dst);
+            dst += s->seg_len[g];
         }
         rc = spine_builder_commit(b, klen, olen, in->w[i]);
         /* Values computed for this row are encoded: scratch may go. */
@@ -143,7 +175,8 @@ static void map_fini(void *state)
     dbsp_colread_fini(&s->cr);
     ivm_free(s->in_vals);
     ivm_free(s->out_vals);
-    ivm_free(s->out_len);
+    ivm_free(s->seg_len);
+    ivm_free(s->seg);
     dbsp_memo_fini(&s->memo);
 }
 

@@ -401,9 +401,19 @@ static void sort_run(const spine_builder *b, item *a, item *tmp, size_t n, size_
         /* Sequential in the first call, random below it: fetch ahead. */
         if (k + PREFETCH < n)
             __builtin_prefetch(b->data + b->off[a[k + PREFETCH].i] + pos[0]);
+        size_t x = a[k].i;
         uint64_t p = 0;
-        for (size_t d = 0; d < 8; d++)
-            p = (p << 8) | (d < npos ? padded(b, a[k].i, pos[d]) : 0);
+        if (entry_len(b, x) > pos[npos - 1]) {
+            /* Every chosen byte is a real one (the common case): no
+             * bound test per byte, which was most of this loop. */
+            const uint8_t *e = b->data + b->off[x];
+            for (size_t d = 0; d < npos; d++)
+                p = (p << 8) | e[pos[d]];
+            p = npos < 8 ? p << (8 * (8 - npos)) : p;
+        } else {
+            for (size_t d = 0; d < 8; d++)
+                p = (p << 8) | (d < npos ? padded(b, x, pos[d]) : 0);
+        }
         a[k].pfx = p;
     }
     /* Counted in two tables, odd and even items apart: keys where most

@@ -14,6 +14,9 @@
 #include "spine_int.h"
 
 #include <math.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #define SIGN_BIT 0x8000000000000000ULL
 
@@ -123,6 +126,28 @@ size_t spine_value_encode(const ivm_value *v, uint8_t *out)
 static bool copy_text_checked(uint8_t *out, const char *t, size_t n)
 {
     const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+#if defined(__SSE2__)
+    /* With SSE2 a step of 16 bytes is one load, compare, mask and store
+     * (two words took twice the instructions), the tail one more step that
+     * overlaps: a bid's URL of 58 bytes in 4 steps. */
+    if (n >= 16) {
+        const __m128i zero = _mm_setzero_si128();
+        size_t i = 0;
+        for (; i + 16 <= n; i += 16) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(t + i));
+            if (_mm_movemask_epi8(_mm_cmpeq_epi8(x, zero)) != 0)
+                return false;
+            _mm_storeu_si128((__m128i *)(void *)(out + i), x);
+        }
+        if (i < n) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(t + n - 16));
+            if (_mm_movemask_epi8(_mm_cmpeq_epi8(x, zero)) != 0)
+                return false;
+            _mm_storeu_si128((__m128i *)(void *)(out + n - 16), x);
+        }
+        return true;
+    }
+#endif
     if (n >= 8) {
         size_t i = 0;
         for (; i + 16 <= n; i += 16) {
@@ -225,8 +250,10 @@ size_t spine_row_encode(const ivm_value *vals, uint32_t n, uint8_t *out)
 }
 
 /* spine_col_len, inlined into the loops over a row's columns below (a
- * call per column was a tenth of splitting a row). */
-static inline size_t col_len(const uint8_t *p, const uint8_t *end)
+ * call per column was a tenth of splitting a row; with the SSE2 loop the
+ * compiler stopped inlining it by itself). */
+static inline __attribute__((always_inline)) size_t col_len(const uint8_t *p,
+                                                             const uint8_t *end)
 {
     if (p == NULL || p >= end)
         return 0;
@@ -243,10 +270,23 @@ static inline size_t col_len(const uint8_t *p, const uint8_t *end)
         return 9;
     case SPINE_TAG_TEXT: {
         /* The first NUL ends the text (S1: text holds none).  Texts are
-         * mostly short: 8 bytes at a time inline (never past end), where a
-         * call to memchr cost more than the search. */
+         * mostly short: 16 bytes at a time inline where SSE2 is (every
+         * x86-64), then 8 (never past end), where a call to memchr cost
+         * more than the search.  Walking a row's columns (splitting it for
+         * an operator, checking a fed batch) is mostly this loop over its
+         * texts: 16 bytes a step took a Nexmark bid's URL (58 bytes) in 4
+         * steps instead of 8. */
         const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
         const uint8_t *q = p + 1;
+#if defined(__SSE2__)
+        const __m128i zero = _mm_setzero_si128();
+        for (; end - q >= 16; q += 16) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)q);
+            unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, zero));
+            if (m != 0)
+                return (size_t)(q - p) + (size_t)__builtin_ctz(m) + 1;
+        }
+#endif
         for (; end - q >= 8; q += 8) {
             uint64_t x;
             memcpy(&x, q, sizeof x);

@@ -556,17 +556,20 @@ static ivm_rc stage_entry(ivm_input *in, table *t, const uint8_t *ent, size_t kl
     return IVM_OK;
 }
 
-/* Converts row to the table's columns (in->vals); *klen_out, *len_out are
- * the key and whole lengths of its entry (table layout, E3). */
+/* Converts row to the table's columns: *vals_out is row itself when every
+ * value is of its column's class already (the common case: no copy), else
+ * in->vals, a converted copy; *klen_out, *len_out are the key and whole
+ * lengths of its entry (table layout, E3). */
 static ivm_rc convert_row(ivm_input *in, table *t, const ivm_value *row, uint32_t ncols,
-                          size_t *klen_out, size_t *len_out, ivm_err *err)
+                          const ivm_value **vals_out, size_t *klen_out, size_t *len_out,
+                          ivm_err *err)
 {
     if (ncols != t->ncols)
         return ivm_err_set(err, IVM_INVALID, 0, 0, "table %s has %u columns but %u values were supplied",
                            t->name, t->ncols, ncols);
+    const ivm_value *vals = row;
     size_t rowlen = 0;
     for (uint32_t c = 0; c < ncols; c++) {
-        in->vals[c] = row[c];
         /* A value of the column's own class is stored as it is (its text
          * is checked for NUL as it is encoded, encode_entry): the common
          * case takes this one test. */
@@ -581,6 +584,11 @@ static ivm_rc convert_row(ivm_input *in, table *t, const ivm_value *row, uint32_
         if (row[c].type > IVM_TTEXT)
             return ivm_err_set(err, IVM_INVALID, 0, 0, "bad value type %d for %s.%s",
                                (int)row[c].type, t->name, t->col_names[c]);
+        /* The first value to convert: from here on the row is a copy. */
+        if (vals == row) {
+            memcpy(in->vals, row, sizeof *row * ncols);
+            vals = in->vals;
+        }
         ivm_rc rc = eng_coerce(in->db, t, c, &in->vals[c], err);
         if (rc != IVM_OK)
             return rc;
@@ -588,28 +596,29 @@ static ivm_rc convert_row(ivm_input *in, table *t, const ivm_value *row, uint32_
     }
     size_t klen = 0;
     for (uint32_t i = 0; i < t->npk; i++)
-        klen += spine_value_size(&in->vals[t->pk[i]]);
+        klen += spine_value_size(&vals[t->pk[i]]);
     if (t->npk == 0)
         klen = rowlen;
+    *vals_out = vals;
     *klen_out = klen;
     *len_out = klen + (t->npk ? rowlen : 0);
     return IVM_OK;
 }
 
-/* Encodes the entry of the converted row in->vals, whose key is klen
- * bytes (convert_row), at out, checking text for NUL bytes as it copies
- * it (one pass, not a scan and a copy): the column whose text holds one,
- * or UINT32_MAX. */
-static uint32_t encode_entry(const ivm_input *in, const table *t, size_t klen, uint8_t *out)
+/* Encodes the entry of the converted row vals (convert_row), whose key is
+ * klen bytes, at out, checking text for NUL bytes as it copies it (one
+ * pass, not a scan and a copy): the column whose text holds one, or
+ * UINT32_MAX. */
+static uint32_t encode_entry(const table *t, const ivm_value *vals, size_t klen, uint8_t *out)
 {
     uint32_t bad = 0;
     if (t->npk > 0) {
-        bad = spine_row_encode_checked(in->vals, t->pk, t->npk, out);
+        bad = spine_row_encode_checked(vals, t->pk, t->npk, out);
         if (bad != t->npk)
             return t->pk[bad];
         out += klen;
     }
-    bad = spine_row_encode_checked(in->vals, NULL, t->ncols, out);
+    bad = spine_row_encode_checked(vals, NULL, t->ncols, out);
     return bad != t->ncols ? bad : UINT32_MAX;
 }
 
@@ -625,7 +634,8 @@ static ivm_rc push_row(ivm_input *in, const ivm_value *row, uint32_t ncols, int6
     if (t == NULL)
         return IVM_SCHEMA;
     size_t klen, len;
-    ivm_rc rc = convert_row(in, t, row, ncols, &klen, &len, err);
+    const ivm_value *vals;
+    ivm_rc rc = convert_row(in, t, row, ncols, &vals, &klen, &len, err);
     if (rc != IVM_OK)
         return rc;
     /* A big builder gives its memory back at every flush: the first push
@@ -639,11 +649,11 @@ static ivm_rc push_row(ivm_input *in, const ivm_value *row, uint32_t ncols, int6
     uint8_t *ent = spine_builder_reserve(&in->b, len);
     if (ent == NULL)
         return IVM_NOMEM;
-    uint32_t bad = encode_entry(in, t, klen, ent);
+    uint32_t bad = encode_entry(t, vals, klen, ent);
     if (bad != UINT32_MAX)
         return ivm_err_set(err, IVM_INVALID, 0, 0, "text for %s.%s holds a NUL byte", t->name,
                            t->col_names[bad]);
-    return stage_entry(in, t, ent, klen, len, in->vals, w, true, err);
+    return stage_entry(in, t, ent, klen, len, vals, w, true, err);
 }
 
 ivm_rc ivm_input_push(ivm_input *in, const ivm_value *row, uint32_t ncols, int64_t w,
@@ -794,8 +804,9 @@ static ivm_rc upsert(ivm_input *in, const ivm_value *row, uint32_t ncols, ivm_er
         return IVM_SCHEMA;
     ivm_rc rc = need_pk(t, err);
     size_t klen, len, oldlen;
+    const ivm_value *vals = NULL;
     if (rc == IVM_OK)
-        rc = convert_row(in, t, row, ncols, &klen, &len, err);
+        rc = convert_row(in, t, row, ncols, &vals, &klen, &len, err);
     if (rc != IVM_OK)
         return rc;
     /* The new entry, kept apart from the scratch that the steps reuse. */
@@ -804,11 +815,11 @@ static ivm_rc upsert(ivm_input *in, const ivm_value *row, uint32_t ncols, ivm_er
     ivm_value *ov = rt_arena_alloc(&in->db->scratch, sizeof *ov * (t->ncols + 1));
     if (ent == NULL || nv == NULL || ov == NULL)
         return IVM_NOMEM;
-    uint32_t bad = encode_entry(in, t, klen, ent);
+    uint32_t bad = encode_entry(t, vals, klen, ent);
     if (bad != UINT32_MAX)
         return ivm_err_set(err, IVM_INVALID, 0, 0, "text for %s.%s holds a NUL byte", t->name,
                            t->col_names[bad]);
-    memcpy(nv, in->vals, sizeof *nv * t->ncols);
+    memcpy(nv, vals, sizeof *nv * t->ncols);
     uint8_t *old = NULL;
     if (current_row(in, t, ent, klen, &oldlen, &rc)) {
         if (oldlen == len && memcmp(in->enc2, ent, len) == 0)

@@ -322,6 +322,39 @@ static void test_map_copy_matches_recomputation(void **state)
     run_prop(&pr);
 }
 
+/* Bare columns that follow each other in the input are copied as one run
+ * of bytes, but a run ends where the output key does: [g, x, y, x + 1, y,
+ * t, g, x] over (g, x, y, t), key (g, x), so the run g, x, y is cut after
+ * x, and y, t and g, x are runs of their own. */
+static void build_map_runs(dbsp_plan *p, const dbsp_node *in, dbsp_node *out)
+{
+    dbsp_node m;
+    dbsp_expr *e[8] = {col(0), col(1), col(2), op2(DBSP_X_ADD, col(1), kint(1)),
+                       col(2), col(3), col(0), col(1)};
+    assert_int_equal(dbsp_plan_map(p, in[0], 8, e, 2, &m), IVM_OK);
+    assert_int_equal(dbsp_plan_output(p, m, out), IVM_OK);
+}
+
+static void ref_map_runs(const zset *now, const zset *prev, zset *out)
+{
+    (void)prev;
+    for (size_t i = 0; i < now[0].n; i++) {
+        ivm_value v[4];
+        assert_int_equal(zrow_decode(&now[0].r[i], v, 4), 4);
+        ivm_value o[8] = {v[0], v[1], v[2],
+                          v[1].type == IVM_TNULL ? ivm_value_null() : ivm_value_int(v[1].u.i + 1),
+                          v[2], v[3], v[0], v[1]};
+        zset_add_vals(out, o, 8, 2, now[0].r[i].w);
+    }
+}
+
+static void test_map_runs_matches_recomputation(void **state)
+{
+    (void)state;
+    prop pr = {1, {{4, 1, gen_agg}}, false, build_map_runs, ref_map_runs, 15};
+    run_prop(&pr);
+}
+
 /* The leading columns kept in order, [g, x]: the output comes in order
  * (the builder notices it and skips the sort) and rows collide. */
 static void build_map_prefix(dbsp_plan *p, const dbsp_node *in, dbsp_node *out)
@@ -1944,6 +1977,7 @@ int main(void)
         cmocka_unit_test(test_filter_matches_recomputation),
         cmocka_unit_test(test_map_matches_recomputation),
         cmocka_unit_test(test_map_copy_matches_recomputation),
+        cmocka_unit_test(test_map_runs_matches_recomputation),
         cmocka_unit_test(test_map_prefix_matches_recomputation),
         cmocka_unit_test(test_filter_first_column_matches_recomputation),
         cmocka_unit_test(test_map_filter_shared_subexpressions_match_recomputation),

@@ -367,21 +367,22 @@ static void test_row_split_finds_columns(void **state)
     assert_int_equal(off[2], 5);
 }
 
-/* The end of a text is found 8 bytes at a time: every length around the
- * word boundaries, bytes that look like borrows (0x01, 0x80, 0xff), the
- * terminator at the buffer's last byte, and text cut before it. */
+/* The end of a text is found 16 bytes at a time (SSE2), then 8: every
+ * length around those boundaries, several 16-byte steps included, bytes
+ * that look like borrows (0x01, 0x80, 0xff), the terminator at the
+ * buffer's last byte, and text cut before it. */
 static void test_row_text_end_every_length(void **state)
 {
     (void)state;
     static const char bytes[] = {'a', 0x01, (char)0x80, (char)0xff};
     rng_seed(3);
-    for (size_t n = 0; n <= 40; n++) {
+    for (size_t n = 0; n <= 72; n++) {
         for (int rep = 0; rep < 20; rep++) {
-            char t[48];
+            char t[80];
             for (size_t i = 0; i < n; i++)
                 t[i] = bytes[rng_below(4)];
             ivm_value in[2] = {ivm_value_text(t, (uint32_t)n), ivm_value_int(7)};
-            uint8_t buf[64];
+            uint8_t buf[96];
             size_t len = enc(in, 2, buf);
             assert_int_equal(spine_col_len(buf, buf + len), n + 2);
             assert_int_equal(spine_col_len(buf, buf + n + 2), n + 2);
@@ -394,8 +395,9 @@ static void test_row_text_end_every_length(void **state)
     }
 }
 
-/* The checked encoders copy text in words of 16, 8 and 4 bytes, the last
- * one overlapping what was copied: every length around those sizes, a NUL
+/* The checked encoders copy text in steps of 16 (SSE2, or two words), 8
+ * and 4 bytes, the last one overlapping what was copied: every length
+ * around those sizes, several 16-byte steps included, a NUL
  * at every position (and none), bytes that look like borrows.  Each text
  * sits at the very end of its own allocation, so a read past it shows
  * under ASan; the byte after the encoding must stay as it was.  Without a
@@ -406,7 +408,7 @@ static void test_row_encode_checked_every_length(void **state)
     (void)state;
     static const char bytes[] = {'a', 0x01, (char)0x80, (char)0xff, 0x7f};
     rng_seed(5);
-    for (size_t n = 0; n <= 40; n++) {
+    for (size_t n = 0; n <= 72; n++) {
         for (size_t nul = 0; nul <= n; nul++) { /* nul == n: none */
             char *t = malloc(n + 1);
             assert_non_null(t);
@@ -416,7 +418,7 @@ static void test_row_encode_checked_every_length(void **state)
             if (nul < n)
                 t[nul] = 0;
             ivm_value v = ivm_value_text(t, (uint32_t)n);
-            uint8_t want[64], got[64];
+            uint8_t want[96], got[96];
             memset(got, 0xee, sizeof got);
             size_t wn = nul < n ? 0 : spine_value_encode(&v, want);
             size_t gn = spine_value_encode_checked(&v, got);
@@ -453,7 +455,7 @@ static void test_row_encode_checked_every_length(void **state)
      * writes it (NaN as NULL, -0.0 as 0.0). */
     ivm_value all[6] = {ivm_value_null(), ivm_value_int(-3), ivm_value_real(-0.0),
                         ivm_value_real(NAN), ivm_value_real(2.5), tv("")};
-    uint8_t want[64], got[64];
+    uint8_t want[96], got[96];
     size_t len = enc(all, 6, want);
     memset(got, 0xee, sizeof got);
     assert_int_equal(spine_row_encode_checked(all, NULL, 6, got), 6);

@@ -211,6 +211,10 @@ static void test_input_push_commit_rollback(void **state)
     assert_true(ivm_txn_active(db));
     assert_int_equal(ivm_input_push(in, r2, 3, 1, &err), IVM_OK);
     assert_int_equal(ivm_input_insert(in, r3, 3, &err), IVM_OK);
+    /* Converted on a copy: the caller's values stay as they were. */
+    assert_int_equal(r2[2].type, IVM_TINT);
+    assert_int_equal(r3[0].type, IVM_TTEXT);
+    assert_int_equal(r3[2].type, IVM_TTEXT);
     /* Inside the transaction, reads see its pushes; the view is not
      * committed yet. */
     assert_dump(db, "t", "1|ann|1.5 x1\n2|bob|2.0 x1\n3|ann|4.0 x1\n");
@@ -403,8 +407,11 @@ static void test_input_delete_upsert(void **state)
     assert_true(deleted);
     ivm_value u1b[] = {I(1), T("x"), T("eins")};
     assert_int_equal(ivm_input_upsert(in, u1b, 3, &err), IVM_OK);
+    /* Upserted values convert like inserted ones (TEXT '5' into a). */
+    ivm_value u5[] = {T("5"), T("x"), T("cinq")};
+    assert_int_equal(ivm_input_upsert(in, u5, 3, &err), IVM_OK);
     assert_int_equal(ivm_commit(db, &err), IVM_OK);
-    assert_dump(db, "t", "1|x|eins x1\n");
+    assert_dump(db, "t", "1|x|eins x1\n5|x|cinq x1\n");
     ivm_input_close(in);
     ivm_close(db);
 }
