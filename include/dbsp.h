@@ -406,6 +406,12 @@ void dbsp_circuit_set_step_opts(dbsp_circuit *c, const dbsp_step_opts *o);
  * round robin (D6).  IVM_INVALID for a wrong node or shape; s's sticky
  * error when it failed. */
 ivm_rc dbsp_seg_feed_take(dbsp_seg *s, dbsp_node input, spine_batch *b_owned);
+/* As dbsp_seg_feed_take, for a batch its caller built to the input's shape
+ * (every row of the input's column count, keys of its key width: a table's
+ * change as input rows, from rows checked column by column as they were
+ * pushed): the rows are not walked again to check it, except in builds
+ * with IVM_SLOW_CHECKS, where a misshapen batch fails an assertion. */
+ivm_rc dbsp_seg_feed_take_shaped(dbsp_seg *s, dbsp_node input, spine_batch *b_owned);
 /* Makes s step at the next circuit step even if nothing is fed. */
 void dbsp_seg_touch(dbsp_seg *s);
 /* IVM_OK, or the sticky error of s (its message copied to err if non-NULL). */

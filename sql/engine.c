@@ -2081,8 +2081,10 @@ static ivm_rc views_step(ivm_db *db, ivm_err *err)
             relent *r = rel_get(db, v->q->inputs[k].rel_id);
             if (r == NULL || r->t == NULL || r->t->delta == NULL || r->t->delta->n == 0)
                 continue; /* views' changes come through links */
-            ivm_rc vrc = dbsp_seg_feed_take(v->seg, v->q->inputs[k].node,
-                                            spine_batch_ref(r->t->delta));
+            /* The delta's rows were checked as they were pushed or
+             * inserted (a table's columns are the input's). */
+            ivm_rc vrc = dbsp_seg_feed_take_shaped(v->seg, v->q->inputs[k].node,
+                                                   spine_batch_ref(r->t->delta));
             if (vrc == IVM_NOMEM)
                 return ivm_err_set(err, vrc, 0, 0, "out of memory feeding view %s", v->name);
         }
