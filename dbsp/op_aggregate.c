@@ -30,7 +30,9 @@
  * gone).  The recomputed accumulators become the new state, so the fold and
  * the recompute give the same bytes.  A node with a GROUP_CONCAT keeps no
  * state and recomputes every touched group, old and new, from the integral
- * (D8).
+ * (D8).  Built by dbsp_plan_count over a multiset stream, the node has no
+ * integral: counts and sums never need one there but to refold REAL parts,
+ * and it keeps the rows with a non-INT summand for that (D8).
  * Per step: O(|dx| + touched groups x log |state|) for folds, plus
  * O(|dx| log |M|) for DISTINCT (M: the multiplicity spine), plus the size of
  * each recomputed group (times its log for DISTINCT and GROUP_CONCAT).
@@ -1488,7 +1490,7 @@ static ivm_rc aggregate_compact(void *state)
 const dbsp_op_vtab dbsp_op_aggregate_vt = {
     .name = "aggregate",
     .state_desc = "each group's accumulators as a spine by group; multiplicities of DISTINCT "
-                  "values by (group, value)",
+                  "values by (group, value); without an integral, the rows of non-INT summands",
     .state_size = sizeof(aggregate_state),
     .init = aggregate_init,
     .eval = aggregate_eval,
