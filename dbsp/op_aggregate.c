@@ -1184,10 +1184,8 @@ static ivm_rc refold_reals(dbsp_ctx *c, const dbsp_pnode *nd, uint32_t in_cols,
             w = spine_cursor_weight(in);
             spine_cursor_step_val(in);
         }
-        if (cmp >= 0) {
-            w += dx->w[j];
-            j++;
-        }
+        if (cmp >= 0 && __builtin_add_overflow(w, dx->w[j++], &w))
+            return ivm_err_set(&c->err, IVM_INVALID, 0, 0, "aggregate: weight overflow");
         if (w == 0)
             continue;
         if ((rc = decode_val(c, nd, in_cols, s, v, vl)) != IVM_OK)
