@@ -30,7 +30,9 @@
  * gone).  The recomputed accumulators become the new state, so the fold and
  * the recompute give the same bytes.  A node with a GROUP_CONCAT keeps no
  * state and recomputes every touched group, old and new, from the integral
- * (D8).
+ * (D8).  Built by dbsp_plan_count over a multiset stream, the node has no
+ * integral: counts and sums never need one there but to refold REAL parts,
+ * and it keeps the rows with a non-INT summand for that (D8).
  * Per step: O(|dx| + touched groups x log |state|) for folds, plus
  * O(|dx| log |M|) for DISTINCT (M: the multiplicity spine), plus the size of
  * each recomputed group (times its log for DISTINCT and GROUP_CONCAT).
@@ -114,7 +116,10 @@ typedef struct aggregate_state {
     spine *st;                /* group -> encoded accumulators, weight 1 */
     spine *mult;              /* (group, tag, value) -> multiplicity; NULL
                                  without a DISTINCT count or sum */
-    spine_builder sbld, mbld; /* this step's changes of st and mult */
+    spine *reals;             /* dbsp_plan_count with a sum: (group, row) ->
+                                 weight, the integral of the rows with a
+                                 summand that is not an INT (D8) */
+    spine_builder sbld, mbld, rbld; /* this step's changes of st, mult, reals */
     uint32_t *dtag;           /* per aggregate: its multiplicities' filter
                                  tag, or UINT32_MAX when it keeps none */
     uint32_t *ctag;           /* per aggregate: its column tag */
@@ -145,6 +150,21 @@ enum {
     SLOTS_BEST = 2            /* flags, best (NULL: none) */
 };
 enum { SF_REAL = 1, SF_UNCLEAN = 2, SF_SEEN_REAL = 4 };
+
+static bool is_sum(uint8_t kind)
+{
+    return kind == DBSP_AGG_SUM || kind == DBSP_AGG_AVG || kind == DBSP_AGG_TOTAL;
+}
+
+/* What dbsp_plan_count takes: an aggregate whose fold over a multiset needs
+ * no row of the integral but its non-INT summands (D8, "Counts keep no
+ * integral"). */
+bool dbsp_agg_folds_exactly(const dbsp_agg *g)
+{
+    return g->kind == DBSP_AGG_COUNT_STAR || g->kind == DBSP_AGG_COUNT ||
+           (is_sum(g->kind) && !(g->flags & DBSP_AGG_F_DISTINCT));
+}
+
 static ivm_rc plan_aggregate(dbsp_plan *p, dbsp_node in_integrated, bool counts,
                              uint32_t naggs, const dbsp_agg *aggs, dbsp_node *out)
 {
@@ -152,7 +172,7 @@ static ivm_rc plan_aggregate(dbsp_plan *p, dbsp_node in_integrated, bool counts,
     if (src == NULL || (src->kind != DBSP_INTEGRATE && !counts) || (naggs > 0 && aggs == NULL))
         return IVM_INVALID;
     for (uint32_t i = 0; counts && i < naggs; i++)
-        if (aggs[i].kind != DBSP_AGG_COUNT_STAR && aggs[i].kind != DBSP_AGG_COUNT)
+        if (!dbsp_agg_folds_exactly(&aggs[i]))
             return IVM_INVALID;
     for (uint32_t i = 0; i < naggs; i++) {
         const dbsp_agg *g = &aggs[i];
@@ -189,11 +209,6 @@ ivm_rc dbsp_plan_count(dbsp_plan *p, dbsp_node in, uint32_t naggs, const dbsp_ag
     return plan_aggregate(p, in, true, naggs, aggs, out);
 }
 
-static bool is_sum(uint8_t kind)
-{
-    return kind == DBSP_AGG_SUM || kind == DBSP_AGG_AVG || kind == DBSP_AGG_TOTAL;
-}
-
 /* DISTINCT COUNT, SUM, TOTAL and AVG keep multiplicities; DISTINCT MIN and
  * MAX need none (a value's presence is all they read). */
 static bool keeps_mult(const dbsp_agg *g)
@@ -222,11 +237,20 @@ static ivm_rc aggregate_init(dbsp_ctx *c, dbsp_node n, void *state)
         return IVM_OK;
     spine_builder_init(&s->sbld);
     spine_builder_init(&s->mbld);
+    spine_builder_init(&s->rbld);
     s->dtag = ivm_calloc(nd->naggs + 1, sizeof *s->dtag);
     s->ctag = ivm_calloc(nd->naggs + 1, sizeof *s->ctag);
     s->sv = ivm_calloc(1 + (SLOTS_SUM + 2) * (size_t)nd->naggs, sizeof *s->sv);
     s->st = dbsp_spine_probed();
     if (s->dtag == NULL || s->ctag == NULL || s->sv == NULL || s->st == NULL)
+        return IVM_NOMEM;
+    /* Without the integral a sum keeps its rows that a fold cannot take
+     * back: those with a REAL (or non-integer text) summand. */
+    bool sums = false;
+    for (uint32_t k = 0; k < nd->naggs; k++)
+        sums |= is_sum(nd->aggs[k].kind);
+    if (sums && c->plan->nodes[nd->in[0]].kind != DBSP_INTEGRATE &&
+        (s->reals = dbsp_spine_probed()) == NULL)
         return IVM_NOMEM;
     /* Aggregates over the same values (column and FILTER) share one set of
      * multiplicities: COUNT(DISTINCT x) next to SUM(DISTINCT x).  Those
@@ -1117,15 +1141,88 @@ static ivm_rc mult_apply(dbsp_ctx *c, const dbsp_pnode *nd, aggregate_state *s, 
     return rc;
 }
 
+/* dbsp_plan_count: the REAL parts of the sums of a group that still has
+ * rows, refolded from its rows with a non-INT summand after this step, the
+ * kept ones (cursor *rc_io over s->reals, before this step) merged by value
+ * with dx[lo, hi).  Counts and INT sums are exact in the state already;
+ * INT summands never touch the REAL part, so this folds the same REAL
+ * summands in the same (value) order as a recompute from the integral
+ * would, and gives the same bytes (D8). */
+static ivm_rc refold_reals(dbsp_ctx *c, const dbsp_pnode *nd, uint32_t in_cols,
+                           aggregate_state *s, spine_cursor **rc_io, const spine_batch *dx,
+                           size_t lo, size_t hi, const uint8_t *key, size_t klen)
+{
+    ivm_rc rc = IVM_OK;
+    if (*rc_io == NULL) {
+        const spine *reals = s->reals;
+        if ((rc = spine_cursor_new(&reals, 1, NULL, 0, rc_io)) != IVM_OK)
+            return rc;
+    }
+    for (uint32_t k = 0; k < nd->naggs; k++) {
+        if (!is_sum(nd->aggs[k].kind))
+            continue;
+        s->acc[k].real = false;
+        s->acc[k].rsum = s->acc[k].rcomp = 0;
+    }
+    spine_cursor *in = *rc_io;
+    bool found = dbsp_cursor_seek_exact(in, key, klen);
+    if (spine_row_decode(key, klen, s->vals, nd->nkey) != (int)nd->nkey)
+        return ivm_err_set(&c->err, IVM_CORRUPT, 0, 0, "aggregate: bad key encoding");
+    size_t j = lo;
+    for (;;) {
+        bool have_i = found && spine_cursor_val_valid(in), have_d = j < hi;
+        if (!have_i && !have_d)
+            break;
+        size_t il = 0, dl = 0;
+        const uint8_t *iv = have_i ? spine_cursor_val(in, &il) : NULL;
+        const uint8_t *dv = have_d ? spine_batch_val(dx, j, &dl) : NULL;
+        int cmp = !have_i ? 1 : !have_d ? -1 : spine_row_cmp(iv, il, dv, dl);
+        int64_t w = 0;
+        const uint8_t *v = cmp <= 0 ? iv : dv;
+        size_t vl = cmp <= 0 ? il : dl;
+        if (cmp <= 0) {
+            w = spine_cursor_weight(in);
+            spine_cursor_step_val(in);
+        }
+        if (cmp >= 0 && __builtin_add_overflow(w, dx->w[j++], &w))
+            return ivm_err_set(&c->err, IVM_INVALID, 0, 0, "aggregate: weight overflow");
+        if (w == 0)
+            continue;
+        if ((rc = decode_val(c, nd, in_cols, s, v, vl)) != IVM_OK)
+            return rc;
+        for (uint32_t k = 0; k < nd->naggs; k++) {
+            const dbsp_agg *g = &nd->aggs[k];
+            if (!is_sum(g->kind) ||
+                ((g->flags & DBSP_AGG_F_FILTER) &&
+                 dbsp_value_truth(&s->vals[g->filter_col]) != 1))
+                continue;
+            /* As fold: NULL adds nothing; INT is in the state already. */
+            ivm_value x = s->vals[g->col];
+            if (x.type == IVM_TNULL)
+                continue;
+            if (x.type == IVM_TTEXT)
+                x = dbsp_value_sum_numeric(&x);
+            if (x.type != IVM_TINT)
+                sum_value(&s->acc[k], &x, w);
+        }
+    }
+    return IVM_OK;
+}
+
 /* The group after this step from every row it has in the integral: the
  * recompute path (D8).  *exists_out: the group has a row. */
 static ivm_rc recompute(dbsp_ctx *c, const dbsp_pnode *nd, uint32_t in_cols, aggregate_state *s,
-                        spine_cursor **in, const uint8_t *key, size_t klen, bool *exists_out)
+                        spine_cursor **in, const spine_batch *dx, size_t lo, size_t hi,
+                        const uint8_t *key, size_t klen, bool *exists_out)
 {
     ivm_rc rc = IVM_OK;
     if (c->plan->nodes[nd->in[0]].kind != DBSP_INTEGRATE) {
-        /* dbsp_plan_count: only a total of zero gets here, and over a
-         * multiset that is a group without rows. */
+        /* dbsp_plan_count: over a multiset a group whose total is zero has
+         * no rows; one with rows is here for a non-INT summand. */
+        if (s->total > 0) {
+            *exists_out = true;
+            return refold_reals(c, nd, in_cols, s, in, dx, lo, hi, key, klen);
+        }
         acc_reset(s->acc, nd->naggs);
         s->total = 0;
         *exists_out = false;
@@ -1200,9 +1297,17 @@ static ivm_rc update_group_state(dbsp_ctx *c, const dbsp_pnode *nd, uint32_t in_
     for (size_t i = lo; i < hi && rc == IVM_OK; i++) {
         size_t len;
         const uint8_t *row = spine_batch_row(dx, i, &len);
+        bool row_need = false;
         rc = dbsp_row_decode(c, row, len, in_cols, s->vals);
         if (rc == IVM_OK)
-            rc = fold_delta(nd, s, s->vals, dx->w[i], &need);
+            rc = fold_delta(nd, s, s->vals, dx->w[i], &row_need);
+        /* dbsp_plan_count: only a non-INT summand asks for a recompute;
+         * its row is kept for the next one. */
+        if (rc == IVM_OK && row_need && s->reals != NULL) {
+            const uint8_t *val = spine_batch_val(dx, i, &len);
+            rc = spine_builder_push(&s->rbld, key, klen, val, len, dx->w[i]);
+        }
+        need |= row_need;
     }
     if (rc == IVM_OK && s->nmitems > 0)
         rc = mult_apply(c, nd, s, mc, key, klen, &need);
@@ -1212,7 +1317,7 @@ static ivm_rc update_group_state(dbsp_ctx *c, const dbsp_pnode *nd, uint32_t in_
      * opposite weights). */
     bool exists = true;
     if (need || s->total <= 0) {
-        rc = recompute(c, nd, in_cols, s, in, key, klen, &exists);
+        rc = recompute(c, nd, in_cols, s, in, dx, lo, hi, key, klen, &exists);
         exists |= nd->nkey == 0; /* D9 */
     }
     if (rc == IVM_OK && exists)
@@ -1242,7 +1347,9 @@ static ivm_rc state_insert(spine *sp, spine_builder *b, ivm_rc rc)
 static ivm_rc stateful_eval(dbsp_ctx *c, dbsp_node n, aggregate_state *s, spine_batch **out)
 {
     /* D5: backpressure; nothing is done before this, so eval can resume. */
-    if (!dbsp_ctx_spine_ready(c, s->st) || (s->mult != NULL && !dbsp_ctx_spine_ready(c, s->mult)))
+    if (!dbsp_ctx_spine_ready(c, s->st) ||
+        (s->mult != NULL && !dbsp_ctx_spine_ready(c, s->mult)) ||
+        (s->reals != NULL && !dbsp_ctx_spine_ready(c, s->reals)))
         return IVM_PENDING;
     const dbsp_pnode *nd = &c->plan->nodes[n];
     uint32_t in_cols = c->plan->nodes[nd->in[0]].ncols;
@@ -1276,6 +1383,7 @@ static ivm_rc stateful_eval(dbsp_ctx *c, dbsp_node n, aggregate_state *s, spine_
     s->nmbytes = 0;
     rc = state_insert(s->st, &s->sbld, rc);
     rc = state_insert(s->mult, &s->mbld, rc);
+    rc = state_insert(s->reals, &s->rbld, rc);
     return dbsp_ctx_build(c, rc, out);
 }
 
@@ -1342,8 +1450,10 @@ static void aggregate_fini(void *state)
     ivm_free(s->probe);
     spine_free(s->st);
     spine_free(s->mult);
+    spine_free(s->reals);
     spine_builder_fini(&s->sbld);
     spine_builder_fini(&s->mbld);
+    spine_builder_fini(&s->rbld);
 }
 
 static void aggregate_stats(const void *state, spine_stats *acc)
@@ -1358,6 +1468,10 @@ static void aggregate_stats(const void *state, spine_stats *acc)
         spine_stats_get(s->mult, &st);
         dbsp_stats_add(acc, &st);
     }
+    if (s->reals != NULL) {
+        spine_stats_get(s->reals, &st);
+        dbsp_stats_add(acc, &st);
+    }
 }
 
 static ivm_rc aggregate_compact(void *state)
@@ -1366,13 +1480,15 @@ static ivm_rc aggregate_compact(void *state)
     ivm_rc rc = s->st != NULL ? spine_compact(s->st) : IVM_OK;
     if (rc == IVM_OK && s->mult != NULL)
         rc = spine_compact(s->mult);
+    if (rc == IVM_OK && s->reals != NULL)
+        rc = spine_compact(s->reals);
     return rc;
 }
 
 const dbsp_op_vtab dbsp_op_aggregate_vt = {
     .name = "aggregate",
     .state_desc = "each group's accumulators as a spine by group; multiplicities of DISTINCT "
-                  "values by (group, value)",
+                  "values by (group, value); without an integral, the rows of non-INT summands",
     .state_size = sizeof(aggregate_state),
     .init = aggregate_init,
     .eval = aggregate_eval,

@@ -275,14 +275,18 @@ ivm_rc dbsp_plan_join(dbsp_plan *p, dbsp_node a_integrated, dbsp_node b_integrat
  * the input's. */
 ivm_rc dbsp_plan_aggregate(dbsp_plan *p, dbsp_node in_integrated, uint32_t naggs,
                            const dbsp_agg *aggs, dbsp_node *out);
-/* dbsp_plan_aggregate for counts only (COUNT(*) and COUNT(x), DISTINCT or
- * not, with or without FILTER) over a sharded stream `in` rather than its
- * integral, for a caller that promises that the integral of in is a
- * multiset at every step (no row's total weight below zero: every SQL
- * relation's stream).  Counts fold exactly and never recompute a group
- * (D8) but for a total weight that drops to zero, which then means the
- * group is gone: so the node needs no integral, and none is kept.
- * IVM_INVALID as dbsp_plan_aggregate, and for any other aggregate. */
+/* Whether dbsp_plan_count takes aggregate g.  Thread-safe (pure). */
+bool dbsp_agg_folds_exactly(const dbsp_agg *g);
+/* dbsp_plan_aggregate for aggregates that fold exactly over a multiset
+ * (dbsp_agg_folds_exactly: COUNT(*) and COUNT(x), DISTINCT or not, and
+ * SUM, TOTAL and AVG without DISTINCT, each with or without FILTER) over a
+ * sharded stream `in` rather than its integral, for a caller that promises
+ * that the integral of in is a multiset at every step (no row's total
+ * weight below zero: every SQL relation's stream).  They never recompute a
+ * group (D8) but for a total weight that drops to zero, which then means
+ * the group is gone, and for a non-INT summand, whose rows alone the node
+ * keeps: so it needs no integral, and none is kept.  IVM_INVALID as
+ * dbsp_plan_aggregate, and for any other aggregate. */
 ivm_rc dbsp_plan_count(dbsp_plan *p, dbsp_node in, uint32_t naggs, const dbsp_agg *aggs,
                        dbsp_node *out);
 /* A set operation over two integrate nodes of equal ncols and nkey (the

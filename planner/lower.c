@@ -609,13 +609,15 @@ static ivm_rc lower_node(pctx *c, const lp_node *n, plan_query *q, lowered *out)
         ivm_free(ex);
         if (rc == IVM_OK)
             rc = lower_exchange(p, m, &x);
-        /* Counts fold exactly and only read the integral to see that a
-         * group whose total fell to zero is gone; the rows of a query are
-         * a multiset at every step (tables refuse deleting what they do
-         * not hold), so such an aggregate keeps no integral. */
+        /* Counts and (non-DISTINCT) sums fold exactly and only read the
+         * integral to see that a group whose total fell to zero is gone,
+         * or to refold non-INT summands, whose rows the node keeps itself;
+         * the rows of a query are a multiset at every step (tables refuse
+         * deleting what they do not hold), so such an aggregate keeps no
+         * integral.  MIN, MAX, GROUP_CONCAT and DISTINCT sums read it. */
         bool counts = true;
         for (uint32_t i = 0; i < na; i++)
-            counts &= aggs[i].kind == DBSP_AGG_COUNT_STAR || aggs[i].kind == DBSP_AGG_COUNT;
+            counts &= dbsp_agg_folds_exactly(&aggs[i]);
         if (rc == IVM_OK && counts) {
             rc = dbsp_plan_count(p, x, na, aggs, &node);
         } else {

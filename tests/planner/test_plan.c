@@ -104,6 +104,45 @@ static void test_plan_group_by_arranges_by_group(void **state)
     plan_query_free(q);
 }
 
+/* An aggregate whose functions all fold exactly over a multiset (COUNT,
+ * SUM, TOTAL, AVG) reads no integral: none is built under it (D8, "Counts
+ * keep no integral").  MIN, MAX, GROUP_CONCAT and DISTINCT sums still
+ * read one. */
+static void test_plan_exact_folds_keep_no_integral(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *sql;
+        int integrates; /* besides the join's two */
+    } cases[] = {
+        {"SELECT r.b, COUNT(*), SUM(r.a + s.a) FROM r JOIN s ON r.b = s.a GROUP BY r.b", 0},
+        {"SELECT r.b, AVG(s.x), TOTAL(r.a), SUM(s.x) FILTER (WHERE r.a > 1), COUNT(DISTINCT s.y) "
+         "FROM r JOIN s ON r.b = s.a GROUP BY r.b", 0},
+        {"SELECT r.b, COUNT(*), MIN(r.a) FROM r JOIN s ON r.b = s.a GROUP BY r.b", 1},
+        {"SELECT r.b, SUM(DISTINCT r.a) FROM r JOIN s ON r.b = s.a GROUP BY r.b", 1},
+        {"SELECT r.b, GROUP_CONCAT(s.y) FROM r JOIN s ON r.b = s.a GROUP BY r.b", 1},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        plan_query *q;
+        ivm_err err;
+        assert_int_equal(plan_sql(cases[k].sql, true, &q, &err), IVM_OK);
+        assert_int_equal(count_kind(q, DBSP_AGGREGATE), 1);
+        assert_int_equal(count_kind(q, DBSP_INTEGRATE), 2 + cases[k].integrates);
+        /* EXPLAIN agrees: the aggregate reads an integral or none. */
+        size_t n = dbsp_plan_describe(q->plan, NULL, 0);
+        char *buf = malloc(n + 1);
+        assert_non_null(buf);
+        dbsp_plan_describe(q->plan, buf, n + 1);
+        const char *agg = strstr(buf, " aggregate(");
+        assert_non_null(agg);
+        const char *eol = strchr(agg, '\n');
+        const char *reads = strstr(agg, "reads: I(");
+        assert_int_equal(reads != NULL && reads < eol, cases[k].integrates > 0);
+        free(buf);
+        plan_query_free(q);
+    }
+}
+
 static void test_plan_distinct_and_empty_group(void **state)
 {
     (void)state;
@@ -420,6 +459,7 @@ int main(void)
         cmocka_unit_test(test_plan_table_read_twice_has_one_input),
         cmocka_unit_test(test_plan_mixed_class_key_is_cast),
         cmocka_unit_test(test_plan_group_by_arranges_by_group),
+        cmocka_unit_test(test_plan_exact_folds_keep_no_integral),
         cmocka_unit_test(test_plan_distinct_and_empty_group),
         cmocka_unit_test(test_plan_errors_name_the_problem),
         cmocka_unit_test(test_plan_adhoc_order_and_limit),
