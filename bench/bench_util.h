@@ -36,6 +36,9 @@ typedef struct bench_sum {
 void bench_sum_row(bench_sum *s, const ivm_value *vals, uint32_t ncols);
 /* Adds the current row of a stepped SQLite statement. */
 void bench_sum_sqlite_row(bench_sum *s, sqlite3_stmt *st);
+/* Adds columns idx[0..n) (n <= 64) of the current row of a stepped SQLite
+ * statement, as bench_sum_row of those values. */
+void bench_sum_sqlite_cols(bench_sum *s, sqlite3_stmt *st, const uint32_t *idx, uint32_t n);
 
 /* Sorts n durations (ns) in place and returns the q-quantile (0..1) in
  * microseconds; 0 when n == 0. */

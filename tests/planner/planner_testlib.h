@@ -23,8 +23,8 @@ static const ivm_type r_types[] = {IVM_TINT, IVM_TINT, IVM_TTEXT};
 static const char *const s_cols[] = {"a", "x", "y"};
 static const ivm_type s_types[] = {IVM_TINT, IVM_TREAL, IVM_TTEXT};
 static const plan_relation rels[] = {
-    {PLAN_REL_TABLE, "r", 3, r_cols, r_types, 10},
-    {PLAN_REL_TABLE, "s", 3, s_cols, s_types, 11},
+    {PLAN_REL_TABLE, "r", 3, r_cols, r_types, 10, NULL},
+    {PLAN_REL_TABLE, "s", 3, s_cols, s_types, 11, NULL},
 };
 
 static const plan_relation *lookup(void *ctx, const char *name)
@@ -80,7 +80,7 @@ static bool filters_rows(const plan_query *q, uint32_t i)
     return yes;
 }
 
-static int count_filtering(const plan_query *q)
+static inline int count_filtering(const plan_query *q)
 {
     int n = 0;
     for (uint32_t i = 0; i < dbsp_plan_nodes(q->plan); i++)
