@@ -244,6 +244,16 @@ static void put_role(obuf *o, const dbsp_plan *p, const dbsp_pnode *nd)
             put_key(o, nd->nkey);
             if (distinct)
                 put_str(o, ", spine of DISTINCT values' multiplicities keyed by (group, aggregate, value)");
+            /* dbsp_plan_count with a sum keeps the rows it cannot take
+             * back by a fold (D8). */
+            bool sums = false;
+            for (uint32_t k = 0; k < nd->naggs; k++)
+                sums |= nd->aggs[k].kind == DBSP_AGG_SUM || nd->aggs[k].kind == DBSP_AGG_AVG ||
+                        nd->aggs[k].kind == DBSP_AGG_TOTAL;
+            if (sums && p->nodes[nd->in[0]].kind != DBSP_INTEGRATE) {
+                put_str(o, ", spine of the rows whose summand is not an INT keyed by ");
+                put_key(o, nd->nkey);
+            }
         }
     } else if (nd->kind == DBSP_TOPK) {
         put_sep(o);
