@@ -659,6 +659,48 @@ static ivm_rc decode_val(dbsp_ctx *c, const dbsp_pnode *nd, uint32_t in_cols, ag
     return IVM_OK;
 }
 
+/* A merge by value of the values a cursor stands on (those of the key an
+ * exact seek found, if found) with dx's rows j .. hi of the same key, each
+ * value once, with its weight in the cursor plus sign times its weight in
+ * dx: sign -1 gives a group's rows before a step from the integral after
+ * it, +1 its rows after the step from rows kept before it. */
+typedef struct val_merge {
+    spine_cursor *in;
+    bool found;
+    const spine_batch *dx;
+    size_t j, hi;
+    int sign;
+} val_merge;
+
+/* The merge's next value (*v_out, *vl_out bytes; they stay valid while the
+ * cursor lives) and its weight, 0 where the two cancel; false when both
+ * are done.  *overflow is set if a weight overflowed. */
+static bool val_merge_next(val_merge *m, const uint8_t **v_out, size_t *vl_out, int64_t *w_out,
+                           bool *overflow)
+{
+    bool have_i = m->found && spine_cursor_val_valid(m->in), have_d = m->j < m->hi;
+    if (!have_i && !have_d)
+        return false;
+    size_t il = 0, dl = 0;
+    const uint8_t *iv = have_i ? spine_cursor_val(m->in, &il) : NULL;
+    const uint8_t *dv = have_d ? spine_batch_val(m->dx, m->j, &dl) : NULL;
+    int cmp = !have_i ? 1 : !have_d ? -1 : spine_row_cmp(iv, il, dv, dl);
+    int64_t w = 0;
+    *v_out = cmp <= 0 ? iv : dv;
+    *vl_out = cmp <= 0 ? il : dl;
+    if (cmp <= 0) {
+        w = spine_cursor_weight(m->in);
+        spine_cursor_step_val(m->in);
+    }
+    if (cmp >= 0) {
+        int64_t d = m->dx->w[m->j++];
+        *overflow |= m->sign > 0 ? __builtin_add_overflow(w, d, &w)
+                                 : __builtin_sub_overflow(w, d, &w);
+    }
+    *w_out = w;
+    return true;
+}
+
 /* Group `key` after this step (new) and before it (old), from one seek in
  * the integral: new folds I(x)'s rows; old folds the same rows merged with
  * dx's rows of the group dx[lo, hi), each with weight w_I - w_dx, which is
@@ -696,26 +738,14 @@ static ivm_rc group_rows(dbsp_ctx *c, const dbsp_pnode *nd, uint32_t in_cols, ag
     bool existed = old_global;
     if (found)
         spine_cursor_rewind_vals(in);
-    size_t j = lo;
-    for (;;) {
-        bool have_i = found && spine_cursor_val_valid(in), have_d = j < hi;
-        if (!have_i && !have_d)
-            break;
-        size_t il = 0, dl = 0;
-        const uint8_t *iv = have_i ? spine_cursor_val(in, &il) : NULL;
-        const uint8_t *dv = have_d ? spine_batch_val(dx, j, &dl) : NULL;
-        int cmp = !have_i ? 1 : !have_d ? -1 : spine_row_cmp(iv, il, dv, dl);
-        int64_t w = 0;
-        const uint8_t *v = cmp <= 0 ? iv : dv;
-        size_t vl = cmp <= 0 ? il : dl;
-        if (cmp <= 0) {
-            w = spine_cursor_weight(in);
-            spine_cursor_step_val(in);
-        }
-        if (cmp >= 0) {
-            w -= dx->w[j];
-            j++;
-        }
+    val_merge m = {in, found, dx, lo, hi, -1};
+    const uint8_t *v;
+    size_t vl;
+    int64_t w;
+    bool overflow = false;
+    while (val_merge_next(&m, &v, &vl, &w, &overflow)) {
+        if (overflow)
+            return ivm_err_set(&c->err, IVM_INVALID, 0, 0, "aggregate: weight overflow");
         if (w == 0)
             continue;
         existed = true;
@@ -1168,23 +1198,13 @@ static ivm_rc refold_reals(dbsp_ctx *c, const dbsp_pnode *nd, uint32_t in_cols,
     bool found = dbsp_cursor_seek_exact(in, key, klen);
     if (spine_row_decode(key, klen, s->vals, nd->nkey) != (int)nd->nkey)
         return ivm_err_set(&c->err, IVM_CORRUPT, 0, 0, "aggregate: bad key encoding");
-    size_t j = lo;
-    for (;;) {
-        bool have_i = found && spine_cursor_val_valid(in), have_d = j < hi;
-        if (!have_i && !have_d)
-            break;
-        size_t il = 0, dl = 0;
-        const uint8_t *iv = have_i ? spine_cursor_val(in, &il) : NULL;
-        const uint8_t *dv = have_d ? spine_batch_val(dx, j, &dl) : NULL;
-        int cmp = !have_i ? 1 : !have_d ? -1 : spine_row_cmp(iv, il, dv, dl);
-        int64_t w = 0;
-        const uint8_t *v = cmp <= 0 ? iv : dv;
-        size_t vl = cmp <= 0 ? il : dl;
-        if (cmp <= 0) {
-            w = spine_cursor_weight(in);
-            spine_cursor_step_val(in);
-        }
-        if (cmp >= 0 && __builtin_add_overflow(w, dx->w[j++], &w))
+    val_merge m = {in, found, dx, lo, hi, 1};
+    const uint8_t *v;
+    size_t vl;
+    int64_t w;
+    bool overflow = false;
+    while (val_merge_next(&m, &v, &vl, &w, &overflow)) {
+        if (overflow)
             return ivm_err_set(&c->err, IVM_INVALID, 0, 0, "aggregate: weight overflow");
         if (w == 0)
             continue;
