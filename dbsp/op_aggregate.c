@@ -670,35 +670,42 @@ typedef struct val_merge {
     const spine_batch *dx;
     size_t j, hi;
     int sign;
+    const uint8_t *v; /* the value last given (valid while the cursor lives) */
+    size_t vl;
+    int64_t w;        /* its weight, never 0 */
 } val_merge;
 
-/* The merge's next value (*v_out, *vl_out bytes; they stay valid while the
- * cursor lives) and its weight, 0 where the two cancel; false when both
- * are done.  *overflow is set if a weight overflowed. */
-static bool val_merge_next(val_merge *m, const uint8_t **v_out, size_t *vl_out, int64_t *w_out,
-                           bool *overflow)
+/* Moves the merge to its next value of non-zero weight: 1, or 0 when both
+ * sides are done, or -1 with c's error set if a weight overflowed. */
+static int val_merge_next(dbsp_ctx *c, val_merge *m)
 {
-    bool have_i = m->found && spine_cursor_val_valid(m->in), have_d = m->j < m->hi;
-    if (!have_i && !have_d)
-        return false;
-    size_t il = 0, dl = 0;
-    const uint8_t *iv = have_i ? spine_cursor_val(m->in, &il) : NULL;
-    const uint8_t *dv = have_d ? spine_batch_val(m->dx, m->j, &dl) : NULL;
-    int cmp = !have_i ? 1 : !have_d ? -1 : spine_row_cmp(iv, il, dv, dl);
-    int64_t w = 0;
-    *v_out = cmp <= 0 ? iv : dv;
-    *vl_out = cmp <= 0 ? il : dl;
-    if (cmp <= 0) {
-        w = spine_cursor_weight(m->in);
-        spine_cursor_step_val(m->in);
+    for (;;) {
+        bool have_i = m->found && spine_cursor_val_valid(m->in), have_d = m->j < m->hi;
+        if (!have_i && !have_d)
+            return 0;
+        size_t il = 0, dl = 0;
+        const uint8_t *iv = have_i ? spine_cursor_val(m->in, &il) : NULL;
+        const uint8_t *dv = have_d ? spine_batch_val(m->dx, m->j, &dl) : NULL;
+        int cmp = !have_i ? 1 : !have_d ? -1 : spine_row_cmp(iv, il, dv, dl);
+        int64_t w = 0;
+        m->v = cmp <= 0 ? iv : dv;
+        m->vl = cmp <= 0 ? il : dl;
+        if (cmp <= 0) {
+            w = spine_cursor_weight(m->in);
+            spine_cursor_step_val(m->in);
+        }
+        if (cmp >= 0) {
+            int64_t d = m->dx->w[m->j++];
+            if (m->sign > 0 ? __builtin_add_overflow(w, d, &w) : __builtin_sub_overflow(w, d, &w)) {
+                ivm_err_set(&c->err, IVM_INVALID, 0, 0, "aggregate: weight overflow");
+                return -1;
+            }
+        }
+        if (w != 0) {
+            m->w = w;
+            return 1;
+        }
     }
-    if (cmp >= 0) {
-        int64_t d = m->dx->w[m->j++];
-        *overflow |= m->sign > 0 ? __builtin_add_overflow(w, d, &w)
-                                 : __builtin_sub_overflow(w, d, &w);
-    }
-    *w_out = w;
-    return true;
 }
 
 /* Group `key` after this step (new) and before it (old), from one seek in
@@ -738,21 +745,16 @@ static ivm_rc group_rows(dbsp_ctx *c, const dbsp_pnode *nd, uint32_t in_cols, ag
     bool existed = old_global;
     if (found)
         spine_cursor_rewind_vals(in);
-    val_merge m = {in, found, dx, lo, hi, -1};
-    const uint8_t *v;
-    size_t vl;
-    int64_t w;
-    bool overflow = false;
-    while (val_merge_next(&m, &v, &vl, &w, &overflow)) {
-        if (overflow)
-            return ivm_err_set(&c->err, IVM_INVALID, 0, 0, "aggregate: weight overflow");
-        if (w == 0)
-            continue;
+    val_merge m = {.in = in, .found = found, .dx = dx, .j = lo, .hi = hi, .sign = -1};
+    int got;
+    while ((got = val_merge_next(c, &m)) > 0) {
         existed = true;
-        if ((rc = decode_val(c, nd, in_cols, s, v, vl)) != IVM_OK ||
-            (rc = fold(nd, s, s->vals, w)) != IVM_OK)
+        if ((rc = decode_val(c, nd, in_cols, s, m.v, m.vl)) != IVM_OK ||
+            (rc = fold(nd, s, s->vals, m.w)) != IVM_OK)
             return rc;
     }
+    if (got < 0)
+        return c->err.rc;
     *olen_out = SIZE_MAX;
     if (existed)
         rc = encode_group(c, nd, s, s->acc, &s->orow, &s->orow_cap, olen_out);
@@ -1198,17 +1200,10 @@ static ivm_rc refold_reals(dbsp_ctx *c, const dbsp_pnode *nd, uint32_t in_cols,
     bool found = dbsp_cursor_seek_exact(in, key, klen);
     if (spine_row_decode(key, klen, s->vals, nd->nkey) != (int)nd->nkey)
         return ivm_err_set(&c->err, IVM_CORRUPT, 0, 0, "aggregate: bad key encoding");
-    val_merge m = {in, found, dx, lo, hi, 1};
-    const uint8_t *v;
-    size_t vl;
-    int64_t w;
-    bool overflow = false;
-    while (val_merge_next(&m, &v, &vl, &w, &overflow)) {
-        if (overflow)
-            return ivm_err_set(&c->err, IVM_INVALID, 0, 0, "aggregate: weight overflow");
-        if (w == 0)
-            continue;
-        if ((rc = decode_val(c, nd, in_cols, s, v, vl)) != IVM_OK)
+    val_merge m = {.in = in, .found = found, .dx = dx, .j = lo, .hi = hi, .sign = 1};
+    int got;
+    while ((got = val_merge_next(c, &m)) > 0) {
+        if ((rc = decode_val(c, nd, in_cols, s, m.v, m.vl)) != IVM_OK)
             return rc;
         for (uint32_t k = 0; k < nd->naggs; k++) {
             const dbsp_agg *g = &nd->aggs[k];
@@ -1223,10 +1218,10 @@ static ivm_rc refold_reals(dbsp_ctx *c, const dbsp_pnode *nd, uint32_t in_cols,
             if (x.type == IVM_TTEXT)
                 x = dbsp_value_sum_numeric(&x);
             if (x.type != IVM_TINT)
-                sum_value(&s->acc[k], &x, w);
+                sum_value(&s->acc[k], &x, m.w);
         }
     }
-    return IVM_OK;
+    return got < 0 ? c->err.rc : IVM_OK;
 }
 
 /* The group after this step from every row it has in the integral: the
