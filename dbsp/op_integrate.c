@@ -36,8 +36,11 @@ ivm_rc dbsp_integrate_init(dbsp_ctx *c, dbsp_node n, void *state)
     dbsp_integrate_state *s = state;
     /* D15: join, aggregate, distinct, top-k and set operations probe an
      * integrate node's trace by key; a view's contents (an output node)
-     * are only read in order, so their merges build no key filters. */
-    s->s = c->plan->nodes[n].kind == DBSP_INTEGRATE ? dbsp_spine_probed() : spine_new();
+     * are only read in order, so their merges build no key filters and
+     * take 8 batches a level (spine_opts.wide). */
+    static const spine_opts contents = {.wide = true}; /* fewer merge copies */
+    s->s = c->plan->nodes[n].kind == DBSP_INTEGRATE ? dbsp_spine_probed()
+                                                    : spine_new_opts(&contents);
     return s->s != NULL ? IVM_OK : IVM_NOMEM;
 }
 

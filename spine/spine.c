@@ -22,16 +22,16 @@
 
 /* Batches of level l beyond the FANOUT - 1 it holds at rest: its share of
  * pending (S13). */
-static size_t excess(const spine_level *lv)
+static size_t excess(const spine *s, const spine_level *lv)
 {
-    return lv->n > SPINE_FANOUT - 1 ? lv->n - (SPINE_FANOUT - 1) : 0;
+    return lv->n > s->fanout - 1 ? lv->n - (s->fanout - 1) : 0;
 }
 
 /* True if level l should start a merge: FANOUT batches not in a merge and
  * no merge of it running (S9). */
-static bool level_needs_job(const spine_level *lv)
+static bool level_needs_job(const spine *s, const spine_level *lv)
 {
-    return lv->merging == 0 && lv->n >= SPINE_FANOUT;
+    return lv->merging == 0 && lv->n >= s->fanout;
 }
 
 /* Room for one more batch on lv.  Grows by doubling: per batch, not per
@@ -55,11 +55,11 @@ static ivm_rc level_reserve(spine_level *lv)
  * caller reserved room there. */
 static void place_locked(spine *s, spine_batch *b)
 {
-    spine_level *lv = &s->lv[spine_level_of(b->n)];
+    spine_level *lv = &s->lv[spine_level_of(b->n, s->level_bits)];
     IVM_ASSERT(lv->n < lv->cap);
-    s->pending -= excess(lv);
+    s->pending -= excess(s, lv);
     lv->b[lv->n++] = b;
-    s->pending += excess(lv);
+    s->pending += excess(s, lv);
     s->rows += b->n;
     s->bytes += spine_batch_mem(b);
     s->batches++;
@@ -71,7 +71,7 @@ static void remove_oldest_locked(spine *s, unsigned l, uint32_t k, spine_batch *
 {
     spine_level *lv = &s->lv[l];
     IVM_ASSERT(k <= lv->n);
-    s->pending -= excess(lv);
+    s->pending -= excess(s, lv);
     for (uint32_t j = 0; j < k; j++) {
         spine_batch *b = lv->b[j];
         s->rows -= b->n;
@@ -82,7 +82,7 @@ static void remove_oldest_locked(spine *s, unsigned l, uint32_t k, spine_batch *
     if (k > 0 && lv->n > k) /* an unused level has no array at all */
         memmove(lv->b, lv->b + k, (size_t)(lv->n - k) * sizeof *lv->b);
     lv->n -= k;
-    s->pending += excess(lv);
+    s->pending += excess(s, lv);
 }
 
 /* If the spine is back at or under its threshold (or failed, so that the
@@ -108,7 +108,7 @@ static bool has_work_locked(const spine *s)
     if (s->rc != IVM_OK)
         return false;
     for (unsigned l = 0; l < SPINE_LEVELS; l++)
-        if (s->lv[l].merging > 0 || level_needs_job(&s->lv[l]))
+        if (s->lv[l].merging > 0 || level_needs_job(s, &s->lv[l]))
             return true;
     return false;
 }
@@ -136,6 +136,9 @@ spine *spine_new_opts(const spine_opts *opts)
     s->max_pending = opts != NULL && opts->max_pending > 0 ? opts->max_pending
                                                            : SPINE_DEFAULT_MAX_PENDING;
     s->exact = opts != NULL && opts->exact_seeks;
+    bool wide = opts != NULL && opts->wide;
+    s->fanout = wide ? SPINE_FANOUT_WIDE : SPINE_FANOUT;
+    s->level_bits = wide ? SPINE_LEVEL_BITS_WIDE : SPINE_LEVEL_BITS;
     spine_merger_register(m, s);
     return s;
 }
@@ -170,7 +173,7 @@ ivm_rc spine_insert_take(spine *s, spine_batch *b_owned)
     }
     pthread_mutex_lock(&s->mu);
     ivm_rc rc = s->rc;
-    spine_level *lv = &s->lv[spine_level_of(b_owned->n)];
+    spine_level *lv = &s->lv[spine_level_of(b_owned->n, s->level_bits)];
     if (rc == IVM_OK)
         rc = level_reserve(lv);
     if (rc != IVM_OK) {
@@ -179,7 +182,7 @@ ivm_rc spine_insert_take(spine *s, spine_batch *b_owned)
         return rc;
     }
     place_locked(s, b_owned);
-    bool notify = level_needs_job(lv);
+    bool notify = level_needs_job(s, lv);
     pthread_mutex_unlock(&s->mu);
     /* The merger's lock is taken after the spine's is released (README:
      * lock order), once per batch at most. */
@@ -346,7 +349,7 @@ static ivm_rc job_publish(spine *s, unsigned l, bool *more_out)
     spine_level *lv = &s->lv[l];
     uint32_t k = lv->merging;
     if (out->n > 0)
-        rc = level_reserve(&s->lv[spine_level_of(out->n)]);
+        rc = level_reserve(&s->lv[spine_level_of(out->n, s->level_bits)]);
     if (rc != IVM_OK) {
         /* Nowhere to put the output: keep the inputs, which hold the same
          * sum, and fail (sticky). */
@@ -388,7 +391,7 @@ spine_slice_rc spine_slice(spine *s, size_t budget, bool (*fault)(void), size_t 
     if (s->rc == IVM_OK) {
         for (unsigned i = 0; i < SPINE_LEVELS; i++) {
             unsigned c = (s->rr + i) % SPINE_LEVELS;
-            if (s->job[c] != NULL || level_needs_job(&s->lv[c])) {
+            if (s->job[c] != NULL || level_needs_job(s, &s->lv[c])) {
                 l = c;
                 start = s->job[c] == NULL;
                 break;
@@ -470,7 +473,7 @@ ivm_rc spine_compact(spine *s)
         read += all[x]->n;
     pthread_mutex_lock(&s->mu);
     if (merged->n > 0)
-        rc = level_reserve(&s->lv[spine_level_of(merged->n)]);
+        rc = level_reserve(&s->lv[spine_level_of(merged->n, s->level_bits)]);
     if (rc == IVM_OK) {
         /* Exactly the batches merged go: each level's oldest (inserts only
          * append).  Their references are the ones in all[], released
@@ -513,13 +516,13 @@ ivm_rc spine_check(const spine *cs)
     for (unsigned l = 0; l < SPINE_LEVELS && rc == IVM_OK; l++) {
         const spine_level *lv = &s->lv[l];
         if (lv->n > lv->cap || lv->merging > lv->n || lv->merging > SPINE_MERGE_MAX ||
-            (lv->merging > 0 && lv->merging < SPINE_FANOUT)) {
+            (lv->merging > 0 && lv->merging < s->fanout)) {
             rc = IVM_CORRUPT; /* S9 */
             break;
         }
         for (uint32_t k = 0; k < lv->n; k++) {
             const spine_batch *b = lv->b[k];
-            if (b == NULL || b->n == 0 || spine_level_of(b->n) != l) {
+            if (b == NULL || b->n == 0 || spine_level_of(b->n, s->level_bits) != l) {
                 rc = IVM_CORRUPT; /* S8 */
                 break;
             }
@@ -531,7 +534,7 @@ ivm_rc spine_check(const spine *cs)
             bytes += spine_batch_mem(b);
             batches++;
         }
-        pending += excess(lv);
+        pending += excess(s, lv);
     }
     if (rc == IVM_OK && (rows != s->rows || bytes != s->bytes || batches != s->batches ||
                          pending != s->pending))

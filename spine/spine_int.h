@@ -16,22 +16,26 @@
 
 /* ---- Merge policy (README: merge policy) --------------------------------- */
 
-/* A batch of n >= 1 entries lives at level floor(log4 n) (S8).  A level is
- * at rest with at most SPINE_FANOUT - 1 batches; once SPINE_FANOUT of its
- * batches are not in a merge and none of its merges runs, the oldest of
- * them, at most SPINE_MERGE_MAX, become one merge job (S9). */
+/* A batch of n >= 1 entries lives at level floor(log_F n) (S8), F the
+ * spine's fan-in: SPINE_FANOUT, or SPINE_FANOUT_WIDE for a spine made
+ * with spine_opts.wide.  A level is at rest with at most F - 1 batches;
+ * once F of its batches are not in a merge and none of its merges runs,
+ * the oldest of them, at most SPINE_MERGE_MAX, become one merge job (S9). */
 #define SPINE_FANOUT 4
 #define SPINE_LEVEL_BITS 2 /* log2(SPINE_FANOUT) */
+#define SPINE_FANOUT_WIDE 8
+#define SPINE_LEVEL_BITS_WIDE 3
 #define SPINE_MERGE_MAX 16
 /* floor(log4(SIZE_MAX)) + 1: enough levels for any batch size. */
 #define SPINE_LEVELS SPINE_MAX_LEVELS
 /* Default spine_opts.max_pending (README: backpressure). */
 #define SPINE_DEFAULT_MAX_PENDING 32
 
-static inline unsigned spine_level_of(size_t n)
+/* The level of a batch of n entries in a spine of fan-in 2^bits. */
+static inline unsigned spine_level_of(size_t n, unsigned bits)
 {
     IVM_ASSERT(n > 0);
-    return (unsigned)(63 - __builtin_clzll((unsigned long long)n)) / SPINE_LEVEL_BITS;
+    return (unsigned)(63 - __builtin_clzll((unsigned long long)n)) / bits;
 }
 
 /* The batches of one level, oldest first.  b[0 .. merging) are the inputs
@@ -574,6 +578,8 @@ struct spine {
     uint32_t max_pending;
     bool exact;            /* spine_opts.exact_seeks: merges build filters;
                               constant */
+    uint32_t fanout;       /* SPINE_FANOUT or SPINE_FANOUT_WIDE; constant */
+    unsigned level_bits;   /* log2(fanout) */
     ivm_rc rc;             /* sticky failure */
 
     /* Owned by the thread that has the spine BUSY or held. */

@@ -15,12 +15,19 @@
 /* The merge policy's bound (README): at most FANOUT - 1 = 3 batches on each
  * of the floor(log4 rows) + 1 levels that batches of up to `rows` entries
  * can occupy. */
-static size_t batch_bound(size_t rows)
+/* At rest a spine of fan-in F holds at most F - 1 batches on each of its
+ * log_F(rows) + 1 levels. */
+static size_t batch_bound_fan(size_t rows, size_t fan)
 {
     size_t levels = 1;
-    for (size_t r = rows; r >= 4; r /= 4)
+    for (size_t r = rows; r >= fan; r /= fan)
         levels++;
-    return 3 * levels;
+    return (fan - 1) * levels;
+}
+
+static size_t batch_bound(size_t rows)
+{
+    return batch_bound_fan(rows, 4);
 }
 
 /* A spine on its own manual merger, which *m_out receives. */
@@ -181,6 +188,42 @@ static void test_spine_levels_stay_logarithmic(void **state)
     assert_int_equal(spine_check(s), IVM_OK);
     spine_free(s);
     spine_merger_free(m);
+}
+
+/* A wide spine (spine_opts.wide) merges 8 batches of a level: at rest it
+ * keeps up to 7 a level, more than a spine of fan-in 4 may, still within
+ * its logarithmic bound, and reads back what was inserted. */
+static void test_spine_wide_levels(void **state)
+{
+    (void)state;
+    spine_merger *m;
+    assert_int_equal(spine_merger_new_manual(&m), IVM_OK);
+    spine_opts o = {.merger = m, .wide = true};
+    spine *s = spine_new_opts(&o);
+    assert_non_null(s);
+    spine_stats st;
+    size_t max_batches = 0;
+    tlist model = {0};
+    for (int64_t i = 0; i < 20000; i++) {
+        int64_t key = i * 7919 % 20011;
+        uint8_t k[16];
+        ivm_value kv = ivm_value_int(key);
+        tlist_push(&model, k, enc(&kv, 1, k), NULL, 0, 1);
+        assert_int_equal(spine_insert_take(s, one_entry(key, 1)), IVM_OK);
+        spine_wait_idle(s);
+        spine_stats_get(s, &st);
+        assert_int_equal(st.rows, (size_t)i + 1);
+        assert_true(st.batches <= batch_bound_fan(st.rows, 8));
+        max_batches = IVM_MAX(max_batches, st.batches);
+        if (i % 1000 == 0)
+            assert_int_equal(spine_check(s), IVM_OK);
+    }
+    assert_true(max_batches > batch_bound(20000)); /* wider than fan-in 4 allows */
+    tlist_consolidate(&model);
+    check_spine(s, &model, 50);
+    spine_free(s);
+    spine_merger_free(m);
+    tlist_free(&model);
 }
 
 static void test_spine_retractions_cancel(void **state)
@@ -585,6 +628,7 @@ int main(void)
         cmocka_unit_test(test_spine_matches_model),
         cmocka_unit_test(test_spine_matches_model_wide),
         cmocka_unit_test(test_spine_levels_stay_logarithmic),
+        cmocka_unit_test(test_spine_wide_levels),
         cmocka_unit_test(test_spine_retractions_cancel),
         cmocka_unit_test(test_spine_merge_to_nothing),
         cmocka_unit_test(test_spine_insert_never_merges),
