@@ -46,20 +46,27 @@ static void gen_join_b(rng *r, ivm_value *v)
     v[2] = ivm_value_real(0.5 * rng_below(r, 3));
 }
 
-/* (g INT 0..3, x INT -5..5 or NULL, y REAL quarters or NULL, t TEXT or NULL):
- * REAL values are multiples of 0.25 so that every sum is exact in any order. */
-static void gen_agg(rng *r, ivm_value *v)
+/* (g INT 0..3, x INT -5..5 or NULL, y REAL step * -8..8 or NULL, t one of
+ * the five texts or NULL): y is NULL one time in y_null, t one in t_null. */
+static void gen_group_row(rng *r, ivm_value *v, double step, unsigned y_null, unsigned t_null,
+                          const char *const *five_texts)
 {
     v[0] = ivm_value_int(rng_below(r, 4));
     v[1] = rng_below(r, 6) == 0 ? ivm_value_null() : ivm_value_int((int64_t)rng_below(r, 11) - 5);
-    v[2] = rng_below(r, 6) == 0 ? ivm_value_null()
-                                : ivm_value_real(0.25 * ((double)rng_below(r, 17) - 8));
-    if (rng_below(r, 6) == 0) {
+    v[2] = rng_below(r, y_null) == 0 ? ivm_value_null()
+                                     : ivm_value_real(step * ((double)rng_below(r, 17) - 8));
+    if (rng_below(r, t_null) == 0) {
         v[3] = ivm_value_null();
     } else {
-        const char *t = texts[rng_below(r, 5)];
+        const char *t = five_texts[rng_below(r, 5)];
         v[3] = ivm_value_text(t, (uint32_t)strlen(t));
     }
+}
+
+/* REAL values are multiples of 0.25 so that every sum is exact in any order. */
+static void gen_agg(rng *r, ivm_value *v)
+{
+    gen_group_row(r, v, 0.25, 6, 6, texts);
 }
 
 typedef struct shape {
@@ -1062,16 +1069,7 @@ static const char *const sum_texts[] = {"3", "2.5", "x", "-7", "0.1"};
 
 static void gen_sum(rng *r, ivm_value *v)
 {
-    v[0] = ivm_value_int(rng_below(r, 4));
-    v[1] = rng_below(r, 6) == 0 ? ivm_value_null() : ivm_value_int((int64_t)rng_below(r, 11) - 5);
-    v[2] = rng_below(r, 3) == 0 ? ivm_value_null()
-                                : ivm_value_real(0.1 * ((double)rng_below(r, 17) - 8));
-    if (rng_below(r, 4) == 0) {
-        v[3] = ivm_value_null();
-    } else {
-        const char *t = sum_texts[rng_below(r, 5)];
-        v[3] = ivm_value_text(t, (uint32_t)strlen(t));
-    }
+    gen_group_row(r, v, 0.1, 3, 4, sum_texts);
 }
 
 static const dbsp_agg sum_list[] = {
