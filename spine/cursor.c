@@ -43,6 +43,7 @@ struct spine_cursor {
                          most, so the next one searches it without asking
                          its filter */
     size_t *was;      /* scratch: per run, its position before a seek */
+    size_t *gat;      /* scratch: per run, a fence search's guess this round */
     uint64_t epoch;   /* bumped at every new key */
     const uint8_t *key, *val; /* point into held batches */
     size_t klen, vlen;
@@ -252,7 +253,7 @@ static spine_cursor *cursor_alloc(size_t cap)
     /* One block: the cursor, then the 8-byte arrays, then the 4-byte ones
      * (tree 2 * cap, at_key and mv cap each), then the lazy and near
      * flags and the interpolation rounds. */
-    size_t per_run = sizeof(spine_run) + 4 * sizeof(size_t) + 4 * sizeof(uint64_t) +
+    size_t per_run = sizeof(spine_run) + 5 * sizeof(size_t) + 4 * sizeof(uint64_t) +
                      4 * sizeof(uint32_t) + 3 * sizeof(uint8_t);
     if (cap > (SIZE_MAX - sizeof(spine_cursor)) / per_run)
         return NULL;
@@ -265,7 +266,8 @@ static spine_cursor *cursor_alloc(size_t cap)
     c->hi = c->lo + cap;
     c->step = c->hi + cap;
     c->was = c->step + cap;
-    c->seen = (uint64_t *)(c->was + cap);
+    c->gat = c->was + cap;
+    c->seen = (uint64_t *)(c->gat + cap);
     c->fkp = c->seen + cap;
     c->vlo = c->fkp + cap;
     c->vhi = c->vlo + cap;
@@ -417,17 +419,26 @@ static inline int run_key_cmp(const spine_run *r, const uint8_t *key, size_t kle
 #define INTERP_ROUNDS 2
 #define INTERP_GUARD (2 * FENCES_PER_LINE)
 
+/* The guards of guess at within [lo, hi). */
+static inline void fence_guards(size_t at, size_t lo, size_t hi, size_t *gl, size_t *gh)
+{
+    *gl = at >= lo + INTERP_GUARD ? at - INTERP_GUARD : lo;
+    *gh = at + INTERP_GUARD < hi ? at + INTERP_GUARD : hi - 1;
+}
+
 /* Run r's next probes of its fences while interpolating: the fence where
  * k would stand if the fences between vlo (at lo) and vhi (at hi) were
- * evenly spread, *at, and a guard INTERP_GUARD fences before and after it, all
- * within [lo, hi).  Keys that are evenly spread (sequential ids, hashes,
- * random numbers) put the target within the guards, so one round of
+ * evenly spread, *at (kept in gat[r], so that the round's reads take it
+ * from there instead of dividing again), and a guard INTERP_GUARD fences
+ * before and after it, all within [lo, hi).  Keys that are evenly spread
+ * (sequential ids, hashes, random numbers) put the target within the
+ * guards, so one round of
  * misses narrows the search to the fences between the guess and a guard,
  * which bisection finishes on lines just fetched, where bisecting all the
  * fences takes log2(fences) rounds; keys that are not lose the round,
  * which still moves one end of the search past a guard. */
-static inline void fence_guess(const spine_cursor *c, uint32_t r, uint64_t k, size_t *gl,
-                               size_t *at, size_t *gh)
+static inline void fence_guess(spine_cursor *c, uint32_t r, uint64_t k, size_t *gl, size_t *at,
+                               size_t *gh)
 {
     size_t lo = c->lo[r], hi = c->hi[r];
     uint64_t vlo = c->vlo[r], vhi = c->vhi[r];
@@ -438,9 +449,8 @@ static inline void fence_guess(const spine_cursor *c, uint32_t r, uint64_t k, si
         g = lo + (size_t)((unsigned __int128)(k - vlo) * (hi - lo) / (vhi - vlo));
     if (g >= hi)
         g = hi - 1;
-    *at = g;
-    *gl = g >= lo + INTERP_GUARD ? g - INTERP_GUARD : lo;
-    *gh = g + INTERP_GUARD < hi ? g + INTERP_GUARD : hi - 1;
+    *at = c->gat[r] = g;
+    fence_guards(g, lo, hi, gl, gh);
 }
 
 /* Sets the position of each run listed in rs[0..n) to its batch's first
@@ -557,8 +567,9 @@ static void seek_runs(spine_cursor *c, const uint32_t *rs, size_t n, const uint8
                     c->vhi[r] = fence[hi[r] - 1].key;
                 }
             } else if (c->ip[r] > 0 && hi[r] - lo[r] > 2 * FENCES_PER_LINE) {
-                size_t gl, at, gh;
-                fence_guess(c, r, k, &gl, &at, &gh);
+                /* This round's guess, from the prefetch loop above. */
+                size_t at = c->gat[r], gl, gh;
+                fence_guards(at, lo[r], hi[r], &gl, &gh);
                 uint64_t fl = fence[gl].key, fa = fence[at].key, fh = fence[gh].key;
                 if (fl >= k) {
                     hi[r] = gl;
