@@ -11,6 +11,7 @@
  * 1,000,000.  Input batches are built before the clock starts.  JSON lines
  * on standard output; nothing here decides pass or fail.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -50,8 +51,18 @@ static spine_batch *make_batch(size_t n, uint64_t kmod, uint32_t nkey)
 
 /* ---- Shuffle ----------------------------------------------------------------- */
 
+/* Jobs that have made their last exchange call: another worker's call can
+ * still wake a task that is done, and joining frees it, so the joins wait
+ * for every job (dbsp/README.md D14). */
+typedef struct shuffle_done {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    uint32_t n;
+} shuffle_done;
+
 typedef struct shuffle_job {
     xchg *x;
+    shuffle_done *done;
     uint32_t me;
     spine_batch **batches;
     size_t nbatches, next;
@@ -93,6 +104,10 @@ static rt_poll shuffle_poll(void *arg, rt_task *self)
                 j->got = got->n;
                 spine_batch_unref(got);
             }
+            pthread_mutex_lock(&j->done->mu);
+            j->done->n++;
+            pthread_cond_signal(&j->done->cv);
+            pthread_mutex_unlock(&j->done->mu);
             return RT_DONE;
         }
     }
@@ -106,9 +121,10 @@ static void bench_shuffle(uint32_t workers, size_t rows)
     if (rt_sched_start(workers, "xb", &s) != IVM_OK || xchg_new(workers, 0, &x) != IVM_OK)
         abort();
     shuffle_job jobs[16];
+    shuffle_done done = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
     size_t per = rows / workers / BATCH;
     for (uint32_t w = 0; w < workers; w++) {
-        jobs[w] = (shuffle_job){.x = x, .me = w, .nbatches = per};
+        jobs[w] = (shuffle_job){.x = x, .done = &done, .me = w, .nbatches = per};
         jobs[w].batches = malloc(sizeof(spine_batch *) * per);
         for (size_t i = 0; i < per; i++)
             jobs[w].batches[i] = make_batch(BATCH, 1u << 30, 1);
@@ -118,6 +134,10 @@ static void bench_shuffle(uint32_t workers, size_t rows)
     for (uint32_t w = 0; w < workers; w++)
         if (rt_task_spawn(s, w, shuffle_poll, &jobs[w], &tasks[w]) != IVM_OK)
             abort();
+    pthread_mutex_lock(&done.mu);
+    while (done.n < workers)
+        pthread_cond_wait(&done.cv, &done.mu);
+    pthread_mutex_unlock(&done.mu);
     for (uint32_t w = 0; w < workers; w++)
         rt_task_join(tasks[w]);
     uint64_t t1 = rt_now_ns();

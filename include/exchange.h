@@ -13,7 +13,12 @@
  * Every call is cooperative: where it would have to wait (a full queue, a
  * sender that has not flushed) it returns IVM_PENDING after registering the
  * caller's waker, which is called when waiting is over.  Nothing blocks a
- * thread.  Design and invariants: exchange/README.md.
+ * thread.  A waker can be called late: another worker's call may decide to
+ * wake it just before its owner finds room by itself and goes on, and
+ * deliver the wake after the owner's task is done.  So a task whose waker
+ * was given to x must live until every worker has made its last call of the
+ * step (join tasks only then: dbsp/README.md D14).  Design and invariants:
+ * exchange/README.md.
  */
 #ifndef IVM_EXCHANGE_H
 #define IVM_EXCHANGE_H

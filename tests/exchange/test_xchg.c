@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <time.h>
 
@@ -296,6 +297,17 @@ static void test_xchg_rejects_misuse(void **state)
 
 enum { STEPS = 12, BATCHES = 40, ROWS = 64, KEYS = 97 };
 
+/* Counts the step's jobs that have made their last exchange call.  A
+ * worker's call can still wake another worker's task after that task is
+ * done (a wake decided just before its owner found room on its own), and
+ * joining frees a task, so the joins wait for every job first: the
+ * protocol dbsp's circuit follows (D14, exchange/README.md X8). */
+typedef struct wdone {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    uint32_t n;
+} wdone;
+
 /* One worker's job in one step: send BATCHES batches, flush, collect.  The
  * poll resumes where it stopped. */
 typedef struct wjob {
@@ -307,7 +319,18 @@ typedef struct wjob {
     bool slow;
     int64_t got_rows, got_weight;
     bool owned_ok;
+    wdone *done;
 } wjob;
+
+/* Ends a job: counted once its last exchange call has returned. */
+static rt_poll job_done(wjob *j)
+{
+    pthread_mutex_lock(&j->done->mu);
+    j->done->n++;
+    pthread_cond_signal(&j->done->cv);
+    pthread_mutex_unlock(&j->done->mu);
+    return RT_DONE;
+}
 
 static spine_batch *job_batch(const wjob *j, uint32_t i)
 {
@@ -345,7 +368,7 @@ static rt_poll job_poll(void *arg, rt_task *self)
                 return RT_PENDING;
             }
             if (rc != IVM_OK)
-                return RT_DONE;
+                return job_done(j); /* phase stays: the step fails */
             /* Yield now and then, so that workers interleave. */
             if (j->sent % 8 == 0)
                 return RT_PROGRESS;
@@ -377,7 +400,7 @@ static rt_poll job_poll(void *arg, rt_task *self)
                 spine_batch_unref(got);
             }
             j->phase = 4;
-            return RT_DONE;
+            return job_done(j);
         }
         default:
             return RT_DONE;
@@ -393,12 +416,18 @@ static void run_threaded(uint32_t n, uint32_t cap, bool slow_one)
     assert_int_equal(xchg_new(n, cap, &x), IVM_OK);
     wjob jobs[8];
     rt_task *tasks[8];
+    wdone done = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
     for (uint32_t step = 0; step < STEPS; step++) {
+        done.n = 0; /* no job runs: ordered before them by the spawns */
         for (uint32_t w = 0; w < n; w++) {
             jobs[w] = (wjob){.x = x, .me = w, .n = n, .step = step,
-                             .slow = slow_one && w == n - 1};
+                             .slow = slow_one && w == n - 1, .done = &done};
             assert_int_equal(rt_task_spawn(s, w, job_poll, &jobs[w], &tasks[w]), IVM_OK);
         }
+        pthread_mutex_lock(&done.mu);
+        while (done.n < n)
+            pthread_cond_wait(&done.cv, &done.mu);
+        pthread_mutex_unlock(&done.mu);
         for (uint32_t w = 0; w < n; w++)
             rt_task_join(tasks[w]);
         int64_t rows = 0, weight = 0;
@@ -417,6 +446,8 @@ static void run_threaded(uint32_t n, uint32_t cap, bool slow_one)
     assert_true(st.max_queued <= cap);
     assert_int_equal(st.rows, (uint64_t)STEPS * n * BATCHES * ROWS);
     xchg_free(x);
+    pthread_cond_destroy(&done.cv);
+    pthread_mutex_destroy(&done.mu);
     rt_sched_stop(s);
 }
 
