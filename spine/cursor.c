@@ -931,6 +931,282 @@ bool spine_cursor_seek_exact(spine_cursor *c, const uint8_t *key, size_t klen)
     return landed_on(c, key, klen, kp);
 }
 
+/* ---- Prefetching for exact seeks to come ------------------------------------
+ *
+ * A seek's misses overlap across batches (seek_runs' lockstep) but not
+ * across keys: an operator probing with the keys of a small delta waits
+ * for one key's chain of misses (filter, fences, then the stretch's
+ * offsets, key lengths, bytes and weights) before it starts the next.
+ * The keys are known up front, so spine_cursor_prefetch_exact searches
+ * for a group of them at once, read-only, in the lockstep seek_runs uses
+ * across batches, but across (key, batch) pairs: each round issues the
+ * next probe of every pair before reading any.  The search mirrors the
+ * forward search of seek_runs from where each run stands now, so the
+ * lines it fetches are the ones the seeks that follow read; they compute
+ * everything again, and only find it in the cache (README "Cursors",
+ * prefetching). */
+
+/* Pairs (key, batch) one call follows at most: a group of keys stops
+ * before a key whose pairs would not fit. */
+#define PF_PAIRS 64
+
+/* Rounds of misses one call waits for at most: the filters and the
+ * gallop's fences, then the fence search (two rounds of interpolation,
+ * two steps of bisection per round after), then the stretch.  Evenly
+ * spread keys take four or five; a search that needs more leaves the rest
+ * to the seek. */
+#define PF_ROUNDS 8
+
+/* One (key, batch) pair of a prefetch: the state of its read-only search.
+ * Phases: PF_FILTER (filter block and gallop fences fetched), PF_FENCES
+ * (searching the fences: lo, hi, step, ip, vlo, vhi as in seek_runs; g
+ * the interpolation guess fetched, ready bisection steps fetched),
+ * PF_SMALL (a batch without fences, its offsets fetched). */
+enum { PF_FILTER, PF_FENCES, PF_SMALL };
+typedef struct pf_pair {
+    const spine_batch *b;
+    const uint8_t *key;
+    size_t klen;
+    uint64_t h;      /* spine_filter_hash of the key */
+    uint64_t fk;     /* the key's fence key (PF_FENCES) */
+    size_t pos;      /* where the run stands */
+    size_t lo, hi, step, g;
+    uint64_t vlo, vhi;
+    uint8_t phase, ip, ready, guessed;
+} pf_pair;
+
+/* Fetches the lines of [p, p + len) into the cache (len > 0). */
+static inline void prefetch_span(const void *p, size_t len)
+{
+    uintptr_t a = (uintptr_t)p & ~(uintptr_t)63, e = (uintptr_t)p + len;
+    for (; a < e; a += 64)
+        __builtin_prefetch((const void *)a);
+}
+
+/* Entries [from, to) of b may hold the key: fetches their offsets, key
+ * lengths and weights, and their bytes if the offsets are known (the
+ * fences': spine_fence_bytes) or fetched already (bytes_known). */
+static void pf_stretch(const spine_batch *b, size_t from, size_t to, bool fenced)
+{
+    size_t bf, bt;
+    if (fenced) {
+        spine_fence_bytes(b, from, to, &bf, &bt);
+    } else {
+        bf = b->off[from];
+        bt = b->off[to];
+    }
+    if (bt > bf && bt - bf <= PREFETCH_BYTES)
+        prefetch_span(b->data + bf, bt - bf);
+    prefetch_span(&b->off[from], (to + 1 - from) * sizeof *b->off);
+    prefetch_span(&b->klen[from], (to - from) * sizeof *b->klen);
+    prefetch_span(&b->w[from], (to - from) * sizeof *b->w);
+}
+
+/* One round of p's search of the fences (phase PF_FENCES), as seek_runs'
+ * forward search goes: reads the probes fetched the round before (the
+ * gallop's in the first), then fetches the next round's and returns true;
+ * or, the search done, fetches the stretch and returns false. */
+static bool pf_fences(pf_pair *p)
+{
+    const spine_fence *fence = spine_batch_fences(p->b);
+    uint64_t k = p->fk;
+    while (p->lo < p->hi) {
+        if (p->step > 0) {
+            /* Galloping over the fences stage one fetched. */
+            size_t at = p->lo + p->step - 1;
+            if (at >= p->hi) {
+                p->step = 0;
+            } else if (fence[at].key >= k) {
+                p->hi = at;
+                p->step = 0;
+            } else {
+                p->lo = at + 1;
+                p->step = p->step < ((size_t)1 << (GALLOP_PROBES - 1)) ? 2 * p->step : 0;
+            }
+            if (p->step == 0 && p->hi - p->lo > 2 * FENCES_PER_LINE) {
+                p->ip = INTERP_ROUNDS;
+                p->vlo = fence[p->lo - 1].key;
+                p->vhi = fence[p->hi - 1].key;
+            }
+            continue;
+        }
+        size_t lo = p->lo, hi = p->hi;
+        if (p->ip > 0 && hi - lo > 2 * FENCES_PER_LINE) {
+            size_t gl, gh;
+            if (!p->guessed) {
+                size_t g = lo;
+                if (k >= p->vhi)
+                    g = hi - 1;
+                else if (k > p->vlo)
+                    g = lo + (size_t)((unsigned __int128)(k - p->vlo) * (hi - lo) /
+                                      (p->vhi - p->vlo));
+                if (g >= hi)
+                    g = hi - 1;
+                p->g = g;
+                p->guessed = 1;
+                fence_guards(g, lo, hi, &gl, &gh);
+                __builtin_prefetch(&fence[gl]);
+                __builtin_prefetch(&fence[g]);
+                __builtin_prefetch(&fence[gh]);
+                return true;
+            }
+            p->guessed = 0;
+            size_t g = p->g;
+            fence_guards(g, lo, hi, &gl, &gh);
+            uint64_t fl = fence[gl].key, fa = fence[g].key, fh = fence[gh].key;
+            if (fl >= k) {
+                p->hi = gl;
+                p->vhi = fl;
+            } else if (fa >= k) {
+                p->lo = gl + 1;
+                p->vlo = fl;
+                p->hi = g;
+                p->vhi = fa;
+            } else if (fh >= k) {
+                p->lo = g + 1;
+                p->vlo = fa;
+                p->hi = gh;
+                p->vhi = fh;
+            } else {
+                p->lo = gh + 1;
+                p->vlo = fh;
+            }
+            p->ip--;
+            continue;
+        }
+        size_t mid = (lo + hi) / 2;
+        if (p->ready == 0) {
+            /* Bisecting: this step's probe and both of the next's. */
+            __builtin_prefetch(&fence[mid]);
+            __builtin_prefetch(&fence[(lo + mid) / 2]);
+            __builtin_prefetch(&fence[(mid + 1 + hi) / 2]);
+            p->ready = 2;
+            return true;
+        }
+        p->ready--;
+        if (fence[mid].key < k)
+            p->lo = mid + 1;
+        else
+            p->hi = mid;
+    }
+    size_t from, to;
+    spine_fence_stretch(p->b, p->lo, k, &from, &to);
+    if (from <= p->pos)
+        from = p->pos + 1;
+    if (from < to && to - from <= 2 * SPINE_FENCE)
+        pf_stretch(p->b, from, to, true);
+    return false;
+}
+
+/* The round after the filters' of pair p: false (and p is done) if the
+ * filter rules the key out or nothing is left to fetch. */
+static bool pf_start(pf_pair *p)
+{
+    const spine_batch *b = p->b;
+    if (!spine_filter_may_hold(b, p->h))
+        return false;
+    if (!spine_batch_use_fences(b)) {
+        /* A small batch: its offsets and key lengths now, its bytes once
+         * those are in. */
+        p->phase = PF_SMALL;
+        prefetch_span(&b->off[p->pos + 1], (b->n - p->pos) * sizeof *b->off);
+        prefetch_span(&b->klen[p->pos + 1], (b->n - p->pos - 1) * sizeof *b->klen);
+        return true;
+    }
+    if (spine_fence_key(b, p->key, p->klen, &p->fk) != 0)
+        return false; /* outside the batch's keys: the seek searches nothing */
+    p->phase = PF_FENCES;
+    p->lo = p->pos / SPINE_FENCE + 1;
+    p->hi = spine_fence_count(b->n);
+    p->step = p->lo < p->hi;
+    p->ip = 0;
+    p->ready = 0;
+    p->guessed = 0;
+    return pf_fences(p);
+}
+
+size_t spine_cursor_prefetch_exact(spine_cursor *c, const spine_batch *keys, size_t from)
+{
+    if (keys == NULL || from >= keys->n)
+        return keys == NULL ? from : keys->n;
+    pf_pair pr[PF_PAIRS];
+    size_t np = 0, nkeys = 0, i = from;
+    /* Round one: for each key, the runs its exact seek would search
+     * (seek_exact_forward's choice before the filters: lazy, or standing
+     * below the key; a near run is searched where it stands, on lines its
+     * last seek touched, so it is left out): their filter blocks and the
+     * fences a forward search gallops over first (1, 3 and 7 after the
+     * position's). */
+    while (i < keys->n && nkeys < SPINE_PREFETCH_KEYS) {
+        size_t klen;
+        const uint8_t *key = spine_batch_key(keys, i, &klen);
+        uint64_t kp = spine_entry_pfx(key, klen), h = spine_filter_hash(key, klen);
+        size_t np0 = np;
+        bool full = false;
+        for (size_t r = 0; r < c->nruns; r++) {
+            const spine_run *run = &c->runs[r];
+            if (c->near[r] || !(c->lazy[r] || (run->e != NULL &&
+                                                run_key_cmp(run, key, klen, kp) < 0)))
+                continue;
+            const spine_batch *b = run->b;
+            if (run->pos + 1 >= b->n)
+                continue; /* nothing after the position to search */
+            if (np == PF_PAIRS) {
+                full = true;
+                break;
+            }
+            pf_pair *p = &pr[np++];
+            p->b = b;
+            p->key = key;
+            p->klen = klen;
+            p->h = h;
+            p->pos = run->pos;
+            p->phase = PF_FILTER;
+            if (b->filter != NULL)
+                __builtin_prefetch(spine_filter_block(b, h));
+            if (spine_batch_use_fences(b)) {
+                const spine_fence *fence = spine_batch_fences(b);
+                size_t f = run->pos / SPINE_FENCE + 1, nf = spine_fence_count(b->n);
+                for (size_t d = 0; d < GALLOP_PROBES && f + ((size_t)2 << d) - 2 < nf; d++)
+                    __builtin_prefetch(&fence[f + ((size_t)2 << d) - 2]);
+            }
+        }
+        if (full) {
+            /* The key's pairs do not all fit: leave it to the next call
+             * (unless it is the first, which must make progress). */
+            if (nkeys > 0) {
+                np = np0;
+                break;
+            }
+        }
+        nkeys++;
+        i = spine_batch_key_end(keys, i);
+        if (full)
+            break;
+    }
+    /* Later rounds: each advances every live pair by one round of misses,
+     * issued before the next pair's are read; done pairs drop out. */
+    for (unsigned round = 1; round < PF_ROUNDS && np > 0; round++) {
+        size_t live = 0;
+        for (size_t j = 0; j < np; j++) {
+            pf_pair *p = &pr[j];
+            bool more;
+            if (p->phase == PF_FILTER) {
+                more = pf_start(p);
+            } else if (p->phase == PF_SMALL) {
+                pf_stretch(p->b, p->pos + 1, p->b->n, false);
+                more = false;
+            } else {
+                more = pf_fences(p);
+            }
+            if (more && live++ != j)
+                pr[live - 1] = *p;
+        }
+        np = live;
+    }
+    return i;
+}
+
 bool spine_cursor_key_valid(const spine_cursor *c)
 {
     return c->key_valid && !c->missed;
