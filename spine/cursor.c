@@ -957,17 +957,16 @@ bool spine_cursor_seek_exact(spine_cursor *c, const uint8_t *key, size_t klen)
  * to the seek. */
 #define PF_ROUNDS 8
 
-/* One (key, batch) pair of a prefetch: the state of its read-only search.
- * Phases: PF_FILTER (filter block and gallop fences fetched), PF_FENCES
- * (searching the fences: lo, hi, step, ip, vlo, vhi as in seek_runs; g
- * the interpolation guess fetched, ready bisection steps fetched),
- * PF_SMALL (a batch without fences, its offsets fetched). */
-enum { PF_FILTER, PF_FENCES, PF_SMALL };
+/* One (key, batch) pair of a prefetch whose filter let the key through:
+ * the state of its read-only search.  Phases: PF_FENCES (searching the
+ * fences: lo, hi, step, ip, vlo, vhi as in seek_runs; g the interpolation
+ * guess fetched, ready the bisection steps fetched), PF_SMALL (a batch
+ * without fences, its offsets fetched). */
+enum { PF_FENCES, PF_SMALL };
 typedef struct pf_pair {
     const spine_batch *b;
     const uint8_t *key;
     size_t klen;
-    uint64_t h;      /* spine_filter_hash of the key */
     uint64_t fk;     /* the key's fence key (PF_FENCES) */
     size_t pos;      /* where the run stands */
     size_t lo, hi, step, g;
@@ -1098,13 +1097,11 @@ static bool pf_fences(pf_pair *p)
     return false;
 }
 
-/* The round after the filters' of pair p: false (and p is done) if the
- * filter rules the key out or nothing is left to fetch. */
+/* Pair p's first round after the filter let its key through: false (p
+ * is done) if nothing is left to fetch. */
 static bool pf_start(pf_pair *p)
 {
     const spine_batch *b = p->b;
-    if (!spine_filter_may_hold(b, p->h))
-        return false;
     if (!spine_batch_use_fences(b)) {
         /* A small batch: its offsets and key lengths now, its bytes once
          * those are in. */
@@ -1125,75 +1122,92 @@ static bool pf_start(pf_pair *p)
     return pf_fences(p);
 }
 
+/* True if an exact seek to key now would search run r, as far as the
+ * cursor knows before asking the filters (seek_exact_forward's choice):
+ * a lazy run, or one standing below key.  A near run is searched where it
+ * stands, on lines its last seek touched, and a run at its last entry has
+ * nothing after it: both are left out. */
+static inline bool pf_wanted(const spine_cursor *c, size_t r, const uint8_t *key, size_t klen,
+                             uint64_t kp)
+{
+    const spine_run *run = &c->runs[r];
+    if (c->near[r] || run->pos + 1 >= run->b->n)
+        return false;
+    return c->lazy[r] || (run->e != NULL && run_key_cmp(run, key, klen, kp) < 0);
+}
+
 size_t spine_cursor_prefetch_exact(spine_cursor *c, const spine_batch *keys, size_t from)
 {
     if (keys == NULL || from >= keys->n)
         return keys == NULL ? from : keys->n;
-    pf_pair pr[PF_PAIRS];
-    size_t np = 0, nkeys = 0, i = from;
-    /* Round one: for each key, the runs its exact seek would search
-     * (seek_exact_forward's choice before the filters: lazy, or standing
-     * below the key; a near run is searched where it stands, on lines its
-     * last seek touched, so it is left out): their filter blocks and the
-     * fences a forward search gallops over first (1, 3 and 7 after the
-     * position's). */
-    while (i < keys->n && nkeys < SPINE_PREFETCH_KEYS) {
-        size_t klen;
-        const uint8_t *key = spine_batch_key(keys, i, &klen);
-        uint64_t kp = spine_entry_pfx(key, klen), h = spine_filter_hash(key, klen);
-        size_t np0 = np;
-        bool full = false;
+    struct {
+        const uint8_t *key;
+        size_t klen, at; /* at: the key's first entry in keys */
+        uint64_t kp, h;
+    } k[SPINE_PREFETCH_KEYS];
+    size_t nk = 0, end = from;
+    for (; end < keys->n && nk < SPINE_PREFETCH_KEYS; end = spine_batch_key_end(keys, end)) {
+        k[nk].at = end;
+        k[nk].key = spine_batch_key(keys, end, &k[nk].klen);
+        k[nk].kp = spine_entry_pfx(k[nk].key, k[nk].klen);
+        k[nk].h = spine_filter_hash(k[nk].key, k[nk].klen);
+        nk++;
+    }
+    /* Round one, for every key and every run its seek would search: the
+     * filter block, and the fences a forward search gallops over first
+     * (1, 3 and 7 after the position's, as seek_runs). */
+    for (size_t j = 0; j < nk; j++)
         for (size_t r = 0; r < c->nruns; r++) {
-            const spine_run *run = &c->runs[r];
-            if (c->near[r] || !(c->lazy[r] || (run->e != NULL &&
-                                                run_key_cmp(run, key, klen, kp) < 0)))
+            if (!pf_wanted(c, r, k[j].key, k[j].klen, k[j].kp))
                 continue;
-            const spine_batch *b = run->b;
-            if (run->pos + 1 >= b->n)
-                continue; /* nothing after the position to search */
-            if (np == PF_PAIRS) {
-                full = true;
-                break;
-            }
-            pf_pair *p = &pr[np++];
-            p->b = b;
-            p->key = key;
-            p->klen = klen;
-            p->h = h;
-            p->pos = run->pos;
-            p->phase = PF_FILTER;
+            const spine_batch *b = c->runs[r].b;
             if (b->filter != NULL)
-                __builtin_prefetch(spine_filter_block(b, h));
+                __builtin_prefetch(spine_filter_block(b, k[j].h));
             if (spine_batch_use_fences(b)) {
                 const spine_fence *fence = spine_batch_fences(b);
-                size_t f = run->pos / SPINE_FENCE + 1, nf = spine_fence_count(b->n);
+                size_t f = c->runs[r].pos / SPINE_FENCE + 1, nf = spine_fence_count(b->n);
                 for (size_t d = 0; d < GALLOP_PROBES && f + ((size_t)2 << d) - 2 < nf; d++)
                     __builtin_prefetch(&fence[f + ((size_t)2 << d) - 2]);
             }
         }
-        if (full) {
-            /* The key's pairs do not all fit: leave it to the next call
-             * (unless it is the first, which must make progress). */
-            if (nkeys > 0) {
-                np = np0;
+    /* Round two: the pairs (key, run) whose filter lets the key through
+     * start their searches.  A key whose pairs do not all fit is left,
+     * with the keys after it, to the next call (the first key always
+     * fits: a cursor's runs beyond PF_PAIRS go without). */
+    pf_pair pr[PF_PAIRS];
+    size_t np = 0;
+    for (size_t j = 0; j < nk; j++) {
+        size_t np0 = np;
+        bool full = false;
+        for (size_t r = 0; r < c->nruns && !full; r++) {
+            if (!pf_wanted(c, r, k[j].key, k[j].klen, k[j].kp) ||
+                !spine_filter_may_hold(c->runs[r].b, k[j].h))
+                continue;
+            if (np == PF_PAIRS) {
+                full = true;
                 break;
             }
+            pf_pair *p = &pr[np];
+            p->b = c->runs[r].b;
+            p->key = k[j].key;
+            p->klen = k[j].klen;
+            p->pos = c->runs[r].pos;
+            np += pf_start(p);
         }
-        nkeys++;
-        i = spine_batch_key_end(keys, i);
-        if (full)
+        if (full && j > 0) {
+            np = np0; /* its pairs' first round is fetched: harmless */
+            end = k[j].at;
             break;
+        }
     }
     /* Later rounds: each advances every live pair by one round of misses,
      * issued before the next pair's are read; done pairs drop out. */
-    for (unsigned round = 1; round < PF_ROUNDS && np > 0; round++) {
+    for (unsigned round = 2; round < PF_ROUNDS && np > 0; round++) {
         size_t live = 0;
         for (size_t j = 0; j < np; j++) {
             pf_pair *p = &pr[j];
-            bool more;
-            if (p->phase == PF_FILTER) {
-                more = pf_start(p);
-            } else if (p->phase == PF_SMALL) {
+            bool more = true;
+            if (p->phase == PF_SMALL) {
                 pf_stretch(p->b, p->pos + 1, p->b->n, false);
                 more = false;
             } else {
@@ -1204,7 +1218,7 @@ size_t spine_cursor_prefetch_exact(spine_cursor *c, const spine_batch *keys, siz
         }
         np = live;
     }
-    return i;
+    return end;
 }
 
 bool spine_cursor_key_valid(const spine_cursor *c)
