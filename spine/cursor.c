@@ -950,6 +950,21 @@ bool spine_cursor_seek_exact(spine_cursor *c, const uint8_t *key, size_t klen)
  * before a key whose pairs would not fit. */
 #define PF_PAIRS 64
 
+/* Batches of fewer entries than this are not prefetched for: they are
+ * made by recent steps (older ones were merged into larger ones), so
+ * their few lines are likely in the cache already, and asking each one's
+ * filter twice, once here and once in the seek, cost an aggregate's state
+ * lookups (a cursor over 20 or 30 batches, most of them small) more than
+ * the prefetch saved. */
+#define PF_MIN_ENTRIES 4096
+
+/* Nor batches with fewer than this many entries per key of the delta:
+ * probes that dense find each key in the fences a seek gallops over from
+ * where the last one left (up to 7 fences, 112 entries, ahead), on lines
+ * that seek touched, and prefetching only repeated the seeks' work (a join
+ * of 10,000-row deltas into a 100,000-row trace took a third longer). */
+#define PF_DENSE 128
+
 /* Rounds of misses one call waits for at most: the filters and the
  * gallop's fences, then the fence search (two rounds of interpolation,
  * two steps of bisection per round after), then the stretch.  Evenly
@@ -957,21 +972,26 @@ bool spine_cursor_seek_exact(spine_cursor *c, const uint8_t *key, size_t klen)
  * to the seek. */
 #define PF_ROUNDS 8
 
-/* One (key, batch) pair of a prefetch whose filter let the key through:
- * the state of its read-only search.  Phases: PF_FENCES (searching the
- * fences: lo, hi, step, ip, vlo, vhi as in seek_runs; g the interpolation
- * guess fetched, ready the bisection steps fetched), PF_SMALL (a batch
- * without fences, its offsets fetched). */
-enum { PF_FENCES, PF_SMALL };
+/* A prefetch fetches a stretch's bytes when they are at most this many
+ * (64 lines, a page): more than a seek fetches at once (PREFETCH_BYTES),
+ * since the seek's binary search over a longer stretch, rows of an
+ * aggregate's state say, would otherwise wait for its bytes step by
+ * step. */
+#define PF_STRETCH_BYTES 4096
+
+/* One (key, batch) pair of a prefetch whose batch's filter let the key
+ * through: the state of its read-only search of the fences (lo, hi,
+ * step, ip, vlo, vhi as in seek_runs; g the interpolation guess fetched
+ * if guessed, ready the bisection steps fetched). */
 typedef struct pf_pair {
     const spine_batch *b;
     const uint8_t *key;
     size_t klen;
-    uint64_t fk;     /* the key's fence key (PF_FENCES) */
+    uint64_t fk;     /* the key's fence key */
     size_t pos;      /* where the run stands */
     size_t lo, hi, step, g;
     uint64_t vlo, vhi;
-    uint8_t phase, ip, ready, guessed;
+    uint8_t ip, ready, guessed;
 } pf_pair;
 
 /* Fetches the lines of [p, p + len) into the cache (len > 0). */
@@ -982,26 +1002,21 @@ static inline void prefetch_span(const void *p, size_t len)
         __builtin_prefetch((const void *)a);
 }
 
-/* Entries [from, to) of b may hold the key: fetches their offsets, key
- * lengths and weights, and their bytes if the offsets are known (the
- * fences': spine_fence_bytes) or fetched already (bytes_known). */
-static void pf_stretch(const spine_batch *b, size_t from, size_t to, bool fenced)
+/* Entries [from, to) of b (a batch with fences) may hold the key:
+ * fetches their offsets, key lengths, weights and bytes (whose bounds the
+ * fences hold: spine_fence_bytes). */
+static void pf_stretch(const spine_batch *b, size_t from, size_t to)
 {
     size_t bf, bt;
-    if (fenced) {
-        spine_fence_bytes(b, from, to, &bf, &bt);
-    } else {
-        bf = b->off[from];
-        bt = b->off[to];
-    }
-    if (bt > bf && bt - bf <= PREFETCH_BYTES)
+    spine_fence_bytes(b, from, to, &bf, &bt);
+    if (bt > bf && bt - bf <= PF_STRETCH_BYTES)
         prefetch_span(b->data + bf, bt - bf);
     prefetch_span(&b->off[from], (to + 1 - from) * sizeof *b->off);
     prefetch_span(&b->klen[from], (to - from) * sizeof *b->klen);
     prefetch_span(&b->w[from], (to - from) * sizeof *b->w);
 }
 
-/* One round of p's search of the fences (phase PF_FENCES), as seek_runs'
+/* One round of p's search of the fences, as seek_runs'
  * forward search goes: reads the probes fetched the round before (the
  * gallop's in the first), then fetches the next round's and returns true;
  * or, the search done, fetches the stretch and returns false. */
@@ -1093,28 +1108,18 @@ static bool pf_fences(pf_pair *p)
     if (from <= p->pos)
         from = p->pos + 1;
     if (from < to && to - from <= 2 * SPINE_FENCE)
-        pf_stretch(p->b, from, to, true);
+        pf_stretch(p->b, from, to);
     return false;
 }
 
-/* Pair p's first round after the filter let its key through: false (p
- * is done) if nothing is left to fetch. */
+/* Pair p's first round after its batch's filter let the key through:
+ * false (p is done) if nothing is left to fetch. */
 static bool pf_start(pf_pair *p)
 {
-    const spine_batch *b = p->b;
-    if (!spine_batch_use_fences(b)) {
-        /* A small batch: its offsets and key lengths now, its bytes once
-         * those are in. */
-        p->phase = PF_SMALL;
-        prefetch_span(&b->off[p->pos + 1], (b->n - p->pos) * sizeof *b->off);
-        prefetch_span(&b->klen[p->pos + 1], (b->n - p->pos - 1) * sizeof *b->klen);
-        return true;
-    }
-    if (spine_fence_key(b, p->key, p->klen, &p->fk) != 0)
+    if (spine_fence_key(p->b, p->key, p->klen, &p->fk) != 0)
         return false; /* outside the batch's keys: the seek searches nothing */
-    p->phase = PF_FENCES;
     p->lo = p->pos / SPINE_FENCE + 1;
-    p->hi = spine_fence_count(b->n);
+    p->hi = spine_fence_count(p->b->n);
     p->step = p->lo < p->hi;
     p->ip = 0;
     p->ready = 0;
@@ -1127,11 +1132,11 @@ static bool pf_start(pf_pair *p)
  * a lazy run, or one standing below key.  A near run is searched where it
  * stands, on lines its last seek touched, and a run at its last entry has
  * nothing after it: both are left out. */
-static inline bool pf_wanted(const spine_cursor *c, size_t r, const uint8_t *key, size_t klen,
-                             uint64_t kp)
+static inline bool pf_wanted(const spine_cursor *c, size_t r, size_t min_n, const uint8_t *key,
+                             size_t klen, uint64_t kp)
 {
     const spine_run *run = &c->runs[r];
-    if (c->near[r] || run->pos + 1 >= run->b->n)
+    if (run->b->n < min_n || c->near[r] || run->pos + 1 >= run->b->n)
         return false;
     return c->lazy[r] || (run->e != NULL && run_key_cmp(run, key, klen, kp) < 0);
 }
@@ -1146,6 +1151,17 @@ size_t spine_cursor_prefetch_exact(spine_cursor *c, const spine_batch *keys, siz
         uint64_t kp, h;
     } k[SPINE_PREFETCH_KEYS];
     size_t nk = 0, end = from;
+    /* Batches worth it: not small ones (young, so likely cached, and a
+     * few lines in all), nor those the delta probes densely (each seek
+     * gallops from where the last left, over lines it touched). */
+    size_t min_n = keys->n < SIZE_MAX / PF_DENSE ? keys->n * PF_DENSE : SIZE_MAX;
+    if (min_n < PF_MIN_ENTRIES)
+        min_n = PF_MIN_ENTRIES;
+    bool any = false;
+    for (size_t r = 0; r < c->nruns && !any; r++)
+        any = c->runs[r].b->n >= min_n;
+    if (!any)
+        return keys->n; /* no batch worth it for any key of the delta */
     for (; end < keys->n && nk < SPINE_PREFETCH_KEYS; end = spine_batch_key_end(keys, end)) {
         k[nk].at = end;
         k[nk].key = spine_batch_key(keys, end, &k[nk].klen);
@@ -1158,7 +1174,7 @@ size_t spine_cursor_prefetch_exact(spine_cursor *c, const spine_batch *keys, siz
      * (1, 3 and 7 after the position's, as seek_runs). */
     for (size_t j = 0; j < nk; j++)
         for (size_t r = 0; r < c->nruns; r++) {
-            if (!pf_wanted(c, r, k[j].key, k[j].klen, k[j].kp))
+            if (!pf_wanted(c, r, min_n, k[j].key, k[j].klen, k[j].kp))
                 continue;
             const spine_batch *b = c->runs[r].b;
             if (b->filter != NULL)
@@ -1180,7 +1196,7 @@ size_t spine_cursor_prefetch_exact(spine_cursor *c, const spine_batch *keys, siz
         size_t np0 = np;
         bool full = false;
         for (size_t r = 0; r < c->nruns && !full; r++) {
-            if (!pf_wanted(c, r, k[j].key, k[j].klen, k[j].kp) ||
+            if (!pf_wanted(c, r, min_n, k[j].key, k[j].klen, k[j].kp) ||
                 !spine_filter_may_hold(c->runs[r].b, k[j].h))
                 continue;
             if (np == PF_PAIRS) {
@@ -1206,14 +1222,7 @@ size_t spine_cursor_prefetch_exact(spine_cursor *c, const spine_batch *keys, siz
         size_t live = 0;
         for (size_t j = 0; j < np; j++) {
             pf_pair *p = &pr[j];
-            bool more = true;
-            if (p->phase == PF_SMALL) {
-                pf_stretch(p->b, p->pos + 1, p->b->n, false);
-                more = false;
-            } else {
-                more = pf_fences(p);
-            }
-            if (more && live++ != j)
+            if (pf_fences(p) && live++ != j)
                 pr[live - 1] = *p;
         }
         np = live;
