@@ -462,23 +462,25 @@ bool spine_cursor_seek_exact(spine_cursor *c, const uint8_t *key, size_t klen);
 
 /* A hint that exact seeks of c to the keys of batch keys' entries from
  * `from` on (in their order, as an operator probing with a sorted delta
- * makes them) come next: fetches into the cache, for the distinct keys of
- * up to SPINE_PREFETCH_KEYS entries' worth, the lines those seeks will
- * read in each batch whose key filter may hold the key (filter blocks,
- * fences, then the offsets, key lengths, bytes and weights where the key
- * would be), in stages that overlap the cache misses of all those keys
- * and batches, where seeks one after the other wait for each key's misses
- * in turn.  Returns the index of the first entry whose key it did not
- * cover (keys->n when it covered them all; from if from >= keys->n, or
- * keys is NULL): call it again there to cover the next keys.  Only a
- * hint: it changes nothing any call on c can see (positions, the key
- * shown, what later seeks find), whatever the seeks that follow; the
- * cache is guessed from where the batches' runs stand now and may miss
- * if other seeks come between.  Reads only within c's batches and keys;
- * never fails, never allocates; costs about the arithmetic of one exact
- * seek per key and batch searched, little of which waits for memory.
- * keys must not change until it returns.  Single-threaded, as the
- * cursor. */
+ * makes them) come next: fetches into the cache, for up to
+ * SPINE_PREFETCH_KEYS distinct keys, the lines those seeks will read in
+ * each batch whose key filter may hold the key (filter blocks, fences,
+ * then the offsets, key lengths, bytes and weights where the key would
+ * be), in rounds that overlap the cache misses of all those keys and
+ * batches, where seeks one after the other wait for each key's misses in
+ * turn.  Small batches, and batches the delta probes densely (whose
+ * seeks find each key near the last), are left out.  Returns the index
+ * of the first entry whose key it did not cover: call it again there
+ * before seeking that key.  It returns keys->n when it covered them all,
+ * or when no batch of c is worth it for this delta; from if keys is NULL;
+ * otherwise at least one key's end.  Only a hint: it changes nothing any
+ * call on c can see (positions, the key shown, what later seeks find),
+ * whatever follows; the lines are guessed from where the batches' runs
+ * stand now, so seeks that move them in between may leave some of its
+ * lines unused.  Reads only within c's batches and keys; never fails,
+ * never allocates; costs about a third of the seeks' own arithmetic for
+ * the pairs it searches.  keys must not change until it returns.
+ * Single-threaded, as the cursor. */
 size_t spine_cursor_prefetch_exact(spine_cursor *c, const spine_batch *keys, size_t from);
 
 bool spine_cursor_key_valid(const spine_cursor *c);
