@@ -12,7 +12,10 @@
  * spine_builder and finish it (one sort of the whole array), the yardstick.
  * spine_lookup: random seeks of keys present, through one cursor over the
  * spine at rest; spine_seek_fixed: the same over four batches made
- * directly (seek_fixed).  The *cpu* fields are process CPU time (all threads) over
+ * directly (seek_fixed); spine_seek_batched: exact seeks over such batches
+ * in sorted groups of 10 through a new cursor each, with and without
+ * spine_cursor_prefetch_exact first, random keys and dense ones
+ * (seek_batched).  The *cpu* fields are process CPU time (all threads) over
  * the same spans.  Prints JSON lines; never decides pass or fail.
  */
 #include "spine.h"
@@ -139,6 +142,84 @@ static void seek_fixed(const int64_t *keys, size_t rows, bool exact)
         spine_batch_unref(b[j]);
 }
 
+/* Exact seeks as an operator makes them for a small delta: groups of
+ * DELTA_KEYS keys present, drawn at random and sorted, each group through
+ * a new cursor over FIXED_BATCHES batches (as an operator's step makes
+ * one), in ascending order; prefetch: spine_cursor_prefetch_exact over the
+ * group first, so that the seeks' cache misses overlap.  Keys are the
+ * random ones, or dense (0 .. rows - 1, as join_agg's S and its groups:
+ * interpolation finds them in one round).  ns_per_seek includes the
+ * cursor and the prefetch (prefetch_ns_per_seek); the groups' key batches
+ * are built before the clock starts, and the two variants take turns
+ * group by group, so that both meet the same load from the rest of the
+ * machine. */
+#define DELTA_KEYS 10
+#define DELTA_GROUPS 20000
+static void seek_batched(const int64_t *random_keys, size_t rows, bool dense)
+{
+    int64_t *keys = malloc(rows * sizeof *keys);
+    spine_batch **d = malloc(DELTA_GROUPS * sizeof *d);
+    if (keys == NULL || d == NULL)
+        die("out of memory");
+    for (size_t i = 0; i < rows; i++)
+        keys[i] = dense ? (int64_t)i : random_keys[i];
+    spine_batch *b[FIXED_BATCHES];
+    spine_builder bld;
+    spine_builder_init(&bld);
+    spine_builder_set_filters(&bld, true);
+    for (size_t j = 0; j < FIXED_BATCHES; j++) {
+        for (size_t i = j; i < rows; i += FIXED_BATCHES)
+            push_row(&bld, keys, i);
+        if (spine_builder_finish(&bld, &b[j]) != IVM_OK)
+            die("build failed");
+    }
+    spine_builder_set_filters(&bld, false);
+    for (size_t g = 0; g < DELTA_GROUPS; g++) {
+        for (size_t q = 0; q < DELTA_KEYS; q++)
+            push_row(&bld, keys, rnd() % rows);
+        if (spine_builder_finish(&bld, &d[g]) != IVM_OK)
+            die("build failed");
+    }
+    spine_builder_fini(&bld);
+    uint64_t ns[2] = {0, 0}, pf_ns[2] = {0, 0};
+    size_t seeks[2] = {0, 0};
+    for (size_t round = 0; round < 4; round++) {
+        for (size_t g = 0; g < DELTA_GROUPS; g++) {
+            int pf = (int)((g + round) & 1);
+            uint64_t t0 = rt_now_ns();
+            spine_cursor *c;
+            if (spine_cursor_new(NULL, 0, b, FIXED_BATCHES, &c) != IVM_OK)
+                die("cursor failed");
+            if (pf) {
+                uint64_t tp = rt_now_ns();
+                spine_cursor_prefetch_exact(c, d[g], 0);
+                pf_ns[pf] += rt_now_ns() - tp;
+            }
+            for (size_t i = 0; i < d[g]->n; i = spine_batch_key_end(d[g], i)) {
+                size_t kl;
+                const uint8_t *k = spine_batch_key(d[g], i, &kl);
+                if (!spine_cursor_seek_exact(c, k, kl))
+                    die("a seek missed a key that is there");
+                seeks[pf]++;
+            }
+            spine_cursor_free(c);
+            ns[pf] += rt_now_ns() - t0;
+        }
+    }
+    for (int pf = 0; pf < 2; pf++)
+        printf("{\"bench\":\"spine_seek_batched\",\"rows\":%zu,\"batches\":%d,\"keys\":\"%s\","
+               "\"delta_keys\":%d,\"prefetch\":%s,\"seeks\":%zu,\"ns_per_seek\":%.1f,"
+               "\"prefetch_ns_per_seek\":%.1f}\n",
+               rows, FIXED_BATCHES, dense ? "dense" : "random", DELTA_KEYS, pf ? "true" : "false",
+               seeks[pf], (double)ns[pf] / (double)seeks[pf], (double)pf_ns[pf] / (double)seeks[pf]);
+    for (size_t g = 0; g < DELTA_GROUPS; g++)
+        spine_batch_unref(d[g]);
+    for (size_t j = 0; j < FIXED_BATCHES; j++)
+        spine_batch_unref(b[j]);
+    free(d);
+    free(keys);
+}
+
 int main(int argc, char **argv)
 {
     size_t rows = argc > 1 ? strtoull(argv[1], NULL, 10) : 10000000;
@@ -239,6 +320,8 @@ int main(int argc, char **argv)
     spine_builder_fini(&bld);
     seek_fixed(keys, rows, false);
     seek_fixed(keys, rows, true);
+    seek_batched(keys, rows, false);
+    seek_batched(keys, rows, true);
     free(keys);
     return 0;
 }

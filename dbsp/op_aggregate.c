@@ -1384,7 +1384,12 @@ static ivm_rc stateful_eval(dbsp_ctx *c, dbsp_node n, aggregate_state *s, spine_
         rc = spine_cursor_new(&mult, 1, NULL, 0, &mc);
     if (rc == IVM_OK && dx->n == 0)
         rc = update_group_state(c, nd, in_cols, s, sc, mc, &in, dx, 0, 0, no_key, 0);
-    for (size_t i = 0; i < dx->n && rc == IVM_OK;) {
+    /* Every group of dx seeks its state: fetch the lines of the next
+     * group of seeks first, so that their cache misses overlap (pf:
+     * entries covered). */
+    for (size_t i = 0, pf = 0; i < dx->n && rc == IVM_OK;) {
+        if (i >= pf)
+            pf = spine_cursor_prefetch_exact(sc, dx, i);
         size_t klen;
         const uint8_t *key = spine_batch_key(dx, i, &klen);
         size_t e = spine_batch_key_end(dx, i);
@@ -1426,7 +1431,11 @@ static ivm_rc aggregate_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch 
     ivm_rc rc = spine_cursor_new(&trace, 1, NULL, 0, &in);
     if (rc == IVM_OK && dx->n == 0)
         rc = update_group(c, nd, in_cols, s, in, dx, 0, 0, old_global, no_key, 0);
-    for (size_t i = 0; i < dx->n && rc == IVM_OK;) {
+    /* Every group of dx seeks its rows in the integral: fetch ahead as
+     * the stateful path does. */
+    for (size_t i = 0, pf = 0; i < dx->n && rc == IVM_OK;) {
+        if (i >= pf)
+            pf = spine_cursor_prefetch_exact(in, dx, i);
         size_t klen;
         const uint8_t *key = spine_batch_key(dx, i, &klen);
         size_t e = spine_batch_key_end(dx, i);

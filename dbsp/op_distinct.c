@@ -53,7 +53,12 @@ static ivm_rc distinct_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch *
     if (rc != IVM_OK)
         return rc;
     spine_builder *b = &c->bld;
-    for (size_t i = 0; i < dx->n && rc == IVM_OK;) {
+    /* Every key of dx is sought: fetch the lines of the next group of
+     * seeks first, so that their cache misses overlap (pf: entries
+     * covered). */
+    for (size_t i = 0, pf = 0; i < dx->n && rc == IVM_OK;) {
+        if (i >= pf)
+            pf = spine_cursor_prefetch_exact(cur, dx, i);
         size_t klen;
         const uint8_t *key = spine_batch_key(dx, i, &klen);
         size_t end = i + 1;

@@ -226,7 +226,15 @@ static ivm_rc join_merged(dbsp_ctx *c, const spine_batch *da, const spine_batch 
 {
     ivm_rc rc = IVM_OK;
     size_t i = 0, j = 0;
+    /* dA's keys probe I(B) (cb) and dB's keys I(A) (ca), every one of
+     * them: fetch the lines of the next group of probes before seeking,
+     * so that their cache misses overlap (pa, pb: entries covered). */
+    size_t pa = 0, pb = 0;
     while ((i < da->n || j < db->n) && rc == IVM_OK) {
+        if (i >= pa && i < da->n)
+            pa = spine_cursor_prefetch_exact(cb, da, i);
+        if (j >= pb && j < db->n)
+            pb = spine_cursor_prefetch_exact(ca, db, j);
         int cmp;
         if (i == da->n) {
             cmp = 1;

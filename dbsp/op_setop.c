@@ -121,7 +121,18 @@ static ivm_rc setop_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch **ou
         rc = spine_cursor_new(&tb, 1, NULL, 0, &pb.cur);
     spine_builder *bld = &c->bld;
     size_t i = 0, j = 0;
+    /* Both integrals are sought with every key of both deltas: fetch the
+     * lines of the next group of seeks first, so that their cache misses
+     * overlap (entries of dA, dB covered for pa's cursor, pb's). */
+    size_t pf[2][2] = {{0, 0}, {0, 0}};
     while (rc == IVM_OK && (i < da->n || j < db->n)) {
+        for (int s = 0; s < 2; s++) {
+            spine_cursor *cur = s == 0 ? pa.cur : pb.cur;
+            if (i >= pf[s][0] && i < da->n)
+                pf[s][0] = spine_cursor_prefetch_exact(cur, da, i);
+            if (j >= pf[s][1] && j < db->n)
+                pf[s][1] = spine_cursor_prefetch_exact(cur, db, j);
+        }
         /* The next row of the merged deltas, and its delta on each side. */
         int cmp = i >= da->n ? 1 : j >= db->n ? -1 : entry_cmp(da, i, db, j);
         const spine_batch *src = cmp <= 0 ? da : db;

@@ -457,6 +457,32 @@ void spine_cursor_seek_key(spine_cursor *c, const uint8_t *key, size_t klen);
  * allocates but rarely (as seek_key). */
 bool spine_cursor_seek_exact(spine_cursor *c, const uint8_t *key, size_t klen);
 
+/* Keys one call of spine_cursor_prefetch_exact covers at most. */
+#define SPINE_PREFETCH_KEYS 16
+
+/* A hint that exact seeks of c to the keys of batch keys' entries from
+ * `from` on (in their order, as an operator probing with a sorted delta
+ * makes them) come next: fetches into the cache, for up to
+ * SPINE_PREFETCH_KEYS distinct keys, the lines those seeks will read in
+ * each batch whose key filter may hold the key (filter blocks, fences,
+ * then the offsets, key lengths, bytes and weights where the key would
+ * be), in rounds that overlap the cache misses of all those keys and
+ * batches, where seeks one after the other wait for each key's misses in
+ * turn.  Small batches, and batches the delta probes densely (whose
+ * seeks find each key near the last), are left out.  Returns the index
+ * of the first entry whose key it did not cover: call it again there
+ * before seeking that key.  It returns keys->n when it covered them all,
+ * or when no batch of c is worth it for this delta; from if keys is NULL;
+ * otherwise at least one key's end.  Only a hint: it changes nothing any
+ * call on c can see (positions, the key shown, what later seeks find),
+ * whatever follows; the lines are guessed from where the batches' runs
+ * stand now, so seeks that move them in between may leave some of its
+ * lines unused.  Reads only within c's batches and keys; never fails,
+ * never allocates; costs about a third of the seeks' own arithmetic for
+ * the pairs it searches.  keys must not change until it returns.
+ * Single-threaded, as the cursor. */
+size_t spine_cursor_prefetch_exact(spine_cursor *c, const spine_batch *keys, size_t from);
+
 bool spine_cursor_key_valid(const spine_cursor *c);
 /* Valid until the cursor moves to another key. */
 const uint8_t *spine_cursor_key(const spine_cursor *c, size_t *klen_out);

@@ -401,6 +401,212 @@ static void test_cursor_seek_exact_skips_batches(void **state)
     }
 }
 
+/* What a cursor shows: key, value and weight, copied. */
+typedef struct shown {
+    bool key_valid, val_valid;
+    uint8_t key[16], val[16];
+    size_t klen, vlen;
+    int64_t w;
+} shown;
+
+static shown cursor_shown(const spine_cursor *c)
+{
+    shown s = {.key_valid = spine_cursor_key_valid(c), .val_valid = spine_cursor_val_valid(c)};
+    const uint8_t *k = spine_cursor_key(c, &s.klen), *v = spine_cursor_val(c, &s.vlen);
+    assert_true(s.klen <= sizeof s.key && s.vlen <= sizeof s.val);
+    if (s.klen > 0)
+        memcpy(s.key, k, s.klen);
+    if (s.vlen > 0)
+        memcpy(s.val, v, s.vlen);
+    s.w = spine_cursor_weight(c);
+    return s;
+}
+
+static void assert_shown(const shown *a, const shown *b)
+{
+    assert_int_equal(a->key_valid, b->key_valid);
+    assert_int_equal(a->val_valid, b->val_valid);
+    assert_int_equal(a->klen, b->klen);
+    assert_int_equal(a->vlen, b->vlen);
+    assert_memory_equal(a->key, b->key, a->klen);
+    assert_memory_equal(a->val, b->val, a->vlen);
+    assert_int_equal(a->w, b->w);
+}
+
+/* Prefetches for exact seeks (spine_cursor_prefetch_exact) mixed into
+ * ascending exact seeks, plain seeks, seeks back, reading and rewinding
+ * values and stepping keys, over many batches of every size (small ones
+ * without fences, large ones searched through fences and interpolation),
+ * with and without key filters: the prefetch shows nothing (the cursor
+ * shows the same before and after), covers at most SPINE_PREFETCH_KEYS
+ * keys and returns where it stopped, and everything after it lands where
+ * the model says. */
+static void test_cursor_prefetch_changes_nothing(void **state)
+{
+    (void)state;
+    rng_seed(11);
+    enum { NB = 30, NX = 3, KEYS = 20000 };
+    for (int round = 0; round < 4; round++) {
+        spine_merger *m;
+        assert_int_equal(spine_merger_new_manual(&m), IVM_OK);
+        spine_opts o = {.merger = m, .max_pending = 1000};
+        spine *s = spine_new_opts(&o);
+        assert_non_null(s);
+        int64_t scale = round % 2 ? 1 : 1000;
+        tlist model = {0}, xl[NX] = {{0}};
+        spine_batch *extra[NX];
+        for (int x = 0; x < NB + NX; x++) {
+            tlist b = {0};
+            size_t kind = rng_below(5);
+            size_t n = kind == 0   ? rng_below(4)
+                       : kind == 1 ? rng_below(60)
+                       : kind == 2 ? rng_below(600)
+                       : kind == 3 ? rng_below(3000)
+                                   : 10000 + rng_below(20000);
+            for (size_t i = 0; i < n; i++) {
+                uint8_t kb[16], vb[16];
+                ivm_value k = ivm_value_int((int64_t)rng_below(KEYS) * scale);
+                ivm_value v = ivm_value_int((int64_t)rng_below(3));
+                tlist_push(&b, kb, enc(&k, 1, kb), vb, enc(&v, 1, vb), (int64_t)rng_below(3) + 1);
+            }
+            for (size_t i = 0; model.n > 0 && i < n / 4 + rng_below(3); i++) {
+                const tentry *t = &model.v[rng_below(model.n)];
+                tlist_push(&b, t->e, t->klen, t->e + t->klen, t->len - t->klen, -t->w);
+            }
+            tlist_consolidate(&b);
+            tlist_add(&model, &b, 1);
+            tlist_consolidate(&model);
+            if (x < NB) {
+                assert_int_equal(spine_insert_take(s, tlist_build_filters(&b, rng_below(4) != 0)),
+                                 IVM_OK);
+                tlist_free(&b);
+            } else {
+                extra[x - NB] = tlist_build_filters(&b, x != NB);
+                xl[x - NB] = b;
+            }
+        }
+        const spine *const arr[1] = {s};
+        spine_cursor *c;
+        assert_int_equal(spine_cursor_new(arr, 1, extra, NX, &c), IVM_OK);
+        int64_t k = -3 * scale;
+        size_t prefetches = 0;
+        while (k < (int64_t)KEYS * scale + 5) {
+            if (rng_below(3) == 0) {
+                /* A delta's keys from about here on, some held and some
+                 * not, some repeated; the prefetch starts at one of its
+                 * entries. */
+                tlist d = {0};
+                int64_t dk = k - (int64_t)rng_below(2) * scale;
+                size_t dn = 1 + rng_below(40);
+                for (size_t i = 0; i < dn; i++) {
+                    uint8_t kb[16], vb[16];
+                    ivm_value kv = ivm_value_int(dk), vv = ivm_value_int((int64_t)i);
+                    tlist_push(&d, kb, enc(&kv, 1, kb), vb, enc(&vv, 1, vb), 1);
+                    if (rng_below(4) != 0)
+                        dk += 1 + (int64_t)rng_below(rng_below(4) == 0 ? 200 * (size_t)scale
+                                                                       : 3 * (size_t)scale);
+                }
+                tlist_consolidate(&d);
+                spine_batch *db = tlist_build_filters(&d, false);
+                size_t from = rng_below(db->n + 1);
+                if (rng_below(2))
+                    spine_cursor_step_val(c); /* so that rewind_vals has work */
+                shown before = cursor_shown(c);
+                size_t to = spine_cursor_prefetch_exact(c, db, from);
+                shown after = cursor_shown(c);
+                assert_shown(&before, &after);
+                if (before.key_valid && rng_below(2)) {
+                    /* The key shown reads as before: all of its values. */
+                    size_t at = tlist_lower_bound(&model, before.key, before.klen);
+                    if (rng_below(2)) {
+                        spine_cursor_rewind_vals(c);
+                        assert_key_values(c, &model, at);
+                    } else {
+                        size_t next = at;
+                        while (next < model.n && tentry_same_key(&model.v[next], &model.v[at]))
+                            next++;
+                        spine_cursor_step_key(c);
+                        assert_at(c, &model, next);
+                    }
+                }
+                if (from >= db->n) {
+                    assert_int_equal(to, db->n);
+                } else {
+                    assert_true(to > from && to <= db->n);
+                    size_t nk = 0;
+                    for (size_t i = from; i < to; i = spine_batch_key_end(db, i))
+                        nk++;
+                    assert_true(nk >= 1 && nk <= SPINE_PREFETCH_KEYS);
+                    if (to < db->n) {
+                        size_t la, lb;
+                        const uint8_t *ka = spine_batch_key(db, to - 1, &la);
+                        const uint8_t *kb = spine_batch_key(db, to, &lb);
+                        assert_true(spine_row_cmp(ka, la, kb, lb) < 0); /* a key's end */
+                    }
+                }
+                spine_batch_unref(db);
+                tlist_free(&d);
+                prefetches++;
+            }
+            uint8_t probe[16], p2[16];
+            ivm_value pk = ivm_value_int(k);
+            size_t plen = enc(&pk, 1, probe);
+            size_t i = tlist_lower_bound(&model, probe, plen);
+            if (rng_below(2) == 0 && i < model.n) {
+                memcpy(probe, model.v[i].e, model.v[i].klen);
+                plen = model.v[i].klen;
+                ivm_value dv;
+                assert_int_equal(spine_row_decode(probe, plen, &dv, 1), 1);
+                k = dv.u.i;
+            }
+            size_t what = rng_below(10);
+            if (what == 0) {
+                assert_seek(c, &model, probe, plen);
+            } else {
+                size_t at = assert_seek_exact(c, &model, probe, plen);
+                if (what == 1 && at < model.n) {
+                    assert_key_values(c, &model, at);
+                } else if (what == 2) {
+                    spine_cursor_step_val(c);
+                    spine_cursor_rewind_vals(c);
+                    if (at < model.n)
+                        assert_key_values(c, &model, at);
+                    else
+                        assert_false(spine_cursor_val_valid(c));
+                } else if (what == 3) {
+                    size_t next = at;
+                    while (next < model.n && tentry_same_key(&model.v[next], &model.v[at]))
+                        next++;
+                    spine_cursor_step_key(c);
+                    assert_at(c, &model, at < model.n ? next : model.n);
+                } else if (what == 4) {
+                    int64_t back = k - (int64_t)rng_below(300) * scale;
+                    ivm_value bk = ivm_value_int(back);
+                    size_t blen = enc(&bk, 1, p2);
+                    if (rng_below(2))
+                        assert_seek_exact(c, &model, p2, blen);
+                    else
+                        assert_seek(c, &model, p2, blen);
+                } else if (what == 5 && rng_below(10) == 0) {
+                    spine_cursor_rewind(c);
+                    assert_at(c, &model, 0);
+                }
+            }
+            k += 1 + (int64_t)rng_below(rng_below(4) == 0 ? 200 * (size_t)scale : 3 * (size_t)scale);
+        }
+        assert_true(prefetches > 100);
+        assert_cursor_is(c, &model);
+        spine_cursor_free(c);
+        spine_free(s);
+        spine_merger_free(m);
+        for (int x = 0; x < NX; x++) {
+            spine_batch_unref(extra[x]);
+            tlist_free(&xl[x]);
+        }
+        tlist_free(&model);
+    }
+}
+
 /* A key of round r's distribution: skewed ones, where the fences are far
  * from evenly spread and a seek's guess from interpolating between them
  * lands far from its target (squares, a few dense clusters far apart,
@@ -520,6 +726,7 @@ int main(void)
         cmocka_unit_test(test_cursor_skips_cancelled_keys),
         cmocka_unit_test(test_cursor_seeks_forward_over_many_batches),
         cmocka_unit_test(test_cursor_seek_exact_skips_batches),
+        cmocka_unit_test(test_cursor_prefetch_changes_nothing),
         cmocka_unit_test(test_cursor_seeks_over_skewed_keys),
         cmocka_unit_test(test_cursor_empty),
     };
