@@ -131,6 +131,8 @@ typedef struct aggregate_state {
     uint32_t *slot_ftags;     /* per word: 64 filter tags (UINT32_MAX: none) */
     uint64_t *wmask;          /* per word: the filter tags a row passes */
     int64_t *fw;              /* per filter tag: a value's weight in dx */
+    uint32_t *ftv;            /* the filter tags one value of dx touches,
+                                 ascending (at most one per aggregate) */
     ivm_value *sv;            /* a state row, decoded or to encode */
     uint8_t *sbuf;            /* a group's new state, encoded */
     size_t sbuf_cap;
@@ -287,8 +289,9 @@ static ivm_rc aggregate_init(dbsp_ctx *c, dbsp_node n, void *state)
     s->slot_ftags = ivm_calloc(na * 64, sizeof *s->slot_ftags);
     s->wmask = ivm_calloc(na, sizeof *s->wmask);
     s->fw = ivm_calloc(na, sizeof *s->fw);
+    s->ftv = ivm_calloc(na, sizeof *s->ftv);
     if (s->slot_of == NULL || s->bit_of == NULL || s->slot_ctag == NULL ||
-        s->slot_ftags == NULL || s->wmask == NULL || s->fw == NULL ||
+        s->slot_ftags == NULL || s->wmask == NULL || s->fw == NULL || s->ftv == NULL ||
         (s->mult = dbsp_spine_probed()) == NULL)
         return IVM_NOMEM;
     memset(s->slot_ftags, 0xff, na * 64 * sizeof *s->slot_ftags);
@@ -918,8 +921,15 @@ static ivm_rc mult_collect(aggregate_state *s, uint32_t slot, const ivm_value *v
     *it = (mult_item){s->slot_ctag[slot], slot, (uint32_t)len, s->nmbytes, w, mask, {0, 0}};
     const uint8_t *b = s->mbytes + s->nmbytes;
     s->nmbytes += spine_value_encode(&cv, s->mbytes + s->nmbytes);
-    for (size_t i = 0; i < 16; i++)
-        it->pfx[i / 8] = it->pfx[i / 8] << 8 | (i < len ? b[i] : 0);
+    /* Two big-endian words of the zero-padded bytes: a copy and two
+     * loads, not a shift per byte. */
+    uint8_t pad[16] = {0};
+    memcpy(pad, b, len < sizeof pad ? len : sizeof pad);
+    for (int i = 0; i < 2; i++) {
+        uint64_t x;
+        memcpy(&x, pad + 8 * i, sizeof x);
+        it->pfx[i] = __builtin_bswap64(x);
+    }
     return IVM_OK;
 }
 
@@ -1112,17 +1122,25 @@ static ivm_rc mult_apply(dbsp_ctx *c, const dbsp_pnode *nd, aggregate_state *s, 
         bool found = false;
         ivm_value v;
         bool decoded = false;
-        /* The weights per filter tag, then the filter tags in ascending
-         * order (words, then bits). */
-        for (size_t j = i; j < e; j++)
-            for (uint64_t m = s->mitems[j].mask; m != 0; m &= m - 1)
-                s->fw[s->slot_ftags[(size_t)s->mitems[j].slot * 64 + __builtin_ctzll(m)]] +=
-                    s->mitems[j].w;
-        for (size_t q = 64 * (size_t)it->slot;
-             q < 64 * (size_t)s->nslots && s->slot_ctag[q / 64] == it->ctag && rc == IVM_OK; q++) {
-            uint32_t ftag = s->slot_ftags[q];
-            if (ftag == UINT32_MAX)
-                continue;
+        /* The weights per filter tag, and the filter tags touched, in
+         * ascending order: the items' slots ascend (mult_cmp), and within
+         * a slot its bits, as init numbered them.  Only the bits the
+         * items carry are visited, not every position of their words. */
+        size_t nft = 0;
+        for (size_t j = i; j < e;) {
+            uint32_t slot = s->mitems[j].slot;
+            uint64_t bits = 0;
+            for (; j < e && s->mitems[j].slot == slot; j++) {
+                bits |= s->mitems[j].mask;
+                for (uint64_t m = s->mitems[j].mask; m != 0; m &= m - 1)
+                    s->fw[s->slot_ftags[(size_t)slot * 64 + __builtin_ctzll(m)]] +=
+                        s->mitems[j].w;
+            }
+            for (; bits != 0; bits &= bits - 1)
+                s->ftv[nft++] = s->slot_ftags[(size_t)slot * 64 + __builtin_ctzll(bits)];
+        }
+        for (size_t q = 0; q < nft && rc == IVM_OK; q++) {
+            uint32_t ftag = s->ftv[q];
             int64_t w = s->fw[ftag];
             s->fw[ftag] = 0;
             if (w == 0)
@@ -1458,6 +1476,7 @@ static void aggregate_fini(void *state)
     ivm_free(s->slot_ftags);
     ivm_free(s->wmask);
     ivm_free(s->fw);
+    ivm_free(s->ftv);
     ivm_free(s->sv);
     ivm_free(s->sbuf);
     ivm_free(s->mitems);
