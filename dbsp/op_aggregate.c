@@ -391,10 +391,16 @@ static void sum_value(agg_acc *a, const ivm_value *v, int64_t w)
 /* The value aggregate g folds from a row present w times, or NULL when
  * the row adds nothing more to it: its FILTER is not true, its argument is
  * NULL, or it is COUNT(*), which this counts. */
-static const ivm_value *agg_arg(const dbsp_agg *g, agg_acc *a, const ivm_value *vals, int64_t w)
+static inline const ivm_value *agg_arg(const dbsp_agg *g, agg_acc *a, const ivm_value *vals,
+                                       int64_t w)
 {
-    if ((g->flags & DBSP_AGG_F_FILTER) && dbsp_value_truth(&vals[g->filter_col]) != 1)
-        return NULL;
+    /* A FILTER's condition is mostly a comparison, an INT 0 or 1: tested
+     * in place, once per aggregate and row (Nexmark q16 tests nine). */
+    if (g->flags & DBSP_AGG_F_FILTER) {
+        const ivm_value *f = &vals[g->filter_col];
+        if (f->type == IVM_TINT ? f->u.i == 0 : dbsp_value_truth(f) != 1)
+            return NULL;
+    }
     if (g->kind == DBSP_AGG_COUNT_STAR) {
         a->count += w;
         return NULL;
