@@ -476,13 +476,11 @@ static void sort_run(const spine_builder *b, item *a, item *tmp, size_t n, size_
  * with the last one written (not the previous input) is what matters: the
  * output is then strictly increasing whatever happened to cancelled
  * groups, and each output weight is the sum of all equal inputs. */
-static ivm_rc write_sorted(const spine_builder *b, const item *perm, const size_t *starts,
-                           size_t nstarts, spine_batch **out)
+static ivm_rc write_sorted(const spine_builder *b, const item *perm, spine_batch **out)
 {
     spine_batch_mut m;
     if (spine_batch_alloc(b->n, b->bytes, b->filters, &m) == NULL)
         return IVM_NOMEM;
-    size_t r = 0;
     for (size_t k = 0; k < b->n; k++) {
         size_t x = perm ? perm[k].i : k;
         /* Sorted order visits entries at random, and cache misses dominate
@@ -501,13 +499,8 @@ static ivm_rc write_sorted(const spine_builder *b, const item *perm, const size_
         size_t len = (size_t)(b->off[x + 1] - b->off[x]);
         /* Sort keys that differ mean entries that differ: equal entries
          * meet the same positions in the same runs at every level of the
-         * sort, so they end with equal keys.  Only ties are compared, and
-         * the first entry of each run sorted apart (sort_runs), whose key
-         * says nothing about the entry before it. */
-        bool edge = false;
-        while (r < nstarts && starts[r] <= k)
-            edge |= starts[r++] == k;
-        if (perm != NULL && k > 0 && !edge && perm[k].pfx != perm[k - 1].pfx) {
+         * sort, so they end with equal keys.  Only ties are compared. */
+        if (perm != NULL && k > 0 && perm[k].pfx != perm[k - 1].pfx) {
             if (m.w[m.n - 1] == 0)
                 spine_mut_drop_last(&m);
             spine_mut_put(&m, e, len, b->klen[x], b->w[x]);
@@ -627,25 +620,7 @@ static void order_nearly(const spine_builder *b, item *items)
     }
 }
 
-/* Sorts each run [starts[r], starts[r + 1]) of items[0 .. n) (the first
- * run from 0, the last to n) on its own, with items[n .. 2n) as scratch:
- * the caller knows that no entry of a run is smaller than one of a run
- * before it, so the runs in turn are the batch in order.  The sort keys
- * within a run are as sort_run leaves them; write_sorted compares the
- * first entry of each run with the one before whatever the keys say. */
-static void sort_runs(const spine_builder *b, item *items, const size_t *starts, size_t nstarts,
-                      size_t (*cnt)[256])
-{
-    size_t n = b->n, from = 0;
-    for (size_t r = 0; r <= nstarts; r++) {
-        size_t to = r < nstarts ? starts[r] : n;
-        if (to - from > 1)
-            sort_run(b, items + from, items + n + from, to - from, 0, cnt, 0);
-        from = to;
-    }
-}
-
-static ivm_rc finish(spine_builder *b, const size_t *starts, size_t nstarts, spine_batch **out)
+ivm_rc spine_builder_finish(spine_builder *b, spine_batch **out)
 {
     item *items = NULL;
     spine_batch *batch = NULL;
@@ -657,7 +632,7 @@ static ivm_rc finish(spine_builder *b, const size_t *starts, size_t nstarts, spi
     if (b->order == SPINE_BUILDER_ASCENDING)
         rc = write_ascending(b, &batch);
     else if (b->order == SPINE_BUILDER_EQUALS)
-        rc = write_sorted(b, NULL, NULL, 0, &batch);
+        rc = write_sorted(b, NULL, &batch);
     else {
         rc = IVM_NOMEM;
         if (b->n > SIZE_MAX / 2 / sizeof *items)
@@ -667,19 +642,15 @@ static ivm_rc finish(spine_builder *b, const size_t *starts, size_t nstarts, spi
             goto fail;
         if (b->order == SPINE_BUILDER_NEARLY) {
             order_nearly(b, items);
-            nstarts = 0;
         } else {
             size_t cnt[16][256]; /* on the stack: builders on other threads sort at once */
             for (size_t x = 0; x < b->n; x++) {
                 items[x].pfx = 0;
                 items[x].i = x;
             }
-            if (nstarts > 0)
-                sort_runs(b, items, starts, nstarts, cnt);
-            else
-                sort_run(b, items, items + b->n, b->n, 0, cnt, 0);
+            sort_run(b, items, items + b->n, b->n, 0, cnt, 0);
         }
-        rc = write_sorted(b, items, starts, nstarts, &batch);
+        rc = write_sorted(b, items, &batch);
     }
     if (rc == IVM_OK)
         *out = batch;
@@ -689,23 +660,6 @@ fail:
     spine_builder_clear(b);
     release_big(b, used_n, used_bytes);
     return rc;
-}
-
-ivm_rc spine_builder_finish(spine_builder *b, spine_batch **out)
-{
-    return finish(b, NULL, 0, out);
-}
-
-ivm_rc spine_builder_finish_runs(spine_builder *b, const size_t *starts, size_t nstarts,
-                                 spine_batch **out)
-{
-    for (size_t r = 0; r < nstarts; r++) {
-        if (starts[r] > b->n || (r > 0 && starts[r] < starts[r - 1])) {
-            spine_builder_clear(b);
-            return IVM_INVALID;
-        }
-    }
-    return finish(b, starts, nstarts, out);
 }
 
 /* ---- Whole rows ---------------------------------------------------------- */
