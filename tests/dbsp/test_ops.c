@@ -88,6 +88,8 @@ typedef struct prop {
 
 /* Steps before this one only insert (positive weights); 0 in most tests. */
 static int inserts_until;
+/* Rows drawn per batch: below this; 6 in most tests. */
+static uint32_t batch_rows = 6;
 
 /* One random batch for input j, added to *integ as it is made (integ is
  * consolidated only when a deletion needs to pick a present row). */
@@ -96,7 +98,7 @@ static spine_batch *gen_batch(rng *r, const shape *sh, bool multiset, bool inser
 {
     zset b;
     zset_init(&b);
-    uint32_t rows = rng_below(r, 6);
+    uint32_t rows = rng_below(r, batch_rows);
     for (uint32_t i = 0; i < rows; i++) {
         ivm_value v[8];
         if (multiset && !inserts && integ->n > 0 && rng_below(r, 3) == 0) {
@@ -387,6 +389,49 @@ static void test_map_prefix_matches_recomputation(void **state)
     (void)state;
     prop pr = {1, {{4, 1, gen_agg}}, false, build_map_prefix, ref_map_prefix, 14};
     run_prop(&pr);
+}
+
+/* A map whose output starts with its input's leading columns sorts only
+ * within rows that share them (spine_builder_finish_runs): [k, 0 - v, s]
+ * key 1 over (k, v, s), then [s, 0 - k, v] key 2 over that, so that the
+ * values within a run come out of order, and the second map's runs are
+ * texts of several lengths.  Steps of up to 600 rows, so that the
+ * builders sort (more than SPINE_BUILDER_LATE rows come late). */
+static void build_map_lead(dbsp_plan *p, const dbsp_node *in, dbsp_node *out)
+{
+    dbsp_node m1, m2, m3;
+    dbsp_expr *e1[3] = {col(0), op2(DBSP_X_SUB, kint(0), col(1)), col(2)};
+    assert_int_equal(dbsp_plan_map(p, in[0], 3, e1, 1, &m1), IVM_OK);
+    dbsp_expr *e2[3] = {col(2), col(0), col(1)};
+    assert_int_equal(dbsp_plan_map(p, m1, 3, e2, 1, &m2), IVM_OK);
+    dbsp_expr *e3[3] = {col(0), op2(DBSP_X_SUB, kint(0), col(1)), col(2)};
+    assert_int_equal(dbsp_plan_map(p, m2, 3, e3, 2, &m3), IVM_OK);
+    assert_int_equal(dbsp_plan_output(p, m3, out), IVM_OK);
+}
+
+static ivm_value neg_or_null(const ivm_value *v)
+{
+    return v->type == IVM_TNULL ? ivm_value_null() : ivm_value_int(-v->u.i);
+}
+
+static void ref_map_lead(const zset *now, const zset *prev, zset *out)
+{
+    (void)prev;
+    for (size_t i = 0; i < now[0].n; i++) {
+        ivm_value v[3];
+        assert_int_equal(zrow_decode(&now[0].r[i], v, 3), 3);
+        ivm_value o[3] = {v[2], neg_or_null(&v[0]), neg_or_null(&v[1])};
+        zset_add_vals(out, o, 3, 2, now[0].r[i].w);
+    }
+}
+
+static void test_map_lead_sorts_within_runs(void **state)
+{
+    (void)state;
+    prop pr = {1, {{3, 1, gen_kvs}}, false, build_map_lead, ref_map_lead, 16};
+    batch_rows = 200;
+    run_prop(&pr);
+    batch_rows = 6;
 }
 
 /* A predicate on the first column only: rows are read no further, and
@@ -2052,6 +2097,7 @@ int main(void)
         cmocka_unit_test(test_map_copy_matches_recomputation),
         cmocka_unit_test(test_map_runs_matches_recomputation),
         cmocka_unit_test(test_map_prefix_matches_recomputation),
+        cmocka_unit_test(test_map_lead_sorts_within_runs),
         cmocka_unit_test(test_filter_first_column_matches_recomputation),
         cmocka_unit_test(test_map_filter_shared_subexpressions_match_recomputation),
         cmocka_unit_test(test_fused_chains_match_recomputation),
