@@ -7,7 +7,9 @@
  * Per step: O(|d in| log |d in|): one evaluation per row, then the output is
  * sorted and consolidated again, since f neither keeps order nor is
  * one-to-one (two rows may map to one); the builder skips the sort when the
- * rows come out in order (a projection that keeps the leading columns).  A
+ * rows come out in order (a projection that keeps the leading columns), and
+ * sorts only within runs of rows whose leading columns are the input's
+ * (spine_builder_finish_runs) when the output starts with them.  A
  * map made by dbsp_plan_fuse may also drop the rows its `where` predicate
  * does not hold for (a filter fused into it: out = sum over (r, w) in in
  * with where(r) of (f(r), w)).  Each row is read only as far as the
@@ -36,7 +38,27 @@ typedef struct map_state {
     map_seg *seg;             /* the output columns' stretches, in order */
     uint32_t nseg;
     dbsp_memo memo;           /* the row's shared subexpressions */
+    bool lead;                /* the first stretch copies the input's
+                                 leading columns: output rows come in runs
+                                 in order (runs, below) */
+    size_t *runs;             /* this step's output rows where such a run
+                                 begins; kept from step to step */
+    size_t nruns, runs_cap;
 } map_state;
+
+/* Whether n bytes at a and b are equal: leading columns of one INT or
+ * two (9 to 16 bytes) in two overlapping word loads each, not a call. */
+static bool same_bytes(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    if (n < 8 || n > 16)
+        return memcmp(a, b, n) == 0;
+    uint64_t x, y, u, v;
+    memcpy(&x, a, 8);
+    memcpy(&y, b, 8);
+    memcpy(&u, a + n - 8, 8);
+    memcpy(&v, b + n - 8, 8);
+    return ((x ^ y) | (u ^ v)) == 0;
+}
 
 /* The map keeps the input's sharding when its key columns are the input's
  * key columns, copied in place: the key bytes, and so their owner, do not
@@ -97,6 +119,7 @@ static ivm_rc map_init(dbsp_ctx *c, dbsp_node n, void *state)
         if (k + 1 == nd->nkey)
             s->seg[s->nseg - 1].key_end = true;
     }
+    s->lead = s->nseg > 0 && s->seg[0].to != 0 && s->seg[0].from == 0;
     ivm_rc rc = dbsp_memo_init(&s->memo, nd->nmemo);
     if (rc != IVM_OK)
         return rc;
@@ -115,6 +138,15 @@ static ivm_rc map_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch **out)
     spine_builder *b = &c->bld;
     const size_t *off = s->cr.off;
     ivm_rc rc = IVM_OK;
+    /* With s->lead, the input's rows ascend by bytes (keys, then values:
+     * S1), and so do their first columns; the output rows, which start
+     * with those bytes, come in runs of equal first columns, each run
+     * after the one before.  Only the rows within a run need sorting
+     * (spine_builder_finish_runs): Nexmark q17 keeps a bid's auction
+     * first, and a step's bids are in auction order already. */
+    const uint8_t *lead = NULL;
+    size_t lead_len = 0, nout = 0;
+    s->nruns = 0;
     for (size_t i = 0; i < in->n && rc == IVM_OK; i++) {
         size_t len;
         const uint8_t *row = spine_batch_row(in, i, &len);
@@ -162,11 +194,28 @@ static ivm_rc map_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch **out)
                 spine_value_encode(&s->out_vals[sg->from], dst);
             dst += s->seg_len[g];
         }
+        if (s->lead && in->w[i] != 0) {
+            size_t pl = off[s->seg[0].to];
+            if (nout > 0 && (pl != lead_len || !same_bytes(row, lead, pl))) {
+                if (s->nruns == s->runs_cap &&
+                    ivm_grow((void **)&s->runs, &s->runs_cap, s->nruns + 1, sizeof *s->runs) !=
+                        IVM_OK) {
+                    rc = IVM_NOMEM;
+                    break;
+                }
+                s->runs[s->nruns++] = nout;
+            }
+            lead = row;
+            lead_len = pl;
+            nout++;
+        }
         rc = spine_builder_commit(b, klen, olen, in->w[i]);
         /* Values computed for this row are encoded: scratch may go. */
         dbsp_ctx_scratch_check(c);
     }
-    return dbsp_ctx_build(c, rc, out);
+    if (rc != IVM_OK || !s->lead)
+        return dbsp_ctx_build(c, rc, out);
+    return spine_builder_finish_runs(b, s->runs, s->nruns, out);
 }
 
 static void map_fini(void *state)
@@ -177,6 +226,7 @@ static void map_fini(void *state)
     ivm_free(s->out_vals);
     ivm_free(s->seg_len);
     ivm_free(s->seg);
+    ivm_free(s->runs);
     dbsp_memo_fini(&s->memo);
 }
 

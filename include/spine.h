@@ -280,6 +280,20 @@ ivm_rc spine_builder_commit(spine_builder *b, size_t klen, size_t len, int64_t w
  * caller); the builder is cleared for reuse.  An empty result is a batch with
  * n == 0 (never NULL on IVM_OK).  IVM_NOMEM if any push failed. */
 ivm_rc spine_builder_finish(spine_builder *b, spine_batch **out);
+/* spine_builder_finish for entries pushed in runs that the caller knows
+ * to be in order among themselves: every entry of a run is larger than
+ * every entry of the runs before it (equal entries only within a run).
+ * starts[0 .. nstarts) are the indexes (in push order, counting only
+ * entries of weight != 0) where runs begin, non-decreasing; entries
+ * before starts[0] are a run too.  Where the entries are not in order
+ * already, each run is sorted on its own (a map whose output starts with
+ * its input's leading columns sorts only within rows that share them).
+ * IVM_INVALID (the builder cleared) for starts out of order or past the
+ * entries; runs out of order are the caller's bug (IVM_ASSERT in the
+ * writing pass where it sees them, IVM_INVALID where assertions are
+ * off). */
+ivm_rc spine_builder_finish_runs(spine_builder *b, const size_t *starts, size_t nstarts,
+                                 spine_batch **out);
 
 /* ---- Spines and the merger ------------------------------------------------ */
 

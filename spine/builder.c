@@ -499,7 +499,10 @@ static ivm_rc write_sorted(const spine_builder *b, const item *perm, spine_batch
         size_t len = (size_t)(b->off[x + 1] - b->off[x]);
         /* Sort keys that differ mean entries that differ: equal entries
          * meet the same positions in the same runs at every level of the
-         * sort, so they end with equal keys.  Only ties are compared. */
+         * sort, so they end with equal keys.  Only ties are compared.
+         * (Runs sorted apart, sort_runs, hold no entry equal to one of
+         * another run, so two neighbours from two runs differ whatever
+         * their keys are.) */
         if (perm != NULL && k > 0 && perm[k].pfx != perm[k - 1].pfx) {
             if (m.w[m.n - 1] == 0)
                 spine_mut_drop_last(&m);
@@ -620,7 +623,24 @@ static void order_nearly(const spine_builder *b, item *items)
     }
 }
 
-ivm_rc spine_builder_finish(spine_builder *b, spine_batch **out)
+/* Sorts each run [starts[r], starts[r + 1]) of items[0 .. n) (the first
+ * run from 0, the last to n) on its own, with items[n .. 2n) as scratch:
+ * the caller knows that every entry of a run is larger than every entry
+ * of the runs before it, so the runs in turn are the batch in order, and
+ * the sort keys within each run are as sort_run leaves them. */
+static void sort_runs(const spine_builder *b, item *items, const size_t *starts, size_t nstarts,
+                      size_t (*cnt)[256])
+{
+    size_t n = b->n, from = 0;
+    for (size_t r = 0; r <= nstarts; r++) {
+        size_t to = r < nstarts ? starts[r] : n;
+        if (to - from > 1)
+            sort_run(b, items + from, items + n + from, to - from, 0, cnt, 0);
+        from = to;
+    }
+}
+
+static ivm_rc finish(spine_builder *b, const size_t *starts, size_t nstarts, spine_batch **out)
 {
     item *items = NULL;
     spine_batch *batch = NULL;
@@ -648,7 +668,10 @@ ivm_rc spine_builder_finish(spine_builder *b, spine_batch **out)
                 items[x].pfx = 0;
                 items[x].i = x;
             }
-            sort_run(b, items, items + b->n, b->n, 0, cnt, 0);
+            if (nstarts > 0)
+                sort_runs(b, items, starts, nstarts, cnt);
+            else
+                sort_run(b, items, items + b->n, b->n, 0, cnt, 0);
         }
         rc = write_sorted(b, items, &batch);
     }
@@ -660,6 +683,23 @@ fail:
     spine_builder_clear(b);
     release_big(b, used_n, used_bytes);
     return rc;
+}
+
+ivm_rc spine_builder_finish(spine_builder *b, spine_batch **out)
+{
+    return finish(b, NULL, 0, out);
+}
+
+ivm_rc spine_builder_finish_runs(spine_builder *b, const size_t *starts, size_t nstarts,
+                                 spine_batch **out)
+{
+    for (size_t r = 0; r < nstarts; r++) {
+        if (starts[r] > b->n || (r > 0 && starts[r] < starts[r - 1])) {
+            spine_builder_clear(b);
+            return IVM_INVALID;
+        }
+    }
+    return finish(b, starts, nstarts, out);
 }
 
 /* ---- Whole rows ---------------------------------------------------------- */

@@ -447,6 +447,49 @@ static void test_expr_reads_columns(void **state)
     assert_ptr_equal(v.u.s.p, row[2].u.s.p); /* zero copy */
 }
 
+/* Trees of INT operators over INT values take a shortcut (int_eval in
+ * expr.c); a NULL, REAL or text value, an overflow or a division by zero
+ * anywhere in them sends the whole tree to the general evaluator.  Both
+ * must agree: checked here on trees whose columns are INT, NULL, REAL and
+ * text, and whose steps leave the INTs at different depths (every
+ * expected value as the sqlite3 shell gives it). */
+static void test_expr_int_trees_and_their_way_out(void **state)
+{
+    (void)state;
+    ivm_value row[5] = {ivm_value_int(7), ivm_value_null(), ivm_value_real(2.0),
+                        ivm_value_text("3", 1), ivm_value_int(INT64_MAX)};
+    ivm_value v;
+    ivm_err err;
+#define EV(e) (assert_int_equal(eval_row((e), row, &v, &err), IVM_OK), v)
+    /* All INT: (6 / 4) * 4 + 7 % 3 is 5; (2 AND 3) + (0 OR 5) is 2. */
+    is_int(EV(B(DBSP_X_ADD, B(DBSP_X_MUL, B(DBSP_X_DIV, I(6), I(4)), I(4)),
+                B(DBSP_X_MOD, C(0), I(3)))), 5);
+    is_int(EV(B(DBSP_X_ADD, B(DBSP_X_AND, I(2), I(3)), B(DBSP_X_OR, I(0), I(5)))), 2);
+    is_int(EV(B(DBSP_X_AND, B(DBSP_X_LT, I(3), C(0)), B(DBSP_X_LT, C(0), I(3)))), 0);
+    is_int(EV(U(DBSP_X_NOT, B(DBSP_X_SUB, C(0), I(7)))), 1);
+    is_int(EV(B(DBSP_X_IS, B(DBSP_X_ADD, I(1), I(1)), B(DBSP_X_DIV, I(4), I(2)))), 1);
+    is_int(EV(B(DBSP_X_ISNOT, C(0), I(3))), 1);
+    is_int(EV(B(DBSP_X_MOD, I(INT64_MIN), I(-1))), 0);
+    is_int(EV(U(DBSP_X_NOTNULL, B(DBSP_X_DIV, C(0), I(2)))), 1);
+    /* An overflow or a division by zero deep down: REAL or NULL at the top. */
+    is_real(EV(B(DBSP_X_MUL, B(DBSP_X_ADD, C(4), I(1)), I(2))), 18446744073709551616.0);
+    is_real(EV(U(DBSP_X_NEG, B(DBSP_X_SUB, I(-INT64_MAX), I(1)))), 9223372036854775808.0);
+    is_null(EV(B(DBSP_X_ADD, B(DBSP_X_DIV, C(0), I(0)), I(1))));
+    is_int(EV(U(DBSP_X_ISNULL, B(DBSP_X_MOD, C(0), I(0)))), 1);
+    /* A NULL, REAL or text column. */
+    is_null(EV(B(DBSP_X_ADD, B(DBSP_X_DIV, C(0), I(2)), C(1))));
+    is_real(EV(B(DBSP_X_SUB, B(DBSP_X_DIV, C(0), I(2)), C(2))), 1.0);
+    is_int(EV(B(DBSP_X_MUL, B(DBSP_X_ADD, C(3), I(1)), I(2))), 8);
+    is_real(EV(B(DBSP_X_ADD, B(DBSP_X_LT, I(3), C(0)), R(2.5))), 3.5);
+    /* Three-valued logic: the side that decides, else NULL. */
+    is_int(EV(B(DBSP_X_AND, B(DBSP_X_GT, I(0), C(0)), C(1))), 0);
+    is_null(EV(B(DBSP_X_AND, B(DBSP_X_LT, I(0), C(0)), C(1))));
+    is_int(EV(B(DBSP_X_OR, C(0), C(1))), 1);
+    is_null(EV(B(DBSP_X_OR, I(0), C(1))));
+    is_int(EV(B(DBSP_X_AND, I(0), C(3))), 0);
+#undef EV
+}
+
 /* fn over n arguments (variadic shorthand). */
 static dbsp_expr *FN(dbsp_fn fn, uint32_t n, ...)
 {
@@ -1009,6 +1052,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_expr_abs_overflow_is_an_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expr_coalesce_length_case, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expr_reads_columns, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expr_int_trees_and_their_way_out, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expr_text_functions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expr_numbers_and_min_max, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expr_bitwise, setup, teardown),

@@ -88,6 +88,8 @@ typedef struct prop {
 
 /* Steps before this one only insert (positive weights); 0 in most tests. */
 static int inserts_until;
+/* Rows drawn per batch: below this; 6 in most tests. */
+static uint32_t batch_rows = 6;
 
 /* One random batch for input j, added to *integ as it is made (integ is
  * consolidated only when a deletion needs to pick a present row). */
@@ -96,7 +98,7 @@ static spine_batch *gen_batch(rng *r, const shape *sh, bool multiset, bool inser
 {
     zset b;
     zset_init(&b);
-    uint32_t rows = rng_below(r, 6);
+    uint32_t rows = rng_below(r, batch_rows);
     for (uint32_t i = 0; i < rows; i++) {
         ivm_value v[8];
         if (multiset && !inserts && integ->n > 0 && rng_below(r, 3) == 0) {
@@ -387,6 +389,49 @@ static void test_map_prefix_matches_recomputation(void **state)
     (void)state;
     prop pr = {1, {{4, 1, gen_agg}}, false, build_map_prefix, ref_map_prefix, 14};
     run_prop(&pr);
+}
+
+/* A map whose output starts with its input's leading columns sorts only
+ * within rows that share them (spine_builder_finish_runs): [k, 0 - v, s]
+ * key 1 over (k, v, s), then [s, 0 - k, v] key 2 over that, so that the
+ * values within a run come out of order, and the second map's runs are
+ * texts of several lengths.  Steps of up to 600 rows, so that the
+ * builders sort (more than SPINE_BUILDER_LATE rows come late). */
+static void build_map_lead(dbsp_plan *p, const dbsp_node *in, dbsp_node *out)
+{
+    dbsp_node m1, m2, m3;
+    dbsp_expr *e1[3] = {col(0), op2(DBSP_X_SUB, kint(0), col(1)), col(2)};
+    assert_int_equal(dbsp_plan_map(p, in[0], 3, e1, 1, &m1), IVM_OK);
+    dbsp_expr *e2[3] = {col(2), col(0), col(1)};
+    assert_int_equal(dbsp_plan_map(p, m1, 3, e2, 1, &m2), IVM_OK);
+    dbsp_expr *e3[3] = {col(0), op2(DBSP_X_SUB, kint(0), col(1)), col(2)};
+    assert_int_equal(dbsp_plan_map(p, m2, 3, e3, 2, &m3), IVM_OK);
+    assert_int_equal(dbsp_plan_output(p, m3, out), IVM_OK);
+}
+
+static ivm_value neg_or_null(const ivm_value *v)
+{
+    return v->type == IVM_TNULL ? ivm_value_null() : ivm_value_int(-v->u.i);
+}
+
+static void ref_map_lead(const zset *now, const zset *prev, zset *out)
+{
+    (void)prev;
+    for (size_t i = 0; i < now[0].n; i++) {
+        ivm_value v[3];
+        assert_int_equal(zrow_decode(&now[0].r[i], v, 3), 3);
+        ivm_value o[3] = {v[2], neg_or_null(&v[0]), neg_or_null(&v[1])};
+        zset_add_vals(out, o, 3, 2, now[0].r[i].w);
+    }
+}
+
+static void test_map_lead_sorts_within_runs(void **state)
+{
+    (void)state;
+    prop pr = {1, {{3, 1, gen_kvs}}, false, build_map_lead, ref_map_lead, 16};
+    batch_rows = 200;
+    run_prop(&pr);
+    batch_rows = 6;
 }
 
 /* A predicate on the first column only: rows are read no further, and
@@ -1505,6 +1550,125 @@ static void test_aggregate_state_matches_recomputation(void **state)
     run_prop(&pr);
 }
 
+/* DISTINCT values that come out of order into big groups: (g, y, x, f)
+ * keyed by g, where y (0..9) leads the rows, so that a group's x values
+ * are not in order in dx, x is an INT whose bytes differ anywhere (small
+ * ones of both signs, and values past 2^40) or a text, long ones sharing
+ * their first 16 bytes and more; f (0..2) is a FILTER.  The aggregates are
+ * all folds (no REAL, no MIN or MAX), so that no recompute hides the
+ * order in which the touched group's values were applied: with steps of
+ * up to 600 rows, the radix sort (MULT_RADIX_MIN) puts them in order. */
+static const char *const dsort_texts[] = {
+    "abcdefghijklmnop", "abcdefghijklmnopq", "abcdefghijklmnopqr",
+    "abcdefghijklmnopqrstuvwxyz-1", "abcdefghijklmnopqrstuvwxyz-2", "abcdefghijklmnopqrstuvwxyz",
+    "abcdefghijklmno", "x", "xy", ""};
+
+static void gen_dsort(rng *r, ivm_value *v)
+{
+    v[0] = ivm_value_int(rng_below(r, 3));
+    v[1] = ivm_value_int(rng_below(r, 10));
+    uint32_t k = rng_below(r, 4);
+    if (k == 0) {
+        const char *t = dsort_texts[rng_below(r, 10)];
+        v[2] = ivm_value_text(t, (uint32_t)strlen(t));
+    } else if (k == 1) {
+        v[2] = ivm_value_int(((int64_t)1 << 40) + 257 * (int64_t)rng_below(r, 40));
+    } else {
+        v[2] = ivm_value_int((int64_t)rng_below(r, 601) - 300);
+    }
+    v[3] = ivm_value_int(rng_below(r, 3));
+}
+
+static const dbsp_agg dsort_aggs[] = {
+    {DBSP_AGG_COUNT_STAR, IVM_TINT, 0, 0, 0, 0},
+    {DBSP_AGG_COUNT, IVM_TINT, 2, DBSP_AGG_F_DISTINCT, 0, 0},
+    {DBSP_AGG_COUNT, IVM_TINT, 2, DBSP_AGG_F_DISTINCT | DBSP_AGG_F_FILTER, 3, 0},
+    {DBSP_AGG_COUNT, IVM_TINT, 1, DBSP_AGG_F_DISTINCT | DBSP_AGG_F_FILTER, 3, 0},
+    {DBSP_AGG_SUM, IVM_TINT, 1, DBSP_AGG_F_DISTINCT, 0, 0},
+};
+#define NDSORT (sizeof dsort_aggs / sizeof dsort_aggs[0])
+
+static void build_dsort(dbsp_plan *p, const dbsp_node *in, dbsp_node *out)
+{
+    dbsp_node x, i, a;
+    assert_int_equal(dbsp_plan_exchange(p, in[0], &x), IVM_OK);
+    assert_int_equal(dbsp_plan_integrate(p, x, &i), IVM_OK);
+    assert_int_equal(dbsp_plan_aggregate(p, i, NDSORT, dsort_aggs, &a), IVM_OK);
+    assert_int_equal(dbsp_plan_output(p, a, out), IVM_OK);
+}
+
+static int dsort_val_cmp(const void *a, const void *b)
+{
+    return dbsp_value_cmp(a, b);
+}
+
+/* The distinct values among vals[0 .. n), sorted in place. */
+static int64_t distinct_count(ivm_value *vals, size_t n)
+{
+    qsort(vals, n, sizeof *vals, dsort_val_cmp);
+    int64_t c = 0;
+    for (size_t i = 0; i < n; i++)
+        c += i == 0 || dbsp_value_cmp(&vals[i - 1], &vals[i]) != 0;
+    return c;
+}
+
+static void ref_group_dsort(const zset *z, size_t lo, size_t hi, uint32_t nkey, zset *out)
+{
+    (void)nkey;
+    size_t n = hi - lo;
+    ivm_value *xs = calloc(n + 1, sizeof *xs), *xf = calloc(n + 1, sizeof *xf);
+    ivm_value *yf = calloc(n + 1, sizeof *yf), *ys = calloc(n + 1, sizeof *ys);
+    assert_true(xs != NULL && xf != NULL && yf != NULL && ys != NULL);
+    size_t nx = 0, nxf = 0, nyf = 0, ny = 0;
+    int64_t total = 0;
+    ivm_value v[4];
+    for (size_t r = lo; r < hi; r++) {
+        assert_int_equal(zrow_decode(&z->r[r], v, 4), 4);
+        assert_true(z->r[r].w > 0);
+        total += z->r[r].w;
+        xs[nx++] = v[2];
+        ys[ny++] = v[1];
+        if (v[3].u.i != 0) {
+            xf[nxf++] = v[2];
+            yf[nyf++] = v[1];
+        }
+    }
+    if (total > 0) {
+        ivm_value res[1 + NDSORT];
+        res[0] = v[0];
+        res[1] = ivm_value_int(total);
+        res[2] = ivm_value_int(distinct_count(xs, nx));
+        res[3] = ivm_value_int(distinct_count(xf, nxf));
+        res[4] = ivm_value_int(distinct_count(yf, nyf));
+        int64_t sum = 0;
+        distinct_count(ys, ny);
+        for (size_t i = 0; i < ny; i++)
+            if (i == 0 || ys[i - 1].u.i != ys[i].u.i)
+                sum += ys[i].u.i;
+        res[5] = ivm_value_int(sum);
+        zset_add_vals(out, res, 1 + NDSORT, 1, 1);
+    }
+    free(xs);
+    free(xf);
+    free(yf);
+    free(ys);
+}
+
+static void ref_dsort(const zset *now, const zset *prev, zset *out)
+{
+    (void)prev;
+    ref_groups(&now[0], 1, ref_group_dsort, out);
+}
+
+static void test_aggregate_distinct_out_of_order_match_recomputation(void **state)
+{
+    (void)state;
+    prop pr = {1, {{4, 1, gen_dsort}}, true, build_dsort, ref_dsort, 47};
+    batch_rows = 200;
+    run_prop(&pr);
+    batch_rows = 6;
+}
+
 static void test_aggregate_state_global_matches_recomputation(void **state)
 {
     (void)state;
@@ -2052,6 +2216,7 @@ int main(void)
         cmocka_unit_test(test_map_copy_matches_recomputation),
         cmocka_unit_test(test_map_runs_matches_recomputation),
         cmocka_unit_test(test_map_prefix_matches_recomputation),
+        cmocka_unit_test(test_map_lead_sorts_within_runs),
         cmocka_unit_test(test_filter_first_column_matches_recomputation),
         cmocka_unit_test(test_map_filter_shared_subexpressions_match_recomputation),
         cmocka_unit_test(test_fused_chains_match_recomputation),
@@ -2072,6 +2237,7 @@ int main(void)
         cmocka_unit_test(test_aggregate_global_matches_recomputation),
         cmocka_unit_test(test_aggregate_distinct_filter_concat_match_recomputation),
         cmocka_unit_test(test_aggregate_state_matches_recomputation),
+        cmocka_unit_test(test_aggregate_distinct_out_of_order_match_recomputation),
         cmocka_unit_test(test_aggregate_state_global_matches_recomputation),
         cmocka_unit_test(test_aggregate_state_free_weights_match_recomputation),
         cmocka_unit_test(test_aggregate_int_and_real_of_one_value),

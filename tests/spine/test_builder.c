@@ -377,6 +377,87 @@ static void test_builder_notices_order(void **state)
     tlist_free(&model);
 }
 
+/* Entries pushed in runs that are in order among themselves but shuffled
+ * within (spine_builder_finish_runs): runs of 1 to 99 entries of the
+ * model in turn, on both sides of the insertion-sort cut-off, some
+ * entries split into two pushes (equal neighbours inside a run); shapes
+ * with long shared prefixes, short entries and many equal keys. */
+static void test_builder_sorts_runs(void **state)
+{
+    (void)state;
+    static const gen_fn gens[] = {gen_long, gen_two_col, gen_ints, gen_prefix};
+    rng_seed(21);
+    for (size_t g = 0; g < sizeof gens / sizeof gens[0]; g++) {
+        tlist in = {0}, model = {0};
+        for (int i = 0; i < 4000; i++) {
+            uint8_t k[256], v[256];
+            size_t kl, vl;
+            gens[g](k, &kl, v, &vl);
+            tlist_push(&in, k, kl, v, vl, (int64_t)rng_below(3) + 1);
+        }
+        tlist_add(&model, &in, 1);
+        tlist_consolidate(&model);
+        spine_builder bld;
+        spine_builder_init(&bld);
+        size_t *starts = calloc(model.n + 1, sizeof *starts);
+        tentry **run = calloc(2 * 99 + 2, sizeof *run);
+        int64_t *rw = calloc(2 * 99 + 2, sizeof *rw);
+        assert_non_null(starts);
+        assert_non_null(run);
+        assert_non_null(rw);
+        size_t nstarts = 0, pushed = 0;
+        for (size_t i = 0; i < model.n;) {
+            size_t len = 1 + rng_below(99), m = 0;
+            if (len > model.n - i)
+                len = model.n - i;
+            for (size_t j = i; j < i + len; j++) {
+                run[m] = &model.v[j];
+                rw[m++] = model.v[j].w + (rng_below(4) == 0 ? 2 : 0);
+                if (rw[m - 1] != model.v[j].w) {
+                    run[m] = &model.v[j];
+                    rw[m++] = -2;
+                }
+            }
+            for (size_t j = m; j > 1; j--) {
+                size_t r = rng_below(j);
+                tentry *t = run[j - 1];
+                int64_t tw = rw[j - 1];
+                run[j - 1] = run[r];
+                rw[j - 1] = rw[r];
+                run[r] = t;
+                rw[r] = tw;
+            }
+            if (i > 0)
+                starts[nstarts++] = pushed;
+            for (size_t j = 0; j < m; j++)
+                push_entry(&bld, run[j], rw[j]);
+            pushed += m;
+            i += len;
+        }
+        assert_int_equal(bld.order, SPINE_BUILDER_UNORDERED);
+        spine_batch *b = NULL;
+        assert_int_equal(spine_builder_finish_runs(&bld, starts, nstarts, &b), IVM_OK);
+        assert_batch_is(b, &model);
+        spine_batch_unref(b);
+        /* Starts past the entries or out of order: refused, nothing kept. */
+        for (size_t i = 0; i < 3; i++)
+            push_entry(&bld, &model.v[2 - i], 1);
+        size_t bad[2] = {2, 1};
+        assert_int_equal(spine_builder_finish_runs(&bld, bad, 2, &b), IVM_INVALID);
+        assert_int_equal(bld.n, 0);
+        push_entry(&bld, &model.v[0], 1);
+        bad[0] = 2;
+        assert_int_equal(spine_builder_finish_runs(&bld, bad, 1, &b), IVM_INVALID);
+        assert_int_equal(bld.n, 0);
+        spine_builder_fini(&bld);
+        free(starts);
+        free(run);
+        free(rw);
+        tlist_free(&in);
+        tlist_free(&model);
+    }
+}
+
 /* Entries in order but for a few that come late: the model's entries in
  * order, up to k of them (k on both sides of SPINE_BUILDER_LATE) held
  * back and pushed after a random later one; in half the builds some
@@ -681,6 +762,7 @@ int main(void)
         cmocka_unit_test(test_builder_empty_and_zero_weights),
         cmocka_unit_test(test_builder_notices_order),
         cmocka_unit_test(test_builder_puts_late_entries_in_place),
+        cmocka_unit_test(test_builder_sorts_runs),
         cmocka_unit_test(test_builder_keeps_buffers),
         cmocka_unit_test(test_batch_rows),
         cmocka_unit_test(test_builder_keep_and_trim),
