@@ -355,6 +355,10 @@ const spine *dbsp_integrate_trace(const void *state);
 void dbsp_integrate_stats(const void *state, spine_stats *acc);
 void dbsp_integrate_fini(void *state);
 ivm_rc dbsp_integrate_compact(void *state);
+/* Integrate node n's integral is read on this worker from now on (by
+ * seeks; D16): an unread trace goes back to the shape seeks want.  Cheap
+ * after the first call (one lock round trip); the reader's thread. */
+void dbsp_integrate_reading(dbsp_ctx *c, dbsp_node n);
 
 /* op_input: queues a batch for the next step (controlling thread). */
 ivm_rc dbsp_input_queue_take(void *state, spine_batch *b_owned);

@@ -210,6 +210,7 @@ void dbsp_stats_add(spine_stats *acc, const spine_stats *st)
         acc->level_batches[l] += st->level_batches[l];
     acc->filtered += st->filtered;
     acc->pending += st->pending;
+    acc->fanout = IVM_MAX(acc->fanout, st->fanout); /* the widest */
     acc->merges += st->merges;
     acc->merge_rows += st->merge_rows;
     acc->waits += st->waits;

@@ -31,17 +31,45 @@ ivm_rc dbsp_plan_integrate(dbsp_plan *p, dbsp_node in, dbsp_node *out)
     return dbsp_plan_integrating(p, DBSP_INTEGRATE, &dbsp_op_integrate_vt, in, out);
 }
 
+/* True if node n has readers and every one is a top-k of offset 0: while
+ * the weights it is fed are positive such a top-k never reads the integral
+ * (T2), so the integral is not read until one says so (D16). */
+static bool read_by_topk_only(const dbsp_plan *p, dbsp_node n)
+{
+    bool any = false;
+    for (uint32_t i = 0; i < p->n; i++)
+        for (uint32_t j = 0; j < p->nodes[i].nin; j++) {
+            if (p->nodes[i].in[j] != n)
+                continue;
+            if (p->nodes[i].kind != DBSP_TOPK || p->nodes[i].offset != 0)
+                return false;
+            any = true;
+        }
+    return any;
+}
+
 ivm_rc dbsp_integrate_init(dbsp_ctx *c, dbsp_node n, void *state)
 {
     dbsp_integrate_state *s = state;
     /* D15: join, aggregate, distinct, top-k and set operations probe an
      * integrate node's trace by key; a view's contents (an output node)
      * are only read in order, so their merges build no key filters and
-     * take 8 batches a level (spine_opts.wide). */
+     * take 8 batches a level (spine_opts.wide).  D16: a trace that only
+     * top-ks read starts unread. */
     static const spine_opts contents = {.wide = true}; /* fewer merge copies */
-    s->s = c->plan->nodes[n].kind == DBSP_INTEGRATE ? dbsp_spine_probed()
-                                                    : spine_new_opts(&contents);
+    if (c->plan->nodes[n].kind == DBSP_INTEGRATE) {
+        spine_opts probed = {.exact_seeks = true, .unread = read_by_topk_only(c->plan, n)};
+        s->s = spine_new_opts(&probed);
+    } else {
+        s->s = spine_new_opts(&contents);
+    }
     return s->s != NULL ? IVM_OK : IVM_NOMEM;
+}
+
+void dbsp_integrate_reading(dbsp_ctx *c, dbsp_node n)
+{
+    dbsp_integrate_state *s = c->inst[n].state;
+    spine_unread_end(s->s);
 }
 
 ivm_rc dbsp_integrate_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch **out)

@@ -52,6 +52,7 @@ typedef struct topk_state {
     topk_rows old;        /* its rows in prev, as they were */
     bool signed_input;    /* some dx had a negative weight: I(x) may hold
                              non-positive weights, so T2 does not apply */
+    bool reads_trace;     /* I(x) has been read: no longer unread (D16) */
 } topk_state;
 
 ivm_rc dbsp_plan_topk(dbsp_plan *p, dbsp_node in_integrated, int64_t offset, int64_t limit,
@@ -261,6 +262,10 @@ static ivm_rc update_partition(dbsp_ctx *c, const dbsp_pnode *nd, bool rank, top
     if (rc == IVM_OK && !s->signed_input && nd->offset == 0)
         rc = top_from_delta(nd, rank, s, dx, lo, hi, &done);
     if (rc == IVM_OK && !done) {
+        if (!s->reads_trace) { /* D16: seeks into I(x) from now on */
+            s->reads_trace = true;
+            dbsp_integrate_reading(c, nd->in[0]);
+        }
         s->top.n = 0;
         s->top.nbytes = 0;
         rc = top_from_trace(nd, rank, s, in, key, klen);

@@ -429,7 +429,7 @@ ivm_rc dbsp_seg_cursor(dbsp_seg *s, dbsp_node output, spine_cursor **out);
 /* Compacts every spine of the segment's operators on the calling thread,
  * as dbsp_host_compact does for a host (below); between steps only. */
 ivm_rc dbsp_seg_compact(dbsp_seg *s);
-/* Rows and bytes held by s's spines (all workers). */
+/* Rows and bytes held by s's spines (all workers), as dbsp_host_stats. */
 void dbsp_seg_stats(const dbsp_seg *s, spine_stats *out);
 
 /* ---- Hosts: a plan running on workers ------------------------------------- */
@@ -463,7 +463,8 @@ ivm_rc dbsp_host_delta(dbsp_host *h, dbsp_node output, spine_batch **out);
  * read as one collection: a snapshot of the last published step (D11).
  * Thread-safe against a step in progress. */
 ivm_rc dbsp_host_cursor(dbsp_host *h, dbsp_node output, spine_cursor **out);
-/* Rows and bytes held by the host's spines (all workers). */
+/* Rows and bytes held by the host's spines (all workers): every count is
+ * summed, fanout is the largest. */
 void dbsp_host_stats(dbsp_host *h, spine_stats *out);
 /* As dbsp_circuit_set_step_opts, for the host's circuit. */
 void dbsp_host_set_step_opts(dbsp_host *h, const dbsp_step_opts *o);

@@ -312,6 +312,9 @@ typedef struct spine spine;
 typedef struct spine_merger spine_merger;
 
 #define SPINE_MAX_LEVELS 32
+/* The fan-in of a spine made with spine_opts.unread until spine_unread_end
+ * (spine/README.md, Unread spines). */
+#define SPINE_FANOUT_UNREAD 32
 
 typedef struct spine_stats {
     size_t rows;          /* entries over all batches (before cancellation) */
@@ -320,8 +323,13 @@ typedef struct spine_stats {
     size_t level_batches[SPINE_MAX_LEVELS]; /* batches per level */
     size_t filtered;      /* batches that carry a key filter (S18) */
     size_t pending;       /* unmerged batches: over all levels, the batches beyond
-                             the FANOUT - 1 = 3 a level holds at rest (README:
+                             the fanout - 1 a level holds at rest (README:
                              backpressure); spine_ready compares this */
+    size_t fanout;        /* the levels' fan-in F: a batch of n entries is on
+                             level floor(log_F n); 4, 8 if wide,
+                             SPINE_FANOUT_UNREAD while unread (until the
+                             merger re-levels the spine after
+                             spine_unread_end) */
     size_t merges;        /* merges completed (compactions included) */
     size_t merge_rows;    /* entries read by completed merges */
     size_t waits;         /* times spine_ready said no */
@@ -339,6 +347,14 @@ typedef struct spine_opts {
                                row is copied about a third fewer times, and
                                a reader meets up to 7 batches per level, not
                                3 (for spines read in order, not probed) */
+    bool unread;            /* nothing reads it yet: until spine_unread_end,
+                               merges take SPINE_FANOUT_UNREAD = 32 batches
+                               of a level (a row is copied log32 instead of
+                               log4 times of N / b, about 2.5 times fewer;
+                               up to 31 batches a level at rest) and build
+                               no key filter.  Cursors still read it
+                               correctly, only over more batches, some
+                               unfiltered */
 } spine_opts;
 
 /* A spine on the process-wide merger with default options (max_pending
@@ -347,6 +363,19 @@ typedef struct spine_opts {
  * started. */
 spine *spine_new(void);
 spine *spine_new_opts(const spine_opts *opts);
+/* Ends spine_opts.unread: the spine is read from now on (a no-op on a
+ * spine made without it, and after the first call).  Its merges build
+ * filters again (if exact_seeks), and at its next turn the merger (or a
+ * spine_compact first) drops its merges in progress and re-places its
+ * batches on the levels of its read fan-in (4, or 8 if wide); merging then
+ * brings it back to that shape (at most F - 1 batches a level at rest) and
+ * merges every batch that was left without a filter while unread once
+ * more, so that it gets one.  Until then, and while that runs, cursors
+ * read every batch as before: correct, only slower.  pending may rise
+ * (spine_ready may then say no until the merger has caught up).  Never
+ * waits or merges in the caller.  Any thread (one lock round trip, and
+ * the merger's lock the first time). */
+void spine_unread_end(spine *s);
 /* Unregisters from the merger (waiting for a slice of this spine in
  * progress to end), drops its merges in progress and releases its batches;
  * cursors keep theirs.  NULL is a no-op. */
@@ -380,7 +409,7 @@ void spine_stats_get(const spine *s, spine_stats *out);
 /* Merges everything into at most one batch, in the calling thread (for
  * tests, checkpoints and the end of a bulk load).  Merges of this spine in
  * progress on the merger are dropped first (waiting for a slice that runs
- * to end).  IVM_NOMEM changes nothing; a failed spine returns its error. */
+ * to end), and a spine_unread_end the merger has not applied yet is.  IVM_NOMEM changes nothing; a failed spine returns its error. */
 ivm_rc spine_compact(spine *s);
 /* Checks every batch, the level structure, the counters and that the
  * merger knows of any merge work (IVM_CORRUPT otherwise).  Any thread. */

@@ -28,10 +28,17 @@ static size_t excess(const spine *s, const spine_level *lv)
 }
 
 /* True if level l should start a merge: FANOUT batches not in a merge and
- * no merge of it running (S9). */
+ * no merge of it running (S9), or stale batches to give a filter (S21). */
 static bool level_needs_job(const spine *s, const spine_level *lv)
 {
-    return lv->merging == 0 && lv->n >= s->fanout;
+    return lv->merging == 0 && (lv->n >= s->fanout || lv->stale > 0);
+}
+
+/* The most batches a job takes: up to SPINE_MERGE_MAX to catch up, and
+ * never fewer than a level holds when it needs a job (S9). */
+static uint32_t merge_max(const spine *s)
+{
+    return s->fanout > SPINE_MERGE_MAX ? s->fanout : SPINE_MERGE_MAX;
 }
 
 /* Room for one more batch on lv.  Grows by doubling: per batch, not per
@@ -82,6 +89,7 @@ static void remove_oldest_locked(spine *s, unsigned l, uint32_t k, spine_batch *
     if (k > 0 && lv->n > k) /* an unused level has no array at all */
         memmove(lv->b, lv->b + k, (size_t)(lv->n - k) * sizeof *lv->b);
     lv->n -= k;
+    lv->stale = lv->stale > k ? lv->stale - k : 0; /* stale batches are the oldest */
     s->pending += excess(s, lv);
 }
 
@@ -107,6 +115,8 @@ static bool has_work_locked(const spine *s)
 {
     if (s->rc != IVM_OK)
         return false;
+    if (s->relevel)
+        return true;
     for (unsigned l = 0; l < SPINE_LEVELS; l++)
         if (s->lv[l].merging > 0 || level_needs_job(s, &s->lv[l]))
             return true;
@@ -135,12 +145,37 @@ spine *spine_new_opts(const spine_opts *opts)
     s->rc = IVM_OK;
     s->max_pending = opts != NULL && opts->max_pending > 0 ? opts->max_pending
                                                            : SPINE_DEFAULT_MAX_PENDING;
-    s->exact = opts != NULL && opts->exact_seeks;
+    s->exact_opt = opts != NULL && opts->exact_seeks;
     bool wide = opts != NULL && opts->wide;
-    s->fanout = wide ? SPINE_FANOUT_WIDE : SPINE_FANOUT;
-    s->level_bits = wide ? SPINE_LEVEL_BITS_WIDE : SPINE_LEVEL_BITS;
+    s->fanout_read = wide ? SPINE_FANOUT_WIDE : SPINE_FANOUT;
+    s->bits_read = wide ? SPINE_LEVEL_BITS_WIDE : SPINE_LEVEL_BITS;
+    /* Unread, a spine only has to stay a bounded number of batches: a
+     * wide fan-in copies each row fewer times, and filters would be built
+     * for no one (README: Unread spines). */
+    s->unread = opts != NULL && opts->unread;
+    s->exact = s->exact_opt && !s->unread;
+    s->fanout = s->unread ? SPINE_FANOUT_UNREAD : s->fanout_read;
+    s->level_bits = s->unread ? SPINE_LEVEL_BITS_UNREAD : s->bits_read;
     spine_merger_register(m, s);
     return s;
+}
+
+void spine_unread_end(spine *s)
+{
+    pthread_mutex_lock(&s->mu);
+    bool was = s->unread;
+    if (was) {
+        /* From now on merges build the filters exact seeks ask; the levels
+         * change at the merger's next slice of s, which owns the jobs
+         * (relevel_locked).  Until then readers read the unread shape: every
+         * batch is there, only more of them and without filters. */
+        s->unread = false;
+        s->exact = s->exact_opt;
+        s->relevel = true;
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (was)
+        spine_merger_notify(s->m, s); /* after the spine's lock (lock order) */
 }
 
 void spine_free(spine *s)
@@ -252,6 +287,7 @@ void spine_stats_get(const spine *cs, spine_stats *out)
             out->filtered += s->lv[l].b[k]->filter != NULL;
     }
     out->pending = s->pending;
+    out->fanout = s->fanout;
     out->merges = s->merges;
     out->merge_rows = s->merge_rows;
     out->waits = s->waits;
@@ -305,19 +341,20 @@ static void fail_spine(spine *s, ivm_rc rc)
  * dropped, so the merge reads them without the lock. */
 static ivm_rc job_start(spine *s, unsigned l)
 {
-    const spine_batch *in[SPINE_MERGE_MAX];
+    const spine_batch *in[SPINE_MERGE_CAP];
     spine_job *j = ivm_malloc(sizeof *j);
     if (j == NULL)
         return IVM_NOMEM;
     pthread_mutex_lock(&s->mu);
     spine_level *lv = &s->lv[l];
-    uint32_t k = IVM_MIN(lv->n, (uint32_t)SPINE_MERGE_MAX);
+    uint32_t k = IVM_MIN(lv->n, merge_max(s));
     for (uint32_t i = 0; i < k; i++)
         in[i] = lv->b[i];
     lv->merging = k;
+    /* S18: filters only where exact seeks will ask them (not while unread). */
+    bool filter = s->exact;
     pthread_mutex_unlock(&s->mu);
-    /* S18: filters only where exact seeks will ask them. */
-    ivm_rc rc = spine_merge_init(&j->mg, in, k, s->exact);
+    ivm_rc rc = spine_merge_init(&j->mg, in, k, filter);
     if (rc != IVM_OK) {
         ivm_free(j);
         pthread_mutex_lock(&s->mu);
@@ -342,7 +379,7 @@ static ivm_rc job_publish(spine *s, unsigned l, bool *more_out)
     spine_batch *out = spine_merge_finish(&j->mg);
     ivm_free(j);
     s->job[l] = NULL;
-    spine_batch *dropped[SPINE_MERGE_MAX];
+    spine_batch *dropped[SPINE_MERGE_CAP];
     ivm_rc rc = IVM_OK;
 
     pthread_mutex_lock(&s->mu);
@@ -378,6 +415,84 @@ static ivm_rc job_publish(spine *s, unsigned l, bool *more_out)
     return IVM_OK;
 }
 
+/* Whether batch b lacks the key filter that a merge of this spine would
+ * give it (S18's conditions; an unread spine's merges gave it none). */
+static bool lacks_filter(const spine *s, const spine_batch *b)
+{
+    return s->exact && b->filter == NULL && b->n >= SPINE_FILTER_MIN && b->klen[0] > 0;
+}
+
+/* spine_unread_end's shape, applied by the thread that owns the jobs, which
+ * were dropped: every batch goes to the level its size has at the read
+ * fan-in (keeps S8), the ones without a filter first on their level and
+ * counted stale (S21), so that merges give each one a filter soon, however
+ * few batches its level holds.  Pending is counted anew; it may rise (the
+ * one exception to S13), and the producer then waits as for any backlog.
+ * IVM_NOMEM changes nothing. */
+static ivm_rc relevel_locked(spine *s)
+{
+    unsigned bits = s->bits_read;
+    spine_level nl[SPINE_LEVELS];
+    memset(nl, 0, sizeof nl);
+    for (unsigned l = 0; l < SPINE_LEVELS; l++) {
+        IVM_ASSERT(s->lv[l].merging == 0);
+        for (uint32_t k = 0; k < s->lv[l].n; k++)
+            nl[spine_level_of(s->lv[l].b[k]->n, bits)].cap++;
+    }
+    /* Allocated under the lock, as level_reserve does: once per spine. */
+    for (unsigned l = 0; l < SPINE_LEVELS; l++) {
+        if (nl[l].cap == 0)
+            continue;
+        nl[l].b = ivm_malloc((size_t)nl[l].cap * sizeof *nl[l].b);
+        if (nl[l].b == NULL) {
+            for (unsigned j = 0; j < l; j++)
+                ivm_free(nl[j].b);
+            return IVM_NOMEM;
+        }
+    }
+    /* Old levels from the largest down, each oldest first: about the age
+     * order that merges keep within a level. */
+    for (int pass = 0; pass < 2; pass++)
+        for (unsigned l = SPINE_LEVELS; l-- > 0;)
+            for (uint32_t k = 0; k < s->lv[l].n; k++) {
+                spine_batch *b = s->lv[l].b[k];
+                if (lacks_filter(s, b) != (pass == 0))
+                    continue;
+                spine_level *to = &nl[spine_level_of(b->n, bits)];
+                to->b[to->n++] = b;
+                to->stale += pass == 0;
+            }
+    s->fanout = s->fanout_read;
+    s->level_bits = bits;
+    s->pending = 0;
+    for (unsigned l = 0; l < SPINE_LEVELS; l++) {
+        ivm_free(s->lv[l].b);
+        s->lv[l] = nl[l];
+        s->pending += excess(s, &s->lv[l]);
+    }
+    s->relevel = false;
+    return IVM_OK;
+}
+
+/* A slice that applies spine_unread_end: the merges in progress, begun
+ * for the unread shape, are dropped (their inputs stay), which gives up
+ * their work for the read shape at once.  Caller has s BUSY. */
+static spine_slice_rc relevel_slice(spine *s, bool *more_out)
+{
+    spine_jobs_drop(s);
+    pthread_mutex_lock(&s->mu);
+    ivm_rc rc = relevel_locked(s);
+    if (rc == IVM_OK) {
+        *more_out = has_work_locked(s);
+        rt_waker w = take_waker_locked(s);
+        rt_waker_wake(&w); /* under the lock: S11 */
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (rc != IVM_OK)
+        fail_spine(s, rc);
+    return SPINE_SLICE_WORKED;
+}
+
 spine_slice_rc spine_slice(spine *s, size_t budget, bool (*fault)(void), size_t *read_out,
                            bool *more_out)
 {
@@ -388,7 +503,8 @@ spine_slice_rc spine_slice(spine *s, size_t budget, bool (*fault)(void), size_t 
     unsigned l = SPINE_LEVELS;
     bool start = false;
     pthread_mutex_lock(&s->mu);
-    if (s->rc == IVM_OK) {
+    bool relevel = s->rc == IVM_OK && s->relevel;
+    if (s->rc == IVM_OK && !relevel) {
         for (unsigned i = 0; i < SPINE_LEVELS; i++) {
             unsigned c = (s->rr + i) % SPINE_LEVELS;
             if (s->job[c] != NULL || level_needs_job(s, &s->lv[c])) {
@@ -399,6 +515,8 @@ spine_slice_rc spine_slice(spine *s, size_t budget, bool (*fault)(void), size_t 
         }
     }
     pthread_mutex_unlock(&s->mu);
+    if (relevel)
+        return relevel_slice(s, more_out);
     if (l == SPINE_LEVELS)
         return SPINE_SLICE_NONE;
     s->rr = (l + 1) % SPINE_LEVELS;
@@ -431,12 +549,20 @@ ivm_rc spine_compact(spine *s)
     spine_batch **all = NULL;
     spine_batch *merged = NULL;
     uint32_t taken[SPINE_LEVELS]; /* batches of each level in all[] */
+    bool filter = false;
     ivm_rc rc;
 
     /* Take the spine from the merger: jobs in progress are dropped (their
      * inputs stay) and this thread merges everything. */
     spine_merger_hold(s->m, s);
     spine_jobs_drop(s);
+    /* A spine_unread_end not yet applied is applied here (this thread owns
+     * the jobs now), so that what compaction leaves has the read shape. */
+    pthread_mutex_lock(&s->mu);
+    rc = s->rc == IVM_OK && s->relevel ? relevel_locked(s) : IVM_OK;
+    pthread_mutex_unlock(&s->mu);
+    if (rc != IVM_OK)
+        goto out; /* nothing changed: not sticky */
     size_t k;
     for (;;) {
         pthread_mutex_lock(&s->mu);
@@ -454,6 +580,7 @@ ivm_rc spine_compact(spine *s)
          * count again rather than overrun the array. */
         pthread_mutex_lock(&s->mu);
         bool same = s->batches == k;
+        filter = s->exact;
         for (unsigned l = 0, i = 0; same && l < SPINE_LEVELS; l++) {
             taken[l] = s->lv[l].n;
             for (uint32_t j = 0; j < s->lv[l].n; j++)
@@ -465,7 +592,7 @@ ivm_rc spine_compact(spine *s)
         ivm_free(all);
         all = NULL;
     }
-    rc = spine_merge_all((const spine_batch *const *)all, k, s->exact, &merged);
+    rc = spine_merge_all((const spine_batch *const *)all, k, filter, &merged);
     if (rc != IVM_OK)
         goto out; /* nothing changed: not sticky */
     size_t read = 0; /* entries read, for the statistics */
@@ -513,17 +640,29 @@ ivm_rc spine_check(const spine *cs)
     if (!spine_merger_tracks(s->m, s))
         return IVM_CORRUPT;
     pthread_mutex_lock(&s->mu);
+    /* S21: the unread shape until spine_unread_end's re-leveling, then the
+     * read one; filters from merges only once it is read. */
+    bool unread_shape = s->unread || s->relevel;
+    if (s->level_bits != (unread_shape ? SPINE_LEVEL_BITS_UNREAD : s->bits_read) ||
+        s->fanout != 1u << s->level_bits || s->exact != (s->exact_opt && !s->unread) ||
+        (s->unread && s->relevel))
+        rc = IVM_CORRUPT;
     for (unsigned l = 0; l < SPINE_LEVELS && rc == IVM_OK; l++) {
         const spine_level *lv = &s->lv[l];
-        if (lv->n > lv->cap || lv->merging > lv->n || lv->merging > SPINE_MERGE_MAX ||
-            (lv->merging > 0 && lv->merging < s->fanout)) {
+        if (lv->n > lv->cap || lv->merging > lv->n || lv->merging > merge_max(s) ||
+            (lv->merging > 0 && lv->merging < s->fanout && lv->stale == 0)) {
             rc = IVM_CORRUPT; /* S9 */
+            break;
+        }
+        if (lv->stale > lv->n || (lv->stale > 0 && (s->unread || s->relevel))) {
+            rc = IVM_CORRUPT; /* S21 */
             break;
         }
         for (uint32_t k = 0; k < lv->n; k++) {
             const spine_batch *b = lv->b[k];
-            if (b == NULL || b->n == 0 || spine_level_of(b->n, s->level_bits) != l) {
-                rc = IVM_CORRUPT; /* S8 */
+            if (b == NULL || b->n == 0 || spine_level_of(b->n, s->level_bits) != l ||
+                (k < lv->stale && b->filter != NULL)) {
+                rc = IVM_CORRUPT; /* S8, S21 */
                 break;
             }
             if (spine_batch_check(b) != IVM_OK) {

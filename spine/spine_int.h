@@ -18,15 +18,23 @@
 
 /* A batch of n >= 1 entries lives at level floor(log_F n) (S8), F the
  * spine's fan-in: SPINE_FANOUT, or SPINE_FANOUT_WIDE for a spine made
- * with spine_opts.wide.  A level is at rest with at most F - 1 batches;
- * once F of its batches are not in a merge and none of its merges runs,
- * the oldest of them, at most SPINE_MERGE_MAX, become one merge job (S9). */
+ * with spine_opts.wide, or SPINE_FANOUT_UNREAD while a spine made with
+ * spine_opts.unread is not read.  A level is at rest with at most F - 1
+ * batches; once F of its batches are not in a merge and none of its
+ * merges runs, the oldest of them, at most max(F, SPINE_MERGE_MAX),
+ * become one merge job (S9). */
 #define SPINE_FANOUT 4
 #define SPINE_LEVEL_BITS 2 /* log2(SPINE_FANOUT) */
 #define SPINE_FANOUT_WIDE 8
 #define SPINE_LEVEL_BITS_WIDE 3
+/* SPINE_FANOUT_UNREAD is public (spine.h). */
+#define SPINE_LEVEL_BITS_UNREAD 5
 #define SPINE_MERGE_MAX 16
-/* floor(log4(SIZE_MAX)) + 1: enough levels for any batch size. */
+/* The most inputs any job takes: room for them on the stack. */
+#define SPINE_MERGE_CAP                                                                       \
+    (SPINE_FANOUT_UNREAD > SPINE_MERGE_MAX ? SPINE_FANOUT_UNREAD : SPINE_MERGE_MAX)
+/* floor(log4(SIZE_MAX)) + 1: enough levels for any batch size (and any
+ * fan-in of 4 or more). */
 #define SPINE_LEVELS SPINE_MAX_LEVELS
 /* Default spine_opts.max_pending (README: backpressure). */
 #define SPINE_DEFAULT_MAX_PENDING 32
@@ -41,11 +49,15 @@ static inline unsigned spine_level_of(size_t n, unsigned bits)
 /* The batches of one level, oldest first.  b[0 .. merging) are the inputs
  * of the level's merge job while one exists (0 otherwise): merges only
  * take a level's oldest batches, inserts and merge outputs append, so the
- * inputs stay a prefix until the job publishes or is dropped. */
+ * inputs stay a prefix until the job publishes or is dropped.  Likewise
+ * b[0 .. stale) are batches left without a key filter while the spine
+ * was unread, which its merges now build (S21): the level needs a merge
+ * until they are gone, however few batches it holds. */
 typedef struct spine_level {
     spine_batch **b;
     uint32_t n, cap;
     uint32_t merging;
+    uint32_t stale;
 } spine_level;
 
 /* ---- Fences ---------------------------------------------------------------- */
@@ -576,11 +588,21 @@ struct spine {
     uint64_t wait_ns, wait_since; /* wait_since != 0: a "no" not yet woken */
     rt_waker waker;        /* fn == NULL: none registered */
     uint32_t max_pending;
-    bool exact;            /* spine_opts.exact_seeks: merges build filters;
-                              constant */
-    uint32_t fanout;       /* SPINE_FANOUT or SPINE_FANOUT_WIDE; constant */
+    bool exact;            /* merges build filters: spine_opts.exact_seeks,
+                              but false while unread */
+    uint32_t fanout;       /* the levels' fan-in: SPINE_FANOUT, _WIDE, or
+                              _UNREAD until relevel_locked re-places every
+                              batch for the read one */
     unsigned level_bits;   /* log2(fanout) */
+    bool unread;           /* spine_opts.unread, until spine_unread_end */
+    bool relevel;          /* spine_unread_end asked for the read shape; the
+                              thread that owns the jobs applies it */
     ivm_rc rc;             /* sticky failure */
+
+    /* Constant: spine_opts as made. */
+    bool exact_opt;        /* spine_opts.exact_seeks */
+    uint32_t fanout_read;  /* the fan-in once read: SPINE_FANOUT or _WIDE */
+    unsigned bits_read;
 
     /* Owned by the thread that has the spine BUSY or held. */
     spine_job *job[SPINE_LEVELS];

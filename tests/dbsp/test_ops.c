@@ -2208,6 +2208,102 @@ static void test_topk_inserts_then_deletes_match_recomputation(void **state)
     }
 }
 
+
+/* D16: a top-k's input integral, which the top-k does not read while it
+ * only inserts (T2), is an unread spine (fan-in SPINE_FANOUT_UNREAD) until
+ * the first deletion; from then on the top-k seeks it, and it goes back to
+ * fan-in 4 (here at once, by compaction; else at the merger's next turn).
+ * With an offset the top-k always reads it: never unread.  Contents and
+ * deltas match recomputation before, across and after the switch, with
+ * steps of up to 120 rows so that the unread spine merges.  The fan-in is
+ * checked with one worker (each worker's top-k switches its own trace, when
+ * it meets a negative weight); two workers check the results. */
+static void test_topk_unread_integral_until_a_deletion(void **state)
+{
+    (void)state;
+    static const tk_case cases[] = {
+        {1, 0, 3, 1, {{1, DBSP_ORDER_DESC}}, true},
+        {1, 1, 2, 1, {{1, DBSP_ORDER_DESC}}, false},
+    };
+    const shape sh = {4, 1, gen_topk};
+    for (size_t c = 0; c < 2; c++) {
+        tk_now = &cases[c];
+        bool unread = c == 0;
+        dbsp_plan *p = dbsp_plan_new();
+        dbsp_node in, out;
+        assert_int_equal(dbsp_plan_input(p, 4, 1, &in), IVM_OK);
+        build_topk(p, &in, &out);
+        for (size_t wc = 0; wc < 2; wc++) {
+            dbsp_host *h = NULL;
+            assert_int_equal(dbsp_host_new(p, pools[wc], &h), IVM_OK);
+            rng r = {91 + c};
+            zset integ, want, prev_want, got, d;
+            zset_init(&integ);
+            zset_init(&want);
+            zset_init(&prev_want);
+            zset_init(&got);
+            zset_init(&d);
+            for (int step = 0; step < 140; step++) {
+                bool inserts = step < 100;
+                if (step == 100) {
+                    /* The first negative weight: one copy of a present row. */
+                    zset del;
+                    zset_init(&del);
+                    const zrow *z = &integ.r[rng_below(&r, (uint32_t)integ.n)];
+                    zset_add_bytes(&del, z->b, z->len, z->klen, -1);
+                    zset_add_bytes(&integ, z->b, z->len, z->klen, -1);
+                    assert_int_equal(dbsp_host_feed_take(h, in, zset_to_batch(&del)), IVM_OK);
+                    zset_free(&del);
+                }
+                for (uint32_t k = rng_below(&r, 25); k > 0; k--)
+                    assert_int_equal(
+                        dbsp_host_feed_take(h, in, gen_batch(&r, &sh, true, inserts, &integ)),
+                        IVM_OK);
+                zset_consolidate(&integ);
+                ivm_err err;
+                ivm_err_clear(&err);
+                assert_int_equal(dbsp_host_step(h, &err), IVM_OK);
+                zset_clear(&want);
+                ref_topk(&integ, NULL, &want);
+                zset_consolidate(&want);
+                spine_batch *delta = NULL;
+                assert_int_equal(dbsp_host_delta(h, out, &delta), IVM_OK);
+                zset_from_batch(&got, delta);
+                spine_batch_unref(delta);
+                zset_copy(&d, &want);
+                zset_add_zset(&d, &prev_want, -1);
+                zset_expect("delta", &got, &d, worker_counts[wc], 91 + c, step);
+                spine_cursor *cur = NULL;
+                assert_int_equal(dbsp_host_cursor(h, out, &cur), IVM_OK);
+                zset_from_cursor(&got, cur);
+                spine_cursor_free(cur);
+                zset_expect("contents", &got, &want, worker_counts[wc], 91 + c, step);
+                zset_copy(&prev_want, &want);
+                spine_stats st;
+                dbsp_host_stats(h, &st);
+                if (step == 99 && wc == 0) {
+                    /* The widest spine: the unread trace, or the view's
+                     * contents (8). */
+                    assert_int_equal(st.fanout, unread ? SPINE_FANOUT_UNREAD : 8);
+                    assert_true(st.merges > 0);
+                }
+                if (step == 100 && wc == 0) {
+                    assert_int_equal(dbsp_host_compact(h), IVM_OK);
+                    dbsp_host_stats(h, &st);
+                    assert_int_equal(st.fanout, 8);
+                }
+            }
+            dbsp_host_free(h);
+            zset_free(&integ);
+            zset_free(&want);
+            zset_free(&prev_want);
+            zset_free(&got);
+            zset_free(&d);
+        }
+        dbsp_plan_free(p);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2246,6 +2342,7 @@ int main(void)
         cmocka_unit_test(test_pipeline_matches_recomputation),
         cmocka_unit_test(test_topk_matches_recomputation),
         cmocka_unit_test(test_topk_inserts_then_deletes_match_recomputation),
+        cmocka_unit_test(test_topk_unread_integral_until_a_deletion),
     };
     return cmocka_run_group_tests(tests, setup_pools, teardown_pools);
 }

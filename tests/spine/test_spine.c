@@ -622,6 +622,151 @@ static void test_spine_filters_only_when_probed(void **state)
     spine_merger_free(m);
 }
 
+
+/* Reads the whole spine against the model, then exact seeks in ascending
+ * order over every key and the absent ones between them (keys are even),
+ * then at random. */
+static void check_exact(const spine *s, const tlist *model, int64_t keys)
+{
+    assert_int_equal(spine_check(s), IVM_OK);
+    spine_cursor *c;
+    const spine *const arr[1] = {s};
+    assert_int_equal(spine_cursor_new(arr, 1, NULL, 0, &c), IVM_OK);
+    assert_cursor_is(c, model);
+    spine_cursor_rewind(c);
+    for (int64_t key = -1; key < 2 * keys + 40; key += 1 + (int64_t)rng_below(3)) {
+        uint8_t k[16];
+        ivm_value kv = ivm_value_int(key);
+        assert_seek_exact(c, model, k, enc(&kv, 1, k));
+    }
+    for (int i = 0; i < 200; i++) {
+        uint8_t k[16];
+        ivm_value kv = ivm_value_int((int64_t)rng_below((size_t)(2 * keys)));
+        assert_seek_exact(c, model, k, enc(&kv, 1, k));
+    }
+    spine_cursor_free(c);
+}
+
+/* A batch of 8 entries: keys 2 (b + 400 j), j = 0 .. 7, value v, weight w. */
+static tlist unread_batch(int64_t b, int64_t v, int64_t w)
+{
+    tlist batch = {0};
+    for (int64_t j = 0; j < 8; j++) {
+        uint8_t k[16], val[16];
+        ivm_value kv = ivm_value_int(2 * (b % 400 + 400 * j)), vv = ivm_value_int(v);
+        tlist_push(&batch, k, enc(&kv, 1, k), val, enc(&vv, 1, val), w);
+    }
+    return batch;
+}
+
+/* spine_opts.unread and spine_unread_end (S21): while unread the spine has
+ * fan-in SPINE_FANOUT_UNREAD and its merges build no filter (fewer entries
+ * read than the same batches in a spine of fan-in 4), within the bound of
+ * its fan-in; ended with a merge in progress, it reads as the model at
+ * every point, and at rest it has the shape of fan-in 4 again, every batch
+ * with a filter, and keeps it as rows come and go. */
+static void test_spine_unread_then_read(void **state)
+{
+    (void)state;
+    rng_seed(41);
+    spine_merger *m;
+    assert_int_equal(spine_merger_new_manual(&m), IVM_OK);
+    spine_opts lo = {.merger = m, .exact_seeks = true, .unread = true};
+    spine_opts eo = {.merger = m, .exact_seeks = true};
+    spine *s = spine_new_opts(&lo), *eager = spine_new_opts(&eo);
+    assert_non_null(s);
+    assert_non_null(eager);
+    tlist model = {0};
+    spine_stats st, est;
+    size_t max_batches = 0;
+    int64_t b = 0;
+    for (; b < 1500; b++) {
+        tlist batch = unread_batch(b, b / 400, 1);
+        assert_int_equal(spine_insert_take(s, tlist_build_filters(&batch, true)), IVM_OK);
+        assert_int_equal(spine_insert_take(eager, tlist_build_filters(&batch, true)), IVM_OK);
+        tlist_add(&model, &batch, 1);
+        tlist_free(&batch);
+        spine_wait_idle(s);
+        spine_wait_idle(eager);
+        spine_stats_get(s, &st);
+        assert_int_equal(st.fanout, SPINE_FANOUT_UNREAD);
+        assert_int_equal(st.pending, 0);
+        assert_int_equal(st.rows, (size_t)(b + 1) * 8); /* nothing cancels */
+        assert_true(st.batches <= batch_bound_fan(st.rows, SPINE_FANOUT_UNREAD));
+        /* Only the inserted batches (8 entries: level 0) have filters. */
+        assert_int_equal(st.filtered, st.level_batches[0]);
+        max_batches = IVM_MAX(max_batches, st.batches);
+        if (b % 100 == 0)
+            assert_int_equal(spine_check(s), IVM_OK);
+    }
+    tlist_consolidate(&model);
+    assert_true(max_batches > batch_bound(st.rows)); /* wider than fan-in 4 allows */
+    spine_stats_get(eager, &est);
+    /* Batches of 8 entries: copied at most twice up to 8 * 32 * 32 rows,
+     * five times at fan-in 4. */
+    assert_true(2 * st.merge_rows < est.merge_rows);
+    check_exact(s, &model, 400 * 8);
+
+    /* Leave level 0 with a merge of it begun. */
+    for (int i = 0; i < SPINE_FANOUT_UNREAD; i++, b++) {
+        tlist batch = unread_batch(b, b / 400, 1);
+        assert_int_equal(spine_insert_take(s, tlist_build_filters(&batch, false)), IVM_OK);
+        tlist_add(&model, &batch, 1);
+        tlist_free(&batch);
+    }
+    tlist_consolidate(&model);
+    size_t merges = st.merges;
+    spine_merger_work(m, 40);
+    spine_stats_get(s, &st);
+    assert_true(st.level_batches[0] >= SPINE_FANOUT_UNREAD);
+    assert_int_equal(st.merges, merges); /* the merge is in progress */
+
+    spine_unread_end(s);
+    check_exact(s, &model, 400 * 8); /* the unread shape, read while ending */
+    spine_stats_get(s, &st);
+    assert_int_equal(st.fanout, SPINE_FANOUT_UNREAD); /* the merger has not run yet */
+    spine_merger_work(m, 1);           /* one slice: re-levels, merges nothing */
+    spine_stats_get(s, &st);
+    assert_int_equal(st.fanout, 4);
+    assert_true(st.pending > 0);
+    check_exact(s, &model, 400 * 8);
+    while (spine_merger_work(m, 1 + rng_below(3000)))
+        check_exact(s, &model, 400 * 8);
+    spine_stats_get(s, &st);
+    assert_int_equal(st.pending, 0);
+    assert_true(st.batches <= batch_bound(st.rows));
+    assert_int_equal(st.filtered, st.batches); /* every batch has 8 entries or more */
+    check_exact(s, &model, 400 * 8);
+
+    /* Read from now on: deletions and inserts keep the fan-in-4 shape. */
+    for (int i = 0; i < 600; i++, b++) {
+        tlist batch = unread_batch(rng_below((size_t)b), b / 400, rng_below(3) == 0 ? -1 : 1);
+        assert_int_equal(spine_insert_take(s, tlist_build_filters(&batch, rng_below(2) == 0)),
+                         IVM_OK);
+        tlist_add(&model, &batch, 1);
+        tlist_free(&batch);
+        tlist_consolidate(&model);
+        spine_wait_idle(s);
+        spine_stats_get(s, &st);
+        assert_int_equal(st.fanout, 4);
+        assert_int_equal(st.pending, 0);
+        assert_true(st.batches <= batch_bound(st.rows));
+        if (i % 50 == 0)
+            check_exact(s, &model, 400 * 8);
+    }
+    check_exact(s, &model, 400 * 8);
+    /* Ending twice, or a spine that never was unread: nothing to do. */
+    spine_unread_end(s);
+    spine_unread_end(eager);
+    assert_false(spine_merger_work(m, 1000));
+    spine_stats_get(eager, &est);
+    assert_int_equal(est.fanout, 4);
+    tlist_free(&model);
+    spine_free(s);
+    spine_free(eager);
+    spine_merger_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -638,6 +783,7 @@ int main(void)
         cmocka_unit_test(test_spine_merger_fair),
         cmocka_unit_test(test_spine_drops_empty_batches),
         cmocka_unit_test(test_spine_filters_only_when_probed),
+        cmocka_unit_test(test_spine_unread_then_read),
     };
     return cmocka_run_group_tests_name("spine/spine", tests, NULL, NULL);
 }

@@ -9,25 +9,29 @@
  * (all keys, values and summed weights, and random seeks) and compared with
  * its model; spine_check passes; the statistics agree with each other and
  * with the model; and every cursor kept from earlier still reads the
- * snapshot it was taken on, whatever merged since.  Fixed seeds.
+ * snapshot it was taken on, whatever merged since.  Some spines start unread
+ * (spine_opts.unread) and a step may end that at any point, merges in
+ * progress or not.  Fixed seeds.
  */
 #include "spine_testlib.h"
 
 enum { NSPINES = 3, NKEPT = 4 };
 
-/* At most FANOUT - 1 = 3 batches at rest on each of the levels that batches
- * of up to `rows` entries can use (README: merge policy). */
-static size_t rest_bound(size_t rows)
+/* At most F - 1 batches at rest on each of the levels that batches of up
+ * to `rows` entries can use, F the fan-in (README: merge policy). */
+static size_t rest_bound(size_t rows, size_t fan)
 {
     size_t levels = 1;
-    for (size_t r = rows; r >= 4; r /= 4)
+    for (size_t r = rows; r >= fan; r /= fan)
         levels++;
-    return 3 * levels;
+    return (fan - 1) * levels;
 }
 
 typedef struct sp {
     spine *s;
     bool exact;  /* spine_opts.exact_seeks, drawn at random */
+    bool unread;   /* spine_opts.unread, drawn at random, until spine_unread_end */
+    bool ended;  /* spine_unread_end was called: the read shape is due */
     tlist model;
     spine_stats last;
 } sp;
@@ -49,7 +53,10 @@ typedef struct world {
 static void sp_open(world *w, sp *p)
 {
     p->exact = rng_below(2) == 0;
-    spine_opts o = {.merger = w->m, .max_pending = w->max_pending, .exact_seeks = p->exact};
+    p->unread = rng_below(3) == 0;
+    p->ended = false;
+    spine_opts o = {.merger = w->m, .max_pending = w->max_pending, .exact_seeks = p->exact,
+                    .unread = p->unread};
     p->s = spine_new_opts(&o);
     assert_non_null(p->s);
     memset(&p->last, 0, sizeof p->last);
@@ -61,17 +68,24 @@ static void check_stats(sp *p)
 {
     spine_stats st;
     spine_stats_get(p->s, &st);
+    /* Unread until the merger re-levels it after spine_unread_end (S21). */
+    if (p->unread)
+        assert_int_equal(st.fanout, SPINE_FANOUT_UNREAD);
+    else if (!p->ended)
+        assert_int_equal(st.fanout, 4);
+    else
+        assert_true(st.fanout == SPINE_FANOUT_UNREAD || st.fanout == 4);
     size_t batches = 0, pending = 0;
     for (unsigned l = 0; l < SPINE_MAX_LEVELS; l++) {
         batches += st.level_batches[l];
-        pending += st.level_batches[l] > 3 ? st.level_batches[l] - 3 : 0;
+        pending += st.level_batches[l] > st.fanout - 1 ? st.level_batches[l] - (st.fanout - 1) : 0;
     }
     assert_int_equal(batches, st.batches);
     assert_int_equal(pending, st.pending);
     assert_true(st.rows >= p->model.n);
     assert_true((st.batches == 0) == (st.rows == 0));
     assert_true((st.rows == 0) == (st.bytes == 0));
-    assert_true(st.batches <= rest_bound(st.rows) + st.pending);
+    assert_true(st.batches <= rest_bound(st.rows, st.fanout) + st.pending);
     assert_true(st.merges >= p->last.merges);
     assert_true(st.merge_rows >= p->last.merge_rows);
     /* Each merge reads at least two entries (it takes FANOUT batches, or
@@ -176,12 +190,18 @@ static void step(world *w)
         tlist_add(&p->model, &batch, 1);
         tlist_consolidate(&p->model);
         tlist_free(&batch);
-    } else if (what < 85) {
+    } else if (what < 83) {
         /* Budgets from one entry (a merge stops after every entry) to
          * whole merges. */
         size_t r = rng_below(10);
         size_t budget = r < 4 ? 1 + rng_below(4) : r < 8 ? 1 + rng_below(300) : 1 + rng_below(20000);
         spine_merger_work(w->m, budget);
+    } else if (what < 85) {
+        /* The spine is read from now on: whatever its unread merges are
+         * doing, the merger re-levels it at its next turn. */
+        spine_unread_end(p->s);
+        p->ended = p->ended || p->unread;
+        p->unread = false;
     } else if (what < 88) {
         spine_stats before, st;
         spine_stats_get(p->s, &before);
@@ -192,13 +212,14 @@ static void step(world *w)
         /* S18: what compaction merged has a filter exactly when the
          * spine is probed (and the batch large enough). */
         if (before.batches > 1)
-            assert_int_equal(st.filtered, p->exact && st.rows >= 4);
+            assert_int_equal(st.filtered, p->exact && !p->unread && st.rows >= 4);
     } else if (what < 91) {
         spine_wait_idle(p->s);
         spine_stats st;
         spine_stats_get(p->s, &st);
         assert_int_equal(st.pending, 0);
-        assert_true(st.batches <= rest_bound(st.rows));
+        assert_int_equal(st.fanout, p->unread ? SPINE_FANOUT_UNREAD : 4);
+        assert_true(st.batches <= rest_bound(st.rows, st.fanout));
     } else if (what < 92) {
         /* Free with merges possibly in progress; a new spine takes its
          * place, rebuilt from the model in a few batches. */
@@ -251,7 +272,8 @@ static void run(uint64_t seed, int steps, bool wide)
         check_sp(&w, &w.sp[i]);
         spine_stats_get(w.sp[i].s, &st);
         assert_int_equal(st.pending, 0);
-        assert_true(st.batches <= rest_bound(st.rows));
+        assert_int_equal(st.fanout, w.sp[i].unread ? SPINE_FANOUT_UNREAD : 4);
+        assert_true(st.batches <= rest_bound(st.rows, st.fanout));
         merges += st.merges;
     }
     assert_true(merges > 20); /* the interleavings did merge */
