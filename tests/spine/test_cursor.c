@@ -269,6 +269,26 @@ static void test_cursor_seeks_forward_over_many_batches(void **state)
     }
 }
 
+/* Fills b with n random rows (keys below nkeys, times scale; values 0..2;
+ * weights 1..3) and about n / 4 rows that cancel rows of model, then adds
+ * b to model: a batch of the many-batch seek tests below. */
+static void random_batch(tlist *b, tlist *model, size_t n, size_t nkeys, int64_t scale)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint8_t kb[16], vb[16];
+        ivm_value k = ivm_value_int((int64_t)rng_below(nkeys) * scale);
+        ivm_value v = ivm_value_int((int64_t)rng_below(3));
+        tlist_push(b, kb, enc(&k, 1, kb), vb, enc(&v, 1, vb), (int64_t)rng_below(3) + 1);
+    }
+    for (size_t i = 0; model->n > 0 && i < n / 4 + rng_below(3); i++) {
+        const tentry *t = &model->v[rng_below(model->n)];
+        tlist_push(b, t->e, t->klen, t->e + t->klen, t->len - t->klen, -t->w);
+    }
+    tlist_consolidate(b);
+    tlist_add(model, b, 1);
+    tlist_consolidate(model);
+}
+
 /* Exact seeks, as joins and aggregates probe, over a spine that holds many
  * batches (its merger never runs) and extras: small ones without key
  * filters, mid-sized and large ones with (large ones searched through
@@ -299,19 +319,7 @@ static void test_cursor_seek_exact_skips_batches(void **state)
             size_t kind = rng_below(4);
             size_t n = kind == 0 ? rng_below(4) : kind == 1 ? rng_below(60) : kind == 2 ? rng_below(600)
                                                                                       : rng_below(3000);
-            for (size_t i = 0; i < n; i++) {
-                uint8_t kb[16], vb[16];
-                ivm_value k = ivm_value_int((int64_t)rng_below(KEYS) * scale);
-                ivm_value v = ivm_value_int((int64_t)rng_below(3));
-                tlist_push(&b, kb, enc(&k, 1, kb), vb, enc(&v, 1, vb), (int64_t)rng_below(3) + 1);
-            }
-            for (size_t i = 0; model.n > 0 && i < n / 4 + rng_below(3); i++) {
-                const tentry *t = &model.v[rng_below(model.n)];
-                tlist_push(&b, t->e, t->klen, t->e + t->klen, t->len - t->klen, -t->w);
-            }
-            tlist_consolidate(&b);
-            tlist_add(&model, &b, 1);
-            tlist_consolidate(&model);
+            random_batch(&b, &model, n, KEYS, scale);
             if (x < NB) {
                 assert_int_equal(spine_insert_take(s, tlist_build(&b, false)), IVM_OK);
                 tlist_free(&b);
@@ -463,19 +471,7 @@ static void test_cursor_prefetch_changes_nothing(void **state)
                        : kind == 2 ? rng_below(600)
                        : kind == 3 ? rng_below(3000)
                                    : 10000 + rng_below(20000);
-            for (size_t i = 0; i < n; i++) {
-                uint8_t kb[16], vb[16];
-                ivm_value k = ivm_value_int((int64_t)rng_below(KEYS) * scale);
-                ivm_value v = ivm_value_int((int64_t)rng_below(3));
-                tlist_push(&b, kb, enc(&k, 1, kb), vb, enc(&v, 1, vb), (int64_t)rng_below(3) + 1);
-            }
-            for (size_t i = 0; model.n > 0 && i < n / 4 + rng_below(3); i++) {
-                const tentry *t = &model.v[rng_below(model.n)];
-                tlist_push(&b, t->e, t->klen, t->e + t->klen, t->len - t->klen, -t->w);
-            }
-            tlist_consolidate(&b);
-            tlist_add(&model, &b, 1);
-            tlist_consolidate(&model);
+            random_batch(&b, &model, n, KEYS, scale);
             if (x < NB) {
                 assert_int_equal(spine_insert_take(s, tlist_build_filters(&b, rng_below(4) != 0)),
                                  IVM_OK);
