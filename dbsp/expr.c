@@ -17,6 +17,37 @@
 
 /* ---- Construction ---------------------------------------------------------- */
 
+/* Sets e->intw from e and its arguments' (already set): whether the INT
+ * walk (int_eval) can succeed on e.  Its operators, over INT constants and
+ * columns not declared REAL or TEXT.  A tree that cannot is evaluated
+ * directly instead of failing the walk first: a comparison of a text
+ * column with a text constant, say, paid for a walk down to the column on
+ * every row. */
+static void mark_int(dbsp_expr *e)
+{
+    bool ok;
+    switch ((dbsp_xop)e->op) {
+    case DBSP_X_COL:
+        ok = e->type != IVM_TREAL && e->type != IVM_TTEXT;
+        break;
+    case DBSP_X_CONST:
+        ok = e->k.type == IVM_TINT;
+        break;
+    case DBSP_X_AND: case DBSP_X_OR: case DBSP_X_NOT: case DBSP_X_ISNULL:
+    case DBSP_X_NOTNULL: case DBSP_X_NEG: case DBSP_X_ADD: case DBSP_X_SUB:
+    case DBSP_X_MUL: case DBSP_X_DIV: case DBSP_X_MOD: case DBSP_X_EQ: case DBSP_X_NE:
+    case DBSP_X_LT: case DBSP_X_LE: case DBSP_X_GT: case DBSP_X_GE: case DBSP_X_IS:
+    case DBSP_X_ISNOT:
+        ok = true;
+        for (uint32_t i = 0; i < e->nargs && ok; i++)
+            ok = e->args[i]->intw;
+        break;
+    default:
+        ok = false;
+    }
+    e->intw = ok;
+}
+
 static dbsp_expr *expr_alloc(dbsp_xop op, ivm_type type)
 {
     dbsp_expr *e = ivm_calloc(1, sizeof *e);
@@ -31,8 +62,10 @@ static dbsp_expr *expr_alloc(dbsp_xop op, ivm_type type)
 dbsp_expr *dbsp_expr_col(uint32_t col, ivm_type type)
 {
     dbsp_expr *e = expr_alloc(DBSP_X_COL, type);
-    if (e != NULL)
+    if (e != NULL) {
         e->col = col;
+        mark_int(e);
+    }
     return e;
 }
 
@@ -55,6 +88,7 @@ dbsp_expr *dbsp_expr_const(const ivm_value *v)
         k.u.s.p = t;
     }
     e->k = k;
+    mark_int(e);
     return e;
 }
 
@@ -136,6 +170,7 @@ static dbsp_expr *expr_interior(dbsp_xop op, uint8_t fn, ivm_type type, uint32_t
     e->fn = fn;
     e->nargs = nargs;
     e->args = args;
+    mark_int(e);
     return e;
 fail:
     ivm_free(e);
@@ -199,6 +234,7 @@ dbsp_expr *dbsp_expr_dup(const dbsp_expr *e)
                 goto fail;
         }
     }
+    mark_int(d);
     return d;
 fail:
     dbsp_expr_free(d);
@@ -1083,7 +1119,7 @@ ivm_rc dbsp_expr_eval_memo(const dbsp_expr *e, const ivm_value *row, rt_arena *s
                            dbsp_memo *memo, ivm_value *out, ivm_err *err)
 {
     int64_t i;
-    if (int_arg(e, row, &i)) {
+    if (e->intw && int_arg(e, row, &i)) {
         *out = ivm_value_int(i);
         return IVM_OK;
     }
@@ -1150,6 +1186,7 @@ static uint64_t hash_expr(dbsp_expr *e, sub *subs, size_t cap, size_t *n)
     for (uint32_t i = 0; i < e->nargs; i++)
         h = mix(h, hash_expr(e->args[i], subs, cap, n));
     e->memo = 0;
+    mark_int(e); /* its arguments may have been replaced since it was built */
     if (e->nargs > 0) {
         if (*n < cap)
             subs[*n] = (sub){h, e};

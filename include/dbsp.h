@@ -115,6 +115,9 @@ struct dbsp_expr {
     uint8_t fn;          /* dbsp_fn, for DBSP_X_FUNC; target class for CAST */
     uint32_t col;        /* DBSP_X_COL */
     uint32_t nargs;
+    uint8_t intw;        /* the tree may have an INT value by INT steps alone (a
+                            hint kept by the constructors, dbsp_expr_dup and
+                            dbsp_exprs_share; any value gives right results) */
     dbsp_expr **args;    /* owned */
     ivm_value k;         /* DBSP_X_CONST; text bytes owned by the node */
     uint32_t memo;       /* 1 + the slot of a subexpression that occurs more than

@@ -490,6 +490,55 @@ static void test_expr_int_trees_and_their_way_out(void **state)
 #undef EV
 }
 
+/* The INT walk is tried only on trees that may take it (dbsp_expr.intw):
+ * built from its operators over INT constants and columns not declared
+ * REAL or TEXT, kept by dbsp_expr_dup and brought up to date by
+ * dbsp_exprs_share after an argument is replaced.  The hint decides only
+ * the way, never the value: a tree marked wrongly either way evaluates as
+ * before. */
+static void test_expr_int_hint(void **state)
+{
+    (void)state;
+    ivm_value row[3] = {ivm_value_int(7), ivm_value_text("a", 1), ivm_value_real(0.5)};
+    ivm_value v;
+    ivm_err err;
+    dbsp_expr *sum = B(DBSP_X_ADD, C(0), B(DBSP_X_MUL, I(2), dbsp_expr_col(0, IVM_TINT)));
+    assert_true(sum->intw);
+    dbsp_expr *text_eq = B(DBSP_X_EQ, dbsp_expr_col(1, IVM_TTEXT), T("a"));
+    assert_false(text_eq->intw);
+    dbsp_expr *real_lt = B(DBSP_X_LT, dbsp_expr_col(2, IVM_TREAL), I(1));
+    assert_false(real_lt->intw);
+    dbsp_expr *concat = B(DBSP_X_EQ, B(DBSP_X_CONCAT, C(0), I(1)), T("71"));
+    assert_false(concat->intw);
+    dbsp_expr *with_real = B(DBSP_X_ADD, C(0), R(1.0));
+    assert_false(with_real->intw);
+    dbsp_expr *dup = dbsp_expr_dup(sum);
+    assert_non_null(dup);
+    assert_true(dup->intw);
+    /* An argument replaced after construction, as the planner does. */
+    dbsp_expr_free(dup->args[1]);
+    dup->args[1] = T("x");
+    dbsp_expr *both[2] = {dup, sum};
+    dbsp_exprs_share(both, 2);
+    assert_false(dup->intw);
+    assert_true(sum->intw);
+    is_int((assert_int_equal(eval_row(sum, row, &v, &err), IVM_OK), v), 21);
+    is_int((assert_int_equal(eval_row(dup, row, &v, &err), IVM_OK), v), 7);
+    is_int((assert_int_equal(eval_row(text_eq, row, &v, &err), IVM_OK), v), 1);
+    is_int((assert_int_equal(eval_row(real_lt, row, &v, &err), IVM_OK), v), 1);
+    is_int((assert_int_equal(eval_row(concat, row, &v, &err), IVM_OK), v), 1);
+    is_real((assert_int_equal(eval_row(with_real, row, &v, &err), IVM_OK), v), 8.0);
+    /* Wrong hints: the same values. */
+    sum->intw = 0;
+    text_eq->intw = real_lt->intw = concat->intw = with_real->intw = 1;
+    is_int((assert_int_equal(dbsp_expr_eval(sum, row, &scratch, &v, &err), IVM_OK), v), 21);
+    is_int((assert_int_equal(dbsp_expr_eval(text_eq, row, &scratch, &v, &err), IVM_OK), v), 1);
+    is_int((assert_int_equal(dbsp_expr_eval(real_lt, row, &scratch, &v, &err), IVM_OK), v), 1);
+    is_int((assert_int_equal(dbsp_expr_eval(concat, row, &scratch, &v, &err), IVM_OK), v), 1);
+    is_real((assert_int_equal(dbsp_expr_eval(with_real, row, &scratch, &v, &err), IVM_OK), v),
+            8.0);
+}
+
 /* fn over n arguments (variadic shorthand). */
 static dbsp_expr *FN(dbsp_fn fn, uint32_t n, ...)
 {
@@ -1061,6 +1110,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_expr_substr_instr_match_reference, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expr_constructors_reject_bad_arity, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expr_describe_and_dup, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expr_int_hint, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expr_sortkey_orders_like_order_by, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expr_sortkey_terms, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expr_sortkey_bytes, setup, teardown),
