@@ -1484,6 +1484,8 @@ static ivm_rc stateful_eval(dbsp_ctx *c, dbsp_node n, aggregate_state *s, spine_
     const spine *st = s->st, *mult = s->mult;
     spine_cursor *sc = NULL, *mc = NULL, *in = NULL;
     ivm_rc rc = spine_cursor_new(&st, 1, NULL, 0, &sc);
+    if (rc == IVM_OK)
+        spine_cursor_expect_exact(sc, dx->n); /* a small delta: point reads */
     if (rc == IVM_OK && mult != NULL)
         rc = spine_cursor_new(&mult, 1, NULL, 0, &mc);
     if (rc == IVM_OK && dx->n == 0)
@@ -1533,6 +1535,8 @@ static ivm_rc aggregate_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch 
     const spine *trace = dbsp_ctx_trace(c, nd->in[0]);
     spine_cursor *in = NULL;
     ivm_rc rc = spine_cursor_new(&trace, 1, NULL, 0, &in);
+    if (rc == IVM_OK)
+        spine_cursor_expect_exact(in, dx->n);
     if (rc == IVM_OK && dx->n == 0)
         rc = update_group(c, nd, in_cols, s, in, dx, 0, 0, old_global, no_key, 0);
     /* Every group of dx seeks its rows in the integral: fetch ahead as

@@ -274,10 +274,10 @@ static ivm_rc join_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch **out
     /* A cursor over I(A) is read only for keys of dB, one over I(B) only
      * for keys of dA. */
     ivm_rc rc = IVM_OK;
-    if (db->n > 0)
-        rc = spine_cursor_new(&ta, 1, NULL, 0, &ca);
-    if (rc == IVM_OK && da->n > 0)
-        rc = spine_cursor_new(&tb, 1, NULL, 0, &cb);
+    if (db->n > 0 && (rc = spine_cursor_new(&ta, 1, NULL, 0, &ca)) == IVM_OK)
+        spine_cursor_expect_exact(ca, db->n);
+    if (rc == IVM_OK && da->n > 0 && (rc = spine_cursor_new(&tb, 1, NULL, 0, &cb)) == IVM_OK)
+        spine_cursor_expect_exact(cb, da->n);
     if (rc == IVM_OK)
         rc = join_merged(c, da, db, ca, cb);
     spine_cursor_free(ca);

@@ -500,6 +500,22 @@ void spine_cursor_seek_key(spine_cursor *c, const uint8_t *key, size_t klen);
  * allocates but rarely (as seek_key). */
 bool spine_cursor_seek_exact(spine_cursor *c, const uint8_t *key, size_t klen);
 
+/* Tells c that exact seeks to about nkeys keys (a delta's) come next, and
+ * nothing else but reading the values of the keys found, until c is
+ * rewound or freed.  When they are few (at most 64) and far apart (fewer
+ * than one per 128 entries of the snapshot), c becomes a point reader and
+ * returns true: each exact seek, in any order of targets, asks every
+ * batch's key filter and searches alone, from scratch, each batch that
+ * may hold the key, keeping no merged order, and val, weight, step_val
+ * and rewind_vals read the key's values as before; seek_key and step_key
+ * must not be called (asserted) until spine_cursor_rewind, which makes it
+ * a merged reader again, at the first key.  Otherwise nothing changes and
+ * it returns whether c already was a point reader.  The answers are the
+ * same either way; only their cost differs: a forward seek moves every
+ * batch standing below its target and re-orders them, which small
+ * commits into large traces paid at every key. */
+bool spine_cursor_expect_exact(spine_cursor *c, size_t nkeys);
+
 /* Keys one call of spine_cursor_prefetch_exact covers at most. */
 #define SPINE_PREFETCH_KEYS 16
 

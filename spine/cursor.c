@@ -58,6 +58,10 @@ struct spine_cursor {
      * that key (S17 holds for it), which is only hidden; without, the runs
      * stand at the floor (S17's line is the floor). */
     bool missed;
+    /* A point reader (spine_cursor_expect_exact): exact seeks search each
+     * batch alone; at_key[0..nat_key) are the runs that hold the key, the
+     * only ones that stand anywhere meaningful, and there is no tree. */
+    bool point;
     /* The floor (S17): no key in [floor, key) has a value of non-zero
      * weight (with no key valid: no key >= floor has), so a seek to a
      * target in [floor, key] lands on key.  Kept by seeks (the target) and
@@ -354,6 +358,7 @@ static void forget_lazy(spine_cursor *c)
 
 void spine_cursor_rewind(spine_cursor *c)
 {
+    c->point = false;
     forget_lazy(c);
     for (size_t r = 0; r < c->nruns; r++)
         c->runs[r].pos = 0;
@@ -773,6 +778,7 @@ static void seek_full(spine_cursor *c, const uint8_t *key, size_t klen, uint64_t
 
 void spine_cursor_seek_key(spine_cursor *c, const uint8_t *key, size_t klen)
 {
+    IVM_ASSERT(!c->point);
     /* key may point into a held batch (the cursor's own key): it stays
      * valid, as the cursor keeps every batch alive. */
     uint64_t kp = spine_entry_pfx(key, klen);
@@ -904,9 +910,191 @@ static bool seek_exact_forward(spine_cursor *c, const uint8_t *key, size_t klen,
     return false;
 }
 
+/* ---- Point reads -------------------------------------------------------------
+ *
+ * A few keys far apart in a large snapshot (a commit of a few rows probing
+ * a join's or an aggregate's state) gain nothing from the merged order:
+ * each forward seek moves every batch that stands below the target, asks
+ * its filter, and re-orders the winner tree, and its gallop from where a
+ * batch stands fails when the last key was thousands of entries back.  A
+ * point reader answers each exact seek by asking every batch's filter and
+ * searching alone each batch that may hold the key, from scratch; the
+ * batches that hold it are the only runs it keeps, and their values are
+ * merged by a scan of those few (README "Cursors", point reads). */
+
+/* Keys far apart: fewer than one per this many entries of the snapshot
+ * (the span a forward seek's gallop covers, 7 fences of 16 entries, about
+ * as PF_DENSE). */
+#define POINT_SPARSE 128
+
+/* Key counts up to this many may be read by points; more are a bulk
+ * probe, which the forward seeks and spine_cursor_prefetch_exact serve
+ * with their cache misses overlapped across keys and batches. */
+#define POINT_MAX_KEYS 64
+
+bool spine_cursor_expect_exact(spine_cursor *c, size_t nkeys)
+{
+    size_t entries = 0;
+    for (size_t r = 0; r < c->nruns; r++)
+        entries += c->runs[r].b->n;
+    if (nkeys == 0 || nkeys > POINT_MAX_KEYS || nkeys > entries / POINT_SPARSE)
+        return c->point;
+    c->point = true;
+    c->nat_key = 0;
+    c->key_valid = c->val_valid = c->first_val = c->missed = false;
+    c->floor_valid = false;
+    c->key = c->val = NULL;
+    c->klen = c->vlen = 0;
+    return true;
+}
+
+/* From the runs at the key (at_key), stands on the key's next value whose
+ * weights do not sum to zero: the least entry of the runs still on the
+ * key, its weights summed over the runs that hold it, those runs moved
+ * past it.  val_valid is false if none is left. */
+static void point_settle_val(spine_cursor *c)
+{
+    spine_run *runs = c->runs;
+    for (;;) {
+        c->val_valid = false;
+        spine_run *top = NULL;
+        for (size_t a = 0; a < c->nat_key; a++) {
+            spine_run *run = &runs[c->at_key[a]];
+            if (spine_run_key_eq(run, c->key, c->klen, c->kpfx) &&
+                (top == NULL || spine_run_less(run, top)))
+                top = run;
+        }
+        if (top == NULL)
+            return;
+        const uint8_t *e = top->e;
+        size_t len = top->len;
+        uint32_t klen = top->klen;
+        uint64_t pfx = top->pfx;
+        int64_t w = 0;
+        for (size_t a = 0; a < c->nat_key; a++) {
+            spine_run *run = &runs[c->at_key[a]];
+            if (spine_run_same(run, e, len, klen, pfx)) {
+                w = spine_weight_add(w, run->b->w[run->pos]);
+                run->pos++;
+                spine_run_load(run);
+            }
+        }
+        if (w != 0) {
+            c->val = e + klen;
+            c->vlen = len - klen;
+            c->w = w;
+            c->val_valid = true;
+            return;
+        }
+        /* Cancelled across batches: the next value. */
+    }
+}
+
+/* The first entry of b whose key is >= key (prefix kp), or b->n: through
+ * the fences, first by interpolation (two rounds with their guards, as
+ * seek_runs), then bisection, then the stretch they leave, compared by
+ * prefix (key_cmp_at) rather than memcmp. */
+static size_t point_search(const spine_batch *b, const uint8_t *key, size_t klen, uint64_t kp)
+{
+    size_t lo = 0, hi = b->n;
+    if (spine_batch_use_fences(b)) {
+        uint64_t k;
+        int where = spine_fence_key(b, key, klen, &k);
+        if (where != 0)
+            return where < 0 ? 0 : b->n;
+        const spine_fence *fence = spine_batch_fences(b);
+        size_t flo = 0, fhi = spine_fence_count(b->n); /* the first fence >= k: in [flo, fhi] */
+        uint64_t vlo = fence[0].key, vhi = fence[fhi - 1].key;
+        for (int round = 0; round < INTERP_ROUNDS && fhi - flo > 2 * FENCES_PER_LINE; round++) {
+            size_t g = flo;
+            if (k >= vhi)
+                g = fhi - 1;
+            else if (k > vlo)
+                g = flo + (size_t)((unsigned __int128)(k - vlo) * (fhi - flo) / (vhi - vlo));
+            if (g >= fhi)
+                g = fhi - 1;
+            size_t gl, gh;
+            fence_guards(g, flo, fhi, &gl, &gh);
+            uint64_t fl = fence[gl].key, fa = fence[g].key, fh = fence[gh].key;
+            if (fl >= k) {
+                fhi = gl;
+                vhi = fl;
+            } else if (fa >= k) {
+                flo = gl + 1;
+                vlo = fl;
+                fhi = g;
+                vhi = fa;
+            } else if (fh >= k) {
+                flo = g + 1;
+                vlo = fa;
+                fhi = gh;
+                vhi = fh;
+            } else {
+                flo = gh + 1;
+                vlo = fh;
+            }
+        }
+        while (flo < fhi) {
+            size_t mid = (flo + fhi) / 2;
+            if (fence[mid].key < k)
+                flo = mid + 1;
+            else
+                fhi = mid;
+        }
+        spine_fence_stretch(b, flo, k, &lo, &hi);
+    }
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (key_cmp_at(b, mid, key, klen, kp) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The exact seek of a point reader: any order of targets. */
+static bool point_seek(spine_cursor *c, const uint8_t *key, size_t klen, uint64_t kp)
+{
+    uint64_t h = spine_filter_hash(key, klen);
+    spine_run *runs = c->runs;
+    size_t nat = 0;
+    for (size_t r = 0; r < c->nruns; r++) {
+        spine_run *run = &runs[r];
+        if (!spine_filter_may_hold(run->b, h))
+            continue;
+        run->pos = point_search(run->b, key, klen, kp);
+        spine_run_load(run);
+        if (spine_run_key_eq(run, key, klen, kp)) {
+            c->lo[r] = run->pos;
+            c->at_key[nat++] = (uint32_t)r;
+        }
+    }
+    c->nat_key = nat;
+    c->missed = false;
+    if (nat > 0) {
+        const spine_run *first = &runs[c->at_key[0]];
+        c->key = first->e; /* in a held batch, as the merged reader's */
+        c->klen = first->klen;
+        c->kpfx = first->pfx;
+        point_settle_val(c);
+        if (c->val_valid) {
+            c->key_valid = true;
+            c->first_val = true;
+            return true;
+        }
+    }
+    c->key_valid = c->val_valid = c->first_val = false;
+    c->key = c->val = NULL;
+    c->klen = c->vlen = 0;
+    return false;
+}
+
 bool spine_cursor_seek_exact(spine_cursor *c, const uint8_t *key, size_t klen)
 {
     uint64_t kp = spine_entry_pfx(key, klen);
+    if (c->point)
+        return point_seek(c, key, klen, kp);
     if (c->key_valid) {
         int cmp = cur_cmp(c, key, klen, kp);
         if (cmp < 0)
@@ -990,7 +1178,7 @@ typedef struct pf_pair {
     const uint8_t *key;
     size_t klen;
     uint64_t fk;     /* the key's fence key */
-    size_t pos;      /* where the run stands */
+    size_t pos;      /* where the run stands; SIZE_MAX: nowhere (a point seek) */
     size_t lo, hi, step, g;
     uint64_t vlo, vhi;
     uint8_t ip, ready, guessed;
@@ -1107,7 +1295,7 @@ static bool pf_fences(pf_pair *p)
     }
     size_t from, to;
     spine_fence_stretch(p->b, p->lo, k, &from, &to);
-    if (from <= p->pos)
+    if (p->pos != SIZE_MAX && from <= p->pos)
         from = p->pos + 1;
     if (from < to && to - from <= 2 * SPINE_FENCE)
         pf_stretch(p->b, from, to);
@@ -1129,6 +1317,93 @@ static bool pf_start(pf_pair *p)
     return pf_fences(p);
 }
 
+/* As pf_start, for a point reader's seek, which searches the whole batch:
+ * interpolation over all the fences from the first round (p->pos is
+ * SIZE_MAX). */
+static bool pf_start_whole(pf_pair *p)
+{
+    if (spine_fence_key(p->b, p->key, p->klen, &p->fk) != 0)
+        return false;
+    const spine_fence *fence = spine_batch_fences(p->b);
+    p->lo = 0;
+    p->hi = spine_fence_count(p->b->n);
+    p->step = 0;
+    p->ip = INTERP_ROUNDS;
+    p->vlo = fence[0].key;
+    p->vhi = fence[p->hi - 1].key;
+    p->ready = 0;
+    p->guessed = 0;
+    return pf_fences(p);
+}
+
+/* Follows pairs pr[0..np) through their later rounds: each advances every
+ * live pair by one round of misses, issued before the next pair's are
+ * read; done pairs drop out. */
+static void pf_rounds(pf_pair *pr, size_t np)
+{
+    for (unsigned round = 2; round < PF_ROUNDS && np > 0; round++) {
+        size_t live = 0;
+        for (size_t j = 0; j < np; j++) {
+            pf_pair *p = &pr[j];
+            if (pf_fences(p) && live++ != j)
+                pr[live - 1] = *p;
+        }
+        np = live;
+    }
+}
+
+/* spine_cursor_prefetch_exact for a point reader: every key asks every
+ * batch's filter (round one fetches all those blocks), and searches each
+ * large batch that may hold it from scratch (the pairs, as in the merged
+ * reader's prefetch, from round two on). */
+static size_t point_prefetch(spine_cursor *c, const spine_batch *keys, size_t from)
+{
+    struct {
+        const uint8_t *key;
+        size_t klen, at;
+        uint64_t h;
+    } k[SPINE_PREFETCH_KEYS];
+    size_t nk = 0, end = from;
+    for (; end < keys->n && nk < SPINE_PREFETCH_KEYS; end = spine_batch_key_end(keys, end)) {
+        k[nk].at = end;
+        k[nk].key = spine_batch_key(keys, end, &k[nk].klen);
+        k[nk].h = spine_filter_hash(k[nk].key, k[nk].klen);
+        nk++;
+    }
+    for (size_t j = 0; j < nk; j++)
+        for (size_t r = 0; r < c->nruns; r++)
+            if (c->runs[r].b->filter != NULL)
+                __builtin_prefetch(spine_filter_block(c->runs[r].b, k[j].h));
+    pf_pair pr[PF_PAIRS];
+    size_t np = 0;
+    for (size_t j = 0; j < nk; j++) {
+        size_t np0 = np;
+        bool full = false;
+        for (size_t r = 0; r < c->nruns; r++) {
+            const spine_batch *b = c->runs[r].b;
+            if (b->n < PF_MIN_ENTRIES || !spine_filter_may_hold(b, k[j].h))
+                continue;
+            if (np == PF_PAIRS) {
+                full = true;
+                break;
+            }
+            pf_pair *p = &pr[np];
+            p->b = b;
+            p->key = k[j].key;
+            p->klen = k[j].klen;
+            p->pos = SIZE_MAX;
+            np += pf_start_whole(p);
+        }
+        if (full && j > 0) {
+            np = np0;
+            end = k[j].at;
+            break;
+        }
+    }
+    pf_rounds(pr, np);
+    return end;
+}
+
 /* True if an exact seek to key now would search run r, as far as the
  * cursor knows before asking the filters (seek_exact_forward's choice):
  * a lazy run, or one standing below key.  A near run is searched where it
@@ -1147,6 +1422,8 @@ size_t spine_cursor_prefetch_exact(spine_cursor *c, const spine_batch *keys, siz
 {
     if (keys == NULL || from >= keys->n)
         return keys == NULL ? from : keys->n;
+    if (c->point)
+        return point_prefetch(c, keys, from);
     struct {
         const uint8_t *key;
         size_t klen, at; /* at: the key's first entry in keys */
@@ -1218,17 +1495,7 @@ size_t spine_cursor_prefetch_exact(spine_cursor *c, const spine_batch *keys, siz
             break;
         }
     }
-    /* Later rounds: each advances every live pair by one round of misses,
-     * issued before the next pair's are read; done pairs drop out. */
-    for (unsigned round = 2; round < PF_ROUNDS && np > 0; round++) {
-        size_t live = 0;
-        for (size_t j = 0; j < np; j++) {
-            pf_pair *p = &pr[j];
-            if (pf_fences(p) && live++ != j)
-                pr[live - 1] = *p;
-        }
-        np = live;
-    }
+    pf_rounds(pr, np);
     return end;
 }
 
@@ -1314,6 +1581,7 @@ static void catch_up(spine_cursor *c)
 
 void spine_cursor_step_key(spine_cursor *c)
 {
+    IVM_ASSERT(!c->point);
     if (!c->key_valid || c->missed)
         return;
     catch_up(c);
@@ -1353,7 +1621,10 @@ void spine_cursor_step_val(spine_cursor *c)
     if (!c->val_valid || c->missed)
         return;
     c->first_val = false;
-    settle_val(c); /* the runs already stand past the current value */
+    if (c->point)
+        point_settle_val(c);
+    else
+        settle_val(c); /* the runs already stand past the current value */
 }
 
 void spine_cursor_rewind_vals(spine_cursor *c)
@@ -1367,7 +1638,11 @@ void spine_cursor_rewind_vals(spine_cursor *c)
         run->pos = c->lo[c->at_key[a]];
         spine_run_load(run);
     }
-    tree_update(c, c->at_key, c->nat_key);
-    settle_val(c);
+    if (c->point) {
+        point_settle_val(c);
+    } else {
+        tree_update(c, c->at_key, c->nat_key);
+        settle_val(c);
+    }
     c->first_val = true;
 }

@@ -603,6 +603,120 @@ static void test_cursor_prefetch_changes_nothing(void **state)
     }
 }
 
+/* Point readers (spine_cursor_expect_exact): over many batches of every
+ * size, with and without key filters, in a spine and as extras, with
+ * pairs that cancel across batches, exact seeks in any order (held keys,
+ * absent ones, the same one again, keys whose entries all cancel) answer
+ * as the model says, values read, stepped and rewound; prefetches of
+ * deltas mixed in change nothing shown; a dense or large delta leaves a
+ * merged reader as it was; rewind makes the reader a merged one again,
+ * which reads everything. */
+static void test_cursor_point_reads(void **state)
+{
+    (void)state;
+    rng_seed(23);
+    enum { NB = 30, NX = 3, KEYS = 20000 };
+    for (int round = 0; round < 4; round++) {
+        spine_merger *m;
+        assert_int_equal(spine_merger_new_manual(&m), IVM_OK);
+        spine_opts o = {.merger = m, .max_pending = 1000};
+        spine *s = spine_new_opts(&o);
+        assert_non_null(s);
+        int64_t scale = round % 2 ? 1 : 1000;
+        tlist model = {0}, xl[NX] = {{0}};
+        spine_batch *extra[NX];
+        for (int x = 0; x < NB + NX; x++) {
+            tlist b = {0};
+            size_t kind = rng_below(5);
+            size_t n = kind == 0   ? rng_below(4)
+                       : kind == 1 ? rng_below(60)
+                       : kind == 2 ? rng_below(600)
+                       : kind == 3 ? rng_below(3000)
+                                   : 10000 + rng_below(20000);
+            random_batch(&b, &model, n, KEYS, scale);
+            if (x < NB) {
+                assert_int_equal(spine_insert_take(s, tlist_build_filters(&b, rng_below(4) != 0)),
+                                 IVM_OK);
+                tlist_free(&b);
+            } else {
+                extra[x - NB] = tlist_build_filters(&b, x != NB);
+                xl[x - NB] = b;
+            }
+        }
+        const spine *const arr[1] = {s};
+        spine_cursor *c;
+        assert_int_equal(spine_cursor_new(arr, 1, extra, NX, &c), IVM_OK);
+        /* Not point reads: too many keys, or too dense for the entries. */
+        assert_false(spine_cursor_expect_exact(c, 65));
+        assert_false(spine_cursor_expect_exact(c, model.n));
+        assert_false(spine_cursor_expect_exact(c, 0));
+        assert_at(c, &model, 0); /* untouched */
+        assert_true(spine_cursor_expect_exact(c, 1 + rng_below(64)));
+        assert_false(spine_cursor_key_valid(c));
+        assert_false(spine_cursor_val_valid(c));
+        for (int step = 0; step < 3000; step++) {
+            if (rng_below(8) == 0) {
+                /* A delta's keys, anywhere; the prefetch starts at one of
+                 * its entries and shows nothing. */
+                tlist d = {0};
+                size_t dn = 1 + rng_below(40);
+                for (size_t i = 0; i < dn; i++) {
+                    uint8_t kb[16], vb[16];
+                    ivm_value kv = ivm_value_int((int64_t)rng_below(KEYS + 10) * scale - 5),
+                              vv = ivm_value_int((int64_t)i);
+                    tlist_push(&d, kb, enc(&kv, 1, kb), vb, enc(&vv, 1, vb), 1);
+                }
+                tlist_consolidate(&d);
+                spine_batch *db = tlist_build_filters(&d, false);
+                size_t from = rng_below(db->n + 1);
+                shown before = cursor_shown(c);
+                size_t to = spine_cursor_prefetch_exact(c, db, from);
+                shown after = cursor_shown(c);
+                assert_shown(&before, &after);
+                assert_true(from >= db->n ? to == db->n : to > from && to <= db->n);
+                spine_batch_unref(db);
+                tlist_free(&d);
+            }
+            uint8_t probe[16];
+            size_t plen;
+            if (rng_below(2) == 0 && model.n > 0) {
+                const tentry *t = &model.v[rng_below(model.n)];
+                memcpy(probe, t->e, t->klen);
+                plen = t->klen;
+            } else {
+                ivm_value pk = ivm_value_int((int64_t)rng_below(KEYS + 10) * scale - 5);
+                plen = enc(&pk, 1, probe);
+            }
+            size_t at = assert_seek_exact(c, &model, probe, plen);
+            size_t what = rng_below(4);
+            if (what == 0 && at < model.n) {
+                assert_key_values(c, &model, at);
+                spine_cursor_rewind_vals(c);
+                assert_key_values(c, &model, at);
+            } else if (what == 1) {
+                spine_cursor_step_val(c);
+                spine_cursor_rewind_vals(c);
+                if (at < model.n)
+                    assert_key_values(c, &model, at);
+                else
+                    assert_false(spine_cursor_val_valid(c));
+            } else if (what == 2) {
+                assert_seek_exact(c, &model, probe, plen); /* the same target again */
+            }
+        }
+        spine_cursor_rewind(c); /* a merged reader again */
+        assert_cursor_is(c, &model);
+        spine_cursor_free(c);
+        spine_free(s);
+        spine_merger_free(m);
+        for (int x = 0; x < NX; x++) {
+            spine_batch_unref(extra[x]);
+            tlist_free(&xl[x]);
+        }
+        tlist_free(&model);
+    }
+}
+
 /* A key of round r's distribution: skewed ones, where the fences are far
  * from evenly spread and a seek's guess from interpolating between them
  * lands far from its target (squares, a few dense clusters far apart,
@@ -723,6 +837,7 @@ int main(void)
         cmocka_unit_test(test_cursor_seeks_forward_over_many_batches),
         cmocka_unit_test(test_cursor_seek_exact_skips_batches),
         cmocka_unit_test(test_cursor_prefetch_changes_nothing),
+        cmocka_unit_test(test_cursor_point_reads),
         cmocka_unit_test(test_cursor_seeks_over_skewed_keys),
         cmocka_unit_test(test_cursor_empty),
     };
