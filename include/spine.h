@@ -509,7 +509,10 @@ bool spine_cursor_seek_exact(spine_cursor *c, const uint8_t *key, size_t klen);
  * may hold the key, keeping no merged order, and val, weight, step_val
  * and rewind_vals read the key's values as before; seek_key and step_key
  * must not be called (asserted) until spine_cursor_rewind, which makes it
- * a merged reader again, at the first key.  Otherwise nothing changes and
+ * a merged reader again, at the first key.  On a point reader,
+ * spine_cursor_prefetch_exact locates its keys (up to 32 bytes long): it
+ * searches them all at once, their cache misses overlapped, and keeps what
+ * it found, so that their seeks then search nothing.  Otherwise nothing changes and
  * it returns whether c already was a point reader.  The answers are the
  * same either way; only their cost differs: a forward seek moves every
  * batch standing below its target and re-orders them, which small

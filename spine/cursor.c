@@ -23,6 +23,11 @@
  */
 #include "spine_int.h"
 
+/* Longest key a point reader's prefetch locates (longer ones are searched
+ * by their seek), and the most hits one prefetch keeps. */
+#define LOC_KEY_MAX 32
+#define LOC_HITS 64
+
 struct spine_cursor {
     size_t nruns;
     unsigned depth;   /* ceil(log2 nruns): matches per leaf fix */
@@ -62,6 +67,19 @@ struct spine_cursor {
      * batch alone; at_key[0..nat_key) are the runs that hold the key, the
      * only ones that stand anywhere meaningful, and there is no tree. */
     bool point;
+    /* A point reader's keys located by its last prefetch (point_locate):
+     * loc[i]'s key (copied), and its hits, the runs that hold it and the
+     * key's first entry in each, loc_run / loc_pos[first, first + n).
+     * Positions in a snapshot never go stale, so any later seek of one of
+     * these keys takes them instead of searching. */
+    struct {
+        uint8_t key[LOC_KEY_MAX];
+        size_t klen;
+        uint32_t first, n;
+    } loc[SPINE_PREFETCH_KEYS];
+    uint32_t nloc, loc_next;
+    uint32_t loc_run[LOC_HITS];
+    size_t loc_pos[LOC_HITS];
     /* The floor (S17): no key in [floor, key) has a value of non-zero
      * weight (with no key valid: no key >= floor has), so a seek to a
      * target in [floor, key] lands on key.  Kept by seeks (the target) and
@@ -840,7 +858,9 @@ static bool seek_exact_forward(spine_cursor *c, const uint8_t *key, size_t klen,
     }
     spine_run *runs = c->runs;
     uint32_t *mv = c->mv, *gone = c->at_key; /* at_key: scratch, the key is left */
-    uint64_t h = spine_filter_hash(key, klen);
+    spine_filter_probe fp;
+    spine_filter_probe_init(&fp, spine_filter_hash(key, klen));
+    uint64_t h = fp.h;
     size_t nc = 0;
     for (size_t r = 0; r < c->nruns; r++) {
         spine_run *run = &runs[r];
@@ -858,7 +878,7 @@ static bool seek_exact_forward(spine_cursor *c, const uint8_t *key, size_t klen,
          * find the key next to where the run stands, on lines its last
          * search touched, which costs less than asking the filter, a line
          * at a random place. */
-        if (c->near[r] || spine_filter_may_hold(runs[r].b, h)) {
+        if (c->near[r] || spine_filter_probe_may_hold(runs[r].b, &fp)) {
             mv[nm++] = r; /* nm <= i: in place */
             if (c->lazy[r]) {
                 c->lazy[r] = 0;
@@ -910,6 +930,30 @@ static bool seek_exact_forward(spine_cursor *c, const uint8_t *key, size_t klen,
     return false;
 }
 
+/* Fetches the lines of [p, p + len) into the cache (len > 0). */
+static inline void prefetch_span(const void *p, size_t len)
+{
+    uintptr_t a = (uintptr_t)p & ~(uintptr_t)63, e = (uintptr_t)p + len;
+    for (; a < e; a += 64)
+        __builtin_prefetch((const void *)a);
+}
+
+/* True if entry i of b has key key[0..klen), whose first 8 bytes (or all
+ * of them, zero-padded) are kpfx.  Keys of 8 bytes and more compare their
+ * first 8 bytes as one integer before calling memcmp on the rest. */
+static inline bool key_eq_at(const spine_batch *b, size_t i, const uint8_t *key, size_t klen,
+                             uint64_t kpfx)
+{
+    if (b->klen[i] != klen)
+        return false;
+    const uint8_t *e = b->data + b->off[i];
+    if (klen < 8)
+        return spine_mem_eq(e, key, klen);
+    uint64_t p;
+    memcpy(&p, e, 8);
+    return __builtin_bswap64(p) == kpfx && spine_mem_eq(e + 8, key + 8, klen - 8);
+}
+
 /* ---- Point reads -------------------------------------------------------------
  *
  * A few keys far apart in a large snapshot (a commit of a few rows probing
@@ -941,6 +985,7 @@ bool spine_cursor_expect_exact(spine_cursor *c, size_t nkeys)
         return c->point;
     c->point = true;
     c->nat_key = 0;
+    c->nloc = c->loc_next = 0;
     c->key_valid = c->val_valid = c->first_val = c->missed = false;
     c->floor_valid = false;
     c->key = c->val = NULL;
@@ -1053,21 +1098,276 @@ static size_t point_search(const spine_batch *b, const uint8_t *key, size_t klen
     return lo;
 }
 
+/* One (key, batch) search of point_locate: the first entry >= key in
+ * batch b, by rounds (the fences as point_search, then the stretch by
+ * bisection); stage FENCES, ENTRIES or done. */
+typedef struct loc_pair {
+    const spine_batch *b;
+    const uint8_t *key;
+    size_t klen;
+    uint64_t kp, fk;     /* the key's prefix, its fence key */
+    size_t lo, hi;       /* fences: the first >= fk in [lo, hi]; entries: in [lo, hi] */
+    uint64_t vlo, vhi;   /* fence values at or below lo, at or above hi */
+    uint32_t run, key_i; /* its run, its key's index in the group */
+    uint8_t stage, ip;
+} loc_pair;
+
+enum { LOC_FENCES, LOC_ENTRIES, LOC_DONE };
+
+/* Starts pair p: its fences' search, or (a small batch, or a key outside
+ * the batch's fence range) its entries'. */
+static void loc_start(loc_pair *p)
+{
+    const spine_batch *b = p->b;
+    p->lo = 0;
+    p->hi = b->n;
+    p->stage = LOC_ENTRIES;
+    if (!spine_batch_use_fences(b))
+        return;
+    int where = spine_fence_key(b, p->key, p->klen, &p->fk);
+    if (where != 0) {
+        p->lo = p->hi = where < 0 ? 0 : b->n;
+        p->stage = LOC_DONE;
+        return;
+    }
+    const spine_fence *fence = spine_batch_fences(b);
+    p->hi = spine_fence_count(b->n);
+    p->vlo = fence[0].key;
+    p->vhi = fence[p->hi - 1].key;
+    p->ip = INTERP_ROUNDS;
+    p->stage = LOC_FENCES;
+}
+
+/* The probes p's next step reads: fetched one round ahead. */
+static void loc_fetch(const loc_pair *p)
+{
+    const spine_batch *b = p->b;
+    if (p->stage == LOC_FENCES) {
+        const spine_fence *fence = spine_batch_fences(b);
+        size_t lo = p->lo, hi = p->hi;
+        if (p->ip > 0 && hi - lo > 2 * FENCES_PER_LINE) {
+            size_t g = lo, gl, gh;
+            if (p->fk >= p->vhi)
+                g = hi - 1;
+            else if (p->fk > p->vlo)
+                g = lo + (size_t)((unsigned __int128)(p->fk - p->vlo) * (hi - lo) /
+                                  (p->vhi - p->vlo));
+            if (g >= hi)
+                g = hi - 1;
+            fence_guards(g, lo, hi, &gl, &gh);
+            __builtin_prefetch(&fence[gl]);
+            __builtin_prefetch(&fence[g]);
+            __builtin_prefetch(&fence[gh]);
+        } else if (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            __builtin_prefetch(&fence[mid]);
+            __builtin_prefetch(&fence[(lo + mid) / 2]);
+            __builtin_prefetch(&fence[(mid + 1 + hi) / 2]);
+        }
+    } else if (p->stage == LOC_ENTRIES && p->lo < p->hi) {
+        size_t mid = (p->lo + p->hi) / 2;
+        __builtin_prefetch(b->data + b->off[mid]);
+    }
+}
+
+/* One step of p on the lines loc_fetch fetched. */
+static void loc_step(loc_pair *p)
+{
+    const spine_batch *b = p->b;
+    if (p->stage == LOC_FENCES) {
+        const spine_fence *fence = spine_batch_fences(b);
+        uint64_t k = p->fk;
+        size_t lo = p->lo, hi = p->hi;
+        if (p->ip > 0 && hi - lo > 2 * FENCES_PER_LINE) {
+            size_t g = lo, gl, gh;
+            if (k >= p->vhi)
+                g = hi - 1;
+            else if (k > p->vlo)
+                g = lo + (size_t)((unsigned __int128)(k - p->vlo) * (hi - lo) / (p->vhi - p->vlo));
+            if (g >= hi)
+                g = hi - 1;
+            fence_guards(g, lo, hi, &gl, &gh);
+            uint64_t fl = fence[gl].key, fa = fence[g].key, fh = fence[gh].key;
+            if (fl >= k) {
+                p->hi = gl;
+                p->vhi = fl;
+            } else if (fa >= k) {
+                p->lo = gl + 1;
+                p->vlo = fl;
+                p->hi = g;
+                p->vhi = fa;
+            } else if (fh >= k) {
+                p->lo = g + 1;
+                p->vlo = fa;
+                p->hi = gh;
+                p->vhi = fh;
+            } else {
+                p->lo = gh + 1;
+                p->vlo = fh;
+            }
+            p->ip--;
+        } else if (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (fence[mid].key < k)
+                p->lo = mid + 1;
+            else
+                p->hi = mid;
+        }
+        if (p->lo >= p->hi) {
+            /* The fences are done: the stretch, its offsets and key
+             * lengths fetched for the bisection of its entries. */
+            size_t from, to;
+            spine_fence_stretch(b, p->lo, k, &from, &to);
+            p->lo = from;
+            p->hi = to;
+            p->stage = LOC_ENTRIES;
+            if (from < to) {
+                prefetch_span(&b->off[from], (to + 1 - from) * sizeof *b->off);
+                prefetch_span(&b->klen[from], (to - from) * sizeof *b->klen);
+            }
+        }
+        return;
+    }
+    if (p->lo < p->hi) {
+        size_t mid = (p->lo + p->hi) / 2;
+        if (key_cmp_at(b, mid, p->key, p->klen, p->kp) < 0)
+            p->lo = mid + 1;
+        else
+            p->hi = mid;
+    }
+    if (p->lo >= p->hi)
+        p->stage = LOC_DONE;
+}
+
+/* spine_cursor_prefetch_exact for a point reader: locates the group's
+ * keys, all of them at once.  Round one fetches every (key, batch) filter
+ * block; round two asks the filters and starts a search for each pair a
+ * filter lets through (every batch without a filter too); each later
+ * round fetches every live pair's next probes, then steps each on what it
+ * fetched, so that the misses of all keys and batches overlap.  The
+ * positions found (the key's first entry in each batch that holds it) are
+ * kept in loc[], and the key's seek takes them without asking a filter or
+ * searching: each search is made once. */
+static size_t point_locate(spine_cursor *c, const spine_batch *keys, size_t from)
+{
+    struct {
+        const uint8_t *key;
+        size_t klen, at;
+        spine_filter_probe fp;
+    } k[SPINE_PREFETCH_KEYS];
+    size_t nk = 0, end = from;
+    for (; end < keys->n && nk < SPINE_PREFETCH_KEYS; end = spine_batch_key_end(keys, end)) {
+        k[nk].at = end;
+        k[nk].key = spine_batch_key(keys, end, &k[nk].klen);
+        spine_filter_probe_init(&k[nk].fp, spine_filter_hash(k[nk].key, k[nk].klen));
+        nk++;
+    }
+    for (size_t j = 0; j < nk; j++)
+        for (size_t r = 0; r < c->nruns; r++)
+            if (c->runs[r].b->filter != NULL)
+                __builtin_prefetch(spine_filter_block(c->runs[r].b, k[j].fp.h));
+    loc_pair pr[LOC_HITS];
+    size_t np = 0, nloc = 0;
+    for (size_t j = 0; j < nk; j++) {
+        if (k[j].klen > LOC_KEY_MAX)
+            continue; /* its seek searches */
+        size_t np0 = np;
+        bool full = false;
+        for (size_t r = 0; r < c->nruns && !full; r++) {
+            const spine_batch *b = c->runs[r].b;
+            if (!spine_filter_probe_may_hold(b, &k[j].fp))
+                continue;
+            if (np == LOC_HITS) {
+                full = true;
+                break;
+            }
+            loc_pair *p = &pr[np++];
+            p->b = b;
+            p->key = k[j].key;
+            p->klen = k[j].klen;
+            p->kp = spine_entry_pfx(k[j].key, k[j].klen);
+            p->run = (uint32_t)r;
+            p->key_i = (uint32_t)nloc;
+            loc_start(p);
+        }
+        if (full) {
+            np = np0; /* this key and the rest: the next call */
+            end = j > 0 ? k[j].at : spine_batch_key_end(keys, k[0].at);
+            break;
+        }
+        memcpy(c->loc[nloc].key, k[j].key, k[j].klen);
+        c->loc[nloc].klen = k[j].klen;
+        nloc++;
+    }
+    for (bool live = np > 0; live;) {
+        live = false;
+        for (size_t i = 0; i < np; i++)
+            if (pr[i].stage != LOC_DONE)
+                loc_fetch(&pr[i]);
+        for (size_t i = 0; i < np; i++)
+            if (pr[i].stage != LOC_DONE) {
+                loc_step(&pr[i]);
+                live |= pr[i].stage != LOC_DONE;
+            }
+    }
+    /* The hits, key by key (pairs were made key by key). */
+    uint32_t nh = 0;
+    for (size_t i = 0, q = 0; q < nloc; q++) {
+        c->loc[q].first = nh;
+        for (; i < np && pr[i].key_i == q; i++) {
+            const loc_pair *p = &pr[i];
+            if (p->lo < p->b->n && key_eq_at(p->b, p->lo, p->key, p->klen, p->kp)) {
+                c->loc_run[nh] = p->run;
+                c->loc_pos[nh] = p->lo;
+                nh++;
+            }
+        }
+        c->loc[q].n = nh - c->loc[q].first;
+    }
+    c->nloc = (uint32_t)nloc;
+    c->loc_next = 0;
+    return end;
+}
+
+/* The index in loc[] of key, if the last prefetch located it, else -1:
+ * the next one in order first (seeks follow the delta), then any. */
+static long loc_find(const spine_cursor *c, const uint8_t *key, size_t klen)
+{
+    for (uint32_t t = 0; t < c->nloc; t++) {
+        uint32_t q = (c->loc_next + t) % c->nloc;
+        if (c->loc[q].klen == klen && memcmp(c->loc[q].key, key, klen) == 0)
+            return (long)q;
+    }
+    return -1;
+}
+
 /* The exact seek of a point reader: any order of targets. */
 static bool point_seek(spine_cursor *c, const uint8_t *key, size_t klen, uint64_t kp)
 {
-    uint64_t h = spine_filter_hash(key, klen);
     spine_run *runs = c->runs;
     size_t nat = 0;
-    for (size_t r = 0; r < c->nruns; r++) {
-        spine_run *run = &runs[r];
-        if (!spine_filter_may_hold(run->b, h))
-            continue;
-        run->pos = point_search(run->b, key, klen, kp);
-        spine_run_load(run);
-        if (spine_run_key_eq(run, key, klen, kp)) {
-            c->lo[r] = run->pos;
-            c->at_key[nat++] = (uint32_t)r;
+    long q = c->nloc > 0 ? loc_find(c, key, klen) : -1;
+    if (q >= 0) {
+        for (uint32_t i = c->loc[q].first; i < c->loc[q].first + c->loc[q].n; i++) {
+            uint32_t r = c->loc_run[i];
+            runs[r].pos = c->lo[r] = c->loc_pos[i];
+            spine_run_load(&runs[r]);
+            c->at_key[nat++] = r;
+        }
+        c->loc_next = (uint32_t)q + 1 < c->nloc ? (uint32_t)q + 1 : 0;
+    } else {
+        spine_filter_probe fp;
+        spine_filter_probe_init(&fp, spine_filter_hash(key, klen));
+        for (size_t r = 0; r < c->nruns; r++) {
+            spine_run *run = &runs[r];
+            if (!spine_filter_probe_may_hold(run->b, &fp))
+                continue;
+            run->pos = point_search(run->b, key, klen, kp);
+            spine_run_load(run);
+            if (spine_run_key_eq(run, key, klen, kp)) {
+                c->lo[r] = run->pos;
+                c->at_key[nat++] = (uint32_t)r;
+            }
         }
     }
     c->nat_key = nat;
@@ -1178,19 +1478,12 @@ typedef struct pf_pair {
     const uint8_t *key;
     size_t klen;
     uint64_t fk;     /* the key's fence key */
-    size_t pos;      /* where the run stands; SIZE_MAX: nowhere (a point seek) */
+    size_t pos;      /* where the run stands */
     size_t lo, hi, step, g;
     uint64_t vlo, vhi;
     uint8_t ip, ready, guessed;
 } pf_pair;
 
-/* Fetches the lines of [p, p + len) into the cache (len > 0). */
-static inline void prefetch_span(const void *p, size_t len)
-{
-    uintptr_t a = (uintptr_t)p & ~(uintptr_t)63, e = (uintptr_t)p + len;
-    for (; a < e; a += 64)
-        __builtin_prefetch((const void *)a);
-}
 
 /* Entries [from, to) of b (a batch with fences) may hold the key:
  * fetches their offsets, key lengths, weights and bytes (whose bounds the
@@ -1295,7 +1588,7 @@ static bool pf_fences(pf_pair *p)
     }
     size_t from, to;
     spine_fence_stretch(p->b, p->lo, k, &from, &to);
-    if (p->pos != SIZE_MAX && from <= p->pos)
+    if (from <= p->pos)
         from = p->pos + 1;
     if (from < to && to - from <= 2 * SPINE_FENCE)
         pf_stretch(p->b, from, to);
@@ -1317,25 +1610,6 @@ static bool pf_start(pf_pair *p)
     return pf_fences(p);
 }
 
-/* As pf_start, for a point reader's seek, which searches the whole batch:
- * interpolation over all the fences from the first round (p->pos is
- * SIZE_MAX). */
-static bool pf_start_whole(pf_pair *p)
-{
-    if (spine_fence_key(p->b, p->key, p->klen, &p->fk) != 0)
-        return false;
-    const spine_fence *fence = spine_batch_fences(p->b);
-    p->lo = 0;
-    p->hi = spine_fence_count(p->b->n);
-    p->step = 0;
-    p->ip = INTERP_ROUNDS;
-    p->vlo = fence[0].key;
-    p->vhi = fence[p->hi - 1].key;
-    p->ready = 0;
-    p->guessed = 0;
-    return pf_fences(p);
-}
-
 /* Follows pairs pr[0..np) through their later rounds: each advances every
  * live pair by one round of misses, issued before the next pair's are
  * read; done pairs drop out. */
@@ -1350,58 +1624,6 @@ static void pf_rounds(pf_pair *pr, size_t np)
         }
         np = live;
     }
-}
-
-/* spine_cursor_prefetch_exact for a point reader: every key asks every
- * batch's filter (round one fetches all those blocks), and searches each
- * large batch that may hold it from scratch (the pairs, as in the merged
- * reader's prefetch, from round two on). */
-static size_t point_prefetch(spine_cursor *c, const spine_batch *keys, size_t from)
-{
-    struct {
-        const uint8_t *key;
-        size_t klen, at;
-        uint64_t h;
-    } k[SPINE_PREFETCH_KEYS];
-    size_t nk = 0, end = from;
-    for (; end < keys->n && nk < SPINE_PREFETCH_KEYS; end = spine_batch_key_end(keys, end)) {
-        k[nk].at = end;
-        k[nk].key = spine_batch_key(keys, end, &k[nk].klen);
-        k[nk].h = spine_filter_hash(k[nk].key, k[nk].klen);
-        nk++;
-    }
-    for (size_t j = 0; j < nk; j++)
-        for (size_t r = 0; r < c->nruns; r++)
-            if (c->runs[r].b->filter != NULL)
-                __builtin_prefetch(spine_filter_block(c->runs[r].b, k[j].h));
-    pf_pair pr[PF_PAIRS];
-    size_t np = 0;
-    for (size_t j = 0; j < nk; j++) {
-        size_t np0 = np;
-        bool full = false;
-        for (size_t r = 0; r < c->nruns; r++) {
-            const spine_batch *b = c->runs[r].b;
-            if (b->n < PF_MIN_ENTRIES || !spine_filter_may_hold(b, k[j].h))
-                continue;
-            if (np == PF_PAIRS) {
-                full = true;
-                break;
-            }
-            pf_pair *p = &pr[np];
-            p->b = b;
-            p->key = k[j].key;
-            p->klen = k[j].klen;
-            p->pos = SIZE_MAX;
-            np += pf_start_whole(p);
-        }
-        if (full && j > 0) {
-            np = np0;
-            end = k[j].at;
-            break;
-        }
-    }
-    pf_rounds(pr, np);
-    return end;
 }
 
 /* True if an exact seek to key now would search run r, as far as the
@@ -1423,7 +1645,7 @@ size_t spine_cursor_prefetch_exact(spine_cursor *c, const spine_batch *keys, siz
     if (keys == NULL || from >= keys->n)
         return keys == NULL ? from : keys->n;
     if (c->point)
-        return point_prefetch(c, keys, from);
+        return point_locate(c, keys, from);
     struct {
         const uint8_t *key;
         size_t klen, at; /* at: the key's first entry in keys */
@@ -1510,21 +1732,6 @@ const uint8_t *spine_cursor_key(const spine_cursor *c, size_t *klen_out)
     return c->missed ? NULL : c->key;
 }
 
-/* True if entry i of b has key key[0..klen), whose first 8 bytes (or all
- * of them, zero-padded) are kpfx.  Keys of 8 bytes and more compare their
- * first 8 bytes as one integer before calling memcmp on the rest. */
-static inline bool key_eq_at(const spine_batch *b, size_t i, const uint8_t *key, size_t klen,
-                             uint64_t kpfx)
-{
-    if (b->klen[i] != klen)
-        return false;
-    const uint8_t *e = b->data + b->off[i];
-    if (klen < 8)
-        return spine_mem_eq(e, key, klen);
-    uint64_t p;
-    memcpy(&p, e, 8);
-    return __builtin_bswap64(p) == kpfx && spine_mem_eq(e + 8, key + 8, klen - 8);
-}
 
 /* First entry after i whose key is not key, given that entry i has the
  * key.  Gallops, so stepping over a key with few values costs O(1) and one

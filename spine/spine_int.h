@@ -213,6 +213,32 @@ static inline bool spine_filter_may_hold(const spine_batch *b, uint64_t h)
     return miss == 0;
 }
 
+/* A key's filter bits, word by word: the same in every batch (only the
+ * block differs), so a key asked of many batches computes them once. */
+typedef struct spine_filter_probe {
+    uint64_t h;
+    uint64_t bits[SPINE_FILTER_WORDS];
+} spine_filter_probe;
+
+static inline void spine_filter_probe_init(spine_filter_probe *p, uint64_t h)
+{
+    p->h = h;
+    for (unsigned i = 0; i < SPINE_FILTER_WORDS; i++)
+        p->bits[i] = spine_filter_bits(h, i);
+}
+
+/* spine_filter_may_hold with the bits computed. */
+static inline bool spine_filter_probe_may_hold(const spine_batch *b, const spine_filter_probe *p)
+{
+    if (b->filter == NULL)
+        return true;
+    const uint64_t *blk = spine_filter_block(b, p->h);
+    uint64_t miss = 0;
+    for (unsigned i = 0; i < SPINE_FILTER_WORDS; i++)
+        miss |= p->bits[i] & ~blk[i];
+    return miss == 0;
+}
+
 /* ---- Batch writer -------------------------------------------------------- */
 
 /* Writable views of a batch under construction.  A batch is written once,
