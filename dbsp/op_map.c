@@ -194,6 +194,7 @@ static ivm_rc map_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch **out)
                 spine_value_encode(&s->out_vals[sg->from], dst);
             dst += s->seg_len[g];
         }
+        bool larger = false;
         if (s->lead && in->w[i] != 0) {
             size_t pl = off[s->seg[0].to];
             if (nout > 0 && (pl != lead_len || !same_bytes(row, lead, pl))) {
@@ -204,12 +205,17 @@ static ivm_rc map_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch **out)
                     break;
                 }
                 s->runs[s->nruns++] = nout;
+                /* A new run's row is larger than every row before it
+                 * (their leading columns are smaller): the builder need
+                 * not compare it to know the order. */
+                larger = true;
             }
             lead = row;
             lead_len = pl;
             nout++;
         }
-        rc = spine_builder_commit(b, klen, olen, in->w[i]);
+        rc = larger ? spine_builder_commit_larger(b, klen, olen, in->w[i])
+                    : spine_builder_commit(b, klen, olen, in->w[i]);
         /* Values computed for this row are encoded: scratch may go. */
         dbsp_ctx_scratch_check(c);
     }

@@ -1,9 +1,10 @@
 /*
  * row.c: the row encoding: typed values to memcomparable bytes and back
  * (spine_row_* including spine_row_split, spine_value_encode and its
- * _checked form for input, spine_col_len, spine_col_decode,
- * spine_text_valid).  A row here is only a sequence of self-describing
- * columns; this file knows no schema and allocates nothing.  Encoding
+ * _checked form for input, spine_row_encode_as for input whose classes
+ * the caller names, spine_col_len, spine_col_decode, spine_text_valid).
+ * A row here is only a sequence of self-describing columns; this file
+ * knows no schema and allocates nothing.  Encoding
  * trusts its values (text without NUL: input paths check it); decoding
  * trusts nothing: every length is checked against the end of the buffer,
  * and bytes the encoder would never write (unknown tags, NaN, -0.0,
@@ -231,6 +232,51 @@ uint32_t spine_row_encode_checked(const ivm_value *vals, const uint32_t *cols, u
         }
     }
     return n;
+}
+
+bool spine_row_encode_as(const ivm_value *vals, const uint32_t *cols, uint32_t n,
+                         const ivm_type *types, uint8_t *out, size_t cap, size_t *len_out)
+{
+    /* Each value is tested for its class and for room in the one pass
+     * that encodes it: a pass to size the row first, then this one, made
+     * two walks over every value of a push. */
+    uint8_t *q = out;
+    size_t room = cap;
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t c = cols != NULL ? cols[k] : k;
+        const ivm_value *v = &vals[c];
+        if (v->type != types[c])
+            return false;
+        if (v->type == IVM_TINT) {
+            if (room < 9)
+                return false;
+            q[0] = SPINE_TAG_INT;
+            put_be64(q + 1, (uint64_t)v->u.i ^ SIGN_BIT);
+            q += 9;
+            room -= 9;
+        } else if (v->type == IVM_TTEXT) {
+            size_t tn = v->u.s.n;
+            if (room < tn + 2)
+                return false;
+            q[0] = SPINE_TAG_TEXT;
+            if (!copy_text_checked(q + 1, v->u.s.p, tn))
+                return false;
+            q[1 + tn] = 0x00;
+            q += tn + 2;
+            room -= tn + 2;
+        } else if (v->type == IVM_TREAL && !isnan(v->u.r)) {
+            if (room < 9)
+                return false;
+            q[0] = SPINE_TAG_REAL;
+            put_be64(q + 1, real_to_key(v->u.r));
+            q += 9;
+            room -= 9;
+        } else {
+            return false; /* NULL, NaN: the general path */
+        }
+    }
+    *len_out = (size_t)(q - out);
+    return true;
 }
 
 size_t spine_row_size(const ivm_value *vals, uint32_t n)

@@ -463,6 +463,61 @@ static void test_row_encode_checked_every_length(void **state)
     assert_int_equal(got[len], 0xee);
 }
 
+/* spine_row_encode_as: the bytes spine_row_encode writes when every value
+ * is of its class and fits; false (nothing promised) on a class that
+ * differs, NULL, NaN, a NUL byte, or one byte too few, whatever the
+ * column where it happens; and never a byte written past cap. */
+static void test_row_encode_as_matches_encode(void **state)
+{
+    (void)state;
+    ivm_value row[5] = {ivm_value_int(-7), tv("0123456789abcdefXYZ"), ivm_value_real(-0.0),
+                        tv("ab"), ivm_value_int(INT64_MAX)};
+    ivm_type types[5] = {IVM_TINT, IVM_TTEXT, IVM_TREAL, IVM_TTEXT, IVM_TINT};
+    uint32_t cols[2] = {3, 0};
+    uint8_t want[128], got[128];
+    size_t wlen = enc(row, 5, want), len = 0;
+    for (size_t cap = 0; cap <= wlen + 1; cap++) {
+        memset(got, 0xee, sizeof got);
+        len = 12345;
+        bool ok = spine_row_encode_as(row, NULL, 5, types, got, cap, &len);
+        assert_int_equal(ok, cap >= wlen);
+        if (ok) {
+            assert_int_equal(len, wlen);
+            assert_memory_equal(got, want, wlen);
+        } else {
+            assert_int_equal(len, 12345);
+        }
+        for (size_t i = cap; i < sizeof got; i++)
+            assert_int_equal(got[i], 0xee);
+    }
+    /* Chosen columns, in the order given (a key). */
+    ivm_value key[2] = {row[3], row[0]};
+    size_t klen = enc(key, 2, want);
+    assert_true(spine_row_encode_as(row, cols, 2, types, got, sizeof got, &len));
+    assert_int_equal(len, klen);
+    assert_memory_equal(got, want, klen);
+    /* Anything the general path must see, in every column. */
+    for (uint32_t c = 0; c < 5; c++) {
+        ivm_value bad[5];
+        for (int k = 0; k < 4; k++) {
+            memcpy(bad, row, sizeof bad);
+            if (k == 0)
+                bad[c] = ivm_value_null();
+            else if (k == 1)
+                bad[c] = types[c] == IVM_TINT ? ivm_value_real(1.0) : ivm_value_int(1);
+            else if (k == 2 && types[c] == IVM_TTEXT)
+                bad[c] = ivm_value_text(c == 1 ? "0123456789abcdef\0YZ" : "a\0", c == 1 ? 19 : 2);
+            else if (k == 3 && types[c] == IVM_TREAL)
+                bad[c] = ivm_value_real(NAN);
+            else
+                continue;
+            len = 12345;
+            assert_false(spine_row_encode_as(bad, NULL, 5, types, got, sizeof got, &len));
+            assert_int_equal(len, 12345);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -477,6 +532,7 @@ int main(void)
         cmocka_unit_test(test_row_split_finds_columns),
         cmocka_unit_test(test_row_text_end_every_length),
         cmocka_unit_test(test_row_encode_checked_every_length),
+        cmocka_unit_test(test_row_encode_as_matches_encode),
     };
     return cmocka_run_group_tests_name("spine/row", tests, NULL, NULL);
 }
