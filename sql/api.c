@@ -667,7 +667,16 @@ static ivm_rc push_row(ivm_input *in, const ivm_value *row, uint32_t ncols, int6
             len = klen + rowlen;
             if (t->npk == 0)
                 klen = len;
-            return stage_entry(in, t, ent, klen, len, row, w, true, err);
+            if (w < 0 || t->npk > 0 || t->nuniqs > 0)
+                return stage_entry(in, t, ent, klen, len, row, w, true, err);
+            /* An insert into a multiset: stage_entry would check nothing
+             * and keep no slot (tag 0 is kept lazily); only commit. */
+            ivm_rc rc = spine_builder_commit(&in->b, klen, len, w);
+            if (rc == IVM_OK) {
+                in->nstaged++;
+                in->db->in_txn = true;
+            }
+            return rc;
         }
     }
     const ivm_value *vals;
