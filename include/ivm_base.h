@@ -75,7 +75,10 @@ bool ivm_grow_cap(size_t cap, size_t need, size_t elem, size_t *ncap_out);
 #ifdef NDEBUG
 #define IVM_ASSERT(cond) ((void)0)
 #else
-void ivm_assert_fail(const char *expr, const char *file, int line);
+/* Prints the failed assertion and aborts: it never returns, which lets the
+ * compiler drop tests that an assertion has already made (a check of the
+ * same condition right after one, as input paths keep for NDEBUG). */
+_Noreturn void ivm_assert_fail(const char *expr, const char *file, int line);
 #define IVM_ASSERT(cond) \
     ((cond) ? (void)0 : ivm_assert_fail(#cond, __FILE__, __LINE__))
 #endif

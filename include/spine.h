@@ -81,6 +81,17 @@ size_t spine_value_encode_checked(const ivm_value *v, uint8_t *out);
 uint32_t spine_row_encode_checked(const ivm_value *vals, const uint32_t *cols, uint32_t n,
                                   uint8_t *out);
 
+/* Encodes vals[cols[0]], ..., vals[cols[n - 1]] (cols NULL: vals[0 .. n))
+ * at out as spine_row_encode_checked does, if every value vals[c] is of
+ * class types[c] (INT, TEXT, or REAL other than NaN), its text holds no
+ * NUL byte, and the encoding fits in cap bytes: then *len_out is its
+ * length and the result true.  Otherwise false, with out partly written
+ * and *len_out untouched: the caller takes its general path (conversion,
+ * NULL, the error to report).  For input paths: one pass per row where
+ * sizing it first made two. */
+bool spine_row_encode_as(const ivm_value *vals, const uint32_t *cols, uint32_t n,
+                         const ivm_type *types, uint8_t *out, size_t cap, size_t *len_out);
+
 /* Decodes up to max columns of row[0..len) into out.  Text values point into
  * row (zero copy) and live as long as the row's bytes.  Returns the number of
  * columns decoded, or -1 if the bytes are not a valid encoding. */
@@ -275,6 +286,12 @@ ivm_rc spine_builder_push(spine_builder *b, const uint8_t *key, size_t klen,
  * becomes failed). */
 uint8_t *spine_builder_reserve(spine_builder *b, size_t len);
 ivm_rc spine_builder_commit(spine_builder *b, size_t klen, size_t len, int64_t w);
+/* spine_builder_commit for an entry that the caller knows to be larger
+ * than every entry committed before it (a map's row that starts a new run
+ * of leading columns, whose input rows ascend): recorded as the largest
+ * so far without a comparison.  A wrong promise leaves the batch out of
+ * order (IVM_ASSERT_SLOW checks it where slow checks are on). */
+ivm_rc spine_builder_commit_larger(spine_builder *b, size_t klen, size_t len, int64_t w);
 
 /* Sorts, consolidates and returns the batch (one reference, owned by the
  * caller); the builder is cleared for reuse.  An empty result is a batch with

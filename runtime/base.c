@@ -130,7 +130,7 @@ ivm_rc ivm_grow(void **buf, size_t *cap, size_t need, size_t elem)
 }
 
 #ifndef NDEBUG
-void ivm_assert_fail(const char *expr, const char *file, int line)
+_Noreturn void ivm_assert_fail(const char *expr, const char *file, int line)
 {
     fprintf(stderr, "ivm: assertion failed: %s (%s:%d)\n", expr, file, line);
     abort();

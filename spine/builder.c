@@ -173,7 +173,8 @@ fail:
     return NULL;
 }
 
-ivm_rc spine_builder_commit(spine_builder *b, size_t klen, size_t len, int64_t w)
+/* spine_builder_commit, and with `larger` spine_builder_commit_larger. */
+static inline ivm_rc commit(spine_builder *b, size_t klen, size_t len, int64_t w, bool larger)
 {
     if (b->failed)
         return IVM_NOMEM;
@@ -182,11 +183,20 @@ ivm_rc spine_builder_commit(spine_builder *b, size_t klen, size_t len, int64_t w
         return IVM_INVALID;
     if (w == 0)
         return IVM_OK;
+    /* An entry the caller knows to be larger than every one before is the
+     * new largest, with no comparison (checked where slow checks are on). */
+    IVM_ASSERT_SLOW(!larger || b->n == 0 ||
+                    spine_entry_cmp_raw(b->data + b->off[b->top],
+                                        (size_t)(b->off[b->top + 1] - b->off[b->top]),
+                                        b->klen[b->top], b->data + b->bytes, len,
+                                        (uint32_t)klen) < 0);
+    if (larger) {
+        b->top = b->n;
     /* Order so far: compare with the largest entry before (the last one
      * while all are in order).  One that is smaller comes late: its index
      * is kept, the largest stays; past SPINE_BUILDER_LATE of them nothing
      * more is compared (a sort is due anyway). */
-    if (b->order != SPINE_BUILDER_UNORDERED && b->n > 0) {
+    } else if (b->order != SPINE_BUILDER_UNORDERED && b->n > 0) {
         size_t p = b->top;
         int c = spine_entry_cmp_raw(b->data + b->off[p], (size_t)(b->off[p + 1] - b->off[p]),
                                     b->klen[p], b->data + b->bytes, len, (uint32_t)klen);
@@ -212,6 +222,16 @@ ivm_rc spine_builder_commit(spine_builder *b, size_t klen, size_t len, int64_t w
     b->n++;
     b->off[b->n] = b->bytes;
     return IVM_OK;
+}
+
+ivm_rc spine_builder_commit(spine_builder *b, size_t klen, size_t len, int64_t w)
+{
+    return commit(b, klen, len, w, false);
+}
+
+ivm_rc spine_builder_commit_larger(spine_builder *b, size_t klen, size_t len, int64_t w)
+{
+    return commit(b, klen, len, w, true);
 }
 
 ivm_rc spine_builder_push(spine_builder *b, const uint8_t *key, size_t klen,

@@ -47,6 +47,9 @@ struct ivm_input {
     size_t nstaged;          /* pushes since the last flush */
     size_t tracked;          /* builder entries counted in the tag 0 slots */
     size_t hint;             /* bytes the last flush staged (see push_row) */
+    size_t room;             /* free bytes push_row's one-pass encoding asks
+                                for: twice the largest entry the general
+                                path encoded, at least ROOM_MIN */
     kslot *slots;
     size_t cap, used;
     uint8_t *kbuf;
@@ -57,6 +60,10 @@ struct ivm_input {
     uint8_t *enc, *enc2;     /* encoding scratch */
     size_t enccap, enc2cap;
 };
+
+/* The least free space a push asks of the builder before it encodes a row
+ * in one pass (push_row). */
+#define ROOM_MIN 256
 
 struct ivm_subscription {
     ivm_db *db;
@@ -241,6 +248,7 @@ ivm_rc ivm_input_open(ivm_db *db, const char *name, ivm_input **out, ivm_err *er
         return ivm_err_set(err, IVM_NOMEM, 0, 0, "out of memory");
     in->db = db;
     in->rel_id = r->t->rel.id;
+    in->room = ROOM_MIN;
     spine_builder_init(&in->b);
     /* The batches go to the table's spine, which no exact seek reads (the
      * circuits take the rows again, keys emptied). */
@@ -633,20 +641,50 @@ static ivm_rc push_row(ivm_input *in, const ivm_value *row, uint32_t ncols, int6
     table *t = input_table(in, err);
     if (t == NULL)
         return IVM_SCHEMA;
-    size_t klen, len;
-    const ivm_value *vals;
-    ivm_rc rc = convert_row(in, t, row, ncols, &vals, &klen, &len, err);
-    if (rc != IVM_OK)
-        return rc;
     /* A big builder gives its memory back at every flush: the first push
      * after one takes room for as many bytes as the last flush had, at
      * once, rather than doubling up to it.  Only a hint: without the room
      * (an empty builder, so nothing is lost by clearing it) it goes on. */
-    if (in->b.n == 0 && in->hint > len && spine_builder_reserve(&in->b, in->hint) == NULL)
+    if (in->b.n == 0 && in->hint > 0 && spine_builder_reserve(&in->b, in->hint) == NULL)
         spine_builder_clear(&in->b);
-    /* Encoded straight into the builder's free space: committed there only
-     * if the checks pass, so a failed push leaves the builder as it was. */
-    uint8_t *ent = spine_builder_reserve(&in->b, len);
+    size_t klen, len;
+    uint8_t *ent;
+    /* The common case: every value of its column's class, no NUL, and the
+     * entry fits the builder's free space (room for the largest entry
+     * seen, at least): encoded in one pass, key then row (E3), nothing
+     * converted or sized first.  Anything else, an error included, takes
+     * the general path below from the start, which says what is wrong
+     * exactly as before.  Encoded straight into the builder's free space
+     * either way: committed there only if the checks pass, so a failed
+     * push leaves the builder as it was. */
+    if (ncols == t->ncols && (ent = spine_builder_reserve(&in->b, in->room)) != NULL) {
+        size_t cap = in->b.data_cap - in->b.bytes, rowlen;
+        klen = 0;
+        if ((t->npk == 0 || spine_row_encode_as(row, t->pk, t->npk, t->col_types, ent, cap,
+                                                &klen)) &&
+            spine_row_encode_as(row, NULL, ncols, t->col_types, ent + klen, cap - klen,
+                                &rowlen)) {
+            len = klen + rowlen;
+            if (t->npk == 0)
+                klen = len;
+            if (w < 0 || t->npk > 0 || t->nuniqs > 0)
+                return stage_entry(in, t, ent, klen, len, row, w, true, err);
+            /* An insert into a multiset: stage_entry would check nothing
+             * and keep no slot (tag 0 is kept lazily); only commit. */
+            ivm_rc rc = spine_builder_commit(&in->b, klen, len, w);
+            if (rc == IVM_OK) {
+                in->nstaged++;
+                in->db->in_txn = true;
+            }
+            return rc;
+        }
+    }
+    const ivm_value *vals;
+    ivm_rc rc = convert_row(in, t, row, ncols, &vals, &klen, &len, err);
+    if (rc != IVM_OK)
+        return rc;
+    in->room = IVM_MAX(in->room, 2 * len);
+    ent = spine_builder_reserve(&in->b, len);
     if (ent == NULL)
         return IVM_NOMEM;
     uint32_t bad = encode_entry(t, vals, klen, ent);

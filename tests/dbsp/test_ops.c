@@ -445,6 +445,47 @@ static void test_map_lead_sorts_within_runs(void **state)
     batch_rows = 6;
 }
 
+/* Four INT columns of few values: many rows share their first three. */
+static void gen_four_ints(rng *r, ivm_value *v)
+{
+    for (int c = 0; c < 3; c++)
+        v[c] = ivm_value_int((int64_t)rng_below(r, 3) << (c == 1 ? 40 : 0));
+    v[3] = ivm_value_int(rng_below(r, 6));
+}
+
+/* [#0, #1, #2, -#3]: the output starts with three INT columns of the
+ * input (27 bytes, as Nexmark q0's auction, bidder, price), which its
+ * runs compare as words; the middle one differs only in a byte those
+ * words' first and last do not cover, and -#3 puts each run's rows in
+ * reverse. */
+static void build_map_lead3(dbsp_plan *p, const dbsp_node *in, dbsp_node *out)
+{
+    dbsp_node m;
+    dbsp_expr *e[4] = {col(0), col(1), col(2), op2(DBSP_X_SUB, kint(0), col(3))};
+    assert_int_equal(dbsp_plan_map(p, in[0], 4, e, 0, &m), IVM_OK);
+    assert_int_equal(dbsp_plan_output(p, m, out), IVM_OK);
+}
+
+static void ref_map_lead3(const zset *now, const zset *prev, zset *out)
+{
+    (void)prev;
+    for (size_t i = 0; i < now[0].n; i++) {
+        ivm_value v[4];
+        assert_int_equal(zrow_decode(&now[0].r[i], v, 4), 4);
+        v[3] = ivm_value_int(-v[3].u.i);
+        zset_add_vals(out, v, 4, 0, now[0].r[i].w);
+    }
+}
+
+static void test_map_lead_of_three_ints(void **state)
+{
+    (void)state;
+    prop pr = {1, {{4, 0, gen_four_ints}}, false, build_map_lead3, ref_map_lead3, 17};
+    batch_rows = 200;
+    run_prop(&pr);
+    batch_rows = 6;
+}
+
 /* A predicate on the first column only: rows are read no further, and
  * pass as they are. */
 static void build_filter_first(dbsp_plan *p, const dbsp_node *in, dbsp_node *out)
@@ -2387,6 +2428,7 @@ int main(void)
         cmocka_unit_test(test_map_runs_matches_recomputation),
         cmocka_unit_test(test_map_prefix_matches_recomputation),
         cmocka_unit_test(test_map_lead_sorts_within_runs),
+        cmocka_unit_test(test_map_lead_of_three_ints),
         cmocka_unit_test(test_filter_first_column_matches_recomputation),
         cmocka_unit_test(test_map_filter_shared_subexpressions_match_recomputation),
         cmocka_unit_test(test_fused_chains_match_recomputation),

@@ -458,6 +458,59 @@ static void test_builder_sorts_runs(void **state)
     }
 }
 
+/* spine_builder_commit_larger: the model's entries in runs of 1 to 4, the
+ * first entry pushed of each run (its largest, when a run is pushed in
+ * reverse) committed as larger than all before, the rest compared as
+ * usual; one run in three comes in reverse, so the builder must know the
+ * promised entry as its largest to find the late ones after it. */
+static void test_builder_commit_larger(void **state)
+{
+    (void)state;
+    static const gen_fn gens[] = {gen_long, gen_ints, gen_prefix};
+    rng_seed(33);
+    for (size_t g = 0; g < sizeof gens / sizeof gens[0]; g++) {
+        tlist in = {0}, model = {0};
+        for (int i = 0; i < 600; i++) {
+            uint8_t k[256], v[256];
+            size_t kl, vl;
+            gens[g](k, &kl, v, &vl);
+            tlist_push(&in, k, kl, v, vl, (int64_t)rng_below(3) + 1);
+        }
+        tlist_add(&model, &in, 1);
+        tlist_consolidate(&model);
+        spine_builder bld;
+        spine_builder_init(&bld);
+        size_t nlate = 0;
+        for (size_t i = 0; i < model.n;) {
+            size_t len = 1 + rng_below(4);
+            len = IVM_MIN(len, model.n - i);
+            bool reverse = len > 1 && rng_below(3) == 0 && nlate + len <= SPINE_BUILDER_LATE;
+            for (size_t j = 0; j < len; j++) {
+                const tentry *t = &model.v[reverse ? i + len - 1 - j : i + j];
+                uint8_t *dst = spine_builder_reserve(&bld, t->len);
+                assert_non_null(dst);
+                memcpy(dst, t->e, t->len);
+                assert_int_equal(j == 0 ? spine_builder_commit_larger(&bld, t->klen, t->len, t->w)
+                                        : spine_builder_commit(&bld, t->klen, t->len, t->w),
+                                 IVM_OK);
+            }
+            if (reverse)
+                nlate += len - 1;
+            i += len;
+        }
+        assert_int_equal(bld.order, nlate > 0 ? SPINE_BUILDER_NEARLY : SPINE_BUILDER_ASCENDING);
+        assert_int_equal(bld.nlate, nlate);
+        spine_batch *b = NULL;
+        assert_int_equal(spine_builder_finish(&bld, &b), IVM_OK);
+        assert_int_equal(spine_batch_check(b), IVM_OK);
+        assert_batch_is(b, &model);
+        spine_batch_unref(b);
+        spine_builder_fini(&bld);
+        tlist_free(&in);
+        tlist_free(&model);
+    }
+}
+
 /* Entries in order but for a few that come late: the model's entries in
  * order, up to k of them (k on both sides of SPINE_BUILDER_LATE) held
  * back and pushed after a random later one; in half the builds some
@@ -763,6 +816,7 @@ int main(void)
         cmocka_unit_test(test_builder_notices_order),
         cmocka_unit_test(test_builder_puts_late_entries_in_place),
         cmocka_unit_test(test_builder_sorts_runs),
+        cmocka_unit_test(test_builder_commit_larger),
         cmocka_unit_test(test_builder_keeps_buffers),
         cmocka_unit_test(test_batch_rows),
         cmocka_unit_test(test_builder_keep_and_trim),

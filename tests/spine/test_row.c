@@ -395,6 +395,58 @@ static void test_row_text_end_every_length(void **state)
     }
 }
 
+/* A text that ends a row within 16 bytes of its end is found by reading
+ * the row's last 16 bytes, which hold earlier columns' zero bytes (an INT
+ * 0, a text's terminator, NULL) before it: every length of the last text
+ * after 0 to 20 bytes of such columns, split, decoded and measured, and
+ * the row cut before the terminator refused even though zero bytes sit
+ * in those 16. */
+static void test_row_split_last_text_every_length(void **state)
+{
+    (void)state;
+    static const char bytes[] = {'a', 0x01, (char)0x80, (char)0xff};
+    rng_seed(4);
+    for (size_t n = 0; n <= 40; n++) {
+        for (int shape = 0; shape < 4; shape++) {
+            char t[48];
+            for (size_t i = 0; i < n; i++)
+                t[i] = bytes[rng_below(4)];
+            ivm_value in[4];
+            uint32_t ncols = 0;
+            if (shape >= 1)
+                in[ncols++] = ivm_value_int(0); /* 0x02 0x80 then seven zero bytes */
+            if (shape >= 2)
+                in[ncols++] = tv("");          /* 0x04 0x00 */
+            if (shape >= 3)
+                in[ncols++] = ivm_value_null();
+            in[ncols++] = ivm_value_text(t, (uint32_t)n);
+            uint8_t buf[96];
+            size_t len = enc(in, ncols, buf), off[6];
+            assert_true(spine_row_split(buf, len, ncols, off));
+            assert_int_equal(off[ncols], len);
+            assert_int_equal(off[ncols] - off[ncols - 1], n + 2);
+            assert_int_equal(spine_row_prefix_len(buf, len, ncols), len);
+            ivm_value out[4];
+            assert_int_equal(spine_row_decode(buf, len, out, 4), (int)ncols);
+            assert_int_equal(out[ncols - 1].u.s.n, n);
+            assert_memory_equal(out[ncols - 1].u.s.p, t, n);
+            /* Cut before the terminator: no column there. */
+            assert_false(spine_row_split(buf, len - 1, ncols, off));
+            assert_int_equal(spine_row_prefix_len(buf, len - 1, ncols), 0);
+            assert_int_equal(spine_row_decode(buf, len - 1, out, 4), -1);
+        }
+    }
+    /* An INT cut short anywhere is no column either. */
+    ivm_value two[2] = {tv("abc"), ivm_value_int(-1)};
+    uint8_t buf[32];
+    size_t len = enc(two, 2, buf), off[3];
+    for (size_t cut = 0; cut < len; cut++)
+        assert_int_equal(spine_row_split(buf, cut, 2, off), cut == len);
+    assert_true(spine_row_split(buf, len, 2, off));
+    assert_int_equal(off[1], 5);
+    assert_int_equal(off[2], len);
+}
+
 /* The checked encoders copy text in steps of 16 (SSE2, or two words), 8
  * and 4 bytes, the last one overlapping what was copied: every length
  * around those sizes, several 16-byte steps included, a NUL
@@ -463,6 +515,61 @@ static void test_row_encode_checked_every_length(void **state)
     assert_int_equal(got[len], 0xee);
 }
 
+/* spine_row_encode_as: the bytes spine_row_encode writes when every value
+ * is of its class and fits; false (nothing promised) on a class that
+ * differs, NULL, NaN, a NUL byte, or one byte too few, whatever the
+ * column where it happens; and never a byte written past cap. */
+static void test_row_encode_as_matches_encode(void **state)
+{
+    (void)state;
+    ivm_value row[5] = {ivm_value_int(-7), tv("0123456789abcdefXYZ"), ivm_value_real(-0.0),
+                        tv("ab"), ivm_value_int(INT64_MAX)};
+    ivm_type types[5] = {IVM_TINT, IVM_TTEXT, IVM_TREAL, IVM_TTEXT, IVM_TINT};
+    uint32_t cols[2] = {3, 0};
+    uint8_t want[128], got[128];
+    size_t wlen = enc(row, 5, want), len = 0;
+    for (size_t cap = 0; cap <= wlen + 1; cap++) {
+        memset(got, 0xee, sizeof got);
+        len = 12345;
+        bool ok = spine_row_encode_as(row, NULL, 5, types, got, cap, &len);
+        assert_int_equal(ok, cap >= wlen);
+        if (ok) {
+            assert_int_equal(len, wlen);
+            assert_memory_equal(got, want, wlen);
+        } else {
+            assert_int_equal(len, 12345);
+        }
+        for (size_t i = cap; i < sizeof got; i++)
+            assert_int_equal(got[i], 0xee);
+    }
+    /* Chosen columns, in the order given (a key). */
+    ivm_value key[2] = {row[3], row[0]};
+    size_t klen = enc(key, 2, want);
+    assert_true(spine_row_encode_as(row, cols, 2, types, got, sizeof got, &len));
+    assert_int_equal(len, klen);
+    assert_memory_equal(got, want, klen);
+    /* Anything the general path must see, in every column. */
+    for (uint32_t c = 0; c < 5; c++) {
+        ivm_value bad[5];
+        for (int k = 0; k < 4; k++) {
+            memcpy(bad, row, sizeof bad);
+            if (k == 0)
+                bad[c] = ivm_value_null();
+            else if (k == 1)
+                bad[c] = types[c] == IVM_TINT ? ivm_value_real(1.0) : ivm_value_int(1);
+            else if (k == 2 && types[c] == IVM_TTEXT)
+                bad[c] = ivm_value_text(c == 1 ? "0123456789abcdef\0YZ" : "a\0", c == 1 ? 19 : 2);
+            else if (k == 3 && types[c] == IVM_TREAL)
+                bad[c] = ivm_value_real(NAN);
+            else
+                continue;
+            len = 12345;
+            assert_false(spine_row_encode_as(bad, NULL, 5, types, got, sizeof got, &len));
+            assert_int_equal(len, 12345);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -476,7 +583,9 @@ int main(void)
         cmocka_unit_test(test_row_text_valid_rejects_nul),
         cmocka_unit_test(test_row_split_finds_columns),
         cmocka_unit_test(test_row_text_end_every_length),
+        cmocka_unit_test(test_row_split_last_text_every_length),
         cmocka_unit_test(test_row_encode_checked_every_length),
+        cmocka_unit_test(test_row_encode_as_matches_encode),
     };
     return cmocka_run_group_tests_name("spine/row", tests, NULL, NULL);
 }
