@@ -38,9 +38,11 @@ int main(int argc, char **argv)
          * transactions), per transaction. */
         printf("{\"bench\":\"commit_latency\",\"workers\":%u,\"rows\":%zu,\"s_rows\":%zu,"
                "\"txn_rows\":10,\"txns\":%zu,\"load_s\":%.3f,\"p50_us\":%.1f,\"p99_us\":%.1f,"
+               "\"p50_quarters_us\":[%.1f,%.1f,%.1f,%.1f],"
                "\"p50_vs_load\":%.6f,\"merger_notifies_per_txn\":%.3f,"
                "\"merger_wakes_per_txn\":%.3f,\"merger_naps_per_txn\":%.3f}\n",
                p.workers, p.r_rows, p.s_rows, p.txns, r.load_s, r.p50_us, r.p99_us,
+               r.p50_quarter_us[0], r.p50_quarter_us[1], r.p50_quarter_us[2], r.p50_quarter_us[3],
                r.p50_us / 1e6 / r.load_s,
                (double)(m1.notifies - m0.notifies) / (double)p.txns,
                (double)(m1.wakes - m0.wakes) / (double)p.txns,

@@ -31,6 +31,8 @@ extern const char ja_query[];
 typedef struct ja_result {
     double load_s;          /* loading R and S, the view maintained meanwhile */
     double p50_us, p99_us;  /* one 10-row transaction after the load */
+    double p50_quarter_us[4]; /* p50 of each quarter of the transactions, in
+                                 order: merges reshape the state meanwhile */
     double max_rss_mb;
     bench_sum view;         /* the view's rows at the end */
 } ja_result;
