@@ -331,6 +331,15 @@ ivm_rc spine_batch_merge(const spine_batch *a, const spine_batch *b, spine_batch
 
 /* ---- Budgeted k-way merge ------------------------------------------------ */
 
+/* How many times in a row one input must win before the merge looks for a
+ * stretch of it to copy whole (galloping): GALLOP_AFTER at first and after
+ * every stretch of GALLOP_GAIN entries or more; doubled, up to
+ * GALLOP_AFTER_MAX, after each shorter one, so that inputs that interleave
+ * entry by entry (random keys) soon stop paying for the search. */
+#define GALLOP_AFTER 2
+#define GALLOP_AFTER_MAX 64
+#define GALLOP_GAIN 8
+
 ivm_rc spine_merge_init(spine_merge *mg, const spine_batch *const *in, size_t k, bool filter)
 {
     size_t ncap = 0, bcap = 0;
@@ -356,6 +365,7 @@ ivm_rc spine_merge_init(spine_merge *mg, const spine_batch *const *in, size_t k,
     }
     mg->k = k;
     mg->left = ncap;
+    mg->gallop_after = GALLOP_AFTER;
     for (size_t r = 0; r < k; r++) {
         mg->runs[r].b = in[r];
         mg->runs[r].pos = 0;
@@ -384,18 +394,6 @@ static inline bool entry_before_run(const spine_batch *b, size_t i, const spine_
     return spine_entry_cmp_raw(e, len, b->klen[i], y->e, y->len, y->klen) < 0;
 }
 
-/* True if run r stands on the same entry as (e, len, klen), whose
- * prefixes are pfx and pfx2 (spine_run_same with the second prefix
- * compared too: rows that start with a small integer share their first 8
- * bytes and mostly differ in the next 8, which settles it without a call
- * to memcmp). */
-static inline bool run_same(const spine_run *r, const uint8_t *e, size_t len, uint32_t klen,
-                            uint64_t pfx, uint64_t pfx2)
-{
-    return r->e != NULL && r->pfx == pfx && r->pfx2 == pfx2 && r->len == len &&
-           r->klen == klen && (len <= 16 || spine_mem_eq(r->e + 16, e + 16, len - 16));
-}
-
 /* Appends entries [from, to) of batch b whole: the data and the weights
  * and key lengths as blocks, the offsets moved by one constant.  The input
  * is consolidated (S3, S4) and the stretch meets no equal entry of another
@@ -417,10 +415,6 @@ static void put_stretch(spine_batch_mut *m, const spine_batch *b, size_t from, s
     m->n += cnt;
     m->bytes += bytes;
 }
-
-/* The winners of a merge in a row that come from one input before the
- * merge looks for a stretch of that input to copy whole (galloping). */
-#define GALLOP_AFTER 2
 
 /* Run r has won: if its entry is strictly smaller than every other run's,
  * finds the stretch of r's entries, from its position, that are all
@@ -484,17 +478,20 @@ bool spine_merge_step(spine_merge *mg, size_t budget)
     unsigned wins = 0;          /* how many in a row it has won */
     while (mg->left > 0 && read < budget) {
         uint32_t r = mg->tree[0];
-        if (r == last && ++wins >= GALLOP_AFTER) {
+        if (r != last) {
+            last = r;
+            wins = 0;
+        } else if (++wins >= mg->gallop_after) {
             size_t taken = gallop(mg, r, budget - read);
+            mg->gallop_after = taken >= GALLOP_GAIN ? GALLOP_AFTER
+                               : mg->gallop_after < GALLOP_AFTER_MAX ? 2 * mg->gallop_after
+                                                                      : GALLOP_AFTER_MAX;
             if (taken > 0) {
                 read += taken;
                 mg->left -= taken;
                 wins = 0; /* the run now stands on an entry that may lose */
                 continue;
             }
-        } else if (r != last) {
-            last = r;
-            wins = 0;
         }
         /* The winner's entry, then every run standing on the same entry:
          * each input holds it at most once (S3), so at most k of them,
@@ -503,7 +500,7 @@ bool spine_merge_step(spine_merge *mg, size_t budget)
         const uint8_t *e = top->e;
         size_t len = top->len;
         uint32_t klen = top->klen;
-        uint64_t pfx = top->pfx, pfx2 = top->pfx2;
+        uint64_t pfx = top->pfx;
         int64_t w = 0;
         do {
             w = spine_weight_add(w, top->b->w[top->pos]);
@@ -514,7 +511,7 @@ bool spine_merge_step(spine_merge *mg, size_t budget)
             mg->left--;
             r = mg->tree[0];
             top = &runs[r];
-        } while (run_same(top, e, len, klen, pfx, pfx2));
+        } while (spine_run_same(top, e, len, klen, pfx));
         if (w != 0) /* keeps S4: a retraction cancels its insertion */
             spine_mut_put(m, e, len, klen, w);
     }

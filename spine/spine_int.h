@@ -541,6 +541,7 @@ typedef struct spine_merge {
     size_t k;
     size_t left;      /* input entries not yet read */
     size_t read;      /* input entries read so far */
+    uint32_t gallop_after; /* wins in a row before a stretch is sought */
     spine_batch_mut out;
 } spine_merge;
 
