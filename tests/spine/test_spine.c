@@ -311,6 +311,18 @@ static void test_spine_merge_stretches_in_slices(void **state)
     assert_true(calls >= 4000 / 10);
     check_spine(s, &model, 8);
 
+    /* A merge large enough that its output's pages are mapped ahead of
+     * each slice (batch.c, populate_ahead), in slices of odd sizes, with
+     * inputs that interleave in part: what earlier slices wrote stays. */
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(spine_insert_take(s, key_range(&model, 10000 + 15000 * (i % 2) + 7 * i,
+                                                        20000)),
+                         IVM_OK);
+    tlist_consolidate(&model);
+    while (spine_merger_work(m, 1 + rng_below(3000)))
+        ;
+    check_spine(s, &model, 8);
+
     for (int step = 0; step < 300; step++) {
         tlist batch = {0};
         int64_t from = (int64_t)rng_below(6000);
