@@ -491,7 +491,9 @@ static bool populate_works = true;
 
 /* Maps the pages wholly inside [from, to), writable, in one system call.
  * Partial pages at either end are left to fault: they may hold bytes
- * already written, or another block's. */
+ * already written, or another block's.  Pages are taken to be 4 KiB; a
+ * kernel with larger ones refuses ranges that do not start on one
+ * (EINVAL), which turns this off. */
 static void populate(const void *from, const void *to)
 {
 #ifdef MADV_POPULATE_WRITE
