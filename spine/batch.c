@@ -9,6 +9,9 @@
  */
 #include "spine_int.h"
 
+#include <errno.h>
+#include <sys/mman.h>
+
 /* The block is [header | off[n+1] | w[n] | klen[n] | data[bytes] | fence |
  * filter]: off and w start 8-byte aligned because the header size is
  * rounded up and they hold 8-byte elements ahead of the 4-byte klen; the
@@ -331,6 +334,15 @@ ivm_rc spine_batch_merge(const spine_batch *a, const spine_batch *b, spine_batch
 
 /* ---- Budgeted k-way merge ------------------------------------------------ */
 
+/* How many times in a row one input must win before the merge looks for a
+ * stretch of it to copy whole (galloping): GALLOP_AFTER at first and after
+ * every stretch of GALLOP_GAIN entries or more; doubled, up to
+ * GALLOP_AFTER_MAX, after each shorter one, so that inputs that interleave
+ * entry by entry (random keys) soon stop paying for the search. */
+#define GALLOP_AFTER 2
+#define GALLOP_AFTER_MAX 64
+#define GALLOP_GAIN 8
+
 ivm_rc spine_merge_init(spine_merge *mg, const spine_batch *const *in, size_t k, bool filter)
 {
     size_t ncap = 0, bcap = 0;
@@ -356,6 +368,9 @@ ivm_rc spine_merge_init(spine_merge *mg, const spine_batch *const *in, size_t k,
     }
     mg->k = k;
     mg->left = ncap;
+    mg->gallop_after = GALLOP_AFTER;
+    mg->ncap = ncap;
+    mg->bcap = bcap;
     for (size_t r = 0; r < k; r++) {
         mg->runs[r].b = in[r];
         mg->runs[r].pos = 0;
@@ -365,16 +380,196 @@ ivm_rc spine_merge_init(spine_merge *mg, const spine_batch *const *in, size_t k,
     return IVM_OK;
 }
 
+/* True if entry i of batch b orders before run y's entry (S3 order; every
+ * entry orders before an ended run).  The prefixes decide almost always,
+ * as in spine_run_less. */
+static inline bool entry_before_run(const spine_batch *b, size_t i, const spine_run *y)
+{
+    if (y->e == NULL)
+        return true;
+    uint64_t o = b->off[i];
+    const uint8_t *e = b->data + o;
+    size_t len = (size_t)(b->off[i + 1] - o);
+    uint64_t p = spine_entry_pfx(e, len);
+    if (p != y->pfx)
+        return p < y->pfx;
+    uint64_t p2 = len > 8 ? spine_entry_pfx(e + 8, len - 8) : 0;
+    if (p2 != y->pfx2)
+        return p2 < y->pfx2;
+    return spine_entry_cmp_raw(e, len, b->klen[i], y->e, y->len, y->klen) < 0;
+}
+
+/* Appends entries [from, to) of batch b whole: the data and the weights
+ * and key lengths as blocks, the offsets moved by one constant.  The input
+ * is consolidated (S3, S4) and the stretch meets no equal entry of another
+ * input, so nothing is summed or dropped. */
+static void put_stretch(spine_batch_mut *m, const spine_batch *b, size_t from, size_t to)
+{
+    size_t cnt = to - from;
+    uint64_t base = b->off[from];
+    size_t bytes = (size_t)(b->off[to] - base);
+    memcpy(m->data + m->bytes, b->data + base, bytes);
+    memcpy(m->w + m->n, b->w + from, cnt * sizeof *m->w);
+    memcpy(m->klen + m->n, b->klen + from, cnt * sizeof *m->klen);
+    /* off[n + 1 .. n + cnt]: the input's offsets after from, rebased. */
+    uint64_t delta = (uint64_t)m->bytes - base;
+    uint64_t *out = m->off + m->n;
+    const uint64_t *in = b->off + from;
+    for (size_t i = 1; i <= cnt; i++)
+        out[i] = in[i] + delta;
+    m->n += cnt;
+    m->bytes += bytes;
+}
+
+/* Run r has won: if its entry is strictly smaller than every other run's,
+ * finds the stretch of r's entries, from its position, that are all
+ * smaller than the runner-up (the smallest other entry: the least of the
+ * losers on r's path to the root), at most max of them, and appends it
+ * whole.  Returns the entries taken (0 if r's entry ties with another
+ * run's, which the consolidating path handles).  The stretch is found by
+ * galloping (probes 1, 3, 7, ... entries ahead, then a binary search), so
+ * a stretch of s entries costs about 2 log2 s comparisons, not s tree
+ * replays.  Inputs written in key order (tables keyed by an id that
+ * grows, rows in time order) mostly merge as such stretches. */
+static size_t gallop(spine_merge *mg, uint32_t r, size_t max)
+{
+    spine_run *top = &mg->runs[r];
+    const spine_run *next = NULL;
+    for (size_t j = (r + mg->k) / 2; j > 0; j /= 2) {
+        const spine_run *x = &mg->runs[mg->tree[j]];
+        if (next == NULL || spine_run_less(x, next))
+            next = x;
+    }
+    if (next != NULL && !spine_run_less(top, next))
+        return 0; /* a tie: the group is summed by the caller */
+    const spine_batch *b = top->b;
+    size_t end = b->n - top->pos < max ? b->n : top->pos + max;
+    /* Entry lo is before next; hi is the first that is not, or end. */
+    size_t lo = top->pos, hi = end, step = 1;
+    if (next != NULL) {
+        for (;;) {
+            size_t probe = lo + step;
+            if (probe >= end)
+                break;
+            if (!entry_before_run(b, probe, next)) {
+                hi = probe;
+                break;
+            }
+            lo = probe;
+            step *= 2;
+        }
+        while (hi - lo > 1) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (entry_before_run(b, mid, next))
+                lo = mid;
+            else
+                hi = mid;
+        }
+    }
+    put_stretch(&mg->out, b, top->pos, hi);
+    size_t taken = hi - top->pos;
+    top->pos = hi;
+    spine_run_load(top);
+    spine_tree_replay(mg->runs, mg->tree, mg->k, r);
+    return taken;
+}
+
+/* Outputs of at least this many entries have their pages mapped ahead
+ * (populate_ahead); smaller ones mostly reuse memory that jemalloc keeps
+ * mapped. */
+#define POPULATE_MIN 65536
+
+#if defined(__linux__) && !defined(MADV_POPULATE_WRITE)
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14; older kernels say EINVAL */
+#endif
+
+/* Cleared once the kernel refuses MADV_POPULATE_WRITE, so that an old
+ * kernel costs one failed call per process, not four per slice.  Relaxed:
+ * a hint that orders nothing; a thread that misses the update makes one
+ * more failing call. */
+static bool populate_works = true;
+
+/* Maps the pages wholly inside [from, to), writable, in one system call.
+ * Partial pages at either end are left to fault: they may hold bytes
+ * already written, or another block's.  Pages are taken to be 4 KiB; a
+ * kernel with larger ones refuses ranges that do not start on one
+ * (EINVAL), which turns this off. */
+static void populate(const void *from, const void *to)
+{
+#ifdef MADV_POPULATE_WRITE
+    const uintptr_t page = 4096;
+    uintptr_t a = ((uintptr_t)from + page - 1) & ~(page - 1);
+    uintptr_t b = (uintptr_t)to & ~(page - 1);
+    if (b > a && madvise((void *)a, b - a, MADV_POPULATE_WRITE) != 0 && errno == EINVAL)
+        __atomic_store_n(&populate_works, false, __ATOMIC_RELAXED);
+#else
+    (void)from;
+    (void)to;
+#endif
+}
+
+/* Maps the output pages that the next slice of about budget entries will
+ * write: its stretch of each index array and an estimate of its data (the
+ * inputs' mean entry size, plus a tenth).  A large merge writes its output
+ * into memory the process never had, and on the machines measured a page
+ * fault cost more than the copying it interrupts: one madvise per array
+ * maps a slice's pages without taking a fault for each (Measured).  An
+ * estimate that falls short only leaves pages to fault as before; pages
+ * mapped for entries that cancel are at most one slice's worth. */
+static void populate_ahead(spine_merge *mg, size_t budget)
+{
+    spine_batch_mut *m = &mg->out;
+    if (mg->ncap < POPULATE_MIN || !__atomic_load_n(&populate_works, __ATOMIC_RELAXED))
+        return;
+    size_t n = m->n, to = n + (budget < mg->left ? budget : mg->left);
+    if (to > mg->ncap)
+        to = mg->ncap;
+    if (to <= mg->mapped_n)
+        return;
+    size_t from = mg->mapped_n > n ? mg->mapped_n : n;
+    populate(m->off + from + 1, m->off + to + 1);
+    populate(m->w + from, m->w + to);
+    populate(m->klen + from, m->klen + to);
+    double per_entry = (double)mg->bcap / (double)mg->ncap * 1.1;
+    size_t bto = m->bytes + (size_t)((double)(to - n) * per_entry) + 64;
+    if (bto > mg->bcap)
+        bto = mg->bcap;
+    size_t bfrom = mg->mapped_bytes > m->bytes ? mg->mapped_bytes : m->bytes;
+    if (bto > bfrom) {
+        populate(m->data + bfrom, m->data + bto);
+        mg->mapped_bytes = bto;
+    }
+    mg->mapped_n = to;
+}
+
 bool spine_merge_step(spine_merge *mg, size_t budget)
 {
+    populate_ahead(mg, budget);
     spine_run *runs = mg->runs;
     spine_batch_mut *m = &mg->out;
     size_t read = 0;
+    uint32_t last = UINT32_MAX; /* the run the last entry came from */
+    unsigned wins = 0;          /* how many in a row it has won */
     while (mg->left > 0 && read < budget) {
+        uint32_t r = mg->tree[0];
+        if (r != last) {
+            last = r;
+            wins = 0;
+        } else if (++wins >= mg->gallop_after) {
+            size_t taken = gallop(mg, r, budget - read);
+            mg->gallop_after = taken >= GALLOP_GAIN ? GALLOP_AFTER
+                               : mg->gallop_after < GALLOP_AFTER_MAX ? 2 * mg->gallop_after
+                                                                      : GALLOP_AFTER_MAX;
+            if (taken > 0) {
+                read += taken;
+                mg->left -= taken;
+                wins = 0; /* the run now stands on an entry that may lose */
+                continue;
+            }
+        }
         /* The winner's entry, then every run standing on the same entry:
          * each input holds it at most once (S3), so at most k of them,
          * and they come out of the tournament one after another. */
-        uint32_t r = mg->tree[0];
         spine_run *top = &runs[r];
         const uint8_t *e = top->e;
         size_t len = top->len;

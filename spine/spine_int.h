@@ -567,6 +567,9 @@ typedef struct spine_merge {
     size_t k;
     size_t left;      /* input entries not yet read */
     size_t read;      /* input entries read so far */
+    uint32_t gallop_after; /* wins in a row before a stretch is sought */
+    size_t ncap, bcap;     /* the output's capacity: entries, data bytes */
+    size_t mapped_n, mapped_bytes; /* output mapped ahead up to (batch.c) */
     spine_batch_mut out;
 } spine_merge;
 

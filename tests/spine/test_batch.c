@@ -55,6 +55,73 @@ static void test_batch_merge_consolidates(void **state)
     }
 }
 
+/* Entry j of the universe the stretch tests draw from, in entry order as j
+ * grows.  Plain: key INT j / 4, value INT j % 4 (four values a key).  Wide:
+ * key (INT j / 12, TEXT) with a text that every key shares but for its
+ * last byte ('a' + j % 12 / 4), value INT j % 4, so that neighbours agree
+ * on their first 16 bytes and only their full bytes order them. */
+static void universe_entry(size_t j, bool wide, tlist *l, int64_t w)
+{
+    uint8_t k[256], v[64];
+    char t[40];
+    snprintf(t, sizeof t, "shared-prefix-of-every-key-%c", (char)('a' + j % 12 / 4));
+    ivm_value key[2] = {ivm_value_int((int64_t)(wide ? j / 12 : j / 4)), tv(t)};
+    ivm_value val = ivm_value_int((int64_t)(j % 4));
+    size_t kl = enc(key, wide ? 2 : 1, k), vl = enc(&val, 1, v);
+    tlist_push(l, k, kl, v, vl, w);
+}
+
+/* Inputs that take the entries of one ordered universe in stretches (an
+ * input wins many times in a row, as when keys grow with time), with
+ * stretches of every length from 1 to a few hundred, stretches that end
+ * where another input holds the very next entry or the same entry (a tie
+ * at the stretch's end, summed or cancelled), and inputs that end first.
+ * The k-way merge copies such stretches whole (batch.c, gallop); its
+ * output must be the model's consolidated sum. */
+static void test_batch_merge_many_stretches(void **state)
+{
+    (void)state;
+    rng_seed(24);
+    for (int iter = 0; iter < 400; iter++) {
+        size_t k = 1 + rng_below(iter % 2 ? 5 : 17);
+        bool wide = rng_below(3) == 0;
+        tlist in[17] = {{0}}, sum = {0};
+        size_t total = rng_below(4) == 0 ? rng_below(20) : 200 + rng_below(3000);
+        size_t j = 0;
+        while (j < total) {
+            size_t r = rng_below(k);
+            /* Stretch lengths spread over 1 .. 512, short ones common. */
+            size_t len = 1 + rng_below((size_t)1 << rng_below(10));
+            for (size_t e = 0; e < len && j < total; e++, j++) {
+                int64_t w = rng_below(8) == 0 ? -1 : 1 + (int64_t)rng_below(3);
+                universe_entry(j, wide, &in[r], w);
+                universe_entry(j, wide, &sum, w);
+                if (k > 1 && rng_below(16) == 0) {
+                    /* The same entry in another input: cancelled or summed. */
+                    size_t o = (r + 1 + rng_below(k - 1)) % k;
+                    int64_t w2 = rng_below(2) ? -w : w;
+                    universe_entry(j, wide, &in[o], w2);
+                    universe_entry(j, wide, &sum, w2);
+                }
+            }
+        }
+        spine_batch *b[17], *m;
+        for (size_t r = 0; r < k; r++) {
+            tlist_consolidate(&in[r]);
+            b[r] = tlist_build(&in[r], true);
+        }
+        tlist_consolidate(&sum);
+        assert_int_equal(spine_batch_merge_many((const spine_batch *const *)b, k, &m), IVM_OK);
+        assert_batch_is(m, &sum);
+        spine_batch_unref(m);
+        for (size_t r = 0; r < k; r++) {
+            spine_batch_unref(b[r]);
+            tlist_free(&in[r]);
+        }
+        tlist_free(&sum);
+    }
+}
+
 static void test_batch_seek_finds_first_key(void **state)
 {
     (void)state;
@@ -381,6 +448,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_batch_merge_consolidates),
+        cmocka_unit_test(test_batch_merge_many_stretches),
         cmocka_unit_test(test_batch_seek_finds_first_key),
         cmocka_unit_test(test_batch_key_end),
         cmocka_unit_test(test_batch_seek_with_fences),

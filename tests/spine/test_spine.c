@@ -265,6 +265,90 @@ static void test_spine_retractions_cancel(void **state)
 
 /* Four batches on level 0 that sum to nothing: inserting them merges
  * nothing; the merger's merge leaves no batch. */
+/* A batch of the keys [from, from + n) with step 1, weight 1 each, value
+ * INT 0. */
+static spine_batch *key_range(tlist *model, int64_t from, size_t n)
+{
+    tlist l = {0};
+    for (size_t i = 0; i < n; i++) {
+        uint8_t k[16], v[16];
+        ivm_value kv = ivm_value_int(from + (int64_t)i), vv = ivm_value_int(0);
+        size_t kl = enc(&kv, 1, k), vl = enc(&vv, 1, v);
+        tlist_push(&l, k, kl, v, vl, 1);
+        tlist_push(model, k, kl, v, vl, 1);
+    }
+    spine_batch *b = tlist_build(&l, true);
+    tlist_free(&l);
+    return b;
+}
+
+/* Merges copy a stretch of one input that sorts before every other input
+ * whole (batch.c, gallop), but never more than the slice's budget: four
+ * batches of disjoint key ranges take one slice per budget's worth of
+ * entries, as interleaved ones do, and merge to their sum.  Then batches
+ * of overlapping ranges, some of them retracting what others inserted,
+ * merged in slices of 1 to 40 entries, match the model after every
+ * slice. */
+static void test_spine_merge_stretches_in_slices(void **state)
+{
+    (void)state;
+    rng_seed(37);
+    spine_merger *m;
+    spine *s = manual_spine(&m, 0);
+    tlist model = {0};
+    int64_t starts[4] = {3000, 0, 2000, 1000};
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(spine_insert_take(s, key_range(&model, starts[i], 1000)), IVM_OK);
+    tlist_consolidate(&model);
+    size_t calls = 0;
+    spine_stats st;
+    do {
+        spine_merger_work(m, 10);
+        calls++;
+        spine_stats_get(s, &st);
+    } while (st.merges == 0);
+    assert_int_equal(st.merge_rows, 4000);
+    assert_true(calls >= 4000 / 10);
+    check_spine(s, &model, 8);
+
+    /* A merge large enough that its output's pages are mapped ahead of
+     * each slice (batch.c, populate_ahead), in slices of odd sizes, with
+     * inputs that interleave in part: what earlier slices wrote stays. */
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(spine_insert_take(s, key_range(&model, 10000 + 15000 * (i % 2) + 7 * i,
+                                                        20000)),
+                         IVM_OK);
+    tlist_consolidate(&model);
+    while (spine_merger_work(m, 1 + rng_below(3000)))
+        ;
+    check_spine(s, &model, 8);
+
+    for (int step = 0; step < 300; step++) {
+        tlist batch = {0};
+        int64_t from = (int64_t)rng_below(6000);
+        size_t n = 1 + rng_below(400);
+        int64_t w = rng_below(4) == 0 ? -1 : 1;
+        for (size_t i = 0; i < n; i++) {
+            uint8_t k[16], v[16];
+            ivm_value kv = ivm_value_int(from + (int64_t)i), vv = ivm_value_int((int64_t)(i % 2));
+            size_t kl = enc(&kv, 1, k), vl = enc(&vv, 1, v);
+            tlist_push(&batch, k, kl, v, vl, w);
+        }
+        assert_int_equal(spine_insert_take(s, tlist_build(&batch, true)), IVM_OK);
+        tlist_add(&model, &batch, 1);
+        tlist_consolidate(&model);
+        tlist_free(&batch);
+        while (spine_merger_work(m, 1 + rng_below(40))) {
+            if (rng_below(8) == 0)
+                check_spine(s, &model, 2);
+        }
+        check_spine(s, &model, 4);
+    }
+    spine_free(s);
+    spine_merger_free(m);
+    tlist_free(&model);
+}
+
 static void test_spine_merge_to_nothing(void **state)
 {
     (void)state;
@@ -784,6 +868,7 @@ int main(void)
         cmocka_unit_test(test_spine_drops_empty_batches),
         cmocka_unit_test(test_spine_filters_only_when_probed),
         cmocka_unit_test(test_spine_unread_then_read),
+        cmocka_unit_test(test_spine_merge_stretches_in_slices),
     };
     return cmocka_run_group_tests_name("spine/spine", tests, NULL, NULL);
 }
