@@ -451,6 +451,46 @@ static inline void fence_guards(size_t at, size_t lo, size_t hi, size_t *gl, siz
     *gh = at + INTERP_GUARD < hi ? at + INTERP_GUARD : hi - 1;
 }
 
+/* The fence where k would stand if the fences between vlo (at lo) and
+ * vhi (at hi) were evenly spread, within [lo, hi). */
+static inline size_t interp_at(size_t lo, size_t hi, uint64_t vlo, uint64_t vhi, uint64_t k)
+{
+    size_t g = lo;
+    if (k >= vhi)
+        g = hi - 1;
+    else if (k > vlo)
+        g = lo + (size_t)((unsigned __int128)(k - vlo) * (hi - lo) / (vhi - vlo));
+    return g < hi ? g : hi - 1;
+}
+
+/* A round of interpolation, read: the fences at guess g and its guards
+ * narrow [*lo, *hi] (where the first fence >= k is) and the values known
+ * at its ends, *vlo and *vhi. */
+static inline void interp_narrow(const spine_fence *fence, uint64_t k, size_t g, size_t *lo,
+                                 size_t *hi, uint64_t *vlo, uint64_t *vhi)
+{
+    size_t gl, gh;
+    fence_guards(g, *lo, *hi, &gl, &gh);
+    uint64_t fl = fence[gl].key, fa = fence[g].key, fh = fence[gh].key;
+    if (fl >= k) {
+        *hi = gl;
+        *vhi = fl;
+    } else if (fa >= k) {
+        *lo = gl + 1;
+        *vlo = fl;
+        *hi = g;
+        *vhi = fa;
+    } else if (fh >= k) {
+        *lo = g + 1;
+        *vlo = fa;
+        *hi = gh;
+        *vhi = fh;
+    } else {
+        *lo = gh + 1;
+        *vlo = fh;
+    }
+}
+
 /* Run r's next probes of its fences while interpolating: the fence where
  * k would stand if the fences between vlo (at lo) and vhi (at hi) were
  * evenly spread, *at (kept in gat[r], so that the round's reads take it
@@ -465,17 +505,9 @@ static inline void fence_guards(size_t at, size_t lo, size_t hi, size_t *gl, siz
 static inline void fence_guess(spine_cursor *c, uint32_t r, uint64_t k, size_t *gl, size_t *at,
                                size_t *gh)
 {
-    size_t lo = c->lo[r], hi = c->hi[r];
-    uint64_t vlo = c->vlo[r], vhi = c->vhi[r];
-    size_t g = lo;
-    if (k >= vhi)
-        g = hi - 1;
-    else if (k > vlo)
-        g = lo + (size_t)((unsigned __int128)(k - vlo) * (hi - lo) / (vhi - vlo));
-    if (g >= hi)
-        g = hi - 1;
+    size_t g = interp_at(c->lo[r], c->hi[r], c->vlo[r], c->vhi[r], k);
     *at = c->gat[r] = g;
-    fence_guards(g, lo, hi, gl, gh);
+    fence_guards(g, c->lo[r], c->hi[r], gl, gh);
 }
 
 /* Sets the position of each run listed in rs[0..n) to its batch's first
@@ -593,26 +625,7 @@ static void seek_runs(spine_cursor *c, const uint32_t *rs, size_t n, const uint8
                 }
             } else if (c->ip[r] > 0 && hi[r] - lo[r] > 2 * FENCES_PER_LINE) {
                 /* This round's guess, from the prefetch loop above. */
-                size_t at = c->gat[r], gl, gh;
-                fence_guards(at, lo[r], hi[r], &gl, &gh);
-                uint64_t fl = fence[gl].key, fa = fence[at].key, fh = fence[gh].key;
-                if (fl >= k) {
-                    hi[r] = gl;
-                    c->vhi[r] = fl;
-                } else if (fa >= k) {
-                    lo[r] = gl + 1;
-                    c->vlo[r] = fl;
-                    hi[r] = at;
-                    c->vhi[r] = fa;
-                } else if (fh >= k) {
-                    lo[r] = at + 1;
-                    c->vlo[r] = fa;
-                    hi[r] = gh;
-                    c->vhi[r] = fh;
-                } else {
-                    lo[r] = gh + 1;
-                    c->vlo[r] = fh;
-                }
+                interp_narrow(fence, k, c->gat[r], &lo[r], &hi[r], &c->vlo[r], &c->vhi[r]);
                 c->ip[r]--;
             } else {
                 size_t mid = (lo[r] + hi[r]) / 2;
@@ -838,6 +851,34 @@ static bool landed_on(spine_cursor *c, const uint8_t *key, size_t klen, uint64_t
     return false;
 }
 
+static void point_settle_val(spine_cursor *c);
+
+/* The end of an exact seek: with at a run standing on the target's first
+ * entry, stands on the target at its first value whose weights do not
+ * cancel and returns true; with at NULL, or no such value, shows no key
+ * and returns false. */
+static bool exact_landed(spine_cursor *c, const spine_run *at)
+{
+    if (at != NULL) {
+        c->key = at->e; /* in a held batch */
+        c->klen = at->klen;
+        c->kpfx = at->pfx;
+        if (c->point)
+            point_settle_val(c);
+        else
+            settle_val(c);
+        if (c->val_valid) {
+            c->key_valid = true;
+            c->first_val = true;
+            return true;
+        }
+    }
+    c->key_valid = c->val_valid = c->first_val = false;
+    c->key = c->val = NULL;
+    c->klen = c->vlen = 0;
+    return false;
+}
+
 /* The exact seek forward (key after the line): the runs a forward seek
  * would move are those standing below key, and the lazy ones.  Of these,
  * the batches whose filters cannot hold key are left where they stand,
@@ -910,22 +951,10 @@ static bool seek_exact_forward(spine_cursor *c, const uint8_t *key, size_t klen,
     c->nat_key = 0;
     c->missed = false;
     spine_run *top = winner(c);
-    if (top != NULL && spine_run_key_eq(top, key, klen, kp)) {
-        c->key = top->e;
-        c->klen = top->klen;
-        c->kpfx = top->pfx;
-        settle_val(c);
-        if (c->val_valid) {
-            c->key_valid = true;
-            c->first_val = true;
-            return true;
-        }
-    }
+    if (exact_landed(c, top != NULL && spine_run_key_eq(top, key, klen, kp) ? top : NULL))
+        return true;
     /* No value of key: the runs that held it stand past it, the others at
      * or after it, the lazy ones below it (S17 with the floor as line). */
-    c->key_valid = c->val_valid = c->first_val = false;
-    c->key = c->val = NULL;
-    c->klen = c->vlen = 0;
     c->missed = true;
     return false;
 }
@@ -1050,35 +1079,8 @@ static size_t point_search(const spine_batch *b, const uint8_t *key, size_t klen
         const spine_fence *fence = spine_batch_fences(b);
         size_t flo = 0, fhi = spine_fence_count(b->n); /* the first fence >= k: in [flo, fhi] */
         uint64_t vlo = fence[0].key, vhi = fence[fhi - 1].key;
-        for (int round = 0; round < INTERP_ROUNDS && fhi - flo > 2 * FENCES_PER_LINE; round++) {
-            size_t g = flo;
-            if (k >= vhi)
-                g = fhi - 1;
-            else if (k > vlo)
-                g = flo + (size_t)((unsigned __int128)(k - vlo) * (fhi - flo) / (vhi - vlo));
-            if (g >= fhi)
-                g = fhi - 1;
-            size_t gl, gh;
-            fence_guards(g, flo, fhi, &gl, &gh);
-            uint64_t fl = fence[gl].key, fa = fence[g].key, fh = fence[gh].key;
-            if (fl >= k) {
-                fhi = gl;
-                vhi = fl;
-            } else if (fa >= k) {
-                flo = gl + 1;
-                vlo = fl;
-                fhi = g;
-                vhi = fa;
-            } else if (fh >= k) {
-                flo = g + 1;
-                vlo = fa;
-                fhi = gh;
-                vhi = fh;
-            } else {
-                flo = gh + 1;
-                vlo = fh;
-            }
-        }
+        for (int round = 0; round < INTERP_ROUNDS && fhi - flo > 2 * FENCES_PER_LINE; round++)
+            interp_narrow(fence, k, interp_at(flo, fhi, vlo, vhi, k), &flo, &fhi, &vlo, &vhi);
         while (flo < fhi) {
             size_t mid = (flo + fhi) / 2;
             if (fence[mid].key < k)
@@ -1146,14 +1148,7 @@ static void loc_fetch(const loc_pair *p)
         const spine_fence *fence = spine_batch_fences(b);
         size_t lo = p->lo, hi = p->hi;
         if (p->ip > 0 && hi - lo > 2 * FENCES_PER_LINE) {
-            size_t g = lo, gl, gh;
-            if (p->fk >= p->vhi)
-                g = hi - 1;
-            else if (p->fk > p->vlo)
-                g = lo + (size_t)((unsigned __int128)(p->fk - p->vlo) * (hi - lo) /
-                                  (p->vhi - p->vlo));
-            if (g >= hi)
-                g = hi - 1;
+            size_t g = interp_at(lo, hi, p->vlo, p->vhi, p->fk), gl, gh;
             fence_guards(g, lo, hi, &gl, &gh);
             __builtin_prefetch(&fence[gl]);
             __builtin_prefetch(&fence[g]);
@@ -1179,32 +1174,8 @@ static void loc_step(loc_pair *p)
         uint64_t k = p->fk;
         size_t lo = p->lo, hi = p->hi;
         if (p->ip > 0 && hi - lo > 2 * FENCES_PER_LINE) {
-            size_t g = lo, gl, gh;
-            if (k >= p->vhi)
-                g = hi - 1;
-            else if (k > p->vlo)
-                g = lo + (size_t)((unsigned __int128)(k - p->vlo) * (hi - lo) / (p->vhi - p->vlo));
-            if (g >= hi)
-                g = hi - 1;
-            fence_guards(g, lo, hi, &gl, &gh);
-            uint64_t fl = fence[gl].key, fa = fence[g].key, fh = fence[gh].key;
-            if (fl >= k) {
-                p->hi = gl;
-                p->vhi = fl;
-            } else if (fa >= k) {
-                p->lo = gl + 1;
-                p->vlo = fl;
-                p->hi = g;
-                p->vhi = fa;
-            } else if (fh >= k) {
-                p->lo = g + 1;
-                p->vlo = fa;
-                p->hi = gh;
-                p->vhi = fh;
-            } else {
-                p->lo = gh + 1;
-                p->vlo = fh;
-            }
+            interp_narrow(fence, k, interp_at(lo, hi, p->vlo, p->vhi, k), &p->lo, &p->hi, &p->vlo,
+                          &p->vhi);
             p->ip--;
         } else if (lo < hi) {
             size_t mid = (lo + hi) / 2;
@@ -1372,22 +1343,7 @@ static bool point_seek(spine_cursor *c, const uint8_t *key, size_t klen, uint64_
     }
     c->nat_key = nat;
     c->missed = false;
-    if (nat > 0) {
-        const spine_run *first = &runs[c->at_key[0]];
-        c->key = first->e; /* in a held batch, as the merged reader's */
-        c->klen = first->klen;
-        c->kpfx = first->pfx;
-        point_settle_val(c);
-        if (c->val_valid) {
-            c->key_valid = true;
-            c->first_val = true;
-            return true;
-        }
-    }
-    c->key_valid = c->val_valid = c->first_val = false;
-    c->key = c->val = NULL;
-    c->klen = c->vlen = 0;
-    return false;
+    return exact_landed(c, nat > 0 ? &runs[c->at_key[0]] : NULL);
 }
 
 bool spine_cursor_seek_exact(spine_cursor *c, const uint8_t *key, size_t klen)
@@ -1531,14 +1487,7 @@ static bool pf_fences(pf_pair *p)
         if (p->ip > 0 && hi - lo > 2 * FENCES_PER_LINE) {
             size_t gl, gh;
             if (!p->guessed) {
-                size_t g = lo;
-                if (k >= p->vhi)
-                    g = hi - 1;
-                else if (k > p->vlo)
-                    g = lo + (size_t)((unsigned __int128)(k - p->vlo) * (hi - lo) /
-                                      (p->vhi - p->vlo));
-                if (g >= hi)
-                    g = hi - 1;
+                size_t g = interp_at(lo, hi, p->vlo, p->vhi, k);
                 p->g = g;
                 p->guessed = 1;
                 fence_guards(g, lo, hi, &gl, &gh);
@@ -1548,26 +1497,7 @@ static bool pf_fences(pf_pair *p)
                 return true;
             }
             p->guessed = 0;
-            size_t g = p->g;
-            fence_guards(g, lo, hi, &gl, &gh);
-            uint64_t fl = fence[gl].key, fa = fence[g].key, fh = fence[gh].key;
-            if (fl >= k) {
-                p->hi = gl;
-                p->vhi = fl;
-            } else if (fa >= k) {
-                p->lo = gl + 1;
-                p->vlo = fl;
-                p->hi = g;
-                p->vhi = fa;
-            } else if (fh >= k) {
-                p->lo = g + 1;
-                p->vlo = fa;
-                p->hi = gh;
-                p->vhi = fh;
-            } else {
-                p->lo = gh + 1;
-                p->vlo = fh;
-            }
+            interp_narrow(fence, k, p->g, &p->lo, &p->hi, &p->vlo, &p->vhi);
             p->ip--;
             continue;
         }

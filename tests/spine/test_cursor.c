@@ -409,6 +409,62 @@ static void test_cursor_seek_exact_skips_batches(void **state)
     }
 }
 
+/* The snapshot the prefetch and point-read tests read: 30 batches of every
+ * size (tiny ones without fences, large ones of 10,000 to 30,000 entries;
+ * a quarter without key filters) in a spine whose merger never runs, and
+ * 3 extras (the first without filters), of random_batch's rows over keys
+ * below nkeys times scale, all added to model. */
+enum { MANY_NB = 30, MANY_NX = 3 };
+typedef struct many_batches {
+    spine_merger *m;
+    spine *s;
+    tlist model, xl[MANY_NX];
+    spine_batch *extra[MANY_NX];
+} many_batches;
+
+/* Fills w and returns a cursor over it. */
+static spine_cursor *many_batches_make(many_batches *w, size_t nkeys, int64_t scale)
+{
+    memset(w, 0, sizeof *w);
+    assert_int_equal(spine_merger_new_manual(&w->m), IVM_OK);
+    spine_opts o = {.merger = w->m, .max_pending = 1000};
+    w->s = spine_new_opts(&o);
+    assert_non_null(w->s);
+    for (int x = 0; x < MANY_NB + MANY_NX; x++) {
+        tlist b = {0};
+        size_t kind = rng_below(5);
+        size_t n = kind == 0   ? rng_below(4)
+                   : kind == 1 ? rng_below(60)
+                   : kind == 2 ? rng_below(600)
+                   : kind == 3 ? rng_below(3000)
+                               : 10000 + rng_below(20000);
+        random_batch(&b, &w->model, n, nkeys, scale);
+        if (x < MANY_NB) {
+            assert_int_equal(spine_insert_take(w->s, tlist_build_filters(&b, rng_below(4) != 0)),
+                             IVM_OK);
+            tlist_free(&b);
+        } else {
+            w->extra[x - MANY_NB] = tlist_build_filters(&b, x != MANY_NB);
+            w->xl[x - MANY_NB] = b;
+        }
+    }
+    const spine *const arr[1] = {w->s};
+    spine_cursor *c;
+    assert_int_equal(spine_cursor_new(arr, 1, w->extra, MANY_NX, &c), IVM_OK);
+    return c;
+}
+
+static void many_batches_free(many_batches *w)
+{
+    spine_free(w->s);
+    spine_merger_free(w->m);
+    for (int x = 0; x < MANY_NX; x++) {
+        spine_batch_unref(w->extra[x]);
+        tlist_free(&w->xl[x]);
+    }
+    tlist_free(&w->model);
+}
+
 /* What a cursor shows: key, value and weight, copied. */
 typedef struct shown {
     bool key_valid, val_valid;
@@ -453,37 +509,12 @@ static void test_cursor_prefetch_changes_nothing(void **state)
 {
     (void)state;
     rng_seed(11);
-    enum { NB = 30, NX = 3, KEYS = 20000 };
+    enum { KEYS = 20000 };
     for (int round = 0; round < 4; round++) {
-        spine_merger *m;
-        assert_int_equal(spine_merger_new_manual(&m), IVM_OK);
-        spine_opts o = {.merger = m, .max_pending = 1000};
-        spine *s = spine_new_opts(&o);
-        assert_non_null(s);
         int64_t scale = round % 2 ? 1 : 1000;
-        tlist model = {0}, xl[NX] = {{0}};
-        spine_batch *extra[NX];
-        for (int x = 0; x < NB + NX; x++) {
-            tlist b = {0};
-            size_t kind = rng_below(5);
-            size_t n = kind == 0   ? rng_below(4)
-                       : kind == 1 ? rng_below(60)
-                       : kind == 2 ? rng_below(600)
-                       : kind == 3 ? rng_below(3000)
-                                   : 10000 + rng_below(20000);
-            random_batch(&b, &model, n, KEYS, scale);
-            if (x < NB) {
-                assert_int_equal(spine_insert_take(s, tlist_build_filters(&b, rng_below(4) != 0)),
-                                 IVM_OK);
-                tlist_free(&b);
-            } else {
-                extra[x - NB] = tlist_build_filters(&b, x != NB);
-                xl[x - NB] = b;
-            }
-        }
-        const spine *const arr[1] = {s};
-        spine_cursor *c;
-        assert_int_equal(spine_cursor_new(arr, 1, extra, NX, &c), IVM_OK);
+        many_batches w;
+        spine_cursor *c = many_batches_make(&w, KEYS, scale);
+        tlist model = w.model; /* a view of it: many_batches_free frees it */
         int64_t k = -3 * scale;
         size_t prefetches = 0;
         while (k < (int64_t)KEYS * scale + 5) {
@@ -593,13 +624,7 @@ static void test_cursor_prefetch_changes_nothing(void **state)
         assert_true(prefetches > 100);
         assert_cursor_is(c, &model);
         spine_cursor_free(c);
-        spine_free(s);
-        spine_merger_free(m);
-        for (int x = 0; x < NX; x++) {
-            spine_batch_unref(extra[x]);
-            tlist_free(&xl[x]);
-        }
-        tlist_free(&model);
+        many_batches_free(&w);
     }
 }
 
@@ -615,37 +640,12 @@ static void test_cursor_point_reads(void **state)
 {
     (void)state;
     rng_seed(23);
-    enum { NB = 30, NX = 3, KEYS = 20000 };
+    enum { KEYS = 20000 };
     for (int round = 0; round < 4; round++) {
-        spine_merger *m;
-        assert_int_equal(spine_merger_new_manual(&m), IVM_OK);
-        spine_opts o = {.merger = m, .max_pending = 1000};
-        spine *s = spine_new_opts(&o);
-        assert_non_null(s);
         int64_t scale = round % 2 ? 1 : 1000;
-        tlist model = {0}, xl[NX] = {{0}};
-        spine_batch *extra[NX];
-        for (int x = 0; x < NB + NX; x++) {
-            tlist b = {0};
-            size_t kind = rng_below(5);
-            size_t n = kind == 0   ? rng_below(4)
-                       : kind == 1 ? rng_below(60)
-                       : kind == 2 ? rng_below(600)
-                       : kind == 3 ? rng_below(3000)
-                                   : 10000 + rng_below(20000);
-            random_batch(&b, &model, n, KEYS, scale);
-            if (x < NB) {
-                assert_int_equal(spine_insert_take(s, tlist_build_filters(&b, rng_below(4) != 0)),
-                                 IVM_OK);
-                tlist_free(&b);
-            } else {
-                extra[x - NB] = tlist_build_filters(&b, x != NB);
-                xl[x - NB] = b;
-            }
-        }
-        const spine *const arr[1] = {s};
-        spine_cursor *c;
-        assert_int_equal(spine_cursor_new(arr, 1, extra, NX, &c), IVM_OK);
+        many_batches w;
+        spine_cursor *c = many_batches_make(&w, KEYS, scale);
+        tlist model = w.model; /* a view of it: many_batches_free frees it */
         /* Not point reads: too many keys, or too dense for the entries. */
         assert_false(spine_cursor_expect_exact(c, 65));
         assert_false(spine_cursor_expect_exact(c, model.n));
@@ -725,13 +725,7 @@ static void test_cursor_point_reads(void **state)
         spine_cursor_rewind(c); /* a merged reader again */
         assert_cursor_is(c, &model);
         spine_cursor_free(c);
-        spine_free(s);
-        spine_merger_free(m);
-        for (int x = 0; x < NX; x++) {
-            spine_batch_unref(extra[x]);
-            tlist_free(&xl[x]);
-        }
-        tlist_free(&model);
+        many_batches_free(&w);
     }
 }
 
