@@ -377,6 +377,20 @@ static void test_builder_notices_order(void **state)
     tlist_free(&model);
 }
 
+/* n entries of gen with weights 1 to 3 in *in, and their consolidation
+ * in *model. */
+static void gen_model(gen_fn gen, int n, tlist *in, tlist *model)
+{
+    for (int i = 0; i < n; i++) {
+        uint8_t k[256], v[256];
+        size_t kl, vl;
+        gen(k, &kl, v, &vl);
+        tlist_push(in, k, kl, v, vl, (int64_t)rng_below(3) + 1);
+    }
+    tlist_add(model, in, 1);
+    tlist_consolidate(model);
+}
+
 /* Entries pushed in runs that are in order among themselves but shuffled
  * within (spine_builder_finish_runs): runs of 1 to 99 entries of the
  * model in turn, on both sides of the insertion-sort cut-off, some
@@ -389,14 +403,7 @@ static void test_builder_sorts_runs(void **state)
     rng_seed(21);
     for (size_t g = 0; g < sizeof gens / sizeof gens[0]; g++) {
         tlist in = {0}, model = {0};
-        for (int i = 0; i < 4000; i++) {
-            uint8_t k[256], v[256];
-            size_t kl, vl;
-            gens[g](k, &kl, v, &vl);
-            tlist_push(&in, k, kl, v, vl, (int64_t)rng_below(3) + 1);
-        }
-        tlist_add(&model, &in, 1);
-        tlist_consolidate(&model);
+        gen_model(gens[g], 4000, &in, &model);
         spine_builder bld;
         spine_builder_init(&bld);
         size_t *starts = calloc(model.n + 1, sizeof *starts);
@@ -470,14 +477,7 @@ static void test_builder_commit_larger(void **state)
     rng_seed(33);
     for (size_t g = 0; g < sizeof gens / sizeof gens[0]; g++) {
         tlist in = {0}, model = {0};
-        for (int i = 0; i < 600; i++) {
-            uint8_t k[256], v[256];
-            size_t kl, vl;
-            gens[g](k, &kl, v, &vl);
-            tlist_push(&in, k, kl, v, vl, (int64_t)rng_below(3) + 1);
-        }
-        tlist_add(&model, &in, 1);
-        tlist_consolidate(&model);
+        gen_model(gens[g], 600, &in, &model);
         spine_builder bld;
         spine_builder_init(&bld);
         size_t nlate = 0;
