@@ -172,6 +172,20 @@ static inline void moved(spine_cursor *c, uint32_t r)
     tree_fix(c, r);
 }
 
+/* Stands on the value of entry e (len bytes, klen of key) with weight w,
+ * the sum of its copies: true, unless they cancel (w == 0). */
+static inline bool show_val(spine_cursor *c, const uint8_t *e, size_t len, uint32_t klen,
+                            int64_t w)
+{
+    if (w == 0)
+        return false;
+    c->val = e + klen;
+    c->vlen = len - klen;
+    c->w = w;
+    c->val_valid = true;
+    return true;
+}
+
 /* From the runs as they stand, finds the next (key, value) of the current
  * key whose weights do not sum to zero, and stands on it: every run's copy
  * of the entry has been read (the runs stand past it) and the weights
@@ -202,13 +216,8 @@ static void settle_val(spine_cursor *c)
             c->runs[r].pos++;
             moved(c, r);
         } while (spine_run_same(&c->runs[c->tree[0]], e, len, klen, pfx));
-        if (w != 0) {
-            c->val = e + klen;
-            c->vlen = len - klen;
-            c->w = w;
-            c->val_valid = true;
+        if (show_val(c, e, len, klen, w))
             return;
-        }
         /* Cancelled across batches: skip it. */
     }
 }
@@ -1053,13 +1062,8 @@ static void point_settle_val(spine_cursor *c)
                 spine_run_load(run);
             }
         }
-        if (w != 0) {
-            c->val = e + klen;
-            c->vlen = len - klen;
-            c->w = w;
-            c->val_valid = true;
+        if (show_val(c, e, len, klen, w))
             return;
-        }
         /* Cancelled across batches: the next value. */
     }
 }
