@@ -82,6 +82,25 @@ bool dbsp_map_keeps_key(const dbsp_pnode *src, dbsp_expr *const *exprs, uint32_t
     return true;
 }
 
+bool dbsp_plan_input_rows_whole(const dbsp_plan *p, dbsp_node n)
+{
+    const dbsp_pnode *nd = dbsp_plan_node(p, n);
+    if (nd == NULL || nd->kind != DBSP_INPUT || nd->nkey != 0)
+        return false;
+    bool read = false;
+    for (uint32_t i = 0; i < p->n; i++) {
+        const dbsp_pnode *r = &p->nodes[i];
+        for (uint32_t k = 0; k < r->nin; k++) {
+            if (r->in[k] != n)
+                continue;
+            if (r->kind != DBSP_MAP)
+                return false;
+            read = true;
+        }
+    }
+    return read;
+}
+
 ivm_rc dbsp_plan_map(dbsp_plan *p, dbsp_node in, uint32_t nexprs, dbsp_expr **exprs_owned,
                      uint32_t nkey, dbsp_node *out)
 {
