@@ -373,8 +373,11 @@ static bool batch_fits(const spine_batch *b, uint32_t ncols, uint32_t nkey)
 }
 
 /* shaped: the caller built the batch to the input's shape, so its rows
- * are walked only under IVM_SLOW_CHECKS. */
-static ivm_rc feed_take(dbsp_seg *s, dbsp_node input, spine_batch *b_owned, bool shaped)
+ * are walked only under IVM_SLOW_CHECKS; row_keyed: shaped, but every
+ * entry's key is the whole entry, which only an input that maps alone
+ * read may take (dbsp_plan_input_rows_whole). */
+static ivm_rc feed_take(dbsp_seg *s, dbsp_node input, spine_batch *b_owned, bool shaped,
+                        bool row_keyed)
 {
     if (s->rc != IVM_OK) {
         spine_batch_unref(b_owned);
@@ -382,12 +385,13 @@ static ivm_rc feed_take(dbsp_seg *s, dbsp_node input, spine_batch *b_owned, bool
     }
     const dbsp_pnode *nd = dbsp_plan_node(s->plan, input);
     if (b_owned == NULL || nd == NULL || nd->kind != DBSP_INPUT ||
-        (!shaped && !batch_fits(b_owned, nd->ncols, nd->nkey))) {
+        (!shaped && !batch_fits(b_owned, nd->ncols, nd->nkey)) ||
+        (row_keyed && !dbsp_plan_input_rows_whole(s->plan, input))) {
         spine_batch_unref(b_owned);
         return IVM_INVALID;
     }
     if (shaped)
-        IVM_ASSERT_SLOW(batch_fits(b_owned, nd->ncols, nd->nkey));
+        IVM_ASSERT_SLOW(batch_fits(b_owned, nd->ncols, row_keyed ? nd->ncols : nd->nkey));
     s->dirty = true;
     s->circ->fed += b_owned->n;
     uint32_t k = s->circ->nworkers;
@@ -399,6 +403,9 @@ static ivm_rc feed_take(dbsp_seg *s, dbsp_node input, spine_batch *b_owned, bool
         ivm_rc rc = IVM_OK;
         spine_builder bl;
         spine_builder_init(&bl);
+        /* Keys that are whole rows are read by maps alone: no filters. */
+        if (row_keyed)
+            spine_builder_set_filters(&bl, false);
         for (uint32_t part = 0; part < k && rc == IVM_OK; part++) {
             size_t lo = b->n * part / k, hi = b->n * (part + 1) / k;
             for (size_t i = lo; i < hi && rc == IVM_OK; i++) {
@@ -426,12 +433,17 @@ static ivm_rc feed_take(dbsp_seg *s, dbsp_node input, spine_batch *b_owned, bool
 
 ivm_rc dbsp_seg_feed_take(dbsp_seg *s, dbsp_node input, spine_batch *b_owned)
 {
-    return feed_take(s, input, b_owned, false);
+    return feed_take(s, input, b_owned, false, false);
 }
 
 ivm_rc dbsp_seg_feed_take_shaped(dbsp_seg *s, dbsp_node input, spine_batch *b_owned)
 {
-    return feed_take(s, input, b_owned, true);
+    return feed_take(s, input, b_owned, true, false);
+}
+
+ivm_rc dbsp_seg_feed_take_row_keyed(dbsp_seg *s, dbsp_node input, spine_batch *b_owned)
+{
+    return feed_take(s, input, b_owned, true, true);
 }
 
 void dbsp_seg_touch(dbsp_seg *s)

@@ -38,6 +38,10 @@ typedef struct map_state {
     map_seg *seg;             /* the output columns' stretches, in order */
     uint32_t nseg;
     dbsp_memo memo;           /* the row's shared subexpressions */
+    bool copies;              /* every stretch copies input columns, none
+                                 twice: an output row is no longer than
+                                 its input row, and is written in one
+                                 pass (copy_row) */
     bool lead;                /* the first stretch copies the input's
                                  leading columns: output rows come in runs
                                  in order (runs, below) */
@@ -80,6 +84,25 @@ bool dbsp_map_keeps_key(const dbsp_pnode *src, dbsp_expr *const *exprs, uint32_t
         if (exprs[i]->op != DBSP_X_COL || exprs[i]->col != i)
             return false;
     return true;
+}
+
+bool dbsp_plan_input_rows_whole(const dbsp_plan *p, dbsp_node n)
+{
+    const dbsp_pnode *nd = dbsp_plan_node(p, n);
+    if (nd == NULL || nd->kind != DBSP_INPUT || nd->nkey != 0)
+        return false;
+    bool read = false;
+    for (uint32_t i = 0; i < p->n; i++) {
+        const dbsp_pnode *r = &p->nodes[i];
+        for (uint32_t k = 0; k < r->nin; k++) {
+            if (r->in[k] != n)
+                continue;
+            if (r->kind != DBSP_MAP)
+                return false;
+            read = true;
+        }
+    }
+    return read;
 }
 
 ivm_rc dbsp_plan_map(dbsp_plan *p, dbsp_node in, uint32_t nexprs, dbsp_expr **exprs_owned,
@@ -129,10 +152,83 @@ static ivm_rc map_init(dbsp_ctx *c, dbsp_node n, void *state)
             s->seg[s->nseg - 1].key_end = true;
     }
     s->lead = s->nseg > 0 && s->seg[0].to != 0 && s->seg[0].from == 0;
+    /* Only copies, each input column at most once (SELECT a, a copies
+     * one twice, and its rows outgrow their input's): see copy_row. */
+    s->copies = true;
+    for (uint32_t g = 0; g < s->nseg && s->copies; g++) {
+        s->copies = s->seg[g].to != 0;
+        for (uint32_t h = 0; h < g && s->copies; h++)
+            s->copies = s->seg[h].to <= s->seg[g].from || s->seg[g].to <= s->seg[h].from;
+    }
     ivm_rc rc = dbsp_memo_init(&s->memo, nd->nmemo);
     if (rc != IVM_OK)
         return rc;
     return dbsp_colread_init(&s->cr, nd->exprs, nd->nexprs, nd->where, in_cols, true);
+}
+
+/* Writes the output row of a map whose every stretch copies input
+ * columns, none of them twice (a projection: Nexmark q0, q2), into b's
+ * free space, uncommitted: it is no longer than its input row (len), so
+ * room for that is taken first and each stretch is copied as its length
+ * is found, one pass instead of a pass for the lengths and one for the
+ * bytes. */
+static ivm_rc copy_row(spine_builder *b, const map_state *s, const uint8_t *row, size_t len,
+                       size_t *klen_out, size_t *olen_out)
+{
+    uint8_t *dst = spine_builder_reserve(b, len);
+    if (dst == NULL)
+        return IVM_NOMEM;
+    const size_t *off = s->cr.off;
+    size_t olen = 0;
+    for (uint32_t g = 0; g < s->nseg; g++) {
+        const map_seg *sg = &s->seg[g];
+        size_t sl = off[sg->to] - off[sg->from];
+        memcpy(dst + olen, row + off[sg->from], sl);
+        olen += sl;
+        if (sg->key_end)
+            *klen_out = olen;
+    }
+    *olen_out = olen;
+    return IVM_OK;
+}
+
+/* Writes the output row of any other map into its builder's free space,
+ * uncommitted: the computed columns are evaluated and measured first,
+ * then room is taken and every stretch written. */
+static ivm_rc build_row(dbsp_ctx *c, const dbsp_pnode *nd, map_state *s, const uint8_t *row,
+                        size_t *klen_out, size_t *olen_out)
+{
+    const size_t *off = s->cr.off;
+    size_t olen = 0;
+    for (uint32_t g = 0; g < s->nseg; g++) {
+        const map_seg *sg = &s->seg[g];
+        if (sg->to != 0) {
+            s->seg_len[g] = off[sg->to] - off[sg->from];
+        } else {
+            ivm_value *v = &s->out_vals[sg->from];
+            ivm_rc rc = dbsp_expr_eval_memo(nd->exprs[sg->from], s->in_vals, &c->scratch,
+                                            &s->memo, v, &c->err);
+            if (rc != IVM_OK)
+                return rc;
+            s->seg_len[g] = spine_value_size(v);
+        }
+        olen += s->seg_len[g];
+        if (sg->key_end)
+            *klen_out = olen;
+    }
+    uint8_t *dst = spine_builder_reserve(&c->bld, olen);
+    if (dst == NULL)
+        return IVM_NOMEM;
+    for (uint32_t g = 0; g < s->nseg; g++) {
+        const map_seg *sg = &s->seg[g];
+        if (sg->to != 0)
+            memcpy(dst, row + off[sg->from], s->seg_len[g]);
+        else
+            spine_value_encode(&s->out_vals[sg->from], dst);
+        dst += s->seg_len[g];
+    }
+    *olen_out = olen;
+    return IVM_OK;
 }
 
 /* An output column that is a bare input column is the input's bytes,
@@ -174,35 +270,10 @@ static ivm_rc map_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch **out)
             }
         }
         size_t klen = 0, olen = 0;
-        for (uint32_t g = 0; g < s->nseg && rc == IVM_OK; g++) {
-            const map_seg *sg = &s->seg[g];
-            if (sg->to != 0) {
-                s->seg_len[g] = off[sg->to] - off[sg->from];
-            } else {
-                ivm_value *v = &s->out_vals[sg->from];
-                rc = dbsp_expr_eval_memo(nd->exprs[sg->from], s->in_vals, &c->scratch, &s->memo,
-                                         v, &c->err);
-                s->seg_len[g] = spine_value_size(v);
-            }
-            olen += s->seg_len[g];
-            if (sg->key_end)
-                klen = olen;
-        }
+        rc = s->copies ? copy_row(b, s, row, len, &klen, &olen)
+                       : build_row(c, nd, s, row, &klen, &olen);
         if (rc != IVM_OK)
             break;
-        uint8_t *dst = spine_builder_reserve(b, olen);
-        if (dst == NULL) {
-            rc = IVM_NOMEM;
-            break;
-        }
-        for (uint32_t g = 0; g < s->nseg; g++) {
-            const map_seg *sg = &s->seg[g];
-            if (sg->to != 0)
-                memcpy(dst, row + off[sg->from], s->seg_len[g]);
-            else
-                spine_value_encode(&s->out_vals[sg->from], dst);
-            dst += s->seg_len[g];
-        }
         bool larger = false;
         if (s->lead && in->w[i] != 0) {
             size_t pl = off[s->seg[0].to];

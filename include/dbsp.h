@@ -238,6 +238,13 @@ void dbsp_plan_free(dbsp_plan *p);
 ivm_rc dbsp_plan_input(dbsp_plan *p, uint32_t ncols, uint32_t nkey, dbsp_node *out);
 /* Rows of in for which pred is true.  Linear: per step O(|delta|). */
 ivm_rc dbsp_plan_filter(dbsp_plan *p, dbsp_node in, dbsp_expr *pred_owned, dbsp_node *out);
+/* True if node n of p is an input of key width 0 that only maps read.  A
+ * map reads each row's bytes whole (spine_batch_row) and builds its own
+ * entries, so the length of its input's keys does not matter to it: such
+ * an input may be fed rows keyed by themselves
+ * (dbsp_seg_feed_take_row_keyed).  Any other reader would see or pass on
+ * the keys (D1). */
+bool dbsp_plan_input_rows_whole(const dbsp_plan *p, dbsp_node n);
 /* Each row becomes (exprs[0], ..., exprs[n-1]); the first nkey are the key.
  * Takes the array's elements (the array itself stays the caller's), as
  * dbsp_expr_op.  Linear: per step O(|delta| log |delta|) (output re-sorted). */
@@ -419,6 +426,12 @@ ivm_rc dbsp_seg_feed_take(dbsp_seg *s, dbsp_node input, spine_batch *b_owned);
  * pushed): the rows are not walked again to check it, except in builds
  * with IVM_SLOW_CHECKS, where a misshapen batch fails an assertion. */
 ivm_rc dbsp_seg_feed_take_shaped(dbsp_seg *s, dbsp_node input, spine_batch *b_owned);
+/* As dbsp_seg_feed_take_shaped, for a batch of rows keyed by themselves
+ * (every entry's key is the whole entry, as a table without PRIMARY KEY
+ * stores its rows) fed to an input node of key width 0 that only maps
+ * read (dbsp_plan_input_rows_whole): the batch goes in as it is, not
+ * copied with its keys emptied (D1).  IVM_INVALID for any other node. */
+ivm_rc dbsp_seg_feed_take_row_keyed(dbsp_seg *s, dbsp_node input, spine_batch *b_owned);
 /* Makes s step at the next circuit step even if nothing is fed. */
 void dbsp_seg_touch(dbsp_seg *s);
 /* IVM_OK, or the sticky error of s (its message copied to err if non-NULL). */

@@ -49,6 +49,9 @@ typedef struct table {
     spine *data;
     spine_batch *pending;    /* the open transaction's changes, same layout */
     spine_batch *delta;      /* this commit's change as input rows (klen 0) */
+    spine_batch *entries;    /* this commit's change as entries (E3), for views
+                                whose inputs take rows keyed by themselves
+                                (no PRIMARY KEY: entry_input) */
     uniq *uniqs;             /* UNIQUE constraints and indexes */
     uint32_t nuniqs;
     size_t uniqcap;

@@ -574,6 +574,150 @@ static void test_circuit_small_steps_stay_on_the_caller(void **state)
     dbsp_plan_free(pc.p);
 }
 
+/* An input that only maps read takes a table's rows keyed by themselves
+ * (dbsp_seg_feed_take_row_keyed, as the engine feeds a table without
+ * PRIMARY KEY) and gives what the same rows fed as input rows give: two
+ * segments of one plan, M = SELECT v, k FROM T WHERE v >= 1 (a map with a
+ * fused filter) and SELECT k FROM T beside it on the same input, one fed
+ * each way, compared after every step on every worker count, with
+ * batches large enough to be cut among the workers (D6).  An input that
+ * anything but maps reads (a filter), or whose key is not empty, or that
+ * nothing reads, refuses such a batch and keeps its contents. */
+static dbsp_plan *plan_maps(bool filter_too, dbsp_node *in, dbsp_node *out1, dbsp_node *out2)
+{
+    dbsp_plan *p = dbsp_plan_new();
+    dbsp_node f, m1, m2;
+    ivm_value one = ivm_value_int(1);
+    dbsp_expr *args[2] = {dbsp_expr_col(1, IVM_TINT), dbsp_expr_const(&one)};
+    dbsp_expr *e1[2] = {dbsp_expr_col(1, IVM_TINT), dbsp_expr_col(0, IVM_TINT)};
+    dbsp_expr *e2[1] = {dbsp_expr_col(0, IVM_TINT)};
+    assert_int_equal(dbsp_plan_input(p, 2, 0, in), IVM_OK);
+    assert_int_equal(dbsp_plan_filter(p, *in, dbsp_expr_op(DBSP_X_GE, IVM_TINT, 2, args), &f),
+                     IVM_OK);
+    assert_int_equal(dbsp_plan_map(p, f, 2, e1, 0, &m1), IVM_OK);
+    assert_int_equal(dbsp_plan_map(p, *in, 1, e2, 0, &m2), IVM_OK);
+    assert_int_equal(dbsp_plan_output(p, filter_too ? f : m1, out1), IVM_OK);
+    assert_int_equal(dbsp_plan_output(p, m2, out2), IVM_OK);
+    /* The filter that only the map reads becomes part of it (as q2's
+     * WHERE does); read by an output, it stays a filter. */
+    dbsp_node remap[8];
+    assert_true(dbsp_plan_nodes(p) <= 8);
+    assert_int_equal(dbsp_plan_fuse(p, remap), IVM_OK);
+    *in = remap[*in];
+    *out1 = remap[*out1];
+    *out2 = remap[*out2];
+    return p;
+}
+
+/* A random change to T(k, v) as rows keyed by themselves (key_cols 2) or
+ * as input rows (0): the same rows either way for the same draws. */
+static spine_batch *keyed_change(rng *r, model *m, size_t n, uint32_t key_cols)
+{
+    zset z;
+    zset_init(&z);
+    for (size_t i = 0; i < n; i++) {
+        int k = (int)rng_below(r, NK), v = (int)rng_below(r, NV);
+        int64_t w = 1;
+        if (m->t[k][v] > 0 && rng_below(r, 3) == 0)
+            w = -1;
+        m->t[k][v] += w;
+        ivm_value row[2] = {ivm_value_int(k), ivm_value_int(v)};
+        zset_add_vals(&z, row, 2, key_cols, w);
+    }
+    zset_consolidate(&z);
+    spine_batch *b = zset_to_batch(&z);
+    zset_free(&z);
+    return b;
+}
+
+static void seg_contents(dbsp_seg *s, dbsp_node out, zset *z)
+{
+    spine_cursor *c = NULL;
+    assert_int_equal(dbsp_seg_cursor(s, out, &c), IVM_OK);
+    zset_from_cursor(z, c);
+    spine_cursor_free(c);
+}
+
+static void test_circuit_row_keyed_input_as_rows(void **state)
+{
+    (void)state;
+    dbsp_node in, o1, o2, fo, f2;
+    dbsp_plan *p = plan_maps(false, &in, &o1, &o2);
+    assert_true(dbsp_plan_input_rows_whole(p, in));
+    assert_false(dbsp_plan_input_rows_whole(p, o1)); /* not an input */
+    /* A filter reads it too: it would pass the keys on. */
+    dbsp_plan *pf = plan_maps(true, &in, &fo, &f2);
+    assert_false(dbsp_plan_input_rows_whole(pf, in));
+    /* Keyed, or read by nothing. */
+    dbsp_plan *pk = dbsp_plan_new();
+    dbsp_node kin, kin2, km, ko;
+    dbsp_expr *ke[1] = {dbsp_expr_col(0, IVM_TINT)};
+    assert_int_equal(dbsp_plan_input(pk, 2, 1, &kin), IVM_OK);
+    assert_int_equal(dbsp_plan_map(pk, kin, 1, ke, 0, &km), IVM_OK);
+    assert_int_equal(dbsp_plan_output(pk, km, &ko), IVM_OK);
+    assert_int_equal(dbsp_plan_input(pk, 2, 0, &kin2), IVM_OK);
+    assert_false(dbsp_plan_input_rows_whole(pk, kin));
+    assert_false(dbsp_plan_input_rows_whole(pk, kin2));
+
+    for (size_t ci = 0; ci < NCOUNTS; ci++) {
+        dbsp_circuit *c = NULL;
+        assert_int_equal(dbsp_circuit_new(pools[ci], &c), IVM_OK);
+        dbsp_seg *keyed = NULL, *rows = NULL, *filt = NULL;
+        assert_int_equal(dbsp_circuit_add(c, p, &keyed), IVM_OK);
+        assert_int_equal(dbsp_circuit_add(c, p, &rows), IVM_OK);
+        assert_int_equal(dbsp_circuit_add(c, pf, &filt), IVM_OK);
+        rng r1 = {77 + ci}, r2 = {77 + ci};
+        model m1, m2;
+        memset(&m1, 0, sizeof m1);
+        memset(&m2, 0, sizeof m2);
+        ivm_err err;
+        for (int step = 0; step < 12; step++) {
+            /* Every third step is cut among the workers (D6). */
+            size_t n = step % 3 == 2 ? 1024 * worker_counts[ci] + 500 : 1 + (size_t)step * 7;
+            assert_int_equal(dbsp_seg_feed_take_row_keyed(keyed, in, keyed_change(&r1, &m1, n, 2)),
+                             IVM_OK);
+            assert_int_equal(dbsp_seg_feed_take_shaped(rows, in, keyed_change(&r2, &m2, n, 0)),
+                             IVM_OK);
+            rng rx = {1 + (uint64_t)step};
+            model mx;
+            memset(&mx, 0, sizeof mx);
+            assert_int_equal(dbsp_seg_feed_take_row_keyed(filt, in, keyed_change(&rx, &mx, 5, 2)),
+                             IVM_INVALID);
+            ivm_err_clear(&err);
+            assert_int_equal(dbsp_circuit_step(c, &err), IVM_OK);
+            dbsp_node outs[2] = {o1, o2};
+            for (int o = 0; o < 2; o++) {
+                zset a, b;
+                zset_init(&a);
+                zset_init(&b);
+                seg_contents(keyed, outs[o], &a);
+                seg_contents(rows, outs[o], &b);
+                assert_true(b.n > 0 || step < 2);
+                zset_expect("row-keyed contents", &a, &b, worker_counts[ci], 77 + ci, step);
+                spine_batch *da = NULL, *db = NULL;
+                assert_int_equal(dbsp_seg_delta(keyed, outs[o], &da), IVM_OK);
+                assert_int_equal(dbsp_seg_delta(rows, outs[o], &db), IVM_OK);
+                zset_from_batch(&a, da);
+                zset_from_batch(&b, db);
+                zset_expect("row-keyed change", &a, &b, worker_counts[ci], 77 + ci, step);
+                spine_batch_unref(da);
+                spine_batch_unref(db);
+                zset_free(&a);
+                zset_free(&b);
+            }
+            spine_cursor *fc = NULL;
+            assert_int_equal(dbsp_seg_cursor(filt, fo, &fc), IVM_OK);
+            spine_cursor_rewind(fc);
+            assert_false(spine_cursor_key_valid(fc)); /* nothing went in */
+            spine_cursor_free(fc);
+        }
+        dbsp_circuit_free(c);
+    }
+    dbsp_plan_free(p);
+    dbsp_plan_free(pf);
+    dbsp_plan_free(pk);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -581,6 +725,7 @@ int main(void)
         cmocka_unit_test(test_circuit_failure_is_isolated),
         cmocka_unit_test(test_circuit_add_checks_sharding),
         cmocka_unit_test(test_circuit_small_steps_stay_on_the_caller),
+        cmocka_unit_test(test_circuit_row_keyed_input_as_rows),
     };
     return cmocka_run_group_tests(tests, setup_pools, teardown_pools);
 }

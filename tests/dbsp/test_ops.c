@@ -381,6 +381,58 @@ static void test_map_runs_matches_recomputation(void **state)
     run_prop(&pr);
 }
 
+/* Maps that only copy columns are written in one pass when no column is
+ * copied twice (the output then fits in its input row's length): [y, t,
+ * g] over (g, x, y, t), key (y); and with a column copied three times,
+ * [t, g, x, y, t, t] key (t), whose rows are longer than their input
+ * (in the one-pass form they would outgrow the room taken for them). */
+static void build_map_copies(dbsp_plan *p, const dbsp_node *in, dbsp_node *out)
+{
+    dbsp_node m;
+    dbsp_expr *e[3] = {col(2), col(3), col(0)};
+    assert_int_equal(dbsp_plan_map(p, in[0], 3, e, 1, &m), IVM_OK);
+    assert_int_equal(dbsp_plan_output(p, m, out), IVM_OK);
+}
+
+static void ref_map_copies(const zset *now, const zset *prev, zset *out)
+{
+    (void)prev;
+    for (size_t i = 0; i < now[0].n; i++) {
+        ivm_value v[4];
+        assert_int_equal(zrow_decode(&now[0].r[i], v, 4), 4);
+        ivm_value o[3] = {v[2], v[3], v[0]};
+        zset_add_vals(out, o, 3, 1, now[0].r[i].w);
+    }
+}
+
+static void build_map_copies_twice(dbsp_plan *p, const dbsp_node *in, dbsp_node *out)
+{
+    dbsp_node m;
+    dbsp_expr *e[6] = {col(3), col(0), col(1), col(2), col(3), col(3)};
+    assert_int_equal(dbsp_plan_map(p, in[0], 6, e, 1, &m), IVM_OK);
+    assert_int_equal(dbsp_plan_output(p, m, out), IVM_OK);
+}
+
+static void ref_map_copies_twice(const zset *now, const zset *prev, zset *out)
+{
+    (void)prev;
+    for (size_t i = 0; i < now[0].n; i++) {
+        ivm_value v[4];
+        assert_int_equal(zrow_decode(&now[0].r[i], v, 4), 4);
+        ivm_value o[6] = {v[3], v[0], v[1], v[2], v[3], v[3]};
+        zset_add_vals(out, o, 6, 1, now[0].r[i].w);
+    }
+}
+
+static void test_map_copies_match_recomputation(void **state)
+{
+    (void)state;
+    prop pr = {1, {{4, 1, gen_agg}}, false, build_map_copies, ref_map_copies, 16};
+    run_prop(&pr);
+    prop pr2 = {1, {{4, 1, gen_agg}}, false, build_map_copies_twice, ref_map_copies_twice, 17};
+    run_prop(&pr2);
+}
+
 /* The leading columns kept in order, [g, x]: the output comes in order
  * (the builder notices it and skips the sort) and rows collide. */
 static void build_map_prefix(dbsp_plan *p, const dbsp_node *in, dbsp_node *out)
@@ -2432,6 +2484,7 @@ int main(void)
         cmocka_unit_test(test_map_matches_recomputation),
         cmocka_unit_test(test_map_copy_matches_recomputation),
         cmocka_unit_test(test_map_runs_matches_recomputation),
+        cmocka_unit_test(test_map_copies_match_recomputation),
         cmocka_unit_test(test_map_prefix_matches_recomputation),
         cmocka_unit_test(test_map_lead_sorts_within_runs),
         cmocka_unit_test(test_map_lead_of_three_ints),
