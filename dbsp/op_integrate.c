@@ -57,13 +57,17 @@ static bool read_by_topk_only(const dbsp_plan *p, dbsp_node n)
 }
 
 /* The join whose traces node n's integral can be derived from (D17): its
- * input is a join, or a map or filter of a join.  NULL if there is none. */
+ * input is a join (which may have a map fused into it, op_join.c), or a
+ * map or filter of a join without one.  NULL if there is none. */
 static const dbsp_pnode *derived_join(const dbsp_plan *p, dbsp_node n)
 {
     const dbsp_pnode *src = &p->nodes[p->nodes[n].in[0]];
-    if (src->kind == DBSP_MAP || src->kind == DBSP_FILTER)
-        src = &p->nodes[src->in[0]];
-    return src->kind == DBSP_JOIN ? src : NULL;
+    if (src->kind == DBSP_JOIN)
+        return src;
+    if (src->kind != DBSP_MAP && src->kind != DBSP_FILTER)
+        return NULL;
+    src = &p->nodes[src->in[0]];
+    return src->kind == DBSP_JOIN && src->nexprs == 0 ? src : NULL;
 }
 
 bool dbsp_integrate_derives(const dbsp_plan *p, dbsp_node n)
@@ -180,7 +184,11 @@ static ivm_rc derive(dbsp_ctx *c, dbsp_node n, dbsp_integrate_state *s)
     const dbsp_plan *p = c->plan;
     const dbsp_pnode *jn = derived_join(p, n);
     const dbsp_pnode *src = &p->nodes[p->nodes[n].in[0]];
-    derive_eval e = {.nd = src->kind == DBSP_JOIN ? NULL : src};
+    /* A join's own rows, or those of the map fused into it or reading it,
+     * or of the filter reading it. */
+    derive_eval e = {.nd = src->kind == DBSP_JOIN && src->nexprs == 0 ? NULL : src};
+    const dbsp_pnode *a = &p->nodes[jn->in[0]], *bn = &p->nodes[jn->in[1]];
+    uint32_t pair_cols = a->ncols + (bn->ncols - bn->nkey);
     const spine *ta = dbsp_ctx_trace(c, jn->in[0]), *tb = dbsp_ctx_trace(c, jn->in[1]);
     spine_cursor *ca = NULL, *cb = NULL;
     spine_builder b;
@@ -189,7 +197,7 @@ static ivm_rc derive(dbsp_ctx *c, dbsp_node n, dbsp_integrate_state *s)
     size_t cap = 0;
     ivm_rc rc = IVM_OK;
     if (e.nd != NULL) {
-        e.in_vals = ivm_calloc(jn->ncols + 1, sizeof *e.in_vals);
+        e.in_vals = ivm_calloc(pair_cols + 1, sizeof *e.in_vals);
         e.out_vals = ivm_calloc(e.nd->nexprs + 1, sizeof *e.out_vals);
         if (e.in_vals == NULL || e.out_vals == NULL)
             rc = IVM_NOMEM;
@@ -201,7 +209,7 @@ static ivm_rc derive(dbsp_ctx *c, dbsp_node n, dbsp_integrate_state *s)
     if (rc == IVM_OK)
         rc = spine_cursor_new(&tb, 1, NULL, 0, &cb);
     for (; rc == IVM_OK && spine_cursor_key_valid(ca); spine_cursor_step_key(ca))
-        rc = derive_key(c, &e, &b, ca, cb, &buf, &cap, jn->ncols);
+        rc = derive_key(c, &e, &b, ca, cb, &buf, &cap, pair_cols);
     spine_cursor_free(ca);
     spine_cursor_free(cb);
     ivm_free(buf);

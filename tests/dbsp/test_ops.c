@@ -956,6 +956,82 @@ static void test_join_self_free_weights_match_recomputation(void **state)
     run_prop(&pr);
 }
 
+/* A map fused into the join it reads (dbsp_plan_fuse): join (k, a, b, c)
+ * -> filter b > 0 -> map [k, a, c * 2] (leading columns kept: rows in
+ * runs), or -> map [a || 'x', k, c * 2] key 1 (re-keyed: sorted whole). */
+static int jm_shape;
+
+static void build_join_map(dbsp_plan *p, const dbsp_node *in, dbsp_node *out)
+{
+    dbsp_node xa, xb, ia, ib, j, f, m, o;
+    assert_int_equal(dbsp_plan_exchange(p, in[0], &xa), IVM_OK);
+    assert_int_equal(dbsp_plan_integrate(p, xa, &ia), IVM_OK);
+    assert_int_equal(dbsp_plan_exchange(p, in[1], &xb), IVM_OK);
+    assert_int_equal(dbsp_plan_integrate(p, xb, &ib), IVM_OK);
+    assert_int_equal(dbsp_plan_join(p, ia, ib, &j), IVM_OK);
+    assert_int_equal(dbsp_plan_filter(p, j, op2(DBSP_X_GT, col(2), kint(0)), &f), IVM_OK);
+    if (jm_shape == 0) {
+        dbsp_expr *ex[3] = {col(0), col(1), op2(DBSP_X_MUL, col(3), kint(2))};
+        assert_int_equal(dbsp_plan_map(p, f, 3, ex, 1, &m), IVM_OK);
+    } else {
+        dbsp_expr *ex[3] = {op2(DBSP_X_CONCAT, col(1), ktext("x")), col(0),
+                            op2(DBSP_X_MUL, col(3), kint(2))};
+        assert_int_equal(dbsp_plan_map(p, f, 3, ex, 1, &m), IVM_OK);
+    }
+    assert_int_equal(dbsp_plan_output(p, m, &o), IVM_OK);
+    uint32_t before = dbsp_plan_nodes(p);
+    dbsp_node remap[32];
+    assert_true(before <= 32);
+    assert_int_equal(dbsp_plan_fuse(p, remap), IVM_OK);
+    /* The filter and the join go; the map is the join now. */
+    assert_int_equal(dbsp_plan_nodes(p), before - 2);
+    assert_int_equal(dbsp_plan_kind(p, remap[m]), DBSP_JOIN);
+    assert_int_equal(dbsp_plan_ncols(p, remap[m]), 3);
+    assert_int_equal(dbsp_plan_sharded(p, remap[m]), jm_shape == 0);
+    *out = remap[o];
+}
+
+static void ref_join_map(const zset *now, const zset *prev, zset *out)
+{
+    (void)prev;
+    zset j;
+    zset_init(&j);
+    ref_join_of(&now[0], &now[1], &j);
+    zset_consolidate(&j);
+    for (size_t r = 0; r < j.n; r++) {
+        ivm_value v[4], o[3];
+        char buf[16];
+        assert_int_equal(zrow_decode(&j.r[r], v, 4), 4);
+        if (v[2].u.i <= 0)
+            continue;
+        ivm_value c2 = ivm_value_real(v[3].u.r * 2);
+        if (jm_shape == 0) {
+            o[0] = v[0];
+            o[1] = v[1];
+        } else {
+            int n = snprintf(buf, sizeof buf, "%.*sx", (int)v[1].u.s.n, v[1].u.s.p);
+            o[0] = ivm_value_text(buf, (uint32_t)n);
+            o[1] = v[0];
+        }
+        o[2] = c2;
+        zset_add_vals(out, o, 3, 1, j.r[r].w);
+    }
+    zset_free(&j);
+}
+
+static void test_join_fused_map_matches_recomputation(void **state)
+{
+    (void)state;
+    for (jm_shape = 0; jm_shape < 2; jm_shape++) {
+        prop pr = {2, {{2, 1, gen_join_a}, {3, 1, gen_join_b}}, false, build_join_map,
+                   ref_join_map, 25 + (uint64_t)jm_shape};
+        run_prop(&pr);
+        prop ms = {2, {{2, 1, gen_join_dense_a}, {3, 1, gen_join_dense_b}}, true,
+                   build_join_map, ref_join_map, 27 + (uint64_t)jm_shape};
+        run_prop(&ms);
+    }
+}
+
 /* ---- aggregate ------------------------------------------------------------------------- */
 
 static const dbsp_agg agg_list[] = {
@@ -2475,7 +2551,8 @@ static void build_topk_join(dbsp_plan *p, const dbsp_node *in, dbsp_node *out)
         uint32_t before = dbsp_plan_nodes(p);
         assert_true(before <= 32);
         assert_int_equal(dbsp_plan_fuse(p, remap), IVM_OK);
-        assert_int_equal(dbsp_plan_nodes(p), before - 1);
+        /* The filter goes, and the join, whose map is fused into it. */
+        assert_int_equal(dbsp_plan_nodes(p), before - 2);
         *out = remap[o];
     }
 }
@@ -2630,6 +2707,7 @@ int main(void)
         cmocka_unit_test(test_join_self_matches_recomputation),
         cmocka_unit_test(test_join_both_sides_one_key_match_recomputation),
         cmocka_unit_test(test_join_self_free_weights_match_recomputation),
+        cmocka_unit_test(test_join_fused_map_matches_recomputation),
         cmocka_unit_test(test_aggregate_matches_recomputation),
         cmocka_unit_test(test_aggregate_global_matches_recomputation),
         cmocka_unit_test(test_aggregate_distinct_filter_concat_match_recomputation),
