@@ -183,7 +183,9 @@ static void mark_filters(const dbsp_plan *p, bool *need)
         changed = false;
         for (uint32_t i = p->n; i-- > 0;) {
             const dbsp_pnode *nd = &p->nodes[i];
-            bool pass = nd->kind == DBSP_INTEGRATE || (need[i] && forwards(nd->kind));
+            /* An integral not kept (D17) stores none of its deltas. */
+            bool pass = (nd->kind == DBSP_INTEGRATE && !dbsp_integrate_derives(p, i)) ||
+                        (need[i] && forwards(nd->kind));
             for (uint32_t j = 0; pass && j < nd->nin; j++)
                 if (!need[nd->in[j]]) {
                     need[nd->in[j]] = true;

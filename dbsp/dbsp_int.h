@@ -346,6 +346,7 @@ ivm_rc dbsp_batches_sum_take(spine_batch **bs, size_t n, spine_batch *empty,
  * are the integral of its stream). */
 typedef struct dbsp_integrate_state {
     spine *s;
+    bool derived;  /* D17: s is empty, I(x) is the join's until read */
 } dbsp_integrate_state;
 ivm_rc dbsp_plan_integrating(dbsp_plan *p, dbsp_kind kind, const dbsp_op_vtab *vt,
                              dbsp_node in, dbsp_node *out);
@@ -356,9 +357,18 @@ void dbsp_integrate_stats(const void *state, spine_stats *acc);
 void dbsp_integrate_fini(void *state);
 ivm_rc dbsp_integrate_compact(void *state);
 /* Integrate node n's integral is read on this worker from now on (by
- * seeks; D16): an unread trace goes back to the shape seeks want.  Cheap
- * after the first call (one lock round trip); the reader's thread. */
-void dbsp_integrate_reading(dbsp_ctx *c, dbsp_node n);
+ * seeks; D16): an unread trace goes back to the shape seeks want, and one
+ * not kept (D17) is computed from the join's traces, after this step, and
+ * kept from then on: O(size of that join) once, then cheap (one lock
+ * round trip).  The reader's thread, during its eval; a cursor made over
+ * the trace before the call does not see what it adds.  IVM_NOMEM, or an
+ * expression's error (in c->err); the node then stays as it was, and a
+ * later call tries again. */
+ivm_rc dbsp_integrate_reading(dbsp_ctx *c, dbsp_node n);
+/* True if integrate node n keeps no integral until it is read (D17): its
+ * every reader is a top-k of offset 0 (D16) and its input a join, or a
+ * map or filter of one. */
+bool dbsp_integrate_derives(const dbsp_plan *p, dbsp_node n);
 
 /* op_input: queues a batch for the next step (controlling thread). */
 ivm_rc dbsp_input_queue_take(void *state, spine_batch *b_owned);

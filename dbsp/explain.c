@@ -128,6 +128,12 @@ static void put_what(obuf *o, const dbsp_plan *p, const dbsp_pnode *nd)
         put_str(o, " where ");
         put_expr(o, nd->exprs[0]);
         break;
+    case DBSP_JOIN:
+        if (nd->nexprs == 0)
+            break;
+        /* A map fused into the join (dbsp_plan_fuse): its rows of each
+         * pair. */
+        /* fall through */
     case DBSP_MAP:
         put_lit(o, " [");
         for (uint32_t k = 0; k < nd->nexprs; k++) {
@@ -217,7 +223,7 @@ static void put_role(obuf *o, const dbsp_plan *p, const dbsp_pnode *nd)
     case DBSP_JOIN:
         put_sep(o);
         put_fmt(o, "reads: I(%u), I(%u) on key ", (unsigned)nd->in[0], (unsigned)nd->in[1]);
-        put_key(o, nd->nkey);
+        put_key(o, p->nodes[nd->in[0]].nkey);
         return;
     case DBSP_OUTPUT:
         put_sep(o);

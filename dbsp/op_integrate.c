@@ -8,7 +8,15 @@
  * so a reader sees both the delta (through the stream) and the integral
  * after this step (through the trace, D2).  Per step: O(|dx|) plus the
  * spine's amortised merging, O(|dx| log |I|).  State: the spine.
- * Design: dbsp/README.md.
+ *
+ * An integral that only top-ks of offset 0 read and whose stream is a
+ * join's, or a map or filter of a join's, is not kept until it is first
+ * read (D17): it equals the map of the join of the join's own traces,
+ *
+ *   I(map(A join B)) = map(I(A) join I(B))   (map linear, join bilinear),
+ *
+ * which the node computes once, when the first reader asks for it, and
+ * keeps from then on.  Design: dbsp/README.md.
  */
 #include "dbsp_int.h"
 
@@ -48,6 +56,26 @@ static bool read_by_topk_only(const dbsp_plan *p, dbsp_node n)
     return any;
 }
 
+/* The join whose traces node n's integral can be derived from (D17): its
+ * input is a join (which may have a map fused into it, op_join.c), or a
+ * map or filter of a join without one.  NULL if there is none. */
+static const dbsp_pnode *derived_join(const dbsp_plan *p, dbsp_node n)
+{
+    const dbsp_pnode *src = &p->nodes[p->nodes[n].in[0]];
+    if (src->kind == DBSP_JOIN)
+        return src;
+    if (src->kind != DBSP_MAP && src->kind != DBSP_FILTER)
+        return NULL;
+    src = &p->nodes[src->in[0]];
+    return src->kind == DBSP_JOIN && src->nexprs == 0 ? src : NULL;
+}
+
+bool dbsp_integrate_derives(const dbsp_plan *p, dbsp_node n)
+{
+    return p->nodes[n].kind == DBSP_INTEGRATE && read_by_topk_only(p, n) &&
+           derived_join(p, n) != NULL;
+}
+
 ivm_rc dbsp_integrate_init(dbsp_ctx *c, dbsp_node n, void *state)
 {
     dbsp_integrate_state *s = state;
@@ -55,10 +83,13 @@ ivm_rc dbsp_integrate_init(dbsp_ctx *c, dbsp_node n, void *state)
      * integrate node's trace by key; a view's contents (an output node)
      * are only read in order, so their merges build no key filters and
      * take 8 batches a level (spine_opts.wide).  D16: a trace that only
-     * top-ks read starts unread. */
+     * top-ks read starts unread; D17: or empty, when it can be derived
+     * from a join's traces once it is read. */
     static const spine_opts contents = {.wide = true}; /* fewer merge copies */
     if (c->plan->nodes[n].kind == DBSP_INTEGRATE) {
-        spine_opts probed = {.exact_seeks = true, .unread = read_by_topk_only(c->plan, n)};
+        s->derived = dbsp_integrate_derives(c->plan, n);
+        spine_opts probed = {.exact_seeks = true,
+                             .unread = !s->derived && read_by_topk_only(c->plan, n)};
         s->s = spine_new_opts(&probed);
     } else {
         s->s = spine_new_opts(&contents);
@@ -66,20 +97,162 @@ ivm_rc dbsp_integrate_init(dbsp_ctx *c, dbsp_node n, void *state)
     return s->s != NULL ? IVM_OK : IVM_NOMEM;
 }
 
-void dbsp_integrate_reading(dbsp_ctx *c, dbsp_node n)
+/* What deriving an integral needs to evaluate a map or a filter over a
+ * join's rows: the decoded input row, the computed outputs, the memo. */
+typedef struct derive_eval {
+    const dbsp_pnode *nd; /* the map or filter; NULL: the join's rows */
+    ivm_value *in_vals, *out_vals;
+    dbsp_memo memo;
+} derive_eval;
+
+/* Adds the row (key, value) = row[0 .. len), klen bytes of key, of a join
+ * of the traces with weight w, as the node between the join and the
+ * integral makes it: itself (none), if its predicate holds (a filter), or
+ * the map's row if its `where` holds (a map). */
+static ivm_rc derive_push(dbsp_ctx *c, derive_eval *e, spine_builder *b, const uint8_t *row,
+                          size_t len, size_t klen, int64_t w, uint32_t ncols)
+{
+    const dbsp_pnode *nd = e->nd;
+    if (nd == NULL)
+        return spine_builder_push(b, row, klen, row + klen, len - klen, w);
+    ivm_rc rc = dbsp_row_decode(c, row, len, ncols, e->in_vals);
+    if (rc != IVM_OK)
+        return rc;
+    dbsp_memo_next(&e->memo);
+    const dbsp_expr *pred = nd->kind == DBSP_FILTER ? nd->exprs[0] : nd->where;
+    if (pred != NULL) {
+        ivm_value pass;
+        rc = dbsp_expr_eval_memo(pred, e->in_vals, &c->scratch, &e->memo, &pass, &c->err);
+        if (rc != IVM_OK || dbsp_value_truth(&pass) != 1)
+            return rc;
+    }
+    if (nd->kind == DBSP_FILTER)
+        return spine_builder_push(b, row, klen, row + klen, len - klen, w);
+    for (uint32_t k = 0; k < nd->nexprs && rc == IVM_OK; k++)
+        rc = dbsp_expr_eval_memo(nd->exprs[k], e->in_vals, &c->scratch, &e->memo,
+                                 &e->out_vals[k], &c->err);
+    if (rc != IVM_OK)
+        return rc;
+    size_t olen = spine_row_size(e->out_vals, nd->nexprs);
+    size_t oklen = spine_row_size(e->out_vals, nd->nkey);
+    uint8_t *dst = spine_builder_reserve(b, olen);
+    if (dst == NULL)
+        return IVM_NOMEM;
+    spine_row_encode(e->out_vals, nd->nexprs, dst);
+    return spine_builder_commit(b, oklen, olen, w);
+}
+
+/* Every pair of the join's traces with one key: the A values outer. */
+static ivm_rc derive_key(dbsp_ctx *c, derive_eval *e, spine_builder *b, spine_cursor *ca,
+                         spine_cursor *cb, uint8_t **buf, size_t *cap, uint32_t ncols)
+{
+    size_t klen;
+    const uint8_t *key = spine_cursor_key(ca, &klen);
+    if (!dbsp_cursor_seek_exact(cb, key, klen))
+        return IVM_OK;
+    ivm_rc rc = IVM_OK;
+    for (; spine_cursor_val_valid(ca) && rc == IVM_OK; spine_cursor_step_val(ca)) {
+        size_t la;
+        const uint8_t *va = spine_cursor_val(ca, &la);
+        int64_t wa = spine_cursor_weight(ca);
+        spine_cursor_rewind_vals(cb);
+        for (; spine_cursor_val_valid(cb) && rc == IVM_OK; spine_cursor_step_val(cb)) {
+            size_t lb;
+            const uint8_t *vb = spine_cursor_val(cb, &lb);
+            int64_t w;
+            if (__builtin_mul_overflow(wa, spine_cursor_weight(cb), &w))
+                return ivm_err_set(&c->err, IVM_INVALID, 0, 0, "join: weight overflow");
+            size_t len = klen + la + lb;
+            if (len > *cap && ivm_grow((void **)buf, cap, len, 1) != IVM_OK)
+                return IVM_NOMEM;
+            memcpy(*buf, key, klen);
+            memcpy(*buf + klen, va, la);
+            memcpy(*buf + klen + la, vb, lb);
+            rc = derive_push(c, e, b, *buf, len, klen, w, ncols);
+            /* Values computed for this row are encoded: scratch may go. */
+            dbsp_ctx_scratch_check(c);
+        }
+    }
+    return rc;
+}
+
+/* D17: computes node n's integral after this step as the map (or filter)
+ * of the join of the join's traces, both after this step too (D2: the
+ * join's inputs come before n), and inserts it into the empty spine. */
+static ivm_rc derive(dbsp_ctx *c, dbsp_node n, dbsp_integrate_state *s)
+{
+    const dbsp_plan *p = c->plan;
+    const dbsp_pnode *jn = derived_join(p, n);
+    const dbsp_pnode *src = &p->nodes[p->nodes[n].in[0]];
+    /* A join's own rows, or those of the map fused into it or reading it,
+     * or of the filter reading it. */
+    derive_eval e = {.nd = src->kind == DBSP_JOIN && src->nexprs == 0 ? NULL : src};
+    const dbsp_pnode *a = &p->nodes[jn->in[0]], *bn = &p->nodes[jn->in[1]];
+    uint32_t pair_cols = a->ncols + (bn->ncols - bn->nkey);
+    const spine *ta = dbsp_ctx_trace(c, jn->in[0]), *tb = dbsp_ctx_trace(c, jn->in[1]);
+    spine_cursor *ca = NULL, *cb = NULL;
+    spine_builder b;
+    spine_builder_init(&b);
+    uint8_t *buf = NULL;
+    size_t cap = 0;
+    ivm_rc rc = IVM_OK;
+    if (e.nd != NULL) {
+        e.in_vals = ivm_calloc(pair_cols + 1, sizeof *e.in_vals);
+        e.out_vals = ivm_calloc(e.nd->nexprs + 1, sizeof *e.out_vals);
+        if (e.in_vals == NULL || e.out_vals == NULL)
+            rc = IVM_NOMEM;
+        if (rc == IVM_OK)
+            rc = dbsp_memo_init(&e.memo, e.nd->nmemo);
+    }
+    if (rc == IVM_OK)
+        rc = spine_cursor_new(&ta, 1, NULL, 0, &ca);
+    if (rc == IVM_OK)
+        rc = spine_cursor_new(&tb, 1, NULL, 0, &cb);
+    for (; rc == IVM_OK && spine_cursor_key_valid(ca); spine_cursor_step_key(ca))
+        rc = derive_key(c, &e, &b, ca, cb, &buf, &cap, pair_cols);
+    spine_cursor_free(ca);
+    spine_cursor_free(cb);
+    ivm_free(buf);
+    ivm_free(e.in_vals);
+    ivm_free(e.out_vals);
+    if (e.nd != NULL)
+        dbsp_memo_fini(&e.memo);
+    rt_arena_reset(&c->scratch);
+    spine_batch *all = NULL;
+    if (rc == IVM_OK)
+        rc = spine_builder_finish(&b, &all);
+    spine_builder_fini(&b);
+    if (rc == IVM_OK)
+        rc = spine_insert_take(s->s, all);
+    return rc;
+}
+
+ivm_rc dbsp_integrate_reading(dbsp_ctx *c, dbsp_node n)
 {
     dbsp_integrate_state *s = c->inst[n].state;
+    if (s->derived) {
+        ivm_rc rc = derive(c, n, s);
+        if (rc != IVM_OK)
+            return rc;
+        s->derived = false;
+    }
     spine_unread_end(s->s);
+    return IVM_OK;
 }
 
 ivm_rc dbsp_integrate_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch **out)
 {
     dbsp_integrate_state *s = state;
+    spine_batch *in = dbsp_ctx_in(c, n, 0);
+    /* D17: until it is read the integral is the join's, not kept. */
+    if (s->derived) {
+        *out = spine_batch_ref(in);
+        return IVM_OK;
+    }
     /* D5: a spine over its threshold holds the step until the merger has
      * caught up; the merger calls the worker's waker. */
     if (!dbsp_ctx_spine_ready(c, s->s))
         return IVM_PENDING;
-    spine_batch *in = dbsp_ctx_in(c, n, 0);
     ivm_rc rc = spine_insert_take(s->s, spine_batch_ref(in));
     if (rc != IVM_OK)
         return rc;

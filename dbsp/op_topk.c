@@ -26,7 +26,8 @@
  * cursor steps, never the partition's size.  Values of non-positive weight
  * are not rows (as MIN and MAX skip them).  Rows must be sharded by
  * partition (D4); with nkey 0 every row is on the worker that owns the
- * empty key (D9).
+ * empty key (D9).  The first read of I(x) may first compute it, once, when
+ * the input node keeps none until then (D17: a top-k over a join).
  */
 #include "dbsp_int.h"
 
@@ -250,7 +251,7 @@ static ivm_rc read_old(topk_state *s, spine_cursor *old, const uint8_t *key, siz
 /* Emits new top - old top for partition key, whose rows in dx are entries
  * lo .. hi, in value order (the builder is sorted). */
 static ivm_rc update_partition(dbsp_ctx *c, const dbsp_pnode *nd, bool rank, topk_state *s,
-                               spine_cursor *in, spine_cursor *old, const spine_batch *dx,
+                               spine_cursor **in, spine_cursor *old, const spine_batch *dx,
                                size_t lo, size_t hi)
 {
     size_t klen;
@@ -261,14 +262,20 @@ static ivm_rc update_partition(dbsp_ctx *c, const dbsp_pnode *nd, bool rank, top
     bool done = false;
     if (rc == IVM_OK && !s->signed_input && nd->offset == 0)
         rc = top_from_delta(nd, rank, s, dx, lo, hi, &done);
+    if (rc == IVM_OK && !done && !s->reads_trace) {
+        /* D16, D17: seeks into I(x) from now on (which may first compute
+         * it); the cursor is made after that, so that it sees it. */
+        rc = dbsp_integrate_reading(c, nd->in[0]);
+        s->reads_trace = rc == IVM_OK;
+    }
+    if (rc == IVM_OK && !done && *in == NULL) {
+        const spine *trace = dbsp_ctx_trace(c, nd->in[0]);
+        rc = spine_cursor_new(&trace, 1, NULL, 0, in);
+    }
     if (rc == IVM_OK && !done) {
-        if (!s->reads_trace) { /* D16: seeks into I(x) from now on */
-            s->reads_trace = true;
-            dbsp_integrate_reading(c, nd->in[0]);
-        }
         s->top.n = 0;
         s->top.nbytes = 0;
-        rc = top_from_trace(nd, rank, s, in, key, klen);
+        rc = top_from_trace(nd, rank, s, *in, key, klen);
     }
     size_t i = 0, j = 0;
     spine_builder *b = &c->bld;
@@ -311,16 +318,15 @@ static ivm_rc topk_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch **out
      * weight in I(x)); the first negative one ends it for good. */
     for (size_t i = 0; i < dx->n && !s->signed_input; i++)
         s->signed_input = dx->w[i] < 0;
-    const spine *trace = dbsp_ctx_trace(c, nd->in[0]);
+    /* The cursor over I(x) is made when a partition first reads it: while
+     * T2 holds no step does. */
     const spine *prev = s->prev;
     spine_cursor *in = NULL, *old = NULL;
-    ivm_rc rc = spine_cursor_new(&trace, 1, NULL, 0, &in);
-    if (rc == IVM_OK)
-        rc = spine_cursor_new(&prev, 1, NULL, 0, &old);
+    ivm_rc rc = spine_cursor_new(&prev, 1, NULL, 0, &old);
     bool rank = ranked(c->plan, nd);
     for (size_t i = 0; i < dx->n && rc == IVM_OK;) {
         size_t e = spine_batch_key_end(dx, i);
-        rc = update_partition(c, nd, rank, s, in, old, dx, i, e);
+        rc = update_partition(c, nd, rank, s, &in, old, dx, i, e);
         i = e;
     }
     spine_cursor_free(in);
@@ -344,6 +350,12 @@ static void topk_stats(const void *state, spine_stats *acc)
     dbsp_stats_add(acc, &st);
 }
 
+static ivm_rc topk_compact(void *state)
+{
+    topk_state *s = state;
+    return spine_compact(s->prev);
+}
+
 static void topk_fini(void *state)
 {
     topk_state *s = state;
@@ -363,4 +375,5 @@ const dbsp_op_vtab dbsp_op_topk_vt = {
     .trace = NULL,
     .stats = topk_stats,
     .fini = topk_fini,
+    .compact = topk_compact,
 };

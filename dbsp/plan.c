@@ -89,6 +89,13 @@ uint32_t dbsp_plan_nkey(const dbsp_plan *p, dbsp_node n)
     return n < p->n ? p->nodes[n].nkey : 0;
 }
 
+uint32_t dbsp_plan_join_nkey(const dbsp_plan *p, dbsp_node n)
+{
+    if (n >= p->n || p->nodes[n].kind != DBSP_JOIN)
+        return 0;
+    return p->nodes[p->nodes[n].in[0]].nkey;
+}
+
 bool dbsp_plan_sharded(const dbsp_plan *p, dbsp_node n)
 {
     return n < p->n && p->nodes[n].partitioned;
@@ -247,6 +254,29 @@ ivm_rc dbsp_plan_fuse(dbsp_plan *p, dbsp_node *remap_out)
         gone[k] = true;
         for (uint32_t j = 0; j < nd->nin; j++)
             readers[nd->in[j]]--;
+    }
+    /* Then a map that is a join's only reader becomes the join, emitting
+     * the map's rows of each pair (op_join.c): the join's own rows are
+     * never built.  After the chains have collapsed (and their inner
+     * nodes stopped counting as readers), so that a chain over a join is
+     * one map first.  The map's sharding was judged against the join's
+     * rows, keyed as the inputs are (D4): the fused join keeps it. */
+    for (uint32_t k = 0; k < n; k++) {
+        dbsp_pnode *o = &p->nodes[k];
+        dbsp_node in = o->in[0];
+        /* A join's nexprs tells whether it has a map: one of no columns
+         * (COUNT(*) over a join) is not fused. */
+        if (gone[k] || o->kind != DBSP_MAP || o->nexprs == 0 || p->nodes[in].kind != DBSP_JOIN ||
+            p->nodes[in].nexprs != 0 || readers[in] != 1)
+            continue;
+        o->kind = DBSP_JOIN;
+        o->vt = p->nodes[in].vt;
+        o->nin = 2;
+        o->in[0] = p->nodes[in].in[0];
+        o->in[1] = p->nodes[in].in[1];
+        /* The join's reads of its inputs are now the map's. */
+        readers[in] = 0;
+        gone[in] = true;
     }
     uint32_t m = 0;
     for (uint32_t k = 0; k < n; k++) {

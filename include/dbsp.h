@@ -331,7 +331,10 @@ ivm_rc dbsp_plan_output(dbsp_plan *p, dbsp_node in, dbsp_node *out);
  * predicates and expressions row by row and builds one batch instead of
  * one per node; then drops the nodes nothing reads any more, except
  * inputs and outputs (a dropped node did no more than feed a dropped or
- * fused reader).  Results do not change, nor does any node's sharding.
+ * fused reader).  Then a map that is a join's only reader becomes a join
+ * that emits the map's rows of each pair (a join with exprs and, maybe,
+ * a where, the map's width and key), and the join goes.  Results do not
+ * change, nor does any node's sharding.
  * Node ids change, keeping their order: remap_out (one entry per node of
  * the plan before the call) receives each old id's new id, or UINT32_MAX
  * for a dropped node.  IVM_NOMEM leaves a valid plan (perhaps fused, with
@@ -342,6 +345,10 @@ uint32_t dbsp_plan_nodes(const dbsp_plan *p);
 dbsp_kind dbsp_plan_kind(const dbsp_plan *p, dbsp_node n);
 uint32_t dbsp_plan_ncols(const dbsp_plan *p, dbsp_node n);
 uint32_t dbsp_plan_nkey(const dbsp_plan *p, dbsp_node n);
+/* The number of key columns a join node matches its inputs on (their
+ * nkey); 0 for any other node.  A join with a map fused into it
+ * (dbsp_plan_fuse) has the map's key as its nkey. */
+uint32_t dbsp_plan_join_nkey(const dbsp_plan *p, dbsp_node n);
 /* True when every row of n's stream sits on the worker that owns its key
  * at every step (D4: an exchange's output, and what keeps that), so that a
  * stateful operator may read n's integral without another exchange. */

@@ -1014,6 +1014,82 @@ static void test_join_self_free_weights_match_recomputation(void **state)
     run_prop(&pr);
 }
 
+/* A map fused into the join it reads (dbsp_plan_fuse): join (k, a, b, c)
+ * -> filter b > 0 -> map [k, a, c * 2] (leading columns kept: rows in
+ * runs), or -> map [a || 'x', k, c * 2] key 1 (re-keyed: sorted whole). */
+static int jm_shape;
+
+static void build_join_map(dbsp_plan *p, const dbsp_node *in, dbsp_node *out)
+{
+    dbsp_node xa, xb, ia, ib, j, f, m, o;
+    assert_int_equal(dbsp_plan_exchange(p, in[0], &xa), IVM_OK);
+    assert_int_equal(dbsp_plan_integrate(p, xa, &ia), IVM_OK);
+    assert_int_equal(dbsp_plan_exchange(p, in[1], &xb), IVM_OK);
+    assert_int_equal(dbsp_plan_integrate(p, xb, &ib), IVM_OK);
+    assert_int_equal(dbsp_plan_join(p, ia, ib, &j), IVM_OK);
+    assert_int_equal(dbsp_plan_filter(p, j, op2(DBSP_X_GT, col(2), kint(0)), &f), IVM_OK);
+    if (jm_shape == 0) {
+        dbsp_expr *ex[3] = {col(0), col(1), op2(DBSP_X_MUL, col(3), kint(2))};
+        assert_int_equal(dbsp_plan_map(p, f, 3, ex, 1, &m), IVM_OK);
+    } else {
+        dbsp_expr *ex[3] = {op2(DBSP_X_CONCAT, col(1), ktext("x")), col(0),
+                            op2(DBSP_X_MUL, col(3), kint(2))};
+        assert_int_equal(dbsp_plan_map(p, f, 3, ex, 1, &m), IVM_OK);
+    }
+    assert_int_equal(dbsp_plan_output(p, m, &o), IVM_OK);
+    uint32_t before = dbsp_plan_nodes(p);
+    dbsp_node remap[32];
+    assert_true(before <= 32);
+    assert_int_equal(dbsp_plan_fuse(p, remap), IVM_OK);
+    /* The filter and the join go; the map is the join now. */
+    assert_int_equal(dbsp_plan_nodes(p), before - 2);
+    assert_int_equal(dbsp_plan_kind(p, remap[m]), DBSP_JOIN);
+    assert_int_equal(dbsp_plan_ncols(p, remap[m]), 3);
+    assert_int_equal(dbsp_plan_sharded(p, remap[m]), jm_shape == 0);
+    *out = remap[o];
+}
+
+static void ref_join_map(const zset *now, const zset *prev, zset *out)
+{
+    (void)prev;
+    zset j;
+    zset_init(&j);
+    ref_join_of(&now[0], &now[1], &j);
+    zset_consolidate(&j);
+    for (size_t r = 0; r < j.n; r++) {
+        ivm_value v[4], o[3];
+        char buf[16];
+        assert_int_equal(zrow_decode(&j.r[r], v, 4), 4);
+        if (v[2].u.i <= 0)
+            continue;
+        ivm_value c2 = ivm_value_real(v[3].u.r * 2);
+        if (jm_shape == 0) {
+            o[0] = v[0];
+            o[1] = v[1];
+        } else {
+            int n = snprintf(buf, sizeof buf, "%.*sx", (int)v[1].u.s.n, v[1].u.s.p);
+            o[0] = ivm_value_text(buf, (uint32_t)n);
+            o[1] = v[0];
+        }
+        o[2] = c2;
+        zset_add_vals(out, o, 3, 1, j.r[r].w);
+    }
+    zset_free(&j);
+}
+
+static void test_join_fused_map_matches_recomputation(void **state)
+{
+    (void)state;
+    for (jm_shape = 0; jm_shape < 2; jm_shape++) {
+        prop pr = {2, {{2, 1, gen_join_a}, {3, 1, gen_join_b}}, false, build_join_map,
+                   ref_join_map, 25 + (uint64_t)jm_shape};
+        run_prop(&pr);
+        prop ms = {2, {{2, 1, gen_join_dense_a}, {3, 1, gen_join_dense_b}}, true,
+                   build_join_map, ref_join_map, 27 + (uint64_t)jm_shape};
+        run_prop(&ms);
+    }
+}
+
 /* ---- aggregate ------------------------------------------------------------------------- */
 
 static const dbsp_agg agg_list[] = {
@@ -2477,6 +2553,192 @@ static void test_topk_unread_integral_until_a_deletion(void **state)
     }
 }
 
+/* D17: a top-k over a join (through a map, a fused filter and map, or a
+ * filter), whose input integral is the join's until the top-k reads it.
+ * Rows of the join: (k, a TEXT, b INT, c REAL), key k. */
+static int tkj_shape; /* 0: map; 1: filter fused into the map; 2: filter */
+static const tk_case tkj_cases[] = {
+    {1, 0, 2, 2, {{3, DBSP_ORDER_DESC}, {1, 0}}, true},
+    {1, 0, 1, 1, {{2, DBSP_ORDER_DESC | DBSP_ORDER_NULLS_LAST}}, false},
+    {1, 0, 3, 0, {{0, 0}}, true}, /* no sort key: byte order (shape 2) */
+};
+
+/* A: (k, a), B: (k, b, c), both exchanged and integrated, joined; then
+ * shape 0 map [k, sortkey(terms), k, a, b, c], shape 1 filter b > 0 and
+ * that map fused, shape 2 filter b < 2; integrate; topk; for shapes 0
+ * and 1 a map dropping the sort key; output. */
+static void build_topk_join(dbsp_plan *p, const dbsp_node *in, dbsp_node *out)
+{
+    const tk_case *tc = tk_now;
+    dbsp_node xa, xb, ia, ib, j, s, i, t, o;
+    assert_int_equal(dbsp_plan_exchange(p, in[0], &xa), IVM_OK);
+    assert_int_equal(dbsp_plan_integrate(p, xa, &ia), IVM_OK);
+    assert_int_equal(dbsp_plan_exchange(p, in[1], &xb), IVM_OK);
+    assert_int_equal(dbsp_plan_integrate(p, xb, &ib), IVM_OK);
+    assert_int_equal(dbsp_plan_join(p, ia, ib, &j), IVM_OK);
+    s = j;
+    if (tkj_shape == 1)
+        assert_int_equal(dbsp_plan_filter(p, j, op2(DBSP_X_GT, col(2), kint(0)), &s), IVM_OK);
+    if (tkj_shape == 2) {
+        assert_int_equal(dbsp_plan_filter(p, j, op2(DBSP_X_LT, col(2), kint(2)), &s), IVM_OK);
+        assert_int_equal(dbsp_plan_integrate(p, s, &i), IVM_OK);
+        assert_int_equal(dbsp_plan_topk(p, i, tc->offset, tc->limit, tc->rank, &t), IVM_OK);
+        assert_int_equal(dbsp_plan_output(p, t, out), IVM_OK);
+        return;
+    }
+    dbsp_expr *terms[6], *ex[6];
+    for (uint32_t k = 0; k < tc->nterms; k++) {
+        terms[2 * k] = kint(tc->terms[k].flags);
+        terms[2 * k + 1] = col(tc->terms[k].col);
+    }
+    ex[0] = col(0);
+    ex[1] = dbsp_expr_func(DBSP_FN_SORTKEY, IVM_TTEXT, 2 * tc->nterms, terms);
+    for (uint32_t c = 0; c < 4; c++)
+        ex[2 + c] = col(c);
+    dbsp_node m, f;
+    assert_int_equal(dbsp_plan_map(p, s, 6, ex, 1, &m), IVM_OK);
+    assert_int_equal(dbsp_plan_integrate(p, m, &i), IVM_OK);
+    assert_int_equal(dbsp_plan_topk(p, i, tc->offset, tc->limit, tc->rank, &t), IVM_OK);
+    for (uint32_t c = 0; c < 4u + tc->rank; c++)
+        ex[c] = col(2 + c);
+    assert_int_equal(dbsp_plan_map(p, t, 4 + tc->rank, ex, 1, &f), IVM_OK);
+    assert_int_equal(dbsp_plan_output(p, f, &o), IVM_OK);
+    *out = o;
+    if (tkj_shape == 1) {
+        dbsp_node remap[32];
+        uint32_t before = dbsp_plan_nodes(p);
+        assert_true(before <= 32);
+        assert_int_equal(dbsp_plan_fuse(p, remap), IVM_OK);
+        /* The filter goes, and the join, whose map is fused into it. */
+        assert_int_equal(dbsp_plan_nodes(p), before - 2);
+        *out = remap[o];
+    }
+}
+
+/* The join's rows that the shape's filter keeps. */
+static void ref_join_kept(const zset *now, zset *j)
+{
+    zset all;
+    zset_init(&all);
+    ref_join_of(&now[0], &now[1], &all);
+    zset_consolidate(&all);
+    for (size_t r = 0; r < all.n; r++) {
+        ivm_value v[4];
+        assert_int_equal(zrow_decode(&all.r[r], v, 4), 4);
+        if ((tkj_shape == 1 && v[2].u.i <= 0) || (tkj_shape == 2 && v[2].u.i >= 2))
+            continue;
+        zset_add_bytes(j, all.r[r].b, all.r[r].len, all.r[r].klen, all.r[r].w);
+    }
+    zset_consolidate(j);
+    zset_free(&all);
+}
+
+static void ref_topk_join(const zset *now, const zset *prev, zset *out)
+{
+    (void)prev;
+    zset j;
+    zset_init(&j);
+    ref_join_kept(now, &j);
+    ref_topk(&j, NULL, out);
+    zset_free(&j);
+}
+
+/* Against recomputation: inserts, then deletions of present rows (the
+ * top-k then first computes its input integral from the join's traces,
+ * then keeps it); inserts only; free weights from the start. */
+static void test_topk_over_join_matches_recomputation(void **state)
+{
+    (void)state;
+    for (int sh = 0; sh < 3; sh++)
+        for (size_t k = sh == 2 ? 2 : 0; k < (sh == 2 ? 3u : 2u); k++)
+            for (int mode = 0; mode < 3; mode++) {
+                tkj_shape = sh;
+                tk_now = &tkj_cases[k];
+                prop pr = {2, {{2, 1, gen_join_a}, {3, 1, gen_join_b}}, mode != 2,
+                           build_topk_join, ref_topk_join, 301 + 9 * (uint64_t)sh + 3 * k +
+                                                             (uint64_t)mode};
+                inserts_until = mode == 0 ? NSTEPS / 2 : mode == 1 ? NSTEPS : 0;
+                run_prop(&pr);
+                inserts_until = 0;
+            }
+}
+
+/* D17: while it only inserts, a top-k over a join keeps no integral of
+ * its own: after compaction the spines hold the join's two traces, the
+ * top-k's output integral and the view's contents, nothing more.  After
+ * the first deletion it holds its input integral too (the join's rows the
+ * filter keeps), and results match recomputation throughout. */
+static void test_topk_over_join_keeps_no_integral_until_read(void **state)
+{
+    (void)state;
+    tk_now = &tkj_cases[2];
+    tkj_shape = 2;
+    const shape sa = {2, 1, gen_join_a}, sb = {3, 1, gen_join_b};
+    dbsp_plan *p = dbsp_plan_new();
+    dbsp_node in[2], out;
+    assert_int_equal(dbsp_plan_input(p, 2, 1, &in[0]), IVM_OK);
+    assert_int_equal(dbsp_plan_input(p, 3, 1, &in[1]), IVM_OK);
+    build_topk_join(p, in, &out);
+    for (size_t wc = 0; wc < 2; wc++) {
+        dbsp_host *h = NULL;
+        assert_int_equal(dbsp_host_new(p, pools[wc], &h), IVM_OK);
+        rng r = {401 + wc};
+        zset integ[2], want, prev_want, got, d, j;
+        for (int x = 0; x < 2; x++)
+            zset_init(&integ[x]);
+        zset_init(&want);
+        zset_init(&prev_want);
+        zset_init(&got);
+        zset_init(&d);
+        zset_init(&j);
+        for (int step = 0; step < 60; step++) {
+            bool inserts = step < 40;
+            for (int x = 0; x < 2; x++)
+                for (uint32_t k = rng_below(&r, 3); k > 0; k--)
+                    assert_int_equal(
+                        dbsp_host_feed_take(h, in[x], gen_batch(&r, x ? &sb : &sa, true,
+                                                                inserts, &integ[x])),
+                        IVM_OK);
+            for (int x = 0; x < 2; x++)
+                zset_consolidate(&integ[x]);
+            ivm_err err;
+            ivm_err_clear(&err);
+            assert_int_equal(dbsp_host_step(h, &err), IVM_OK);
+            zset_clear(&want);
+            ref_topk_join(integ, NULL, &want);
+            zset_consolidate(&want);
+            spine_batch *delta = NULL;
+            assert_int_equal(dbsp_host_delta(h, out, &delta), IVM_OK);
+            zset_from_batch(&got, delta);
+            spine_batch_unref(delta);
+            zset_copy(&d, &want);
+            zset_add_zset(&d, &prev_want, -1);
+            zset_expect("delta", &got, &d, worker_counts[wc], 401 + wc, step);
+            zset_copy(&prev_want, &want);
+            if (step != 39 && step != 59)
+                continue;
+            /* Compacted, each spine holds its consolidated rows. */
+            assert_int_equal(dbsp_host_compact(h), IVM_OK);
+            spine_stats st;
+            dbsp_host_stats(h, &st);
+            size_t kept = integ[0].n + integ[1].n + 2 * want.n;
+            zset_clear(&j);
+            ref_join_kept(integ, &j);
+            assert_true(j.n > 0);
+            assert_int_equal(st.rows, step == 39 ? kept : kept + j.n);
+        }
+        dbsp_host_free(h);
+        for (int x = 0; x < 2; x++)
+            zset_free(&integ[x]);
+        zset_free(&want);
+        zset_free(&prev_want);
+        zset_free(&got);
+        zset_free(&d);
+        zset_free(&j);
+    }
+    dbsp_plan_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2504,6 +2766,7 @@ int main(void)
         cmocka_unit_test(test_join_self_matches_recomputation),
         cmocka_unit_test(test_join_both_sides_one_key_match_recomputation),
         cmocka_unit_test(test_join_self_free_weights_match_recomputation),
+        cmocka_unit_test(test_join_fused_map_matches_recomputation),
         cmocka_unit_test(test_aggregate_matches_recomputation),
         cmocka_unit_test(test_aggregate_global_matches_recomputation),
         cmocka_unit_test(test_aggregate_distinct_filter_concat_match_recomputation),
@@ -2519,6 +2782,8 @@ int main(void)
         cmocka_unit_test(test_topk_matches_recomputation),
         cmocka_unit_test(test_topk_inserts_then_deletes_match_recomputation),
         cmocka_unit_test(test_topk_unread_integral_until_a_deletion),
+        cmocka_unit_test(test_topk_over_join_matches_recomputation),
+        cmocka_unit_test(test_topk_over_join_keeps_no_integral_until_read),
     };
     return cmocka_run_group_tests(tests, setup_pools, teardown_pools);
 }

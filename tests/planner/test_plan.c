@@ -24,7 +24,7 @@ static void test_plan_join_extracts_key(void **state)
     /* The join's inputs are keyed by one column: the key was extracted. */
     for (uint32_t i = 0; i < dbsp_plan_nodes(q->plan); i++)
         if (dbsp_plan_kind(q->plan, i) == DBSP_JOIN)
-            assert_int_equal(dbsp_plan_nkey(q->plan, i), 1);
+            assert_int_equal(dbsp_plan_join_nkey(q->plan, i), 1);
     /* r.b > 1 reads only r: it sits below the join, before the first
      * exchange, not after the join. */
     uint32_t first_filter = UINT32_MAX, join = UINT32_MAX;
@@ -72,13 +72,13 @@ static void test_plan_mixed_class_key_is_cast(void **state)
     assert_int_equal(plan_sql("SELECT r.a FROM r JOIN s ON r.b = s.x", true, &q, &err), IVM_OK);
     for (uint32_t i = 0; i < dbsp_plan_nodes(q->plan); i++)
         if (dbsp_plan_kind(q->plan, i) == DBSP_JOIN)
-            assert_int_equal(dbsp_plan_nkey(q->plan, i), 1);
+            assert_int_equal(dbsp_plan_join_nkey(q->plan, i), 1);
     plan_query_free(q);
     /* INT = TEXT: no key; a cross join with a residual filter. */
     assert_int_equal(plan_sql("SELECT r.a FROM r JOIN s ON r.b = s.y", true, &q, &err), IVM_OK);
     for (uint32_t i = 0; i < dbsp_plan_nodes(q->plan); i++)
         if (dbsp_plan_kind(q->plan, i) == DBSP_JOIN)
-            assert_int_equal(dbsp_plan_nkey(q->plan, i), 0);
+            assert_int_equal(dbsp_plan_join_nkey(q->plan, i), 0);
     plan_query_free(q);
 }
 
@@ -202,7 +202,7 @@ static void test_plan_errors_name_the_problem(void **state)
 static bool all_joins_keyed(const plan_query *q)
 {
     for (uint32_t i = 0; i < dbsp_plan_nodes(q->plan); i++)
-        if (dbsp_plan_kind(q->plan, i) == DBSP_JOIN && dbsp_plan_nkey(q->plan, i) == 0)
+        if (dbsp_plan_kind(q->plan, i) == DBSP_JOIN && dbsp_plan_join_nkey(q->plan, i) == 0)
             return false;
     return true;
 }
