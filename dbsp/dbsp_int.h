@@ -336,6 +336,68 @@ void dbsp_colread_fini(dbsp_colread *r);
 ivm_rc dbsp_colread_row(dbsp_ctx *c, dbsp_colread *r, const uint8_t *row, size_t len,
                         ivm_value *vals);
 
+/* One map's work on a row (op_map.c): read the columns its expressions
+ * need, test its `where`, write its output row into c->bld and commit it,
+ * and note where the rows come in runs (below).  A map node runs one over
+ * its input's rows; a join with a fused map (op_join.c) runs one over each
+ * pair it makes, so that the two cannot drift apart.
+ *
+ * Output columns are made in stretches: bare input columns [from, to)
+ * that follow each other in the input too, copied as one run of bytes, or
+ * one computed column (to == 0, from: its expression).  A stretch never
+ * crosses the end of the output key, so the key's length is the length of
+ * the stretches before it. */
+typedef struct dbsp_rowmap_seg {
+    uint32_t from, to;
+    bool key_end;             /* the output key ends after this stretch */
+} dbsp_rowmap_seg;
+
+typedef struct dbsp_rowmap {
+    const dbsp_pnode *nd;     /* exprs, nkey, where, nmemo; NULL: unused */
+    dbsp_colread cr;          /* which input columns are read, how */
+    ivm_value *in_vals;       /* the input row's decoded columns */
+    ivm_value *out_vals;      /* the computed output columns */
+    size_t *seg_len;          /* each stretch's encoded length */
+    dbsp_rowmap_seg *seg;     /* the output columns' stretches, in order */
+    uint32_t nseg;
+    dbsp_memo memo;           /* the row's shared subexpressions */
+    bool copies;              /* every stretch copies input columns, none
+                                 twice: an output row is no longer than
+                                 its input row, and is written in one pass */
+    bool lead;                /* the first stretch copies the input's
+                                 leading columns: rows fed in order come
+                                 out in runs in order (runs, below) */
+    const uint8_t *lead_at;   /* the current run's leading bytes */
+    size_t lead_len, nout;
+    uint8_t *lead_copy;       /* lead_at's copy for rows that do not stay */
+    size_t lead_cap;
+    size_t *runs;             /* this step's output rows where a run begins */
+    size_t nruns, runs_cap;
+} dbsp_rowmap;
+
+/* Sets m up for nd's expressions over input rows of in_cols columns;
+ * IVM_NOMEM.  m must be zeroed; dbsp_rowmap_fini frees it, set up or not. */
+ivm_rc dbsp_rowmap_init(dbsp_rowmap *m, const dbsp_pnode *nd, uint32_t in_cols);
+void dbsp_rowmap_fini(dbsp_rowmap *m);
+
+/* Starts a step: no rows, no runs. */
+static inline void dbsp_rowmap_begin(dbsp_rowmap *m)
+{
+    m->nruns = 0;
+    m->nout = 0;
+}
+
+/* Maps row[0..len) of weight w into c->bld (nothing if `where` fails).
+ * Rows must be fed in ascending order for the runs to hold.  row_stays:
+ * the row's bytes stay where they are until the step ends (a batch's),
+ * so the run's leading bytes need no copy. */
+ivm_rc dbsp_rowmap_row(dbsp_ctx *c, dbsp_rowmap *m, const uint8_t *row, size_t len,
+                       int64_t w, bool row_stays);
+
+/* Ends the step: the builder's batch, sorted within runs when m->lead
+ * (spine_builder_finish_runs), else sorted whole; rc as dbsp_ctx_build. */
+ivm_rc dbsp_rowmap_finish(dbsp_ctx *c, dbsp_rowmap *m, ivm_rc rc, spine_batch **out);
+
 /* Sums batches (consuming the references in bs[0..n)) into one consolidated
  * batch by a balanced tree of pairwise merges; empty is returned (ref'd) for
  * n == 0.  On failure every reference is released. */

@@ -28,9 +28,9 @@
  * A map that reads the join alone may be fused into it (dbsp_plan_fuse):
  * the node then emits map(pair) for each pair whose `where` holds, as the
  * map would over the join's rows, without building the join's rows as a
- * batch first: each pair is put together in a buffer of the node's, read
- * there as the map reads a row (dbsp_colread) and its output row written
- * into the step's builder.  Its rows no longer come out in order: when
+ * batch first: each pair is put together in a buffer of the node's and
+ * given to the map's own row work (dbsp_rowmap, op_map.c), which writes
+ * its output row into the step's builder.  Its rows no longer come out in order: when
  * they start with the pair's leading columns they come in runs, sorted
  * each on its own (as the map's).  Design: dbsp/README.md.
  */
@@ -50,33 +50,12 @@ ivm_rc dbsp_plan_join(dbsp_plan *p, dbsp_node a_integrated, dbsp_node b_integrat
     return dbsp_plan_add(p, &nd, out);
 }
 
-/* A stretch of a fused map's output columns made the same way: bare
- * pair columns [from, to) that follow each other in the pair too, copied
- * as one run of bytes; or one computed column (to == 0, from: its
- * expression).  A stretch never crosses the end of the output key. */
-typedef struct join_seg {
-    uint32_t from, to;
-    bool key_end;             /* the output key ends after this stretch */
-} join_seg;
-
-/* Scratch of a join with a fused map (nexprs > 0); all zero without. */
+/* A join with a fused map (nexprs > 0) runs the map's row work
+ * (dbsp_rowmap, op_map.c) over each pair; all zero without. */
 typedef struct join_state {
-    const dbsp_pnode *nd;
-    dbsp_colread cr;          /* which pair columns the map reads, how */
-    ivm_value *in_vals;       /* the pair's decoded columns */
-    ivm_value *out_vals;      /* the computed output columns */
-    size_t *seg_len;
-    join_seg *seg;
-    uint32_t nseg;
-    dbsp_memo memo;
+    dbsp_rowmap rm;
     uint8_t *row;             /* the pair being mapped: key, va, vb */
     size_t row_cap;
-    bool lead;                /* the first stretch copies the pair's
-                                 leading columns: output rows come in runs */
-    uint8_t *lead_bytes;      /* the last run's leading bytes */
-    size_t lead_len, lead_cap, nout;
-    size_t *runs;             /* this step's output rows where a run begins */
-    size_t nruns, runs_cap;
 } join_state;
 
 static ivm_rc join_init(dbsp_ctx *c, dbsp_node n, void *state)
@@ -86,120 +65,22 @@ static ivm_rc join_init(dbsp_ctx *c, dbsp_node n, void *state)
     if (nd->nexprs == 0)
         return IVM_OK;
     const dbsp_pnode *a = &c->plan->nodes[nd->in[0]], *b = &c->plan->nodes[nd->in[1]];
-    uint32_t in_cols = a->ncols + (b->ncols - b->nkey);
-    s->nd = nd;
-    s->in_vals = ivm_calloc(in_cols + 1, sizeof *s->in_vals);
-    s->out_vals = ivm_calloc(nd->nexprs + 1, sizeof *s->out_vals);
-    s->seg_len = ivm_calloc(nd->nexprs + 1, sizeof *s->seg_len);
-    s->seg = ivm_calloc(nd->nexprs + 1, sizeof *s->seg);
-    if (s->in_vals == NULL || s->out_vals == NULL || s->seg_len == NULL || s->seg == NULL)
-        return IVM_NOMEM;
-    /* As a map does (op_map.c): runs of bare columns in pair order are
-     * one copy each. */
-    for (uint32_t k = 0; k < nd->nexprs; k++) {
-        const dbsp_expr *e = nd->exprs[k];
-        join_seg *last = s->nseg > 0 ? &s->seg[s->nseg - 1] : NULL;
-        if (e->op == DBSP_X_COL && last != NULL && last->to != 0 && !last->key_end &&
-            last->to == e->col)
-            last->to++;
-        else if (e->op == DBSP_X_COL)
-            s->seg[s->nseg++] = (join_seg){.from = e->col, .to = e->col + 1};
-        else
-            s->seg[s->nseg++] = (join_seg){.from = k, .to = 0};
-        if (k + 1 == nd->nkey)
-            s->seg[s->nseg - 1].key_end = true;
-    }
-    s->lead = s->nseg > 0 && s->seg[0].to != 0 && s->seg[0].from == 0;
-    ivm_rc rc = dbsp_memo_init(&s->memo, nd->nmemo);
-    if (rc != IVM_OK)
-        return rc;
-    return dbsp_colread_init(&s->cr, nd->exprs, nd->nexprs, nd->where, in_cols, true);
+    return dbsp_rowmap_init(&s->rm, nd, a->ncols + (b->ncols - b->nkey));
 }
 
-/* The fused map's row for the pair (key, va, vb) of weight w, if its
- * `where` holds.  Pairs come in row order, so with s->lead the output
- * rows come in runs of equal leading columns, each run after the ones
- * before (op_map.c, the same reasoning). */
+/* The fused map's row for the pair (key, va, vb) of weight w.  The pair is
+ * put together in s->row, which the next pair overwrites.  Pairs come in
+ * row order, so the map's output comes in its runs (op_map.c). */
 static ivm_rc project(dbsp_ctx *c, join_state *s, const uint8_t *key, size_t klen,
                       const uint8_t *va, size_t la, const uint8_t *vb, size_t lb, int64_t w)
 {
-    const dbsp_pnode *nd = s->nd;
     size_t len = klen + la + lb;
     if (len > s->row_cap && ivm_grow((void **)&s->row, &s->row_cap, len, 1) != IVM_OK)
         return IVM_NOMEM;
-    uint8_t *row = s->row;
-    memcpy(row, key, klen);
-    memcpy(row + klen, va, la);
-    memcpy(row + klen + la, vb, lb);
-    const size_t *off = s->cr.off;
-    ivm_rc rc = dbsp_colread_row(c, &s->cr, row, len, s->in_vals);
-    if (rc != IVM_OK)
-        return rc;
-    dbsp_memo_next(&s->memo);
-    if (nd->where != NULL) {
-        ivm_value pass;
-        rc = dbsp_expr_eval_memo(nd->where, s->in_vals, &c->scratch, &s->memo, &pass, &c->err);
-        if (rc != IVM_OK || dbsp_value_truth(&pass) != 1) {
-            dbsp_ctx_scratch_check(c);
-            return rc;
-        }
-    }
-    size_t oklen = 0, olen = 0;
-    for (uint32_t g = 0; g < s->nseg && rc == IVM_OK; g++) {
-        const join_seg *sg = &s->seg[g];
-        if (sg->to != 0) {
-            s->seg_len[g] = off[sg->to] - off[sg->from];
-        } else {
-            ivm_value *v = &s->out_vals[sg->from];
-            rc = dbsp_expr_eval_memo(nd->exprs[sg->from], s->in_vals, &c->scratch, &s->memo, v,
-                                     &c->err);
-            s->seg_len[g] = spine_value_size(v);
-        }
-        olen += s->seg_len[g];
-        if (sg->key_end)
-            oklen = olen;
-    }
-    if (rc != IVM_OK)
-        return rc;
-    spine_builder *b = &c->bld;
-    uint8_t *dst = spine_builder_reserve(b, olen);
-    if (dst == NULL)
-        return IVM_NOMEM;
-    for (uint32_t g = 0; g < s->nseg; g++) {
-        const join_seg *sg = &s->seg[g];
-        if (sg->to != 0)
-            memcpy(dst, row + off[sg->from], s->seg_len[g]);
-        else
-            spine_value_encode(&s->out_vals[sg->from], dst);
-        dst += s->seg_len[g];
-    }
-    bool larger = false;
-    if (s->lead) {
-        size_t pl = off[s->seg[0].to];
-        if (s->nout == 0 || pl != s->lead_len || memcmp(row, s->lead_bytes, pl) != 0) {
-            if (s->nout > 0) {
-                if (s->nruns == s->runs_cap &&
-                    ivm_grow((void **)&s->runs, &s->runs_cap, s->nruns + 1, sizeof *s->runs) !=
-                        IVM_OK)
-                    return IVM_NOMEM;
-                s->runs[s->nruns++] = s->nout;
-                /* Larger than every row before it: their leading columns
-                 * are smaller. */
-                larger = true;
-            }
-            if (pl > s->lead_cap &&
-                ivm_grow((void **)&s->lead_bytes, &s->lead_cap, pl, 1) != IVM_OK)
-                return IVM_NOMEM;
-            memcpy(s->lead_bytes, row, pl);
-            s->lead_len = pl;
-        }
-        s->nout++;
-    }
-    rc = larger ? spine_builder_commit_larger(b, oklen, olen, w)
-                : spine_builder_commit(b, oklen, olen, w);
-    /* Values computed for this pair are encoded: scratch may go. */
-    dbsp_ctx_scratch_check(c);
-    return rc;
+    memcpy(s->row, key, klen);
+    memcpy(s->row + klen, va, la);
+    memcpy(s->row + klen + la, vb, lb);
+    return dbsp_rowmap_row(c, &s->rm, s->row, len, w, false);
 }
 
 /* Appends (key, va, vb) with weight w (not zero), or with a fused map its
@@ -207,7 +88,7 @@ static ivm_rc project(dbsp_ctx *c, join_state *s, const uint8_t *key, size_t kle
 static ivm_rc emit_w(dbsp_ctx *c, join_state *s, const uint8_t *key, size_t klen,
                      const uint8_t *va, size_t la, const uint8_t *vb, size_t lb, int64_t w)
 {
-    if (s->nd != NULL)
+    if (s->rm.nd != NULL)
         return project(c, s, key, klen, va, la, vb, lb, w);
     uint8_t *dst = spine_builder_reserve(&c->bld, klen + la + lb);
     if (dst == NULL)
@@ -435,31 +316,21 @@ static ivm_rc join_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch **out
         spine_cursor_expect_exact(ca, db->n);
     if (rc == IVM_OK && da->n > 0 && (rc = spine_cursor_new(&tb, 1, NULL, 0, &cb)) == IVM_OK)
         spine_cursor_expect_exact(cb, da->n);
-    s->nruns = 0;
-    s->nout = 0;
+    dbsp_rowmap_begin(&s->rm);
     if (rc == IVM_OK)
         rc = join_merged(c, s, da, db, ca, cb);
     spine_cursor_free(ca);
     spine_cursor_free(cb);
-    if (rc != IVM_OK || !s->lead)
-        return dbsp_ctx_build(c, rc, out);
-    return spine_builder_finish_runs(&c->bld, s->runs, s->nruns, out);
+    if (s->rm.nd != NULL)
+        return dbsp_rowmap_finish(c, &s->rm, rc, out);
+    return dbsp_ctx_build(c, rc, out);
 }
 
 static void join_fini(void *state)
 {
     join_state *s = state;
-    if (s->nd == NULL)
-        return;
-    dbsp_colread_fini(&s->cr);
-    dbsp_memo_fini(&s->memo);
-    ivm_free(s->in_vals);
-    ivm_free(s->out_vals);
-    ivm_free(s->seg_len);
-    ivm_free(s->seg);
+    dbsp_rowmap_fini(&s->rm);
     ivm_free(s->row);
-    ivm_free(s->lead_bytes);
-    ivm_free(s->runs);
 }
 
 const dbsp_op_vtab dbsp_op_join_vt = {

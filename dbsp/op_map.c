@@ -15,39 +15,14 @@
  * with where(r) of (f(r), w)).  Each row is read only as far as the
  * expressions and the predicate need (dbsp_colread), and an output column
  * that is an input column is copied as bytes.  No state between steps,
- * only scratch for one row.
+ * only scratch for one row.  The row work is dbsp_rowmap (dbsp_int.h),
+ * which a join with a fused map (op_join.c) runs over its pairs too.
  * Design: dbsp/README.md.
  */
 #include "dbsp_int.h"
 
-/* A stretch of output columns made the same way: bare input columns
- * [from, to) that follow each other in the input too, copied as one run
- * of bytes; or one computed column (to == 0, from: its expression).  A
- * stretch never crosses the end of the output key, so the key's length is
- * the length of the stretches before it. */
-typedef struct map_seg {
-    uint32_t from, to;
-    bool key_end;             /* the output key ends after this stretch */
-} map_seg;
-
 typedef struct map_state {
-    dbsp_colread cr;          /* which input columns are read, how */
-    ivm_value *in_vals;       /* the input row's decoded columns */
-    ivm_value *out_vals;      /* the computed output columns */
-    size_t *seg_len;          /* each stretch's encoded length */
-    map_seg *seg;             /* the output columns' stretches, in order */
-    uint32_t nseg;
-    dbsp_memo memo;           /* the row's shared subexpressions */
-    bool copies;              /* every stretch copies input columns, none
-                                 twice: an output row is no longer than
-                                 its input row, and is written in one
-                                 pass (copy_row) */
-    bool lead;                /* the first stretch copies the input's
-                                 leading columns: output rows come in runs
-                                 in order (runs, below) */
-    size_t *runs;             /* this step's output rows where such a run
-                                 begins; kept from step to step */
-    size_t nruns, runs_cap;
+    dbsp_rowmap rm;
 } map_state;
 
 /* Whether n bytes at a and b are equal: leading columns of one INT or
@@ -122,16 +97,14 @@ ivm_rc dbsp_plan_map(dbsp_plan *p, dbsp_node in, uint32_t nexprs, dbsp_expr **ex
     return dbsp_plan_add(p, &nd, out);
 }
 
-static ivm_rc map_init(dbsp_ctx *c, dbsp_node n, void *state)
+ivm_rc dbsp_rowmap_init(dbsp_rowmap *m, const dbsp_pnode *nd, uint32_t in_cols)
 {
-    map_state *s = state;
-    const dbsp_pnode *nd = &c->plan->nodes[n];
-    uint32_t in_cols = c->plan->nodes[nd->in[0]].ncols;
-    s->in_vals = ivm_calloc(in_cols + 1, sizeof *s->in_vals);
-    s->out_vals = ivm_calloc(nd->ncols + 1, sizeof *s->out_vals);
-    s->seg_len = ivm_calloc(nd->nexprs + 1, sizeof *s->seg_len);
-    s->seg = ivm_calloc(nd->nexprs + 1, sizeof *s->seg);
-    if (s->in_vals == NULL || s->out_vals == NULL || s->seg_len == NULL || s->seg == NULL)
+    m->nd = nd;
+    m->in_vals = ivm_calloc(in_cols + 1, sizeof *m->in_vals);
+    m->out_vals = ivm_calloc(nd->nexprs + 1, sizeof *m->out_vals);
+    m->seg_len = ivm_calloc(nd->nexprs + 1, sizeof *m->seg_len);
+    m->seg = ivm_calloc(nd->nexprs + 1, sizeof *m->seg);
+    if (m->in_vals == NULL || m->out_vals == NULL || m->seg_len == NULL || m->seg == NULL)
         return IVM_NOMEM;
     /* Runs of bare columns in input order: a projection that keeps
      * neighbouring columns copies them with one memcpy per run, not one
@@ -139,31 +112,44 @@ static ivm_rc map_init(dbsp_ctx *c, dbsp_node n, void *state)
      * projection's own cost). */
     for (uint32_t k = 0; k < nd->nexprs; k++) {
         const dbsp_expr *e = nd->exprs[k];
-        map_seg *last = s->nseg > 0 ? &s->seg[s->nseg - 1] : NULL;
+        dbsp_rowmap_seg *last = m->nseg > 0 ? &m->seg[m->nseg - 1] : NULL;
         if (e->op == DBSP_X_COL && last != NULL && last->to != 0 && !last->key_end &&
             last->to == e->col) {
             last->to++;
         } else if (e->op == DBSP_X_COL) {
-            s->seg[s->nseg++] = (map_seg){.from = e->col, .to = e->col + 1};
+            m->seg[m->nseg++] = (dbsp_rowmap_seg){.from = e->col, .to = e->col + 1};
         } else {
-            s->seg[s->nseg++] = (map_seg){.from = k, .to = 0};
+            m->seg[m->nseg++] = (dbsp_rowmap_seg){.from = k, .to = 0};
         }
         if (k + 1 == nd->nkey)
-            s->seg[s->nseg - 1].key_end = true;
+            m->seg[m->nseg - 1].key_end = true;
     }
-    s->lead = s->nseg > 0 && s->seg[0].to != 0 && s->seg[0].from == 0;
+    m->lead = m->nseg > 0 && m->seg[0].to != 0 && m->seg[0].from == 0;
     /* Only copies, each input column at most once (SELECT a, a copies
      * one twice, and its rows outgrow their input's): see copy_row. */
-    s->copies = true;
-    for (uint32_t g = 0; g < s->nseg && s->copies; g++) {
-        s->copies = s->seg[g].to != 0;
-        for (uint32_t h = 0; h < g && s->copies; h++)
-            s->copies = s->seg[h].to <= s->seg[g].from || s->seg[g].to <= s->seg[h].from;
+    m->copies = true;
+    for (uint32_t g = 0; g < m->nseg && m->copies; g++) {
+        m->copies = m->seg[g].to != 0;
+        for (uint32_t h = 0; h < g && m->copies; h++)
+            m->copies = m->seg[h].to <= m->seg[g].from || m->seg[g].to <= m->seg[h].from;
     }
-    ivm_rc rc = dbsp_memo_init(&s->memo, nd->nmemo);
+    ivm_rc rc = dbsp_memo_init(&m->memo, nd->nmemo);
     if (rc != IVM_OK)
         return rc;
-    return dbsp_colread_init(&s->cr, nd->exprs, nd->nexprs, nd->where, in_cols, true);
+    return dbsp_colread_init(&m->cr, nd->exprs, nd->nexprs, nd->where, in_cols, true);
+}
+
+void dbsp_rowmap_fini(dbsp_rowmap *m)
+{
+    dbsp_colread_fini(&m->cr);
+    dbsp_memo_fini(&m->memo);
+    ivm_free(m->in_vals);
+    ivm_free(m->out_vals);
+    ivm_free(m->seg_len);
+    ivm_free(m->seg);
+    ivm_free(m->lead_copy);
+    ivm_free(m->runs);
+    memset(m, 0, sizeof *m);
 }
 
 /* Writes the output row of a map whose every stretch copies input
@@ -172,16 +158,16 @@ static ivm_rc map_init(dbsp_ctx *c, dbsp_node n, void *state)
  * room for that is taken first and each stretch is copied as its length
  * is found, one pass instead of a pass for the lengths and one for the
  * bytes. */
-static ivm_rc copy_row(spine_builder *b, const map_state *s, const uint8_t *row, size_t len,
+static ivm_rc copy_row(spine_builder *b, const dbsp_rowmap *m, const uint8_t *row, size_t len,
                        size_t *klen_out, size_t *olen_out)
 {
     uint8_t *dst = spine_builder_reserve(b, len);
     if (dst == NULL)
         return IVM_NOMEM;
-    const size_t *off = s->cr.off;
+    const size_t *off = m->cr.off;
     size_t olen = 0;
-    for (uint32_t g = 0; g < s->nseg; g++) {
-        const map_seg *sg = &s->seg[g];
+    for (uint32_t g = 0; g < m->nseg; g++) {
+        const dbsp_rowmap_seg *sg = &m->seg[g];
         size_t sl = off[sg->to] - off[sg->from];
         memcpy(dst + olen, row + off[sg->from], sl);
         olen += sl;
@@ -195,39 +181,70 @@ static ivm_rc copy_row(spine_builder *b, const map_state *s, const uint8_t *row,
 /* Writes the output row of any other map into its builder's free space,
  * uncommitted: the computed columns are evaluated and measured first,
  * then room is taken and every stretch written. */
-static ivm_rc build_row(dbsp_ctx *c, const dbsp_pnode *nd, map_state *s, const uint8_t *row,
-                        size_t *klen_out, size_t *olen_out)
+static ivm_rc build_row(dbsp_ctx *c, dbsp_rowmap *m, const uint8_t *row, size_t *klen_out,
+                        size_t *olen_out)
 {
-    const size_t *off = s->cr.off;
+    const size_t *off = m->cr.off;
     size_t olen = 0;
-    for (uint32_t g = 0; g < s->nseg; g++) {
-        const map_seg *sg = &s->seg[g];
+    for (uint32_t g = 0; g < m->nseg; g++) {
+        const dbsp_rowmap_seg *sg = &m->seg[g];
         if (sg->to != 0) {
-            s->seg_len[g] = off[sg->to] - off[sg->from];
+            m->seg_len[g] = off[sg->to] - off[sg->from];
         } else {
-            ivm_value *v = &s->out_vals[sg->from];
-            ivm_rc rc = dbsp_expr_eval_memo(nd->exprs[sg->from], s->in_vals, &c->scratch,
-                                            &s->memo, v, &c->err);
+            ivm_value *v = &m->out_vals[sg->from];
+            ivm_rc rc = dbsp_expr_eval_memo(m->nd->exprs[sg->from], m->in_vals, &c->scratch,
+                                            &m->memo, v, &c->err);
             if (rc != IVM_OK)
                 return rc;
-            s->seg_len[g] = spine_value_size(v);
+            m->seg_len[g] = spine_value_size(v);
         }
-        olen += s->seg_len[g];
+        olen += m->seg_len[g];
         if (sg->key_end)
             *klen_out = olen;
     }
     uint8_t *dst = spine_builder_reserve(&c->bld, olen);
     if (dst == NULL)
         return IVM_NOMEM;
-    for (uint32_t g = 0; g < s->nseg; g++) {
-        const map_seg *sg = &s->seg[g];
+    for (uint32_t g = 0; g < m->nseg; g++) {
+        const dbsp_rowmap_seg *sg = &m->seg[g];
         if (sg->to != 0)
-            memcpy(dst, row + off[sg->from], s->seg_len[g]);
+            memcpy(dst, row + off[sg->from], m->seg_len[g]);
         else
-            spine_value_encode(&s->out_vals[sg->from], dst);
-        dst += s->seg_len[g];
+            spine_value_encode(&m->out_vals[sg->from], dst);
+        dst += m->seg_len[g];
     }
     *olen_out = olen;
+    return IVM_OK;
+}
+
+/* With m->lead, rows fed in ascending order (a batch's: keys, then
+ * values, S1) ascend in their first columns too; the output rows, which
+ * start with those bytes, come in runs of equal first columns, each run
+ * after the one before.  Only the rows within a run need sorting
+ * (spine_builder_finish_runs): Nexmark q17 keeps a bid's auction first,
+ * and a step's bids are in auction order already.  Sets *larger when the
+ * row starts a run after the first: it is larger than every row before. */
+static ivm_rc note_run(dbsp_rowmap *m, const uint8_t *row, bool row_stays, bool *larger)
+{
+    size_t pl = m->cr.off[m->seg[0].to];
+    bool fresh = m->nout == 0;
+    if (!fresh && (pl != m->lead_len || !same_bytes(row, m->lead_at, pl))) {
+        if (m->nruns == m->runs_cap &&
+            ivm_grow((void **)&m->runs, &m->runs_cap, m->nruns + 1, sizeof *m->runs) != IVM_OK)
+            return IVM_NOMEM;
+        m->runs[m->nruns++] = m->nout;
+        *larger = fresh = true;
+    }
+    if (row_stays) {
+        m->lead_at = row;
+    } else if (fresh) {
+        if (pl > m->lead_cap && ivm_grow((void **)&m->lead_copy, &m->lead_cap, pl, 1) != IVM_OK)
+            return IVM_NOMEM;
+        memcpy(m->lead_copy, row, pl);
+        m->lead_at = m->lead_copy;
+    }
+    m->lead_len = pl;
+    m->nout++;
     return IVM_OK;
 }
 
@@ -235,85 +252,68 @@ static ivm_rc build_row(dbsp_ctx *c, const dbsp_pnode *nd, map_state *s, const u
  * copied (the encoding is canonical, S1, so decoding and encoding again
  * would give the same bytes); the others are evaluated over the decoded
  * columns and encoded. */
-static ivm_rc map_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch **out)
+ivm_rc dbsp_rowmap_row(dbsp_ctx *c, dbsp_rowmap *m, const uint8_t *row, size_t len,
+                       int64_t w, bool row_stays)
+{
+    ivm_rc rc = dbsp_colread_row(c, &m->cr, row, len, m->in_vals);
+    if (rc != IVM_OK)
+        return rc;
+    dbsp_memo_next(&m->memo);
+    if (m->nd->where != NULL) {
+        ivm_value pass;
+        rc = dbsp_expr_eval_memo(m->nd->where, m->in_vals, &c->scratch, &m->memo, &pass,
+                                 &c->err);
+        if (rc != IVM_OK || dbsp_value_truth(&pass) != 1) {
+            dbsp_ctx_scratch_check(c);
+            return rc;
+        }
+    }
+    spine_builder *b = &c->bld;
+    size_t klen = 0, olen = 0;
+    rc = m->copies ? copy_row(b, m, row, len, &klen, &olen) : build_row(c, m, row, &klen, &olen);
+    bool larger = false;
+    if (rc == IVM_OK && m->lead && w != 0)
+        rc = note_run(m, row, row_stays, &larger);
+    if (rc == IVM_OK)
+        rc = larger ? spine_builder_commit_larger(b, klen, olen, w)
+                    : spine_builder_commit(b, klen, olen, w);
+    /* Values computed for this row are encoded: scratch may go. */
+    dbsp_ctx_scratch_check(c);
+    return rc;
+}
+
+ivm_rc dbsp_rowmap_finish(dbsp_ctx *c, dbsp_rowmap *m, ivm_rc rc, spine_batch **out)
+{
+    if (rc != IVM_OK || !m->lead)
+        return dbsp_ctx_build(c, rc, out);
+    return spine_builder_finish_runs(&c->bld, m->runs, m->nruns, out);
+}
+
+static ivm_rc map_init(dbsp_ctx *c, dbsp_node n, void *state)
 {
     map_state *s = state;
     const dbsp_pnode *nd = &c->plan->nodes[n];
+    return dbsp_rowmap_init(&s->rm, nd, c->plan->nodes[nd->in[0]].ncols);
+}
+
+static ivm_rc map_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch **out)
+{
+    map_state *s = state;
     const spine_batch *in = dbsp_ctx_in(c, n, 0);
-    spine_builder *b = &c->bld;
-    const size_t *off = s->cr.off;
     ivm_rc rc = IVM_OK;
-    /* With s->lead, the input's rows ascend by bytes (keys, then values:
-     * S1), and so do their first columns; the output rows, which start
-     * with those bytes, come in runs of equal first columns, each run
-     * after the one before.  Only the rows within a run need sorting
-     * (spine_builder_finish_runs): Nexmark q17 keeps a bid's auction
-     * first, and a step's bids are in auction order already. */
-    const uint8_t *lead = NULL;
-    size_t lead_len = 0, nout = 0;
-    s->nruns = 0;
+    dbsp_rowmap_begin(&s->rm);
     for (size_t i = 0; i < in->n && rc == IVM_OK; i++) {
         size_t len;
         const uint8_t *row = spine_batch_row(in, i, &len);
-        if ((rc = dbsp_colread_row(c, &s->cr, row, len, s->in_vals)) != IVM_OK)
-            break;
-        dbsp_memo_next(&s->memo);
-        if (nd->where != NULL) {
-            ivm_value pass;
-            rc = dbsp_expr_eval_memo(nd->where, s->in_vals, &c->scratch, &s->memo, &pass,
-                                     &c->err);
-            if (rc != IVM_OK)
-                break;
-            if (dbsp_value_truth(&pass) != 1) {
-                dbsp_ctx_scratch_check(c);
-                continue;
-            }
-        }
-        size_t klen = 0, olen = 0;
-        rc = s->copies ? copy_row(b, s, row, len, &klen, &olen)
-                       : build_row(c, nd, s, row, &klen, &olen);
-        if (rc != IVM_OK)
-            break;
-        bool larger = false;
-        if (s->lead && in->w[i] != 0) {
-            size_t pl = off[s->seg[0].to];
-            if (nout > 0 && (pl != lead_len || !same_bytes(row, lead, pl))) {
-                if (s->nruns == s->runs_cap &&
-                    ivm_grow((void **)&s->runs, &s->runs_cap, s->nruns + 1, sizeof *s->runs) !=
-                        IVM_OK) {
-                    rc = IVM_NOMEM;
-                    break;
-                }
-                s->runs[s->nruns++] = nout;
-                /* A new run's row is larger than every row before it
-                 * (their leading columns are smaller): the builder need
-                 * not compare it to know the order. */
-                larger = true;
-            }
-            lead = row;
-            lead_len = pl;
-            nout++;
-        }
-        rc = larger ? spine_builder_commit_larger(b, klen, olen, in->w[i])
-                    : spine_builder_commit(b, klen, olen, in->w[i]);
-        /* Values computed for this row are encoded: scratch may go. */
-        dbsp_ctx_scratch_check(c);
+        rc = dbsp_rowmap_row(c, &s->rm, row, len, in->w[i], true);
     }
-    if (rc != IVM_OK || !s->lead)
-        return dbsp_ctx_build(c, rc, out);
-    return spine_builder_finish_runs(b, s->runs, s->nruns, out);
+    return dbsp_rowmap_finish(c, &s->rm, rc, out);
 }
 
 static void map_fini(void *state)
 {
     map_state *s = state;
-    dbsp_colread_fini(&s->cr);
-    ivm_free(s->in_vals);
-    ivm_free(s->out_vals);
-    ivm_free(s->seg_len);
-    ivm_free(s->seg);
-    ivm_free(s->runs);
-    dbsp_memo_fini(&s->memo);
+    dbsp_rowmap_fini(&s->rm);
 }
 
 const dbsp_op_vtab dbsp_op_map_vt = {
