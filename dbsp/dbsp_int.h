@@ -387,12 +387,12 @@ static inline void dbsp_rowmap_begin(dbsp_rowmap *m)
     m->nout = 0;
 }
 
-/* Maps row[0..len) of weight w into c->bld (nothing if `where` fails).
- * Rows must be fed in ascending order for the runs to hold.  row_stays:
- * the row's bytes stay where they are until the step ends (a batch's),
- * so the run's leading bytes need no copy. */
-ivm_rc dbsp_rowmap_row(dbsp_ctx *c, dbsp_rowmap *m, const uint8_t *row, size_t len,
-                       int64_t w, bool row_stays);
+/* Maps row[0..len) of weight w into b (nothing if `where` fails): c->bld
+ * for an operator's output.  Rows must be fed in ascending order for the
+ * runs to hold.  row_stays: the row's bytes stay where they are until the
+ * step ends (a batch's), so the run's leading bytes need no copy. */
+ivm_rc dbsp_rowmap_row(dbsp_ctx *c, dbsp_rowmap *m, spine_builder *b, const uint8_t *row,
+                       size_t len, int64_t w, bool row_stays);
 
 /* Ends the step: the builder's batch, sorted within runs when m->lead
  * (spine_builder_finish_runs), else sorted whole; rc as dbsp_ctx_build. */

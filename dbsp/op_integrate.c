@@ -97,12 +97,15 @@ ivm_rc dbsp_integrate_init(dbsp_ctx *c, dbsp_node n, void *state)
     return s->s != NULL ? IVM_OK : IVM_NOMEM;
 }
 
-/* What deriving an integral needs to evaluate a map or a filter over a
- * join's rows: the decoded input row, the computed outputs, the memo. */
+/* What deriving an integral needs to make the rows of the node between
+ * the join and the integral: a filter's decoded row and memo, or a map's
+ * row work (dbsp_rowmap, op_map.c: the map's, or that of the map fused
+ * into the join), or neither for the join's own rows. */
 typedef struct derive_eval {
-    const dbsp_pnode *nd; /* the map or filter; NULL: the join's rows */
-    ivm_value *in_vals, *out_vals;
+    const dbsp_pnode *filter;
+    ivm_value *in_vals;
     dbsp_memo memo;
+    dbsp_rowmap rm;       /* rm.nd: the map, or the join with a fused map */
 } derive_eval;
 
 /* Adds the row (key, value) = row[0 .. len), klen bytes of key, of a join
@@ -112,34 +115,20 @@ typedef struct derive_eval {
 static ivm_rc derive_push(dbsp_ctx *c, derive_eval *e, spine_builder *b, const uint8_t *row,
                           size_t len, size_t klen, int64_t w, uint32_t ncols)
 {
-    const dbsp_pnode *nd = e->nd;
-    if (nd == NULL)
-        return spine_builder_push(b, row, klen, row + klen, len - klen, w);
-    ivm_rc rc = dbsp_row_decode(c, row, len, ncols, e->in_vals);
-    if (rc != IVM_OK)
-        return rc;
-    dbsp_memo_next(&e->memo);
-    const dbsp_expr *pred = nd->kind == DBSP_FILTER ? nd->exprs[0] : nd->where;
-    if (pred != NULL) {
+    if (e->rm.nd != NULL)
+        return dbsp_rowmap_row(c, &e->rm, b, row, len, w, false);
+    if (e->filter != NULL) {
+        ivm_rc rc = dbsp_row_decode(c, row, len, ncols, e->in_vals);
+        if (rc != IVM_OK)
+            return rc;
+        dbsp_memo_next(&e->memo);
         ivm_value pass;
-        rc = dbsp_expr_eval_memo(pred, e->in_vals, &c->scratch, &e->memo, &pass, &c->err);
+        rc = dbsp_expr_eval_memo(e->filter->exprs[0], e->in_vals, &c->scratch, &e->memo, &pass,
+                                 &c->err);
         if (rc != IVM_OK || dbsp_value_truth(&pass) != 1)
             return rc;
     }
-    if (nd->kind == DBSP_FILTER)
-        return spine_builder_push(b, row, klen, row + klen, len - klen, w);
-    for (uint32_t k = 0; k < nd->nexprs && rc == IVM_OK; k++)
-        rc = dbsp_expr_eval_memo(nd->exprs[k], e->in_vals, &c->scratch, &e->memo,
-                                 &e->out_vals[k], &c->err);
-    if (rc != IVM_OK)
-        return rc;
-    size_t olen = spine_row_size(e->out_vals, nd->nexprs);
-    size_t oklen = spine_row_size(e->out_vals, nd->nkey);
-    uint8_t *dst = spine_builder_reserve(b, olen);
-    if (dst == NULL)
-        return IVM_NOMEM;
-    spine_row_encode(e->out_vals, nd->nexprs, dst);
-    return spine_builder_commit(b, oklen, olen, w);
+    return spine_builder_push(b, row, klen, row + klen, len - klen, w);
 }
 
 /* Every pair of the join's traces with one key: the A values outer. */
@@ -186,7 +175,7 @@ static ivm_rc derive(dbsp_ctx *c, dbsp_node n, dbsp_integrate_state *s)
     const dbsp_pnode *src = &p->nodes[p->nodes[n].in[0]];
     /* A join's own rows, or those of the map fused into it or reading it,
      * or of the filter reading it. */
-    derive_eval e = {.nd = src->kind == DBSP_JOIN && src->nexprs == 0 ? NULL : src};
+    derive_eval e = {.filter = src->kind == DBSP_FILTER ? src : NULL};
     const dbsp_pnode *a = &p->nodes[jn->in[0]], *bn = &p->nodes[jn->in[1]];
     uint32_t pair_cols = a->ncols + (bn->ncols - bn->nkey);
     const spine *ta = dbsp_ctx_trace(c, jn->in[0]), *tb = dbsp_ctx_trace(c, jn->in[1]);
@@ -196,13 +185,11 @@ static ivm_rc derive(dbsp_ctx *c, dbsp_node n, dbsp_integrate_state *s)
     uint8_t *buf = NULL;
     size_t cap = 0;
     ivm_rc rc = IVM_OK;
-    if (e.nd != NULL) {
+    if (e.filter != NULL) {
         e.in_vals = ivm_calloc(pair_cols + 1, sizeof *e.in_vals);
-        e.out_vals = ivm_calloc(e.nd->nexprs + 1, sizeof *e.out_vals);
-        if (e.in_vals == NULL || e.out_vals == NULL)
-            rc = IVM_NOMEM;
-        if (rc == IVM_OK)
-            rc = dbsp_memo_init(&e.memo, e.nd->nmemo);
+        rc = e.in_vals != NULL ? dbsp_memo_init(&e.memo, e.filter->nmemo) : IVM_NOMEM;
+    } else if (src->nexprs > 0) {
+        rc = dbsp_rowmap_init(&e.rm, src, pair_cols);
     }
     if (rc == IVM_OK)
         rc = spine_cursor_new(&ta, 1, NULL, 0, &ca);
@@ -214,13 +201,14 @@ static ivm_rc derive(dbsp_ctx *c, dbsp_node n, dbsp_integrate_state *s)
     spine_cursor_free(cb);
     ivm_free(buf);
     ivm_free(e.in_vals);
-    ivm_free(e.out_vals);
-    if (e.nd != NULL)
-        dbsp_memo_fini(&e.memo);
+    dbsp_memo_fini(&e.memo);
     rt_arena_reset(&c->scratch);
     spine_batch *all = NULL;
+    /* Pairs come in row order, so a map's rows come in its runs. */
     if (rc == IVM_OK)
-        rc = spine_builder_finish(&b, &all);
+        rc = e.rm.lead ? spine_builder_finish_runs(&b, e.rm.runs, e.rm.nruns, &all)
+                       : spine_builder_finish(&b, &all);
+    dbsp_rowmap_fini(&e.rm);
     spine_builder_fini(&b);
     if (rc == IVM_OK)
         rc = spine_insert_take(s->s, all);

@@ -80,7 +80,7 @@ static ivm_rc project(dbsp_ctx *c, join_state *s, const uint8_t *key, size_t kle
     memcpy(s->row, key, klen);
     memcpy(s->row + klen, va, la);
     memcpy(s->row + klen + la, vb, lb);
-    return dbsp_rowmap_row(c, &s->rm, s->row, len, w, false);
+    return dbsp_rowmap_row(c, &s->rm, &c->bld, s->row, len, w, false);
 }
 
 /* Appends (key, va, vb) with weight w (not zero), or with a fused map its

@@ -181,8 +181,8 @@ static ivm_rc copy_row(spine_builder *b, const dbsp_rowmap *m, const uint8_t *ro
 /* Writes the output row of any other map into its builder's free space,
  * uncommitted: the computed columns are evaluated and measured first,
  * then room is taken and every stretch written. */
-static ivm_rc build_row(dbsp_ctx *c, dbsp_rowmap *m, const uint8_t *row, size_t *klen_out,
-                        size_t *olen_out)
+static ivm_rc build_row(dbsp_ctx *c, dbsp_rowmap *m, spine_builder *b, const uint8_t *row,
+                        size_t *klen_out, size_t *olen_out)
 {
     const size_t *off = m->cr.off;
     size_t olen = 0;
@@ -202,7 +202,7 @@ static ivm_rc build_row(dbsp_ctx *c, dbsp_rowmap *m, const uint8_t *row, size_t 
         if (sg->key_end)
             *klen_out = olen;
     }
-    uint8_t *dst = spine_builder_reserve(&c->bld, olen);
+    uint8_t *dst = spine_builder_reserve(b, olen);
     if (dst == NULL)
         return IVM_NOMEM;
     for (uint32_t g = 0; g < m->nseg; g++) {
@@ -252,8 +252,8 @@ static ivm_rc note_run(dbsp_rowmap *m, const uint8_t *row, bool row_stays, bool 
  * copied (the encoding is canonical, S1, so decoding and encoding again
  * would give the same bytes); the others are evaluated over the decoded
  * columns and encoded. */
-ivm_rc dbsp_rowmap_row(dbsp_ctx *c, dbsp_rowmap *m, const uint8_t *row, size_t len,
-                       int64_t w, bool row_stays)
+ivm_rc dbsp_rowmap_row(dbsp_ctx *c, dbsp_rowmap *m, spine_builder *b, const uint8_t *row,
+                       size_t len, int64_t w, bool row_stays)
 {
     ivm_rc rc = dbsp_colread_row(c, &m->cr, row, len, m->in_vals);
     if (rc != IVM_OK)
@@ -268,9 +268,8 @@ ivm_rc dbsp_rowmap_row(dbsp_ctx *c, dbsp_rowmap *m, const uint8_t *row, size_t l
             return rc;
         }
     }
-    spine_builder *b = &c->bld;
     size_t klen = 0, olen = 0;
-    rc = m->copies ? copy_row(b, m, row, len, &klen, &olen) : build_row(c, m, row, &klen, &olen);
+    rc = m->copies ? copy_row(b, m, row, len, &klen, &olen) : build_row(c, m, b, row, &klen, &olen);
     bool larger = false;
     if (rc == IVM_OK && m->lead && w != 0)
         rc = note_run(m, row, row_stays, &larger);
@@ -305,7 +304,7 @@ static ivm_rc map_eval(dbsp_ctx *c, dbsp_node n, void *state, spine_batch **out)
     for (size_t i = 0; i < in->n && rc == IVM_OK; i++) {
         size_t len;
         const uint8_t *row = spine_batch_row(in, i, &len);
-        rc = dbsp_rowmap_row(c, &s->rm, row, len, in->w[i], true);
+        rc = dbsp_rowmap_row(c, &s->rm, &c->bld, row, len, in->w[i], true);
     }
     return dbsp_rowmap_finish(c, &s->rm, rc, out);
 }
