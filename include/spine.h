@@ -156,6 +156,12 @@ typedef struct spine_batch {
                                 one or was made for readers that never seek
                                 exactly (spine/README.md, Key filters) */
     size_t filter_blocks;
+    size_t neg;              /* entries with a negative weight: uncancelled
+                                retractions, counted at seal */
+    size_t settled;          /* spine-private: how many of those are known to
+                                have met every older entry of their spine (a
+                                retraction sweep's or a compaction's output);
+                                at most neg (spine/README.md, Merge policy) */
 } spine_batch;
 
 static inline const uint8_t *spine_batch_key(const spine_batch *b, size_t i, size_t *klen_out)
@@ -349,6 +355,11 @@ typedef struct spine_stats {
                              spine_unread_end) */
     size_t merges;        /* merges completed (compactions included) */
     size_t merge_rows;    /* entries read by completed merges */
+    size_t negatives;     /* entries with a negative weight: retractions not
+                             yet cancelled by a merge (spine/README.md,
+                             retraction sweeps) */
+    size_t sweeps;        /* retraction sweeps completed (also in merges) */
+    size_t sweep_rows;    /* entries they read (also in merge_rows) */
     size_t waits;         /* times spine_ready said no */
     uint64_t wait_ns;     /* time between a "no" and the wake that ended it */
 } spine_stats;
@@ -464,6 +475,10 @@ void spine_wait_idle(spine *s);
 typedef struct spine_merger_stats {
     uint64_t notifies; /* inserts that gave it work (a level filled) */
     uint64_t slices;   /* slices run, by its thread or by callers */
+    uint64_t long_slices; /* of those, slices given to long jobs (or
+                          longer than one slice): small jobs go first
+                          until a slice's worth of them has run
+                          (spine/README.md, the merger) */
     uint64_t sleeps;   /* times its thread went to sleep on an empty queue */
     uint64_t naps;     /* timed waits of its thread, after work, before a
                           sleep (spine/README.md: waking the merger) */
