@@ -345,14 +345,16 @@ ivm_rc spine_insert_take(spine *s, spine_batch *b_owned)
         return rc;
     }
     place_locked(s, b_owned);
-    /* Work for the merger if the level filled, or if a sweep is due and
-     * the batch may have changed that or its size (fresh negatives, or a
-     * level a sweep takes); only then are the classes counted. */
+    /* Work for the merger if the level filled, or if the batch's fresh
+     * negatives made a sweep due, or if it may have changed whether one is
+     * due and so which jobs the levels a sweep takes need (a batch on
+     * those levels, in a spine with fresh negatives: large batches only);
+     * only then are the classes counted, and the merger is told them all
+     * (S12). */
     unsigned lo, work = 0;
     if (level_needs_job(s, lv) ||
-        ((b_owned->neg > b_owned->settled ||
-          spine_level_of(b_owned->n, s->level_bits) >= sweep_floor(s)) &&
-         sweep_due_locked(s, &lo)))
+        (s->fresh > 0 && spine_level_of(b_owned->n, s->level_bits) >= sweep_floor(s)) ||
+        (b_owned->neg > b_owned->settled && sweep_due_locked(s, &lo)))
         work = work_locked(s);
     pthread_mutex_unlock(&s->mu);
     /* The merger's lock is taken after the spine's is released (README:
