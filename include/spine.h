@@ -444,8 +444,11 @@ ivm_rc spine_compact(spine *s);
 ivm_rc spine_check(const spine *s);
 
 /* The merger: one thread for the whole process serves every spine.  Spines
- * hand it merge work; it does bounded slices of work in turn, fair across
- * spines and levels, and publishes each finished merge atomically.  The
+ * hand it merge work; it does bounded slices of work, small jobs (a slice's
+ * entries at most) ahead of long ones but never more than about a slice's
+ * entries of them between two slices of long jobs, in turn across spines
+ * and jobs within each class, and publishes each finished merge
+ * atomically (spine/README.md, the merger).  The
  * process-wide merger is the process "merger" under the runtime's root
  * supervisor (root/merger), started on first use; a failure (IVM_FAULT
  * merger:fail@N fails before the Nth merge it starts) loses no data: the
@@ -457,8 +460,10 @@ spine_merger *spine_merger_global(void);
  * after its spines; freeing the process-wide merger does nothing. */
 ivm_rc spine_merger_new_manual(spine_merger **out);
 void spine_merger_free(spine_merger *m);
-/* Runs merge work in the calling thread, slice after slice in turn across
- * spines and levels, until about budget input entries have been read (a
+/* Runs merge work in the calling thread, slice after slice as the merger's
+ * thread would choose them (small jobs first, within the budget for them;
+ * each slice gets what is left of budget), until about budget input
+ * entries have been read (a
  * slice stops between entries, never inside a group of equal ones) or no
  * work is left; returns true if work remains.  For manual mergers; safe
  * from any thread. */
