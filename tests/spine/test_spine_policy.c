@@ -292,6 +292,51 @@ static void test_spine_policy_sweep_amortised(void **state)
     spine_merger_free(m);
 }
 
+/* Sweeps on the process-wide merger's thread, while the inserting thread
+ * reads: rounds of updates of half the keys, each in one batch on level 7
+ * (a retraction and an insertion per key), are swept as the thread gets
+ * to them; a cursor taken at any moment reads the sum inserted so far,
+ * and after each round's wait the spine reads as the updates say. */
+static void test_spine_policy_sweep_threaded(void **state)
+{
+    (void)state;
+    enum { KEYS = 32768, HALF = KEYS / 2, ROUNDS = 6 };
+    spine_opts o = {.exact_seeks = true};
+    spine *s = spine_new_opts(&o);
+    assert_non_null(s);
+    int64_t *cur = calloc(KEYS, sizeof *cur);
+    assert_non_null(cur);
+    assert_int_equal(spine_insert_take(s, run_w(0, KEYS, 0, 1)), IVM_OK);
+    for (int r = 0; r < ROUNDS; r++) {
+        size_t from = (size_t)(r % 2) * HALF;
+        spine_builder bld;
+        spine_batch *b;
+        spine_builder_init(&bld);
+        for (size_t i = from; i < from + HALF; i++) {
+            uint8_t k[16], v[16];
+            ivm_value kv = ivm_value_int((int64_t)i), vv = ivm_value_int(cur[i]);
+            size_t kl = enc(&kv, 1, k);
+            assert_int_equal(spine_builder_push(&bld, k, kl, v, enc(&vv, 1, v), -1), IVM_OK);
+            vv = ivm_value_int(cur[i] + 1);
+            assert_int_equal(spine_builder_push(&bld, k, kl, v, enc(&vv, 1, v), 1), IVM_OK);
+        }
+        assert_int_equal(spine_builder_finish(&bld, &b), IVM_OK);
+        spine_builder_fini(&bld);
+        assert_int_equal(spine_insert_take(s, b), IVM_OK);
+        for (size_t i = from; i < from + HALF; i++)
+            cur[i]++;
+        assert_content(s, cur, KEYS, 0, 0); /* while the merger runs */
+        spine_wait_idle(s);
+        assert_int_equal(spine_check(s), IVM_OK);
+        assert_content(s, cur, KEYS, 0, 0);
+    }
+    spine_stats st = stats(s);
+    assert_true(st.sweeps >= 1);
+    assert_true(st.sweep_rows < SWEEP_DIV * (size_t)ROUNDS * HALF);
+    free(cur);
+    spine_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -299,6 +344,7 @@ int main(void)
         cmocka_unit_test(test_spine_policy_small_budget),
         cmocka_unit_test(test_spine_policy_sweep_cancels),
         cmocka_unit_test(test_spine_policy_sweep_amortised),
+        cmocka_unit_test(test_spine_policy_sweep_threaded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
