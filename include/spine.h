@@ -156,6 +156,12 @@ typedef struct spine_batch {
                                 one or was made for readers that never seek
                                 exactly (spine/README.md, Key filters) */
     size_t filter_blocks;
+    size_t neg;              /* entries with a negative weight: uncancelled
+                                retractions, counted at seal */
+    size_t settled;          /* spine-private: how many of those are known to
+                                have met every older entry of their spine (a
+                                retraction sweep's or a compaction's output);
+                                at most neg (spine/README.md, Merge policy) */
 } spine_batch;
 
 static inline const uint8_t *spine_batch_key(const spine_batch *b, size_t i, size_t *klen_out)
@@ -349,6 +355,11 @@ typedef struct spine_stats {
                              spine_unread_end) */
     size_t merges;        /* merges completed (compactions included) */
     size_t merge_rows;    /* entries read by completed merges */
+    size_t negatives;     /* entries with a negative weight: retractions not
+                             yet cancelled by a merge (spine/README.md,
+                             retraction sweeps) */
+    size_t sweeps;        /* retraction sweeps completed (also in merges) */
+    size_t sweep_rows;    /* entries they read (also in merge_rows) */
     size_t waits;         /* times spine_ready said no */
     uint64_t wait_ns;     /* time between a "no" and the wake that ended it */
 } spine_stats;
@@ -433,8 +444,11 @@ ivm_rc spine_compact(spine *s);
 ivm_rc spine_check(const spine *s);
 
 /* The merger: one thread for the whole process serves every spine.  Spines
- * hand it merge work; it does bounded slices of work in turn, fair across
- * spines and levels, and publishes each finished merge atomically.  The
+ * hand it merge work; it does bounded slices of work, small jobs (a slice's
+ * entries at most) ahead of long ones but never more than about a slice's
+ * entries of them between two slices of long jobs, in turn across spines
+ * and jobs within each class, and publishes each finished merge
+ * atomically (spine/README.md, the merger).  The
  * process-wide merger is the process "merger" under the runtime's root
  * supervisor (root/merger), started on first use; a failure (IVM_FAULT
  * merger:fail@N fails before the Nth merge it starts) loses no data: the
@@ -446,8 +460,10 @@ spine_merger *spine_merger_global(void);
  * after its spines; freeing the process-wide merger does nothing. */
 ivm_rc spine_merger_new_manual(spine_merger **out);
 void spine_merger_free(spine_merger *m);
-/* Runs merge work in the calling thread, slice after slice in turn across
- * spines and levels, until about budget input entries have been read (a
+/* Runs merge work in the calling thread, slice after slice as the merger's
+ * thread would choose them (small jobs first, within the budget for them;
+ * each slice gets what is left of budget), until about budget input
+ * entries have been read (a
  * slice stops between entries, never inside a group of equal ones) or no
  * work is left; returns true if work remains.  For manual mergers; safe
  * from any thread. */
@@ -464,6 +480,10 @@ void spine_wait_idle(spine *s);
 typedef struct spine_merger_stats {
     uint64_t notifies; /* inserts that gave it work (a level filled) */
     uint64_t slices;   /* slices run, by its thread or by callers */
+    uint64_t long_slices; /* of those, slices given to long jobs (or
+                          longer than one slice): small jobs go first
+                          until a slice's worth of them has run
+                          (spine/README.md, the merger) */
     uint64_t sleeps;   /* times its thread went to sleep on an empty queue */
     uint64_t naps;     /* timed waits of its thread, after work, before a
                           sleep (spine/README.md: waking the merger) */

@@ -95,6 +95,8 @@ spine_batch *spine_batch_alloc(size_t ncap, size_t bcap, bool filter, spine_batc
     b->bytes = 0;
     b->filter = NULL;
     b->filter_blocks = 0;
+    b->neg = 0;
+    b->settled = 0;
     set_layout(b, ncap);
     set_mut(m_out, b);
     m_out->off[0] = 0;
@@ -183,6 +185,17 @@ spine_batch *spine_batch_seal(spine_batch_mut *m)
     set_layout(b, n);
     b->n = n;
     b->bytes = bytes;
+    /* The retractions the merge policy weighs (README: Merge policy,
+     * retraction sweeps).  Counted here, the one place every producer of a
+     * batch passes (builders consolidate weights in place and drop zeros
+     * after writing them, so a count as they write would need undoing):
+     * one sequential pass over the weights the producer has just written,
+     * a shift and an add each, which the compiler vectorises. */
+    size_t neg = 0;
+    for (size_t i = 0; i < n; i++)
+        neg += (uint64_t)b->w[i] >> 63;
+    b->neg = neg;
+    b->settled = 0;
     /* The fences go after everything moved above; the block had room for
      * them at its capacity, so it has for fewer entries and bytes. */
     /* Keys are sorted, so what the first and the last share, every key
@@ -651,8 +664,12 @@ ivm_rc spine_batch_check(const spine_batch *b)
         return IVM_CORRUPT; /* S5 */
     if (b->n > 0 && (b->klen == NULL || b->w == NULL))
         return IVM_CORRUPT;
+    if (b->settled > b->neg)
+        return IVM_CORRUPT;
     long key_cols = -1;
+    size_t neg = 0;
     for (size_t i = 0; i < b->n; i++) {
+        neg += b->w[i] < 0;
         if (b->off[i + 1] < b->off[i] || b->off[i + 1] > b->bytes)
             return IVM_CORRUPT; /* S5 */
         size_t len = (size_t)(b->off[i + 1] - b->off[i]);
@@ -685,5 +702,7 @@ ivm_rc spine_batch_check(const spine_batch *b)
                                 b->filter_blocks != filter_blocks_for(b->n)
                           : b->filter_blocks != 0)
         return IVM_CORRUPT; /* S18: a filter only on batches large enough, of its size */
+    if (neg != b->neg)
+        return IVM_CORRUPT; /* the count the merge policy weighs (S22) */
     return IVM_OK;
 }

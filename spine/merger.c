@@ -1,8 +1,9 @@
 /*
  * merger.c: the merger, which runs the merge work of many spines: a run
- * queue of the spines that have work, taken in turn one bounded slice at a
- * time (spine_slice, in spine.c, picks the spine's level in turn and runs
- * or finishes its merge), with the bookkeeping that lets spine_free,
+ * queue of the spines that have work, taken one bounded slice at a time,
+ * small jobs (at most a slice's entries) first within a budget and long
+ * ones in turn (spine_slice, in spine.c, picks the spine's job of the class
+ * asked for and runs or finishes its merge), with the bookkeeping that lets spine_free,
  * spine_compact and spine_wait_idle take a spine away from it or wait for
  * it.  A manual merger runs only when spine_merger_work or spine_wait_idle
  * drives it; the process-wide merger has its own thread, a process under
@@ -17,11 +18,6 @@
 
 #include <errno.h>
 
-/* Entries read per slice of the merger's thread: large enough that a
- * slice's fixed costs (two lock round trips, a scan of the levels) vanish
- * against it, small enough (one to two milliseconds) that a small merge waits
- * little behind a large one. */
-#define SLICE_ENTRIES ((size_t)1 << 15)
 
 /* When the queue empties, the thread naps before it sleeps: up to
  * NAP_ROUNDS timed waits of NAP_NS each (2 ms in all), during which
@@ -52,6 +48,10 @@ struct spine_merger {
     bool joinable;          /* a thread was started and not yet joined */
     pthread_t th;
     size_t slice;
+    /* Entries of small jobs read since the last slice of a long one: while
+     * below `slice`, small jobs go first; at or above it a long job (if
+     * any) gets the next slice (README: the merger, fairness). */
+    size_t small_run;
     /* The thread waits on `work` and no one has signalled it since it went
      * to sleep: the one signal that ends this sleep is owed by whoever
      * queues work next (README: the merger, waking it). */
@@ -66,9 +66,12 @@ struct spine_merger {
  * it yet.  A merger that is awake, napping or already signalled sees the
  * queue before it sleeps again (it checks it under the lock), so a push
  * then costs no system call; at most one signal per sleep (S20). */
-static bool q_push_locked(spine_merger *m, spine *s)
+static bool q_push_locked(spine_merger *m, spine *s, unsigned work)
 {
     IVM_ASSERT(s->mstate == SPINE_M_IDLE && !s->held);
+    /* A spine known to have work of no class (a hold's `again` from an
+     * older path) is looked at as if it had both. */
+    s->work = work != 0 ? work : SPINE_WORK_ANY;
     s->q_next = NULL;
     s->q_prev = m->qtail;
     if (m->qtail != NULL)
@@ -87,9 +90,9 @@ static bool q_push_locked(spine_merger *m, spine *s)
 /* For the rare paths (slice end from another thread, release): signalling
  * under the lock makes the woken thread wait for it once more, which only
  * matters where it happens per batch (notify). */
-static void q_push_wake_locked(spine_merger *m, spine *s)
+static void q_push_wake_locked(spine_merger *m, spine *s, unsigned work)
 {
-    if (q_push_locked(m, s))
+    if (q_push_locked(m, s, work))
         pthread_cond_signal(&m->work);
 }
 
@@ -108,15 +111,42 @@ static void q_unlink_locked(spine_merger *m, spine *s)
     s->mstate = SPINE_M_IDLE;
 }
 
-/* Takes the spine whose turn it is and marks it BUSY: from here until
- * slice_end the calling thread owns its jobs. */
-static spine *q_take_locked(spine_merger *m)
+/* The first queued spine with work of class `work`, NULL if none.  A walk
+ * of the queue, which holds the spines with work (a few dozen where many
+ * views run): pointer steps under the merger's lock, once per slice. */
+static spine *q_find_locked(spine_merger *m, unsigned work)
 {
-    spine *s = m->qhead;
+    for (spine *s = m->qhead; s != NULL; s = s->q_next)
+        if (s->work & work)
+            return s;
+    return NULL;
+}
+
+/* Takes the spine whose turn it is and marks it BUSY: from here until
+ * slice_end the calling thread owns its jobs.  Small jobs first, while
+ * fewer than a slice's entries of them ran since the last long slice;
+ * then the first spine with long work; else the head.  Within a class,
+ * queue order: a spine goes to the tail after its slice.  *want_out: the
+ * class the slice is for. */
+static spine *q_take_locked(spine_merger *m, unsigned *want_out)
+{
+    spine *s = NULL;
+    unsigned want = SPINE_WORK_SMALL;
+    if (m->small_run < m->slice)
+        s = q_find_locked(m, SPINE_WORK_SMALL);
+    if (s == NULL) {
+        s = q_find_locked(m, SPINE_WORK_LONG);
+        want = SPINE_WORK_LONG;
+    }
+    if (s == NULL) {
+        s = m->qhead; /* small work only: no long job to be fair to */
+        want = SPINE_WORK_SMALL;
+    }
     if (s == NULL)
         return NULL;
     q_unlink_locked(m, s);
     s->mstate = SPINE_M_BUSY;
+    *want_out = want;
     return s;
 }
 
@@ -127,15 +157,15 @@ static spine *q_take_locked(spine_merger *m)
  * notified while s was BUSY and set `again` (keeps S12 without taking the
  * spine's lock here, under the merger's: an insert holding it would keep
  * the merger's lock held too, and the insert's own notify would wait). */
-static void slice_end_locked(spine_merger *m, spine *s, bool more)
+static void slice_end_locked(spine_merger *m, spine *s, unsigned more)
 {
     IVM_ASSERT(s->mstate == SPINE_M_BUSY);
     s->mstate = SPINE_M_IDLE;
     if (!s->held) {
-        more = more || s->again;
-        s->again = false;
-        if (more)
-            q_push_wake_locked(m, s);
+        more |= s->again;
+        s->again = 0;
+        if (more != 0)
+            q_push_wake_locked(m, s, more);
     }
     pthread_cond_broadcast(&m->idle);
 }
@@ -147,15 +177,25 @@ static void slice_end_locked(spine_merger *m, spine *s, bool more)
 static size_t run_one_locked(spine_merger *m, size_t budget, bool (*fault)(void),
                              bool *faulted_out)
 {
-    spine *s = q_take_locked(m);
+    unsigned want;
+    spine *s = q_take_locked(m, &want);
     if (s == NULL)
         return 0;
     pthread_mutex_unlock(&m->mu);
     size_t read = 0;
-    bool more = false;
-    spine_slice_rc r = spine_slice(s, budget, fault, &read, &more);
+    unsigned more = 0;
+    spine_slice_rc r = spine_slice(s, budget, want, fault, &read, &more);
     pthread_mutex_lock(&m->mu);
     m->stats.slices++;
+    /* The small budget: small slices count against it, a long one renews
+     * it.  A slice asked for small work that found only long work (the
+     * spine's classes changed since it was queued) counts as long. */
+    if (want == SPINE_WORK_LONG || read > m->slice) {
+        m->small_run = 0;
+        m->stats.long_slices++;
+    } else {
+        m->small_run += read;
+    }
     slice_end_locked(m, s, more);
     if (r == SPINE_SLICE_FAULT && faulted_out != NULL)
         *faulted_out = true;
@@ -187,7 +227,7 @@ static void hold_locked(spine_merger *m, spine *s)
         pthread_cond_wait(&m->idle, &m->mu);
     if (s->mstate == SPINE_M_QUEUED) {
         q_unlink_locked(m, s);
-        s->again = true; /* it had work: look again at release */
+        s->again |= s->work; /* it had work: look again at release */
         pthread_cond_broadcast(&m->idle);
     }
 }
@@ -218,22 +258,24 @@ void spine_merger_release(spine_merger *m, spine *s)
     pthread_mutex_lock(&m->mu);
     IVM_ASSERT(s->held && s->mstate == SPINE_M_IDLE);
     s->held = false;
-    bool more = s->again || spine_has_work(s);
-    s->again = false;
-    if (more)
-        q_push_wake_locked(m, s);
+    unsigned more = s->again | spine_has_work(s);
+    s->again = 0;
+    if (more != 0)
+        q_push_wake_locked(m, s, more);
     pthread_mutex_unlock(&m->mu);
 }
 
-void spine_merger_notify(spine_merger *m, spine *s)
+void spine_merger_notify(spine_merger *m, spine *s, unsigned work)
 {
     bool wake = false;
     pthread_mutex_lock(&m->mu);
     m->stats.notifies++;
     if (s->held || s->mstate == SPINE_M_BUSY)
-        s->again = true; /* seen when the slice ends or the hold is released */
+        s->again |= work; /* seen when the slice ends or the hold is released */
     else if (s->mstate == SPINE_M_IDLE)
-        wake = q_push_locked(m, s);
+        wake = q_push_locked(m, s, work);
+    else
+        s->work |= work; /* queued: now also found for this class */
     pthread_mutex_unlock(&m->mu);
     /* After unlocking: signalled under the lock, the woken thread would
      * first block on it, and the unlock here would have to wake it a
@@ -256,8 +298,13 @@ void spine_merger_stats_get(spine_merger *m, spine_merger_stats *out)
 bool spine_merger_tracks(spine_merger *m, spine *s)
 {
     pthread_mutex_lock(&m->mu);
-    bool ok = s->m == m && (s->mstate != SPINE_M_IDLE || s->again || s->held ||
-                            !spine_has_work(s));
+    /* Queued, its classes include every class of work it has (the merger
+     * finds it for each), or it is BUSY or held with the rest noted. */
+    bool ok = s->m == m;
+    if (ok && s->mstate == SPINE_M_IDLE && s->again == 0 && !s->held)
+        ok = spine_has_work(s) == 0;
+    else if (ok && s->mstate == SPINE_M_QUEUED)
+        ok = (spine_has_work(s) & ~s->work) == 0;
     pthread_mutex_unlock(&m->mu);
     return ok;
 }
@@ -282,7 +329,7 @@ static ivm_rc merger_new(bool threaded, spine_merger **out)
     if (pthread_cond_init(&m->idle, NULL) != 0)
         goto fail_idle;
     m->threaded = threaded;
-    m->slice = SLICE_ENTRIES;
+    m->slice = SPINE_SLICE;
     *out = m;
     return IVM_OK;
 fail_idle:
@@ -341,8 +388,8 @@ void spine_wait_idle(spine *s)
         s->mstate = SPINE_M_BUSY;
         pthread_mutex_unlock(&m->mu);
         size_t read;
-        bool more = false;
-        spine_slice(s, SIZE_MAX, NULL, &read, &more);
+        unsigned more = 0;
+        spine_slice(s, SIZE_MAX, SPINE_WORK_SMALL, NULL, &read, &more);
         pthread_mutex_lock(&m->mu);
         m->stats.slices++;
         slice_end_locked(m, s, more);

@@ -4,11 +4,14 @@
  * level that fills becomes a merge job that the spine's merger (merger.c)
  * runs in slices through spine_slice, here, which also publishes a finished
  * merge: under the spine's lock its inputs are replaced by the output, so
- * every snapshot sees the same sum.  Also here: backpressure (pending,
+ * every snapshot sees the same sum.  Upper levels dense with uncancelled
+ * retractions get one more kind of job, the retraction sweep, which merges
+ * all their batches at once.  Jobs are small or long by the entries they
+ * read, which the merger uses to run small ones first.  Also here: backpressure (pending,
  * spine_ready, the waker), compaction in the caller's thread, statistics
  * and the structural check.  It does not read batches (cursor.c), merge
  * entries (batch.c) or schedule work across spines (merger.c).  Policy,
- * arithmetic, locking and S7-S15 are in spine/README.md.
+ * arithmetic, locking and S7-S22 are in spine/README.md.
  *
  * Failure: a merge that cannot allocate leaves its inputs in place, so the
  * spine still holds the right sum (S7) and cursors read it, but its level
@@ -67,6 +70,10 @@ static void place_locked(spine *s, spine_batch *b)
     s->pending -= excess(s, lv);
     lv->b[lv->n++] = b;
     s->pending += excess(s, lv);
+    lv->rows += b->n;
+    lv->fresh += b->neg - b->settled;
+    s->fresh += b->neg - b->settled;
+    s->neg += b->neg;
     s->rows += b->n;
     s->bytes += spine_batch_mem(b);
     s->batches++;
@@ -81,6 +88,10 @@ static void remove_oldest_locked(spine *s, unsigned l, uint32_t k, spine_batch *
     s->pending -= excess(s, lv);
     for (uint32_t j = 0; j < k; j++) {
         spine_batch *b = lv->b[j];
+        lv->rows -= b->n;
+        lv->fresh -= b->neg - b->settled;
+        s->fresh -= b->neg - b->settled;
+        s->neg -= b->neg;
         s->rows -= b->n;
         s->bytes -= spine_batch_mem(b);
         s->batches--;
@@ -111,16 +122,132 @@ static rt_waker take_waker_locked(spine *s)
     return w;
 }
 
-static bool has_work_locked(const spine *s)
+/* ---- Classes of work and retraction sweeps (caller holds s->mu) --------------- */
+
+/* A job that reads at most one slice's entries is small: one slice ends it,
+ * and the merger runs it ahead of long ones (README: the merger). */
+static unsigned class_of(size_t rows)
+{
+    return rows <= SPINE_SLICE ? SPINE_WORK_SMALL : SPINE_WORK_LONG;
+}
+
+/* Entries of the k oldest batches of lv: what a job over them reads. */
+static size_t prefix_rows(const spine_level *lv, uint32_t k)
+{
+    size_t r = 0;
+    for (uint32_t i = 0; i < k; i++)
+        r += lv->b[i]->n;
+    return r;
+}
+
+/* The lowest level a retraction sweep takes: the first whose own merge, F
+ * batches of at least F^l entries, is always long.  Lower levels merge
+ * within small work whenever they fill, so their pairs meet soon anyway,
+ * and a sweep that held them would stall the small merges that keep
+ * pending down (README: retraction sweeps). */
+static unsigned sweep_floor(const spine *s)
+{
+    unsigned l = 0;
+    while ((size_t)1 << (s->level_bits * (l + 1)) <= SPINE_SLICE)
+        l++;
+    return l;
+}
+
+/* Whether a retraction sweep is due, and from which level (*lo_out): the
+ * lowest level lo >= sweep_floor such that the levels from lo up hold more
+ * than one batch (at most SPINE_MERGE_CAP) and their fresh negative
+ * entries are more than 1 / SPINE_SWEEP_DIV of their entries.  Never while
+ * one runs, and never for a spine without fresh negatives: a spine that
+ * only ever had insertions pays one compare per look. */
+static bool sweep_due_locked(const spine *s, unsigned *lo_out)
+{
+    *lo_out = SPINE_LEVELS;
+    if (s->fresh == 0 || s->rc != IVM_OK || s->relevel || s->sweep_lo < SPINE_LEVELS)
+        return false;
+    size_t e = 0, f = 0;
+    uint32_t nb = 0;
+    unsigned floor = sweep_floor(s);
+    for (unsigned l = SPINE_LEVELS; l-- > floor;) {
+        const spine_level *lv = &s->lv[l];
+        if (lv->n == 0)
+            continue;
+        e += lv->rows;
+        f += lv->fresh;
+        nb += lv->n;
+        if (nb > SPINE_MERGE_CAP)
+            break;
+        if (nb > 1 && SPINE_SWEEP_DIV * f > e)
+            *lo_out = l;
+    }
+    return *lo_out < SPINE_LEVELS;
+}
+
+/* A due sweep starts once no level it would take has a merge of its own
+ * running (it takes whole levels); meanwhile those levels start none. */
+static bool sweep_startable_locked(const spine *s, unsigned lo)
+{
+    for (unsigned l = lo; l < SPINE_LEVELS; l++)
+        if (s->lv[l].merging > 0)
+            return false;
+    return true;
+}
+
+/* Entries the sweep that would start from lo reads: every batch there. */
+static size_t upper_rows(const spine *s, unsigned lo)
+{
+    size_t r = 0;
+    for (unsigned l = lo; l < SPINE_LEVELS; l++)
+        r += s->lv[l].rows;
+    return r;
+}
+
+/* Entries the running sweep reads. */
+static size_t sweep_rows_locked(const spine *s)
+{
+    size_t r = 0;
+    for (unsigned l = s->sweep_lo; l < SPINE_LEVELS; l++)
+        r += prefix_rows(&s->lv[l], s->lv[l].merging);
+    return r;
+}
+
+/* The class of level l's job, running or needed, or 0: none, or the level
+ * is in the running sweep, or a due sweep from lo will take it. */
+static unsigned level_work_locked(const spine *s, unsigned l, unsigned lo)
+{
+    const spine_level *lv = &s->lv[l];
+    if (l >= s->sweep_lo)
+        return 0;
+    if (lv->merging > 0)
+        return class_of(prefix_rows(lv, lv->merging));
+    if (!level_needs_job(s, lv) || l >= lo)
+        return 0;
+    return class_of(prefix_rows(lv, IVM_MIN(lv->n, merge_max(s))));
+}
+
+/* The class of the sweep's work, running or due and startable, or 0. */
+static unsigned sweep_work_locked(const spine *s, unsigned lo)
+{
+    if (s->sweep_lo < SPINE_LEVELS)
+        return class_of(sweep_rows_locked(s));
+    if (lo < SPINE_LEVELS && sweep_startable_locked(s, lo))
+        return class_of(upper_rows(s, lo));
+    return 0;
+}
+
+/* The classes of merge work the spine has: jobs running, levels that need
+ * one, a sweep due; 0 for none (S12). */
+static unsigned work_locked(const spine *s)
 {
     if (s->rc != IVM_OK)
-        return false;
+        return 0;
     if (s->relevel)
-        return true;
+        return SPINE_WORK_SMALL; /* pointer moves, no entries read */
+    unsigned lo;
+    sweep_due_locked(s, &lo);
+    unsigned w = sweep_work_locked(s, lo);
     for (unsigned l = 0; l < SPINE_LEVELS; l++)
-        if (s->lv[l].merging > 0 || level_needs_job(s, &s->lv[l]))
-            return true;
-    return false;
+        w |= level_work_locked(s, l, lo);
+    return w;
 }
 
 /* ---- Life cycle, insert, backpressure ---------------------------------------- */
@@ -143,6 +270,7 @@ spine *spine_new_opts(const spine_opts *opts)
         return NULL;
     }
     s->rc = IVM_OK;
+    s->sweep_lo = SPINE_LEVELS;
     s->max_pending = opts != NULL && opts->max_pending > 0 ? opts->max_pending
                                                            : SPINE_DEFAULT_MAX_PENDING;
     s->exact_opt = opts != NULL && opts->exact_seeks;
@@ -174,8 +302,8 @@ void spine_unread_end(spine *s)
         s->relevel = true;
     }
     pthread_mutex_unlock(&s->mu);
-    if (was)
-        spine_merger_notify(s->m, s); /* after the spine's lock (lock order) */
+    if (was) /* after the spine's lock (lock order) */
+        spine_merger_notify(s->m, s, SPINE_WORK_SMALL);
 }
 
 void spine_free(spine *s)
@@ -217,12 +345,22 @@ ivm_rc spine_insert_take(spine *s, spine_batch *b_owned)
         return rc;
     }
     place_locked(s, b_owned);
-    bool notify = level_needs_job(s, lv);
+    /* Work for the merger if the level filled, or if the batch's fresh
+     * negatives made a sweep due, or if it may have changed whether one is
+     * due and so which jobs the levels a sweep takes need (a batch on
+     * those levels, in a spine with fresh negatives: large batches only);
+     * only then are the classes counted, and the merger is told them all
+     * (S12). */
+    unsigned lo, work = 0;
+    if (level_needs_job(s, lv) ||
+        (s->fresh > 0 && spine_level_of(b_owned->n, s->level_bits) >= sweep_floor(s)) ||
+        (b_owned->neg > b_owned->settled && sweep_due_locked(s, &lo)))
+        work = work_locked(s);
     pthread_mutex_unlock(&s->mu);
     /* The merger's lock is taken after the spine's is released (README:
      * lock order), once per batch at most. */
-    if (notify)
-        spine_merger_notify(s->m, s);
+    if (work != 0)
+        spine_merger_notify(s->m, s, work);
     return IVM_OK;
 }
 
@@ -290,6 +428,9 @@ void spine_stats_get(const spine *cs, spine_stats *out)
     out->fanout = s->fanout;
     out->merges = s->merges;
     out->merge_rows = s->merge_rows;
+    out->negatives = s->neg;
+    out->sweeps = s->sweeps;
+    out->sweep_rows = s->sweep_rows;
     out->waits = s->waits;
     out->wait_ns = s->wait_ns;
     pthread_mutex_unlock(&s->mu);
@@ -297,10 +438,10 @@ void spine_stats_get(const spine *cs, spine_stats *out)
 
 /* ---- Merge jobs (caller has s BUSY or held) ----------------------------------- */
 
-bool spine_has_work(spine *s)
+unsigned spine_has_work(spine *s)
 {
     pthread_mutex_lock(&s->mu);
-    bool w = has_work_locked(s);
+    unsigned w = work_locked(s);
     pthread_mutex_unlock(&s->mu);
     return w;
 }
@@ -318,10 +459,26 @@ static void job_drop(spine *s, unsigned l)
     pthread_mutex_unlock(&s->mu);
 }
 
+static void sweep_drop(spine *s)
+{
+    spine_job *j = s->sweep;
+    if (j == NULL)
+        return;
+    spine_merge_fini(&j->mg);
+    ivm_free(j);
+    s->sweep = NULL;
+    pthread_mutex_lock(&s->mu);
+    for (unsigned l = s->sweep_lo; l < SPINE_LEVELS; l++)
+        s->lv[l].merging = 0;
+    s->sweep_lo = SPINE_LEVELS;
+    pthread_mutex_unlock(&s->mu);
+}
+
 void spine_jobs_drop(spine *s)
 {
     for (unsigned l = 0; l < SPINE_LEVELS; l++)
         job_drop(s, l);
+    sweep_drop(s);
 }
 
 /* Makes the spine failed with rc (sticky) and wakes a waiting producer so
@@ -372,7 +529,7 @@ static ivm_rc job_start(spine *s, unsigned l)
  * producer that waits for the spine to come back under its threshold.
  * *more_out: whether the spine has merge work left, seen under the same
  * lock (the merger needs no second look, S12). */
-static ivm_rc job_publish(spine *s, unsigned l, bool *more_out)
+static ivm_rc job_publish(spine *s, unsigned l, unsigned *more_out)
 {
     spine_job *j = s->job[l];
     size_t read = j->mg.read;
@@ -394,16 +551,25 @@ static ivm_rc job_publish(spine *s, unsigned l, bool *more_out)
         pthread_mutex_unlock(&s->mu);
         spine_batch_unref(out);
         fail_spine(s, rc);
-        *more_out = false; /* a failed spine has no work */
+        *more_out = 0; /* a failed spine has no work */
         return rc;
     }
+    /* Negatives settled by a sweep stay settled as far as the inputs' count
+     * goes (the output has no more fresh ones than the inputs had: every
+     * negative output entry had a negative input), so a sweep's work is
+     * never counted twice (README: retraction sweeps).  The output is not
+     * shared yet (S6). */
+    size_t settled = 0;
+    for (uint32_t i = 0; i < k; i++)
+        settled += lv->b[i]->settled;
+    out->settled = IVM_MIN(settled, out->neg);
     remove_oldest_locked(s, l, k, dropped);
     lv->merging = 0;
     if (out->n > 0)
         place_locked(s, out);
     s->merges++;
     s->merge_rows += read;
-    *more_out = has_work_locked(s);
+    *more_out = work_locked(s);
     rt_waker w = take_waker_locked(s);
     rt_waker_wake(&w); /* under the lock: S11 */
     pthread_mutex_unlock(&s->mu);
@@ -411,6 +577,102 @@ static ivm_rc job_publish(spine *s, unsigned l, bool *more_out)
     if (out->n == 0)
         spine_batch_unref(out); /* everything cancelled (keeps S8: no empty batch) */
     for (uint32_t i = 0; i < k; i++)
+        spine_batch_unref(dropped[i]);
+    return IVM_OK;
+}
+
+/* Starts the retraction sweep from level lo (due and startable at the
+ * slice's look, and still so: only this thread starts jobs or removes
+ * batches): its inputs are every batch of the levels from lo up, which
+ * therefore start no merge of their own until it publishes (S9).  Inserts
+ * keep appending to those levels meanwhile. */
+static ivm_rc sweep_start(spine *s, unsigned lo)
+{
+    const spine_batch *in[SPINE_MERGE_CAP];
+    spine_job *j = ivm_malloc(sizeof *j);
+    if (j == NULL)
+        return IVM_NOMEM;
+    size_t k = 0;
+    pthread_mutex_lock(&s->mu);
+    for (unsigned l = SPINE_LEVELS; l-- > lo;) {
+        spine_level *lv = &s->lv[l];
+        IVM_ASSERT(lv->merging == 0);
+        uint32_t take = IVM_MIN(lv->n, (uint32_t)(SPINE_MERGE_CAP - k));
+        for (uint32_t i = 0; i < take; i++)
+            in[k++] = lv->b[i];
+        lv->merging = take;
+    }
+    s->sweep_lo = lo;
+    bool filter = s->exact; /* S18, as job_start */
+    pthread_mutex_unlock(&s->mu);
+    ivm_rc rc = spine_merge_init(&j->mg, in, k, filter);
+    if (rc != IVM_OK) {
+        ivm_free(j);
+        pthread_mutex_lock(&s->mu);
+        for (unsigned l = lo; l < SPINE_LEVELS; l++)
+            s->lv[l].merging = 0;
+        s->sweep_lo = SPINE_LEVELS;
+        pthread_mutex_unlock(&s->mu);
+        return rc;
+    }
+    j->level = lo;
+    s->sweep = j;
+    return IVM_OK;
+}
+
+/* Publishes the sweep as job_publish does a level's job: its inputs, the
+ * oldest batches of each level from sweep_lo up, are replaced by their
+ * consolidated sum (keeps S7), placed on the level its size decides, which
+ * may be below sweep_lo when most of it cancelled.  Its negative entries
+ * have met every other entry the sweep read: they are settled, and count
+ * towards no later sweep. */
+static ivm_rc sweep_publish(spine *s, unsigned *more_out)
+{
+    spine_job *j = s->sweep;
+    size_t read = j->mg.read;
+    spine_batch *out = spine_merge_finish(&j->mg);
+    ivm_free(j);
+    s->sweep = NULL;
+    spine_batch *dropped[SPINE_MERGE_CAP];
+    size_t nd = 0;
+    ivm_rc rc = IVM_OK;
+
+    pthread_mutex_lock(&s->mu);
+    unsigned lo = s->sweep_lo;
+    if (out->n > 0)
+        rc = level_reserve(&s->lv[spine_level_of(out->n, s->level_bits)]);
+    if (rc != IVM_OK) {
+        for (unsigned l = lo; l < SPINE_LEVELS; l++)
+            s->lv[l].merging = 0;
+        s->sweep_lo = SPINE_LEVELS;
+        pthread_mutex_unlock(&s->mu);
+        spine_batch_unref(out);
+        fail_spine(s, rc);
+        *more_out = 0;
+        return rc;
+    }
+    out->settled = out->neg; /* not shared yet (S6) */
+    for (unsigned l = lo; l < SPINE_LEVELS; l++) {
+        uint32_t k = s->lv[l].merging;
+        remove_oldest_locked(s, l, k, dropped + nd);
+        nd += k;
+        s->lv[l].merging = 0;
+    }
+    s->sweep_lo = SPINE_LEVELS;
+    if (out->n > 0)
+        place_locked(s, out);
+    s->merges++;
+    s->merge_rows += read;
+    s->sweeps++;
+    s->sweep_rows += read;
+    *more_out = work_locked(s);
+    rt_waker w = take_waker_locked(s);
+    rt_waker_wake(&w); /* under the lock: S11 */
+    pthread_mutex_unlock(&s->mu);
+
+    if (out->n == 0)
+        spine_batch_unref(out);
+    for (size_t i = 0; i < nd; i++)
         spine_batch_unref(dropped[i]);
     return IVM_OK;
 }
@@ -461,6 +723,8 @@ static ivm_rc relevel_locked(spine *s)
                 spine_level *to = &nl[spine_level_of(b->n, bits)];
                 to->b[to->n++] = b;
                 to->stale += pass == 0;
+                to->rows += b->n;
+                to->fresh += b->neg - b->settled;
             }
     s->fanout = s->fanout_read;
     s->level_bits = bits;
@@ -477,13 +741,13 @@ static ivm_rc relevel_locked(spine *s)
 /* A slice that applies spine_unread_end: the merges in progress, begun
  * for the unread shape, are dropped (their inputs stay), which gives up
  * their work for the read shape at once.  Caller has s BUSY. */
-static spine_slice_rc relevel_slice(spine *s, bool *more_out)
+static spine_slice_rc relevel_slice(spine *s, unsigned *more_out)
 {
     spine_jobs_drop(s);
     pthread_mutex_lock(&s->mu);
     ivm_rc rc = relevel_locked(s);
     if (rc == IVM_OK) {
-        *more_out = has_work_locked(s);
+        *more_out = work_locked(s);
         rt_waker w = take_waker_locked(s);
         rt_waker_wake(&w); /* under the lock: S11 */
     }
@@ -493,52 +757,66 @@ static spine_slice_rc relevel_slice(spine *s, bool *more_out)
     return SPINE_SLICE_WORKED;
 }
 
-spine_slice_rc spine_slice(spine *s, size_t budget, bool (*fault)(void), size_t *read_out,
-                           bool *more_out)
+spine_slice_rc spine_slice(spine *s, size_t budget, unsigned want, bool (*fault)(void),
+                           size_t *read_out, unsigned *more_out)
 {
     *read_out = 0;
-    *more_out = false;
-    /* The next level in turn that has a job or needs one: every level with
-     * work gets a slice before any gets a second one (README: fairness). */
-    unsigned l = SPINE_LEVELS;
-    bool start = false;
+    *more_out = 0;
+    /* The next job in turn (the levels, then the sweep as slot
+     * SPINE_LEVELS) of the class asked for, else the next in turn of
+     * either: every job of a class gets a slice of that class before any
+     * gets a second one (README: fairness). */
+    const unsigned slots = SPINE_LEVELS + 1;
+    unsigned pick = slots, any = slots, lo = SPINE_LEVELS;
     pthread_mutex_lock(&s->mu);
     bool relevel = s->rc == IVM_OK && s->relevel;
     if (s->rc == IVM_OK && !relevel) {
-        for (unsigned i = 0; i < SPINE_LEVELS; i++) {
-            unsigned c = (s->rr + i) % SPINE_LEVELS;
-            if (s->job[c] != NULL || level_needs_job(s, &s->lv[c])) {
-                l = c;
-                start = s->job[c] == NULL;
+        sweep_due_locked(s, &lo);
+        for (unsigned i = 0; i < slots; i++) {
+            unsigned c = (s->rr + i) % slots;
+            unsigned cls = c == SPINE_LEVELS ? sweep_work_locked(s, lo) : level_work_locked(s, c, lo);
+            if (cls == 0)
+                continue;
+            if (any == slots)
+                any = c;
+            if (cls & want) {
+                pick = c;
                 break;
             }
         }
+        if (pick == slots)
+            pick = any;
     }
     pthread_mutex_unlock(&s->mu);
     if (relevel)
         return relevel_slice(s, more_out);
-    if (l == SPINE_LEVELS)
+    if (pick == slots)
         return SPINE_SLICE_NONE;
-    s->rr = (l + 1) % SPINE_LEVELS;
-    if (start) {
+    s->rr = (pick + 1) % slots;
+    spine_job **slot = pick == SPINE_LEVELS ? &s->sweep : &s->job[pick];
+    if (*slot == NULL) {
         if (fault != NULL && fault()) {
-            *more_out = true; /* the level still needs its merge */
+            *more_out = SPINE_WORK_ANY; /* the job is still to start */
             return SPINE_SLICE_FAULT;
         }
-        ivm_rc rc = job_start(s, l);
+        ivm_rc rc = pick == SPINE_LEVELS ? sweep_start(s, lo) : job_start(s, pick);
         if (rc != IVM_OK) {
             fail_spine(s, rc);
             return SPINE_SLICE_WORKED;
         }
     }
-    spine_job *j = s->job[l];
+    spine_job *j = *slot;
     size_t before = j->mg.read;
     bool done = spine_merge_step(&j->mg, budget);
     *read_out = j->mg.read - before;
-    if (done)
-        job_publish(s, l, more_out);
-    else
-        *more_out = true; /* the job goes on */
+    if (done) {
+        if (pick == SPINE_LEVELS)
+            sweep_publish(s, more_out);
+        else
+            job_publish(s, pick, more_out);
+    } else {
+        *more_out = spine_has_work(s); /* this job at least */
+    }
     return SPINE_SLICE_WORKED;
 }
 
@@ -598,6 +876,9 @@ ivm_rc spine_compact(spine *s)
     size_t read = 0; /* entries read, for the statistics */
     for (size_t x = 0; x < k; x++)
         read += all[x]->n;
+    /* Every batch met every other: its negatives are settled (README:
+     * retraction sweeps).  Not shared yet (S6). */
+    merged->settled = merged->neg;
     pthread_mutex_lock(&s->mu);
     if (merged->n > 0)
         rc = level_reserve(&s->lv[spine_level_of(merged->n, s->level_bits)]);
@@ -634,7 +915,8 @@ out:
 ivm_rc spine_check(const spine *cs)
 {
     spine *s = (spine *)cs;
-    size_t rows = 0, bytes = 0, batches = 0, pending = 0;
+    size_t rows = 0, bytes = 0, batches = 0, pending = 0, neg = 0, fresh = 0;
+    size_t swept = 0; /* batches in the running sweep */
     ivm_rc rc = IVM_OK;
     /* S12, with the merger's lock, taken before the spine's. */
     if (!spine_merger_tracks(s->m, s))
@@ -649,15 +931,20 @@ ivm_rc spine_check(const spine *cs)
         rc = IVM_CORRUPT;
     for (unsigned l = 0; l < SPINE_LEVELS && rc == IVM_OK; l++) {
         const spine_level *lv = &s->lv[l];
-        if (lv->n > lv->cap || lv->merging > lv->n || lv->merging > merge_max(s) ||
-            (lv->merging > 0 && lv->merging < s->fanout && lv->stale == 0)) {
+        bool in_sweep = l >= s->sweep_lo;
+        if (lv->n > lv->cap || lv->merging > lv->n ||
+            (!in_sweep && (lv->merging > merge_max(s) ||
+                           (lv->merging > 0 && lv->merging < s->fanout && lv->stale == 0)))) {
             rc = IVM_CORRUPT; /* S9 */
             break;
         }
+        if (in_sweep)
+            swept += lv->merging;
         if (lv->stale > lv->n || (lv->stale > 0 && (s->unread || s->relevel))) {
             rc = IVM_CORRUPT; /* S21 */
             break;
         }
+        size_t lrows = 0, lfresh = 0;
         for (uint32_t k = 0; k < lv->n; k++) {
             const spine_batch *b = lv->b[k];
             if (b == NULL || b->n == 0 || spine_level_of(b->n, s->level_bits) != l ||
@@ -672,11 +959,22 @@ ivm_rc spine_check(const spine *cs)
             rows += b->n;
             bytes += spine_batch_mem(b);
             batches++;
+            neg += b->neg;
+            lrows += b->n;
+            lfresh += b->neg - b->settled;
         }
+        if (rc == IVM_OK && (lrows != lv->rows || lfresh != lv->fresh))
+            rc = IVM_CORRUPT; /* S22: the counts sweeps are decided by */
+        fresh += lfresh;
         pending += excess(s, lv);
     }
     if (rc == IVM_OK && (rows != s->rows || bytes != s->bytes || batches != s->batches ||
-                         pending != s->pending))
+                         pending != s->pending || neg != s->neg || fresh != s->fresh))
+        rc = IVM_CORRUPT;
+    /* S9: a sweep takes at least two batches, at most SPINE_MERGE_CAP, and
+     * only from levels at or above its floor. */
+    if (rc == IVM_OK && s->sweep_lo < SPINE_LEVELS &&
+        (swept < 2 || swept > SPINE_MERGE_CAP || s->sweep_lo < sweep_floor(s)))
         rc = IVM_CORRUPT;
     /* S11: a producer waits only while the spine is over its threshold. */
     if (rc == IVM_OK && s->waker.fn != NULL && s->pending <= s->max_pending && s->rc == IVM_OK)

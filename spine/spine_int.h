@@ -36,6 +36,22 @@
 /* floor(log4(SIZE_MAX)) + 1: enough levels for any batch size (and any
  * fan-in of 4 or more). */
 #define SPINE_LEVELS SPINE_MAX_LEVELS
+/* Entries a slice of the merger reads: large enough that a slice's fixed
+ * costs (a few lock round trips, a scan of the levels) vanish against it,
+ * small enough (one to two milliseconds) that a small merge waits little
+ * behind a long one.  It also divides jobs into two classes (README: the
+ * merger): a job that reads at most this many entries is small (one slice
+ * finishes it) and runs ahead of long ones, within a budget. */
+#define SPINE_SLICE ((size_t)1 << 15)
+/* Merge work of a spine, by class: what spine_slice and spine_has_work
+ * report and what the merger keeps per queued spine. */
+#define SPINE_WORK_SMALL 1u
+#define SPINE_WORK_LONG 2u
+#define SPINE_WORK_ANY (SPINE_WORK_SMALL | SPINE_WORK_LONG)
+/* A retraction sweep is due when the fresh negative entries of a spine's
+ * upper levels (README: retraction sweeps) are more than 1 / SPINE_SWEEP_DIV
+ * of their entries: with every retraction paired, 2 * neg > entries / 2. */
+#define SPINE_SWEEP_DIV 4
 /* Default spine_opts.max_pending (README: backpressure). */
 #define SPINE_DEFAULT_MAX_PENDING 32
 
@@ -58,6 +74,8 @@ typedef struct spine_level {
     uint32_t n, cap;
     uint32_t merging;
     uint32_t stale;
+    size_t rows;  /* entries of b[0 .. n) */
+    size_t fresh; /* their negative entries not settled (neg - settled) */
 } spine_level;
 
 /* ---- Fences ---------------------------------------------------------------- */
@@ -599,9 +617,9 @@ typedef enum spine_mstate {
     SPINE_M_BUSY    /* a thread is running a slice of it */
 } spine_mstate;
 
-/* A level's merge job: which level and the merge's resumable state.  Only
- * the thread that has the spine BUSY (or holds it, see merger.c) touches a
- * job. */
+/* A merge job: a level's, or the spine's retraction sweep (level: its
+ * lowest level), and the merge's resumable state.  Only the thread that
+ * has the spine BUSY (or holds it, see merger.c) touches a job. */
 typedef struct spine_job {
     unsigned level;
     spine_merge mg;
@@ -612,6 +630,10 @@ struct spine {
     pthread_mutex_t mu;
     spine_level lv[SPINE_LEVELS];
     size_t rows, bytes, batches, merges, merge_rows; /* kept in step with lv[] */
+    size_t neg, fresh;     /* negative entries; those not settled (lv[].fresh) */
+    size_t sweeps, sweep_rows; /* retraction sweeps completed, entries they read */
+    unsigned sweep_lo;     /* the running sweep takes b[0 .. merging) of every
+                              level from this one up; SPINE_LEVELS: none */
     size_t pending;        /* sum over levels of max(0, n - (FANOUT - 1)) */
     size_t waits;
     uint64_t wait_ns, wait_since; /* wait_since != 0: a "no" not yet woken */
@@ -635,14 +657,17 @@ struct spine {
 
     /* Owned by the thread that has the spine BUSY or held. */
     spine_job *job[SPINE_LEVELS];
-    unsigned rr;           /* next level to consider: turns across levels */
+    spine_job *sweep;      /* the retraction sweep, if one runs */
+    unsigned rr;           /* next job to consider: turns across the levels
+                              and the sweep (slot SPINE_LEVELS) */
 
     /* Set at registration, before the spine is handed out; constant. */
     spine_merger *m;
 
     /* Guarded by the merger's lock. */
     spine_mstate mstate;
-    bool again;            /* work arrived while BUSY or held */
+    unsigned work;         /* while QUEUED: its classes of work, SPINE_WORK_* */
+    unsigned again;        /* work (its classes) arrived while BUSY or held */
     bool held;             /* compact or free owns the jobs; not queued */
     spine *q_next, *q_prev; /* run queue */
     spine *r_next, *r_prev; /* every spine of the merger */
@@ -654,16 +679,18 @@ typedef enum spine_slice_rc {
     SPINE_SLICE_WORKED,   /* ran part or all of one merge */
     SPINE_SLICE_FAULT     /* the fault hook fired before a merge started */
 } spine_slice_rc;
-/* Runs about budget entries of one of s's merges (the next level with work,
- * in turn), starting a job if the level needs one (calling fault first, if
- * not NULL: true abandons the slice) and publishing it if it completes.
- * *read_out: entries read; *more_out: whether s had merge work left when
- * the slice last looked under its lock (work that arrives later notifies
- * while s is BUSY).  Caller has s BUSY. */
-spine_slice_rc spine_slice(spine *s, size_t budget, bool (*fault)(void), size_t *read_out,
-                           bool *more_out);
-/* True if s has merge work: a job, or a level that needs one.  Takes s->mu. */
-bool spine_has_work(spine *s);
+/* Runs about budget entries of one of s's merges (the next job in turn of
+ * class want, SPINE_WORK_SMALL or _LONG, or if s has none of that class the
+ * next in turn), starting a job if a level or the sweep needs one (calling
+ * fault first, if not NULL: true abandons the slice) and publishing it if
+ * it completes.  *read_out: entries read; *more_out: the classes of merge
+ * work s had left when the slice last looked under its lock, 0 for none
+ * (work that arrives later notifies while s is BUSY).  Caller has s BUSY. */
+spine_slice_rc spine_slice(spine *s, size_t budget, unsigned want, bool (*fault)(void),
+                           size_t *read_out, unsigned *more_out);
+/* The classes of merge work s has (jobs, levels that need one, a sweep
+ * due), SPINE_WORK_*; 0 for none.  Takes s->mu. */
+unsigned spine_has_work(spine *s);
 /* Drops every merge job of s; the inputs stay on their levels.  Caller has
  * s BUSY or held. */
 void spine_jobs_drop(spine *s);
@@ -672,8 +699,8 @@ void spine_jobs_drop(spine *s);
 void spine_merger_register(spine_merger *m, spine *s);
 /* Unregisters s, waiting for a slice in progress to end. */
 void spine_merger_unregister(spine_merger *m, spine *s);
-/* s has (new) merge work. */
-void spine_merger_notify(spine_merger *m, spine *s);
+/* s has (new) merge work of the classes in work (SPINE_WORK_*). */
+void spine_merger_notify(spine_merger *m, spine *s, unsigned work);
 /* Takes s away from the merger (waits for a slice in progress to end) so
  * that the caller may touch its jobs; release gives it back. */
 void spine_merger_hold(spine_merger *m, spine *s);

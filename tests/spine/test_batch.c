@@ -36,6 +36,13 @@ static void test_batch_merge_consolidates(void **state)
         spine_batch *ba = tlist_build(&a, false), *bb = tlist_build(&b, false), *m;
         assert_int_equal(spine_batch_merge(ba, bb, &m), IVM_OK);
         assert_batch_is(m, &sum);
+        /* The merge policy weighs uncancelled retractions: every sealed
+         * batch counts its negative weights. */
+        size_t nneg = 0;
+        for (size_t i = 0; i < sum.n; i++)
+            nneg += sum.v[i].w < 0;
+        assert_int_equal(m->neg, nneg);
+        assert_int_equal(m->settled, 0);
         spine_batch_unref(m);
         /* a + (-a) is empty */
         tlist neg = {0};
@@ -391,6 +398,14 @@ static void test_batch_check_detects_damage(void **state)
 
     make_copy(&c, b);
     c.off[8] = c.off[8] - 1; /* S5: offsets disagree with bytes */
+    assert_int_equal(spine_batch_check(&c.b), IVM_CORRUPT);
+
+    make_copy(&c, b); /* a sign flipped: the negatives' count disagrees */
+    c.w[3] = -c.w[3];
+    assert_int_equal(spine_batch_check(&c.b), IVM_CORRUPT);
+
+    make_copy(&c, b); /* more settled negatives than negatives */
+    c.b.settled = c.b.neg + 1;
     assert_int_equal(spine_batch_check(&c.b), IVM_CORRUPT);
 
     make_copy(&c, b);
