@@ -152,7 +152,9 @@ static ivm_rc derive_key(dbsp_ctx *c, derive_eval *e, spine_builder *b, spine_cu
             if (__builtin_mul_overflow(wa, spine_cursor_weight(cb), &w))
                 return ivm_err_set(&c->err, IVM_INVALID, 0, 0, "join: weight overflow");
             size_t len = klen + la + lb;
-            if (len > *cap && ivm_grow((void **)buf, cap, len, 1) != IVM_OK)
+            /* At least a byte, as op_join.c's fused pairs: an empty pair
+             * is copied too. */
+            if (len >= *cap && ivm_grow((void **)buf, cap, len + 1, 1) != IVM_OK)
                 return IVM_NOMEM;
             memcpy(*buf, key, klen);
             memcpy(*buf + klen, va, la);

@@ -75,7 +75,9 @@ static ivm_rc project(dbsp_ctx *c, join_state *s, const uint8_t *key, size_t kle
                       const uint8_t *va, size_t la, const uint8_t *vb, size_t lb, int64_t w)
 {
     size_t len = klen + la + lb;
-    if (len > s->row_cap && ivm_grow((void **)&s->row, &s->row_cap, len, 1) != IVM_OK)
+    /* At least a byte: a pair of empty rows (no key, no values) still
+     * needs a buffer to copy its nothing into. */
+    if (len >= s->row_cap && ivm_grow((void **)&s->row, &s->row_cap, len + 1, 1) != IVM_OK)
         return IVM_NOMEM;
     memcpy(s->row, key, klen);
     memcpy(s->row + klen, va, la);
