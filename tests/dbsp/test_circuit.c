@@ -193,8 +193,10 @@ static void expect_seg(const char *name, dbsp_seg *s, dbsp_node out, const zset 
     zset_free(&wd);
 }
 
-/* A random change to T: insertions, and deletions of rows it holds. */
-static spine_batch *random_change(rng *r, model *m, size_t n)
+/* A random change to T(k, v): insertions, and deletions of rows it holds,
+ * keyed by k (key_cols 1), as rows keyed by themselves (2) or as input
+ * rows (0): the same rows either way for the same draws. */
+static spine_batch *keyed_change(rng *r, model *m, size_t n, uint32_t key_cols)
 {
     zset z;
     zset_init(&z);
@@ -205,12 +207,17 @@ static spine_batch *random_change(rng *r, model *m, size_t n)
             w = -1;
         m->t[k][v] += w;
         ivm_value row[2] = {ivm_value_int(k), ivm_value_int(v)};
-        zset_add_vals(&z, row, 2, 1, w);
+        zset_add_vals(&z, row, 2, key_cols, w);
     }
     zset_consolidate(&z);
     spine_batch *b = zset_to_batch(&z);
     zset_free(&z);
     return b;
+}
+
+static spine_batch *random_change(rng *r, model *m, size_t n)
+{
+    return keyed_change(r, m, n, 1);
 }
 
 static uint64_t circuit_rows(dbsp_seg *const *segs, size_t n)
@@ -607,27 +614,6 @@ static dbsp_plan *plan_maps(bool filter_too, dbsp_node *in, dbsp_node *out1, dbs
     *out1 = remap[*out1];
     *out2 = remap[*out2];
     return p;
-}
-
-/* A random change to T(k, v) as rows keyed by themselves (key_cols 2) or
- * as input rows (0): the same rows either way for the same draws. */
-static spine_batch *keyed_change(rng *r, model *m, size_t n, uint32_t key_cols)
-{
-    zset z;
-    zset_init(&z);
-    for (size_t i = 0; i < n; i++) {
-        int k = (int)rng_below(r, NK), v = (int)rng_below(r, NV);
-        int64_t w = 1;
-        if (m->t[k][v] > 0 && rng_below(r, 3) == 0)
-            w = -1;
-        m->t[k][v] += w;
-        ivm_value row[2] = {ivm_value_int(k), ivm_value_int(v)};
-        zset_add_vals(&z, row, 2, key_cols, w);
-    }
-    zset_consolidate(&z);
-    spine_batch *b = zset_to_batch(&z);
-    zset_free(&z);
-    return b;
 }
 
 static void seg_contents(dbsp_seg *s, dbsp_node out, zset *z)

@@ -47,6 +47,28 @@ static spine_batch *run_w(int64_t first, size_t n, int64_t val, int64_t w)
     return b;
 }
 
+/* A batch that moves each key i of [from, from + n) from value cur[i] to
+ * cur[i] + 1 (a retraction and an insertion, as an aggregate's state
+ * takes a group's update), and counts the move in cur. */
+static spine_batch *bump_range(int64_t *cur, size_t from, size_t n)
+{
+    spine_builder bld;
+    spine_batch *b;
+    spine_builder_init(&bld);
+    for (size_t i = from; i < from + n; i++) {
+        uint8_t k[16], v[16];
+        ivm_value kv = ivm_value_int((int64_t)i), vv = ivm_value_int(cur[i]);
+        size_t kl = enc(&kv, 1, k);
+        assert_int_equal(spine_builder_push(&bld, k, kl, v, enc(&vv, 1, v), -1), IVM_OK);
+        cur[i]++;
+        vv = ivm_value_int(cur[i]);
+        assert_int_equal(spine_builder_push(&bld, k, kl, v, enc(&vv, 1, v), 1), IVM_OK);
+    }
+    assert_int_equal(spine_builder_finish(&bld, &b), IVM_OK);
+    spine_builder_fini(&bld);
+    return b;
+}
+
 static spine_stats stats(const spine *s)
 {
     spine_stats st;
@@ -250,20 +272,7 @@ static void test_spine_policy_sweep_amortised(void **state)
     for (int r = 0; r < 40; r++) {
         /* ROUND distinct keys, a stretch at a random start. */
         size_t from = rng_below(KEYS - ROUND);
-        spine_builder bld;
-        spine_batch *b;
-        spine_builder_init(&bld);
-        for (size_t i = from; i < from + ROUND; i++) {
-            uint8_t k[16], v[16];
-            ivm_value kv = ivm_value_int((int64_t)i), vv = ivm_value_int(cur[i]);
-            size_t kl = enc(&kv, 1, k);
-            assert_int_equal(spine_builder_push(&bld, k, kl, v, enc(&vv, 1, v), -1), IVM_OK);
-            cur[i]++;
-            vv = ivm_value_int(cur[i]);
-            assert_int_equal(spine_builder_push(&bld, k, kl, v, enc(&vv, 1, v), 1), IVM_OK);
-        }
-        assert_int_equal(spine_builder_finish(&bld, &b), IVM_OK);
-        spine_builder_fini(&bld);
+        spine_batch *b = bump_range(cur, from, ROUND);
         assert_int_equal(b->neg, ROUND);
         negs += ROUND;
         assert_int_equal(spine_insert_take(s, b), IVM_OK);
@@ -309,22 +318,7 @@ static void test_spine_policy_sweep_threaded(void **state)
     assert_int_equal(spine_insert_take(s, run_w(0, KEYS, 0, 1)), IVM_OK);
     for (int r = 0; r < ROUNDS; r++) {
         size_t from = (size_t)(r % 2) * HALF;
-        spine_builder bld;
-        spine_batch *b;
-        spine_builder_init(&bld);
-        for (size_t i = from; i < from + HALF; i++) {
-            uint8_t k[16], v[16];
-            ivm_value kv = ivm_value_int((int64_t)i), vv = ivm_value_int(cur[i]);
-            size_t kl = enc(&kv, 1, k);
-            assert_int_equal(spine_builder_push(&bld, k, kl, v, enc(&vv, 1, v), -1), IVM_OK);
-            vv = ivm_value_int(cur[i] + 1);
-            assert_int_equal(spine_builder_push(&bld, k, kl, v, enc(&vv, 1, v), 1), IVM_OK);
-        }
-        assert_int_equal(spine_builder_finish(&bld, &b), IVM_OK);
-        spine_builder_fini(&bld);
-        assert_int_equal(spine_insert_take(s, b), IVM_OK);
-        for (size_t i = from; i < from + HALF; i++)
-            cur[i]++;
+        assert_int_equal(spine_insert_take(s, bump_range(cur, from, HALF)), IVM_OK);
         assert_content(s, cur, KEYS, 0, 0); /* while the merger runs */
         spine_wait_idle(s);
         assert_int_equal(spine_check(s), IVM_OK);
